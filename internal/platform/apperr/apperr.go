@@ -1,0 +1,121 @@
+// Package apperr holds the few typed errors that services return. The HTTP layer maps them, in one
+// place (httpx.Problem), to RFC 9457 problem+json responses. A service never chooses a status code.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind is the class of an error; each maps to one HTTP status.
+type Kind int
+
+const (
+	KindInvalid      Kind = iota + 1 // 422: the request names a field that must be fixed
+	KindNotFound                     // 404: the thing does not exist or is outside the caller's scope
+	KindConflict                     // 409: the request clashes with the current state
+	KindForbidden                    // 403: the caller's role may not do this
+	KindUnauthorized                 // 401: no or bad credentials
+	KindUnavailable                  // 503: a dependency (PostgreSQL, Redis) is down
+	KindTooLarge                     // 413: the body exceeds the configured limit
+)
+
+// FieldError names one field of a request and what to do about it.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// Error is the typed error services return.
+type Error struct {
+	Kind   Kind
+	Msg    string
+	Fields []FieldError
+	// Extra members added to the problem document (for example the current state of an order).
+	Extra map[string]any
+	Err   error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Invalid reports fields of a request that must be fixed. Messages say what to fix.
+func Invalid(fields ...FieldError) *Error {
+	return &Error{Kind: KindInvalid, Msg: "the request has invalid fields", Fields: fields}
+}
+
+// Field builds a FieldError; reason is formatted with args.
+func Field(name, reason string, args ...any) FieldError {
+	if len(args) > 0 {
+		reason = fmt.Sprintf(reason, args...)
+	}
+	return FieldError{Field: name, Reason: reason}
+}
+
+// NotFound says that `what` does not exist (or is outside the caller's scope: we never tell which).
+func NotFound(what string) *Error { return &Error{Kind: KindNotFound, Msg: what + " not found"} }
+
+// Conflict says the request clashes with the current state; msg says what the state is.
+func Conflict(msg string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Msg: fmt.Sprintf(msg, args...)}
+}
+
+// Forbidden says the caller's role may not do this.
+func Forbidden(msg string) *Error { return &Error{Kind: KindForbidden, Msg: msg} }
+
+// Unauthorized says the credentials are missing or wrong.
+func Unauthorized(msg string) *Error { return &Error{Kind: KindUnauthorized, Msg: msg} }
+
+// Unavailable wraps a failure of a dependency, such as a lost database connection.
+func Unavailable(what string, err error) *Error {
+	return &Error{Kind: KindUnavailable, Msg: what + " is unavailable", Err: err}
+}
+
+// With adds a member to the problem document and returns e.
+func (e *Error) With(key string, value any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[key] = value
+	return e
+}
+
+// As returns the *Error inside err, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Is reports whether err is an *Error of kind k.
+func Is(err error, k Kind) bool {
+	e, ok := As(err)
+	return ok && e.Kind == k
+}
+
+// Fields collects field errors; Err returns nil when there are none.
+type Fields []FieldError
+
+// Add appends a field error.
+func (f *Fields) Add(name, reason string, args ...any) { *f = append(*f, Field(name, reason, args...)) }
+
+// Err returns an Invalid error with the collected fields, or nil.
+func (f Fields) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return Invalid(f...)
+}

@@ -1,0 +1,100 @@
+// Package config reads the process configuration from environment variables. Every variable has a
+// working local default, so `fupin serve` runs on a development machine with nothing set;
+// `fupin serve --help` lists them (Usage).
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Development defaults for secrets. Refused when ENV=production.
+const (
+	devJWTSecret = "dev-only-jwt-secret-change-me-in-production"
+	devDataKey   = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" // "dev-only-data-key-32-bytes-long!"
+)
+
+// Config is the whole configuration. Durations are Go durations ("50ms", "15s").
+type Config struct {
+	Env             string        `env:"ENV" envDefault:"development" desc:"development or production (production refuses the built-in dev secrets)"`
+	Addr            string        `env:"ADDR" envDefault:":8080" desc:"listen address of the HTTP server"`
+	PublicBaseURL   string        `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080" desc:"scheme://host[:port] printed in QR codes as {PUBLIC_BASE_URL}/t/{code}; ASCII only"`
+	DatabaseURL     string        `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/fupin?sslmode=disable" desc:"PostgreSQL connection URL"`
+	DBMaxOpenConns  int           `env:"DB_MAX_OPEN_CONNS" envDefault:"16" desc:"database pool size; gorm's default of 2 idle connections serves ~10x fewer requests/s under load"`
+	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
+	DBConnLifetime  time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m" desc:"recycle pooled connections after this long"`
+	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it)"`
+	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
+	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
+	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`
+	JWTSecret       string        `env:"JWT_SECRET" envDefault:"dev-only-jwt-secret-change-me-in-production" desc:"HMAC key for bearer tokens (at least 32 bytes)"`
+	TokenTTL        time.Duration `env:"TOKEN_TTL" envDefault:"12h" desc:"lifetime of a bearer token"`
+	DataKey         string        `env:"DATA_KEY" envDefault:"ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" desc:"base64 of 32 bytes: AES-256-GCM key for personal data at rest"`
+	BodyLimitBytes  int64         `env:"BODY_LIMIT_BYTES" envDefault:"1048576" desc:"largest accepted request body in bytes (413 beyond)"`
+	MaxCodesPerCall int           `env:"MAX_CODES_PER_REQUEST" envDefault:"100000" desc:"most traceability codes issued by one request"`
+	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
+	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
+}
+
+// Load reads the environment and validates the result.
+func Load() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that would otherwise fail later and obscurely.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := c.DataKeyBytes(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
+	}
+	for _, r := range c.PublicBaseURL {
+		if r > 127 {
+			errs = append(errs, errors.New("PUBLIC_BASE_URL must be ASCII (it is printed inside QR codes)"))
+			break
+		}
+	}
+	if !strings.HasPrefix(c.PublicBaseURL, "http://") && !strings.HasPrefix(c.PublicBaseURL, "https://") {
+		errs = append(errs, errors.New("PUBLIC_BASE_URL must start with http:// or https://"))
+	}
+	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey) {
+		errs = append(errs, errors.New("ENV=production needs JWT_SECRET and DATA_KEY of its own"))
+	}
+	if c.DBMaxOpenConns < 1 {
+		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// DataKeyBytes decodes DATA_KEY.
+func (c Config) DataKeyBytes() ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(c.DataKey)
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("DATA_KEY must be the base64 encoding of exactly 32 bytes (try: openssl rand -base64 32)")
+	}
+	return k, nil
+}
+
+// Usage writes one line per variable: name, default and description.
+func Usage(w io.Writer) {
+	t := reflect.TypeOf(Config{})
+	fmt.Fprintln(w, "Environment variables (default in brackets):")
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		fmt.Fprintf(w, "  %-22s %s [%s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), f.Tag.Get("envDefault"))
+	}
+}

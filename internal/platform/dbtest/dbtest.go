@@ -1,0 +1,145 @@
+// Package dbtest gives each test package its own real PostgreSQL database (created, migrated and
+// dropped around the package's tests) and its own Redis key prefix. Never a mock.
+//
+// Use in a package's tests:
+//
+//	func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+//	func TestX(t *testing.T) { db := dbtest.DB(t); rdb, prefix := dbtest.Redis(t) }
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
+)
+
+// AdminURL is where test databases are created: TEST_DATABASE_URL, else DATABASE_URL, else the
+// local `test` database with trust auth.
+func AdminURL() string {
+	for _, k := range []string{"TEST_DATABASE_URL", "DATABASE_URL"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// RedisURL is TEST_REDIS_URL, else REDIS_URL, else the local server.
+func RedisURL() string {
+	for _, k := range []string{"TEST_REDIS_URL", "REDIS_URL"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+var (
+	shared    *gorm.DB
+	sharedURL string
+	setupErr  error
+)
+
+// Run creates a fresh database for this test binary, migrates it, runs the tests and drops it.
+func Run(m *testing.M) int {
+	ctx := context.Background()
+	name := "fupin_t_" + strings.TrimSuffix(filepath.Base(os.Args[0]), ".test") + "_" + randHex(4)
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
+	admin, err := database.Open(ctx, AdminURL(), database.Pool{MaxOpen: 2, MaxIdle: 1, MaxLifetime: time.Minute})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: PostgreSQL is required for these tests (scripts/test.sh starts it):", err)
+		return 1
+	}
+	defer database.Close(admin)
+	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: create database:", err)
+		return 1
+	}
+	defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+
+	sharedURL = withDatabase(AdminURL(), name)
+	shared, setupErr = database.Open(ctx, sharedURL, database.Pool{MaxOpen: 24, MaxIdle: 24, MaxLifetime: time.Hour})
+	if setupErr == nil {
+		setupErr = database.Migrate(ctx, shared, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	if setupErr != nil {
+		fmt.Fprintln(os.Stderr, "dbtest:", setupErr)
+		return 1
+	}
+	code := m.Run()
+	database.Close(shared)
+	return code
+}
+
+// DB returns this package's migrated database.
+func DB(t testing.TB) *gorm.DB {
+	t.Helper()
+	if shared == nil {
+		t.Fatal("dbtest: call dbtest.Run from TestMain")
+	}
+	return shared
+}
+
+// URL returns the connection URL of this package's database.
+func URL(t testing.TB) string {
+	t.Helper()
+	DB(t)
+	return sharedURL
+}
+
+// Redis returns a client and a key prefix of this test's own; keys under it are deleted at the end.
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	opt, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("dbtest: Redis is required for these tests (scripts/test.sh starts it): %v", err)
+	}
+	prefix := "fupintest:" + randHex(6) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+func withDatabase(raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
