@@ -119,3 +119,11 @@ func (f Fields) Err() error {
 	}
 	return Invalid(f...)
 }
+
+// ConflictField is a Conflict that names the field whose value clashes (for example a duplicate
+// archive number).
+func ConflictField(field, msg string, args ...any) *Error {
+	e := Conflict(msg, args...)
+	e.Fields = []FieldError{{Field: field, Reason: e.Msg}}
+	return e
+}

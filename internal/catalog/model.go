@@ -1,0 +1,61 @@
+// Package catalog keeps the products that stations list (产品名录), the supplier households whose
+// income each sale raises, and stock.
+package catalog
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// Product is a listed product with its suppliers.
+type Product struct {
+	ID         uuid.UUID   `gorm:"primaryKey" json:"id"`
+	StationID  uuid.UUID   `json:"station_id"`
+	Name       string      `json:"name"`
+	Category   string      `json:"category"`
+	Unit       string      `json:"unit"` // what one quantity is: 箱, 斤, 件
+	Spec       string      `json:"spec"` // e.g. "5 kg/箱"
+	PriceFen   money.Money `json:"price_fen"`
+	Stock      int         `json:"stock"`
+	OriginCode string      `json:"origin_code"`
+	Listed     bool        `json:"listed"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+	Suppliers  []Supplier  `gorm:"-" json:"suppliers"`
+}
+
+// Supplier is a household's share of a product's revenue, in basis points (all shares sum to 10000).
+type Supplier struct {
+	ProductID   uuid.UUID         `json:"-"`
+	HouseholdID uuid.UUID         `json:"household_id"`
+	ShareBP     money.BasisPoints `gorm:"column:share_bp" json:"share_bp"`
+}
+
+// TableName maps Supplier to product_suppliers.
+func (Supplier) TableName() string { return "product_suppliers" }
+
+// Limits on what a product holds.
+const (
+	MaxNameLen   = 60
+	MaxPriceFen  = 100_000_000 // ¥1,000,000.00 per unit
+	MaxStock     = 10_000_000
+	MaxSuppliers = 200
+)
+
+// Item is a quantity of one product, as ordered.
+type Item struct {
+	ProductID uuid.UUID
+	Quantity  int
+}
+
+// Reserved is what a reservation fixed for one product: its station and price at that moment.
+type Reserved struct {
+	ProductID uuid.UUID
+	StationID uuid.UUID
+	Name      string
+	PriceFen  money.Money
+	Quantity  int
+}

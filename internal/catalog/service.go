@@ -1,0 +1,267 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
+)
+
+// Households is what the catalog needs from the household register.
+type Households interface {
+	// OutsideStation returns those of ids that are not households of the station's villages.
+	OutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error)
+}
+
+// Service lists and updates products.
+type Service struct {
+	db         *gorm.DB
+	households Households
+}
+
+// NewService builds the catalog service.
+func NewService(db *gorm.DB, households Households) *Service {
+	return &Service{db: db, households: households}
+}
+
+// NewProduct is a listing request. StationID is taken from a station operator's token; an admin
+// names it.
+type NewProduct struct {
+	StationID  *uuid.UUID `json:"station_id"`
+	Name       string     `json:"name"`
+	Category   string     `json:"category"`
+	Unit       string     `json:"unit"`
+	Spec       string     `json:"spec"`
+	PriceFen   int64      `json:"price_fen"`
+	Stock      int        `json:"stock"`
+	OriginCode string     `json:"origin_code"`
+	Suppliers  []Supplier `json:"suppliers"`
+}
+
+func checkPrice(f *apperr.Fields, field string, fen int64) {
+	if fen <= 0 || fen > MaxPriceFen {
+		f.Add(field, "must be a whole number of fen from 1 to %d (¥1.00 is 100)", MaxPriceFen)
+	}
+}
+
+func checkStock(f *apperr.Fields, field string, n int) {
+	if n < 0 || n > MaxStock {
+		f.Add(field, "must be from 0 to %d", MaxStock)
+	}
+}
+
+// Create validates and stores a product with its suppliers in one transaction.
+// Errors: Invalid (fields; suppliers[i].household_id outside the station's villages; shares not
+// summing to 10000), Forbidden (a buyer).
+func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) (Product, error) {
+	var f apperr.Fields
+	stationID := p.StationID
+	if p.IsAdmin() {
+		if req.StationID == nil {
+			f.Add("station_id", "is required when an admin lists a product")
+		} else {
+			stationID = *req.StationID
+		}
+	} else if req.StationID != nil && *req.StationID != p.StationID {
+		f.Add("station_id", "must be your own station or left out")
+	}
+	now := time.Now().UTC()
+	prod := Product{ID: uuid.Must(uuid.NewV7()), StationID: stationID, Spec: text.Clean(req.Spec),
+		PriceFen: money.Money(req.PriceFen), Stock: req.Stock, Listed: true, CreatedAt: now, UpdatedAt: now}
+	var ok bool
+	if prod.Name, ok = text.Name(req.Name, MaxNameLen); !ok {
+		f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+	}
+	if prod.Category, ok = text.Name(req.Category, 30); !ok {
+		f.Add("category", "must be 1 to 30 characters, such as 水果, 腊肉, 茶叶, 手工艺品")
+	}
+	if prod.Unit, ok = text.Name(req.Unit, 10); !ok {
+		f.Add("unit", "must be 1 to 10 characters, such as 箱, 斤, 件")
+	}
+	checkPrice(&f, "price_fen", req.PriceFen)
+	checkStock(&f, "stock", req.Stock)
+	prod.OriginCode = text.ASCII(req.OriginCode)
+	if n := len(prod.OriginCode); (n != 6 && n != 9 && n != 12) || strings.Trim(prod.OriginCode, "0123456789") != "" {
+		f.Add("origin_code", "must be a county, township or village code (6, 9 or 12 digits)")
+	}
+	prod.Suppliers = checkSuppliers(&f, req.Suppliers)
+	if err := f.Err(); err != nil {
+		return Product{}, err
+	}
+	ids := make([]uuid.UUID, len(prod.Suppliers))
+	for i, sp := range prod.Suppliers {
+		ids[i] = sp.HouseholdID
+		prod.Suppliers[i].ProductID = prod.ID
+	}
+	outside, err := s.households.OutsideStation(ctx, stationID, ids)
+	if err != nil {
+		return Product{}, err
+	}
+	for _, id := range outside {
+		for i, sp := range prod.Suppliers {
+			if sp.HouseholdID == id {
+				f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is not a registered household of the station's villages")
+			}
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Product{}, err
+	}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Table("regions").Where("code = ?", prod.OriginCode).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.Invalid(apperr.Field("origin_code", "names no region; import regions or check the code"))
+		}
+		if err := tx.Omit("Suppliers").Create(&prod).Error; err != nil {
+			return err
+		}
+		return tx.Create(&prod.Suppliers).Error
+	})
+	if apperr.PgCode(err) == apperr.PgForeignKeyViolation {
+		return Product{}, apperr.Invalid(apperr.Field("station_id", "names no station"))
+	}
+	return prod, apperr.DB(err, "product")
+}
+
+// checkSuppliers validates the supplier list: 1..MaxSuppliers distinct households whose shares
+// are each 1..10000 basis points and sum to exactly 10000.
+func checkSuppliers(f *apperr.Fields, in []Supplier) []Supplier {
+	if len(in) == 0 || len(in) > MaxSuppliers {
+		f.Add("suppliers", "must list 1 to %d supplier households", MaxSuppliers)
+		return nil
+	}
+	seen := map[uuid.UUID]bool{}
+	var sum int64
+	for i, sp := range in {
+		if sp.HouseholdID == uuid.Nil {
+			f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is required")
+		} else if seen[sp.HouseholdID] {
+			f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is listed twice; give each household one share")
+		}
+		seen[sp.HouseholdID] = true
+		if sp.ShareBP < 1 || sp.ShareBP > money.Whole {
+			f.Add(fmt.Sprintf("suppliers[%d].share_bp", i), "must be from 1 to 10000 basis points")
+		}
+		sum += int64(sp.ShareBP)
+	}
+	if sum != int64(money.Whole) {
+		f.Add("suppliers", "shares must sum to 10000 basis points (100%%), not %d", sum)
+	}
+	return append([]Supplier(nil), in...)
+}
+
+// scoped narrows q to the products p may see: a station its own; a buyer listed ones; an admin all.
+func scoped(q *gorm.DB, p auth.Principal) *gorm.DB {
+	switch p.Role {
+	case auth.RoleAdmin:
+		return q
+	case auth.RoleStation:
+		return q.Where("products.station_id = ?", p.StationID)
+	case auth.RoleBuyer:
+		return q.Where("products.listed")
+	}
+	return q.Where("false")
+}
+
+// Get returns a product with its suppliers. Errors: NotFound (also when out of scope).
+func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Product, error) {
+	var prod Product
+	if err := scoped(s.db.WithContext(ctx), p).Take(&prod, "id = ?", id).Error; err != nil {
+		return prod, apperr.DB(err, "product")
+	}
+	sup, err := SuppliersOf(ctx, s.db, []uuid.UUID{id})
+	prod.Suppliers = sup[id]
+	return prod, apperr.DB(err, "product")
+}
+
+// ListFilter narrows a listing; zero values mean "any".
+type ListFilter struct {
+	StationID uuid.UUID
+	Query     string // substring of the name
+	After     uuid.UUID
+	Limit     int
+}
+
+// List returns products in id order (newest last), without suppliers.
+func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]Product, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := scoped(s.db.WithContext(ctx), p)
+	if f.StationID != uuid.Nil {
+		q = q.Where("station_id = ?", f.StationID)
+	}
+	if qs := text.Clean(f.Query); qs != "" {
+		q = q.Where("name LIKE ?", "%"+escapeLike(qs)+"%")
+	}
+	if f.After != uuid.Nil {
+		q = q.Where("id > ?", f.After)
+	}
+	var list []Product
+	err := q.Order("id").Limit(f.Limit).Find(&list).Error
+	return list, apperr.DB(err, "product")
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Patch changes only the fields given; a zero (stock 0, listed false) is a real value.
+type Patch struct {
+	Name     *string `json:"name"`
+	PriceFen *int64  `json:"price_fen"`
+	Stock    *int    `json:"stock"`
+	Listed   *bool   `json:"listed"`
+}
+
+// Update applies a patch to a product of the caller's station (or any, for an admin). A price
+// change does not touch orders already placed: lines keep their unit price.
+// Errors: Invalid, NotFound (also another station's product), Forbidden (buyers).
+func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Product, error) {
+	if p.Role == auth.RoleBuyer {
+		return Product{}, apperr.Forbidden("buyers cannot change products")
+	}
+	var f apperr.Fields
+	cols := map[string]any{"updated_at": time.Now().UTC()}
+	if patch.Name != nil {
+		name, ok := text.Name(*patch.Name, MaxNameLen)
+		if !ok {
+			f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+		}
+		cols["name"] = name
+	}
+	if patch.PriceFen != nil {
+		checkPrice(&f, "price_fen", *patch.PriceFen)
+		cols["price_fen"] = *patch.PriceFen
+	}
+	if patch.Stock != nil {
+		checkStock(&f, "stock", *patch.Stock)
+		cols["stock"] = *patch.Stock
+	}
+	if patch.Listed != nil {
+		cols["listed"] = *patch.Listed
+	}
+	if err := f.Err(); err != nil {
+		return Product{}, err
+	}
+	res := scoped(s.db.WithContext(ctx).Model(&Product{}), p).Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return Product{}, apperr.DB(res.Error, "product")
+	}
+	if res.RowsAffected == 0 {
+		return Product{}, apperr.NotFound("product")
+	}
+	return s.Get(ctx, p, id)
+}

@@ -1,0 +1,127 @@
+package household
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
+)
+
+// View is a household as every response shows it: personal data masked.
+type View struct {
+	ID          uuid.UUID `json:"id"`
+	ArchiveNo   string    `json:"archive_no"`
+	HeadName    string    `json:"head_name"` // masked: 张*三
+	IDNumber    string    `json:"id_number"` // masked: 433124********1234
+	Phone       string    `json:"phone"`     // masked: 138****1234, or ""
+	VillageCode string    `json:"village_code"`
+	CountyCode  string    `json:"county_code"`
+	Members     int       `json:"members"`
+	Status      Status    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ToView masks a household for output.
+func ToView(h Household) View {
+	v := View{ID: h.ID, ArchiveNo: h.ArchiveNo, HeadName: pii.MaskName(h.HeadName), IDNumber: pii.MaskIDNumber(h.IDNumber),
+		VillageCode: h.VillageCode, CountyCode: h.CountyCode, Members: h.Members, Status: h.Status,
+		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	if h.Phone != "" {
+		v.Phone = pii.MaskPhone(h.Phone)
+	}
+	return v
+}
+
+// Handler serves /api/v1/households.
+type Handler struct{ svc *Service }
+
+// NewHandler builds the household handler.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// Register adds the household routes; admins and station operators only, scoped in the queries.
+func (h *Handler) Register(api gin.IRoutes) {
+	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
+	api.POST("/api/v1/households", staff, h.create)
+	api.GET("/api/v1/households", staff, h.list)
+	api.GET("/api/v1/households/:id", staff, h.get)
+	api.PATCH("/api/v1/households/:id", staff, h.update)
+}
+
+func (h *Handler) create(c *gin.Context) {
+	var req NewHousehold
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	hh, err := h.svc.Register(c, auth.MustFrom(c), req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/households/"+hh.ID.String())
+	httpx.Created(c, ToView(hh))
+}
+
+func (h *Handler) list(c *gin.Context) {
+	f := ListFilter{VillageCode: c.Query("village_code"), Status: Status(c.Query("status"))}
+	if v := c.Query("after"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			httpx.Fail(c, httpx.BadParam("after", "the id of the last household of the previous page"))
+			return
+		}
+		f.After = id
+	}
+	limit, ok := httpx.QueryInt(c, "limit", 1, 500)
+	if !ok {
+		return
+	}
+	f.Limit = limit
+	list, err := h.svc.List(c, auth.MustFrom(c), f)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	out := make([]View, len(list))
+	for i, hh := range list {
+		out[i] = ToView(hh)
+	}
+	c.JSON(http.StatusOK, gin.H{"households": out})
+}
+
+func (h *Handler) get(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	hh, err := h.svc.Get(c, auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ToView(hh))
+}
+
+func (h *Handler) update(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var p Patch
+	if err := httpx.Bind(c, &p); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	hh, err := h.svc.Update(c, auth.MustFrom(c), id, p)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ToView(hh))
+}

@@ -1,0 +1,256 @@
+package household
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
+	"github.com/fupinmarket/fupin/internal/platform/text"
+)
+
+// Service registers, reads and updates households within the caller's scope.
+type Service struct {
+	db    *gorm.DB
+	st    store
+	vault *pii.Vault
+	now   func() time.Time
+}
+
+// NewService builds the household service; vault seals personal data.
+func NewService(db *gorm.DB, vault *pii.Vault) *Service {
+	return &Service{db: db, st: store{db}, vault: vault, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// NewHousehold is a registration request as typed by a person.
+type NewHousehold struct {
+	ArchiveNo   string `json:"archive_no"`
+	HeadName    string `json:"head_name"`
+	IDNumber    string `json:"id_number"`
+	Phone       string `json:"phone"`
+	VillageCode string `json:"village_code"`
+	Members     int    `json:"members"`
+	Status      Status `json:"status"`
+}
+
+// validate normalises req in place and returns the fields to fix.
+func (req *NewHousehold) validate(now time.Time) apperr.Fields {
+	var f apperr.Fields
+	req.ArchiveNo = strings.ToUpper(text.ASCII(req.ArchiveNo))
+	if !archiveRe.MatchString(req.ArchiveNo) {
+		f.Add("archive_no", "must be 1 to 32 letters, digits or '-'")
+	}
+	var ok bool
+	if req.HeadName, ok = text.Name(req.HeadName, MaxNameLen); !ok {
+		f.Add("head_name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+	}
+	req.IDNumber = NormalizeIDNumber(req.IDNumber)
+	if why := CheckIDNumber(req.IDNumber, now); why != "" {
+		f.Add("id_number", "%s", why)
+	}
+	req.Phone = strings.ReplaceAll(text.ASCII(req.Phone), " ", "")
+	if req.Phone != "" && !phoneRe.MatchString(req.Phone) {
+		f.Add("phone", "must be an 11-digit mobile number or a landline such as 0743-1234567")
+	}
+	req.VillageCode = text.ASCII(req.VillageCode)
+	if len(req.VillageCode) != 12 || strings.Trim(req.VillageCode, "0123456789") != "" {
+		f.Add("village_code", "must be a 12-digit village code (统计用区划代码)")
+	}
+	if req.Members < 1 || req.Members > MaxMembers {
+		f.Add("members", "must be between 1 and %d", MaxMembers)
+	}
+	if !req.Status.Valid() {
+		f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
+	}
+	return f
+}
+
+// Register validates and stores a household in one transaction.
+// Errors: Invalid (fields, including a village outside a station's scope), Conflict naming
+// archive_no or id_number when either is already registered.
+func (s *Service) Register(ctx context.Context, p auth.Principal, req NewHousehold) (Household, error) {
+	now := s.now()
+	if f := req.validate(now); len(f) > 0 {
+		return Household{}, f.Err()
+	}
+	if err := s.checkVillage(ctx, p, req.VillageCode); err != nil {
+		return Household{}, err
+	}
+	h := Household{ID: uuid.Must(uuid.NewV7()), ArchiveNo: req.ArchiveNo, HeadName: req.HeadName,
+		IDNumber: req.IDNumber, Phone: req.Phone, VillageCode: req.VillageCode, CountyCode: req.VillageCode[:6],
+		Members: req.Members, Status: req.Status, CreatedAt: now, UpdatedAt: now}
+	r := s.seal(h)
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return Household{}, uniqueness(err)
+	}
+	return h, nil
+}
+
+func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village string) error {
+	ok, err := s.st.villageExists(ctx, village)
+	if err != nil {
+		return apperr.DB(err, "region")
+	}
+	if !ok {
+		return apperr.Invalid(apperr.Field("village_code", "names no village; import regions or check the code"))
+	}
+	if p.Role == auth.RoleStation {
+		served, err := s.st.villageServed(ctx, p.StationID, village)
+		if err != nil {
+			return apperr.DB(err, "station")
+		}
+		if !served {
+			return apperr.Invalid(apperr.Field("village_code", "is not a village your station serves"))
+		}
+	}
+	return nil
+}
+
+func uniqueness(err error) error {
+	if apperr.PgCode(err) == apperr.PgUniqueViolation {
+		if strings.Contains(apperr.PgConstraint(err), "hmac") {
+			return apperr.ConflictField("id_number", "a household with this resident ID number is already registered")
+		}
+		return apperr.ConflictField("archive_no", "a household with this archive number is already registered")
+	}
+	return apperr.DB(err, "household")
+}
+
+// Get returns one household the caller may see. Errors: NotFound (also when out of scope).
+func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Household, error) {
+	r, err := s.st.get(ctx, p, id)
+	if err != nil {
+		return Household{}, apperr.DB(err, "household")
+	}
+	return s.open(r)
+}
+
+// CheckVisible returns nil when p may see the household, NotFound otherwise.
+func (s *Service) CheckVisible(ctx context.Context, p auth.Principal, id uuid.UUID) error {
+	_, err := s.st.get(ctx, p, id)
+	return apperr.DB(err, "household")
+}
+
+// List returns up to f.Limit (1..500, default 100) households in id order after f.After.
+func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]Household, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, err := s.st.list(ctx, p, f)
+	if err != nil {
+		return nil, apperr.DB(err, "household")
+	}
+	out := make([]Household, 0, len(rows))
+	for _, r := range rows {
+		h, err := s.open(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// Patch changes the named fields only; nil means "leave as is", so 0 or "" are real values.
+type Patch struct {
+	Phone   *string `json:"phone"`
+	Members *int    `json:"members"`
+	Status  *Status `json:"status"`
+}
+
+// Update applies a patch in one transaction. Errors: NotFound, Invalid.
+func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Household, error) {
+	var f apperr.Fields
+	cols := map[string]any{"updated_at": s.now()}
+	if patch.Phone != nil {
+		ph := strings.ReplaceAll(text.ASCII(*patch.Phone), " ", "")
+		if ph != "" && !phoneRe.MatchString(ph) {
+			f.Add("phone", "must be an 11-digit mobile number or a landline such as 0743-1234567")
+		}
+		cols["phone_enc"] = s.vault.Seal(ph)
+	}
+	if patch.Members != nil {
+		if *patch.Members < 1 || *patch.Members > MaxMembers {
+			f.Add("members", "must be between 1 and %d", MaxMembers)
+		}
+		cols["members"] = *patch.Members
+	}
+	if patch.Status != nil {
+		if !patch.Status.Valid() {
+			f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
+		}
+		cols["status"] = *patch.Status
+	}
+	if err := f.Err(); err != nil {
+		return Household{}, err
+	}
+	res := scoped(s.db.WithContext(ctx).Model(&row{}), p).Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return Household{}, apperr.DB(res.Error, "household")
+	}
+	if res.RowsAffected == 0 {
+		return Household{}, apperr.NotFound("household")
+	}
+	return s.Get(ctx, p, id)
+}
+
+// OutsideStation returns those of ids that are not households of the station's villages.
+func (s *Service) OutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
+	var inside []uuid.UUID
+	err := scoped(s.db.WithContext(ctx).Model(&row{}), auth.Principal{Role: auth.RoleStation, StationID: stationID}).
+		Where("id IN ?", ids).Pluck("id", &inside).Error
+	if err != nil {
+		return nil, apperr.DB(err, "household")
+	}
+	in := make(map[uuid.UUID]bool, len(inside))
+	for _, id := range inside {
+		in[id] = true
+	}
+	var out []uuid.UUID
+	for _, id := range ids {
+		if !in[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// MaskedHeads returns the masked head's name of each household id (for scan pages and reports).
+func (s *Service) MaskedHeads(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	var rows []row
+	if err := s.db.WithContext(ctx).Select("id", "head_name_enc").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, apperr.DB(err, "household")
+	}
+	out := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		name, err := s.vault.Open(r.HeadNameEnc)
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = pii.MaskName(name)
+	}
+	return out, nil
+}
+
+func (s *Service) seal(h Household) row {
+	return row{ID: h.ID, ArchiveNo: h.ArchiveNo, HeadNameEnc: s.vault.Seal(h.HeadName),
+		IDNumberEnc: s.vault.Seal(h.IDNumber), IDNumberHmac: s.vault.BlindIndex(h.IDNumber),
+		PhoneEnc: s.vault.Seal(h.Phone), VillageCode: h.VillageCode, CountyCode: h.CountyCode,
+		Members: h.Members, Status: h.Status, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+}
+
+func (s *Service) open(r row) (Household, error) {
+	var errs [3]error
+	h := Household{ID: r.ID, ArchiveNo: r.ArchiveNo, VillageCode: r.VillageCode, CountyCode: r.CountyCode,
+		Members: r.Members, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	h.HeadName, errs[0] = s.vault.Open(r.HeadNameEnc)
+	h.IDNumber, errs[1] = s.vault.Open(r.IDNumberEnc)
+	h.Phone, errs[2] = s.vault.Open(r.PhoneEnc)
+	return h, errors.Join(errs[:]...)
+}

@@ -1,0 +1,100 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// Bind decodes the JSON body into dst strictly: unknown fields, wrong types, trailing data and an
+// empty body are Invalid errors naming the field. A body over the limit is a 413.
+func Bind(c *gin.Context, dst any) error {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if dec.More() {
+			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
+		}
+		return nil
+	}
+	var maxErr *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &maxErr):
+		return err
+	case errors.Is(err, io.EOF):
+		return apperr.Invalid(apperr.Field("body", "is empty; send a JSON object"))
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+	case errors.As(err, &syntaxErr):
+		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.Invalid(apperr.Field(name, "is not a known field; remove it"))
+	}
+	return apperr.Invalid(apperr.Field("body", "cannot be read: %v", err))
+}
+
+func jsonKind(goKind string) string {
+	switch {
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"):
+		return "integer"
+	case strings.HasPrefix(goKind, "float"):
+		return "number"
+	case goKind == "bool":
+		return "boolean"
+	case goKind == "slice", goKind == "array":
+		return "array"
+	case goKind == "struct", goKind == "map", goKind == "ptr":
+		return "object"
+	}
+	return goKind
+}
+
+// Created writes 201 with a JSON body.
+func Created(c *gin.Context, body any) { c.JSON(http.StatusCreated, body) }
+
+// BadParam reports a malformed path parameter and the format it must have.
+func BadParam(name, format string) error {
+	return apperr.Invalid(apperr.Field(name, fmt.Sprintf("must be %s", format)))
+}
+
+// PathUUID parses the path parameter name as a UUID; on failure it answers 422 and returns false.
+func PathUUID(c *gin.Context, name string) (uuid.UUID, bool) {
+	id, err := uuid.Parse(c.Param(name))
+	if err != nil {
+		Fail(c, BadParam(name, "a UUID such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"))
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+// QueryInt parses an optional integer query parameter within [min, max]; 0 when absent. On a bad
+// value it answers 422 and returns false.
+func QueryInt(c *gin.Context, name string, min, max int) (int, bool) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		Fail(c, BadParam(name, fmt.Sprintf("an integer from %d to %d", min, max)))
+		return 0, false
+	}
+	return n, true
+}

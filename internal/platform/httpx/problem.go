@@ -1,0 +1,101 @@
+// Package httpx holds the HTTP plumbing shared by every feature: RFC 9457 problem+json errors,
+// strict JSON binding, request ids, logging, body limits and metrics.
+package httpx
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// ProblemBase prefixes the `type` of every problem document.
+const ProblemBase = "https://fupin.market/problems/"
+
+// Problem is an RFC 9457 problem document, with the invalid fields in `errors`.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
+}
+
+var kinds = map[apperr.Kind]struct {
+	status int
+	slug   string
+	title  string
+}{
+	apperr.KindInvalid:      {http.StatusUnprocessableEntity, "invalid", "Invalid request"},
+	apperr.KindNotFound:     {http.StatusNotFound, "not-found", "Not found"},
+	apperr.KindConflict:     {http.StatusConflict, "conflict", "Conflict with the current state"},
+	apperr.KindForbidden:    {http.StatusForbidden, "forbidden", "Forbidden"},
+	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized", "Authentication required"},
+	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
+	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too-large", "Request body too large"},
+}
+
+// WriteProblem renders err as problem+json. Untyped errors are logged and become a bare 500, so
+// that internals never leak to clients.
+func WriteProblem(c *gin.Context, err error) {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = &apperr.Error{Kind: apperr.KindTooLarge, Msg: "the request body is larger than the limit; send a smaller body"}
+	}
+	p := Problem{Instance: c.Request.URL.Path, RequestID: RequestID(c)}
+	var extra map[string]any
+	if e, ok := apperr.As(err); ok {
+		k := kinds[e.Kind]
+		p.Type, p.Title, p.Status, p.Detail, p.Errors = ProblemBase+k.slug, k.title, k.status, e.Msg, e.Fields
+		extra = e.Extra
+		if e.Kind == apperr.KindUnavailable {
+			slog.ErrorContext(c, "dependency unavailable", "request_id", p.RequestID, "err", err)
+			c.Header("Retry-After", "5")
+		}
+	} else {
+		slog.ErrorContext(c, "internal error", "request_id", p.RequestID, "err", err)
+		p.Type, p.Title, p.Status = ProblemBase+"internal", "Internal error", http.StatusInternalServerError
+		p.Detail = "an unexpected error occurred; quote the request id when reporting it"
+	}
+	c.Header("Content-Type", "application/problem+json")
+	if len(extra) == 0 {
+		c.AbortWithStatusJSON(p.Status, p)
+		return
+	}
+	doc := gin.H{"type": p.Type, "title": p.Title, "status": p.Status, "detail": p.Detail,
+		"instance": p.Instance, "request_id": p.RequestID}
+	if len(p.Errors) > 0 {
+		doc["errors"] = p.Errors
+	}
+	for k, v := range extra {
+		doc[k] = v
+	}
+	c.AbortWithStatusJSON(p.Status, doc)
+}
+
+// Errors renders the last error a handler attached with c.Error, unless a response was written.
+func Errors() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || c.Writer.Written() {
+			return
+		}
+		WriteProblem(c, c.Errors.Last().Err)
+	}
+}
+
+// Fail attaches err to the request for the Errors middleware and stops the chain.
+func Fail(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+}
+
+// NoRoute answers unknown paths and methods with problem+json.
+func NoRoute(c *gin.Context) {
+	WriteProblem(c, apperr.NotFound("route "+c.Request.Method+" "+c.Request.URL.Path))
+}

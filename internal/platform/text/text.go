@@ -1,0 +1,44 @@
+// Package text normalises what people type: full-width digits and letters (common with Chinese
+// input methods) become ASCII, zero-width characters go, and surrounding blanks including the
+// ideographic space U+3000 are trimmed.
+package text
+
+import (
+	"strings"
+	"unicode"
+)
+
+// zeroWidth are invisible characters that arrive from copy and paste (ZWSP, ZWNJ, ZWJ, BOM, WJ).
+var zeroWidth = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\ufeff", "", "\u2060", "")
+
+// Clean strips zero-width characters and trims white space (Unicode, including U+3000).
+func Clean(s string) string {
+	return strings.TrimFunc(zeroWidth.Replace(s), unicode.IsSpace)
+}
+
+// ASCII folds full-width forms U+FF01..U+FF5E to ASCII and U+3000 to a space, after Clean.
+func ASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			return r - 0xFEE0
+		case r == 0x3000:
+			return ' '
+		}
+		return r
+	}, Clean(s))
+}
+
+// Name cleans a display name and reports whether it is acceptable: non-empty after cleaning, at
+// most max characters, no control characters.
+func Name(s string, max int) (string, bool) {
+	s = Clean(s)
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return s, false
+		}
+		n++
+	}
+	return s, n > 0 && n <= max
+}

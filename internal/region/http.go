@@ -1,0 +1,80 @@
+package region
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// Handler serves the public region lookups.
+type Handler struct{ store *Store }
+
+// NewHandler returns a Handler reading from store.
+func NewHandler(store *Store) *Handler { return &Handler{store: store} }
+
+// Register adds GET /api/v1/regions/:code (public: divisions are published data).
+func (h *Handler) Register(r gin.IRoutes) {
+	r.GET("/api/v1/regions/:code", h.get)
+}
+
+// RegionResponse is one region in a response.
+type RegionResponse struct {
+	Code       string  `json:"code"`
+	Name       string  `json:"name"`
+	Level      int     `json:"level"`
+	ParentCode *string `json:"parent_code"`
+}
+
+// LookupResponse is the body of GET /api/v1/regions/:code: the region, its path from the province
+// down to it (inclusive), its full name as people write it, and the regions directly under it.
+type LookupResponse struct {
+	Region   RegionResponse   `json:"region"`
+	Path     []RegionResponse `json:"path"`
+	FullName string           `json:"full_name"`
+	Children []RegionResponse `json:"children"`
+}
+
+// ToResponse converts a stored region to its response shape.
+func ToResponse(r Region) RegionResponse {
+	return RegionResponse{Code: r.Code, Name: r.Name, Level: r.Level, ParentCode: r.ParentCode}
+}
+
+func toResponses(rs []Region) []RegionResponse {
+	out := make([]RegionResponse, len(rs))
+	for i, r := range rs {
+		out[i] = ToResponse(r)
+	}
+	return out
+}
+
+func (h *Handler) get(c *gin.Context) {
+	code := c.Param("code")
+	if !ValidCode(code) {
+		fail(c, apperr.Invalid(apperr.Field("code", "must be 2, 4, 6, 9 or 12 digits")))
+		return
+	}
+	path, err := h.store.Path(c.Request.Context(), code)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	children, err := h.store.Children(c.Request.Context(), code)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, LookupResponse{
+		Region:   ToResponse(path[len(path)-1]),
+		Path:     toResponses(path),
+		FullName: FullName(path),
+		Children: toResponses(children),
+	})
+}
+
+// fail leaves err for the error middleware, which renders it as problem+json.
+func fail(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+}

@@ -1,0 +1,58 @@
+package region
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// Store reads regions.
+type Store struct{ db *gorm.DB }
+
+// NewStore returns a Store over db.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// Get returns the region with this code: apperr NotFound ("region not found") if there is none,
+// Unavailable if the database cannot be reached.
+func (s *Store) Get(ctx context.Context, code string) (Region, error) {
+	var r Region
+	err := s.db.WithContext(ctx).Where("code = ?", code).Take(&r).Error
+	return r, apperr.DB(err, "region")
+}
+
+// pathSQL walks up parent_code from the region. The length guard stops the walk should a row ever
+// name itself as parent (the table's CHECK allows that: a code starts with itself).
+const pathSQL = `
+WITH RECURSIVE p AS (
+    SELECT code, name, level, parent_code FROM regions WHERE code = ?
+    UNION ALL
+    SELECT r.code, r.name, r.level, r.parent_code
+    FROM regions r JOIN p ON r.code = p.parent_code AND length(r.code) < length(p.code)
+)
+SELECT code, name, level, parent_code FROM p ORDER BY level`
+
+// Path returns the region and all its ancestors, province first (a village normally has 5 entries),
+// read in one query. apperr NotFound if the region does not exist.
+func (s *Store) Path(ctx context.Context, code string) ([]Region, error) {
+	var path []Region
+	if err := s.db.WithContext(ctx).Raw(pathSQL, code).Scan(&path).Error; err != nil {
+		return nil, apperr.DB(err, "region")
+	}
+	if len(path) == 0 {
+		return nil, apperr.DB(gorm.ErrRecordNotFound, "region")
+	}
+	return path, nil
+}
+
+// Children returns the regions directly under code, ordered by code; empty (not an error) when
+// there are none or the region does not exist.
+func (s *Store) Children(ctx context.Context, code string) ([]Region, error) {
+	children := []Region{}
+	err := s.db.WithContext(ctx).Where("parent_code = ?", code).Order("code").Find(&children).Error
+	if err != nil {
+		return nil, apperr.DB(err, "region")
+	}
+	return children, nil
+}

@@ -1,0 +1,179 @@
+// Package station keeps village e-commerce stations (村级电商服务站点) and the villages each serves.
+// A station operator's scope is its villages: households there, products it lists.
+package station
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/text"
+)
+
+// Level is the tier of a station in the county's e-commerce network.
+type Level string
+
+// Levels: county centre (县级公共服务中心), township station (乡镇服务站), village point (村级服务点).
+const (
+	LevelCounty   Level = "county"
+	LevelTownship Level = "township"
+	LevelVillage  Level = "village"
+)
+
+// Station is a row of `stations` with the villages it serves.
+type Station struct {
+	ID         uuid.UUID `gorm:"primaryKey" json:"id"`
+	Name       string    `json:"name"`
+	Level      Level     `json:"level"`
+	RegionCode string    `json:"region_code"`
+	CountyCode string    `json:"county_code"`
+	CreatedAt  time.Time `json:"created_at"`
+	Villages   []string  `gorm:"-" json:"village_codes"`
+}
+
+// Service registers and reads stations.
+type Service struct{ db *gorm.DB }
+
+// NewService builds the station service.
+func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+
+// NewStation is a registration request.
+type NewStation struct {
+	Name         string   `json:"name"`
+	Level        Level    `json:"level"`
+	RegionCode   string   `json:"region_code"`   // where the station sits (county, township or village code)
+	VillageCodes []string `json:"village_codes"` // 12-digit codes of the villages it serves, same county
+}
+
+// Create stores a station and its villages in one transaction.
+// Errors: Invalid (name, level, region_code, village_codes[i]).
+func (s *Service) Create(ctx context.Context, req NewStation) (Station, error) {
+	var f apperr.Fields
+	name, ok := text.Name(req.Name, 60)
+	if !ok {
+		f.Add("name", "must be 1 to 60 characters after trimming blanks")
+	}
+	if req.Level != LevelCounty && req.Level != LevelTownship && req.Level != LevelVillage {
+		f.Add("level", "must be county, township or village")
+	}
+	region := text.ASCII(req.RegionCode)
+	if n := len(region); (n != 6 && n != 9 && n != 12) || strings.Trim(region, "0123456789") != "" {
+		f.Add("region_code", "must be a 6, 9 or 12-digit region code inside a county")
+	}
+	if len(req.VillageCodes) == 0 || len(req.VillageCodes) > 500 {
+		f.Add("village_codes", "must list 1 to 500 villages the station serves")
+	}
+	villages := make([]string, 0, len(req.VillageCodes))
+	for i, v := range req.VillageCodes {
+		v = text.ASCII(v)
+		if len(v) != 12 || strings.Trim(v, "0123456789") != "" || len(region) >= 6 && !strings.HasPrefix(v, region[:6]) {
+			f.Add(fmt.Sprintf("village_codes[%d]", i), "must be a 12-digit village code in the station's county")
+			continue
+		}
+		villages = append(villages, v)
+	}
+	if err := f.Err(); err != nil {
+		return Station{}, err
+	}
+	slices.Sort(villages)
+	villages = slices.Compact(villages)
+	st := Station{ID: uuid.Must(uuid.NewV7()), Name: name, Level: req.Level, RegionCode: region,
+		CountyCode: region[:6], CreatedAt: time.Now().UTC(), Villages: villages}
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Table("regions").Where("code IN ?", append([]string{region}, villages...)).Count(&n).Error; err != nil {
+			return err
+		}
+		if int(n) != len(villages)+1 {
+			return apperr.Invalid(apperr.Field("village_codes", "names a region that does not exist; import regions or check the codes"))
+		}
+		if err := tx.Omit("Villages").Create(&st).Error; err != nil {
+			return err
+		}
+		rows := make([]map[string]any, len(villages))
+		for i, v := range villages {
+			rows[i] = map[string]any{"station_id": st.ID, "village_code": v}
+		}
+		return tx.Table("station_villages").Create(rows).Error
+	})
+	return st, apperr.DB(err, "station")
+}
+
+// Get returns a station with its villages. Errors: NotFound.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (Station, error) {
+	var st Station
+	if err := s.db.WithContext(ctx).Take(&st, "id = ?", id).Error; err != nil {
+		return st, apperr.DB(err, "station")
+	}
+	err := s.db.WithContext(ctx).Table("station_villages").Where("station_id = ?", id).
+		Order("village_code").Pluck("village_code", &st.Villages).Error
+	return st, apperr.DB(err, "station")
+}
+
+// List returns every station of a county ("" for all), by name.
+func (s *Service) List(ctx context.Context, county string) ([]Station, error) {
+	q := s.db.WithContext(ctx).Order("name")
+	if county != "" {
+		q = q.Where("county_code = ?", county)
+	}
+	var list []Station
+	err := q.Find(&list).Error
+	return list, apperr.DB(err, "station")
+}
+
+// Handler serves /api/v1/stations.
+type Handler struct{ svc *Service }
+
+// NewHandler builds the station handler.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// Register adds POST (admin) and GET (any signed-in user) station routes.
+func (h *Handler) Register(api gin.IRoutes) {
+	api.POST("/api/v1/stations", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
+		var req NewStation
+		if err := httpx.Bind(c, &req); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		st, err := h.svc.Create(c, req)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		httpx.Created(c, st)
+	})
+	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
+	api.GET("/api/v1/stations", anyone, func(c *gin.Context) {
+		list, err := h.svc.List(c, c.Query("county_code"))
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"stations": list})
+	})
+	api.GET("/api/v1/stations/:id", anyone, func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		st, err := h.svc.Get(c, id)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, st)
+	})
+}
+
+

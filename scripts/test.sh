@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Static checks and the whole test suite against real PostgreSQL and Redis (started if needed).
+# Extra arguments go to `go test`, e.g. scripts/test.sh -run TestOrder -v
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+ensure_go
+ensure_services --test
+ensure_test_database
+ensure_test_tools
+
+# gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	mapfile -t gofiles < <(git ls-files --cached --others --exclude-standard -- '*.go' |
+		grep -Ev '(^|/)(vendor|testdata)/' || true)
+else
+	mapfile -t gofiles < <(find . -name '*.go' -not -path '*/vendor/*' -not -path '*/testdata/*' \
+		-not -path './.git/*')
+fi
+existing=()
+for f in "${gofiles[@]}"; do
+	[[ -f $f ]] && existing+=("$f")
+done
+if ((${#existing[@]})); then
+	unformatted="$(gofmt -l "${existing[@]}")"
+	if [[ -n $unformatted ]]; then
+		printf 'error: these files are not gofmt-formatted (run gofmt -w on them):\n%s\n' "$unformatted" >&2
+		exit 1
+	fi
+fi
+
+# docker-compose.yml must stay valid even though no Docker engine runs here.
+if have docker && docker compose version >/dev/null 2>&1; then
+	docker compose config -q
+elif have docker-compose; then
+	docker-compose config -q
+else
+	warn "docker-compose not installed: docker-compose.yml not validated (Debian: apt-get install docker-compose)"
+fi
+
+go vet ./...
+go test -race -count=1 ./... "$@"
