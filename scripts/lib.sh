@@ -158,6 +158,13 @@ compose_cmd() {
 	fi
 }
 
+# compose_healthy SERVICE: is the compose service's container running with a passing healthcheck?
+compose_healthy() {
+	local id
+	id="$("${COMPOSE[@]}" ps -q "$1" 2>/dev/null)"
+	[[ -n $id ]] && [[ "$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null)" == healthy ]]
+}
+
 docker_engine_up() { have docker && timeout 10 docker info >/dev/null 2>&1; }
 
 systemd_running() { [[ -d /run/systemd/system ]] && have systemctl; }
@@ -274,6 +281,12 @@ ensure_services() {
 		if docker_engine_up && compose_cmd; then
 			info "starting ${missing[*]} with ${COMPOSE[*]:0:2}"
 			"${COMPOSE[@]}" up -d "${missing[@]}" >&2 || die "${COMPOSE[*]} up -d ${missing[*]} failed"
+			# A published port accepts TCP before the server inside does: wait for the healthchecks.
+			local s
+			for s in "${missing[@]}"; do
+				wait_until "$FUPIN_WAIT_SECONDS" "container $s to be healthy" compose_healthy "$s" ||
+					die "container $s is not healthy after ${FUPIN_WAIT_SECONDS}s (${COMPOSE[*]} logs $s)"
+			done
 		elif have apt-get; then
 			local s
 			for s in "${missing[@]}"; do

@@ -376,7 +376,7 @@ func (s *fileSource) resolveParent(code, named string) (string, bool) {
 }
 
 func (s *fileSource) Values() ([]any, error) { return s.row, nil }
-func (s *fileSource) Err() error              { return s.err }
+func (s *fileSource) Err() error             { return s.err }
 
 // codeSet holds the codes staged so far. A code is keyed by its length and numeric value (codes of
 // one length are fixed-width digit strings, and 10^12 < 2^40), which keeps 665,000 codes in

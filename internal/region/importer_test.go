@@ -167,7 +167,7 @@ func TestImportParentsAndRenames(t *testing.T) {
 	var extra [5][]string
 	extra[County-1] = []string{`439001,"直辖县",,43`} // no prefecture: under the province
 	extra[Village-1] = []string{
-		`433124199001,"孤村",433124199,43,4331,433124`, // township 433124199 is not in the files
+		`433124199001,"孤村",433124199,43,4331,433124`,  // township 433124199 is not in the files
 		`990101001001,"无省村",990101001,99,9901,990101`, // no ancestor at all
 	}
 	dir := fixture(t, extra)

@@ -175,5 +175,3 @@ func (h *Handler) Register(api gin.IRoutes) {
 		c.JSON(http.StatusOK, st)
 	})
 }
-
-

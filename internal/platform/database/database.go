@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -122,4 +124,21 @@ func MigrationStatus(ctx context.Context, db *gorm.DB, w io.Writer) error {
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise.
 func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	return db.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+}
+
+// PgxTx runs fn in a pgx transaction on one pooled connection, for what database/sql cannot do
+// (COPY through pgx CopyFrom). Committed when fn returns nil.
+func PgxTx(ctx context.Context, db *gorm.DB, fn func(tx pgx.Tx) error) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		return pgx.BeginFunc(ctx, dc.(*stdlib.Conn).Conn(), fn)
+	})
 }

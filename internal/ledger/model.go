@@ -1,0 +1,275 @@
+// Package ledger is the double-entry income ledger: accounts, journal entries and their postings,
+// the attribution of a completed order to its supplier households, and the checks that re-derive
+// every balance and attribution from the postings.
+//
+// Amounts are signed fen: a debit is positive, a credit negative, and an entry balances when its
+// postings sum to zero. Household income accounts are credit-normal, so a household's income is the
+// negated balance of its household_income account.
+//
+// Entries and postings are append-only (the database refuses UPDATE and DELETE); a correction is a
+// reversing entry, at most one per entry. Each entry carries a unique idempotency key and the
+// SHA-256 of its request: posting the same request again under the same key replays the first
+// entry, a different request under a used key is a Conflict.
+//
+// Posting an entry takes three statements inside the caller's transaction:
+//
+//  1. INSERT the journal entry ON CONFLICT (idempotency_key) DO NOTHING (a second statement reads
+//     the stored hash only when the key was already used);
+//  2. upsert every account the entry touches, adding its net amount to balance_fen, and insert all
+//     postings from arrays, in one statement (a data-modifying CTE).
+//
+// The upsert both creates missing accounts and locks existing ones. It takes the rows in one fixed
+// order, (kind, owner id), the same for every entry, so concurrent entries never deadlock on each
+// other. That order replaces the "lock by id" of the design notes: a separate INSERT … ON CONFLICT DO
+// NOTHING, SELECT … ORDER BY id FOR UPDATE and UPDATE would cost two more round trips, and the
+// lookup of (kind, owner_id) pairs with NULL owners (bank, platform fee) cannot use the index
+// without contortions. Any fixed total order prevents deadlocks; this one needs no ids up front.
+// Postings are sent as arrays (unnest), so an entry of any size is one statement with five
+// parameters and the same SQL text (one cached prepared statement).
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// AccountKind is the kind of a ledger account (ledger_accounts.kind).
+type AccountKind string
+
+// Account kinds. Household, unit and station accounts have an owner; bank and platform_fee do not.
+const (
+	HouseholdIncome   AccountKind = "household_income"   // credit-normal: what a household earned
+	HouseholdPayable  AccountKind = "household_payable"  // what is owed to a household until paid out
+	UnitReceivable    AccountKind = "unit_receivable"    // debit-normal: what an assisting unit owes
+	StationCommission AccountKind = "station_commission" // a station's share of sales
+	PlatformFee       AccountKind = "platform_fee"       // the platform's share of sales (no owner)
+	Bank              AccountKind = "bank"               // money actually received or paid (no owner)
+)
+
+// Valid reports whether k is a known kind.
+func (k AccountKind) Valid() bool {
+	switch k {
+	case HouseholdIncome, HouseholdPayable, UnitReceivable, StationCommission, PlatformFee, Bank:
+		return true
+	}
+	return false
+}
+
+// Owned reports whether accounts of kind k belong to an owner (household, unit or station).
+func (k AccountKind) Owned() bool { return k != Bank && k != PlatformFee }
+
+// AccountRef names an account by kind and owner; OwnerID is uuid.Nil for bank and platform_fee.
+// Accounts are created on first use.
+type AccountRef struct {
+	Kind    AccountKind
+	OwnerID uuid.UUID
+}
+
+// Posting is one leg of an entry: Amount in fen, positive for a debit, negative for a credit,
+// never zero. OrderLineID ties an income credit to the order line it comes from.
+type Posting struct {
+	Account     AccountRef
+	Amount      money.Money
+	OrderLineID *uuid.UUID
+}
+
+// Entry kinds (journal_entries.kind).
+const (
+	KindSale     = "sale"
+	KindPayment  = "payment"
+	KindRefund   = "refund"
+	KindPayout   = "payout"
+	KindReversal = "reversal" // only through Service.Reverse
+)
+
+// Entry is a balanced set of postings recorded together. IdempotencyKey is unique across the
+// ledger (at most 255 bytes); OccurredAt is when the business event happened (stored UTC) and is
+// not part of the request hash, so a retry with a later clock still replays.
+type Entry struct {
+	Kind           string
+	IdempotencyKey string
+	OrderID        *uuid.UUID
+	Memo           string
+	OccurredAt     time.Time
+	Postings       []Posting
+}
+
+// maxKeyLen bounds idempotency keys, as orders.idempotency_key does.
+const maxKeyLen = 255
+
+// validate checks what the database would refuse anyway, so that callers get a typed Invalid
+// naming the field instead of a constraint error at commit. reversal is allowed only for Reverse.
+func (e Entry) validate(reversal bool) error {
+	var f apperr.Fields
+	switch e.Kind {
+	case KindSale, KindPayment, KindRefund, KindPayout:
+	case KindReversal:
+		if !reversal {
+			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
+		}
+	default:
+		f.Add("kind", "must be sale, payment, refund or payout, not %q", e.Kind)
+	}
+	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
+		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)
+	}
+	if e.OccurredAt.IsZero() {
+		f.Add("occurred_at", "is required")
+	}
+	if len(e.Postings) < 2 {
+		f.Add("postings", "an entry needs at least two postings, has %d", len(e.Postings))
+	}
+	var sum int64
+	overflow := false
+	for i, p := range e.Postings {
+		switch {
+		case !p.Account.Kind.Valid():
+			f.Add(postingField(i, "account.kind"), "%q is not an account kind", p.Account.Kind)
+		case p.Account.Kind.Owned() && p.Account.OwnerID == uuid.Nil:
+			f.Add(postingField(i, "account.owner_id"), "a %s account needs an owner", p.Account.Kind)
+		case !p.Account.Kind.Owned() && p.Account.OwnerID != uuid.Nil:
+			f.Add(postingField(i, "account.owner_id"), "a %s account has no owner; use uuid.Nil", p.Account.Kind)
+		}
+		if p.Amount == 0 {
+			f.Add(postingField(i, "amount"), "must not be zero")
+		}
+		if p.OrderLineID != nil && *p.OrderLineID == uuid.Nil {
+			f.Add(postingField(i, "order_line_id"), "must be nil or a real id")
+		}
+		a := int64(p.Amount)
+		if (a > 0 && sum > math.MaxInt64-a) || (a < 0 && sum < math.MinInt64-a) {
+			overflow = true
+		}
+		sum += a
+	}
+	if overflow {
+		f.Add("postings", "amounts overflow 64 bits")
+	} else if sum != 0 && len(e.Postings) > 0 {
+		f.Add("postings", "debits and credits must balance; they differ by %d fen", sum)
+	}
+	if e.OrderID != nil && *e.OrderID == uuid.Nil {
+		f.Add("order_id", "must be nil or a real id")
+	}
+	return f.Err()
+}
+
+func postingField(i int, name string) string {
+	return "postings[" + strconv.Itoa(i) + "]." + name
+}
+
+// comparePostings is the canonical order of postings: by account kind, owner, order line (none
+// first), then amount. The request hash walks postings in this order, so a caller may list them in
+// any order and still replay.
+func comparePostings(a, b Posting) int {
+	if c := strings.Compare(string(a.Account.Kind), string(b.Account.Kind)); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.Account.OwnerID[:], b.Account.OwnerID[:]); c != 0 {
+		return c
+	}
+	switch {
+	case a.OrderLineID == nil && b.OrderLineID != nil:
+		return -1
+	case a.OrderLineID != nil && b.OrderLineID == nil:
+		return 1
+	case a.OrderLineID != nil:
+		if c := bytes.Compare(a.OrderLineID[:], b.OrderLineID[:]); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case a.Amount < b.Amount:
+		return -1
+	case a.Amount > b.Amount:
+		return 1
+	}
+	return 0
+}
+
+func compareRefs(a, b AccountRef) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.OwnerID[:], b.OwnerID[:])
+}
+
+// requestHash is SHA-256 over a length-prefixed encoding of what makes an entry the same request:
+// kind, order, reversed entry, memo and the postings in canonical order. Not the idempotency key
+// (equal by definition) and not occurred_at (a retry's clock differs).
+func requestHash(e Entry, reverses *uuid.UUID) []byte {
+	h := sha256.New()
+	var buf [8]byte
+	str := func(s string) {
+		binary.BigEndian.PutUint32(buf[:4], uint32(len(s)))
+		h.Write(buf[:4])
+		h.Write([]byte(s))
+	}
+	id := func(u *uuid.UUID) {
+		if u == nil {
+			h.Write([]byte{0})
+			return
+		}
+		h.Write([]byte{1})
+		h.Write(u[:])
+	}
+	str("fupin.ledger.entry.v1")
+	str(e.Kind)
+	id(e.OrderID)
+	id(reverses)
+	str(e.Memo)
+	ps := slices.Clone(e.Postings)
+	slices.SortFunc(ps, comparePostings)
+	binary.BigEndian.PutUint32(buf[:4], uint32(len(ps)))
+	h.Write(buf[:4])
+	for _, p := range ps {
+		str(string(p.Account.Kind))
+		h.Write(p.Account.OwnerID[:])
+		id(p.OrderLineID)
+		binary.BigEndian.PutUint64(buf[:], uint64(p.Amount))
+		h.Write(buf[:])
+	}
+	return h.Sum(nil)
+}
+
+// Statement is a household's income ledger: IncomeFen is the stored balance of its income account
+// negated (income is credit-normal), so positive for income; Entries counts every entry that
+// touched the account; Lines holds the newest StatementLineLimit postings, newest first, and
+// Truncated says whether there were more.
+type Statement struct {
+	HouseholdID uuid.UUID
+	IncomeFen   money.Money
+	Entries     int
+	Postings    int
+	Lines       []StatementLine
+	Truncated   bool
+}
+
+// StatementLineLimit caps Statement.Lines. Older postings still count in IncomeFen, Entries and
+// Postings; a longer history belongs in a report, not one response.
+const StatementLineLimit = 500
+
+// StatementLine is one posting to a household's income account. AmountFen is positive for income
+// (a sale's credit) and negative when income is taken back (a reversal). The order and product
+// fields are nil or empty for postings not tied to an order line.
+type StatementLine struct {
+	EntryID     uuid.UUID
+	Kind        string
+	OccurredAt  time.Time
+	OrderID     *uuid.UUID
+	OrderLineID *uuid.UUID
+	ProductID   *uuid.UUID
+	ProductName string
+	Quantity    int
+	AmountFen   money.Money
+}

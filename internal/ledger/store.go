@@ -1,0 +1,227 @@
+package ledger
+
+import (
+	"context"
+	"database/sql/driver"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// pgArray passes a slice as one PostgreSQL array parameter. gorm expands a bare slice into a
+// parenthesised list of parameters (for IN), but hands a driver.Valuer to pgx as it is.
+type pgArray[T any] []T
+
+func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
+
+// nilOwner stands for "no owner" in the arrays sent to PostgreSQL, so that accounts and postings
+// join on plain (hashable) equality; it is stored as NULL.
+const nilOwner = "00000000-0000-0000-0000-000000000000"
+
+const insertEntrySQL = `
+INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, order_id, reverses_entry_id, memo, occurred_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id`
+
+// insertEntry inserts the entry row; inserted is false when the key was already taken, in which
+// case nothing was written. A concurrent insert of the same key makes this wait for the other
+// transaction, then report the key as taken (it committed) or insert (it rolled back).
+func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash []byte, reverses *uuid.UUID) (bool, error) {
+	var ids []uuid.UUID
+	err := tx.WithContext(ctx).Raw(insertEntrySQL, id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses,
+		e.Memo, e.OccurredAt.UTC()).Scan(&ids).Error
+	switch {
+	case err == nil:
+		return len(ids) == 1, nil
+	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_key":
+		return false, apperr.Conflict("journal entry %s is already reversed; an entry can be reversed once", reverses)
+	case apperr.PgCode(err) == apperr.PgForeignKeyViolation:
+		if reverses != nil && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_fkey" {
+			return false, apperr.NotFound("journal entry")
+		}
+		return false, apperr.Invalid(apperr.Field("order_id", "names no order"))
+	}
+	return false, apperr.DB(err, "journal entry")
+}
+
+type storedEntry struct {
+	ID          uuid.UUID
+	RequestHash []byte
+}
+
+// entryByKey returns the entry stored under key with its request hash.
+func entryByKey(ctx context.Context, tx *gorm.DB, key string) (storedEntry, error) {
+	var se storedEntry
+	err := tx.WithContext(ctx).Raw(`SELECT id, request_hash FROM journal_entries WHERE idempotency_key = ?`, key).
+		Take(&se).Error
+	return se, apperr.DB(err, "journal entry")
+}
+
+// postLegsSQL upserts the touched accounts, adding each one's net amount to its balance, and
+// inserts the postings, in one statement. The accounts come sorted by (kind, owner): the upsert
+// locks them in that order, the same in every transaction, so concurrent entries cannot deadlock.
+// The postings' foreign key to accounts created by the CTE holds: RI checks run at the end of the
+// statement and see its inserts.
+const postLegsSQL = `
+WITH acc AS (
+    INSERT INTO ledger_accounts AS a (id, kind, owner_id, balance_fen)
+    SELECT v.id::uuid, v.kind, nullif(v.owner::uuid, '` + nilOwner + `'), v.delta
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY AS v(id, kind, owner, delta, ord)
+    ORDER BY v.ord
+    ON CONFLICT (kind, owner_id) DO UPDATE SET balance_fen = a.balance_fen + excluded.balance_fen
+    RETURNING a.id, a.kind, coalesce(a.owner_id, '` + nilOwner + `') AS owner
+)
+INSERT INTO postings (id, entry_id, account_id, amount_fen, order_line_id)
+SELECT p.id::uuid, ?::uuid, acc.id, p.amount, nullif(p.line, '')::uuid
+FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS p(id, kind, owner, amount, line)
+JOIN acc ON acc.kind = p.kind AND acc.owner = p.owner::uuid`
+
+// postLegs writes the postings of entry entryID and moves the running balances. The postings must
+// have been validated.
+func postLegs(ctx context.Context, tx *gorm.DB, entryID uuid.UUID, postings []Posting) error {
+	deltas := map[AccountRef]int64{}
+	for _, p := range postings {
+		deltas[p.Account] += int64(p.Amount)
+	}
+	refs := make([]AccountRef, 0, len(deltas))
+	for r := range deltas {
+		refs = append(refs, r)
+	}
+	slices.SortFunc(refs, compareRefs)
+	accIDs, accKinds, accOwners, accDeltas := make([]string, len(refs)), make([]string, len(refs)),
+		make([]string, len(refs)), make([]int64, len(refs))
+	for i, r := range refs {
+		// Ids for accounts that already exist are generated and thrown away: cheaper than a lookup.
+		accIDs[i] = uuid.Must(uuid.NewV7()).String()
+		accKinds[i], accOwners[i], accDeltas[i] = string(r.Kind), r.OwnerID.String(), deltas[r]
+	}
+	n := len(postings)
+	pIDs, pKinds, pOwners, pAmounts, pLines := make([]string, n), make([]string, n), make([]string, n),
+		make([]int64, n), make([]string, n)
+	for i, p := range postings {
+		pIDs[i] = uuid.Must(uuid.NewV7()).String()
+		pKinds[i], pOwners[i], pAmounts[i] = string(p.Account.Kind), p.Account.OwnerID.String(), int64(p.Amount)
+		if p.OrderLineID != nil {
+			pLines[i] = p.OrderLineID.String()
+		}
+	}
+	res := tx.WithContext(ctx).Exec(postLegsSQL,
+		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int64](accDeltas),
+		entryID,
+		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines))
+	if err := res.Error; err != nil {
+		if apperr.PgCode(err) == apperr.PgForeignKeyViolation {
+			return apperr.Invalid(apperr.Field("postings.order_line_id", "names no order line"))
+		}
+		return apperr.DB(err, "ledger account")
+	}
+	if res.RowsAffected != int64(n) {
+		// Unreachable unless the join above is broken; refuse rather than post a partial entry.
+		return apperr.Conflict("ledger: wrote %d of %d postings", res.RowsAffected, n)
+	}
+	return nil
+}
+
+// entryLeg is one posting of a stored entry, with its entry's header, as Reverse reads it.
+type entryLeg struct {
+	EntryKind       string
+	OrderID         *uuid.UUID
+	ReversesEntryID *uuid.UUID
+	ReversedByKey   *string
+	AccountKind     AccountKind
+	OwnerID         *uuid.UUID
+	AmountFen       int64
+	OrderLineID     *uuid.UUID
+}
+
+const entryLegsSQL = `
+SELECT e.kind AS entry_kind, e.order_id, e.reverses_entry_id,
+       (SELECT r.idempotency_key FROM journal_entries r WHERE r.reverses_entry_id = e.id) AS reversed_by_key,
+       a.kind AS account_kind, a.owner_id, p.amount_fen, p.order_line_id
+FROM journal_entries e
+JOIN postings p ON p.entry_id = e.id
+JOIN ledger_accounts a ON a.id = p.account_id
+WHERE e.id = ?`
+
+// entryLegs returns the postings of entry id; NotFound if it does not exist.
+func entryLegs(ctx context.Context, tx *gorm.DB, id uuid.UUID) ([]entryLeg, error) {
+	var legs []entryLeg
+	if err := tx.WithContext(ctx).Raw(entryLegsSQL, id).Scan(&legs).Error; err != nil {
+		return nil, apperr.DB(err, "journal entry")
+	}
+	if len(legs) == 0 {
+		return nil, apperr.NotFound("journal entry")
+	}
+	return legs, nil
+}
+
+type incomeAccount struct {
+	ID         uuid.UUID
+	BalanceFen int64
+	Entries    int
+	Postings   int
+}
+
+const incomeAccountSQL = `
+SELECT a.id, a.balance_fen,
+       (SELECT count(DISTINCT p.entry_id) FROM postings p WHERE p.account_id = a.id) AS entries,
+       (SELECT count(*) FROM postings p WHERE p.account_id = a.id) AS postings
+FROM ledger_accounts a
+WHERE a.kind = 'household_income' AND a.owner_id = ?`
+
+// statementLinesSQL reads the newest postings of an account with what they sold. Quantity is the
+// order line's (the household's part of it is the amount, not a count).
+const statementLinesSQL = `
+SELECT p.entry_id, e.kind, e.occurred_at, e.order_id, p.order_line_id, ol.product_id,
+       coalesce(pr.name, '') AS product_name, coalesce(ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
+FROM postings p
+JOIN journal_entries e ON e.id = p.entry_id
+LEFT JOIN order_lines ol ON ol.id = p.order_line_id
+LEFT JOIN products pr ON pr.id = ol.product_id
+WHERE p.account_id = ?
+ORDER BY e.occurred_at DESC, p.entry_id DESC, p.id
+LIMIT ?`
+
+type statementRow struct {
+	EntryID     uuid.UUID
+	Kind        string
+	OccurredAt  time.Time
+	OrderID     *uuid.UUID
+	OrderLineID *uuid.UUID
+	ProductID   *uuid.UUID
+	ProductName string
+	Quantity    int
+	AmountFen   int64
+}
+
+// householdStatement reads a household's income account and its newest postings; a household
+// that never earned has an empty statement, not an error.
+func householdStatement(ctx context.Context, tx *gorm.DB, householdID uuid.UUID) (Statement, error) {
+	st := Statement{HouseholdID: householdID, Lines: []StatementLine{}}
+	var accs []incomeAccount
+	if err := tx.WithContext(ctx).Raw(incomeAccountSQL, householdID).Scan(&accs).Error; err != nil {
+		return st, apperr.DB(err, "household income")
+	}
+	if len(accs) == 0 {
+		return st, nil
+	}
+	acc := accs[0]
+	st.IncomeFen, st.Entries, st.Postings = money.Money(-acc.BalanceFen), acc.Entries, acc.Postings
+	var rows []statementRow
+	if err := tx.WithContext(ctx).Raw(statementLinesSQL, acc.ID, StatementLineLimit).Scan(&rows).Error; err != nil {
+		return st, apperr.DB(err, "household income")
+	}
+	for _, r := range rows {
+		st.Lines = append(st.Lines, StatementLine{EntryID: r.EntryID, Kind: r.Kind, OccurredAt: r.OccurredAt.UTC(),
+			OrderID: r.OrderID, OrderLineID: r.OrderLineID, ProductID: r.ProductID, ProductName: r.ProductName,
+			Quantity: r.Quantity, AmountFen: money.Money(r.AmountFen)})
+	}
+	st.Truncated = st.Postings > len(st.Lines)
+	return st, nil
+}

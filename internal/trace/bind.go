@@ -1,0 +1,86 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// BindCodes marks codes as sold on an order line inside the caller's transaction tx (the shipment).
+// Each code must belong to a batch of productID and be issued or activated. field names the
+// request field for errors (for example "lines[0].codes").
+// Errors: Invalid (malformed or repeated code, wrong product), Conflict (code already sold or void).
+func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID uuid.UUID, codes []string) error {
+	seen := make(map[string]bool, len(codes))
+	parsed := make([]string, len(codes))
+	var f apperr.Fields
+	for i, raw := range codes {
+		c, ok := ParseCode(raw)
+		switch {
+		case !ok:
+			f.Add(fmt.Sprintf("%s[%d]", field, i), "is not a valid traceability code (14 characters, check character wrong?)")
+		case seen[c]:
+			f.Add(fmt.Sprintf("%s[%d]", field, i), "repeats a code listed before")
+		}
+		seen[c] = true
+		parsed[i] = c
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	res := tx.WithContext(ctx).Exec(`UPDATE trace_codes c SET status = 'sold', order_line_id = ?
+		FROM batches b WHERE b.id = c.batch_id AND b.product_id = ? AND c.code IN ? AND c.status IN ('issued', 'activated')`,
+		lineID, productID, parsed)
+	if res.Error != nil {
+		return res.Error
+	}
+	if int(res.RowsAffected) == len(parsed) {
+		return nil
+	}
+	var rows []struct {
+		Code      string
+		Status    CodeStatus
+		ProductID uuid.UUID
+	}
+	if err := tx.WithContext(ctx).Raw(`SELECT c.code, c.status, b.product_id FROM trace_codes c
+		JOIN batches b ON b.id = c.batch_id WHERE c.code IN ?`, parsed).Scan(&rows).Error; err != nil {
+		return err
+	}
+	found := make(map[string]int, len(rows))
+	for i, r := range rows {
+		found[r.Code] = i
+	}
+	for i, c := range parsed {
+		j, ok := found[c]
+		name := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !ok:
+			return apperr.Invalid(apperr.Field(name, "is not a code issued by this system"))
+		case rows[j].ProductID != productID:
+			return apperr.Invalid(apperr.Field(name, "belongs to another product"))
+		case rows[j].Status == StatusSold || rows[j].Status == StatusVoid:
+			return apperr.ConflictField(name, "code %s is already %s", FormatCode(c), rows[j].Status).With("status", rows[j].Status)
+		}
+	}
+	return apperr.Conflict("some codes changed while shipping; retry")
+}
+
+// RecordLineEvent appends a trace event for every code of an order line (EPCIS bizStep and
+// disposition), inside the caller's transaction.
+func RecordLineEvent(ctx context.Context, tx *gorm.DB, lineID uuid.UUID, bizStep, disposition string,
+	stationID, userID uuid.UUID, at time.Time) error {
+	return tx.WithContext(ctx).Exec(`INSERT INTO trace_events (id, biz_step, disposition, order_line_id, station_id, recorded_by, occurred_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.Must(uuid.NewV7()), bizStep, disposition, lineID, stationID, userID, at).Error
+}
+
+// LineCodes returns the codes bound to order lines, for cache invalidation after a change.
+func LineCodes(ctx context.Context, tx *gorm.DB, lineIDs []uuid.UUID) ([]string, error) {
+	var codes []string
+	err := tx.WithContext(ctx).Table("trace_codes").Where("order_line_id IN ?", lineIDs).Pluck("code", &codes).Error
+	return codes, err
+}

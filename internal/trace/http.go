@@ -1,0 +1,232 @@
+package trace
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/web"
+)
+
+// Handler serves batches, codes, QR images and the public scan.
+type Handler struct {
+	svc     *Service
+	pages   *web.Pages
+	baseURL string
+	scans   ScanCounter
+}
+
+// ScanCounter counts scans by verdict (a Prometheus counter in production).
+type ScanCounter interface{ Inc(verdict string) }
+
+// NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
+func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
+	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans}
+}
+
+// ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
+// version and every scanner decodes it alike.
+func (h *Handler) ScanURL(code string) string { return h.baseURL + "/t/" + code }
+
+// Register adds the routes: staff manage batches and codes; anyone scans.
+func (h *Handler) Register(public, api gin.IRoutes) {
+	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
+	api.POST("/api/v1/products/:id/batches", staff, h.createBatch)
+	api.GET("/api/v1/products/:id/batches", staff, h.listBatches)
+	api.POST("/api/v1/batches/:id/codes", staff, h.issue)
+	api.GET("/api/v1/batches/:id/codes", staff, h.listCodes)
+	public.GET("/api/v1/codes/:code/qr.png", h.qr)
+	public.GET("/api/v1/trace/:code", h.traceJSON)
+	public.GET("/t/:code", h.page)
+}
+
+func (h *Handler) createBatch(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req NewBatch
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	b, err := h.svc.CreateBatch(c, auth.MustFrom(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Created(c, b)
+}
+
+func (h *Handler) listBatches(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	list, err := h.svc.Batches(c, auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"batches": list})
+}
+
+type issueRequest struct {
+	Count int `json:"count"`
+}
+
+type issuedCode struct {
+	Code    string `json:"code"`
+	Display string `json:"display"`
+	URL     string `json:"url"`
+}
+
+func (h *Handler) issue(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req issueRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	codes, err := h.svc.IssueCodes(c, auth.MustFrom(c), id, req.Count)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	out := make([]issuedCode, len(codes))
+	for i, code := range codes {
+		out[i] = issuedCode{Code: code, Display: FormatCode(code), URL: h.ScanURL(code)}
+	}
+	httpx.Created(c, gin.H{"batch_id": id, "count": len(out), "codes": out})
+}
+
+func (h *Handler) listCodes(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	limit, ok := httpx.QueryInt(c, "limit", 1, 1000)
+	if !ok {
+		return
+	}
+	rows, err := h.svc.Codes(c, auth.MustFrom(c), id, c.Query("after"), limit)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"codes": rows})
+}
+
+func codeParam(c *gin.Context) (string, bool) {
+	code, ok := ParseCode(c.Param("code"))
+	if !ok {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("code", "is not a traceability code: 14 characters of 0-9 and A-Z without I, L, O, U, with a valid check character")))
+	}
+	return code, ok
+}
+
+// QR sizes in pixels. The symbol is scaled by whole pixels per module with a 4-module quiet zone.
+const (
+	defaultQRSize = 256
+	minQRSize     = 64
+	maxQRSize     = 2048
+)
+
+func (h *Handler) qr(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	size, ok := httpx.QueryInt(c, "size", minQRSize, maxQRSize)
+	if !ok {
+		return
+	}
+	if size == 0 {
+		size = defaultQRSize
+	}
+	q, err := qrcode.New(h.ScanURL(code), qrcode.Medium)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	png, err := q.PNG(size)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400, immutable")
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func (h *Handler) traceJSON(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	v, err := h.svc.Scan(c, code)
+	h.scans.Inc(string(verdictOf(v, err)))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, v)
+}
+
+func verdictOf(v View, err error) Verdict {
+	if apperr.Is(err, apperr.KindNotFound) || v.Verdict == "" {
+		return VerdictUnknown
+	}
+	return v.Verdict
+}
+
+// page renders the scan page. Unknown and malformed codes get the "not a genuine code" page with
+// status 404; a database outage gets a problem (503), never a false "counterfeit" verdict.
+func (h *Handler) page(c *gin.Context) {
+	lang := web.LangOf(c.Request)
+	raw := c.Param("code")
+	code, ok := ParseCode(raw)
+	var v View
+	var err error
+	if ok {
+		v, err = h.svc.Scan(c, code)
+	} else {
+		v, err = View{CodeDisplay: raw, Verdict: VerdictUnknown}, apperr.NotFound("traceability code")
+	}
+	verdict := verdictOf(v, err)
+	h.scans.Inc(string(verdict))
+	if err != nil && verdict != VerdictUnknown {
+		httpx.Fail(c, err)
+		return
+	}
+	if len(v.CodeDisplay) > 40 {
+		v.CodeDisplay = v.CodeDisplay[:40] + "…"
+	}
+	status := http.StatusOK
+	if verdict == VerdictUnknown {
+		status = http.StatusNotFound
+		v.Verdict = VerdictUnknown
+	}
+	first := ""
+	if v.Scans.FirstAt != nil {
+		first = v.Scans.FirstAt.In(web.Shanghai()).Format("2006-01-02 15:04")
+	}
+	var buf bytes.Buffer
+	data := map[string]any{"View": v, "ScansLine": fmt.Sprintf(web.Text(lang, "scans_line"), v.Scans.Count, first)}
+	if err := h.pages.Render(&buf, "scan", lang, data); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}

@@ -1,0 +1,138 @@
+package trace
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// Batch is a production or harvest lot (批次) of one product. Quantity bounds the codes issued
+// for it: a product cannot carry more labels than was harvested.
+type Batch struct {
+	ID          uuid.UUID `gorm:"primaryKey" json:"id"`
+	ProductID   uuid.UUID `json:"product_id"`
+	BatchNo     string    `json:"batch_no"`
+	ProducedOn  time.Time `gorm:"type:date" json:"produced_on"`
+	Quantity    int       `json:"quantity"`
+	CodesIssued int       `json:"codes_issued"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// CodeStatus is where a code is in its life: issued → activated → sold, or void.
+type CodeStatus string
+
+// Code statuses.
+const (
+	StatusIssued    CodeStatus = "issued"
+	StatusActivated CodeStatus = "activated"
+	StatusSold      CodeStatus = "sold"
+	StatusVoid      CodeStatus = "void"
+)
+
+// EPCIS 2.0 business steps and dispositions used in trace events.
+const (
+	StepCommissioning = "commissioning"
+	StepShipping      = "shipping"
+	StepReceiving     = "receiving"
+	DispActive        = "active"
+	DispInTransit     = "in_transit"
+	DispRetailSold    = "retail_sold"
+)
+
+// Verdict is what a scan tells the person holding the item.
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictGenuine Verdict = "genuine" // a code we issued, not voided
+	VerdictVoid    Verdict = "void"    // voided or recalled
+	VerdictUnknown Verdict = "unknown" // not a code we issued: possibly counterfeit
+)
+
+// View is everything a scan shows about one code. It is cached whole, except Scans.
+type View struct {
+	Code        string          `json:"code"`
+	CodeDisplay string          `json:"code_display"`
+	Verdict     Verdict         `json:"verdict"`
+	Status      CodeStatus      `json:"status"`
+	IssuedAt    time.Time       `json:"issued_at"`
+	Product     ProductView     `json:"product"`
+	Origin      OriginView      `json:"origin"`
+	Batch       BatchView       `json:"batch"`
+	Station     StationView     `json:"station"`
+	Households  []HouseholdView `json:"households"`
+	Sale        *SaleView       `json:"sale,omitempty"`
+	Events      []EventView     `json:"events"`
+	Scans       ScanView        `json:"scans"`
+}
+
+// ProductView describes the product.
+type ProductView struct {
+	ID       uuid.UUID `json:"id"`
+	Name     string    `json:"name"`
+	Category string    `json:"category"`
+	Unit     string    `json:"unit"`
+	Spec     string    `json:"spec"`
+}
+
+// RegionName is one level of a region path.
+type RegionName struct {
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Level int    `json:"level"`
+}
+
+// OriginView is the origin (产地) with its full path, province first.
+type OriginView struct {
+	Code     string       `json:"code"`
+	FullName string       `json:"full_name"`
+	Path     []RegionName `json:"path"`
+}
+
+// BatchView describes the batch.
+type BatchView struct {
+	No         string `json:"batch_no"`
+	ProducedOn string `json:"produced_on"` // YYYY-MM-DD
+}
+
+// StationView names the station that listed the product.
+type StationView struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+}
+
+// HouseholdView is a supplier household as the public sees it: masked head's name, village and
+// what this one item's price adds to its income (its share, largest-remainder rounded).
+type HouseholdView struct {
+	HeadName    string      `json:"head_name"`
+	VillageName string      `json:"village_name"`
+	ShareBP     int32       `json:"share_bp"`
+	ItemFen     money.Money `json:"item_income_fen"`
+	ItemYuan    string      `json:"item_income"`
+}
+
+// SaleView says who bought the item and when.
+type SaleView struct {
+	UnitName   string      `json:"unit_name"`
+	OrderedAt  time.Time   `json:"ordered_at"`
+	ShippedAt  *time.Time  `json:"shipped_at,omitempty"`
+	ReceivedAt *time.Time  `json:"received_at,omitempty"`
+	PriceFen   money.Money `json:"unit_price_fen"`
+	PriceYuan  string      `json:"unit_price"`
+}
+
+// EventView is one trace event (EPCIS 2.0 vocabulary).
+type EventView struct {
+	BizStep     string    `json:"biz_step"`
+	Disposition string    `json:"disposition"`
+	OccurredAt  time.Time `json:"occurred_at"`
+	Place       string    `json:"place"`
+}
+
+// ScanView counts scans of this code: how many, and when the first was.
+type ScanView struct {
+	Count   int64      `json:"count"`
+	FirstAt *time.Time `json:"first_at,omitempty"`
+}

@@ -1,0 +1,167 @@
+package trace
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+type store struct{ db *gorm.DB }
+
+// productScope narrows a query on products to what p may change: a station its own products.
+func productScope(q *gorm.DB, p auth.Principal) *gorm.DB {
+	switch p.Role {
+	case auth.RoleAdmin:
+		return q
+	case auth.RoleStation:
+		return q.Where("products.station_id = ?", p.StationID)
+	}
+	return q.Where("false")
+}
+
+type productRef struct {
+	ID         uuid.UUID
+	StationID  uuid.UUID
+	OriginCode string
+}
+
+func (s store) product(ctx context.Context, p auth.Principal, id uuid.UUID) (productRef, error) {
+	var r productRef
+	err := productScope(s.db.WithContext(ctx).Table("products"), p).
+		Select("id", "station_id", "origin_code").Where("id = ?", id).Take(&r).Error
+	return r, apperr.DB(err, "product")
+}
+
+func (s store) batch(ctx context.Context, p auth.Principal, id uuid.UUID) (Batch, error) {
+	var b Batch
+	err := productScope(s.db.WithContext(ctx).Table("batches").Select("batches.*").
+		Joins("JOIN products ON products.id = batches.product_id"), p).Where("batches.id = ?", id).Take(&b).Error
+	return b, apperr.DB(err, "batch")
+}
+
+// issue inserts n fresh codes for a batch with COPY, all or nothing, after checking under a row
+// lock that the batch's declared quantity allows them.
+func (s store) issue(ctx context.Context, batchID uuid.UUID, n int) ([]string, error) {
+	codes := make([]string, n)
+	for i := range codes {
+		codes[i] = NewCode()
+	}
+	now := time.Now().UTC()
+	err := database.PgxTx(ctx, s.db, func(tx pgx.Tx) error {
+		var qty, issued int
+		if err := tx.QueryRow(ctx, `SELECT quantity, codes_issued FROM batches WHERE id = $1 FOR UPDATE`, batchID).
+			Scan(&qty, &issued); err != nil {
+			return err
+		}
+		if issued+n > qty {
+			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes: at most %d more can be issued",
+				qty, issued, qty-issued).With("quantity", qty).With("codes_issued", issued)
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_codes"}, []string{"code", "batch_id", "status", "issued_at"},
+			pgx.CopyFromSlice(n, func(i int) ([]any, error) { return []any{codes[i], batchID, "issued", now}, nil }))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE batches SET codes_issued = codes_issued + $1 WHERE id = $2`, n, batchID)
+		return err
+	})
+	return codes, err
+}
+
+// viewRow is the flat result of the scan query.
+type viewRow struct {
+	Code           string
+	Status         CodeStatus
+	IssuedAt       time.Time
+	ScanCount      int64
+	FirstScannedAt *time.Time
+	BatchID        uuid.UUID
+	BatchNo        string
+	ProducedOn     time.Time
+	ProductID      uuid.UUID
+	ProductName    string
+	Category       string
+	Unit           string
+	Spec           string
+	OriginCode     string
+	StationID      uuid.UUID
+	StationName    string
+	OrderLineID    *uuid.UUID
+	UnitPriceFen   *money.Money
+	ShippedAt      *time.Time
+	PlacedAt       *time.Time
+	CompletedAt    *time.Time
+	UnitName       *string
+}
+
+func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
+	var r viewRow
+	err := s.db.WithContext(ctx).Raw(`
+		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at,
+		       b.id AS batch_id, b.batch_no, b.produced_on,
+		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec, p.origin_code,
+		       s.id AS station_id, s.name AS station_name,
+		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name
+		FROM trace_codes c
+		JOIN batches b ON b.id = c.batch_id
+		JOIN products p ON p.id = b.product_id
+		JOIN stations s ON s.id = p.station_id
+		LEFT JOIN order_lines l ON l.id = c.order_line_id
+		LEFT JOIN orders o ON o.id = l.order_id
+		LEFT JOIN assisting_units u ON u.id = o.unit_id
+		WHERE c.code = ?`, code).Scan(&r).Error
+	if err == nil && r.Code == "" {
+		err = gorm.ErrRecordNotFound
+	}
+	return r, err
+}
+
+type supplierRow struct {
+	HouseholdID uuid.UUID
+	ShareBP     int32
+	VillageName string
+}
+
+func (s store) suppliers(ctx context.Context, productID uuid.UUID) ([]supplierRow, error) {
+	var rows []supplierRow
+	err := s.db.WithContext(ctx).Raw(`
+		SELECT ps.household_id, ps.share_bp, r.name AS village_name
+		FROM product_suppliers ps
+		JOIN households h ON h.id = ps.household_id
+		JOIN regions r ON r.code = h.village_code
+		WHERE ps.product_id = ?
+		ORDER BY ps.share_bp DESC, ps.household_id`, productID).Scan(&rows).Error
+	return rows, err
+}
+
+func (s store) events(ctx context.Context, batchID uuid.UUID, lineID *uuid.UUID) ([]EventView, error) {
+	var rows []EventView
+	err := s.db.WithContext(ctx).Raw(`
+		SELECT e.biz_step, e.disposition, e.occurred_at, coalesce(st.name, r.name, '') AS place
+		FROM trace_events e
+		LEFT JOIN stations st ON st.id = e.station_id
+		LEFT JOIN regions r ON r.code = e.region_code
+		WHERE e.batch_id = ? OR (e.order_line_id IS NOT NULL AND e.order_line_id = ?)
+		ORDER BY e.occurred_at, e.id`, batchID, lineID).Scan(&rows).Error
+	return rows, err
+}
+
+// countScan adds one scan to a code and returns the new count and the first scan's time.
+func (s store) countScan(ctx context.Context, code string) (ScanView, error) {
+	var v struct {
+		ScanCount      int64
+		FirstScannedAt *time.Time
+	}
+	err := s.db.WithContext(ctx).Raw(`UPDATE trace_codes
+		SET scan_count = scan_count + 1, first_scanned_at = coalesce(first_scanned_at, now())
+		WHERE code = ? RETURNING scan_count, first_scanned_at`, code).Scan(&v).Error
+	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt}, err
+}

@@ -1,0 +1,80 @@
+// Package web renders the pages people see: the scan page that opens when a phone reads a label.
+// Server-rendered html/template (so every station-entered text is escaped), Chinese first with
+// English by Accept-Language or ?lang=en, inline CSS and no external requests.
+package web
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+//go:embed templates/*.html
+var files embed.FS
+
+// Pages holds the parsed templates.
+type Pages struct{ t *template.Template }
+
+var shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600) // China Standard Time has no daylight saving
+	}
+	return loc
+}
+
+// New parses the embedded templates.
+func New() *Pages {
+	funcs := template.FuncMap{
+		"cst": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+		"day": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02") },
+		"pct": percent,
+	}
+	return &Pages{t: template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))}
+}
+
+// percent formats basis points as a percentage without trailing zeros: 3334 → "33.34%", 5000 → "50%".
+func percent(bp int32) string {
+	s := strings.TrimRight(fmt.Sprintf("%d.%02d", bp/100, bp%100), "0")
+	return strings.TrimSuffix(s, ".") + "%"
+}
+
+// Lang is a page language: "zh" (default) or "en".
+type Lang string
+
+var matcher = language.NewMatcher([]language.Tag{language.Chinese, language.English})
+
+// LangOf picks the page language: ?lang= wins, then Accept-Language, then Chinese.
+func LangOf(r *http.Request) Lang {
+	switch r.URL.Query().Get("lang") {
+	case "en":
+		return "en"
+	case "zh":
+		return "zh"
+	}
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	_, i, _ := matcher.Match(tags...)
+	if i == 1 && len(tags) > 0 {
+		return "en"
+	}
+	return "zh"
+}
+
+// Render writes template name with data and the page language's strings as .T.
+func (p *Pages) Render(w io.Writer, name string, lang Lang, data any) error {
+	return p.t.ExecuteTemplate(w, name, map[string]any{"T": texts[lang], "Lang": lang, "D": data})
+}
+
+// Text returns one page string in lang.
+func Text(lang Lang, key string) string { return texts[lang][key] }
+
+// Shanghai is China Standard Time, in which pages show times and reports cut months.
+func Shanghai() *time.Location { return shanghai }
