@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"time"
@@ -31,8 +32,10 @@ type SaleLine struct {
 // gross total and credits each supplier household's income with its share of each line. Each
 // line is split on its own by largest remainder, so a line's credits sum exactly to its amount;
 // there is one posting per (line, household), with OrderLineID set, and none for a share that
-// rounds to 0 fen. Ties between equal remainders go to the household with the smaller id, so the
-// result does not depend on the order suppliers are listed in (a retry replays, not conflicts).
+// rounds to 0 fen. A tie between equal remainders (two 50% shares of an odd amount) goes to the
+// household that ranks first by SHA-256 of (order line id, household id): the result does not
+// depend on the order suppliers are listed in (a retry replays, not conflicts), and the odd fen
+// does not go to the same household on every line, as a tie-break by household id would make it.
 // Key "order:<id>:sale".
 //
 // Errors: Invalid when there are no lines, a line's amount is not positive, its suppliers are
@@ -67,7 +70,9 @@ func SaleEntry(orderID, unitID uuid.UUID, lines []SaleLine, at time.Time) (Entry
 			continue
 		}
 		sups := slices.Clone(l.Suppliers)
-		slices.SortFunc(sups, func(a, b Supplier) int { return bytes.Compare(a.HouseholdID[:], b.HouseholdID[:]) })
+		slices.SortFunc(sups, func(a, b Supplier) int {
+			return bytes.Compare(tieRank(l.OrderLineID, a.HouseholdID), tieRank(l.OrderLineID, b.HouseholdID))
+		})
 		var sum int64
 		bad := len(sups) == 0
 		weights := make([]int64, len(sups))
@@ -124,4 +129,11 @@ func PaymentEntry(orderID, unitID uuid.UUID, amount money.Money, providerRef str
 			{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -amount},
 		},
 	}
+}
+
+// tieRank orders the suppliers of one line for money.Split, which gives tied remainders to the
+// earlier part.
+func tieRank(lineID, householdID uuid.UUID) []byte {
+	sum := sha256.Sum256(append(lineID[:], householdID[:]...))
+	return sum[:]
 }

@@ -77,10 +77,3 @@ func RecordLineEvent(ctx context.Context, tx *gorm.DB, lineID uuid.UUID, bizStep
 	return tx.WithContext(ctx).Exec(`INSERT INTO trace_events (id, biz_step, disposition, order_line_id, station_id, recorded_by, occurred_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.Must(uuid.NewV7()), bizStep, disposition, lineID, stationID, userID, at).Error
 }
-
-// LineCodes returns the codes bound to order lines, for cache invalidation after a change.
-func LineCodes(ctx context.Context, tx *gorm.DB, lineIDs []uuid.UUID) ([]string, error) {
-	var codes []string
-	err := tx.WithContext(ctx).Table("trace_codes").Where("order_line_id IN ?", lineIDs).Pluck("code", &codes).Error
-	return codes, err
-}

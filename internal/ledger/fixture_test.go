@@ -1,0 +1,166 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func exec(t *testing.T, db *gorm.DB, sql string, args ...any) {
+	t.Helper()
+	if err := db.Exec(sql, args...).Error; err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// world is the minimum of rows an order needs: the region chain of 十八洞村, a station, an
+// assisting unit with a buyer, households and products supplied by them.
+type world struct {
+	db         *gorm.DB
+	stationID  uuid.UUID
+	unitID     uuid.UUID
+	userID     uuid.UUID
+	households []uuid.UUID
+}
+
+const village = "433124110226"
+
+func newWorld(t *testing.T, households int) *world {
+	t.Helper()
+	db := dbtest.DB(t)
+	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
+		('43', '湖南省', 1, NULL), ('4331', '湘西土家族苗族自治州', 2, '43'), ('433124', '花垣县', 3, '4331'),
+		('433124110', '双龙镇', 4, '433124'), ('433124110226', '十八洞村', 5, '433124110')
+		ON CONFLICT (code) DO NOTHING`)
+	w := &world{db: db, stationID: newID(), unitID: newID(), userID: newID()}
+	exec(t, db, `INSERT INTO stations (id, name, level, region_code, county_code) VALUES (?, '十八洞村服务点', 'village', ?, '433124')`,
+		w.stationID, village)
+	n, _ := rand.Int(rand.Reader, big.NewInt(1e17))
+	exec(t, db, `INSERT INTO assisting_units (id, name, credit_code, kind) VALUES (?, '测试帮扶单位', ?, 'state_owned')`,
+		w.unitID, fmt.Sprintf("91%016d", n))
+	exec(t, db, `INSERT INTO users (id, username, password_hash, role, unit_id) VALUES (?, ?, 'x', 'buyer', ?)`,
+		w.userID, "buyer-"+randHex(6), w.unitID)
+	for range households {
+		id := newID()
+		exec(t, db, `INSERT INTO households (id, archive_no, head_name_enc, id_number_enc, id_number_hmac, village_code,
+			county_code, members, status) VALUES (?, ?, '\x00'::bytea, '\x00'::bytea, ?, ?, '433124', 4, 'poor')`,
+			id, "A-"+randHex(8), []byte(randHex(16)), village)
+		w.households = append(w.households, id)
+	}
+	return w
+}
+
+// product lists a product supplied by households with shares (basis points), in one transaction
+// because the shares-sum trigger checks at commit.
+func (w *world) product(t *testing.T, name string, priceFen int64, sups ...Supplier) uuid.UUID {
+	t.Helper()
+	id := newID()
+	err := database.Tx(context.Background(), w.db, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO products (id, station_id, name, category, unit, price_fen, stock, origin_code)
+			VALUES (?, ?, ?, '农产品', '盒', ?, 1000, ?)`, id, w.stationID, name, priceFen, village).Error; err != nil {
+			return err
+		}
+		for _, s := range sups {
+			if err := tx.Exec(`INSERT INTO product_suppliers (product_id, household_id, share_bp) VALUES (?, ?, ?)`,
+				id, s.HouseholdID, s.ShareBP).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+type lineSpec struct {
+	product  uuid.UUID
+	quantity int
+	price    int64
+}
+
+type order struct {
+	ID    uuid.UUID
+	Lines []uuid.UUID
+	Total money.Money
+}
+
+// order places an order with the given status (no stock moves: the ledger does not look at stock).
+func (w *world) order(t *testing.T, status string, lines ...lineSpec) order {
+	t.Helper()
+	o := order{ID: newID()}
+	for _, l := range lines {
+		o.Total += money.Money(int64(l.quantity) * l.price)
+	}
+	exec(t, w.db, `INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
+		VALUES (?, ?, ?, ?, ?, ?, '\x00'::bytea, now())`, o.ID, w.unitID, w.userID, status, int64(o.Total), randHex(8))
+	for i, l := range lines {
+		id := newID()
+		exec(t, w.db, `INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, o.ID, i+1, l.product, w.stationID, l.quantity, l.price, int64(l.quantity)*l.price)
+		o.Lines = append(o.Lines, id)
+	}
+	return o
+}
+
+// balance returns the stored balance of an account, 0 if it does not exist yet.
+func balance(t *testing.T, db *gorm.DB, ref AccountRef) money.Money {
+	t.Helper()
+	var b []int64
+	q := db.Raw(`SELECT balance_fen FROM ledger_accounts WHERE kind = ? AND owner_id IS NOT DISTINCT FROM ?`,
+		string(ref.Kind), ownerArg(ref))
+	if err := q.Scan(&b).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	return money.Money(b[0])
+}
+
+func ownerArg(ref AccountRef) *uuid.UUID {
+	if ref.OwnerID == uuid.Nil {
+		return nil
+	}
+	o := ref.OwnerID
+	return &o
+}
+
+func count(t *testing.T, db *gorm.DB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Raw(sql, args...).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var t0 = time.Date(2024, 5, 20, 8, 0, 0, 0, time.UTC)
+
+func hh(id uuid.UUID) AccountRef   { return AccountRef{Kind: HouseholdIncome, OwnerID: id} }
+func unit(id uuid.UUID) AccountRef { return AccountRef{Kind: UnitReceivable, OwnerID: id} }
+
+var bank = AccountRef{Kind: Bank}

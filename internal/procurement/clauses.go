@@ -1,0 +1,8 @@
+package procurement
+
+import "gorm.io/gorm/clause"
+
+var (
+	forUpdate           = clause.Locking{Strength: "UPDATE"}
+	onConflictDoNothing = clause.OnConflict{DoNothing: true}
+)

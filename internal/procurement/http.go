@@ -1,0 +1,170 @@
+package procurement
+
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+)
+
+// Handler serves /api/v1/orders.
+type Handler struct{ orders *Orders }
+
+// NewHandler builds the order handler.
+func NewHandler(orders *Orders) *Handler { return &Handler{orders: orders} }
+
+// Register adds the order routes. Scope (unit, station) is enforced in the service's queries.
+func (h *Handler) Register(api gin.IRoutes) {
+	buyer := auth.Require(auth.RoleBuyer)
+	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
+	api.POST("/api/v1/orders", buyer, h.place)
+	api.GET("/api/v1/orders", anyone, h.list)
+	api.GET("/api/v1/orders/:id", anyone, h.get)
+	api.POST("/api/v1/orders/:id/payment", buyer, h.pay)
+	api.POST("/api/v1/orders/:id/shipments", auth.Require(auth.RoleAdmin, auth.RoleStation), h.ship)
+	api.POST("/api/v1/orders/:id/receipt", buyer, h.receive)
+	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.cancel)
+}
+
+var keyRe = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+// idempotencyKey reads the required Idempotency-Key header.
+func idempotencyKey(c *gin.Context) (string, bool) {
+	k := c.GetHeader("Idempotency-Key")
+	if !keyRe.MatchString(k) {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key",
+			"header is required: 1 to 255 visible ASCII characters, unique per order (a UUID is a good choice)")))
+		return "", false
+	}
+	return k, true
+}
+
+func (h *Handler) place(c *gin.Context) {
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	var req PlaceRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	o, replayed, err := h.orders.Place(c, auth.MustFrom(c), key, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/orders/"+o.ID.String())
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+		c.JSON(http.StatusOK, o)
+		return
+	}
+	httpx.Created(c, o)
+}
+
+func (h *Handler) list(c *gin.Context) {
+	var before uuid.UUID
+	if v := c.Query("before"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			httpx.Fail(c, httpx.BadParam("before", "the id of the last order of the previous page"))
+			return
+		}
+		before = id
+	}
+	limit, ok := httpx.QueryInt(c, "limit", 1, 200)
+	if !ok {
+		return
+	}
+	list, err := h.orders.List(c, auth.MustFrom(c), before, limit)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"orders": list})
+}
+
+func (h *Handler) get(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	o, err := h.orders.Get(c, auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+func (h *Handler) pay(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	pay, replayed, err := h.orders.Pay(c, auth.MustFrom(c), id, key)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+		c.JSON(http.StatusOK, pay)
+		return
+	}
+	httpx.Created(c, pay)
+}
+
+func (h *Handler) ship(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req ShipRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	o, err := h.orders.Ship(c, auth.MustFrom(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+func (h *Handler) receive(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	o, err := h.orders.Receive(c, auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+func (h *Handler) cancel(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	o, err := h.orders.Cancel(c, auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}

@@ -1,0 +1,259 @@
+package procurement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/trace"
+)
+
+// Pay confirms payment of a placed order through the provider and, in one transaction, records
+// the payment, marks the order paid and posts the payment entry (debit bank, credit the unit's
+// receivable). A retry with the same key returns the first payment (replayed=true).
+// Errors: NotFound, Forbidden (not a buyer), Conflict (wrong state, with current_status).
+func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key string) (Payment, bool, error) {
+	if p.Role != auth.RoleBuyer {
+		return Payment{}, false, apperr.Forbidden("only the ordering unit's buyers pay for an order")
+	}
+	o, err := s.Get(ctx, p, id)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if o.Status != StatusPlaced {
+		return s.paymentReplay(ctx, o, key)
+	}
+	ref, err := s.payments.Charge(ctx, o.ID, o.TotalFen)
+	if err != nil {
+		return Payment{}, false, apperr.Unavailable("the payment provider", err)
+	}
+	now := s.now()
+	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
+		ProviderRef: ref, IdempotencyKey: key, PaidAt: now}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		locked, err := lockOrder(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if locked.Status != StatusPlaced {
+			return errReplay
+		}
+		if err := tx.Create(&pay).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusPaid, "paid_at": now}).Error; err != nil {
+			return err
+		}
+		_, _, err = s.ledger.Post(ctx, tx, ledger.PaymentEntry(o.ID, o.UnitID, o.TotalFen, ref, now))
+		return err
+	})
+	if errors.Is(err, errReplay) {
+		o, err = s.Get(ctx, p, id)
+		if err != nil {
+			return Payment{}, false, err
+		}
+		return s.paymentReplay(ctx, o, key)
+	}
+	return pay, false, apperr.DB(err, "order")
+}
+
+// paymentReplay answers a payment request for an order that is no longer placed: the first
+// payment when key matches it, a Conflict with the current state otherwise.
+func (s *Orders) paymentReplay(ctx context.Context, o Order, key string) (Payment, bool, error) {
+	var pay Payment
+	err := s.db.WithContext(ctx).Where("order_id = ?", o.ID).Take(&pay).Error
+	switch {
+	case err == nil && pay.IdempotencyKey == key:
+		return pay, true, nil
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+		return Payment{}, false, apperr.DB(err, "payment")
+	}
+	return Payment{}, false, stateConflict(o, "pay", StatusPlaced)
+}
+
+// ShipLine binds traceability codes to one order line: one code per item.
+type ShipLine struct {
+	LineID uuid.UUID `json:"line_id"`
+	Codes  []string  `json:"codes"`
+}
+
+// ShipRequest ships some lines of a paid order.
+type ShipRequest struct {
+	Lines []ShipLine `json:"lines"`
+}
+
+// Ship records the shipment of lines of a paid order by their station: in one transaction, each
+// line's codes become sold on that line, a shipping event is recorded, and when every line has
+// shipped the order becomes shipped. A station ships only its own lines; an admin any.
+// Errors: Invalid (lines[i].codes count or codes), NotFound, Conflict (state; line shipped).
+func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req ShipRequest) (Order, error) {
+	if p.Role != auth.RoleStation && p.Role != auth.RoleAdmin {
+		return Order{}, apperr.Forbidden("only stations ship orders")
+	}
+	if len(req.Lines) == 0 {
+		return Order{}, apperr.Invalid(apperr.Field("lines", "must list at least one line to ship"))
+	}
+	var codes []string
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		o, err := lockOrder(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if o.Status != StatusPaid {
+			return stateConflict(o, "ship", StatusPaid)
+		}
+		lines, err := s.lines(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		byID := make(map[uuid.UUID]*Line, len(lines))
+		for i := range lines {
+			byID[lines[i].ID] = &lines[i]
+		}
+		now := s.now()
+		seen := map[uuid.UUID]bool{}
+		for i, sl := range req.Lines {
+			field := fmt.Sprintf("lines[%d]", i)
+			l, ok := byID[sl.LineID]
+			switch {
+			case !ok || p.Role == auth.RoleStation && l.StationID != p.StationID:
+				return apperr.Invalid(apperr.Field(field+".line_id", "is not a line of this order that your station ships"))
+			case seen[sl.LineID]:
+				return apperr.Invalid(apperr.Field(field+".line_id", "is listed twice"))
+			case l.ShippedAt != nil:
+				return apperr.ConflictField(field+".line_id", "line %d has already shipped", l.LineNo)
+			case len(sl.Codes) != l.Quantity:
+				return apperr.Invalid(apperr.Field(field+".codes", "must hold exactly %d codes, one per item of the line (got %d)", l.Quantity, len(sl.Codes)))
+			}
+			seen[sl.LineID] = true
+			if err := trace.BindCodes(ctx, tx, field+".codes", l.ID, l.ProductID, sl.Codes); err != nil {
+				return err
+			}
+			if err := tx.Model(&Line{}).Where("id = ?", l.ID).Update("shipped_at", now).Error; err != nil {
+				return err
+			}
+			if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepShipping, trace.DispInTransit, l.StationID, p.UserID, now); err != nil {
+				return err
+			}
+			l.ShippedAt = &now
+			codes = append(codes, sl.Codes...)
+		}
+		for _, l := range lines {
+			if l.ShippedAt == nil {
+				return nil
+			}
+		}
+		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusShipped, "shipped_at": now}).Error
+	})
+	if err != nil {
+		return Order{}, apperr.DB(err, "order")
+	}
+	s.forgetLines(ctx, id)
+	return s.Get(ctx, p, id)
+}
+
+// Receive confirms receipt of a shipped order by its unit and completes it. In the same
+// transaction, one balanced ledger entry credits each supplier household's income with its share
+// of every line (largest-remainder rounding), and a receiving event is recorded per line.
+// Errors: NotFound, Forbidden (not a buyer), Conflict (state).
+func (s *Orders) Receive(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
+	if p.Role != auth.RoleBuyer {
+		return Order{}, apperr.Forbidden("only the ordering unit's buyers confirm receipt")
+	}
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		o, err := lockOrder(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if o.Status != StatusShipped {
+			return stateConflict(o, "confirm receipt of", StatusShipped)
+		}
+		lines, err := s.lines(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		productIDs := make([]uuid.UUID, len(lines))
+		for i, l := range lines {
+			productIDs[i] = l.ProductID
+		}
+		suppliers, err := catalog.SuppliersOf(ctx, tx, productIDs)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		sale := make([]ledger.SaleLine, len(lines))
+		for i, l := range lines {
+			sale[i] = ledger.SaleLine{OrderLineID: l.ID, Amount: l.AmountFen}
+			for _, sp := range suppliers[l.ProductID] {
+				sale[i].Suppliers = append(sale[i].Suppliers, ledger.Supplier{HouseholdID: sp.HouseholdID, ShareBP: int32(sp.ShareBP)})
+			}
+			if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepReceiving, trace.DispRetailSold, l.StationID, p.UserID, now); err != nil {
+				return err
+			}
+		}
+		entry, err := ledger.SaleEntry(o.ID, o.UnitID, sale, now)
+		if err != nil {
+			return err
+		}
+		if _, _, err := s.ledger.Post(ctx, tx, entry); err != nil {
+			return err
+		}
+		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
+	})
+	if err != nil {
+		return Order{}, apperr.DB(err, "order")
+	}
+	s.forgetLines(ctx, id)
+	return s.Get(ctx, p, id)
+}
+
+// Cancel cancels a placed (unpaid) order and releases its stock, in one transaction.
+// Errors: NotFound, Forbidden (stations), Conflict (state).
+func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
+	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
+		return Order{}, apperr.Forbidden("only the ordering unit or the county office cancels an order")
+	}
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		o, err := lockOrder(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if o.Status != StatusPlaced {
+			return stateConflict(o, "cancel", StatusPlaced)
+		}
+		lines, err := s.lines(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		items := make([]catalog.Item, len(lines))
+		for i, l := range lines {
+			items[i] = catalog.Item{ProductID: l.ProductID, Quantity: l.Quantity}
+		}
+		if err := catalog.Release(ctx, tx, items); err != nil {
+			return err
+		}
+		return tx.Model(&Order{}).Where("id = ?", id).Update("status", StatusCancelled).Error
+	})
+	if err != nil {
+		return Order{}, apperr.DB(err, "order")
+	}
+	return s.Get(ctx, p, id)
+}
+
+// forgetLines drops the cached scan views of every code of an order, after its state changed.
+func (s *Orders) forgetLines(ctx context.Context, orderID uuid.UUID) {
+	var codes []string
+	err := s.db.WithContext(ctx).Table("trace_codes").
+		Where("order_line_id IN (SELECT id FROM order_lines WHERE order_id = ?)", orderID).Pluck("code", &codes).Error
+	if err == nil {
+		s.views.Forget(ctx, codes)
+	}
+}
