@@ -34,13 +34,10 @@ func CheckIDNumber(id string, now time.Time) string {
 	if len(id) != 18 {
 		return "must be 18 characters (17 digits and a check digit or X)"
 	}
-	sum := 0
 	for i := 0; i < 17; i++ {
-		c := id[i]
-		if c < '0' || c > '9' {
+		if id[i] < '0' || id[i] > '9' {
 			return "the first 17 characters must be digits"
 		}
-		sum += int(c-'0') * idWeights[i]
 	}
 	last := id[17]
 	if (last < '0' || last > '9') && last != 'X' {
@@ -56,8 +53,17 @@ func CheckIDNumber(id string, now time.Time) string {
 	if birth.Year() < 1900 || birth.After(now) {
 		return "the birth date in characters 7 to 14 is out of range"
 	}
-	if idCheckChars[sum%11] != last {
+	if IDCheckChar(id[:17]) != last {
 		return "the check character is wrong: re-check the number as typed"
 	}
 	return ""
+}
+
+// IDCheckChar computes the check character of the first 17 digits of a resident ID number.
+func IDCheckChar(first17 string) byte {
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += int(first17[i]-'0') * idWeights[i]
+	}
+	return idCheckChars[sum%11]
 }

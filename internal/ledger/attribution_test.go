@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestSaleEntryRounding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := credits(e)[line]; len(got) != len(tc.want) || !mapsEqual(got, tc.want) {
+			if got := credits(e)[line]; len(got) != len(tc.want) || !maps.Equal(got, tc.want) {
 				t.Errorf("credits %v, want %v", got, tc.want)
 			}
 			if e.Postings[0].Account != unit(unitID) || e.Postings[0].Amount != tc.amount {
@@ -78,15 +79,15 @@ func TestSaleEntryRounding(t *testing.T) {
 		}
 		per := map[uuid.UUID]money.Money{}
 		for _, l := range lines {
-			c := credits(e)[l.OrderLineID]
-			if c[a]+c[b]+c[c] != 1999 {
-				t.Errorf("line %s credits %v do not sum to 1999", l.OrderLineID, c)
+			lc := credits(e)[l.OrderLineID]
+			if lc[a]+lc[b]+lc[c] != 1999 {
+				t.Errorf("line %s credits %v do not sum to 1999", l.OrderLineID, lc)
 			}
-			for h, v := range c {
+			for h, v := range lc {
 				per[h] += v
 			}
 		}
-		if want := (map[uuid.UUID]money.Money{a: 2001, b: 1998, c: 1998}); !mapsEqual(per, want) {
+		if want := (map[uuid.UUID]money.Money{a: 2001, b: 1998, c: 1998}); !maps.Equal(per, want) {
 			t.Errorf("household totals %v, want %v", per, want)
 		}
 	})
@@ -158,16 +159,4 @@ func TestPaymentEntry(t *testing.T) {
 	if err := e.validate(false); err != nil {
 		t.Error(err)
 	}
-}
-
-func mapsEqual(a, b map[uuid.UUID]money.Money) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

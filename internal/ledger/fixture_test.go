@@ -57,7 +57,7 @@ func newWorld(t *testing.T, households int) *world {
 	w := &world{db: db, stationID: newID(), unitID: newID(), userID: newID()}
 	exec(t, db, `INSERT INTO stations (id, name, level, region_code, county_code) VALUES (?, '十八洞村服务点', 'village', ?, '433124')`,
 		w.stationID, village)
-	n, _ := rand.Int(rand.Reader, big.NewInt(1e17))
+	n, _ := rand.Int(rand.Reader, big.NewInt(1e16))
 	exec(t, db, `INSERT INTO assisting_units (id, name, credit_code, kind) VALUES (?, '测试帮扶单位', ?, 'state_owned')`,
 		w.unitID, fmt.Sprintf("91%016d", n))
 	exec(t, db, `INSERT INTO users (id, username, password_hash, role, unit_id) VALUES (?, ?, 'x', 'buyer', ?)`,

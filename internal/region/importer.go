@@ -110,8 +110,8 @@ var ancestorLen = []struct {
 // Parents: each row's parent is its provinceCode/cityCode/areaCode/streetCode column. In the 2023
 // files every parent exists (checked: 0 of 665,276 rows lack one) because the NBS gives county-level
 // units governed directly by a province a placeholder prefecture (4190 省直辖县级行政区划, 5002 县)
-// and gives the prefectures without counties (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) one
-// synthetic county (441900 东莞市 …). Should a later edition name a parent that is not in the files
+// and gives each prefecture without counties (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) one
+// county row of its own name (441900 东莞市 …). Should a later edition name a parent that is not in the files
 // (or leave the column empty), the row is attached to its nearest ancestor that is, found by code
 // prefix (the regions CHECK only asks that the code start with the parent's), and counted as
 // Reattached: a village stays findable under its county rather than being dropped, and the next
@@ -186,7 +186,7 @@ func withTx(ctx context.Context, db *gorm.DB, fn func(pgx.Tx) error) error {
 				return apperr.DB(err, "region")
 			}
 			// No primary key: duplicates are caught while reading, where the line is known, and
-			// COPY into an unindexed table is what makes the whole import take seconds.
+			// COPY into an unindexed table runs at full speed (~1 s for the 620,573 villages).
 			_, err := tx.Exec(ctx, `CREATE TEMP TABLE region_stage (
 				code text NOT NULL, name text NOT NULL, level smallint NOT NULL, parent_code text
 			) ON COMMIT DROP`)

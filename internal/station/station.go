@@ -92,11 +92,17 @@ func (s *Service) Create(ctx context.Context, req NewStation) (Station, error) {
 		CountyCode: region[:6], CreatedAt: time.Now().UTC(), Villages: villages}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Table("regions").Where("code IN ?", append([]string{region}, villages...)).Count(&n).Error; err != nil {
+		if err := tx.Table("regions").Where("code = ?", region).Count(&n).Error; err != nil {
 			return err
 		}
-		if int(n) != len(villages)+1 {
-			return apperr.Invalid(apperr.Field("village_codes", "names a region that does not exist; import regions or check the codes"))
+		if n == 0 {
+			return apperr.Invalid(apperr.Field("region_code", "names no region; import regions or check the code"))
+		}
+		if err := tx.Table("regions").Where("code IN ? AND level = 5", villages).Count(&n).Error; err != nil {
+			return err
+		}
+		if int(n) != len(villages) {
+			return apperr.Invalid(apperr.Field("village_codes", "names a village that does not exist; import regions or check the codes"))
 		}
 		if err := tx.Omit("Villages").Create(&st).Error; err != nil {
 			return err

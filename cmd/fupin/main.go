@@ -1,0 +1,176 @@
+// Command fupin is the one binary of Fupin Market:
+//
+//	fupin serve                    run the HTTP API (fupin serve --help lists the environment)
+//	fupin migrate up|down|status   apply, roll back one, or list the SQL migrations
+//	fupin demo                     load the demo data (idempotent) and print URLs to try
+//	fupin import regions DIR       load the national division files (provinces.csv … villages.csv.gz)
+//	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/demo"
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/region"
+)
+
+const usage = `usage: fupin <command> [arguments]
+
+commands:
+  serve                    run the HTTP API on $ADDR
+  migrate up|down|status   apply all, roll back one, or list the SQL migrations
+  demo                     load the demo data (idempotent) and print URLs to try
+  import regions DIR       load the national division files from DIR
+  verify                   check the ledger against orders; exit 1 on any mismatch
+
+Run 'fupin serve --help' for the environment variables.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "fupin:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+		fmt.Fprint(out, usage+"\n")
+		config.Usage(out)
+		return nil
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log, args[1:], out)
+	case "demo":
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		sum, err := demo.Load(ctx, a)
+		if err != nil {
+			return err
+		}
+		sum.Print(out)
+		return nil
+	case "import":
+		if len(args) != 3 || args[1] != "regions" {
+			return errors.New("usage: fupin import regions DIR")
+		}
+		db, err := openDB(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer database.Close(db)
+		start := time.Now()
+		counts, err := region.Import(ctx, db, args[2])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\nimported in %s\n", counts, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "verify":
+		db, err := openDB(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer database.Close(db)
+		n, err := ledger.Verify(ctx, db, out)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("verify: %d mismatches", n)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
+	return database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime})
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: fupin migrate up|down|status")
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	switch args[0] {
+	case "up":
+		return database.Migrate(ctx, db, log)
+	case "down":
+		return database.MigrateDown(ctx, db)
+	case "status":
+		return database.MigrationStatus(ctx, db, out)
+	}
+	return errors.New("usage: fupin migrate up|down|status")
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv := &http.Server{Addr: cfg.Addr, Handler: a.Router, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}

@@ -1,0 +1,161 @@
+// Package app is the composition root: config → database and Redis → services → router.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/api"
+	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
+	"github.com/fupinmarket/fupin/internal/procurement"
+	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/station"
+	"github.com/fupinmarket/fupin/internal/trace"
+	"github.com/fupinmarket/fupin/internal/web"
+)
+
+// App holds the wired services and the HTTP router.
+type App struct {
+	Config     config.Config
+	DB         *gorm.DB
+	Cache      *cache.Cache
+	Log        *slog.Logger
+	Users      *auth.Users
+	Households *household.Service
+	Stations   *station.Service
+	Catalog    *catalog.Service
+	Trace      *trace.Service
+	Units      *procurement.Units
+	Orders     *procurement.Orders
+	Ledger     *ledger.Service
+	Regions    *region.Store
+	Router     *gin.Engine
+	traceHTTP  *trace.Handler
+	tokens     *auth.Tokens
+}
+
+// Open connects to PostgreSQL and Redis and wires everything. Redis being down is not fatal:
+// the cache is optional by design.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{
+		MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime})
+	if err != nil {
+		return nil, err
+	}
+	c, err := cache.Open(cfg.RedisURL, cfg.RedisPrefix, cfg.RedisTimeout)
+	if err != nil {
+		database.Close(db)
+		return nil, err
+	}
+	return New(cfg, db, c, log)
+}
+
+// New wires the services on an open database and cache.
+func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App, error) {
+	key, err := cfg.DataKeyBytes()
+	if err != nil {
+		return nil, err
+	}
+	vault, err := pii.NewVault(key)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Cache: c, Log: log}
+	a.tokens = auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL)
+	a.Users = auth.NewUsers(db, a.tokens)
+	a.Regions = region.NewStore(db)
+	a.Households = household.NewService(db, vault)
+	a.Stations = station.NewService(db)
+	a.Catalog = catalog.NewService(db, a.Households)
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall})
+	a.Ledger = ledger.NewService(db)
+	a.Units = procurement.NewUnits(db)
+	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Router = a.router()
+	return a, nil
+}
+
+// Close releases the database pool and the Redis client.
+func (a *App) Close() {
+	a.Cache.Close()
+	database.Close(a.DB)
+}
+
+// ScanURL is the public URL of a code's scan page.
+func (a *App) ScanURL(code string) string { return a.traceHTTP.ScanURL(code) }
+
+type scanCounter struct{ c *prometheus.CounterVec }
+
+func (s scanCounter) Inc(verdict string) { s.c.WithLabelValues(verdict).Inc() }
+
+func (a *App) router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sqlDB, err := a.DB.DB(); err == nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(sqlDB, "fupin"))
+	}
+	scans := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fupin_scans_total", Help: "Scans of traceability codes by verdict.",
+	}, []string{"verdict"})
+	reg.MustRegister(scans)
+	metrics := httpx.NewMetrics(reg)
+
+	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
+		httpx.BodyLimit(a.Config.BodyLimitBytes))
+	r.NoRoute(httpx.NoRoute)
+	r.NoMethod(httpx.NoRoute)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", a.ready)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", api.OpenAPI) })
+
+	authed := r.Group("", a.tokens.Authenticate())
+	a.Users.Register(r, authed)
+	region.NewHandler(a.Regions).Register(r)
+	household.NewHandler(a.Households).Register(authed)
+	station.NewHandler(a.Stations).Register(authed)
+	catalog.NewHandler(a.Catalog).Register(authed)
+	a.traceHTTP = trace.NewHandler(a.Trace, web.New(), a.Config.PublicBaseURL, scanCounter{scans})
+	a.traceHTTP.Register(r, authed)
+	a.Units.Register(authed)
+	procurement.NewHandler(a.Orders).Register(authed)
+	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	return r
+}
+
+// ready reports whether PostgreSQL and Redis answer, naming the one that does not.
+func (a *App) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if sqlDB, err := a.DB.DB(); err != nil || sqlDB.PingContext(ctx) != nil {
+		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if err := a.Cache.Ping(ctx); err != nil {
+		checks["redis"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
+}

@@ -1,0 +1,115 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+)
+
+// scope stands in for the household package: a station sees only its own households.
+type scope map[uuid.UUID]uuid.UUID // household → station
+
+func (s scope) CheckVisible(_ context.Context, p auth.Principal, id uuid.UUID) error {
+	st, ok := s[id]
+	if !ok || (p.Role == auth.RoleStation && p.StationID != st) {
+		return apperr.NotFound("household")
+	}
+	return nil
+}
+
+func TestHandler(t *testing.T) {
+	db := dbtest.DB(t)
+	svc := NewService(db)
+	s := sellOrder(t, svc)
+	h := s.w.households
+	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
+
+	gin.SetMode(gin.TestMode)
+	tokens := auth.NewTokens("test-secret-test-secret-test-secret", time.Hour)
+	r := gin.New()
+	r.Use(httpx.Errors(), tokens.Authenticate())
+	NewHandler(svc, visible).Register(r)
+
+	token := func(p auth.Principal) string {
+		tok, _, err := tokens.Issue(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	admin := token(auth.Principal{UserID: newID(), Role: auth.RoleAdmin})
+	station := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: s.w.stationID})
+	otherStation := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: newID()})
+	buyer := token(auth.Principal{UserID: newID(), Role: auth.RoleBuyer, UnitID: s.w.unitID})
+
+	get := func(tok, id string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/households/"+id+"/ledger", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return w
+	}
+
+	for _, tok := range []string{admin, station} {
+		w := get(tok, h[0].String())
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET ledger: %d %s", w.Code, w.Body)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if body["income_fen"] != float64(6549) || body["income_yuan"] != "¥65.49" || body["household_id"] != h[0].String() ||
+			body["entries"] != float64(1) || body["truncated"] != false {
+			t.Errorf("body %s", w.Body)
+		}
+		lines, _ := body["lines"].([]any)
+		if len(lines) != 2 {
+			t.Fatalf("lines %v", body["lines"])
+		}
+		first := lines[0].(map[string]any)
+		for _, k := range []string{"entry_id", "kind", "occurred_at", "order_id", "order_line_id", "product_id",
+			"product_name", "quantity", "amount_fen", "amount_yuan"} {
+			if _, ok := first[k]; !ok {
+				t.Errorf("line has no %q: %v", k, first)
+			}
+		}
+	}
+
+	var problem httpx.Problem
+	for name, tc := range map[string]struct {
+		tok, id string
+		status  int
+	}{
+		"bad id":           {admin, "not-a-uuid", http.StatusUnprocessableEntity},
+		"invisible":        {otherStation, h[0].String(), http.StatusNotFound},
+		"unknown":          {admin, newID().String(), http.StatusNotFound},
+		"outside scope":    {station, h[2].String(), http.StatusNotFound},
+		"buyer":            {buyer, h[0].String(), http.StatusForbidden},
+		"anonymous":        {"", h[0].String(), http.StatusUnauthorized},
+		"second household": {admin, h[1].String(), http.StatusOK},
+	} {
+		w := get(tc.tok, tc.id)
+		if w.Code != tc.status {
+			t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.status)
+		}
+		if name == "bad id" {
+			if err := json.Unmarshal(w.Body.Bytes(), &problem); err != nil || len(problem.Errors) != 1 || problem.Errors[0].Field != "id" {
+				t.Errorf("bad id problem %s", w.Body)
+			}
+		}
+	}
+}
