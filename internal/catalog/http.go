@@ -33,7 +33,7 @@ func (h *Handler) create(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	p, err := h.svc.Create(c, auth.MustFrom(c), req)
+	p, err := h.svc.Create(c.Request.Context(), auth.MustFrom(c), req)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -59,7 +59,7 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	f.Limit = limit
-	list, err := h.svc.List(c, auth.MustFrom(c), f)
+	list, err := h.svc.List(c.Request.Context(), auth.MustFrom(c), f)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -72,7 +72,7 @@ func (h *Handler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := h.svc.Get(c, auth.MustFrom(c), id)
+	p, err := h.svc.Get(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -90,7 +90,7 @@ func (h *Handler) update(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	p, err := h.svc.Update(c, auth.MustFrom(c), id, patch)
+	p, err := h.svc.Update(c.Request.Context(), auth.MustFrom(c), id, patch)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

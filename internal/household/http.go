@@ -59,7 +59,7 @@ func (h *Handler) create(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	hh, err := h.svc.Register(c, auth.MustFrom(c), req)
+	hh, err := h.svc.Register(c.Request.Context(), auth.MustFrom(c), req)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -83,7 +83,7 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	f.Limit = limit
-	list, err := h.svc.List(c, auth.MustFrom(c), f)
+	list, err := h.svc.List(c.Request.Context(), auth.MustFrom(c), f)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -100,7 +100,7 @@ func (h *Handler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	hh, err := h.svc.Get(c, auth.MustFrom(c), id)
+	hh, err := h.svc.Get(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -118,7 +118,7 @@ func (h *Handler) update(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	hh, err := h.svc.Update(c, auth.MustFrom(c), id, p)
+	hh, err := h.svc.Update(c.Request.Context(), auth.MustFrom(c), id, p)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

@@ -11,21 +11,22 @@
 // SHA-256 of its request: posting the same request again under the same key replays the first
 // entry, a different request under a used key is a Conflict.
 //
-// Posting an entry takes three statements inside the caller's transaction:
+// Posting an entry takes two statements inside the caller's transaction:
 //
-//  1. INSERT the journal entry ON CONFLICT (idempotency_key) DO NOTHING (a second statement reads
-//     the stored hash only when the key was already used);
+//  1. INSERT the journal entry ON CONFLICT (idempotency_key) DO NOTHING; when the key was already
+//     used, the second statement reads the stored request hash instead, and nothing else is written;
 //  2. upsert every account the entry touches, adding its net amount to balance_fen, and insert all
 //     postings from arrays, in one statement (a data-modifying CTE).
 //
 // The upsert both creates missing accounts and locks existing ones. It takes the rows in one fixed
-// order, (kind, owner id), the same for every entry, so concurrent entries never deadlock on each
-// other. That order replaces the "lock by id" of the design notes: a separate INSERT … ON CONFLICT DO
+// order, (kind, owner id), the same for every entry, so transactions that post one entry each
+// never deadlock on each other. That order replaces the "lock by id" of the design notes: a separate INSERT … ON CONFLICT DO
 // NOTHING, SELECT … ORDER BY id FOR UPDATE and UPDATE would cost two more round trips, and the
 // lookup of (kind, owner_id) pairs with NULL owners (bank, platform fee) cannot use the index
 // without contortions. Any fixed total order prevents deadlocks; this one needs no ids up front.
-// Postings are sent as arrays (unnest), so an entry of any size is one statement with five
-// parameters and the same SQL text (one cached prepared statement).
+// Postings are sent as arrays (unnest), so an entry of any size is one statement with ten
+// parameters and the same SQL text (one cached prepared statement): no 65535-parameter limit to
+// chunk around.
 package ledger
 
 import (

@@ -23,7 +23,7 @@ func NewService(db *gorm.DB) *Service { return &Service{db: db} }
 
 // Post records e inside the caller's transaction tx, so that the business event and its entry
 // commit or roll back together; with a nil tx it runs in a transaction of its own. It takes two
-// statements (three when the key was used before).
+// statements, whatever the number of postings.
 //
 // Replays: if e.IdempotencyKey was used before for the same request (same kind, order, memo and
 // postings, in any order; OccurredAt does not count) Post returns the first entry's id with

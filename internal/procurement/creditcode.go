@@ -23,18 +23,23 @@ func CheckCreditCode(code string) string {
 	if len(code) != 18 {
 		return "must be 18 characters"
 	}
-	sum := 0
 	for i := 0; i < 18; i++ {
-		v := strings.IndexByte(creditAlphabet, code[i])
-		if v < 0 {
+		if strings.IndexByte(creditAlphabet, code[i]) < 0 {
 			return "may hold only digits and the letters A-H, J-N, P-R, T, U, W-Y (never I, O, Z, S, V)"
 		}
-		if i < 17 {
-			sum += v * creditWeights[i]
-		}
 	}
-	if creditAlphabet[(31-sum%31)%31] != code[17] {
+	if CreditCheckChar(code[:17]) != code[17] {
 		return "the check character is wrong: re-check the code as printed on the business licence"
 	}
 	return ""
+}
+
+// CreditCheckChar computes the check character for the first 17 characters of a credit code
+// (which must be from the code's alphabet).
+func CreditCheckChar(first17 string) byte {
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += strings.IndexByte(creditAlphabet, first17[i]) * creditWeights[i]
+	}
+	return creditAlphabet[(31-sum%31)%31]
 }

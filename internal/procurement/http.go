@@ -54,7 +54,7 @@ func (h *Handler) place(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	o, replayed, err := h.orders.Place(c, auth.MustFrom(c), key, req)
+	o, replayed, err := h.orders.Place(c.Request.Context(), auth.MustFrom(c), key, req)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -82,7 +82,7 @@ func (h *Handler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	list, err := h.orders.List(c, auth.MustFrom(c), before, limit)
+	list, err := h.orders.List(c.Request.Context(), auth.MustFrom(c), before, limit)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -95,7 +95,7 @@ func (h *Handler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	o, err := h.orders.Get(c, auth.MustFrom(c), id)
+	o, err := h.orders.Get(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -112,7 +112,7 @@ func (h *Handler) pay(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pay, replayed, err := h.orders.Pay(c, auth.MustFrom(c), id, key)
+	pay, replayed, err := h.orders.Pay(c.Request.Context(), auth.MustFrom(c), id, key)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -135,7 +135,7 @@ func (h *Handler) ship(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	o, err := h.orders.Ship(c, auth.MustFrom(c), id, req)
+	o, err := h.orders.Ship(c.Request.Context(), auth.MustFrom(c), id, req)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -148,7 +148,7 @@ func (h *Handler) receive(c *gin.Context) {
 	if !ok {
 		return
 	}
-	o, err := h.orders.Receive(c, auth.MustFrom(c), id)
+	o, err := h.orders.Receive(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -161,7 +161,7 @@ func (h *Handler) cancel(c *gin.Context) {
 	if !ok {
 		return
 	}
-	o, err := h.orders.Cancel(c, auth.MustFrom(c), id)
+	o, err := h.orders.Cancel(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

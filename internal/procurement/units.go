@@ -80,7 +80,7 @@ func (s *Units) Register(api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
-		u, err := s.Create(c, req)
+		u, err := s.Create(c.Request.Context(), req)
 		if err != nil {
 			httpx.Fail(c, err)
 			return
@@ -88,7 +88,7 @@ func (s *Units) Register(api gin.IRoutes) {
 		httpx.Created(c, u)
 	})
 	api.GET("/api/v1/units", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
-		list, err := s.List(c)
+		list, err := s.List(c.Request.Context())
 		if err != nil {
 			httpx.Fail(c, err)
 			return
@@ -100,7 +100,7 @@ func (s *Units) Register(api gin.IRoutes) {
 		if !ok {
 			return
 		}
-		u, err := s.Get(c, auth.MustFrom(c), id)
+		u, err := s.Get(c.Request.Context(), auth.MustFrom(c), id)
 		if err != nil {
 			httpx.Fail(c, err)
 			return

@@ -152,7 +152,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
-		st, err := h.svc.Create(c, req)
+		st, err := h.svc.Create(c.Request.Context(), req)
 		if err != nil {
 			httpx.Fail(c, err)
 			return
@@ -161,7 +161,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	})
 	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
 	api.GET("/api/v1/stations", anyone, func(c *gin.Context) {
-		list, err := h.svc.List(c, c.Query("county_code"))
+		list, err := h.svc.List(c.Request.Context(), c.Query("county_code"))
 		if err != nil {
 			httpx.Fail(c, err)
 			return
@@ -173,7 +173,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 		if !ok {
 			return
 		}
-		st, err := h.svc.Get(c, id)
+		st, err := h.svc.Get(c.Request.Context(), id)
 		if err != nil {
 			httpx.Fail(c, err)
 			return

@@ -56,7 +56,7 @@ func (h *Handler) createBatch(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	b, err := h.svc.CreateBatch(c, auth.MustFrom(c), id, req)
+	b, err := h.svc.CreateBatch(c.Request.Context(), auth.MustFrom(c), id, req)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -69,7 +69,7 @@ func (h *Handler) listBatches(c *gin.Context) {
 	if !ok {
 		return
 	}
-	list, err := h.svc.Batches(c, auth.MustFrom(c), id)
+	list, err := h.svc.Batches(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -97,7 +97,7 @@ func (h *Handler) issue(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	codes, err := h.svc.IssueCodes(c, auth.MustFrom(c), id, req.Count)
+	codes, err := h.svc.IssueCodes(c.Request.Context(), auth.MustFrom(c), id, req.Count)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -118,7 +118,7 @@ func (h *Handler) listCodes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := h.svc.Codes(c, auth.MustFrom(c), id, c.Query("after"), limit)
+	rows, err := h.svc.Codes(c.Request.Context(), auth.MustFrom(c), id, c.Query("after"), limit)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -172,7 +172,7 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := h.svc.Scan(c, code)
+	v, err := h.svc.Scan(c.Request.Context(), code)
 	h.scans.Inc(string(verdictOf(v, err)))
 	if err != nil {
 		httpx.Fail(c, err)
@@ -198,7 +198,7 @@ func (h *Handler) page(c *gin.Context) {
 	var v View
 	var err error
 	if ok {
-		v, err = h.svc.Scan(c, code)
+		v, err = h.svc.Scan(c.Request.Context(), code)
 	} else {
 		v, err = View{CodeDisplay: raw, Verdict: VerdictUnknown}, apperr.NotFound("traceability code")
 	}

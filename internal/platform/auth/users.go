@@ -160,7 +160,7 @@ func (s *Users) Register(public, api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
-		token, exp, u, err := s.Login(c, req.Username, req.Password)
+		token, exp, u, err := s.Login(c.Request.Context(), req.Username, req.Password)
 		if err != nil {
 			httpx.Fail(c, err)
 			return
@@ -174,7 +174,7 @@ func (s *Users) Register(public, api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
-		u, err := s.Create(c, req)
+		u, err := s.Create(c.Request.Context(), req)
 		if err != nil {
 			httpx.Fail(c, err)
 			return
