@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
 // Handler serves the public region lookups.
@@ -52,17 +53,17 @@ func toResponses(rs []Region) []RegionResponse {
 func (h *Handler) get(c *gin.Context) {
 	code := c.Param("code")
 	if !ValidCode(code) {
-		fail(c, apperr.Invalid(apperr.Field("code", "must be 2, 4, 6, 9 or 12 digits")))
+		httpx.Fail(c, apperr.Invalid(apperr.Field("code", "must be 2, 4, 6, 9 or 12 digits")))
 		return
 	}
 	path, err := h.store.Path(c.Request.Context(), code)
 	if err != nil {
-		fail(c, err)
+		httpx.Fail(c, err)
 		return
 	}
 	children, err := h.store.Children(c.Request.Context(), code)
 	if err != nil {
-		fail(c, err)
+		httpx.Fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, LookupResponse{
@@ -71,10 +72,4 @@ func (h *Handler) get(c *gin.Context) {
 		FullName: FullName(path),
 		Children: toResponses(children),
 	})
-}
-
-// fail leaves err for the error middleware, which renders it as problem+json.
-func fail(c *gin.Context, err error) {
-	_ = c.Error(err)
-	c.Abort()
 }

@@ -10,29 +10,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
-
-// renderErrors stands in for the application's problem+json middleware: status by kind, the
-// error's fields as the body.
-func renderErrors(c *gin.Context) {
-	c.Next()
-	if len(c.Errors) == 0 || c.Writer.Written() {
-		return
-	}
-	status := http.StatusInternalServerError
-	var fields []apperr.FieldError
-	if e, ok := apperr.As(c.Errors.Last().Err); ok {
-		fields = e.Fields
-		switch e.Kind {
-		case apperr.KindInvalid:
-			status = http.StatusUnprocessableEntity
-		case apperr.KindNotFound:
-			status = http.StatusNotFound
-		}
-	}
-	c.JSON(status, gin.H{"errors": fields})
-}
 
 func TestHandler(t *testing.T) {
 	db := dbtest.DB(t)
@@ -41,7 +21,7 @@ func TestHandler(t *testing.T) {
 	}
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
-	r.Use(renderErrors)
+	r.Use(httpx.Errors())
 	NewHandler(NewStore(db)).Register(r)
 	get := func(code string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()

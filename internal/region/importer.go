@@ -15,10 +15,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
 // LevelCounts is what an import did with the rows of one level.
@@ -164,37 +164,22 @@ func findFile(dir, base string) (string, error) {
 	return "", fmt.Errorf("region import: %s has both %s.csv and %s.csv.gz; keep one", dir, base, base)
 }
 
-// withTx runs fn in one transaction on a pgx connection taken from db's pool, under a lock that
-// serialises imports and seed loads (two at once would only fight over the same rows).
+// withTx runs fn in one pgx transaction (for COPY) under a lock that serialises imports and seed
+// loads (two at once would only fight over the same rows), with an empty staging table.
 func withTx(ctx context.Context, db *gorm.DB, fn func(pgx.Tx) error) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("region import: %w", err)
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return apperr.DB(err, "database connection")
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("region import: the database driver is %T; pgx is required for COPY", dc)
+	return database.PgxTx(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('fupin.region.import'))`); err != nil {
+			return apperr.DB(err, "region")
 		}
-		return pgx.BeginFunc(ctx, sc.Conn(), func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('fupin.region.import'))`); err != nil {
-				return apperr.DB(err, "region")
-			}
-			// No primary key: duplicates are caught while reading, where the line is known, and
-			// COPY into an unindexed table runs at full speed (~1 s for the 620,573 villages).
-			_, err := tx.Exec(ctx, `CREATE TEMP TABLE region_stage (
-				code text NOT NULL, name text NOT NULL, level smallint NOT NULL, parent_code text
-			) ON COMMIT DROP`)
-			if err != nil {
-				return apperr.DB(err, "region")
-			}
-			return fn(tx)
-		})
+		// No primary key: duplicates are caught while reading, where the line is known, and
+		// COPY into an unindexed table runs at full speed (~1 s for the 620,573 villages).
+		_, err := tx.Exec(ctx, `CREATE TEMP TABLE region_stage (
+			code text NOT NULL, name text NOT NULL, level smallint NOT NULL, parent_code text
+		) ON COMMIT DROP`)
+		if err != nil {
+			return apperr.DB(err, "region")
+		}
+		return fn(tx)
 	})
 }
 
