@@ -78,7 +78,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	}
 	a := &App{Config: cfg, DB: db, Cache: c, Log: log}
 	a.tokens = auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL)
-	a.Users = auth.NewUsers(db, a.tokens)
+	a.Users = auth.NewUsers(db, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
 	a.Stations = station.NewService(db)

@@ -32,6 +32,7 @@ func testApp(t *testing.T) *App {
 		t.Fatal(err)
 	}
 	cfg.BodyLimitBytes = 64 << 10
+	cfg.BcryptCost = 4 // the lowest bcrypt allows: tests make many users
 	rdb, prefix := dbtest.Redis(t)
 	a, err := New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

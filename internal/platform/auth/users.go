@@ -44,10 +44,17 @@ func (u User) Principal() Principal {
 type Users struct {
 	db     *gorm.DB
 	tokens *Tokens
+	cost   int
+	// dummy keeps login time the same whether or not the username exists.
+	dummy []byte
 }
 
-// NewUsers builds the account service.
-func NewUsers(db *gorm.DB, tokens *Tokens) *Users { return &Users{db: db, tokens: tokens} }
+// NewUsers builds the account service; cost is the bcrypt cost of new password hashes
+// (bcrypt.DefaultCost, 10, takes ~50 ms a hash here).
+func NewUsers(db *gorm.DB, tokens *Tokens, cost int) *Users {
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cost)
+	return &Users{db: db, tokens: tokens, cost: cost, dummy: dummy}
+}
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
 
@@ -84,7 +91,7 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	if err := f.Err(); err != nil {
 		return User{}, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), s.cost)
 	if err != nil {
 		return User{}, err
 	}
@@ -106,9 +113,6 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	return u, err
 }
 
-// dummyHash keeps login time the same whether or not the username exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
-
 // Login checks a username and password and returns a bearer token.
 // Errors: Unauthorized (wrong username or password; the two are not told apart).
 func (s *Users) Login(ctx context.Context, username, password string) (string, time.Time, User, error) {
@@ -120,7 +124,7 @@ func (s *Users) Login(ctx context.Context, username, password string) (string, t
 	}
 	hash := []byte(u.PasswordHash)
 	if notFound {
-		hash = dummyHash
+		hash = s.dummy
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || notFound {
 		return "", time.Time{}, User{}, apperr.Unauthorized("wrong username or password")

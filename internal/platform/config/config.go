@@ -35,6 +35,7 @@ type Config struct {
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
 	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`
 	JWTSecret       string        `env:"JWT_SECRET" envDefault:"dev-only-jwt-secret-change-me-in-production" desc:"HMAC key for bearer tokens (at least 32 bytes)"`
+	BcryptCost      int           `env:"BCRYPT_COST" envDefault:"10" desc:"bcrypt cost of password hashes (4 to 31)"`
 	TokenTTL        time.Duration `env:"TOKEN_TTL" envDefault:"12h" desc:"lifetime of a bearer token"`
 	DataKey         string        `env:"DATA_KEY" envDefault:"ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" desc:"base64 of 32 bytes: AES-256-GCM key for personal data at rest"`
 	BodyLimitBytes  int64         `env:"BODY_LIMIT_BYTES" envDefault:"1048576" desc:"largest accepted request body in bytes (413 beyond)"`
@@ -73,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey) {
 		errs = append(errs, errors.New("ENV=production needs JWT_SECRET and DATA_KEY of its own"))
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
 	}
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
