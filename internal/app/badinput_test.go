@@ -81,12 +81,18 @@ func TestBadInputs(t *testing.T) {
 		{"price as a decimal yuan", func() resp {
 			return w.opA.do("POST", "/api/v1/products", product(func(m map[string]any) { m["price_fen"] = 128.5 }))
 		}, 422, "price_fen"},
-		{"quantity 0", func() resp { return w.buyer1.do("POST", "/api/v1/orders", item(w.product, 0), "Idempotency-Key", "bad-q0") }, 422, "items[0].quantity"},
-		{"quantity -1", func() resp { return w.buyer1.do("POST", "/api/v1/orders", item(w.product, -1), "Idempotency-Key", "bad-q1") }, 422, "items[0].quantity"},
+		{"quantity 0", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", item(w.product, 0), "Idempotency-Key", "bad-q0")
+		}, 422, "items[0].quantity"},
+		{"quantity -1", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", item(w.product, -1), "Idempotency-Key", "bad-q1")
+		}, 422, "items[0].quantity"},
 		{"unknown product", func() resp {
 			return w.buyer1.do("POST", "/api/v1/orders", item("01937a5e-0000-7000-8000-000000000000", 1), "Idempotency-Key", "bad-p")
 		}, 422, "items[0].product_id"},
-		{"quantity above stock", func() resp { return w.buyer1.do("POST", "/api/v1/orders", item(w.product, 11), "Idempotency-Key", "bad-s") }, 409, "items[0].quantity"},
+		{"quantity above stock", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", item(w.product, 11), "Idempotency-Key", "bad-s")
+		}, 409, "items[0].quantity"},
 		{"no idempotency key", func() resp { return w.buyer1.do("POST", "/api/v1/orders", item(w.product, 1)) }, 422, "Idempotency-Key"},
 		{"malformed code", func() resp { return w.admin.do("GET", "/api/v1/trace/NOT-A-CODE", nil) }, 422, "code"},
 		{"code with one wrong character", func() resp {

@@ -10,8 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
 func TestHandler(t *testing.T) {
