@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+// The run path of the README on a fresh database: migrate, demo twice (idempotent), verify.
+func TestMigrateDemoVerify(t *testing.T) {
+	t.Setenv("DATABASE_URL", dbtest.URL(t))
+	t.Setenv("REDIS_URL", dbtest.RedisURL())
+	t.Setenv("LOG_LEVEL", "warn")
+	t.Setenv("BCRYPT_COST", "4")
+	var out strings.Builder
+	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "status"}, {"demo"}} {
+		if err := run(args, &out); err != nil {
+			t.Fatalf("fupin %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	first := regexp.MustCompile(`/t/([0-9A-Z]{14})`).FindStringSubmatch(out.String())
+	if first == nil || !strings.Contains(out.String(), "Demo data loaded") {
+		t.Fatalf("demo printed no scan URL:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run([]string{"demo"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "already loaded") || !strings.Contains(out.String(), "/t/"+first[1]) {
+		t.Fatalf("second demo run:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run([]string{"verify"}, &out); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out.String())
+	}
+	if err := run([]string{"frobnicate"}, &out); err == nil {
+		t.Fatal("an unknown command succeeded")
+	}
+	out.Reset()
+	if err := run([]string{"serve", "--help"}, &out); err != nil || !strings.Contains(out.String(), "DATABASE_URL") {
+		t.Fatalf("serve --help: %v\n%s", err, out.String())
+	}
+}
