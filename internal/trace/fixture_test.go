@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/catalog"
@@ -53,13 +54,19 @@ func newEnv(t *testing.T) env {
 // database is shared by the package's tests, so the app is never Closed.
 func newApp(t *testing.T, c *cache.Cache) *app.App {
 	t.Helper()
+	return newAppOn(t, dbtest.DB(t), c)
+}
+
+// newAppOn wires the application on any database handle (for example one that cannot connect).
+func newAppOn(t *testing.T, db *gorm.DB, c *cache.Cache) *app.App {
+	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	appMu.Lock()
 	defer appMu.Unlock()
-	a, err := app.New(cfg, dbtest.DB(t), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.New(cfg, db, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
