@@ -13,6 +13,7 @@ CREATE TABLE orders (
     paid_at         timestamptz,
     shipped_at      timestamptz,
     completed_at    timestamptz,
+    cancelled_at    timestamptz,
     UNIQUE (unit_id, idempotency_key)
 );
 CREATE INDEX orders_unit ON orders (unit_id, placed_at DESC);

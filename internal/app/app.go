@@ -123,7 +123,7 @@ func (a *App) router() *gin.Engine {
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
 		httpx.BodyLimit(a.Config.BodyLimitBytes))
 	r.NoRoute(httpx.NoRoute)
-	r.NoMethod(httpx.NoRoute)
+	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)

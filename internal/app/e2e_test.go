@@ -9,9 +9,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 func mustUUID(t *testing.T, s string) uuid.UUID {
@@ -280,4 +283,27 @@ func TestLastUnitsRace(t *testing.T) {
 	if ok, c := race(10, 20, 1); ok != 10 || c != 10 {
 		t.Fatalf("20 orders for the last 10: %d succeeded, %d conflicts", ok, c)
 	}
+}
+
+// When PostgreSQL is unreachable a scan answers 503, never "not a genuine code".
+func TestScanDuringOutage(t *testing.T) {
+	a := testApp(t)
+	// Nothing listens on port 1: every query fails to connect, as with a lost database.
+	dead, err := gorm.Open(postgres.Open("postgres://postgres@127.0.0.1:1/fupin?sslmode=disable&connect_timeout=1"),
+		&gorm.Config{DisableAutomaticPing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(a.Config, dead, a.Cache, a.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := client{t: t, h: b.Router}
+	code := trace.NewCode()
+	anon.do("GET", "/api/v1/trace/"+code, nil).problem(503, "")
+	r := anon.do("GET", "/t/"+code, nil)
+	if r.Code != 503 || strings.Contains(r.Body.String(), "查无此码") {
+		t.Fatalf("page during outage: %d %s", r.Code, r.Body.String())
+	}
+	anon.do("DELETE", "/healthz", nil).problem(405, "")
 }

@@ -24,7 +24,7 @@ type Product struct {
 	Listed     bool        `json:"listed"`
 	CreatedAt  time.Time   `json:"created_at"`
 	UpdatedAt  time.Time   `json:"updated_at"`
-	Suppliers  []Supplier  `gorm:"-" json:"suppliers"`
+	Suppliers  []Supplier  `gorm:"-" json:"suppliers,omitempty"`
 }
 
 // Supplier is a household's share of a product's revenue, in basis points (all shares sum to 10000).

@@ -2,6 +2,7 @@ package household
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -70,6 +71,14 @@ func (h *Handler) create(c *gin.Context) {
 
 func (h *Handler) list(c *gin.Context) {
 	f := ListFilter{VillageCode: c.Query("village_code"), Status: Status(c.Query("status"))}
+	if n := len(f.VillageCode); n > 0 && (n > 12 || strings.Trim(f.VillageCode, "0123456789") != "") {
+		httpx.Fail(c, httpx.BadParam("village_code", "a region code (digits) or a prefix of one, such as 433124110"))
+		return
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		httpx.Fail(c, httpx.BadParam("status", "one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship"))
+		return
+	}
 	if v := c.Query("after"); v != "" {
 		id, err := uuid.Parse(v)
 		if err != nil {

@@ -59,7 +59,8 @@ type Order struct {
 	PaidAt         *time.Time  `json:"paid_at"`
 	ShippedAt      *time.Time  `json:"shipped_at"`
 	CompletedAt    *time.Time  `json:"completed_at"`
-	Lines          []Line      `gorm:"-" json:"lines"`
+	CancelledAt    *time.Time  `json:"cancelled_at"`
+	Lines          []Line      `gorm:"-" json:"lines,omitempty"`
 }
 
 // Line is one product of an order, its unit price fixed when the order was placed.

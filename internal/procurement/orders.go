@@ -225,6 +225,16 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 	}
 	var err error
 	o.Lines, err = s.lines(ctx, s.db, id)
+	if p.Role == auth.RoleStation {
+		// A station sees its own lines only: another station's products and prices are not its business.
+		own := o.Lines[:0]
+		for _, l := range o.Lines {
+			if l.StationID == p.StationID {
+				own = append(own, l)
+			}
+		}
+		o.Lines = own
+	}
 	return o, err
 }
 

@@ -240,7 +240,7 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 		if err := catalog.Release(ctx, tx, items); err != nil {
 			return err
 		}
-		return tx.Model(&Order{}).Where("id = ?", id).Update("status", StatusCancelled).Error
+		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCancelled, "cancelled_at": s.now()}).Error
 	})
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")

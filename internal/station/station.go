@@ -39,7 +39,7 @@ type Station struct {
 	RegionCode string    `json:"region_code"`
 	CountyCode string    `json:"county_code"`
 	CreatedAt  time.Time `json:"created_at"`
-	Villages   []string  `gorm:"-" json:"village_codes"`
+	Villages   []string  `gorm:"-" json:"village_codes,omitempty"`
 }
 
 // Service registers and reads stations.

@@ -173,7 +173,7 @@ func (h *Handler) traceJSON(c *gin.Context) {
 		return
 	}
 	v, err := h.svc.Scan(c.Request.Context(), code)
-	h.scans.Inc(string(verdictOf(v, err)))
+	h.count(verdictOf(v, err))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -182,9 +182,14 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
+// verdictOf is the verdict of a scan, or "" when the scan failed for another reason than an
+// unknown code (a database outage must never tell a buyer that a genuine item is fake).
 func verdictOf(v View, err error) Verdict {
-	if apperr.Is(err, apperr.KindNotFound) || v.Verdict == "" {
+	switch {
+	case apperr.Is(err, apperr.KindNotFound):
 		return VerdictUnknown
+	case err != nil:
+		return ""
 	}
 	return v.Verdict
 }
@@ -203,8 +208,8 @@ func (h *Handler) page(c *gin.Context) {
 		v, err = View{CodeDisplay: raw, Verdict: VerdictUnknown}, apperr.NotFound("traceability code")
 	}
 	verdict := verdictOf(v, err)
-	h.scans.Inc(string(verdict))
-	if err != nil && verdict != VerdictUnknown {
+	h.count(verdict)
+	if verdict == "" {
 		httpx.Fail(c, err)
 		return
 	}
@@ -229,4 +234,11 @@ func (h *Handler) page(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (h *Handler) count(v Verdict) {
+	if v == "" {
+		v = "error"
+	}
+	h.scans.Inc(string(v))
 }

@@ -5,19 +5,20 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 // Batch is a production or harvest lot (批次) of one product. Quantity bounds the codes issued
 // for it: a product cannot carry more labels than was harvested.
 type Batch struct {
-	ID          uuid.UUID `gorm:"primaryKey" json:"id"`
-	ProductID   uuid.UUID `json:"product_id"`
-	BatchNo     string    `json:"batch_no"`
-	ProducedOn  time.Time `gorm:"type:date" json:"produced_on"`
-	Quantity    int       `json:"quantity"`
-	CodesIssued int       `json:"codes_issued"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          uuid.UUID  `gorm:"primaryKey" json:"id"`
+	ProductID   uuid.UUID  `json:"product_id"`
+	BatchNo     string     `json:"batch_no"`
+	ProducedOn  civil.Date `json:"produced_on"`
+	Quantity    int        `json:"quantity"`
+	CodesIssued int        `json:"codes_issued"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
 
 // CodeStatus is where a code is in its life: issued → activated → sold, or void.

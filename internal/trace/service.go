@@ -15,6 +15,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
@@ -90,7 +91,7 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		return Batch{}, err
 	}
 	now := time.Now().UTC()
-	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: day, Quantity: req.Quantity, CreatedAt: now}
+	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: civil.Date{Time: day}, Quantity: req.Quantity, CreatedAt: now}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&b).Error; err != nil {
 			return err
@@ -209,7 +210,7 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 	}
 	v := View{Code: r.Code, CodeDisplay: FormatCode(r.Code), Status: r.Status, IssuedAt: r.IssuedAt, Verdict: VerdictGenuine,
 		Product: ProductView{ID: r.ProductID, Name: r.ProductName, Category: r.Category, Unit: r.Unit, Spec: r.Spec},
-		Batch:   BatchView{No: r.BatchNo, ProducedOn: r.ProducedOn.Format(time.DateOnly)},
+		Batch:   BatchView{No: r.BatchNo, ProducedOn: r.ProducedOn.String()},
 		Station: StationView{ID: r.StationID, Name: r.StationName},
 		Scans:   ScanView{Count: r.ScanCount, FirstAt: r.FirstScannedAt}}
 	if r.Status == StatusVoid {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
@@ -85,7 +86,7 @@ type viewRow struct {
 	FirstScannedAt *time.Time
 	BatchID        uuid.UUID
 	BatchNo        string
-	ProducedOn     time.Time
+	ProducedOn     civil.Date
 	ProductID      uuid.UUID
 	ProductName    string
 	Category       string

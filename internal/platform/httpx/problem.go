@@ -95,7 +95,15 @@ func Fail(c *gin.Context, err error) {
 	c.Abort()
 }
 
-// NoRoute answers unknown paths and methods with problem+json.
+// NoMethod answers a known path with a method it does not serve (gin sets the Allow header).
+func NoMethod(c *gin.Context) {
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, Problem{Type: ProblemBase + "method-not-allowed",
+		Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Instance: c.Request.URL.Path, RequestID: RequestID(c),
+		Detail: c.Request.Method + " is not served here; the Allow header lists what is"})
+}
+
+// NoRoute answers unknown paths with problem+json.
 func NoRoute(c *gin.Context) {
 	WriteProblem(c, apperr.NotFound("route "+c.Request.Method+" "+c.Request.URL.Path))
 }
