@@ -75,7 +75,7 @@ func Release(ctx context.Context, tx *gorm.DB, items []Item) error {
 	return nil
 }
 
-// SuppliersOf returns the suppliers of each product, read inside tx.
+// SuppliersOf returns the suppliers of each product, read through db (a transaction or the pool).
 func SuppliersOf(ctx context.Context, tx *gorm.DB, productIDs []uuid.UUID) (map[uuid.UUID][]Supplier, error) {
 	var rows []Supplier
 	err := tx.WithContext(ctx).Where("product_id IN ?", productIDs).Order("product_id, household_id").Find(&rows).Error

@@ -14,16 +14,17 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
-	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger: post an entry inside our transaction.
+// Ledger is what procurement needs from the ledger: post the entries of a payment and of a
+// completed order (its attribution to households) inside our transaction.
 type Ledger interface {
-	Post(ctx context.Context, tx *gorm.DB, e ledger.Entry) (uuid.UUID, bool, error)
+	PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+	PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error)
 }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.

@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
-	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
@@ -52,7 +51,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 		if err := tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusPaid, "paid_at": now}).Error; err != nil {
 			return err
 		}
-		_, _, err = s.ledger.Post(ctx, tx, ledger.PaymentEntry(o.ID, o.UnitID, o.TotalFen, ref, now))
+		_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, o.TotalFen, ref, now)
 		return err
 	})
 	if errors.Is(err, errReplay) {
@@ -180,30 +179,13 @@ func (s *Orders) Receive(ctx context.Context, p auth.Principal, id uuid.UUID) (O
 		if err != nil {
 			return err
 		}
-		productIDs := make([]uuid.UUID, len(lines))
-		for i, l := range lines {
-			productIDs[i] = l.ProductID
-		}
-		suppliers, err := catalog.SuppliersOf(ctx, tx, productIDs)
-		if err != nil {
-			return err
-		}
 		now := s.now()
-		sale := make([]ledger.SaleLine, len(lines))
-		for i, l := range lines {
-			sale[i] = ledger.SaleLine{OrderLineID: l.ID, Amount: l.AmountFen}
-			for _, sp := range suppliers[l.ProductID] {
-				sale[i].Suppliers = append(sale[i].Suppliers, ledger.Supplier{HouseholdID: sp.HouseholdID, ShareBP: int32(sp.ShareBP)})
-			}
+		for _, l := range lines {
 			if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepReceiving, trace.DispRetailSold, l.StationID, p.UserID, now); err != nil {
 				return err
 			}
 		}
-		entry, err := ledger.SaleEntry(o.ID, o.UnitID, sale, now)
-		if err != nil {
-			return err
-		}
-		if _, _, err := s.ledger.Post(ctx, tx, entry); err != nil {
+		if _, err := s.ledger.PostSale(ctx, tx, o.ID, o.UnitID, now); err != nil {
 			return err
 		}
 		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
