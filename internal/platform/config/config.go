@@ -51,6 +51,7 @@ func Load() (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
 }
 
