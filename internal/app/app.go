@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -121,8 +122,14 @@ func (a *App) router() *gin.Engine {
 	metrics := httpx.NewMetrics(reg)
 
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
-		httpx.BodyLimit(a.Config.BodyLimitBytes))
-	r.NoRoute(httpx.NoRoute)
+		httpx.BodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
+	r.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {
+			a.traceHTTP.UnknownPage(c)
+			return
+		}
+		httpx.NoRoute(c)
+	})
 	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })

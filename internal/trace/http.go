@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/png"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
@@ -194,9 +195,16 @@ func verdictOf(v View, err error) Verdict {
 
 // page renders the scan page. Unknown and malformed codes get the "not a genuine code" page with
 // status 404; a database outage gets a problem (503), never a false "counterfeit" verdict.
-func (h *Handler) page(c *gin.Context) {
+func (h *Handler) page(c *gin.Context) { h.render(c, c.Param("code")) }
+
+// UnknownPage answers paths under /t/ that the router cannot match (a code with slashes in it)
+// with the same "not a genuine code" page, since a phone shows it to a person.
+func (h *Handler) UnknownPage(c *gin.Context) {
+	h.render(c, strings.TrimPrefix(c.Request.URL.Path, "/t/"))
+}
+
+func (h *Handler) render(c *gin.Context, raw string) {
 	lang := web.LangOf(c.Request)
-	raw := c.Param("code")
 	code, ok := ParseCode(raw)
 	var v View
 	var err error

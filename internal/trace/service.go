@@ -76,10 +76,14 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
 	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
-	if err != nil {
+	today := time.Now().In(shanghai).Format(time.DateOnly) // production days are China's calendar days
+	switch {
+	case err != nil:
 		f.Add("produced_on", "must be a date as YYYY-MM-DD")
-	} else if day.After(time.Now().Add(24 * time.Hour)) {
-		f.Add("produced_on", "cannot be in the future")
+	case day.Format(time.DateOnly) > today:
+		f.Add("produced_on", "cannot be after today (%s, China Standard Time)", today)
+	case day.Year() < 2000:
+		f.Add("produced_on", "must be in 2000 or later")
 	}
 	if req.Quantity < 1 || req.Quantity > MaxBatchQuantity {
 		f.Add("quantity", "must be from 1 to %d", MaxBatchQuantity)
@@ -278,3 +282,11 @@ func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdVie
 	}
 	return out, nil
 }
+
+// shanghai is China Standard Time (no daylight saving), the calendar of production days.
+var shanghai = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
