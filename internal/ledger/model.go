@@ -256,13 +256,19 @@ func requestHash(e Entry, reverses *uuid.UUID) []byte {
 // negated (income is credit-normal), so positive for income; Entries counts every entry that
 // touched the account; Lines holds the newest StatementLineLimit postings, newest first, and
 // Truncated says whether there were more.
+//
+// WageIncomeFen is the household's wage income (工资性收入, from station work), kept apart from
+// IncomeFen (business income from sales, 经营性收入); OwedFen is what the platform still owes it
+// (its household_payable, credit-normal, negated), which payouts reduce and income does not.
 type Statement struct {
-	HouseholdID uuid.UUID
-	IncomeFen   money.Money
-	Entries     int
-	Postings    int
-	Lines       []StatementLine
-	Truncated   bool
+	HouseholdID   uuid.UUID
+	IncomeFen     money.Money
+	WageIncomeFen money.Money
+	OwedFen       money.Money
+	Entries       int
+	Postings      int
+	Lines         []StatementLine
+	Truncated     bool
 }
 
 // StatementLineLimit caps Statement.Lines. Older postings still count in IncomeFen, Entries and

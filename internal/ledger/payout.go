@@ -131,7 +131,7 @@ func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error)
 		}
 		err = tx.Exec(`INSERT INTO payouts (id, household_id, amount_fen, reference, entry_id, paid_at, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, out.ID, out.HouseholdID, int64(out.Amount), out.Reference, out.EntryID, out.PaidAt, createdBy).Error
-		if apperr.PgCode(err) == apperr.PgForeignKeyViolation {
+		if apperr.PgCode(err) == apperr.PgForeignKeyViolation && apperr.PgConstraint(err) == "payouts_household_id_fkey" {
 			return apperr.Invalid(apperr.Field("household_id", "names no household"))
 		}
 		return apperr.DB(err, "payout")
