@@ -121,7 +121,7 @@ func (a *App) router() *gin.Engine {
 	metrics := httpx.NewMetrics(reg)
 
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
-		httpx.BodyLimit(a.Config.BodyLimitBytes))
+		bodyLimit(a.Config.BodyLimitBytes))
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 
@@ -142,6 +142,19 @@ func (a *App) router() *gin.Engine {
 	procurement.NewHandler(a.Orders).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	return r
+}
+
+// bodyLimit is httpx.BodyLimit with one exception: roster uploads may be as large as
+// household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB).
+func bodyLimit(n int64) gin.HandlerFunc {
+	def, roster := httpx.BodyLimit(n), httpx.BodyLimit(max(n, household.MaxImportBytes))
+	return func(c *gin.Context) {
+		if c.FullPath() == "/api/v1/households/import" {
+			roster(c)
+			return
+		}
+		def(c)
+	}
 }
 
 // ready reports whether PostgreSQL and Redis answer, naming the one that does not.

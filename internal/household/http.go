@@ -49,6 +49,7 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 func (h *Handler) Register(api gin.IRoutes) {
 	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
 	api.POST("/api/v1/households", staff, h.create)
+	api.POST("/api/v1/households/import", staff, h.importFile)
 	api.GET("/api/v1/households", staff, h.list)
 	api.GET("/api/v1/households/:id", staff, h.get)
 	api.PATCH("/api/v1/households/:id", staff, h.update)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -74,7 +75,7 @@ func idNumber(birth string) string {
 	return first17 + string(IDCheckChar(first17))
 }
 
-func archive() string { return "T" + randHex(6) }
+func archive() string { return strings.ToUpper("T" + randHex(6)) }
 
 func (f *fixture) register(t *testing.T, p auth.Principal, village string) Household {
 	t.Helper()
