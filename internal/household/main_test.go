@@ -32,7 +32,7 @@ type fixture struct {
 	admin   auth.Principal
 }
 
-func exec(t *testing.T, db *gorm.DB, sql string, args ...any) {
+func exec(t testing.TB, db *gorm.DB, sql string, args ...any) {
 	t.Helper()
 	if err := db.Exec(sql, args...).Error; err != nil {
 		t.Fatalf("%s: %v", sql, err)
@@ -45,7 +45,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := dbtest.DB(t)
 	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
