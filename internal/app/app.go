@@ -25,6 +25,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/report"
 	"github.com/fupinmarket/fupin/internal/station"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -45,6 +46,7 @@ type App struct {
 	Orders     *procurement.Orders
 	Ledger     *ledger.Service
 	Regions    *region.Store
+	Reports    *report.Service
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
 	tokens     *auth.Tokens
@@ -87,6 +89,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Ledger = ledger.NewService(db)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Reports = report.NewService(db)
 	a.Router = a.router()
 	return a, nil
 }
@@ -141,6 +144,7 @@ func (a *App) router() *gin.Engine {
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	report.NewHandler(a.Reports).Register(authed)
 	return r
 }
 
