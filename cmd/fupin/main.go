@@ -6,11 +6,14 @@
 //	fupin import regions DIR       load the national division files (provinces.csv … villages.csv.gz)
 //	fupin import households FILE [--skip-bad-rows] [--county CODE]
 //	                               import a roster (XLSX or CSV) of households, upserted by archive number
+//	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
+//	                               write the monthly report (月报) of an area to stdout
 //	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +35,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/report"
 )
 
 const usage = `usage: fupin <command> [arguments]
@@ -45,6 +49,8 @@ commands:
                            import a roster (XLSX or CSV; 户编号, 户主姓名, 身份证号, 联系电话,
                            家庭人口, 所在村, 户类型); all or nothing unless --skip-bad-rows
   verify                   check the ledger against orders; exit 1 on any mismatch
+  report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]
+                           the monthly report (月报) of a county, township or village to stdout
 
 Run 'fupin serve --help' for the environment variables.
 `
@@ -111,6 +117,8 @@ func run(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s\nimported in %s\n", counts, time.Since(start).Round(time.Millisecond))
 		return nil
+	case "report":
+		return monthlyReport(ctx, cfg, args[1:], out)
 	case "verify":
 		db, err := openDB(ctx, cfg)
 		if err != nil {
@@ -178,6 +186,55 @@ func importHouseholds(ctx context.Context, cfg config.Config, log *slog.Logger, 
 		return err
 	}
 	return nil
+}
+
+// monthlyReport writes the monthly report of an area, as the county office sees it.
+func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	const use = "usage: fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]"
+	if len(args) < 2 || args[0] != "monthly" {
+		return errors.New(use)
+	}
+	region, format, table := args[1], "json", "areas"
+	month := report.MonthOf(time.Now().AddDate(0, -1, 0))
+	for i := 2; i < len(args); i++ {
+		switch {
+		case (args[i] == "--format" || args[i] == "--table") && i+1 < len(args):
+			if args[i] == "--format" {
+				format = args[i+1]
+			} else {
+				table = args[i+1]
+			}
+			i++
+		default:
+			m, ok := report.ParseMonth(args[i])
+			if !ok {
+				return errors.New(use)
+			}
+			month = m
+		}
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	rep, err := report.NewService(db).MonthlyReport(ctx, household.Command, region, month)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case "csv":
+		return report.WriteCSV(out, rep, table)
+	case "xlsx":
+		return report.WriteXLSX(out, rep)
+	case "html":
+		return report.WriteHTML(out, rep)
+	}
+	return errors.New(use)
 }
 
 func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {

@@ -12,6 +12,8 @@
 package report
 
 import (
+	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,3 +90,8 @@ func perCapita(income int64, members int) int64 {
 }
 
 var _ = uuid.Nil
+
+// readOnly runs a report in one repeatable-read snapshot, so its figures agree with each other.
+var readOnly = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
