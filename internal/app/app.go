@@ -26,6 +26,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/report"
 	"github.com/fupinmarket/fupin/internal/station"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -46,6 +47,7 @@ type App struct {
 	Orders     *procurement.Orders
 	Ledger     *ledger.Service
 	Regions    *region.Store
+	Reports    *report.Service
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
 	tokens     *auth.Tokens
@@ -88,6 +90,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Ledger = ledger.NewService(db)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Reports = report.NewService(db)
 	a.Router = a.router()
 	return a, nil
 }
@@ -122,7 +125,7 @@ func (a *App) router() *gin.Engine {
 	metrics := httpx.NewMetrics(reg)
 
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
-		httpx.BodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {
 			a.traceHTTP.UnknownPage(c)
@@ -148,7 +151,21 @@ func (a *App) router() *gin.Engine {
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	report.NewHandler(a.Reports).Register(authed)
 	return r
+}
+
+// bodyLimit is httpx.BodyLimit with one exception: roster uploads may be as large as
+// household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB).
+func bodyLimit(n int64) gin.HandlerFunc {
+	def, roster := httpx.BodyLimit(n), httpx.BodyLimit(max(n, household.MaxImportBytes))
+	return func(c *gin.Context) {
+		if c.FullPath() == "/api/v1/households/import" {
+			roster(c)
+			return
+		}
+		def(c)
+	}
 }
 
 // ready reports whether PostgreSQL and Redis answer, naming the one that does not.
