@@ -140,6 +140,7 @@ func (a *App) router() *gin.Engine {
 	a.traceHTTP.Register(r, authed)
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
+	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	return r
 }
