@@ -141,6 +141,7 @@ func (a *App) router() *gin.Engine {
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
+	procurement.NewStatements(a.DB).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	return r
 }
