@@ -43,6 +43,7 @@ type App struct {
 	Trace      *trace.Service
 	Units      *procurement.Units
 	Orders     *procurement.Orders
+	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
 	Regions    *region.Store
 	Router     *gin.Engine
@@ -87,6 +88,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Ledger = ledger.NewService(db)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()
 	return a, nil
 }
@@ -142,6 +144,7 @@ func (a *App) router() *gin.Engine {
 	procurement.NewHandler(a.Orders).Register(authed)
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
 	procurement.NewStatements(a.DB).Register(authed)
+	a.Assistance.Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	return r
 }
