@@ -28,6 +28,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 const usage = `usage: fupin <command> [arguments]
@@ -57,6 +58,7 @@ func run(args []string, out io.Writer) error {
 	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
 		fmt.Fprint(out, usage+"\n")
 		config.Usage(out)
+		trace.SettingsUsage(out)
 		return nil
 	}
 	cfg, err := config.Load()
@@ -152,6 +154,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &http.Server{Addr: cfg.Addr, Handler: a.Router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
+	a.Trace.Start()
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
 	select {
@@ -162,7 +165,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	// After the last request: flush the scan counts still held in Redis to PostgreSQL.
+	return errors.Join(err, a.Trace.Stop(sctx))
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

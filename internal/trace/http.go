@@ -1,8 +1,10 @@
 package trace
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +43,12 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.GET("/api/v1/products/:id/batches", staff, h.listBatches)
 	api.POST("/api/v1/batches/:id/codes", staff, h.issue)
 	api.GET("/api/v1/batches/:id/codes", staff, h.listCodes)
+	api.POST("/api/v1/codes/:code/activate", staff, h.activate)
+	api.POST("/api/v1/codes/:code/void", staff, h.void)
+	api.POST("/api/v1/batches/:id/recall", staff, h.recall)
+	api.POST("/api/v1/trace-events/:id/error-declaration", staff, h.declareError)
+	api.GET("/api/v1/issuances/:id", staff, h.getIssuance)
+	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
 	public.GET("/api/v1/codes/:code/qr.png", h.qr)
 	public.GET("/api/v1/trace/:code", h.traceJSON)
 	public.GET("/t/:code", h.page)
@@ -87,6 +95,29 @@ type issuedCode struct {
 	URL     string `json:"url"`
 }
 
+// issuanceDoc is an issuance job as the API shows it, with where to fetch its codes.
+type issuanceDoc struct {
+	Issuance
+	CodesURL  string       `json:"codes_url"`
+	StatusURL string       `json:"status_url"`
+	Codes     []issuedCode `json:"codes,omitempty"`
+}
+
+func (h *Handler) issuanceDoc(job Issuance, codes []string) issuanceDoc {
+	d := issuanceDoc{Issuance: job, StatusURL: "/api/v1/issuances/" + job.ID.String(),
+		CodesURL: "/api/v1/issuances/" + job.ID.String() + "/codes.csv"}
+	if codes != nil {
+		d.Codes = make([]issuedCode, len(codes))
+		for i, code := range codes {
+			d.Codes[i] = issuedCode{Code: code, Display: FormatCode(code), URL: h.ScanURL(code)}
+		}
+	}
+	return d
+}
+
+// issue records an issuance. Small ones (ISSUE_SYNC_MAX) run at once: 201 with the codes. Larger
+// ones run in the background: 202 with the job, Location its status. The same Idempotency-Key
+// replays the first answer (the codes, once done, or the job).
 func (h *Handler) issue(c *gin.Context) {
 	id, ok := httpx.PathUUID(c, "id")
 	if !ok {
@@ -97,16 +128,163 @@ func (h *Handler) issue(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	codes, err := h.svc.IssueCodes(c.Request.Context(), auth.MustFrom(c), id, req.Count)
+	ctx := c.Request.Context()
+	p := auth.MustFrom(c)
+	job, replayed, err := h.svc.RequestIssue(ctx, p, id, req.Count, c.GetHeader("Idempotency-Key"))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	out := make([]issuedCode, len(codes))
-	for i, code := range codes {
-		out[i] = issuedCode{Code: code, Display: FormatCode(code), URL: h.ScanURL(code)}
+	sync := job.Count <= h.svc.cfg.IssueSyncMax
+	var codes []string
+	switch {
+	case replayed && job.Status == IssuanceDone && sync:
+		codes, err = h.svc.JobCodes(ctx, job)
+	case !replayed && sync:
+		codes, err = h.svc.RunIssue(ctx, job.ID, true)
+		if err == nil {
+			job, err = h.svc.Issuance(ctx, p, job.ID)
+		}
+	case !replayed:
+		h.svc.StartIssue(job.ID)
 	}
-	httpx.Created(c, gin.H{"batch_id": id, "count": len(out), "codes": out})
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	doc := h.issuanceDoc(job, codes)
+	c.Header("Location", doc.StatusURL)
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+	}
+	if job.Status == IssuanceDone {
+		c.JSON(http.StatusCreated, gin.H{"batch_id": id, "count": job.Count, "codes": doc.Codes, "issuance": doc})
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"batch_id": id, "count": job.Count, "issuance": doc})
+}
+
+func (h *Handler) activate(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	st, err := h.svc.Activate(c.Request.Context(), auth.MustFrom(c), code)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *Handler) void(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	var req VoidRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	st, err := h.svc.Void(c.Request.Context(), auth.MustFrom(c), code, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *Handler) recall(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req RecallRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	res, err := h.svc.RecallBatch(c.Request.Context(), auth.MustFrom(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+type declareErrorRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) declareError(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req declareErrorRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	ev, err := h.svc.DeclareError(c.Request.Context(), auth.MustFrom(c), id, req.Reason)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Created(c, ev)
+}
+
+func (h *Handler) getIssuance(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	job, err := h.svc.Issuance(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, h.issuanceDoc(job, nil))
+}
+
+// issuanceCSV streams a done job's codes as CSV (code, display, url), row by row from
+// PostgreSQL: a million codes are about 60 MB of text and never sit in memory.
+func (h *Handler) issuanceCSV(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	job, err := h.svc.Issuance(ctx, auth.MustFrom(c), id)
+	if err == nil && job.Status != IssuanceDone {
+		err = apperr.Conflict("the issuance is %s (%d of %d codes written): fetch its codes once it is done",
+			job.Status, job.Progress, job.Count).With("status", job.Status)
+	}
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="codes-%s.csv"`, job.ID))
+	c.Status(http.StatusOK)
+	w := bufio.NewWriterSize(c.Writer, 64<<10)
+	_, _ = w.WriteString("code,display,url\n")
+	err = h.svc.StreamJobCodes(ctx, job, func(code string) error {
+		_, err := fmt.Fprintf(w, "%s,%s,%s\n", code, FormatCode(code), h.ScanURL(code))
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		// The status is sent; close the connection without the final chunk, so that the client sees
+		// a broken download rather than a list that merely looks short.
+		slog.Warn("codes CSV cut short", "issuance", job.ID, "err", err)
+		if conn, _, herr := c.Writer.Hijack(); herr == nil {
+			_ = conn.Close()
+		}
+	}
 }
 
 func (h *Handler) listCodes(c *gin.Context) {
