@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/skip2/go-qrcode"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -22,6 +21,7 @@ type Handler struct {
 	pages   *web.Pages
 	baseURL string
 	scans   ScanCounter
+	limit   *limiter
 }
 
 // ScanCounter counts scans by verdict (a Prometheus counter in production).
@@ -29,7 +29,8 @@ type ScanCounter interface{ Inc(verdict string) }
 
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
-	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans}
+	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
+		limit: newLimiter(svc.cfg.ScanRate, svc.cfg.ScanBurst)}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -49,9 +50,10 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.POST("/api/v1/trace-events/:id/error-declaration", staff, h.declareError)
 	api.GET("/api/v1/issuances/:id", staff, h.getIssuance)
 	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
-	public.GET("/api/v1/codes/:code/qr.png", h.qr)
-	public.GET("/api/v1/trace/:code", h.traceJSON)
-	public.GET("/t/:code", h.page)
+	limited := h.limit.middleware()
+	public.GET("/api/v1/codes/:code/qr.png", limited, h.qr)
+	public.GET("/api/v1/trace/:code", limited, h.traceJSON)
+	public.GET("/t/:code", limited, h.page)
 }
 
 func (h *Handler) createBatch(c *gin.Context) {
@@ -331,12 +333,12 @@ func (h *Handler) qr(c *gin.Context) {
 	if size == 0 {
 		size = defaultQRSize
 	}
-	q, err := qrcode.New(h.ScanURL(code), qrcode.Medium)
+	bitmap, err := QRBitmap(h.ScanURL(code), ECLevel(c.Query("ec")))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	png, err := q.PNG(size)
+	png, err := QRPNG(bitmap, size)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -350,7 +352,7 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := h.svc.Scan(c.Request.Context(), code)
+	v, err := h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
 	h.count(verdictOf(v, err))
 	if err != nil {
 		httpx.Fail(c, err)
@@ -381,7 +383,7 @@ func (h *Handler) page(c *gin.Context) {
 	var v View
 	var err error
 	if ok {
-		v, err = h.svc.Scan(c.Request.Context(), code)
+		v, err = h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
 	} else {
 		v, err = View{CodeDisplay: raw, Verdict: VerdictUnknown}, apperr.NotFound("traceability code")
 	}
@@ -391,8 +393,8 @@ func (h *Handler) page(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if len(v.CodeDisplay) > 40 {
-		v.CodeDisplay = v.CodeDisplay[:40] + "…"
+	if r := []rune(v.CodeDisplay); len(r) > 40 { // by characters: never cut one in half
+		v.CodeDisplay = string(r[:40]) + "…"
 	}
 	status := http.StatusOK
 	if verdict == VerdictUnknown {

@@ -335,14 +335,27 @@ func (c *codeSource) Values() ([]any, error) { return c.row, nil }
 func (c *codeSource) Err() error             { return nil }
 
 // Start runs the service's background work until Stop: the issuer (pending and abandoned
-// issuance jobs). `fupin serve` calls it; tests and one-shot commands need not.
+// issuance jobs) and the scan flusher (counts to PostgreSQL, cache epoch refresh). `fupin serve`
+// calls it; tests and one-shot commands need not.
 func (s *Service) Start() {
+	s.flusherDone = make(chan struct{})
 	go s.RunIssuer(s.bg, s.cfg.IssuePoll)
+	go func() {
+		defer close(s.flusherDone)
+		s.RunFlusher(s.bg, s.cfg.ScanFlushInterval)
+	}()
 }
 
-// Stop ends the background work. A running issuance is cancelled: its transaction rolls back and
-// the job is run again, from nothing, by the next process once its lease lapses.
+// Stop ends the background work and flushes the scan counts still pending in Redis (call it after
+// the HTTP server has drained, so that no scan comes after the flush). A running issuance is
+// cancelled: its transaction rolls back and the job is run again, from nothing, by the next
+// process once its lease lapses.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stop()
-	return nil
+	if s.flusherDone != nil {
+		<-s.flusherDone
+	}
+	n, err := s.FlushScans(ctx)
+	slog.Info("scan counts flushed at shutdown", "scans", n, "err", err)
+	return err
 }

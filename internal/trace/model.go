@@ -50,6 +50,9 @@ const (
 	VerdictGenuine Verdict = "genuine" // a code we issued, not voided
 	VerdictVoid    Verdict = "void"    // voided or recalled
 	VerdictUnknown Verdict = "unknown" // not a code we issued: possibly counterfeit
+	// VerdictSuspicious: a sold code scanned more than SCAN_SUSPICIOUS_COUNT times or from more
+	// than SCAN_SUSPICIOUS_CLIENTS distinct clients: its label may have been copied.
+	VerdictSuspicious Verdict = "suspicious"
 )
 
 // View is everything a scan shows about one code. It is cached whole, except Scans.
@@ -141,8 +144,10 @@ type EventView struct {
 	DeclaredInError bool       `json:"declared_in_error,omitempty"`
 }
 
-// ScanView counts scans of this code: how many, and when the first was.
+// ScanView counts scans of this code: how many (this one included), when the first was, and from
+// how many distinct clients (a HyperLogLog estimate, about 1% off).
 type ScanView struct {
 	Count   int64      `json:"count"`
 	FirstAt *time.Time `json:"first_at,omitempty"`
+	Clients int64      `json:"clients"`
 }

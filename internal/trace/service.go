@@ -45,6 +45,8 @@ type Service struct {
 	epoch      atomic.Int64    // cache epoch known to this process (0: not read yet)
 	bg         context.Context // background work (issuance jobs); cancelled by Stop
 	stop       context.CancelFunc
+	// flusherDone is closed when the flusher started by Start has returned.
+	flusherDone chan struct{}
 }
 
 // Config sizes the service. Zero values take the defaults of Settings.
@@ -145,17 +147,6 @@ type CodeRow struct {
 	OrderLineID *uuid.UUID `json:"order_line_id,omitempty"`
 	ScanCount   int64      `json:"scan_count"`
 	IssuedAt    time.Time  `json:"issued_at"`
-}
-
-// Scan resolves a code for a person who scanned it and counts the scan. Unknown codes return a
-// View with VerdictUnknown and a NotFound error. Errors: NotFound, Unavailable.
-func (s *Service) Scan(ctx context.Context, code string) (View, error) {
-	v, err := s.Resolve(ctx, code)
-	if err != nil {
-		return v, err
-	}
-	v.Scans, err = s.st.countScan(ctx, code)
-	return v, apperr.DB(err, "code")
 }
 
 const viewKeyPrefix = "trace:view:"

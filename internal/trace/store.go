@@ -136,9 +136,10 @@ func (s store) countScan(ctx context.Context, code string) (ScanView, error) {
 	var v struct {
 		ScanCount      int64
 		FirstScannedAt *time.Time
+		ScanClients    int64
 	}
 	err := s.db.WithContext(ctx).Raw(`UPDATE trace_codes
 		SET scan_count = scan_count + 1, first_scanned_at = coalesce(first_scanned_at, now())
-		WHERE code = ? RETURNING scan_count, first_scanned_at`, code).Scan(&v).Error
-	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt}, err
+		WHERE code = ? RETURNING scan_count, first_scanned_at, scan_clients`, code).Scan(&v).Error
+	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt, Clients: v.ScanClients}, err
 }
