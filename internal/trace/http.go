@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -48,6 +53,8 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.POST("/api/v1/codes/:code/void", staff, h.void)
 	api.POST("/api/v1/batches/:id/recall", staff, h.recall)
 	api.POST("/api/v1/trace-events/:id/error-declaration", staff, h.declareError)
+	api.GET("/api/v1/batches/:id/labels.pdf", staff, h.labelsPDF)
+	api.GET("/api/v1/batches/:id/labels.zip", staff, h.labelsZIP)
 	api.GET("/api/v1/issuances/:id", staff, h.getIssuance)
 	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
 	limited := h.limit.middleware()
@@ -235,6 +242,138 @@ func (h *Handler) declareError(c *gin.Context) {
 		return
 	}
 	httpx.Created(c, ev)
+}
+
+// labelQuery reads the label options from the query string: the layout (LabelSpec fields, in mm),
+// ec, and issuance (print only that job's codes).
+func labelQuery(c *gin.Context) (LabelSpec, *uuid.UUID, error) {
+	sp := DefaultLabelSpec()
+	var f apperr.Fields
+	for name, dst := range map[string]*float64{"label_w": &sp.LabelW, "label_h": &sp.LabelH, "margin_left": &sp.MarginLeft,
+		"margin_top": &sp.MarginTop, "gap_x": &sp.GapX, "gap_y": &sp.GapY} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+				f.Add(name, "must be a number of millimetres")
+				continue
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{"columns": &sp.Columns, "rows": &sp.Rows} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				f.Add(name, "must be a whole number")
+				continue
+			}
+			*dst = n
+		}
+	}
+	if v := c.Query("ec"); v != "" {
+		sp.EC = ECLevel(strings.ToUpper(v))
+	}
+	var job *uuid.UUID
+	if v := c.Query("issuance"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			f.Add("issuance", "must be an issuance id (UUID)")
+		} else {
+			job = &id
+		}
+	}
+	if err := f.Err(); err != nil {
+		return sp, nil, err
+	}
+	return sp, job, sp.Validate()
+}
+
+// labelsPDF streams an A4 PDF of the batch's labels (all codes not void, or one issuance's).
+func (h *Handler) labelsPDF(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	sp, job, err := labelQuery(c)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.streamLabels(c, id, job, "application/pdf", "pdf", func(w io.Writer, next func() (LabelItem, bool, error)) (int, error) {
+		return WriteLabelsPDF(w, sp, h.svc.cfg.LabelFont, h.ScanURL, next)
+	})
+}
+
+// labelsZIP streams a ZIP of one PNG per code.
+func (h *Handler) labelsZIP(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	size, ok := httpx.QueryInt(c, "size", minQRSize, maxQRSize)
+	if !ok {
+		return
+	}
+	if size == 0 {
+		size = defaultQRSize
+	}
+	ec := ECLevel(strings.ToUpper(c.Query("ec")))
+	if _, ok := ec.level(); !ok {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("ec", "must be M or Q")))
+		return
+	}
+	var job *uuid.UUID
+	if v := c.Query("issuance"); v != "" {
+		jid, err := uuid.Parse(v)
+		if err != nil {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("issuance", "must be an issuance id (UUID)")))
+			return
+		}
+		job = &jid
+	}
+	h.streamLabels(c, id, job, "application/zip", "zip", func(w io.Writer, next func() (LabelItem, bool, error)) (int, error) {
+		return WriteLabelsZIP(w, size, ec, h.ScanURL, next)
+	})
+}
+
+// streamLabels writes labels as they are drawn. Errors before the first byte are problems; after
+// it, the connection is closed without the final chunk (a broken download, never a short sheet).
+func (h *Handler) streamLabels(c *gin.Context, batchID uuid.UUID, job *uuid.UUID, ctype, ext string,
+	write func(io.Writer, func() (LabelItem, bool, error)) (int, error)) {
+	w := &lazyWriter{c: c, ctype: ctype, name: fmt.Sprintf("labels-%s.%s", batchID, ext)}
+	err := h.svc.LabelItems(c.Request.Context(), auth.MustFrom(c), batchID, job, func(next func() (LabelItem, bool, error)) error {
+		_, err := write(w, next)
+		return err
+	})
+	if err == nil {
+		return
+	}
+	if !w.started {
+		httpx.Fail(c, err)
+		return
+	}
+	slog.Warn("labels cut short", "batch", batchID, "err", err)
+	if conn, _, herr := c.Writer.Hijack(); herr == nil {
+		_ = conn.Close()
+	}
+}
+
+// lazyWriter sends the success headers with the first byte, so that errors found before any
+// output (a bad layout, a missing font) are still problem responses.
+type lazyWriter struct {
+	c           *gin.Context
+	ctype, name string
+	started     bool
+}
+
+func (l *lazyWriter) Write(b []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.c.Header("Content-Type", l.ctype)
+		l.c.Header("Content-Disposition", `attachment; filename="`+l.name+`"`)
+		l.c.Status(http.StatusOK)
+	}
+	return l.c.Writer.Write(b)
 }
 
 func (h *Handler) getIssuance(c *gin.Context) {
