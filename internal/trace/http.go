@@ -61,6 +61,8 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	public.GET("/api/v1/codes/:code/qr.png", limited, h.qr)
 	public.GET("/api/v1/trace/:code", limited, h.traceJSON)
 	public.GET("/t/:code", limited, h.page)
+	public.GET("/01/:gtin/10/:batch/21/:serial", limited, h.digitalLink)
+	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 
 func (h *Handler) createBatch(c *gin.Context) {
@@ -516,9 +518,48 @@ func verdictOf(v View, err error) Verdict {
 // page renders the scan page. Unknown and malformed codes get the "not a genuine code" page with
 // status 404; a database outage gets a problem (503), never a false "counterfeit" verdict.
 func (h *Handler) page(c *gin.Context) {
-	lang := web.LangOf(c.Request)
 	raw := c.Param("code")
 	code, ok := ParseCode(raw)
+	h.renderScan(c, raw, code, ok)
+}
+
+// digitalLink serves GS1 Digital Link paths /01/{gtin}/10/{batch}/21/{serial}: the same page as
+// /t/{serial} when GTIN, batch and serial name one item; the "not genuine" page otherwise.
+func (h *Handler) digitalLink(c *gin.Context) {
+	code, ok, err := h.svc.DigitalLinkCode(c.Request.Context(), c.Param("gtin"), c.Param("batch"), c.Param("serial"))
+	if err != nil {
+		h.count("")
+		httpx.Fail(c, err)
+		return
+	}
+	h.renderScan(c, c.Param("serial"), code, ok)
+}
+
+type gtinRequest struct {
+	GTIN string `json:"gtin"`
+}
+
+func (h *Handler) setGTIN(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req gtinRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	g, err := h.svc.SetGTIN(c.Request.Context(), auth.MustFrom(c), id, req.GTIN)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"product_id": id, "gtin": g})
+}
+
+// renderScan renders the scan page for a code (ok false: malformed or not ours).
+func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
+	lang := web.LangOf(c.Request)
 	var v View
 	var err error
 	if ok {
