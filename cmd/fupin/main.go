@@ -36,6 +36,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/report"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 const usage = `usage: fupin <command> [arguments]
@@ -70,6 +71,7 @@ func run(args []string, out io.Writer) error {
 	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
 		fmt.Fprint(out, usage+"\n")
 		config.Usage(out)
+		trace.SettingsUsage(out)
 		return nil
 	}
 	cfg, err := config.Load()
@@ -270,6 +272,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &http.Server{Addr: cfg.Addr, Handler: a.Router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
+	a.Trace.Start()
 	go func() { errc <- srv.ListenAndServe() }()
 	// Unpaid orders expire in the background; the job holds no state, so a restart loses nothing.
 	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
@@ -282,7 +285,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	// After the last request: flush the scan counts still held in Redis to PostgreSQL.
+	return errors.Join(err, a.Trace.Stop(sctx))
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

@@ -87,7 +87,12 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Households = household.NewService(db, vault)
 	a.Stations = station.NewService(db)
 	a.Catalog = catalog.NewService(db, a.Households)
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall})
+	traceSettings, err := trace.LoadSettings()
+	if err != nil {
+		return nil, err
+	}
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+		Settings: traceSettings})
 	a.Ledger = ledger.NewService(db)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})

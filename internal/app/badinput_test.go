@@ -191,7 +191,7 @@ func TestShipmentBlamesTheRightCode(t *testing.T) {
 	r.problem(409, "lines[0].codes[1]")
 	var p map[string]any
 	r.json(&p)
-	if p["status"] != float64(409) || p["code_status"] != "sold" {
+	if p["status"] != float64(409) || p["current_status"] != "sold" {
 		t.Fatalf("problem members: %v", p)
 	}
 }

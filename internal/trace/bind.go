@@ -68,7 +68,7 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 		case rows[j].OrderLineID != nil && *rows[j].OrderLineID == lineID:
 			continue
 		case rows[j].Status == StatusSold || rows[j].Status == StatusVoid:
-			return apperr.ConflictField(name, "code %s is already %s", FormatCode(c), rows[j].Status).With("code_status", rows[j].Status)
+			return apperr.ConflictField(name, "code %s is already %s", FormatCode(c), rows[j].Status).With("current_status", rows[j].Status)
 		}
 	}
 	return apperr.Conflict("some codes changed while shipping; retry")
