@@ -271,6 +271,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	// Unpaid orders expire in the background; the job holds no state, so a restart loses nothing.
+	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
 	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
 	select {
 	case err := <-errc:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,7 @@ type App struct {
 	Trace      *trace.Service
 	Units      *procurement.Units
 	Orders     *procurement.Orders
+	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
 	Regions    *region.Store
 	Reports    *report.Service
@@ -90,6 +92,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
 	a.Reports = report.NewService(db)
+	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()
 	return a, nil
 }
@@ -124,8 +127,14 @@ func (a *App) router() *gin.Engine {
 	metrics := httpx.NewMetrics(reg)
 
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
-		bodyLimit(a.Config.BodyLimitBytes))
-	r.NoRoute(httpx.NoRoute)
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
+	r.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {
+			a.traceHTTP.UnknownPage(c)
+			return
+		}
+		httpx.NoRoute(c)
+	})
 	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -138,11 +147,16 @@ func (a *App) router() *gin.Engine {
 	region.NewHandler(a.Regions).Register(r)
 	household.NewHandler(a.Households).Register(authed)
 	station.NewHandler(a.Stations).Register(authed)
-	catalog.NewHandler(a.Catalog).Register(authed)
+	catalogHTTP := catalog.NewHandler(a.Catalog)
+	catalogHTTP.Register(authed)
+	catalogHTTP.RegisterSearch(authed)
 	a.traceHTTP = trace.NewHandler(a.Trace, web.New(), a.Config.PublicBaseURL, scanCounter{scans})
 	a.traceHTTP.Register(r, authed)
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
+	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
+	procurement.NewStatements(a.DB).Register(authed)
+	a.Assistance.Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
 	return r

@@ -161,7 +161,8 @@ func randDigits(n int) string {
 
 // idNumber returns a fresh valid resident ID number of 花垣县.
 func idNumber() string {
-	first17 := "43312419" + fmt.Sprintf("%02d", 50+int(randDigits(2)[0]-'0')) + "0101" + randDigits(3)
+	birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(mustInt(randDigits(4))))
+	first17 := "433124" + birth.Format("20060102") + randDigits(3)
 	return first17 + string(household.IDCheckChar(first17))
 }
 
@@ -178,4 +179,9 @@ func jsonNumber(t *testing.T, m map[string]any, key string) int64 {
 		t.Fatalf("%s is not a number in %v", key, m)
 	}
 	return int64(v)
+}
+
+func mustInt(s string) int64 {
+	n, _ := new(big.Int).SetString(s, 10)
+	return n.Int64()
 }

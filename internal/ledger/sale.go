@@ -17,6 +17,21 @@ import (
 // (SaleEntry) and posts it. The attribution rule lives here, in the ledger, so that callers only
 // say "this order is complete". Errors: as SaleEntry and Post.
 func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error) {
+	lines, err := saleLines(ctx, tx, orderID, nil)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	e, err := SaleEntry(orderID, unitID, lines, at)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	id, _, err := s.Post(ctx, tx, e)
+	return id, err
+}
+
+// saleLines reads the lines of an order (only those of one station when stationID is set) with
+// their station's commission and their products' supplier shares, through cooperatives.
+func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
 	var rows []struct {
 		OrderLineID   uuid.UUID
 		AmountFen     money.Money
@@ -36,10 +51,10 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 		JOIN stations st ON st.id = l.station_id
 		JOIN product_suppliers ps ON ps.product_id = l.product_id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
-		WHERE l.order_id = ?
-		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID).Scan(&rows).Error
+		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
+		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID, stationID, stationID).Scan(&rows).Error
 	if err != nil {
-		return uuid.Nil, apperr.DB(err, "order lines")
+		return nil, apperr.DB(err, "order lines")
 	}
 	var lines []SaleLine
 	for _, r := range rows {
@@ -63,12 +78,7 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 			}
 		}
 	}
-	e, err := SaleEntry(orderID, unitID, lines, at)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	id, _, err := s.Post(ctx, tx, e)
-	return id, err
+	return lines, nil
 }
 
 // PostPayment posts the entry of a confirmed payment inside the caller's transaction tx.

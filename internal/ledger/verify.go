@@ -21,11 +21,13 @@ const verifyShown = 20
 //   - every account's stored balance equals the sum of its postings;
 //   - every entry has at least two postings summing to zero;
 //   - every reversal negates its entry exactly, account by account and line by line;
-//   - every completed order has exactly one sale entry, not reversed, that debits its unit's
-//     receivable with orders.total_fen (the sum of its lines); over its sale and refund entries,
+//   - every completed order has exactly one sale entry per station shipment, none reversed, that
+//     together debit its unit's receivable with orders.total_fen (the sum of its lines); over its sale and refund entries,
 //     household income plus station commission credited equals total − refunds (refunds: what
 //     refund entries credit back to the unit), and the same line by line; no order that is not
-//     completed has attributed income left;
+//     completed has attributed income left, except paid or shipped orders with some shipments
+//     received;
+//   - every refunded line's refund rows, refunded_quantity and refund postings agree (refunds);
 //   - on every order line, what is owed to households (household_payable) equals their income,
 //     and every cooperative's pass-through nets to zero per entry and line (a cooperative keeps
 //     nothing: its members got all of it);
@@ -45,7 +47,7 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
-			v.memorandum, v.payables, v.payouts, v.wages, v.payments,
+			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.refunds,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err
@@ -169,6 +171,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		Status      string
 		TotalFen    int64
 		LinesFen    int64
+		Shipments   int
 		SaleEntries int
 		Reversed    int
 		UnitDebit   int64
@@ -177,7 +180,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		WITH lines AS (
-		    SELECT order_id, sum(amount_fen) AS total FROM order_lines GROUP BY order_id
+		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments FROM order_lines GROUP BY order_id
 		), sales AS (
 		    SELECT e.order_id,
 		           count(DISTINCT e.id) AS entries,
@@ -201,7 +204,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		    WHERE e.order_id IS NOT NULL AND ` + effectiveKindSQL + ` IN ('sale', 'refund')
 		    GROUP BY e.order_id
 		)
-		SELECT o.id, o.status, o.total_fen, coalesce(l.total, 0) AS lines_fen,
+		SELECT o.id, o.status, o.total_fen, coalesce(l.total, 0) AS lines_fen, coalesce(l.shipments, 0) AS shipments,
 		       coalesce(s.entries, 0) AS sale_entries, coalesce(s.reversed, 0) AS reversed,
 		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(t.credits, 0) AS credits,
 		       coalesce(t.refunds, 0) AS refunds
@@ -209,18 +212,18 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		LEFT JOIN lines l ON l.order_id = o.id
 		LEFT JOIN sales s ON s.order_id = o.id
 		LEFT JOIN attributed t ON t.order_id = o.id
-		WHERE (o.status = 'completed' AND (coalesce(s.entries, 0) <> 1 OR s.reversed > 0
+		WHERE (o.status = 'completed' AND (coalesce(s.entries, 0) <> coalesce(l.shipments, 0) OR s.reversed > 0
 		        OR s.unit_debit <> o.total_fen OR coalesce(l.total, 0) <> o.total_fen
 		        OR coalesce(t.credits, 0) <> o.total_fen - coalesce(t.refunds, 0)))
-		   OR (o.status <> 'completed' AND coalesce(t.credits, 0) <> 0)
+		   OR (o.status NOT IN ('completed', 'paid', 'shipped') AND coalesce(t.credits, 0) <> 0)
 		ORDER BY o.id`).Scan(&rows).Error
 	for _, r := range rows {
 		switch {
 		case r.Status != "completed":
 			v.report("order %s (%s): expected no attributed income before completion, found %s in %d sale entries",
 				r.ID, r.Status, fen(r.Credits), r.SaleEntries)
-		case r.SaleEntries != 1:
-			v.report("order %s (completed): expected exactly 1 sale entry, found %d", r.ID, r.SaleEntries)
+		case r.SaleEntries != r.Shipments:
+			v.report("order %s (completed): expected %d sale entries (one per station shipment), found %d", r.ID, r.Shipments, r.SaleEntries)
 		case r.Reversed > 0:
 			v.report("order %s (completed): its sale entry is reversed, so no income is attributed", r.ID)
 		default:

@@ -8,23 +8,26 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger: post the entries of a payment and of a
-// completed order (its attribution to households) inside our transaction.
+// Ledger is what procurement needs from the ledger, each inside our transaction: post the entry
+// of a payment, of a received station shipment (its attribution to households) and of a refund.
 type Ledger interface {
 	PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
-	PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
@@ -142,7 +145,11 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 			if res.RowsAffected == 0 {
 				return errReplay // a concurrent request with this key won: roll back our reservation
 			}
-			return tx.CreateInBatches(o.Lines, 500).Error
+			if err := tx.CreateInBatches(o.Lines, 1000).Error; err != nil {
+				return err
+			}
+			o.Shipments = shipmentsOf(o.ID, o.Lines)
+			return tx.Create(&o.Shipments).Error
 		})
 	})
 	if errors.Is(err, errReplay) {
@@ -176,7 +183,29 @@ func (s *Orders) replay(ctx context.Context, unitID uuid.UUID, key string, hash 
 			With("order_id", o.ID)
 	}
 	o.Lines, err = s.lines(ctx, s.db, o.ID)
+	if err == nil {
+		o.Shipments, err = s.shipments(ctx, s.db, o.ID)
+	}
 	return o, true, err
+}
+
+// shipmentsOf makes one pending shipment per station of lines, in order of first appearance.
+func shipmentsOf(orderID uuid.UUID, lines []Line) []Shipment {
+	var out []Shipment
+	seen := map[uuid.UUID]bool{}
+	for _, l := range lines {
+		if !seen[l.StationID] {
+			seen[l.StationID] = true
+			out = append(out, Shipment{OrderID: orderID, StationID: l.StationID, Status: ShipmentPending})
+		}
+	}
+	return out
+}
+
+func (s *Orders) shipments(ctx context.Context, db *gorm.DB, orderID uuid.UUID) ([]Shipment, error) {
+	var list []Shipment
+	err := db.WithContext(ctx).Where("order_id = ?", orderID).Order("station_id").Find(&list).Error
+	return list, apperr.DB(err, "order")
 }
 
 // retry runs fn again, a bounded number of times, when PostgreSQL reports a serialization
@@ -226,15 +255,28 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 	}
 	var err error
 	o.Lines, err = s.lines(ctx, s.db, id)
+	if err != nil {
+		return o, err
+	}
+	o.Shipments, err = s.shipments(ctx, s.db, id)
 	if p.Role == auth.RoleStation {
 		// A station sees its own lines only: another station's products and prices are not its business.
 		own := o.Lines[:0]
+		o.TotalFen = 0
 		for _, l := range o.Lines {
 			if l.StationID == p.StationID {
 				own = append(own, l)
+				o.TotalFen += l.AmountFen
 			}
 		}
 		o.Lines = own
+		mine := o.Shipments[:0]
+		for _, sh := range o.Shipments {
+			if sh.StationID == p.StationID {
+				mine = append(mine, sh)
+			}
+		}
+		o.Shipments = mine
 	}
 	return o, err
 }
@@ -261,7 +303,12 @@ func lockOrder(ctx context.Context, tx *gorm.DB, p auth.Principal, id uuid.UUID)
 	return o, apperr.DB(err, "order")
 }
 
-func stateConflict(o Order, action string, want Status) error {
-	return apperr.Conflict("cannot %s an order that is %s (it must be %s)", action, o.Status, want).
+// stateConflict is the 409 of an invalid transition: it names the current state.
+func stateConflict(o Order, action string, want ...Status) error {
+	ws := make([]string, len(want))
+	for i, w := range want {
+		ws[i] = string(w)
+	}
+	return apperr.Conflict("cannot %s an order that is %s (it must be %s)", action, o.Status, strings.Join(ws, " or ")).
 		With("current_status", o.Status)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,6 +65,7 @@ func newAppOn(t *testing.T, db *gorm.DB, c *cache.Cache) *app.App {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.BcryptCost = 4 // the least bcrypt allows: test accounts need no protection, and -race makes hashing slow
 	appMu.Lock()
 	defer appMu.Unlock()
 	a, err := app.New(cfg, db, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -110,15 +112,35 @@ func randInt(n int64) int64 {
 	return v.Int64()
 }
 
-// newUser creates an account (a real row: trace events reference their recorder).
-func newUser(t *testing.T, a *app.App, role auth.Role, stationID *uuid.UUID) auth.Principal {
+const testPassword = "test-password-2026"
+
+// newUser creates an account (a real row: trace events reference their recorder) and returns
+// its principal and username (its password is testPassword).
+func newUser(t *testing.T, a *app.App, role auth.Role, stationID *uuid.UUID) (auth.Principal, string) {
 	t.Helper()
 	u, err := a.Users.Create(context.Background(), auth.NewUser{Username: string(role) + "-" + randHex(6),
-		Password: "test-password-2026", Role: role, StationID: stationID})
+		Password: testPassword, Role: role, StationID: stationID})
 	if err != nil {
 		t.Fatalf("create %s user: %v", role, err)
 	}
-	return u.Principal()
+	return u.Principal(), u.Username
+}
+
+// login logs a user in through the API and returns its bearer token.
+func login(t *testing.T, a *app.App, username string) string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/auth/login",
+		strings.NewReader(`{"username":"`+username+`","password":"`+testPassword+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	a.Router.ServeHTTP(rec, req)
+	var out struct {
+		Token string `json:"token"`
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil || out.Token == "" {
+		t.Fatalf("login %s: %d %s", username, rec.Code, rec.Body)
+	}
+	return out.Token
 }
 
 // stationFx is a station of 十八洞村 with an operator and one registered household.
@@ -127,6 +149,7 @@ type stationFx struct {
 	Name      string
 	Admin     auth.Principal
 	Operator  auth.Principal
+	OpName    string // the operator's username
 	Household household.Household
 }
 
@@ -144,8 +167,9 @@ func newStation(t *testing.T, a *app.App, name string) stationFx {
 	if err != nil {
 		t.Fatalf("create station: %v", err)
 	}
-	fx := stationFx{ID: st.ID, Name: st.Name, Admin: newUser(t, a, auth.RoleAdmin, nil)}
-	fx.Operator = newUser(t, a, auth.RoleStation, &st.ID)
+	fx := stationFx{ID: st.ID, Name: st.Name}
+	fx.Admin, _ = newUser(t, a, auth.RoleAdmin, nil)
+	fx.Operator, fx.OpName = newUser(t, a, auth.RoleStation, &st.ID)
 	birth := time.Date(1950+int(randInt(50)), time.Month(1+randInt(12)), 1+int(randInt(28)), 0, 0, 0, 0, time.UTC)
 	first17 := fmt.Sprintf("433124%s%03d", birth.Format("20060102"), randInt(1000))
 	fx.Household, err = a.Households.Register(ctx, fx.Admin, household.NewHousehold{
@@ -203,7 +227,20 @@ func issuedCode(t *testing.T, a *app.App, productName string) (stationFx, string
 // get sends a GET through the router.
 func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
+	return send(t, h, http.MethodGet, target, "", header...)
+}
+
+// send sends a request with a JSON body (when not empty) through the router.
+func send(t *testing.T, h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -3,7 +3,11 @@ package trace
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
@@ -153,18 +157,13 @@ func (h *Handler) qr(c *gin.Context) {
 	if size == 0 {
 		size = defaultQRSize
 	}
-	q, err := qrcode.New(h.ScanURL(code), qrcode.Medium)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	png, err := q.PNG(size)
+	img, err := qrPNG(h.ScanURL(code), size)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=86400, immutable")
-	c.Data(http.StatusOK, "image/png", png)
+	c.Data(http.StatusOK, "image/png", img)
 }
 
 func (h *Handler) traceJSON(c *gin.Context) {
@@ -196,9 +195,16 @@ func verdictOf(v View, err error) Verdict {
 
 // page renders the scan page. Unknown and malformed codes get the "not a genuine code" page with
 // status 404; a database outage gets a problem (503), never a false "counterfeit" verdict.
-func (h *Handler) page(c *gin.Context) {
+func (h *Handler) page(c *gin.Context) { h.render(c, c.Param("code")) }
+
+// UnknownPage answers paths under /t/ that the router cannot match (a code with slashes in it)
+// with the same "not a genuine code" page, since a phone shows it to a person.
+func (h *Handler) UnknownPage(c *gin.Context) {
+	h.render(c, strings.TrimPrefix(c.Request.URL.Path, "/t/"))
+}
+
+func (h *Handler) render(c *gin.Context, raw string) {
 	lang := web.LangOf(c.Request)
-	raw := c.Param("code")
 	code, ok := ParseCode(raw)
 	var v View
 	var err error
@@ -213,8 +219,8 @@ func (h *Handler) page(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if len(v.CodeDisplay) > 40 {
-		v.CodeDisplay = v.CodeDisplay[:40] + "…"
+	if r := []rune(v.CodeDisplay); len(r) > 40 {
+		v.CodeDisplay = string(r[:40]) + "…"
 	}
 	status := http.StatusOK
 	if verdict == VerdictUnknown {
@@ -241,4 +247,34 @@ func (h *Handler) count(v Verdict) {
 		v = "error"
 	}
 	h.scans.Inc(string(v))
+}
+
+// minPixelsPerModule keeps modules large enough for phone decoders: at fractional or single-pixel
+// modules some (ZXing, used by many Android scanners) fail.
+const minPixelsPerModule = 2
+
+// qrPNG draws url as a QR symbol (ISO/IEC 18004, error correction M, 4-module quiet zone) of
+// exactly size×size pixels, with a whole number of pixels per module, centred on white.
+// Errors: Invalid naming `size` when size cannot give minPixelsPerModule.
+func qrPNG(url string, size int) ([]byte, error) {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return nil, err
+	}
+	modules := len(q.Bitmap()) // includes the quiet zone
+	ppm := size / modules
+	if ppm < minPixelsPerModule {
+		return nil, apperr.Invalid(apperr.Field("size", "must be at least %d pixels for this code (%d modules × %d pixels)",
+			modules*minPixelsPerModule, modules, minPixelsPerModule))
+	}
+	sym := q.Image(-ppm)
+	canvas := image.NewGray(image.Rect(0, 0, size, size))
+	draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
+	off := (size - sym.Bounds().Dx()) / 2
+	draw.Draw(canvas, sym.Bounds().Add(image.Pt(off, off)), sym, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, canvas); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,10 +76,14 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
 	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
-	if err != nil {
+	today := time.Now().In(shanghai).Format(time.DateOnly) // production days are China's calendar days
+	switch {
+	case err != nil:
 		f.Add("produced_on", "must be a date as YYYY-MM-DD")
-	} else if day.After(time.Now().Add(24 * time.Hour)) {
-		f.Add("produced_on", "cannot be in the future")
+	case day.Format(time.DateOnly) > today:
+		f.Add("produced_on", "cannot be after today (%s, China Standard Time)", today)
+	case day.Year() < 2000:
+		f.Add("produced_on", "must be in 2000 or later")
 	}
 	if req.Quantity < 1 || req.Quantity > MaxBatchQuantity {
 		f.Add("quantity", "must be from 1 to %d", MaxBatchQuantity)
@@ -172,7 +177,7 @@ const viewKeyPrefix = "trace:view:"
 // Resolve returns the view of a code: from the cache, or loaded once from PostgreSQL however
 // many scans miss at the same moment.
 func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
-	if b, ok := s.cache.Get(ctx, viewKeyPrefix+code); ok {
+	if b, ok := s.cache.Get(ctx, viewKeyPrefix+code); ok && !bytes.Equal(b, tombstone) {
 		var v View
 		if json.Unmarshal(b, &v) == nil {
 			return v, nil
@@ -184,20 +189,29 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 			return v, err
 		}
 		if b, err := json.Marshal(v); err == nil {
-			s.cache.Set(ctx, viewKeyPrefix+code, b, s.ttl)
+			// Only where no tombstone stands: a Forget during this load means what we read may
+			// already be stale, so the next scan loads again instead.
+			s.cache.SetNX(context.WithoutCancel(ctx), viewKeyPrefix+code, b, s.ttl)
 		}
 		return v, nil
 	})
 	return res.(View), err
 }
 
-// Forget drops cached views of codes whose sale, events or status changed.
+// tombstone marks a view as just changed: reads treat it as a miss and loads that started before
+// the change cannot cache what they read (they only set where the key is absent). It outlives
+// any load by far.
+var tombstone = []byte("-")
+
+const tombstoneTTL = 10 * time.Second
+
+// Forget replaces the cached views of codes whose sale, events or status changed by tombstones.
 func (s *Service) Forget(ctx context.Context, codes []string) {
 	keys := make([]string, len(codes))
 	for i, c := range codes {
 		keys[i] = viewKeyPrefix + c
 	}
-	_ = s.cache.Del(ctx, keys...)
+	s.cache.SetMany(context.WithoutCancel(ctx), keys, tombstone, tombstoneTTL)
 }
 
 func (s *Service) load(ctx context.Context, code string) (View, error) {
@@ -268,3 +282,11 @@ func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdVie
 	}
 	return out, nil
 }
+
+// shanghai is China Standard Time (no daylight saving), the calendar of production days.
+var shanghai = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()

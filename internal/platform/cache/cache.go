@@ -52,10 +52,11 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 	if time.Now().UnixNano() < c.downUntil.Load() {
 		return ErrSkipped
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := fn(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	err := fn(callCtx)
+	// A caller that gave up (client gone) says nothing about Redis: only our own budget does.
+	if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
 		c.downUntil.Store(time.Now().Add(time.Second).UnixNano())
 		slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
 	}
@@ -75,6 +76,27 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool) {
 // Set stores value under key for ttl; failures are logged, not returned: a cache may forget.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) {
 	_ = c.call(ctx, func(ctx context.Context) error { return c.rdb.Set(ctx, c.prefix+key, value, ttl).Err() })
+}
+
+// SetNX stores value under key for ttl only where key is absent. Failures are logged, not returned.
+func (c *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) {
+	_ = c.call(ctx, func(ctx context.Context) error { return c.rdb.SetNX(ctx, c.prefix+key, value, ttl).Err() })
+}
+
+// SetMany stores one value under many keys for ttl, in one round trip.
+func (c *Cache) SetMany(ctx context.Context, keys []string, value []byte, ttl time.Duration) {
+	if len(keys) == 0 {
+		return
+	}
+	_ = c.call(ctx, func(ctx context.Context) error {
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.Set(ctx, c.prefix+k, value, ttl)
+			}
+			return nil
+		})
+		return err
+	})
 }
 
 // Del removes keys. It returns an error so that callers that must not serve stale data know.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
@@ -19,7 +21,11 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 func TestMigrationsDownAndUp(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.DB(t)
-	for i := 0; i < 7; i++ {
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(files); i++ {
 		if err := database.MigrateDown(ctx, db); err != nil {
 			t.Fatalf("down step %d: %v", i, err)
 		}
@@ -36,7 +42,7 @@ func TestMigrationsDownAndUp(t *testing.T) {
 	if err := database.MigrationStatus(ctx, db, &out); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(out.String(), "pending") || strings.Count(out.String(), "applied") < 7 {
+	if strings.Contains(out.String(), "pending") || strings.Count(out.String(), "applied") < len(files) {
 		t.Fatalf("status after up:\n%s", out.String())
 	}
 }
