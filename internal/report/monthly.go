@@ -367,5 +367,3 @@ func prefix(s string, n int) string {
 	}
 	return s[:n]
 }
-
-var _ = context.Background
