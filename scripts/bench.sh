@@ -5,6 +5,7 @@
 #   scripts/bench.sh Scan Order      benchmarks matching Scan or Order
 # Sizes (environment): BENCH_ATTRIBUTION_ENTRIES (sale entries posted by BenchmarkAttribution,
 # default 20000; the issue's full run is 1000000), BENCH_ATTRIBUTION_WORKERS (4),
+# BENCH_ATTRIBUTION_COMMISSION_BP (the station's commission, default 200; 0 for none),
 # BENCH_IMPORT_ROWS (rows of the generated XLSX roster, default 100000); BENCH_TIMEOUT (60m).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -22,11 +22,16 @@ import (
 var (
 	benchEntries = flag.Int("attribution-entries", envInt("BENCH_ATTRIBUTION_ENTRIES", 20_000),
 		"sale entries BenchmarkAttribution posts (env BENCH_ATTRIBUTION_ENTRIES; the issue asks for 1,000,000)")
-	benchWorkers = flag.Int("attribution-workers", envInt("BENCH_ATTRIBUTION_WORKERS", 4), "concurrent posters (env BENCH_ATTRIBUTION_WORKERS)")
+	benchWorkers    = flag.Int("attribution-workers", envInt("BENCH_ATTRIBUTION_WORKERS", 4), "concurrent posters (env BENCH_ATTRIBUTION_WORKERS)")
+	benchCommission = flag.Int("attribution-commission-bp", envIntFrom("BENCH_ATTRIBUTION_COMMISSION_BP", 200, 0),
+		"the station's commission in basis points (env BENCH_ATTRIBUTION_COMMISSION_BP; 0 for none)")
 )
 
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+func envInt(name string, def int) int { return envIntFrom(name, def, 1) }
+
+// envIntFrom reads an integer of at least least from the environment, def when absent or smaller.
+func envIntFrom(name string, def, least int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= least {
 		return n
 	}
 	return def
@@ -100,7 +105,7 @@ func BenchmarkAttribution(b *testing.B) {
 			u, fmt.Sprintf("单位%d", i), fmt.Sprintf("11%015d%d", time.Now().UnixNano()%1e15, i))
 		units = append(units, u)
 	}
-	exec(b, db, `UPDATE stations SET commission_bp = 200 WHERE id = ?`, c.station)
+	exec(b, db, `UPDATE stations SET commission_bp = ? WHERE id = ?`, *benchCommission, c.station)
 	coop := newID()
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
 		if err := tx.Exec(`INSERT INTO cooperatives (id, name, village_code, county_code) VALUES (?, '合作社', ?, ?)`, coop, c.villages[0], c.code).Error; err != nil {
@@ -192,7 +197,7 @@ func BenchmarkAttribution(b *testing.B) {
 	rate, plainRate := float64(n)/posted.Seconds(), float64(n)/plain.Seconds()
 	bench("ledger_post_sale_entries", rate, "entries/s", plainRate, "plain_insert_same_rows")
 	bench("ledger_post_sale_total", posted.Seconds(), "s", plain.Seconds(), "plain_insert_same_rows")
-	fmt.Printf("# %d sale entries, %d postings (%d per entry), %d workers, 2 CPUs\n", n, postings, per, workers)
+	fmt.Printf("# %d sale entries, %d postings (%d per entry), %d workers, commission %d bp\n", n, postings, per, workers, *benchCommission)
 
 	// fupin verify over everything.
 	var out bytes.Buffer
