@@ -5,16 +5,28 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
-var importRows = flag.Int("import-rows", 100_000, "rows of the generated roster for BenchmarkImportXLSX")
+var importRows = flag.Int("import-rows", envInt("BENCH_IMPORT_ROWS", 100_000), "rows of the generated roster for BenchmarkImportXLSX (env BENCH_IMPORT_ROWS)")
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
 
 // roster writes an XLSX roster of n fresh households (offset keeps ID numbers distinct between runs).
 func roster(tb testing.TB, n, offset int) []byte {
@@ -58,10 +70,12 @@ func BenchmarkImportXLSX(b *testing.B) {
 	ctx := context.Background()
 	n := *importRows
 	var total time.Duration
+	fileSize := 0
 	var peak atomic.Uint64
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		file := roster(b, n, i*n+1_000_000*(int(time.Now().Unix())%7))
+		fileSize = len(file)
 		runtime.GC()
 		done := make(chan struct{})
 		go func() {
@@ -89,7 +103,32 @@ func BenchmarkImportXLSX(b *testing.B) {
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "rows/s")
+	rate := float64(n) * float64(b.N) / total.Seconds()
+	b.ReportMetric(rate, "rows/s")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB")
+
+	// Baseline: COPY of the same number of rows of seven short text columns into a bare table.
+	ctx2 := context.Background()
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{fmt.Sprintf("C%07d", i), "龙先生", "433124194001011008", "13800000000", "4", shibadong, "脱贫户"}
+	}
+	start := time.Now()
+	err := database.PgxTx(ctx2, f.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx2, `CREATE TEMP TABLE bench_copy (a text, b text, c text, d text, e text, f text, g text) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx2, pgx.Identifier{"bench_copy"}, []string{"a", "b", "c", "d", "e", "f", "g"}, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	copyRate := float64(n) / time.Since(start).Seconds()
+	fmt.Printf("BENCH household_import_xlsx %.6g rows/s ratio=%.4g baseline=raw_copy_same_rows\n", rate, rate/copyRate)
+	fmt.Printf("BENCH household_import_xlsx_seconds %.4g s ratio=%.4g baseline=one_minute\n", total.Seconds()/float64(b.N), total.Seconds()/float64(b.N)/60)
+	peakMiB := float64(peak.Load()) / (1 << 20)
+	fmt.Printf("BENCH household_import_peak_heap %.4g MiB ratio=%.4g baseline=xlsx_file_size\n", peakMiB, peakMiB/(float64(fileSize)/(1<<20)))
+	fmt.Printf("# %d rows; XLSX %.1f MiB; max RSS of the test process %.0f MiB\n", n, float64(fileSize)/(1<<20), float64(ru.Maxrss)/1024)
 }

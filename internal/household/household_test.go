@@ -16,6 +16,8 @@ func TestUpdateKeepsHistoryAndAudit(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	h := f.register(t, f.station, shibadong)
+	// As if registered at the start of 2024.
+	exec(t, f.db, `UPDATE household_history SET valid_from = '2024-01-01' WHERE household_id = ?`, h.ID)
 
 	members, status := 5, StatusLifted
 	phone := "13812345678"
@@ -29,8 +31,8 @@ func TestUpdateKeepsHistoryAndAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	hist, err := f.svc.History(ctx, f.admin, h.ID)
-	if err != nil || len(hist) != 2 || hist[0].ValidFrom.String() != "2024-03-01" || hist[0].Members != 5 ||
-		hist[1].Members != 4 || hist[1].Status != StatusPoor {
+	if err != nil || len(hist) != 2 || hist[1].ValidFrom.String() != "2024-03-01" || hist[1].Members != 5 ||
+		hist[0].Members != 4 || hist[0].Status != StatusPoor || hist[1].Status != StatusLifted {
 		t.Errorf("history %+v %v", hist, err)
 	}
 	audit, err := f.svc.Audit(ctx, f.admin, h.ID)
@@ -56,8 +58,10 @@ func TestUpdateKeepsHistoryAndAudit(t *testing.T) {
 	}
 	// Bad inputs, nothing written; out of scope is not found; the audit log is append-only.
 	future := civil.Date{Time: time.Now().AddDate(0, 0, 3)}
-	zero := 0
-	for name, p := range map[string]Patch{"future day": {Members: &members, EffectiveFrom: &future}, "zero members": {Members: &zero}} {
+	earlier, _ := civil.ParseDate("2024-02-01")
+	zero, six := 0, 6
+	for name, p := range map[string]Patch{"future day": {Members: &members, EffectiveFrom: &future}, "zero members": {Members: &zero},
+		"before the last change": {Members: &six, EffectiveFrom: &earlier}} {
 		if _, err := f.svc.Update(ctx, f.station, h.ID, p); !apperr.Is(err, apperr.KindInvalid) {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -240,6 +240,16 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 			return err
 		}
 		if next.Members != old.Members || next.Status != old.Status {
+			// The history is a sequence: a change cannot take effect before one already recorded,
+			// or the register's current figures and its history would disagree.
+			var last []civil.Date
+			if err := tx.WithContext(ctx).Raw(`SELECT max(valid_from) FROM household_history WHERE household_id = ? HAVING count(*) > 0`, id).
+				Scan(&last).Error; err != nil {
+				return err
+			}
+			if len(last) == 1 && day.Before(last[0].Time) {
+				return apperr.Invalid(apperr.Field("effective_from", "must not be before the last recorded change, %s", last[0]))
+			}
 			if err := writeHistory(ctx, tx, id, day, next.Status, next.Members, now); err != nil {
 				return err
 			}

@@ -2,11 +2,15 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
 
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
@@ -102,10 +106,14 @@ func TestLedgerProperties(t *testing.T) {
 		products = append(products, product{w.product(t, "产品", price, sups...), price, sups})
 	}
 
+	// Lines of even index are refunded by amount (refundEntry, which may be undone by a
+	// reversal); lines of odd index by quantity through PostRefund, as procurement does.
 	type soldLine struct {
 		orderID   uuid.UUID
 		line      SaleLine
 		remaining money.Money
+		quantity  int // items not yet refunded (PostRefund lines)
+		price     int64
 	}
 	var lines []soldLine
 	type refund struct {
@@ -159,12 +167,42 @@ func TestLedgerProperties(t *testing.T) {
 			for i, id := range o.Lines {
 				amt := money.Money(int64(specs[i].quantity) * specs[i].price)
 				lines = append(lines, soldLine{o.ID, SaleLine{OrderLineID: id, Amount: amt, Suppliers: ps[i].sups,
-					StationID: w.stationID, CommissionBP: bp}, amt})
+					StationID: w.stationID, CommissionBP: bp}, amt, specs[i].quantity, specs[i].price})
 			}
 			check(step, "order")
 		case r < 8: // a partial refund of a line
 			li := rng.IntN(len(lines))
 			l := &lines[li]
+			if li%2 == 1 {
+				if l.quantity == 0 {
+					continue
+				}
+				q := 1 + rng.IntN(l.quantity)
+				err := database.Tx(ctx, w.db, func(tx *gorm.DB) error {
+					_, got, err := svc.PostRefund(ctx, tx, l.orderID, w.unitID, "r-"+randHex(6), []RefundLine{{l.line.OrderLineID, q}}, at)
+					if err == nil && (len(got) != 1 || got[0].Amount != money.Money(int64(q)*l.price)) {
+						err = fmt.Errorf("refunded %+v, want %d × %d", got, q, l.price)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatalf("seed %d step %d: PostRefund: %v", seed, step, err)
+				}
+				l.quantity -= q
+				refunded += money.Money(int64(q) * l.price)
+				check(step, "refund by quantity")
+				if l.quantity == 0 { // a whole line refunded leaves nobody anything from it, to the fen
+					var left []int64
+					if err := w.db.Raw(`SELECT sum(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
+						WHERE p.order_line_id = ? GROUP BY a.id HAVING sum(p.amount_fen) <> 0`, l.line.OrderLineID).Scan(&left).Error; err != nil {
+						t.Fatal(err)
+					}
+					if len(left) != 0 {
+						t.Fatalf("seed %d step %d: a fully refunded line leaves %v on its accounts", seed, step, left)
+					}
+				}
+				continue
+			}
 			if l.remaining == 0 {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -275,10 +276,18 @@ type Bar struct {
 	Y, Width  int
 }
 
-// chart lays out the villages' income as horizontal bars, widths in proportion to the largest
-// (integer arithmetic; a village with income gets at least one unit so it is visible).
-func chart(vs []Area) ([]Bar, int) {
+// chart lays out the income of the villages that had any as horizontal bars, largest first,
+// widths in proportion to the largest (integer arithmetic; a village with income gets at least one
+// unit so it is visible). Villages without income stay in the table, not the chart.
+func chart(all []Area) ([]Bar, int) {
 	const maxWidth, rowHeight = 480, 26
+	var vs []Area
+	for _, v := range all {
+		if v.IncomeFen != 0 {
+			vs = append(vs, v)
+		}
+	}
+	sort.SliceStable(vs, func(i, j int) bool { return vs[i].IncomeFen > vs[j].IncomeFen })
 	var top int64
 	for _, v := range vs {
 		top = max(top, v.IncomeFen)

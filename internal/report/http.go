@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
@@ -133,5 +132,3 @@ func (h *Handler) belowLine(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, rep)
 }
-
-var _ = apperr.Invalid

@@ -189,8 +189,7 @@ func addIncome(dst *Summary, v Summary) {
 const monthlySalesSQL = `
 SELECT pr.id AS product_id, pr.name, pr.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
        sum(p.amount_fen) AS sales,
-       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity ELSE 0 END) AS quantity,
-       count(DISTINCT o.id) FILTER (WHERE e.kind = 'sale') AS orders
+       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity ELSE 0 END) AS quantity
 FROM journal_entries e
 LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
 JOIN postings p ON p.entry_id = e.id
@@ -234,7 +233,6 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		CreditCode string
 		Sales      int64
 		Quantity   int64
-		Orders     int
 	}
 	a := append([]any{month.Start(), month.Next().Start(), region + "%"}, pargs...)
 	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), a...).Scan(&rows).Error; err != nil {
@@ -256,7 +254,6 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 			units[r.UnitID] = us
 		}
 		us.SalesFen += r.Sales
-		us.Orders += r.Orders // an order's lines of several products count once per product
 		out.Totals.SalesFen += r.Sales
 		if v := findArea(out.Villages, r.OriginCode); v != nil {
 			v.SalesFen += r.Sales
@@ -265,17 +262,27 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 			t.SalesFen += r.Sales
 		}
 	}
-	var orders int64
-	err := tx.Raw(sprintf(`SELECT count(DISTINCT o.id) FROM journal_entries e
+	// Orders with at least one line of the area's products, per unit (an order counts once
+	// however many of its lines are the area's).
+	var orders []struct {
+		UnitID uuid.UUID
+		Orders int
+	}
+	err := tx.Raw(sprintf(`SELECT o.unit_id, count(DISTINCT o.id) AS orders FROM journal_entries e
 		JOIN orders o ON o.id = e.order_id
 		JOIN order_lines ol ON ol.order_id = o.id
 		JOIN products pr ON pr.id = ol.product_id
-		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s`, productScope), a...).
-		Scan(&orders).Error
+		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s
+		GROUP BY o.unit_id`, productScope), a...).Scan(&orders).Error
 	if err != nil {
 		return apperr.DB(err, "monthly report")
 	}
-	out.Totals.Orders = int(orders)
+	for _, r := range orders {
+		out.Totals.Orders += r.Orders
+		if us := units[r.UnitID]; us != nil {
+			us.Orders = r.Orders
+		}
+	}
 	scope, hargs := scopeSQL(p)
 	var uh []struct {
 		UnitID     uuid.UUID
@@ -360,5 +367,3 @@ func prefix(s string, n int) string {
 	}
 	return s[:n]
 }
-
-var _ = context.Background

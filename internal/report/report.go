@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -88,8 +87,6 @@ func perCapita(income int64, members int) int64 {
 	}
 	return -((-2*income + m) / (2 * m))
 }
-
-var _ = uuid.Nil
 
 // readOnly runs a report in one repeatable-read snapshot, so its figures agree with each other.
 var readOnly = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
