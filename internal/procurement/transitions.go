@@ -24,9 +24,10 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if p.Role != auth.RoleBuyer {
 		return Payment{}, false, apperr.Forbidden("only the ordering unit's buyers pay for an order")
 	}
-	o, err := s.Get(ctx, p, id)
-	if err != nil {
-		return Payment{}, false, err
+	// The order row only (not its lines): the amount to charge and the state.
+	var o Order
+	if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+		return Payment{}, false, apperr.DB(err, "order")
 	}
 	if o.Status != StatusPlaced {
 		return s.paymentReplay(ctx, o, key)
@@ -37,36 +38,39 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	}
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
 		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		locked, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		return s.markPaid(ctx, tx, locked, &pay)
-	})
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error { return s.markPaid(ctx, tx, o, &pay) })
 	if errors.Is(err, errReplay) {
-		o, err = s.Get(ctx, p, id)
-		if err != nil {
-			return Payment{}, false, err
+		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+			return Payment{}, false, apperr.DB(err, "order")
 		}
 		return s.paymentReplay(ctx, o, key)
 	}
 	return pay, false, apperr.DB(err, "order")
 }
 
-// markPaid records pay for the locked order o, marks it paid and posts the payment entry, inside
-// tx. errReplay when o is no longer placed (paid or cancelled meanwhile).
+// markPaid marks order o paid if it is still placed and records pay, in one guarded statement
+// (UPDATE … WHERE status = 'placed' feeding the payments INSERT, so no separate lock is needed),
+// then posts the payment entry, inside tx. errReplay when o is no longer placed (paid or
+// cancelled meanwhile).
 func (s *Orders) markPaid(ctx context.Context, tx *gorm.DB, o Order, pay *Payment) error {
-	if o.Status != StatusPlaced {
+	var n int64
+	err := tx.WithContext(ctx).Raw(`
+		WITH u AS (
+		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
+		), p AS (
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
+		    SELECT ?, u.id, ?, ?, ?, ?, ? FROM u
+		)
+		SELECT count(*) FROM u`,
+		StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Scan(&n).Error
+	if err != nil {
+		return err
+	}
+	if n == 0 {
 		return errReplay
 	}
-	if err := tx.Create(pay).Error; err != nil {
-		return err
-	}
-	if err := tx.Model(&Order{}).Where("id = ?", o.ID).Updates(map[string]any{"status": StatusPaid, "paid_at": pay.PaidAt}).Error; err != nil {
-		return err
-	}
-	_, err := s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	return err
 }
 
