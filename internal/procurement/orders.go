@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,11 +267,14 @@ func (s *Orders) shipments(ctx context.Context, db *gorm.DB, orderID uuid.UUID) 
 	return list, apperr.DB(err, "order")
 }
 
-// retry runs fn again, a bounded number of times, when PostgreSQL reports a serialization
-// failure or deadlock, so that callers never see them as 500s.
+// retry runs fn again, a bounded number of times (5, backing off 10 to 50 ms plus jitter), when
+// PostgreSQL reports a serialization failure or deadlock. If the last attempt still fails that
+// way the caller gets Unavailable (503 with Retry-After, "retry"), never a 500. The lock order of
+// stock reservation should make deadlocks impossible; this is the belt to those braces.
 func retry(ctx context.Context, fn func() error) error {
+	const attempts = 5
 	var err error
-	for attempt := 0; attempt < 4; attempt++ {
+	for attempt := 0; attempt < attempts; attempt++ {
 		err = fn()
 		code := apperr.PgCode(err)
 		if code != apperr.PgSerializationFailure && code != apperr.PgDeadlockDetected {
@@ -279,10 +283,10 @@ func retry(ctx context.Context, fn func() error) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		case <-time.After(time.Duration(attempt+1)*10*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond):
 		}
 	}
-	return err
+	return apperr.Unavailable("the database (concurrent updates kept conflicting; retry)", err)
 }
 
 func (s *Orders) lines(ctx context.Context, db *gorm.DB, orderID uuid.UUID) ([]Line, error) {
