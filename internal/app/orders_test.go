@@ -210,13 +210,20 @@ func TestShipmentsAndRefunds(t *testing.T) {
 			AmountFen int64 `json:"amount_fen"`
 		}
 	}
-	w.opA.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
-	var refunded int64
-	for _, r := range list.Refunds {
-		refunded += r.AmountFen
-	}
-	if len(list.Refunds) != 4 || refunded != o.TotalFen {
-		t.Fatalf("%d refunds of %d fen, want 4 of %d", len(list.Refunds), refunded, o.TotalFen)
+	for _, c := range []struct {
+		who   client
+		n     int
+		total int64
+	}{{w.admin, 4, o.TotalFen}, {w.buyer1, 4, o.TotalFen}, {w.opA, 3, 3 * 10001}, {w.opB, 1, 2 * 2550}} {
+		list.Refunds = nil
+		c.who.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
+		var refunded int64
+		for _, r := range list.Refunds {
+			refunded += r.AmountFen
+		}
+		if len(list.Refunds) != c.n || refunded != c.total {
+			t.Fatalf("%d refunds of %d fen, want %d of %d (a station sees its own lines)", len(list.Refunds), refunded, c.n, c.total)
+		}
 	}
 	verifyLedger(t, w.a)
 }
