@@ -208,6 +208,7 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 	if p.Role != auth.RoleBuyer {
 		return Order{}, apperr.Forbidden("only the ordering unit's buyers confirm receipt")
 	}
+	var out Order // the order as this transaction leaves it: the answer, without reading it again
 	err := retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			o, err := lockOrder(ctx, tx, p, id)
@@ -243,7 +244,11 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 			if station != nil && len(todo) == 0 {
 				return apperr.NotFound("shipment of that station in this order")
 			}
-			for _, sh := range todo {
+			for i := range ships {
+				sh := &ships[i]
+				if !slices.ContainsFunc(todo, func(t Shipment) bool { return t.StationID == sh.StationID }) {
+					continue
+				}
 				for _, l := range lines {
 					if l.StationID != sh.StationID {
 						continue
@@ -260,14 +265,15 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 					Updates(map[string]any{"status": ShipmentReceived, "received_at": now, "sale_entry_id": entry}).Error; err != nil {
 					return err
 				}
+				sh.Status, sh.ReceivedAt, sh.SaleEntryID = ShipmentReceived, &now, &entry
 			}
-			var open int64
-			if err := tx.Model(&Shipment{}).Where("order_id = ? AND status <> ?", id, ShipmentReceived).Count(&open).Error; err != nil {
-				return err
-			}
-			if open > 0 {
+			o.Lines, o.Shipments = lines, ships
+			out = o
+			// Every shipment transition locks the order first, so ships is the whole truth here.
+			if slices.ContainsFunc(ships, func(sh Shipment) bool { return sh.Status != ShipmentReceived }) {
 				return nil
 			}
+			out.Status, out.CompletedAt = StatusCompleted, &now
 			return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
 		})
 	})
@@ -275,7 +281,7 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 		return Order{}, apperr.DB(err, "order")
 	}
 	s.forgetLines(ctx, id)
-	return s.Get(ctx, p, id)
+	return out, nil
 }
 
 // Cancel cancels a placed (unpaid) order and releases its stock, in one transaction.
