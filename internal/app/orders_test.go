@@ -210,13 +210,20 @@ func TestShipmentsAndRefunds(t *testing.T) {
 			AmountFen int64 `json:"amount_fen"`
 		}
 	}
-	w.opA.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
-	var refunded int64
-	for _, r := range list.Refunds {
-		refunded += r.AmountFen
-	}
-	if len(list.Refunds) != 4 || refunded != o.TotalFen {
-		t.Fatalf("%d refunds of %d fen, want 4 of %d", len(list.Refunds), refunded, o.TotalFen)
+	for _, c := range []struct {
+		who   client
+		n     int
+		total int64
+	}{{w.admin, 4, o.TotalFen}, {w.buyer1, 4, o.TotalFen}, {w.opA, 3, 3 * 10001}, {w.opB, 1, 2 * 2550}} {
+		list.Refunds = nil
+		c.who.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
+		var refunded int64
+		for _, r := range list.Refunds {
+			refunded += r.AmountFen
+		}
+		if len(list.Refunds) != c.n || refunded != c.total {
+			t.Fatalf("%d refunds of %d fen, want %d of %d (a station sees its own lines)", len(list.Refunds), refunded, c.n, c.total)
+		}
 	}
 	verifyLedger(t, w.a)
 }
@@ -447,5 +454,51 @@ func TestOppositeOrdersNoDeadlock(t *testing.T) {
 	n := int(sold.Load())
 	if n+int(refused.Load()) != 2*rounds || stockA != initA-10*n || stockB != initB-5*n || n != 300 {
 		t.Fatalf("%d sold, %d refused; stock A %d (want %d), B %d (want %d)", n, refused.Load(), stockA, initA-10*n, stockB, initB-5*n)
+	}
+}
+
+// A 1,000-line order is placed (lines for the same product merged first); 1,001 lines are refused.
+func TestThousandLineOrder(t *testing.T) {
+	w := newWorld(t)
+	a := w.listProduct(t, 100, 5000, []int{10000})
+	b := w.listProduct(t, 200, 5000, []int{10000})
+	items := make([]map[string]any, 1000)
+	for i := range items {
+		items[i] = map[string]any{"product_id": []string{a, b}[i%2], "quantity": 1 + i%3}
+	}
+	// The test app's body limit is 64 KiB; the default of 1 MiB holds 1,000 lines easily.
+	cfg := w.a.Config
+	cfg.BodyLimitBytes = 1 << 20
+	big, err := New(cfg, w.a.DB, w.a.Cache, w.a.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer := client{t: t, h: big.Router, token: w.buyer1.token}
+	var o fullOrder
+	buyer.do("POST", "/api/v1/orders", map[string]any{"items": items}, "Idempotency-Key", "k1000").want(201).json(&o)
+	var qa, qb int
+	for i := range items {
+		if i%2 == 0 {
+			qa += 1 + i%3
+		} else {
+			qb += 1 + i%3
+		}
+	}
+	if len(o.Lines) != 2 || o.TotalFen != int64(qa*100+qb*200) {
+		t.Fatalf("merged order has %d lines, total %d; want 2 lines, %d", len(o.Lines), o.TotalFen, qa*100+qb*200)
+	}
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", a).Scan(&stock)
+	if stock != 5000-qa {
+		t.Fatalf("stock of A %d, want %d", stock, 5000-qa)
+	}
+	buyer.do("POST", "/api/v1/orders", map[string]any{"items": append(items, items[0])}, "Idempotency-Key", "k1001").problem(422, "items")
+	// A replay of a key whose order took the last stock still answers with that order.
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").want(201)
+	r := w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").want(200)
+	if r.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatal("replay after the stock ran out not marked")
 	}
 }

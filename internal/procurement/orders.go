@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,50 +121,107 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 		return Order{}, false, err
 	}
 	hash := requestHash(items)
-	if o, ok, err := s.replay(ctx, p.UnitID, key, hash); ok || err != nil {
-		return o, ok, err
-	}
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
+	// No look-up of the key first: the insert finds a used key (ON CONFLICT DO NOTHING) and rolls
+	// the reservation back, so the common case, a new order, saves a round trip.
 	err = retry(ctx, func() error {
-		o.Lines, o.TotalFen = nil, 0
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			reserved, err := catalog.Reserve(ctx, tx, items)
-			if err != nil {
-				return err
-			}
-			for i, r := range reserved {
-				amount := r.PriceFen * money.Money(r.Quantity)
-				o.TotalFen += amount
-				o.Lines = append(o.Lines, Line{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, LineNo: i + 1, ProductID: r.ProductID,
-					StationID: r.StationID, Quantity: r.Quantity, UnitPriceFen: r.PriceFen, AmountFen: amount})
-			}
-			res := tx.Omit("Lines").Clauses(onConflictDoNothing).Create(&o)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return errReplay // a concurrent request with this key won: roll back our reservation
-			}
-			if err := tx.CreateInBatches(o.Lines, 1000).Error; err != nil {
-				return err
-			}
-			o.Shipments = shipmentsOf(o.ID, o.Lines)
-			return tx.Create(&o.Shipments).Error
-		})
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error { return placeTx(ctx, tx, &o, items) })
 	})
-	if errors.Is(err, errReplay) {
-		o, ok, err := s.replay(ctx, p.UnitID, key, hash)
-		if !ok && err == nil {
-			err = apperr.Conflict("the order for this Idempotency-Key is being placed; retry shortly")
+	if err == nil {
+		return o, false, nil
+	}
+	// A used key answers with its first order even when the stock has run out since.
+	if errors.Is(err, errReplay) || apperr.Is(err, apperr.KindConflict) || apperr.Is(err, apperr.KindInvalid) {
+		prior, ok, rerr := s.replay(ctx, p.UnitID, key, hash)
+		switch {
+		case ok || rerr != nil:
+			return prior, ok, rerr
+		case errors.Is(err, errReplay):
+			return Order{}, false, apperr.Conflict("the order for this Idempotency-Key is being placed; retry shortly")
 		}
-		return o, ok, err
 	}
+	return Order{}, false, apperr.DB(err, "order")
+}
+
+// placeTx reserves the stock of items and writes order o, its lines and its shipments, in one
+// statement: catalog.ReserveSQL as the first CTE (rows locked in id order, guarded UPDATE), then
+// INSERTs of what it reserved, only if it reserved every item. One statement rather than one per
+// step matters most for the time the product rows stay locked: from this statement to COMMIT.
+// o gets its lines (in items order, with the prices fixed now), total and shipments.
+// Errors: those of catalog.WhyNotReserved; errReplay when the unit's key was already used.
+func placeTx(ctx context.Context, tx *gorm.DB, o *Order, items []catalog.Item) error {
+	n := len(items)
+	lineIDs, products, lineNos := make([]uuid.UUID, n), make([]string, n), make([]int64, n)
+	ids := make([]string, n)
+	for i, it := range items {
+		lineIDs[i] = uuid.Must(uuid.NewV7())
+		ids[i], products[i], lineNos[i] = lineIDs[i].String(), it.ProductID.String(), int64(i+1)
+	}
+	var rows []struct {
+		catalog.Reserved
+		Inserted int
+	}
+	args := append(catalog.ReserveArgs(items), pgArray(ids), pgArray(products), pgInts(lineNos),
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n)
+	err := tx.WithContext(ctx).Raw(`
+		WITH r AS (`+catalog.ReserveSQL+`),
+		x AS (
+		    SELECT * FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS x(line_id, product_id, line_no)
+		), o AS (
+		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
+		    SELECT ?, ?, ?, ?, sum(r.price_fen * r.quantity), ?, ?, ? FROM r HAVING count(*) = ?
+		    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
+		    RETURNING id
+		), l AS (
+		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
+		    SELECT x.line_id, o.id, x.line_no, r.product_id, r.station_id, r.quantity, r.price_fen, r.price_fen * r.quantity
+		    FROM o, x JOIN r ON r.product_id = x.product_id
+		), s AS (
+		    INSERT INTO shipments (order_id, station_id, status)
+		    SELECT DISTINCT o.id, r.station_id, 'pending' FROM o, r
+		)
+		SELECT r.*, (SELECT count(*) FROM o) AS inserted FROM r`, args...).Scan(&rows).Error
 	if err != nil {
-		return Order{}, false, apperr.DB(err, "order")
+		return err
 	}
-	return o, false, nil
+	if len(rows) < n {
+		reserved := make([]catalog.Reserved, len(rows))
+		for i, r := range rows {
+			reserved[i] = r.Reserved
+		}
+		return catalog.WhyNotReserved(ctx, tx, items, reserved)
+	}
+	if rows[0].Inserted == 0 {
+		return errReplay // the key was used (or is being used): roll back our reservation
+	}
+	byProduct := make(map[uuid.UUID]catalog.Reserved, n)
+	for _, r := range rows {
+		byProduct[r.ProductID] = r.Reserved
+	}
+	o.Lines, o.TotalFen = make([]Line, n), 0
+	for i, it := range items {
+		r := byProduct[it.ProductID]
+		amount := r.PriceFen * money.Money(r.Quantity)
+		o.TotalFen += amount
+		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: r.ProductID, StationID: r.StationID,
+			Quantity: r.Quantity, UnitPriceFen: r.PriceFen, AmountFen: amount}
+	}
+	o.Shipments = shipmentsOf(o.ID, o.Lines)
+	return nil
+}
+
+// pgArray and pgInts are PostgreSQL array literals (ids and integers need no quoting), passed as
+// text and cast in SQL: one parameter per column whatever the number of lines.
+func pgArray(v []string) string { return "{" + strings.Join(v, ",") + "}" }
+
+func pgInts(v []int64) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.FormatInt(n, 10)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
 }
 
 var errReplay = errors.New("procurement: idempotency key taken concurrently")
@@ -208,11 +267,14 @@ func (s *Orders) shipments(ctx context.Context, db *gorm.DB, orderID uuid.UUID) 
 	return list, apperr.DB(err, "order")
 }
 
-// retry runs fn again, a bounded number of times, when PostgreSQL reports a serialization
-// failure or deadlock, so that callers never see them as 500s.
+// retry runs fn again, a bounded number of times (5, backing off 10 to 50 ms plus jitter), when
+// PostgreSQL reports a serialization failure or deadlock. If the last attempt still fails that
+// way the caller gets Unavailable (503 with Retry-After, "retry"), never a 500. The lock order of
+// stock reservation should make deadlocks impossible; this is the belt to those braces.
 func retry(ctx context.Context, fn func() error) error {
+	const attempts = 5
 	var err error
-	for attempt := 0; attempt < 4; attempt++ {
+	for attempt := 0; attempt < attempts; attempt++ {
 		err = fn()
 		code := apperr.PgCode(err)
 		if code != apperr.PgSerializationFailure && code != apperr.PgDeadlockDetected {
@@ -221,10 +283,10 @@ func retry(ctx context.Context, fn func() error) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		case <-time.After(time.Duration(attempt+1)*10*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond):
 		}
 	}
-	return err
+	return apperr.Unavailable("the database (concurrent updates kept conflicting; retry)", err)
 }
 
 func (s *Orders) lines(ctx context.Context, db *gorm.DB, orderID uuid.UUID) ([]Line, error) {

@@ -166,21 +166,43 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	return out, replayed, nil
 }
 
-// Refunds lists an order's refunds, oldest first, with their lines. Errors: NotFound.
+// Refunds lists an order's refunds, oldest first, with their lines. A station sees only the
+// refund lines of its own order lines (amounts summed over those), as it sees only its lines.
+// Errors: NotFound.
 func (s *Orders) Refunds(ctx context.Context, p auth.Principal, id uuid.UUID) ([]Refund, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
+	o, err := s.Get(ctx, p, id)
+	if err != nil {
 		return nil, err
+	}
+	own := map[uuid.UUID]bool{}
+	for _, l := range o.Lines {
+		own[l.ID] = true
 	}
 	var list []Refund
 	if err := s.db.WithContext(ctx).Where("order_id = ?", id).Order("created_at, id").Find(&list).Error; err != nil {
 		return nil, apperr.DB(err, "refund")
 	}
-	for i := range list {
-		if err := s.db.WithContext(ctx).Where("refund_id = ?", list[i].ID).Order("order_line_id").Find(&list[i].Lines).Error; err != nil {
+	out := list[:0]
+	for _, r := range list {
+		if err := s.db.WithContext(ctx).Where("refund_id = ?", r.ID).Order("order_line_id").Find(&r.Lines).Error; err != nil {
 			return nil, apperr.DB(err, "refund")
 		}
+		if p.Role == auth.RoleStation {
+			mine := r.Lines[:0]
+			r.AmountFen = 0
+			for _, l := range r.Lines {
+				if own[l.OrderLineID] {
+					mine = append(mine, l)
+					r.AmountFen += l.AmountFen
+				}
+			}
+			if r.Lines = mine; len(mine) == 0 {
+				continue
+			}
+		}
+		out = append(out, r)
 	}
-	return list, nil
+	return out, nil
 }
 
 // refundHash identifies a refund request by its lines in id order (an empty list: the whole

@@ -24,9 +24,10 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if p.Role != auth.RoleBuyer {
 		return Payment{}, false, apperr.Forbidden("only the ordering unit's buyers pay for an order")
 	}
-	o, err := s.Get(ctx, p, id)
-	if err != nil {
-		return Payment{}, false, err
+	// The order row only (not its lines): the amount to charge and the state.
+	var o Order
+	if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+		return Payment{}, false, apperr.DB(err, "order")
 	}
 	if o.Status != StatusPlaced {
 		return s.paymentReplay(ctx, o, key)
@@ -37,36 +38,39 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	}
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
 		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		locked, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		return s.markPaid(ctx, tx, locked, &pay)
-	})
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error { return s.markPaid(ctx, tx, o, &pay) })
 	if errors.Is(err, errReplay) {
-		o, err = s.Get(ctx, p, id)
-		if err != nil {
-			return Payment{}, false, err
+		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+			return Payment{}, false, apperr.DB(err, "order")
 		}
 		return s.paymentReplay(ctx, o, key)
 	}
 	return pay, false, apperr.DB(err, "order")
 }
 
-// markPaid records pay for the locked order o, marks it paid and posts the payment entry, inside
-// tx. errReplay when o is no longer placed (paid or cancelled meanwhile).
+// markPaid marks order o paid if it is still placed and records pay, in one guarded statement
+// (UPDATE … WHERE status = 'placed' feeding the payments INSERT, so no separate lock is needed),
+// then posts the payment entry, inside tx. errReplay when o is no longer placed (paid or
+// cancelled meanwhile).
 func (s *Orders) markPaid(ctx context.Context, tx *gorm.DB, o Order, pay *Payment) error {
-	if o.Status != StatusPlaced {
+	var n int64
+	err := tx.WithContext(ctx).Raw(`
+		WITH u AS (
+		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
+		), p AS (
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
+		    SELECT ?, u.id, ?, ?, ?, ?, ? FROM u
+		)
+		SELECT count(*) FROM u`,
+		StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Scan(&n).Error
+	if err != nil {
+		return err
+	}
+	if n == 0 {
 		return errReplay
 	}
-	if err := tx.Create(pay).Error; err != nil {
-		return err
-	}
-	if err := tx.Model(&Order{}).Where("id = ?", o.ID).Updates(map[string]any{"status": StatusPaid, "paid_at": pay.PaidAt}).Error; err != nil {
-		return err
-	}
-	_, err := s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	return err
 }
 
@@ -204,6 +208,7 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 	if p.Role != auth.RoleBuyer {
 		return Order{}, apperr.Forbidden("only the ordering unit's buyers confirm receipt")
 	}
+	var out Order // the order as this transaction leaves it: the answer, without reading it again
 	err := retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			o, err := lockOrder(ctx, tx, p, id)
@@ -239,7 +244,11 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 			if station != nil && len(todo) == 0 {
 				return apperr.NotFound("shipment of that station in this order")
 			}
-			for _, sh := range todo {
+			for i := range ships {
+				sh := &ships[i]
+				if !slices.ContainsFunc(todo, func(t Shipment) bool { return t.StationID == sh.StationID }) {
+					continue
+				}
 				for _, l := range lines {
 					if l.StationID != sh.StationID {
 						continue
@@ -256,14 +265,15 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 					Updates(map[string]any{"status": ShipmentReceived, "received_at": now, "sale_entry_id": entry}).Error; err != nil {
 					return err
 				}
+				sh.Status, sh.ReceivedAt, sh.SaleEntryID = ShipmentReceived, &now, &entry
 			}
-			var open int64
-			if err := tx.Model(&Shipment{}).Where("order_id = ? AND status <> ?", id, ShipmentReceived).Count(&open).Error; err != nil {
-				return err
-			}
-			if open > 0 {
+			o.Lines, o.Shipments = lines, ships
+			out = o
+			// Every shipment transition locks the order first, so ships is the whole truth here.
+			if slices.ContainsFunc(ships, func(sh Shipment) bool { return sh.Status != ShipmentReceived }) {
 				return nil
 			}
+			out.Status, out.CompletedAt = StatusCompleted, &now
 			return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
 		})
 	})
@@ -271,7 +281,7 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 		return Order{}, apperr.DB(err, "order")
 	}
 	s.forgetLines(ctx, id)
-	return s.Get(ctx, p, id)
+	return out, nil
 }
 
 // Cancel cancels a placed (unpaid) order and releases its stock, in one transaction.
