@@ -34,10 +34,11 @@ type RefundedLine struct {
 // (the caller's refund id); a retry with the same key and lines replays.
 //
 // The entry mirrors the sale: for each line it is derived from the line's ORIGINAL sale postings
-// (household income credits) minus what earlier refunds of the line already took back. The
-// refund amount (quantity × unit price) is split over those remaining per-household amounts by
-// largest remainder, and the legs are negated: debit each household's income, credit the unit's
-// receivable with the total. Scaling the remainder by quantity / remaining quantity (rather than
+// (household income and station commission credits) minus what earlier refunds of the line
+// already took back. The refund amount (quantity × unit price) is split over those remaining
+// amounts by largest remainder, and the legs are negated: for each household debit its payable and
+// its income and credit its attributed memorandum (both halves of the sale, see docs/ledger.md),
+// debit the station's commission, and credit the unit's receivable with the total. Scaling the remainder by quantity / remaining quantity (rather than
 // the original by quantity / line quantity) is what makes partial refunds add up, household by
 // household and to the fen, to exactly the sale once the whole line is refunded; a share that
 // rounds to 0 fen has no posting.
@@ -82,33 +83,35 @@ func (s *Service) PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID u
 	}
 	var legs []struct {
 		OrderLineID uuid.UUID
-		HouseholdID uuid.UUID
+		Kind        AccountKind
+		OwnerID     uuid.UUID
 		Remaining   int64
 	}
-	// What each household still holds of each line: its sale credits less earlier refund debits.
+	// What each beneficiary still holds of each line: a household its business income, a station
+	// its commission, as credited by the sale less earlier refunds.
 	if err := tx.WithContext(ctx).Raw(`
-		SELECT p.order_line_id, a.owner_id AS household_id, -sum(p.amount_fen) AS remaining
+		SELECT p.order_line_id, a.kind, a.owner_id, -sum(p.amount_fen) AS remaining
 		FROM postings p
 		JOIN journal_entries e ON e.id = p.entry_id AND e.kind IN ('sale', 'refund')
-		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
+		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'station_commission')
 		WHERE p.order_line_id IN ?
-		GROUP BY p.order_line_id, a.owner_id
-		ORDER BY p.order_line_id, a.owner_id`, ids).Scan(&legs).Error; err != nil {
+		GROUP BY p.order_line_id, a.kind, a.owner_id
+		ORDER BY p.order_line_id, a.kind, a.owner_id`, ids).Scan(&legs).Error; err != nil {
 		return uuid.Nil, nil, err
 	}
 	type holder struct {
-		household uuid.UUID
+		kind      AccountKind
+		owner     uuid.UUID
 		remaining int64
 	}
 	held := map[uuid.UUID][]holder{}
 	for _, l := range legs {
 		if l.Remaining > 0 {
-			held[l.OrderLineID] = append(held[l.OrderLineID], holder{l.HouseholdID, l.Remaining})
+			held[l.OrderLineID] = append(held[l.OrderLineID], holder{l.Kind, l.OwnerID, l.Remaining})
 		}
 	}
 	oid := orderID
 	e := Entry{Kind: KindRefund, IdempotencyKey: key, OrderID: &oid, Memo: "refund " + key + " of order " + orderID.String(), OccurredAt: at}
-	var total money.Money
 	out := make([]RefundedLine, 0, len(req))
 	for i, r := range req {
 		field := "lines[" + strconv.Itoa(i) + "]"
@@ -140,15 +143,24 @@ func (s *Service) PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID u
 		parts := splitWide(amount, weights)
 		lineID := r.OrderLineID
 		for j, part := range parts {
-			if part != 0 {
-				e.Postings = append(e.Postings, Posting{Account: AccountRef{Kind: HouseholdIncome, OwnerID: hs[j].household},
-					Amount: money.Money(part), OrderLineID: &lineID})
+			if part == 0 {
+				continue
 			}
+			h, amt := hs[j], money.Money(part)
+			if h.kind == StationCommission {
+				e.Postings = append(e.Postings, Posting{Account: AccountRef{Kind: StationCommission, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID})
+				continue
+			}
+			// Both halves of the sale are undone: less owed, and less income in the register.
+			e.Postings = append(e.Postings,
+				Posting{Account: AccountRef{Kind: HouseholdPayable, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID},
+				Posting{Account: AccountRef{Kind: HouseholdAttributed, OwnerID: h.owner}, Amount: -amt, OrderLineID: &lineID},
+				Posting{Account: AccountRef{Kind: HouseholdIncome, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID})
 		}
-		total += money.Money(amount)
+		// The unit's receivable is credited line by line, so that each line's refunds can be checked.
+		e.Postings = append(e.Postings, Posting{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -money.Money(amount), OrderLineID: &lineID})
 		out = append(out, RefundedLine{OrderLineID: r.OrderLineID, Quantity: r.Quantity, Amount: money.Money(amount)})
 	}
-	e.Postings = append([]Posting{{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -total}}, e.Postings...)
 	id, _, err := s.Post(ctx, tx, e)
 	return id, out, err
 }
@@ -182,7 +194,9 @@ func splitWide(total int64, weights []int64) []int64 {
 	return parts
 }
 
-// refunds checks every refunded order line: the refund rows' quantities equal the line's
+// refunds checks every order line refunded through procurement (it has refund rows or a
+// refunded quantity; refund entries posted by other means are covered by the sale checks, which
+// count every refund entry against the line's amount): the refund rows' quantities equal the line's
 // refunded_quantity, their amounts equal quantity × unit price and the household income debited
 // by refund entries for that line, and never exceed the line's amount. Called by Verify.
 func (v *verifier) refunds(tx *gorm.DB) error {
@@ -199,7 +213,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'refund'
-		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind = 'household_income'
+		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission')
 		    WHERE p.order_line_id IS NOT NULL
 		    GROUP BY p.order_line_id
 		)
@@ -208,12 +222,12 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		FROM order_lines ol
 		LEFT JOIN rl ON rl.order_line_id = ol.id
 		LEFT JOIN rp ON rp.order_line_id = ol.id
-		WHERE (rl.order_line_id IS NOT NULL OR rp.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
+		WHERE (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
 		  AND (coalesce(rl.q, 0) <> ol.refunded_quantity OR coalesce(rl.a, 0) <> coalesce(rp.a, 0)
 		       OR coalesce(rl.a, 0) <> ol.refunded_quantity * ol.unit_price_fen OR coalesce(rl.a, 0) > ol.amount_fen)
 		ORDER BY ol.order_id, ol.id`).Scan(&rows).Error
 	for _, r := range rows {
-		v.report("order %s line %s: refunded %d items (refund rows say %d) worth %s at %s each; refund entries debit household income %s",
+		v.report("order %s line %s: refunded %d items (refund rows say %d) worth %s at %s each; refund entries debit household income and commission %s",
 			r.OrderID, r.ID, r.RefundedQuantity, r.RowsQuantity, fen(r.RowsFen), fen(r.UnitPriceFen), fen(r.PostedFen))
 	}
 	return err

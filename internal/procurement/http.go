@@ -38,13 +38,18 @@ var keyRe = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
 // idempotencyKey reads the required Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, bool) {
-	k := c.GetHeader("Idempotency-Key")
-	if !keyRe.MatchString(k) {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key",
-			"header is required: 1 to 255 visible ASCII characters, unique per order (a UUID is a good choice)")))
-		return "", false
+	keys := c.Request.Header.Values("Idempotency-Key")
+	switch {
+	case len(keys) == 0:
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header is required: a key unique per order or payment (a UUID is a good choice)")))
+	case len(keys) > 1:
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header must be sent once")))
+	case !keyRe.MatchString(keys[0]):
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")))
+	default:
+		return keys[0], true
 	}
-	return k, true
+	return "", false
 }
 
 func (h *Handler) place(c *gin.Context) {

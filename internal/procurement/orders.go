@@ -324,9 +324,11 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 	if p.Role == auth.RoleStation {
 		// A station sees its own lines only: another station's products and prices are not its business.
 		own := o.Lines[:0]
+		o.TotalFen = 0
 		for _, l := range o.Lines {
 			if l.StationID == p.StationID {
 				own = append(own, l)
+				o.TotalFen += l.AmountFen
 			}
 		}
 		o.Lines = own

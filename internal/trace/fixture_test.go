@@ -44,7 +44,7 @@ type env struct {
 // appMu serialises app.New, which sets gin's mode (a package variable of gin).
 var appMu sync.Mutex
 
-func newEnv(t *testing.T) env {
+func newEnv(t testing.TB) env {
 	t.Helper()
 	rdb, prefix := dbtest.Redis(t)
 	return env{a: newApp(t, cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}
@@ -52,13 +52,13 @@ func newEnv(t *testing.T) env {
 
 // newApp wires the whole application on the package's database and the given cache. The
 // database is shared by the package's tests, so the app is never Closed.
-func newApp(t *testing.T, c *cache.Cache) *app.App {
+func newApp(t testing.TB, c *cache.Cache) *app.App {
 	t.Helper()
 	return newAppOn(t, dbtest.DB(t), c)
 }
 
 // newAppOn wires the application on any database handle (for example one that cannot connect).
-func newAppOn(t *testing.T, db *gorm.DB, c *cache.Cache) *app.App {
+func newAppOn(t testing.TB, db *gorm.DB, c *cache.Cache) *app.App {
 	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
@@ -80,7 +80,7 @@ var (
 
 // loadDemo loads the demo (regions of 花垣县, households, stations, products, completed orders)
 // once per package database and returns its summary, whose ScanCode is a sold kiwifruit code.
-func loadDemo(t *testing.T, a *app.App) demo.Summary {
+func loadDemo(t testing.TB, a *app.App) demo.Summary {
 	t.Helper()
 	demoMu.Lock()
 	defer demoMu.Unlock()
@@ -111,7 +111,7 @@ func randInt(n int64) int64 {
 }
 
 // newUser creates an account (a real row: trace events reference their recorder).
-func newUser(t *testing.T, a *app.App, role auth.Role, stationID *uuid.UUID) auth.Principal {
+func newUser(t testing.TB, a *app.App, role auth.Role, stationID *uuid.UUID) auth.Principal {
 	t.Helper()
 	u, err := a.Users.Create(context.Background(), auth.NewUser{Username: string(role) + "-" + randHex(6),
 		Password: "test-password-2026", Role: role, StationID: stationID})
@@ -132,7 +132,7 @@ type stationFx struct {
 
 // newStation registers a station serving 十八洞村 (named name, or a fresh name when empty), its
 // operator, and a household of the village, through the services.
-func newStation(t *testing.T, a *app.App, name string) stationFx {
+func newStation(t testing.TB, a *app.App, name string) stationFx {
 	t.Helper()
 	loadDemo(t, a) // regions
 	ctx := context.Background()
@@ -164,7 +164,7 @@ func newStation(t *testing.T, a *app.App, name string) stationFx {
 }
 
 // product lists a product of the station, supplied wholly by its household.
-func (fx stationFx) product(t *testing.T, a *app.App, name string) catalog.Product {
+func (fx stationFx) product(t testing.TB, a *app.App, name string) catalog.Product {
 	t.Helper()
 	p, err := a.Catalog.Create(context.Background(), fx.Admin, catalog.NewProduct{StationID: &fx.ID, Name: name,
 		Category: "水果", Unit: "箱", Spec: "5kg/箱", PriceFen: 9800, Stock: 100, OriginCode: village,
@@ -176,7 +176,7 @@ func (fx stationFx) product(t *testing.T, a *app.App, name string) catalog.Produ
 }
 
 // batch records a batch of quantity items of a product as the station's operator.
-func (fx stationFx) batch(t *testing.T, a *app.App, productID uuid.UUID, quantity int) trace.Batch {
+func (fx stationFx) batch(t testing.TB, a *app.App, productID uuid.UUID, quantity int) trace.Batch {
 	t.Helper()
 	b, err := a.Trace.CreateBatch(context.Background(), fx.Operator, productID, trace.NewBatch{
 		BatchNo: "T" + strings.ToUpper(randHex(5)), ProducedOn: time.Now().AddDate(0, 0, -3).Format(time.DateOnly),
@@ -188,7 +188,7 @@ func (fx stationFx) batch(t *testing.T, a *app.App, productID uuid.UUID, quantit
 }
 
 // issuedCode lists a product and a batch of it and issues one code: an issued, unsold code.
-func issuedCode(t *testing.T, a *app.App, productName string) (stationFx, string) {
+func issuedCode(t testing.TB, a *app.App, productName string) (stationFx, string) {
 	t.Helper()
 	fx := newStation(t, a, "")
 	p := fx.product(t, a, productName)
@@ -201,7 +201,7 @@ func issuedCode(t *testing.T, a *app.App, productName string) (stationFx, string
 }
 
 // get sends a GET through the router.
-func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
+func get(t testing.TB, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	for i := 0; i+1 < len(header); i += 2 {
@@ -213,7 +213,7 @@ func get(t *testing.T, h http.Handler, target string, header ...string) *httptes
 }
 
 // scanCount reads a code's scan count straight from PostgreSQL.
-func scanCount(t *testing.T, a *app.App, code string) int64 {
+func scanCount(t testing.TB, a *app.App, code string) int64 {
 	t.Helper()
 	var n int64
 	if err := a.DB.Raw(`SELECT scan_count FROM trace_codes WHERE code = ?`, code).Scan(&n).Error; err != nil {
@@ -230,7 +230,7 @@ type soldFacts struct {
 	Households   []household.Household // unmasked, from the register
 }
 
-func factsOf(t *testing.T, a *app.App, code string) soldFacts {
+func factsOf(t testing.TB, a *app.App, code string) soldFacts {
 	t.Helper()
 	var f soldFacts
 	var productID uuid.UUID

@@ -1,12 +1,18 @@
 package trace
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/skip2/go-qrcode"
+	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -20,6 +26,7 @@ type Handler struct {
 	pages   *web.Pages
 	baseURL string
 	scans   ScanCounter
+	limit   *limiter
 }
 
 // ScanCounter counts scans by verdict (a Prometheus counter in production).
@@ -27,7 +34,8 @@ type ScanCounter interface{ Inc(verdict string) }
 
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
-	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans}
+	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
+		limit: newLimiter(svc.cfg.ScanRate, svc.cfg.ScanBurst)}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -41,9 +49,20 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.GET("/api/v1/products/:id/batches", staff, h.listBatches)
 	api.POST("/api/v1/batches/:id/codes", staff, h.issue)
 	api.GET("/api/v1/batches/:id/codes", staff, h.listCodes)
-	public.GET("/api/v1/codes/:code/qr.png", h.qr)
-	public.GET("/api/v1/trace/:code", h.traceJSON)
-	public.GET("/t/:code", h.page)
+	api.POST("/api/v1/codes/:code/activate", staff, h.activate)
+	api.POST("/api/v1/codes/:code/void", staff, h.void)
+	api.POST("/api/v1/batches/:id/recall", staff, h.recall)
+	api.POST("/api/v1/trace-events/:id/error-declaration", staff, h.declareError)
+	api.GET("/api/v1/batches/:id/labels.pdf", staff, h.labelsPDF)
+	api.GET("/api/v1/batches/:id/labels.zip", staff, h.labelsZIP)
+	api.GET("/api/v1/issuances/:id", staff, h.getIssuance)
+	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
+	limited := h.limit.middleware()
+	public.GET("/api/v1/codes/:code/qr.png", limited, h.qr)
+	public.GET("/api/v1/trace/:code", limited, h.traceJSON)
+	public.GET("/t/:code", limited, h.page)
+	public.GET("/01/:gtin/10/:batch/21/:serial", limited, h.digitalLink)
+	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 
 func (h *Handler) createBatch(c *gin.Context) {
@@ -87,6 +106,29 @@ type issuedCode struct {
 	URL     string `json:"url"`
 }
 
+// issuanceDoc is an issuance job as the API shows it, with where to fetch its codes.
+type issuanceDoc struct {
+	Issuance
+	CodesURL  string       `json:"codes_url"`
+	StatusURL string       `json:"status_url"`
+	Codes     []issuedCode `json:"codes,omitempty"`
+}
+
+func (h *Handler) issuanceDoc(job Issuance, codes []string) issuanceDoc {
+	d := issuanceDoc{Issuance: job, StatusURL: "/api/v1/issuances/" + job.ID.String(),
+		CodesURL: "/api/v1/issuances/" + job.ID.String() + "/codes.csv"}
+	if codes != nil {
+		d.Codes = make([]issuedCode, len(codes))
+		for i, code := range codes {
+			d.Codes[i] = issuedCode{Code: code, Display: FormatCode(code), URL: h.ScanURL(code)}
+		}
+	}
+	return d
+}
+
+// issue records an issuance. Small ones (ISSUE_SYNC_MAX) run at once: 201 with the codes. Larger
+// ones run in the background: 202 with the job, Location its status. The same Idempotency-Key
+// replays the first answer (the codes, once done, or the job).
 func (h *Handler) issue(c *gin.Context) {
 	id, ok := httpx.PathUUID(c, "id")
 	if !ok {
@@ -97,16 +139,295 @@ func (h *Handler) issue(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	codes, err := h.svc.IssueCodes(c.Request.Context(), auth.MustFrom(c), id, req.Count)
+	ctx := c.Request.Context()
+	p := auth.MustFrom(c)
+	job, replayed, err := h.svc.RequestIssue(ctx, p, id, req.Count, c.GetHeader("Idempotency-Key"))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	out := make([]issuedCode, len(codes))
-	for i, code := range codes {
-		out[i] = issuedCode{Code: code, Display: FormatCode(code), URL: h.ScanURL(code)}
+	sync := job.Count <= h.svc.cfg.IssueSyncMax
+	var codes []string
+	switch {
+	case replayed && job.Status == IssuanceDone && sync:
+		codes, err = h.svc.JobCodes(ctx, job)
+	case !replayed && sync:
+		codes, err = h.svc.RunIssue(ctx, job.ID, true)
+		if err == nil {
+			job, err = h.svc.Issuance(ctx, p, job.ID)
+		}
+	case !replayed:
+		h.svc.StartIssue(job.ID)
 	}
-	httpx.Created(c, gin.H{"batch_id": id, "count": len(out), "codes": out})
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	doc := h.issuanceDoc(job, codes)
+	c.Header("Location", doc.StatusURL)
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+	}
+	if job.Status == IssuanceDone {
+		c.JSON(http.StatusCreated, gin.H{"batch_id": id, "count": job.Count, "codes": doc.Codes, "issuance": doc})
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"batch_id": id, "count": job.Count, "issuance": doc})
+}
+
+func (h *Handler) activate(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	st, err := h.svc.Activate(c.Request.Context(), auth.MustFrom(c), code)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *Handler) void(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	var req VoidRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	st, err := h.svc.Void(c.Request.Context(), auth.MustFrom(c), code, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *Handler) recall(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req RecallRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	res, err := h.svc.RecallBatch(c.Request.Context(), auth.MustFrom(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+type declareErrorRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) declareError(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req declareErrorRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	ev, err := h.svc.DeclareError(c.Request.Context(), auth.MustFrom(c), id, req.Reason)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Created(c, ev)
+}
+
+// labelQuery reads the label options from the query string: the layout (LabelSpec fields, in mm),
+// ec, and issuance (print only that job's codes).
+func labelQuery(c *gin.Context) (LabelSpec, *uuid.UUID, error) {
+	sp := DefaultLabelSpec()
+	var f apperr.Fields
+	for name, dst := range map[string]*float64{"label_w": &sp.LabelW, "label_h": &sp.LabelH, "margin_left": &sp.MarginLeft,
+		"margin_top": &sp.MarginTop, "gap_x": &sp.GapX, "gap_y": &sp.GapY} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+				f.Add(name, "must be a number of millimetres")
+				continue
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{"columns": &sp.Columns, "rows": &sp.Rows} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				f.Add(name, "must be a whole number")
+				continue
+			}
+			*dst = n
+		}
+	}
+	if v := c.Query("ec"); v != "" {
+		sp.EC = ECLevel(strings.ToUpper(v))
+	}
+	var job *uuid.UUID
+	if v := c.Query("issuance"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			f.Add("issuance", "must be an issuance id (UUID)")
+		} else {
+			job = &id
+		}
+	}
+	if err := f.Err(); err != nil {
+		return sp, nil, err
+	}
+	return sp, job, sp.Validate()
+}
+
+// labelsPDF streams an A4 PDF of the batch's labels (all codes not void, or one issuance's).
+func (h *Handler) labelsPDF(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	sp, job, err := labelQuery(c)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.streamLabels(c, id, job, "application/pdf", "pdf", func(w io.Writer, next func() (LabelItem, bool, error)) (int, error) {
+		return WriteLabelsPDF(w, sp, h.svc.cfg.LabelFont, h.ScanURL, next)
+	})
+}
+
+// labelsZIP streams a ZIP of one PNG per code.
+func (h *Handler) labelsZIP(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	size, ok := httpx.QueryInt(c, "size", minQRSize, maxQRSize)
+	if !ok {
+		return
+	}
+	if size == 0 {
+		size = defaultQRSize
+	}
+	ec := ECLevel(strings.ToUpper(c.Query("ec")))
+	if _, ok := ec.level(); !ok {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("ec", "must be M or Q")))
+		return
+	}
+	var job *uuid.UUID
+	if v := c.Query("issuance"); v != "" {
+		jid, err := uuid.Parse(v)
+		if err != nil {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("issuance", "must be an issuance id (UUID)")))
+			return
+		}
+		job = &jid
+	}
+	h.streamLabels(c, id, job, "application/zip", "zip", func(w io.Writer, next func() (LabelItem, bool, error)) (int, error) {
+		return WriteLabelsZIP(w, size, ec, h.ScanURL, next)
+	})
+}
+
+// streamLabels writes labels as they are drawn. Errors before the first byte are problems; after
+// it, the connection is closed without the final chunk (a broken download, never a short sheet).
+func (h *Handler) streamLabels(c *gin.Context, batchID uuid.UUID, job *uuid.UUID, ctype, ext string,
+	write func(io.Writer, func() (LabelItem, bool, error)) (int, error)) {
+	w := &lazyWriter{c: c, ctype: ctype, name: fmt.Sprintf("labels-%s.%s", batchID, ext)}
+	err := h.svc.LabelItems(c.Request.Context(), auth.MustFrom(c), batchID, job, func(next func() (LabelItem, bool, error)) error {
+		_, err := write(w, next)
+		return err
+	})
+	if err == nil {
+		return
+	}
+	if !w.started {
+		httpx.Fail(c, err)
+		return
+	}
+	slog.Warn("labels cut short", "batch", batchID, "err", err)
+	if conn, _, herr := c.Writer.Hijack(); herr == nil {
+		_ = conn.Close()
+	}
+}
+
+// lazyWriter sends the success headers with the first byte, so that errors found before any
+// output (a bad layout, a missing font) are still problem responses.
+type lazyWriter struct {
+	c           *gin.Context
+	ctype, name string
+	started     bool
+}
+
+func (l *lazyWriter) Write(b []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.c.Header("Content-Type", l.ctype)
+		l.c.Header("Content-Disposition", `attachment; filename="`+l.name+`"`)
+		l.c.Status(http.StatusOK)
+	}
+	return l.c.Writer.Write(b)
+}
+
+func (h *Handler) getIssuance(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	job, err := h.svc.Issuance(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, h.issuanceDoc(job, nil))
+}
+
+// issuanceCSV streams a done job's codes as CSV (code, display, url), row by row from
+// PostgreSQL: a million codes are about 60 MB of text and never sit in memory.
+func (h *Handler) issuanceCSV(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	job, err := h.svc.Issuance(ctx, auth.MustFrom(c), id)
+	if err == nil && job.Status != IssuanceDone {
+		err = apperr.Conflict("the issuance is %s (%d of %d codes written): fetch its codes once it is done",
+			job.Status, job.Progress, job.Count).With("current_status", job.Status)
+	}
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="codes-%s.csv"`, job.ID))
+	c.Status(http.StatusOK)
+	w := bufio.NewWriterSize(c.Writer, 64<<10)
+	_, _ = w.WriteString("code,display,url\n")
+	err = h.svc.StreamJobCodes(ctx, job, func(code string) error {
+		_, err := fmt.Fprintf(w, "%s,%s,%s\n", code, FormatCode(code), h.ScanURL(code))
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		// The status is sent; close the connection without the final chunk, so that the client sees
+		// a broken download rather than a list that merely looks short.
+		slog.Warn("codes CSV cut short", "issuance", job.ID, "err", err)
+		if conn, _, herr := c.Writer.Hijack(); herr == nil {
+			_ = conn.Close()
+		}
+	}
 }
 
 func (h *Handler) listCodes(c *gin.Context) {
@@ -153,12 +474,12 @@ func (h *Handler) qr(c *gin.Context) {
 	if size == 0 {
 		size = defaultQRSize
 	}
-	q, err := qrcode.New(h.ScanURL(code), qrcode.Medium)
+	bitmap, err := QRBitmap(h.ScanURL(code), ECLevel(c.Query("ec")))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	png, err := q.PNG(size)
+	png, err := QRPNG(bitmap, size)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -172,7 +493,7 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := h.svc.Scan(c.Request.Context(), code)
+	v, err := h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
 	h.count(verdictOf(v, err))
 	if err != nil {
 		httpx.Fail(c, err)
@@ -197,13 +518,58 @@ func verdictOf(v View, err error) Verdict {
 // page renders the scan page. Unknown and malformed codes get the "not a genuine code" page with
 // status 404; a database outage gets a problem (503), never a false "counterfeit" verdict.
 func (h *Handler) page(c *gin.Context) {
-	lang := web.LangOf(c.Request)
 	raw := c.Param("code")
 	code, ok := ParseCode(raw)
+	h.renderScan(c, raw, code, ok)
+}
+
+// UnknownPage answers paths under /t/ that the router cannot match (a "code" with slashes in
+// it) with the same "not a genuine code" page, since a phone shows it to a person.
+func (h *Handler) UnknownPage(c *gin.Context) {
+	h.renderScan(c, strings.TrimPrefix(c.Request.URL.Path, "/t/"), "", false)
+}
+
+// digitalLink serves GS1 Digital Link paths /01/{gtin}/10/{batch}/21/{serial}: the same page as
+// /t/{serial} when GTIN, batch and serial name one item; the "not genuine" page otherwise.
+func (h *Handler) digitalLink(c *gin.Context) {
+	code, ok, err := h.svc.DigitalLinkCode(c.Request.Context(), c.Param("gtin"), c.Param("batch"), c.Param("serial"))
+	if err != nil {
+		h.count("")
+		httpx.Fail(c, err)
+		return
+	}
+	h.renderScan(c, c.Param("serial"), code, ok)
+}
+
+type gtinRequest struct {
+	GTIN string `json:"gtin"`
+}
+
+func (h *Handler) setGTIN(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req gtinRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	g, err := h.svc.SetGTIN(c.Request.Context(), auth.MustFrom(c), id, req.GTIN)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"product_id": id, "gtin": g})
+}
+
+// renderScan renders the scan page for a code (ok false: malformed or not ours).
+func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
+	lang := web.LangOf(c.Request)
 	var v View
 	var err error
 	if ok {
-		v, err = h.svc.Scan(c.Request.Context(), code)
+		v, err = h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
 	} else {
 		v, err = View{CodeDisplay: raw, Verdict: VerdictUnknown}, apperr.NotFound("traceability code")
 	}
@@ -213,8 +579,8 @@ func (h *Handler) page(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if len(v.CodeDisplay) > 40 {
-		v.CodeDisplay = v.CodeDisplay[:40] + "…"
+	if r := []rune(v.CodeDisplay); len(r) > 40 { // by characters: never cut one in half
+		v.CodeDisplay = string(r[:40]) + "…"
 	}
 	status := http.StatusOK
 	if verdict == VerdictUnknown {

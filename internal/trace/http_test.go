@@ -67,6 +67,7 @@ type traceDoc struct {
 	Scans struct {
 		Count   int64   `json:"count"`
 		FirstAt *string `json:"first_at"`
+		Clients int64   `json:"clients"`
 	} `json:"scans"`
 }
 
@@ -362,7 +363,7 @@ func TestTraceJSON(t *testing.T) {
 	decodeProblem(t, rec.Body.Bytes(), rec.Header(), http.StatusNotFound)
 }
 
-// Every scan, of the page or of the JSON twin, counts once, in PostgreSQL.
+// Every scan, of the page or of the JSON twin, counts once, in PostgreSQL (after a flush).
 func TestScanCountIncrements(t *testing.T) {
 	e := newEnv(t)
 	sum := loadDemo(t, e.a)
@@ -390,11 +391,19 @@ func TestScanCountIncrements(t *testing.T) {
 	if d.Scans.Count != before+3 {
 		t.Errorf("after three scans count %d, want %d", d.Scans.Count, before+3)
 	}
+	// Counts are kept in Redis and written to PostgreSQL by the flusher (every
+	// SCAN_FLUSH_INTERVAL in `fupin serve`; here, called directly).
+	if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if got := scanCount(t, e.a, sum.ScanCode); got != before+3 {
 		t.Errorf("scan_count in PostgreSQL %d, want %d", got, before+3)
 	}
 	// Unknown and malformed codes count nothing anywhere and do not fail.
 	get(t, e.a.Router, "/t/"+trace.NewCode())
+	if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if got := scanCount(t, e.a, sum.ScanCode); got != before+3 {
 		t.Errorf("scan_count moved on another code's scan: %d", got)
 	}

@@ -50,6 +50,9 @@ const (
 	VerdictGenuine Verdict = "genuine" // a code we issued, not voided
 	VerdictVoid    Verdict = "void"    // voided or recalled
 	VerdictUnknown Verdict = "unknown" // not a code we issued: possibly counterfeit
+	// VerdictSuspicious: a sold code scanned more than SCAN_SUSPICIOUS_COUNT times or from more
+	// than SCAN_SUSPICIOUS_CLIENTS distinct clients: its label may have been copied.
+	VerdictSuspicious Verdict = "suspicious"
 )
 
 // View is everything a scan shows about one code. It is cached whole, except Scans.
@@ -58,6 +61,8 @@ type View struct {
 	CodeDisplay string          `json:"code_display"`
 	Verdict     Verdict         `json:"verdict"`
 	Status      CodeStatus      `json:"status"`
+	VoidReason  string          `json:"void_reason,omitempty"` // damaged, recalled, lost, other
+	VoidedAt    *time.Time      `json:"voided_at,omitempty"`
 	IssuedAt    time.Time       `json:"issued_at"`
 	Product     ProductView     `json:"product"`
 	Origin      OriginView      `json:"origin"`
@@ -124,16 +129,25 @@ type SaleView struct {
 	PriceYuan  string      `json:"unit_price"`
 }
 
-// EventView is one trace event (EPCIS 2.0 vocabulary).
+// EventView is one trace event (EPCIS 2.0 vocabulary: CBV bizStep and disposition), with the
+// place it happened (station or region name). Reason is a void's or recall's reason, or an error
+// declaration's. Corrects names the event an error declaration declares erroneous; DeclaredInError
+// marks such an event in a timeline.
 type EventView struct {
-	BizStep     string    `json:"biz_step"`
-	Disposition string    `json:"disposition"`
-	OccurredAt  time.Time `json:"occurred_at"`
-	Place       string    `json:"place"`
+	ID              uuid.UUID  `json:"id"`
+	BizStep         string     `json:"biz_step"`
+	Disposition     string     `json:"disposition"`
+	OccurredAt      time.Time  `json:"occurred_at"`
+	Place           string     `json:"place"`
+	Reason          string     `json:"reason,omitempty"`
+	Corrects        *uuid.UUID `json:"corrects,omitempty"`
+	DeclaredInError bool       `json:"declared_in_error,omitempty"`
 }
 
-// ScanView counts scans of this code: how many, and when the first was.
+// ScanView counts scans of this code: how many (this one included), when the first was, and from
+// how many distinct clients (a HyperLogLog estimate, about 1% off).
 type ScanView struct {
 	Count   int64      `json:"count"`
 	FirstAt *time.Time `json:"first_at,omitempty"`
+	Clients int64      `json:"clients"`
 }

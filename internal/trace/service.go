@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +21,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/web"
 )
 
 // Regions is what trace needs from the region register.
@@ -39,19 +42,30 @@ type Service struct {
 	ttl        time.Duration
 	regions    Regions
 	households Households
-	maxIssue   int
+	cfg        Config
 	flight     singleflight.Group
+	epoch      atomic.Int64    // cache epoch known to this process (0: not read yet)
+	bg         context.Context // background work (issuance jobs); cancelled by Stop
+	stop       context.CancelFunc
+	// flusherDone is closed when the flusher started by Start has returned.
+	flusherDone chan struct{}
+	decodedMu   sync.Mutex
+	decoded     map[string]cachedView // raw cached bytes → decoded view (see fresh)
 }
 
-// Config sizes the service: TTL of cached views, most codes issued per request.
+// Config sizes the service. Zero values take the defaults of Settings.
 type Config struct {
-	CacheTTL time.Duration
-	MaxIssue int
+	CacheTTL time.Duration // lifetime of a cached view
+	MaxIssue int           // most codes one request may issue
+	Settings
 }
 
 // NewService builds the trace service.
 func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Households, cfg Config) *Service {
-	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households, maxIssue: cfg.MaxIssue}
+	cfg.Settings = cfg.Settings.withDefaults()
+	bg, stop := context.WithCancel(context.Background())
+	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households, cfg: cfg,
+		bg: bg, stop: stop, decoded: map[string]cachedView{}}
 }
 
 // NewBatch records a production or harvest lot.
@@ -75,10 +89,14 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
 	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
-	if err != nil {
+	today := time.Now().In(web.Shanghai()).Format(time.DateOnly) // production days are China's calendar days
+	switch {
+	case err != nil:
 		f.Add("produced_on", "must be a date as YYYY-MM-DD")
-	} else if day.After(time.Now().Add(24 * time.Hour)) {
-		f.Add("produced_on", "cannot be in the future")
+	case day.Format(time.DateOnly) > today:
+		f.Add("produced_on", "cannot be after today (%s, China Standard Time)", today)
+	case day.Year() < 2000:
+		f.Add("produced_on", "must be in 2000 or later")
 	}
 	if req.Quantity < 1 || req.Quantity > MaxBatchQuantity {
 		f.Add("quantity", "must be from 1 to %d", MaxBatchQuantity)
@@ -116,23 +134,6 @@ func (s *Service) Batches(ctx context.Context, p auth.Principal, productID uuid.
 	return list, apperr.DB(err, "batch")
 }
 
-// IssueCodes issues count fresh codes for a batch of the caller's station, all or nothing.
-// Errors: Invalid (count), NotFound (batch out of scope), Conflict (beyond the batch quantity).
-func (s *Service) IssueCodes(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int) ([]string, error) {
-	if count < 1 || count > s.maxIssue {
-		return nil, apperr.Invalid(apperr.Field("count", "must be from 1 to %d per request", s.maxIssue))
-	}
-	if _, err := s.st.batch(ctx, p, batchID); err != nil {
-		return nil, err
-	}
-	codes, err := s.st.issue(ctx, batchID, count)
-	if apperr.PgCode(err) == apperr.PgUniqueViolation {
-		// 65 random bits make a collision astronomically unlikely; one retry settles it.
-		codes, err = s.st.issue(ctx, batchID, count)
-	}
-	return codes, apperr.DB(err, "batch")
-}
-
 // Codes lists a batch's codes in code order after `after`, at most limit.
 func (s *Service) Codes(ctx context.Context, p auth.Principal, batchID uuid.UUID, after string, limit int) ([]CodeRow, error) {
 	if _, err := s.st.batch(ctx, p, batchID); err != nil {
@@ -156,34 +157,71 @@ type CodeRow struct {
 	IssuedAt    time.Time  `json:"issued_at"`
 }
 
-// Scan resolves a code for a person who scanned it and counts the scan. Unknown codes return a
-// View with VerdictUnknown and a NotFound error. Errors: NotFound, Unavailable.
-func (s *Service) Scan(ctx context.Context, code string) (View, error) {
-	v, err := s.Resolve(ctx, code)
-	if err != nil {
-		return v, err
-	}
-	v.Scans, err = s.st.countScan(ctx, code)
-	return v, apperr.DB(err, "code")
-}
-
 const viewKeyPrefix = "trace:view:"
 
+// cachedView is what Redis holds for a code: the view and the cache epoch it was loaded under.
+// A view older than the current epoch is a miss (see bumpEpoch).
+type cachedView struct {
+	Epoch int64 `json:"e"`
+	View  View  `json:"v"`
+}
+
 // Resolve returns the view of a code: from the cache, or loaded once from PostgreSQL however
-// many scans miss at the same moment.
+// many scans miss at the same moment. Errors: NotFound (with a View whose verdict is unknown),
+// Unavailable.
 func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
+	epoch, err := s.currentEpoch(ctx)
+	if err != nil {
+		return View{}, apperr.DB(err, "code")
+	}
 	if b, ok := s.cache.Get(ctx, viewKeyPrefix+code); ok {
-		var v View
-		if json.Unmarshal(b, &v) == nil {
+		if v, ok := s.fresh(b, epoch); ok {
 			return v, nil
 		}
 	}
+	return s.loadShared(ctx, code, epoch)
+}
+
+// fresh decodes a cached view and says whether it is of the current epoch. The last decoding of
+// each hot code is remembered in process, keyed by the exact bytes Redis returned: a scan of a
+// popular code then costs a string comparison instead of a JSON decode. Views are never mutated
+// after decoding (callers change only their own copy's scalar fields), so sharing is safe.
+func (s *Service) fresh(b []byte, epoch int64) (View, bool) {
+	var cv cachedView
+	s.decodedMu.Lock()
+	d, ok := s.decoded[string(b)]
+	s.decodedMu.Unlock()
+	if ok {
+		cv = d
+	} else {
+		if json.Unmarshal(b, &cv) != nil || cv.View.Code == "" {
+			return View{}, false
+		}
+		s.decodedMu.Lock()
+		if len(s.decoded) >= decodedMax {
+			clear(s.decoded) // crude but bounded: hot codes come back on their next scan
+		}
+		s.decoded[string(b)] = cv
+		s.decodedMu.Unlock()
+	}
+	if cv.Epoch < epoch {
+		return View{}, false
+	}
+	return cv.View, true
+}
+
+// decodedMax bounds the in-process memo of decoded views (a few MB at most).
+const decodedMax = 2048
+
+// loadShared loads a view from PostgreSQL once for all concurrent callers and caches it under the
+// epoch read before loading (a change committed during the load makes the result stale at once).
+func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (View, error) {
 	res, err, _ := s.flight.Do(code, func() (any, error) {
 		v, err := s.load(context.WithoutCancel(ctx), code)
 		if err != nil {
 			return v, err
 		}
-		if b, err := json.Marshal(v); err == nil {
+		if b, err := json.Marshal(cachedView{Epoch: epoch, View: v}); err == nil {
 			s.cache.Set(ctx, viewKeyPrefix+code, b, s.ttl)
 		}
 		return v, nil
@@ -191,13 +229,63 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 	return res.(View), err
 }
 
-// Forget drops cached views of codes whose sale, events or status changed.
+// Forget drops cached views of codes whose sale, events or status changed (callers: after their
+// transaction commits). When Redis cannot be told, the epoch is bumped in PostgreSQL instead, so
+// that no stale view survives Redis coming back.
 func (s *Service) Forget(ctx context.Context, codes []string) {
+	if len(codes) == 0 {
+		return
+	}
 	keys := make([]string, len(codes))
 	for i, c := range codes {
 		keys[i] = viewKeyPrefix + c
 	}
-	_ = s.cache.Del(ctx, keys...)
+	if s.cache.Del(ctx, keys...) == nil {
+		return
+	}
+	_ = s.InvalidateAll(ctx)
+}
+
+// InvalidateAll makes every cached view stale at once (for changes many views show, such as a
+// product renamed; the database triggers of migration 00011 do it for products, suppliers,
+// stations and batches). Errors: Unavailable.
+func (s *Service) InvalidateAll(ctx context.Context) error {
+	var epoch int64
+	err := s.db.WithContext(ctx).Raw(`UPDATE trace_cache_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch`).Scan(&epoch).Error
+	if err != nil {
+		return apperr.DB(err, "cache epoch")
+	}
+	s.noteEpoch(epoch)
+	return nil
+}
+
+// currentEpoch is the cache epoch this process knows: read from PostgreSQL once, then kept up to
+// date by this process's own changes (noteEpoch) and by RefreshEpoch (every SCAN_FLUSH_INTERVAL in
+// the background), which brings in other replicas' changes and the database triggers'.
+func (s *Service) currentEpoch(ctx context.Context) (int64, error) {
+	if e := s.epoch.Load(); e > 0 {
+		return e, nil
+	}
+	return s.RefreshEpoch(ctx)
+}
+
+// RefreshEpoch reads the cache epoch from PostgreSQL. Errors: Unavailable.
+func (s *Service) RefreshEpoch(ctx context.Context) (int64, error) {
+	var e int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT epoch FROM trace_cache_epoch WHERE id = 1`).Scan(&e).Error; err != nil {
+		return 0, err
+	}
+	s.noteEpoch(e)
+	return s.epoch.Load(), nil
+}
+
+func (s *Service) noteEpoch(e int64) {
+	for {
+		cur := s.epoch.Load()
+		if e <= cur || s.epoch.CompareAndSwap(cur, e) {
+			return
+		}
+	}
 }
 
 func (s *Service) load(ctx context.Context, code string) (View, error) {
@@ -215,6 +303,10 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 		Scans:   ScanView{Count: r.ScanCount, FirstAt: r.FirstScannedAt}}
 	if r.Status == StatusVoid {
 		v.Verdict = VerdictVoid
+		if r.VoidReason != nil {
+			v.VoidReason = *r.VoidReason
+		}
+		v.VoidedAt = r.VoidedAt
 	}
 	path, err := s.regions.Path(ctx, r.OriginCode)
 	if err != nil {
@@ -231,7 +323,7 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 	if v.Households, err = s.householdViews(ctx, r); err != nil {
 		return View{}, err
 	}
-	if v.Events, err = s.st.events(ctx, r.BatchID, r.OrderLineID); err != nil {
+	if v.Events, err = s.st.events(ctx, r.BatchID, r.OrderLineID, r.Code); err != nil {
 		return View{}, apperr.DB(err, "events")
 	}
 	return v, nil

@@ -211,8 +211,12 @@ func TestResolveCachesViewAndForgetDropsIt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after Resolve, Redis has no %s: %v", key, err)
 	}
-	var cached trace.View
-	if err := json.Unmarshal(raw, &cached); err != nil || cached.Code != code {
+	// The cached value is the view with the cache epoch it was loaded under (see trace.Resolve).
+	var cached struct {
+		Epoch int64      `json:"e"`
+		View  trace.View `json:"v"`
+	}
+	if err := json.Unmarshal(raw, &cached); err != nil || cached.View.Code != code || cached.Epoch < 1 {
 		t.Fatalf("cached value %s: %v", raw, err)
 	}
 	if ttl := e.rdb.TTL(ctx, key).Val(); ttl <= 0 || ttl > e.a.Config.CacheTTL {

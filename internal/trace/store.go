@@ -5,13 +5,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -48,35 +46,6 @@ func (s store) batch(ctx context.Context, p auth.Principal, id uuid.UUID) (Batch
 	return b, apperr.DB(err, "batch")
 }
 
-// issue inserts n fresh codes for a batch with COPY, all or nothing, after checking under a row
-// lock that the batch's declared quantity allows them.
-func (s store) issue(ctx context.Context, batchID uuid.UUID, n int) ([]string, error) {
-	codes := make([]string, n)
-	for i := range codes {
-		codes[i] = NewCode()
-	}
-	now := time.Now().UTC()
-	err := database.PgxTx(ctx, s.db, func(tx pgx.Tx) error {
-		var qty, issued int
-		if err := tx.QueryRow(ctx, `SELECT quantity, codes_issued FROM batches WHERE id = $1 FOR UPDATE`, batchID).
-			Scan(&qty, &issued); err != nil {
-			return err
-		}
-		if issued+n > qty {
-			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes: at most %d more can be issued",
-				qty, issued, qty-issued).With("quantity", qty).With("codes_issued", issued)
-		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_codes"}, []string{"code", "batch_id", "status", "issued_at"},
-			pgx.CopyFromSlice(n, func(i int) ([]any, error) { return []any{codes[i], batchID, "issued", now}, nil }))
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE batches SET codes_issued = codes_issued + $1 WHERE id = $2`, n, batchID)
-		return err
-	})
-	return codes, err
-}
-
 // viewRow is the flat result of the scan query.
 type viewRow struct {
 	Code           string
@@ -84,6 +53,8 @@ type viewRow struct {
 	IssuedAt       time.Time
 	ScanCount      int64
 	FirstScannedAt *time.Time
+	VoidReason     *string
+	VoidedAt       *time.Time
 	BatchID        uuid.UUID
 	BatchNo        string
 	ProducedOn     civil.Date
@@ -106,7 +77,7 @@ type viewRow struct {
 func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	var r viewRow
 	err := s.db.WithContext(ctx).Raw(`
-		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at,
+		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at, c.void_reason, c.voided_at,
 		       b.id AS batch_id, b.batch_no, b.produced_on,
 		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec, p.origin_code,
 		       s.id AS station_id, s.name AS station_name,
@@ -143,15 +114,20 @@ func (s store) suppliers(ctx context.Context, productID uuid.UUID) ([]supplierRo
 	return rows, err
 }
 
-func (s store) events(ctx context.Context, batchID uuid.UUID, lineID *uuid.UUID) ([]EventView, error) {
+// events is a code's timeline: its batch's events, its order line's and its own, oldest first.
+// Error declarations are left out of the list; the events they correct are marked instead.
+func (s store) events(ctx context.Context, batchID uuid.UUID, lineID *uuid.UUID, code string) ([]EventView, error) {
 	var rows []EventView
 	err := s.db.WithContext(ctx).Raw(`
-		SELECT e.biz_step, e.disposition, e.occurred_at, coalesce(st.name, r.name, '') AS place
+		SELECT e.id, e.biz_step, e.disposition, e.occurred_at, coalesce(st.name, r.name, '') AS place,
+		       coalesce(d.reason, e.reason, '') AS reason, d.id IS NOT NULL AS declared_in_error
 		FROM trace_events e
 		LEFT JOIN stations st ON st.id = e.station_id
 		LEFT JOIN regions r ON r.code = e.region_code
-		WHERE e.batch_id = ? OR (e.order_line_id IS NOT NULL AND e.order_line_id = ?)
-		ORDER BY e.occurred_at, e.id`, batchID, lineID).Scan(&rows).Error
+		LEFT JOIN trace_events d ON d.corrects_event_id = e.id
+		WHERE e.corrects_event_id IS NULL
+		  AND (e.batch_id = ? OR (e.order_line_id IS NOT NULL AND e.order_line_id = ?) OR e.code = ?)
+		ORDER BY e.occurred_at, e.id`, batchID, lineID, code).Scan(&rows).Error
 	return rows, err
 }
 
@@ -160,9 +136,10 @@ func (s store) countScan(ctx context.Context, code string) (ScanView, error) {
 	var v struct {
 		ScanCount      int64
 		FirstScannedAt *time.Time
+		ScanClients    int64
 	}
 	err := s.db.WithContext(ctx).Raw(`UPDATE trace_codes
 		SET scan_count = scan_count + 1, first_scanned_at = coalesce(first_scanned_at, now())
-		WHERE code = ? RETURNING scan_count, first_scanned_at`, code).Scan(&v).Error
-	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt}, err
+		WHERE code = ? RETURNING scan_count, first_scanned_at, scan_clients`, code).Scan(&v).Error
+	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt, Clients: v.ScanClients}, err
 }

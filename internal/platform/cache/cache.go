@@ -20,6 +20,7 @@ type Cache struct {
 	prefix    string
 	timeout   time.Duration
 	downUntil atomic.Int64 // unix nanoseconds; while in the future, Redis is skipped
+	timeouts  atomic.Int64 // consecutive timed-out calls
 }
 
 // Open parses a redis:// URL; timeout bounds each call (dial, read, write).
@@ -55,7 +56,14 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	err := fn(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	switch {
+	case err == nil || errors.Is(err, redis.Nil):
+		c.timeouts.Store(0)
+	case errors.Is(err, context.DeadlineExceeded) && c.timeouts.Add(1) < 3:
+		// One slow call under load (waiting for a pooled connection, a busy CPU) is not a dead
+		// Redis: falling back to PostgreSQL for a second would only add load. Three in a row are.
+	default:
+		c.timeouts.Store(0)
 		c.downUntil.Store(time.Now().Add(time.Second).UnixNano())
 		slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
 	}

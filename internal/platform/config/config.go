@@ -40,7 +40,7 @@ type Config struct {
 	TokenTTL        time.Duration `env:"TOKEN_TTL" envDefault:"12h" desc:"lifetime of a bearer token"`
 	DataKey         string        `env:"DATA_KEY" envDefault:"ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" desc:"base64 of 32 bytes: AES-256-GCM key for personal data at rest"`
 	BodyLimitBytes  int64         `env:"BODY_LIMIT_BYTES" envDefault:"1048576" desc:"largest accepted request body in bytes (413 beyond)"`
-	MaxCodesPerCall int           `env:"MAX_CODES_PER_REQUEST" envDefault:"100000" desc:"most traceability codes issued by one request"`
+	MaxCodesPerCall int           `env:"MAX_CODES_PER_REQUEST" envDefault:"1000000" desc:"most traceability codes issued by one request (larger than ISSUE_SYNC_MAX: a tracked job)"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
@@ -54,6 +54,7 @@ func Load() (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
 }
 

@@ -22,8 +22,8 @@ func TestMigrationsDownAndUp(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.DB(t)
 	files, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(files) < 7 {
+		t.Fatalf("migration files %v: %v", files, err)
 	}
 	for i := 0; i < len(files); i++ {
 		if err := database.MigrateDown(ctx, db); err != nil {

@@ -1,0 +1,266 @@
+package trace_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/trace"
+)
+
+// The benchmarks print `BENCH <name> <value> <unit> ratio=<value/baseline> baseline=<name>` lines
+// (scripts/bench.sh collects them); each figure is paired with a baseline measured in the same
+// run, since the machines are shared and noisy. They run against the real PostgreSQL and Redis.
+
+func benchLine(name string, value float64, unit string, baseline float64, baseName string) {
+	fmt.Printf("BENCH %s %.1f %s ratio=%.3f baseline=%s\n", name, value, unit, value/baseline, baseName)
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkIssue issues BENCH_ISSUE_N (1,000,000) codes for one batch through the service (one
+// transaction: quantity check, COPY of freshly generated codes, job done) and compares the rate
+// with a raw pgx CopyFrom of the same number of pre-generated rows into the same table.
+func BenchmarkIssue(b *testing.B) {
+	n := envInt("BENCH_ISSUE_N", 1_000_000)
+	e := newEnv(b)
+	ctx := context.Background()
+	for range b.N {
+		fx := newStation(b, e.a, "")
+		p := fx.product(b, e.a, "压测椪柑")
+		bt := fx.batch(b, e.a, p.ID, n)
+		raw := fx.batch(b, e.a, p.ID, n)
+
+		// Baseline: the same rows, codes generated beforehand, one CopyFrom.
+		codes := make([]string, n)
+		for i := range codes {
+			codes[i] = trace.NewCode()
+		}
+		now, job := time.Now().UTC(), uuid.Must(uuid.NewV7())
+		start := time.Now()
+		err := database.PgxTx(ctx, e.a.DB, func(tx pgx.Tx) error {
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_codes"}, trace.CopyColumns,
+				pgx.CopyFromSlice(n, func(i int) ([]any, error) { return []any{codes[i], raw.ID, "issued", now, job}, nil }))
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rawRate := float64(n) / time.Since(start).Seconds()
+		codes = nil
+
+		start = time.Now()
+		j, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, bt.ID, n, "bench-"+bt.ID.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.a.Trace.RunIssue(ctx, j.ID, false); err != nil {
+			b.Fatal(err)
+		}
+		rate := float64(n) / time.Since(start).Seconds()
+		benchLine("issue_codes_raw_copy", rawRate, "codes/s", rawRate, "raw_copyfrom")
+		benchLine(fmt.Sprintf("issue_codes_%d", n), rate, "codes/s", rawRate, "raw_copyfrom")
+	}
+}
+
+// load drives url with conns keep-alive connections for d and returns requests/s and the p99.
+func load(b *testing.B, url string, conns int, d time.Duration) (rps float64, p99 time.Duration) {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var total atomic.Int64
+	var failed atomic.Int64
+	lats := make([][]time.Duration, conns)
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				resp, err := client.Get(url)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+				lats[i] = append(lats[i], time.Since(t0))
+				total.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests to %s failed", f, total.Load(), url)
+	}
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return float64(total.Load()) / d.Seconds(), all[len(all)*99/100]
+}
+
+func serve(b *testing.B, h http.Handler) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkScan measures scan throughput (JSON twin and HTML page) at 64 connections on loopback
+// against a bare gin handler doing one Redis GET of the same cached view, in the same run. The
+// rate limit is off (SCAN_RATE_PER_SECOND=0): the load comes from one address.
+func BenchmarkScan(b *testing.B) {
+	b.Setenv("SCAN_RATE_PER_SECOND", "0")
+	conns := envInt("BENCH_CONNS", 64)
+	// Redis pools sized for the load, as REDIS_POOL would be in production (go-redis' default of
+	// 10 per CPU would make requests queue for a connection in both the app and the baseline).
+	opt, err := redis.ParseURL(dbtest.RedisURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt.PoolSize = 2 * conns
+	rdb := redis.NewClient(opt)
+	b.Cleanup(func() { rdb.Close() })
+	prefix := "bench-" + uuid.NewString() + ":"
+	e := env{a: newApp(b, cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}
+	sum := loadDemo(b, e.a)
+	d := time.Duration(envInt("BENCH_SECONDS", 5)) * time.Second
+	appURL := serve(b, e.a.Router)
+	key := e.prefix + "trace:view:" + sum.ScanCode
+	for range b.N {
+		if r := get(b, e.a.Router, "/api/v1/trace/"+sum.ScanCode); r.Code != http.StatusOK { // warm the cache
+			b.Fatal(r.Code)
+		}
+		gin.SetMode(gin.ReleaseMode)
+		bare := gin.New()
+		bare.GET("/x", func(c *gin.Context) {
+			v, err := e.rdb.Get(c.Request.Context(), key).Bytes()
+			if err != nil {
+				c.Status(http.StatusInternalServerError)
+				return
+			}
+			c.Data(http.StatusOK, "application/json", v)
+		})
+		bareURL := serve(b, bare)
+		baseRPS, baseP99 := load(b, bareURL+"/x", conns, d)
+		jsonRPS, jsonP99 := load(b, appURL+"/api/v1/trace/"+sum.ScanCode, conns, d)
+		htmlRPS, htmlP99 := load(b, appURL+"/t/"+sum.ScanCode, conns, d)
+		benchLine("scan_bare_gin_redis_get", baseRPS, "req/s", baseRPS, "bare_gin_redis_get")
+		benchLine("scan_bare_gin_redis_get_p99", float64(baseP99.Microseconds())/1000, "ms", float64(baseP99.Microseconds())/1000, "bare_gin_redis_get_p99")
+		benchLine("scan_json", jsonRPS, "req/s", baseRPS, "bare_gin_redis_get")
+		benchLine("scan_json_p99", float64(jsonP99.Microseconds())/1000, "ms", float64(baseP99.Microseconds())/1000, "bare_gin_redis_get_p99")
+		benchLine("scan_html", htmlRPS, "req/s", baseRPS, "bare_gin_redis_get")
+		benchLine("scan_html_p99", float64(htmlP99.Microseconds())/1000, "ms", float64(baseP99.Microseconds())/1000, "bare_gin_redis_get_p99")
+		if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// peakHeap samples the heap in use until stop is closed and returns the largest value seen.
+func peakHeap(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
+}
+
+// BenchmarkLabelsPDF writes 10,000 and 100,000 labels (default A4 layout) to nowhere and reports
+// labels/s and the peak heap, against bare qrcode.New(url).Bitmap() calls for the same URLs.
+func BenchmarkLabelsPDF(b *testing.B) {
+	font := os.Getenv("LABEL_FONT")
+	if font == "" {
+		font = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+	}
+	url := func(code string) string { return "http://localhost:8080/t/" + code }
+	for range b.N {
+		for _, n := range []int{10_000, 100_000} {
+			codes := make([]string, min(n, 10_000))
+			for i := range codes {
+				codes[i] = trace.NewCode()
+			}
+			start := time.Now()
+			for i := range n {
+				q, err := qrcode.New(url(codes[i%len(codes)]), qrcode.Medium)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = q.Bitmap()
+			}
+			bareRate := float64(n) / time.Since(start).Seconds()
+
+			runtime.GC()
+			stop := make(chan struct{})
+			peak := peakHeap(stop)
+			i := 0
+			start = time.Now()
+			count, err := trace.WriteLabelsPDF(io.Discard, trace.DefaultLabelSpec(), font, url, func() (trace.LabelItem, bool, error) {
+				if i == n {
+					return trace.LabelItem{}, false, nil
+				}
+				i++
+				return trace.LabelItem{Code: codes[i%len(codes)], ProductName: "十八洞猕猴桃（压测）", BatchNo: "B2026-11", Origin: "花垣县双龙镇十八洞村"}, true, nil
+			})
+			rate := float64(n) / time.Since(start).Seconds()
+			close(stop)
+			p := <-peak
+			if err != nil || count != n {
+				b.Fatalf("wrote %d labels: %v", count, err)
+			}
+			benchLine(fmt.Sprintf("labels_bare_qr_bitmap_%d", n), bareRate, "bitmaps/s", bareRate, "bare_qr_bitmap")
+			benchLine(fmt.Sprintf("labels_pdf_%d", n), rate, "labels/s", bareRate, "bare_qr_bitmap")
+			fmt.Printf("BENCH labels_pdf_%d_peak_heap %.1f MiB ratio=1 baseline=self\n", n, float64(p)/(1<<20))
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package trace
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// labelFont is a TrueType font embedded in label PDFs as a CIDFontType2 with Identity-H encoding
+// (PDF 32000-1 §9.7.4): text is written as glyph ids, so any character the font has (Chinese
+// included) prints, and the PDF needs no system font. A .ttc collection is accepted: its first
+// font is extracted into a standalone TrueType file, since PDF embeds TrueType, not collections.
+type labelFont struct {
+	ttf        []byte // the standalone TrueType file embedded as FontFile2
+	f          *sfnt.Font
+	unitsPerEm int
+	ascent     int // in 1/1000 em
+	descent    int
+	name       string
+}
+
+var (
+	fontMu    sync.Mutex
+	fontCache = map[string]*labelFont{}
+)
+
+// loadLabelFont reads and parses the font at path once per process.
+func loadLabelFont(path string) (*labelFont, error) {
+	fontMu.Lock()
+	defer fontMu.Unlock()
+	if f := fontCache[path]; f != nil {
+		return f, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("label font %s (LABEL_FONT): %w", path, err)
+	}
+	ttf := raw
+	if len(raw) >= 4 && string(raw[:4]) == "ttcf" {
+		if ttf, err = firstFontOfCollection(raw); err != nil {
+			return nil, fmt.Errorf("label font %s: %w", path, err)
+		}
+	}
+	f, err := sfnt.Parse(ttf)
+	if err != nil {
+		return nil, fmt.Errorf("label font %s: %w", path, err)
+	}
+	var buf sfnt.Buffer
+	upem := int(f.UnitsPerEm())
+	m, err := f.Metrics(&buf, fixed.I(upem), font.HintingNone)
+	if err != nil {
+		return nil, err
+	}
+	name, _ := f.Name(&buf, sfnt.NameIDPostScript)
+	if name == "" {
+		name = "LabelFont"
+	}
+	lf := &labelFont{ttf: ttf, f: f, unitsPerEm: upem, name: sanitizePDFName(name),
+		ascent: m.Ascent.Round() * 1000 / upem, descent: -m.Descent.Round() * 1000 / upem}
+	fontCache[path] = lf
+	return lf, nil
+}
+
+func sanitizePDFName(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c > 0x20 && c < 0x7f && c != '/' && c != '(' && c != ')' && c != '<' && c != '>' && c != '[' && c != ']' && c != '%' && c != '#' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+// firstFontOfCollection rewrites the first font of a TrueType collection (OpenType spec, "TTC
+// header") as a standalone font file: the same tables, with offsets recomputed.
+func firstFontOfCollection(ttc []byte) ([]byte, error) {
+	be := binary.BigEndian
+	if len(ttc) < 16 || be.Uint32(ttc[8:]) < 1 {
+		return nil, errors.New("empty font collection")
+	}
+	off := int(be.Uint32(ttc[12:]))
+	if off+12 > len(ttc) {
+		return nil, errors.New("truncated font collection")
+	}
+	n := int(be.Uint16(ttc[off+4:]))
+	if off+12+16*n > len(ttc) {
+		return nil, errors.New("truncated font collection")
+	}
+	type rec struct{ tag, sum, off, len uint32 }
+	recs := make([]rec, n)
+	for i := range recs {
+		r := ttc[off+12+16*i:]
+		recs[i] = rec{be.Uint32(r), be.Uint32(r[4:]), be.Uint32(r[8:]), be.Uint32(r[12:])}
+		if int(recs[i].off)+int(recs[i].len) > len(ttc) {
+			return nil, errors.New("font table outside the collection")
+		}
+	}
+	out := make([]byte, 12+16*n)
+	copy(out, ttc[off:off+12])
+	for i, r := range recs {
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+		at := len(out)
+		out = append(out, ttc[r.off:r.off+r.len]...)
+		d := out[12+16*i:]
+		be.PutUint32(d, r.tag)
+		be.PutUint32(d[4:], r.sum)
+		be.PutUint32(d[8:], uint32(at))
+		be.PutUint32(d[12:], r.len)
+	}
+	return out, nil
+}
+
+// glyphs maps text to glyph ids (2-byte big-endian, for Identity-H) and records each glyph's
+// advance for the PDF's width array. Characters the font lacks print as its .notdef glyph.
+type glyphs struct {
+	lf     *labelFont
+	buf    sfnt.Buffer
+	widths map[uint16]int // glyph id → advance in 1/1000 em
+}
+
+func newGlyphs(lf *labelFont) *glyphs { return &glyphs{lf: lf, widths: map[uint16]int{}} }
+
+// encode returns the glyph ids of s as a hex string for a PDF text operator, and its width in
+// 1/1000 em.
+func (g *glyphs) encode(s string) (hex []byte, width int) {
+	const digits = "0123456789ABCDEF"
+	hex = make([]byte, 0, 4*len(s)+2)
+	hex = append(hex, '<')
+	for _, r := range s {
+		gi, err := g.lf.f.GlyphIndex(&g.buf, r)
+		if err != nil {
+			gi = 0
+		}
+		id := uint16(gi)
+		w, ok := g.widths[id]
+		if !ok {
+			adv, err := g.lf.f.GlyphAdvance(&g.buf, gi, fixed.I(g.lf.unitsPerEm), font.HintingNone)
+			if err == nil {
+				w = adv.Round() * 1000 / g.lf.unitsPerEm
+			} else {
+				w = 1000
+			}
+			g.widths[id] = w
+		}
+		width += w
+		hex = append(hex, digits[id>>12], digits[id>>8&15], digits[id>>4&15], digits[id&15])
+	}
+	return append(hex, '>'), width
+}
+
+// widthArray is the CIDFont /W array for the glyphs used: [id [w] id [w] …].
+func (g *glyphs) widthArray() string {
+	ids := make([]int, 0, len(g.widths))
+	for id := range g.widths {
+		ids = append(ids, int(id))
+	}
+	sort.Ints(ids)
+	b := []byte{'['}
+	for _, id := range ids {
+		b = fmt.Appendf(b, "%d [%d] ", id, g.widths[uint16(id)])
+	}
+	return string(append(b, ']'))
+}

@@ -1,0 +1,361 @@
+package trace
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+)
+
+// IssuanceStatus is where an issuance job is: pending → running → done, or failed.
+type IssuanceStatus string
+
+// Issuance statuses.
+const (
+	IssuancePending IssuanceStatus = "pending"
+	IssuanceRunning IssuanceStatus = "running"
+	IssuanceDone    IssuanceStatus = "done"
+	IssuanceFailed  IssuanceStatus = "failed"
+)
+
+// Issuance is one request to issue Count codes for a batch. Progress counts rows sent to
+// PostgreSQL by the running COPY (0 … Count); the codes become visible only when Status is done,
+// all at once. Error says why a failed job failed.
+type Issuance struct {
+	ID             uuid.UUID      `gorm:"primaryKey" json:"id"`
+	BatchID        uuid.UUID      `json:"batch_id"`
+	IdempotencyKey *string        `json:"idempotency_key,omitempty"`
+	RequestHash    string         `json:"-"`
+	Count          int            `json:"count"`
+	Status         IssuanceStatus `json:"status"`
+	Progress       int            `json:"progress"`
+	Error          *string        `json:"error,omitempty"`
+	Attempts       int            `json:"attempts"`
+	LeaseUntil     *time.Time     `json:"-"`
+	RequestedBy    *uuid.UUID     `json:"-"`
+	CreatedAt      time.Time      `json:"created_at"`
+	FinishedAt     *time.Time     `json:"finished_at,omitempty"`
+}
+
+// TableName maps Issuance to its table.
+func (Issuance) TableName() string { return "code_issuances" }
+
+// issueLease is how long a running job is left to its runner before another may take it over.
+// The runner extends it as it reports progress; a runner that died (crash, restart) lets it lapse,
+// and its transaction has been rolled back by PostgreSQL, so the job restarts from nothing.
+const issueLease = 2 * time.Minute
+
+// progressEvery is how many rows pass between progress reports.
+const progressEvery = 50_000
+
+// RequestIssue records a request to issue count codes for a batch of the caller's station and
+// reserves them against the batch's quantity. key is the Idempotency-Key (may be empty): the same
+// key with the same count returns the first job (replayed = true); with another count it is a
+// Conflict naming Idempotency-Key.
+// Errors: Invalid (count, key), NotFound (batch out of scope), Conflict (beyond the quantity, key reuse).
+func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int, key string) (job Issuance, replayed bool, err error) {
+	var f apperr.Fields
+	if count < 1 || count > s.cfg.MaxIssue {
+		f.Add("count", "must be from 1 to %d per request", s.cfg.MaxIssue)
+	}
+	if len(key) > 255 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		f.Add("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a fresh UUID is a good choice)")
+	}
+	if err := f.Err(); err != nil {
+		return Issuance{}, false, err
+	}
+	if _, err := s.st.batch(ctx, p, batchID); err != nil {
+		return Issuance{}, false, err
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "issue count=%d", count))
+	hash := hex.EncodeToString(sum[:])
+	job = Issuance{ID: uuid.Must(uuid.NewV7()), BatchID: batchID, RequestHash: hash, Count: count,
+		Status: IssuancePending, CreatedAt: time.Now().UTC()}
+	if key != "" {
+		job.IdempotencyKey = &key
+	}
+	if p.UserID != uuid.Nil {
+		job.RequestedBy = &p.UserID
+	}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var b struct{ Quantity, CodesIssued int }
+		if err := tx.Raw(`SELECT quantity, codes_issued FROM batches WHERE id = ? FOR UPDATE`, batchID).Scan(&b).Error; err != nil {
+			return err
+		}
+		if key != "" {
+			var prev Issuance
+			err := tx.Where("batch_id = ? AND idempotency_key = ?", batchID, key).Take(&prev).Error
+			if err == nil {
+				if prev.RequestHash != hash {
+					return apperr.ConflictField("Idempotency-Key", "this key was used for a request to issue %d codes; use a new key for a different request", prev.Count).
+						With("issuance_id", prev.ID)
+				}
+				job, replayed = prev, true
+				return nil
+			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
+		// Codes of jobs not yet done are reserved, so that two large jobs cannot both pass the
+		// check and one of them fail after minutes of work.
+		var reserved int
+		if err := tx.Raw(`SELECT coalesce(sum(count), 0) FROM code_issuances WHERE batch_id = ? AND status IN ('pending', 'running')`,
+			batchID).Scan(&reserved).Error; err != nil {
+			return err
+		}
+		if b.CodesIssued+reserved+count > b.Quantity {
+			left := max(b.Quantity-b.CodesIssued-reserved, 0)
+			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes (%d more being issued): at most %d more can be issued",
+				b.Quantity, b.CodesIssued, reserved, left).With("quantity", b.Quantity).With("codes_issued", b.CodesIssued)
+		}
+		return tx.Create(&job).Error
+	})
+	return job, replayed, apperr.DB(err, "batch")
+}
+
+// Issuance returns a job of a batch in the caller's scope. Errors: NotFound.
+func (s *Service) Issuance(ctx context.Context, p auth.Principal, id uuid.UUID) (Issuance, error) {
+	var job Issuance
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&job).Error
+	if err != nil {
+		return job, apperr.DB(err, "issuance")
+	}
+	if _, err := s.st.batch(ctx, p, job.BatchID); err != nil {
+		if apperr.Is(err, apperr.KindNotFound) {
+			return Issuance{}, apperr.NotFound("issuance")
+		}
+		return Issuance{}, err
+	}
+	return job, nil
+}
+
+// RunIssue runs a pending job (or one whose runner's lease lapsed) to the end: one transaction
+// locks the batch, re-checks its quantity, COPYs the codes and marks the job done, so the job's
+// codes appear all at once or not at all. collect asks for the codes back (small jobs only).
+// A job another runner holds is left alone (ErrJobBusy). A job that can never succeed (its batch
+// is full) is marked failed.
+func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]string, error) {
+	var job Issuance
+	res := s.db.WithContext(ctx).Raw(`UPDATE code_issuances
+		SET status = 'running', attempts = attempts + 1, lease_until = now() + ?::interval, progress = 0
+		WHERE id = ? AND (status = 'pending' OR (status = 'running' AND lease_until < now()))
+		RETURNING *`, fmt.Sprintf("%d seconds", int(issueLease.Seconds())), id).Scan(&job)
+	if res.Error != nil {
+		return nil, apperr.DB(res.Error, "issuance")
+	}
+	if job.ID == uuid.Nil {
+		return nil, ErrJobBusy
+	}
+	codes, err := s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+	if apperr.PgCode(err) == apperr.PgUniqueViolation {
+		// 65 random bits make a collision astronomically unlikely; one retry settles it.
+		codes, err = s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+	}
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindConflict {
+		msg := e.Msg
+		_ = s.db.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE code_issuances SET status = 'failed', error = ?, finished_at = now(),
+			lease_until = NULL WHERE id = ?`, msg, job.ID).Error
+		return nil, err
+	}
+	return codes, apperr.DB(err, "issuance")
+}
+
+// ErrJobBusy says another runner holds the job, or it is finished.
+var ErrJobBusy = errors.New("trace: issuance job is held by another runner or finished")
+
+// reportProgress writes progress outside the COPY's transaction (so that it is visible while the
+// COPY runs) and extends the lease. Failures only cost the progress display.
+func (s *Service) reportProgress(ctx context.Context, id uuid.UUID, n int) {
+	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET progress = ?, lease_until = now() + ?::interval
+		WHERE id = ? AND status = 'running'`, n, fmt.Sprintf("%d seconds", int(issueLease.Seconds())), id).Error
+	if err != nil {
+		slog.Warn("issuance progress not recorded", "issuance", id, "err", err)
+	}
+}
+
+// IssueCodes issues count fresh codes for a batch of the caller's station, all or nothing, and
+// returns them (sorted). It is RequestIssue and RunIssue in one call, for small counts.
+// Errors: Invalid (count), NotFound (batch out of scope), Conflict (beyond the batch quantity).
+func (s *Service) IssueCodes(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int) ([]string, error) {
+	job, _, err := s.RequestIssue(ctx, p, batchID, count, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.RunIssue(ctx, job.ID, true)
+}
+
+// JobCodes lists the codes a done job wrote, in code order. Errors: NotFound, Conflict (not done).
+func (s *Service) JobCodes(ctx context.Context, job Issuance) ([]string, error) {
+	var codes []string
+	err := s.db.WithContext(ctx).Table("trace_codes").Where("batch_id = ? AND issuance_id = ?", job.BatchID, job.ID).
+		Order("code").Pluck("code", &codes).Error
+	return codes, apperr.DB(err, "code")
+}
+
+// StreamJobCodes calls fn for each code of a done job, in code order, reading rows as they come
+// (a million codes never sit in memory). Errors: Conflict (job not done), Unavailable.
+func (s *Service) StreamJobCodes(ctx context.Context, job Issuance, fn func(code string) error) error {
+	if job.Status != IssuanceDone {
+		return apperr.Conflict("the issuance is %s: its codes can be fetched once it is done", job.Status).With("current_status", job.Status)
+	}
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT code FROM trace_codes WHERE batch_id = ? AND issuance_id = ? ORDER BY code`,
+		job.BatchID, job.ID).Rows()
+	if err != nil {
+		return apperr.DB(err, "code")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return apperr.DB(rows.Err(), "code")
+}
+
+// RunIssuer runs jobs left pending or abandoned (their runner's lease lapsed: a crash or restart)
+// until ctx ends, looking every interval. One replica or many: the lease decides who runs a job.
+func (s *Service) RunIssuer(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		var ids []uuid.UUID
+		err := s.db.WithContext(ctx).Table("code_issuances").
+			Where("status = 'pending' OR (status = 'running' AND lease_until < now())").
+			Order("created_at").Limit(10).Pluck("id", &ids).Error
+		if err != nil && ctx.Err() == nil {
+			slog.Warn("issuer: cannot list open jobs", "err", err)
+		}
+		for _, id := range ids {
+			if _, err := s.RunIssue(ctx, id, false); err != nil && !errors.Is(err, ErrJobBusy) && ctx.Err() == nil {
+				slog.Warn("issuer: job not finished", "issuance", id, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// StartIssue runs a job in the background (bounded by the service's context, see Start).
+func (s *Service) StartIssue(id uuid.UUID) {
+	go func() {
+		if _, err := s.RunIssue(s.bg, id, false); err != nil && !errors.Is(err, ErrJobBusy) && s.bg.Err() == nil {
+			slog.Warn("issuance failed", "issuance", id, "err", err)
+		}
+	}()
+}
+
+// issueJob is the one transaction of a job: lock the batch, check its quantity, COPY fresh codes
+// generated as they are sent (never all in memory unless collect), bump codes_issued, mark done.
+func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progress func(n int)) ([]string, error) {
+	var codes []string
+	if collect {
+		codes = make([]string, 0, job.Count)
+	}
+	now := time.Now().UTC()
+	err := database.PgxTx(ctx, st.db, func(tx pgx.Tx) error {
+		var qty, issued int
+		if err := tx.QueryRow(ctx, `SELECT quantity, codes_issued FROM batches WHERE id = $1 FOR UPDATE`, job.BatchID).
+			Scan(&qty, &issued); err != nil {
+			return err
+		}
+		if issued+job.Count > qty {
+			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes: at most %d more can be issued",
+				qty, issued, qty-issued).With("quantity", qty).With("codes_issued", issued)
+		}
+		src := &codeSource{n: job.Count, row: []any{"", job.BatchID, "issued", now, job.ID}, progress: progress}
+		if collect {
+			src.keep = &codes
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_codes"}, CopyColumns, src); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE batches SET codes_issued = codes_issued + $1 WHERE id = $2`, job.Count, job.BatchID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE code_issuances SET status = 'done', progress = count, finished_at = now(), lease_until = NULL,
+			error = NULL WHERE id = $1`, job.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(codes)
+	return codes, nil
+}
+
+// CopyColumns are the columns issuance COPYs into trace_codes, in order (the benchmark's raw COPY
+// baseline writes the same).
+var CopyColumns = []string{"code", "batch_id", "status", "issued_at", "issuance_id"}
+
+// codeSource is a pgx.CopyFromSource generating one fresh code per row.
+type codeSource struct {
+	n, i     int
+	row      []any
+	keep     *[]string
+	progress func(n int)
+}
+
+func (c *codeSource) Next() bool {
+	if c.i >= c.n {
+		return false
+	}
+	if c.i > 0 && c.i%progressEvery == 0 && c.progress != nil {
+		c.progress(c.i)
+	}
+	c.i++
+	code := NewCode()
+	c.row[0] = code
+	if c.keep != nil {
+		*c.keep = append(*c.keep, code)
+	}
+	return true
+}
+
+func (c *codeSource) Values() ([]any, error) { return c.row, nil }
+func (c *codeSource) Err() error             { return nil }
+
+// Start runs the service's background work until Stop: the issuer (pending and abandoned
+// issuance jobs) and the scan flusher (counts to PostgreSQL, cache epoch refresh). `fupin serve`
+// calls it; tests and one-shot commands need not.
+func (s *Service) Start() {
+	s.flusherDone = make(chan struct{})
+	go s.RunIssuer(s.bg, s.cfg.IssuePoll)
+	go func() {
+		defer close(s.flusherDone)
+		s.RunFlusher(s.bg, s.cfg.ScanFlushInterval)
+	}()
+}
+
+// Stop ends the background work and flushes the scan counts still pending in Redis (call it after
+// the HTTP server has drained, so that no scan comes after the flush). A running issuance is
+// cancelled: its transaction rolls back and the job is run again, from nothing, by the next
+// process once its lease lapses.
+func (s *Service) Stop(ctx context.Context) error {
+	s.stop()
+	if s.flusherDone != nil {
+		<-s.flusherDone
+	}
+	n, err := s.FlushScans(ctx)
+	slog.Info("scan counts flushed at shutdown", "scans", n, "err", err)
+	return err
+}

@@ -1,0 +1,373 @@
+package trace
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+)
+
+// Label sheets. A PDF is written page by page to the response as the codes are read from
+// PostgreSQL: each page's content is built, compressed and written before the next is started,
+// so memory holds one page (plus the object offsets, 16 bytes per page) whatever the number of
+// labels. The QR is drawn as vector squares from go-qrcode's module matrix (horizontal runs of dark
+// modules merged into one rectangle), which prints sharp at any resolution and needs no PNG encoder.
+
+// LabelSpec lays labels out on A4 (210 × 297 mm): Columns × Rows labels of LabelW × LabelH mm,
+// the first at (MarginLeft, MarginTop) from the top-left corner, GapX / GapY mm apart. EC is the
+// QR error-correction level (M or Q). The defaults are a common 3 × 8 sheet of 63.5 × 33.9 mm.
+type LabelSpec struct {
+	Columns    int     `json:"columns"`
+	Rows       int     `json:"rows"`
+	LabelW     float64 `json:"label_w"`
+	LabelH     float64 `json:"label_h"`
+	MarginLeft float64 `json:"margin_left"`
+	MarginTop  float64 `json:"margin_top"`
+	GapX       float64 `json:"gap_x"`
+	GapY       float64 `json:"gap_y"`
+	EC         ECLevel `json:"ec"`
+}
+
+// DefaultLabelSpec is 3 × 8 labels of 63.5 × 33.9 mm (the usual A4 sheet of 24).
+func DefaultLabelSpec() LabelSpec {
+	return LabelSpec{Columns: 3, Rows: 8, LabelW: 63.5, LabelH: 33.9, MarginLeft: 7.2, MarginTop: 12.9, GapX: 2.5, EC: ECMedium}
+}
+
+const (
+	a4W, a4H      = 210.0, 297.0
+	labelPad      = 1.5  // mm inside each label's edge
+	minModuleMM   = 0.25 // smallest QR module most label printers (203 dpi and up) render reliably
+	ptPerMM       = 72 / 25.4
+	typicalModule = 37 // modules of a version-3 symbol with its quiet zone (our scan URLs)
+)
+
+// Validate checks that the grid fits the page and the QR modules are printable; errors name
+// the query fields.
+func (sp LabelSpec) Validate() error {
+	var f apperr.Fields
+	if sp.Columns < 1 || sp.Columns > 10 {
+		f.Add("columns", "must be from 1 to 10")
+	}
+	if sp.Rows < 1 || sp.Rows > 30 {
+		f.Add("rows", "must be from 1 to 30")
+	}
+	if sp.LabelW < 15 || sp.LabelW > a4W {
+		f.Add("label_w", "must be from 15 to 210 mm")
+	}
+	if sp.LabelH < 10 || sp.LabelH > a4H {
+		f.Add("label_h", "must be from 10 to 297 mm")
+	}
+	for name, v := range map[string]float64{"margin_left": sp.MarginLeft, "margin_top": sp.MarginTop, "gap_x": sp.GapX, "gap_y": sp.GapY} {
+		if v < 0 || v > 100 {
+			f.Add(name, "must be from 0 to 100 mm")
+		}
+	}
+	if _, ok := sp.EC.level(); !ok {
+		f.Add("ec", "must be M or Q")
+	}
+	if len(f) == 0 {
+		if w := sp.MarginLeft + float64(sp.Columns)*sp.LabelW + float64(sp.Columns-1)*sp.GapX; w > a4W+1e-9 {
+			f.Add("columns", "%d labels of %.1f mm with their margin and gaps are %.1f mm wide: more than A4's 210 mm", sp.Columns, sp.LabelW, w)
+		}
+		if h := sp.MarginTop + float64(sp.Rows)*sp.LabelH + float64(sp.Rows-1)*sp.GapY; h > a4H+1e-9 {
+			f.Add("rows", "%d labels of %.1f mm with their margin and gaps are %.1f mm tall: more than A4's 297 mm", sp.Rows, sp.LabelH, h)
+		}
+		if m := sp.qrSide() / typicalModule; m < minModuleMM {
+			f.Add("label_h", "leaves a QR module of %.2f mm; at least %.2f mm prints reliably: use taller labels", m, minModuleMM)
+		}
+	}
+	return f.Err()
+}
+
+// qrSide is the QR's side in mm: the label's height inside its padding, at most half its width.
+func (sp LabelSpec) qrSide() float64 {
+	return min(sp.LabelH-2*labelPad, sp.LabelW/2)
+}
+
+// LabelItem is what one label shows.
+type LabelItem struct {
+	Code        string
+	ProductName string
+	BatchNo     string
+	Origin      string
+}
+
+// pdfWriter writes PDF objects in order, remembering their offsets for the cross-reference table.
+type pdfWriter struct {
+	w    *bufio.Writer
+	n    int64
+	offs []int64 // offs[i] is object i's offset; 0 for objects not yet written
+}
+
+func (p *pdfWriter) write(b []byte) {
+	n, _ := p.w.Write(b)
+	p.n += int64(n)
+}
+
+func (p *pdfWriter) printf(format string, args ...any) { p.write(fmt.Appendf(nil, format, args...)) }
+
+func (p *pdfWriter) newObj() int {
+	p.offs = append(p.offs, 0)
+	return len(p.offs) - 1
+}
+
+func (p *pdfWriter) begin(num int) {
+	p.offs[num] = p.n
+	p.printf("%d 0 obj\n", num)
+}
+
+func (p *pdfWriter) stream(num int, dict string, data []byte) {
+	p.begin(num)
+	p.printf("<<%s/Length %d>>\nstream\n", dict, len(data))
+	p.write(data)
+	p.write([]byte("\nendstream\nendobj\n"))
+}
+
+func deflate(b []byte) []byte {
+	var out bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&out, zlib.BestSpeed)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return out.Bytes()
+}
+
+// compressedFont is the embedded font file, deflated once per font and process.
+var compressedFont = map[*labelFont][]byte{}
+
+// WriteLabelsPDF writes labels for the items next yields, page by page, to w, and returns how many
+// it wrote. url gives the URL each QR holds. The font (LABEL_FONT) is embedded, so the PDF prints
+// the same anywhere. next returns ok=false after the last item.
+func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code string) string,
+	next func() (LabelItem, bool, error)) (int, error) {
+	if err := sp.Validate(); err != nil {
+		return 0, err
+	}
+	lf, err := loadLabelFont(fontPath)
+	if err != nil {
+		return 0, err
+	}
+	fontMu.Lock()
+	ff := compressedFont[lf]
+	if ff == nil {
+		ff = deflate(lf.ttf)
+		compressedFont[lf] = ff
+	}
+	fontMu.Unlock()
+
+	p := &pdfWriter{w: bufio.NewWriterSize(w, 256<<10), offs: []int64{0}}
+	catalog, pages, type0, cid, desc, file := p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj()
+	p.write([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"))
+	g := newGlyphs(lf)
+	var kids []int
+	var page bytes.Buffer
+	perPage := sp.Columns * sp.Rows
+	count := 0
+	flush := func() {
+		content := p.newObj()
+		p.stream(content, "/Filter/FlateDecode", deflate(page.Bytes()))
+		pg := p.newObj()
+		p.begin(pg)
+		p.printf("<</Type/Page/Parent %d 0 R/MediaBox[0 0 %.2f %.2f]/Resources<</Font<</F1 %d 0 R>>>>/Contents %d 0 R>>\nendobj\n",
+			pages, a4W*ptPerMM, a4H*ptPerMM, type0, content)
+		kids = append(kids, pg)
+		page.Reset()
+	}
+	for {
+		it, ok, err := next()
+		if err != nil {
+			return count, err
+		}
+		if !ok {
+			break
+		}
+		bitmap, err := QRBitmap(url(it.Code), sp.EC)
+		if err != nil {
+			return count, err
+		}
+		slot := count % perPage
+		drawLabel(&page, g, sp, slot%sp.Columns, slot/sp.Columns, bitmap, it)
+		count++
+		if count%perPage == 0 {
+			flush()
+		}
+	}
+	if page.Len() > 0 || count == 0 {
+		flush()
+	}
+
+	p.begin(pages)
+	p.printf("<</Type/Pages/Count %d/Kids[", len(kids))
+	for _, k := range kids {
+		p.printf("%d 0 R ", k)
+	}
+	p.write([]byte("]>>\nendobj\n"))
+	p.begin(catalog)
+	p.printf("<</Type/Catalog/Pages %d 0 R>>\nendobj\n", pages)
+	p.begin(type0)
+	p.printf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]>>\nendobj\n", lf.name, cid)
+	p.begin(cid)
+	p.printf("<</Type/Font/Subtype/CIDFontType2/BaseFont/%s/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"+
+		"/FontDescriptor %d 0 R/CIDToGIDMap/Identity/DW 1000/W %s>>\nendobj\n", lf.name, desc, g.widthArray())
+	p.begin(desc)
+	p.printf("<</Type/FontDescriptor/FontName/%s/Flags 4/FontBBox[-100 %d 1100 %d]/ItalicAngle 0/Ascent %d/Descent %d"+
+		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", lf.name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, file)
+	p.stream(file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(lf.ttf)), ff)
+
+	xref := p.n
+	p.printf("xref\n0 %d\n0000000000 65535 f \n", len(p.offs))
+	for _, off := range p.offs[1:] {
+		p.printf("%010d 00000 n \n", off)
+	}
+	p.printf("trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offs), catalog, xref)
+	return count, p.w.Flush()
+}
+
+// drawLabel appends one label's drawing operators to the page: the QR as merged rectangles, then
+// the product name, the code in groups, the batch and the origin, each shrunk to fit the width.
+func drawLabel(b *bytes.Buffer, g *glyphs, sp LabelSpec, col, row int, bitmap [][]bool, it LabelItem) {
+	x0 := (sp.MarginLeft + float64(col)*(sp.LabelW+sp.GapX)) * ptPerMM
+	top := (a4H - sp.MarginTop - float64(row)*(sp.LabelH+sp.GapY)) * ptPerMM
+	side := sp.qrSide() * ptPerMM
+	mod := side / float64(len(bitmap))
+	qx, qy := x0+labelPad*ptPerMM, top-labelPad*ptPerMM // QR's top-left corner
+	b.WriteString("0 g\n")
+	var num [24]byte
+	put := func(v float64) {
+		b.Write(strconv.AppendFloat(num[:0], v, 'f', 3, 64))
+		b.WriteByte(' ')
+	}
+	for y, line := range bitmap {
+		for x := 0; x < len(line); {
+			if !line[x] {
+				x++
+				continue
+			}
+			start := x
+			for x < len(line) && line[x] {
+				x++
+			}
+			put(qx + float64(start)*mod)
+			put(qy - float64(y+1)*mod)
+			put(float64(x-start) * mod)
+			put(mod)
+			b.WriteString("re\n")
+		}
+	}
+	b.WriteString("f\n")
+
+	tx := qx + side + 1.5*ptPerMM
+	avail := x0 + sp.LabelW*ptPerMM - labelPad*ptPerMM - tx
+	lines := []struct {
+		text string
+		max  float64
+	}{{it.ProductName, 10}, {FormatCode(it.Code), 8}, {"批次 " + it.BatchNo, 7}, {"产地 " + it.Origin, 7}}
+	y := top - labelPad*ptPerMM
+	for _, l := range lines {
+		if l.text == "" {
+			continue
+		}
+		hex, w := g.encode(l.text)
+		size := l.max
+		if w > 0 {
+			size = min(size, avail*1000/float64(w))
+		}
+		size = max(size, 3)
+		y -= size * 1.25
+		fmt.Fprintf(b, "BT /F1 %.2f Tf %.2f %.2f Td %s Tj ET\n", size, tx, y, hex)
+	}
+}
+
+// WriteLabelsZIP writes one PNG per item (size × size pixels, whole pixels per module) into a
+// ZIP streamed to w, named {code}.png. Errors: Invalid (size, ec).
+func WriteLabelsZIP(w io.Writer, size int, ec ECLevel, url func(code string) string, next func() (LabelItem, bool, error)) (int, error) {
+	if _, ok := ec.level(); !ok {
+		return 0, apperr.Invalid(apperr.Field("ec", "must be M or Q"))
+	}
+	zw := zip.NewWriter(w)
+	count := 0
+	for {
+		it, ok, err := next()
+		if err != nil {
+			return count, err
+		}
+		if !ok {
+			break
+		}
+		bitmap, err := QRBitmap(url(it.Code), ec)
+		if err != nil {
+			return count, err
+		}
+		png, err := QRPNG(bitmap, size)
+		if err != nil {
+			return count, err
+		}
+		// PNGs are already deflated: stored, not compressed again.
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: it.Code + ".png", Method: zip.Store, Modified: time.Now()})
+		if err != nil {
+			return count, err
+		}
+		if _, err := f.Write(png); err != nil {
+			return count, err
+		}
+		count++
+	}
+	return count, zw.Close()
+}
+
+// LabelItems streams the label items of a batch of the caller's scope, in code order: every code
+// not void, or only those of one issuance. fn is called once per item; the rows are read as they
+// come. Errors: NotFound (batch or issuance out of scope), Unavailable.
+func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid.UUID, issuance *uuid.UUID,
+	fn func(next func() (LabelItem, bool, error)) error) error {
+	b, err := s.st.batch(ctx, p, batchID)
+	if err != nil {
+		return err
+	}
+	var prod struct {
+		Name       string
+		OriginCode string
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT name, origin_code FROM products WHERE id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
+		return apperr.DB(err, "product")
+	}
+	path, err := s.regions.Path(ctx, prod.OriginCode)
+	if err != nil {
+		return err
+	}
+	origin := ""
+	for _, r := range path {
+		if r.Level >= 3 { // county and below: what fits on a label and still places it
+			origin += r.Name
+		}
+	}
+	q := s.db.WithContext(ctx).Table("trace_codes").Select("code").Where("batch_id = ? AND status <> 'void'", batchID)
+	if issuance != nil {
+		q = q.Where("issuance_id = ?", *issuance)
+	}
+	rows, err := q.Order("code").Rows()
+	if err != nil {
+		return apperr.DB(err, "code")
+	}
+	defer rows.Close()
+	next := func() (LabelItem, bool, error) {
+		if !rows.Next() {
+			return LabelItem{}, false, apperr.DB(rows.Err(), "code")
+		}
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return LabelItem{}, false, err
+		}
+		return LabelItem{Code: code, ProductName: prod.Name, BatchNo: b.BatchNo, Origin: origin}, true, nil
+	}
+	return fn(next)
+}

@@ -1,0 +1,200 @@
+package trace_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"image"
+	"image/draw"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fupinmarket/fupin/internal/trace"
+)
+
+// labelBatch issues n codes of a fresh product and returns the station, the batch id and the URLs
+// their QR symbols must hold, sorted.
+func labelBatch(t *testing.T, e env, name string, n int) (stationFx, string, []string) {
+	t.Helper()
+	fx := newStation(t, e.a, "")
+	p := fx.product(t, e.a, name)
+	b := fx.batch(t, e.a, p.ID, n)
+	codes, err := e.a.Trace.IssueCodes(context.Background(), fx.Operator, b.ID, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := make([]string, n)
+	for i, c := range codes {
+		urls[i] = e.a.ScanURL(c)
+	}
+	sort.Strings(urls)
+	return fx, b.ID.String(), urls
+}
+
+// Every label of a two-page sheet, rendered by poppler and read by ZBar, gives back exactly the
+// URLs of the batch's codes.
+func TestLabelsPDFDecodes(t *testing.T) {
+	e := newEnv(t)
+	fx, batchID, want := labelBatch(t, e, "标签测试十八洞猕猴桃", 8)
+	authz := bearer(t, e.a, fx.Operator)
+	// A 2 × 3 grid (with the default label size): 8 labels make two pages.
+	rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/labels.pdf?columns=2&rows=3", "Authorization", authz)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/pdf" {
+		t.Fatalf("labels.pdf: %d %s %.300s", rec.Code, rec.Header(), rec.Body)
+	}
+	pdf := rec.Body.Bytes()
+	if !bytes.HasPrefix(pdf, []byte("%PDF-1.7")) || !bytes.HasSuffix(pdf, []byte("%%EOF\n")) || !bytes.Contains(pdf, []byte("/Count 2/")) {
+		t.Fatalf("not a two-page PDF (%d bytes)", len(pdf))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "labels.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if artifacts := os.Getenv("ARTIFACTS_DIR"); artifacts != "" {
+		_ = os.WriteFile(filepath.Join(artifacts, "labels.pdf"), pdf, 0o644)
+	}
+	pdftoppm, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		t.Skip("pdftoppm not installed (apt-get install poppler-utils): the PDF was not rendered and decoded")
+	}
+	zbar, err := exec.LookPath("zbarimg")
+	if err != nil {
+		t.Skip("zbarimg not installed (apt-get install zbar-tools)")
+	}
+	if out, err := exec.Command(pdftoppm, "-r", "150", "-gray", "-png", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	sort.Strings(pages)
+	if len(pages) != 2 {
+		t.Fatalf("rendered %d pages, want 2", len(pages))
+	}
+	// Each label's QR square is cut out of the 150 dpi rendering (about 5 pixels per module) where
+	// the layout puts it and read on its own, by gozxing and by ZBar.
+	sp := trace.DefaultLabelSpec()
+	sp.Columns, sp.Rows = 2, 3
+	px := func(mm float64) int { return int(mm * 150 / 25.4) }
+	side := min(sp.LabelH-3, sp.LabelW/2)
+	var got []string
+	for n := range want {
+		pg, slot := n/(sp.Columns*sp.Rows), n%(sp.Columns*sp.Rows)
+		f, err := os.Open(pages[pg])
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := sp.MarginLeft + float64(slot%sp.Columns)*(sp.LabelW+sp.GapX) + 1.5
+		y := sp.MarginTop + float64(slot/sp.Columns)*(sp.LabelH+sp.GapY) + 1.5
+		crop := image.NewGray(image.Rect(0, 0, px(side+2), px(side+2)))
+		draw.Draw(crop, crop.Bounds(), img, image.Pt(px(x-1), px(y-1)), draw.Src)
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, crop); err != nil {
+			t.Fatal(err)
+		}
+		url, err := tryDecodeQR(buf.Bytes())
+		if err != nil {
+			_ = os.WriteFile(filepath.Join(dir, "failed.png"), buf.Bytes(), 0o600)
+			t.Fatalf("label %d on page %d: gozxing cannot read it: %v", slot, pg+1, err)
+		}
+		cropPath := filepath.Join(dir, "label.png")
+		_ = os.WriteFile(cropPath, buf.Bytes(), 0o600)
+		out, err := exec.Command(zbar, "--raw", "-q", cropPath).Output()
+		if err != nil || strings.TrimSpace(string(out)) != url {
+			t.Errorf("label %d on page %d: ZBar reads %q (%v), gozxing %q", slot, pg+1, out, err, url)
+		}
+		got = append(got, url)
+	}
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("decoded %d URLs from the sheet, want exactly the %d issued:\n%v\nwant\n%v", len(got), len(want), got, want)
+	}
+}
+
+// The ZIP holds one PNG per code, of the requested size, each decoding to its URL.
+func TestLabelsZIPDecodes(t *testing.T) {
+	e := newEnv(t)
+	fx, batchID, want := labelBatch(t, e, "标签测试蜂蜜", 6)
+	rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/labels.zip?size=150&ec=Q", "Authorization", bearer(t, e.a, fx.Operator))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/zip" {
+		t.Fatalf("labels.zip: %d %.300s", rec.Code, rec.Body)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(rec.Body.Bytes()), int64(rec.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		url, img := decodeQR(t, b)
+		if img.Bounds().Dx() != 150 || img.Bounds().Dy() != 150 {
+			t.Errorf("%s is %v, want 150x150", f.Name, img.Bounds())
+		}
+		if code, _ := trace.ParseCode(strings.TrimSuffix(f.Name, ".png")); e.a.ScanURL(code) != url {
+			t.Errorf("%s decodes to %s", f.Name, url)
+		}
+		if z, ok := zbarDecode(t, b); ok && z != url {
+			t.Errorf("%s: zbar reads %q, gozxing %q", f.Name, z, url)
+		}
+		got = append(got, url)
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ZIP holds %v, want %v", got, want)
+	}
+}
+
+// Layouts that do not fit A4 or print modules too small, and bad options, are 422 naming the field.
+func TestLabelsBadOptions(t *testing.T) {
+	e := newEnv(t)
+	fx, batchID, _ := labelBatch(t, e, "标签测试腊肉", 1)
+	authz := bearer(t, e.a, fx.Operator)
+	for q, field := range map[string]string{
+		"labels.pdf?columns=4":             "columns",
+		"labels.pdf?rows=9":                "rows",
+		"labels.pdf?label_h=10&rows=20":    "label_h",
+		"labels.pdf?ec=H":                  "ec",
+		"labels.pdf?label_w=abc":           "label_w",
+		"labels.pdf?columns=0":             "columns",
+		"labels.pdf?issuance=nope":         "issuance",
+		"labels.zip?size=10":               "size",
+		"labels.zip?ec=L":                  "ec",
+		"labels.pdf?margin_left=-1":        "margin_left",
+		"labels.pdf?gap_y=NaN":             "gap_y",
+		"labels.pdf?columns=1&label_w=300": "label_w",
+	} {
+		rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/"+q, "Authorization", authz)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422", q, rec.Code)
+			continue
+		}
+		p := decodeProblem(t, rec.Body.Bytes(), rec.Header(), http.StatusUnprocessableEntity)
+		if len(p.Errors) == 0 || p.Errors[0].Field != field {
+			t.Errorf("%s: errors %+v, want %s", q, p.Errors, field)
+		}
+	}
+	other := newStation(t, e.a, "")
+	if rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/labels.pdf", "Authorization", bearer(t, e.a, other.Operator)); rec.Code != http.StatusNotFound {
+		t.Errorf("another station's labels: %d", rec.Code)
+	}
+	// A missing font is a clear error before any byte is sent.
+	t.Setenv("LABEL_FONT", "/nonexistent/font.ttf")
+	e2 := newEnv(t)
+	rec := get(t, e2.a.Router, "/api/v1/batches/"+batchID+"/labels.pdf", "Authorization", authz)
+	if rec.Code != http.StatusInternalServerError || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("missing font: %d %s", rec.Code, rec.Header())
+	}
+}
