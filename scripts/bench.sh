@@ -20,7 +20,7 @@ fi
 mkdir -p artifacts
 log=artifacts/bench.log
 status=0
-go test -run '^$' -bench "${pattern:-.}" -benchmem ./... >"$log" 2>&1 || status=$?
+go test -run '^$' -bench "${pattern:-.}" -benchmem -timeout 60m ./... >"$log" 2>&1 || status=$?
 grep '^BENCH' "$log" || true
 if ((status != 0)); then
 	tail -n 40 "$log" >&2

@@ -380,13 +380,15 @@ ensure_go() {
 	fi
 }
 
-# ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels) and zbarimg (QR decoding).
+# ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels), zbarimg (QR decoding) and
+# pdftoppm (renders label PDFs for decoding).
 # Installed through apt when missing; any failure is only a warning (those tests then skip).
 ensure_test_tools() {
 	local -a pkgs=()
 	[[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
 	[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || pkgs+=(fonts-wqy-microhei)
 	have zbarimg || pkgs+=(zbar-tools)
+	have pdftoppm || pkgs+=(poppler-utils)
 	((${#pkgs[@]})) || return 0
 	if ! have apt-get; then
 		warn "missing test tools (${pkgs[*]}) and no apt-get: tests that need them will skip"
