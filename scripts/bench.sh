@@ -3,6 +3,10 @@
 # expressions, joined with |); none runs them all. Full output: artifacts/bench.log.
 #   scripts/bench.sh                 all benchmarks
 #   scripts/bench.sh Scan Order      benchmarks matching Scan or Order
+# Sizes (environment): BENCH_ATTRIBUTION_ENTRIES (sale entries posted by BenchmarkAttribution,
+# default 20000; the issue's full run is 1000000), BENCH_ATTRIBUTION_WORKERS (4),
+# BENCH_ATTRIBUTION_COMMISSION_BP (the station's commission, default 200; 0 for none),
+# BENCH_IMPORT_ROWS (rows of the generated XLSX roster, default 100000); BENCH_TIMEOUT (60m).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -20,7 +24,7 @@ fi
 mkdir -p artifacts
 log=artifacts/bench.log
 status=0
-go test -run '^$' -bench "${pattern:-.}" -benchmem -timeout 60m ./... >"$log" 2>&1 || status=$?
+go test -run '^$' -bench "${pattern:-.}" -benchmem -timeout "${BENCH_TIMEOUT:-60m}" ./... >"$log" 2>&1 || status=$?
 grep '^BENCH' "$log" || true
 if ((status != 0)); then
 	tail -n 40 "$log" >&2

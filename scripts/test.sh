@@ -40,5 +40,6 @@ else
 	warn "docker-compose not installed: docker-compose.yml not validated (Debian: apt-get install docker-compose)"
 fi
 
+info "go vet, then go test -race on every package (compiling first takes a minute)"
 go vet ./...
 go test -race -count=1 ./... "$@"

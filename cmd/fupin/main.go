@@ -4,11 +4,16 @@
 //	fupin migrate up|down|status   apply, roll back one, or list the SQL migrations
 //	fupin demo                     load the demo data (idempotent) and print URLs to try
 //	fupin import regions DIR       load the national division files (provinces.csv … villages.csv.gz)
+//	fupin import households FILE [--skip-bad-rows] [--county CODE]
+//	                               import a roster (XLSX or CSV) of households, upserted by archive number
+//	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
+//	                               write the monthly report (月报) of an area to stdout
 //	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,10 +29,13 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/demo"
+	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/report"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -38,7 +46,12 @@ commands:
   migrate up|down|status   apply all, roll back one, or list the SQL migrations
   demo                     load the demo data (idempotent) and print URLs to try
   import regions DIR       load the national division files from DIR
+  import households FILE [--skip-bad-rows] [--county CODE]
+                           import a roster (XLSX or CSV; 户编号, 户主姓名, 身份证号, 联系电话,
+                           家庭人口, 所在村, 户类型); all or nothing unless --skip-bad-rows
   verify                   check the ledger against orders; exit 1 on any mismatch
+  report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]
+                           the monthly report (月报) of a county, township or village to stdout
 
 Run 'fupin serve --help' for the environment variables.
 `
@@ -88,8 +101,11 @@ func run(args []string, out io.Writer) error {
 		sum.Print(out)
 		return nil
 	case "import":
+		if len(args) >= 3 && args[1] == "households" {
+			return importHouseholds(ctx, cfg, log, args[2:], out)
+		}
 		if len(args) != 3 || args[1] != "regions" {
-			return errors.New("usage: fupin import regions DIR")
+			return errors.New("usage: fupin import regions DIR | fupin import households FILE [--skip-bad-rows] [--county CODE]")
 		}
 		db, err := openDB(ctx, cfg)
 		if err != nil {
@@ -103,6 +119,8 @@ func run(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s\nimported in %s\n", counts, time.Since(start).Round(time.Millisecond))
 		return nil
+	case "report":
+		return monthlyReport(ctx, cfg, args[1:], out)
 	case "verify":
 		db, err := openDB(ctx, cfg)
 		if err != nil {
@@ -119,6 +137,106 @@ func run(args []string, out io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+}
+
+// importHouseholds runs a roster import as the command (audit role "command") and prints the
+// report: counts, then one line per bad row. A refused file is an error (exit 1).
+func importHouseholds(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	var opts household.ImportOptions
+	path := ""
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--skip-bad-rows":
+			opts.SkipBadRows = true
+		case "--county":
+			if i+1 == len(args) {
+				return errors.New("--county needs a 6-digit code")
+			}
+			i++
+			opts.County = args[i]
+		default:
+			if path != "" {
+				return fmt.Errorf("unexpected argument %q", args[i])
+			}
+			path = args[i]
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	rep, err := a.Households.Import(ctx, household.Command, f, opts)
+	for _, e := range rep.Errors {
+		fmt.Fprintf(out, "row %d, %s: %s\n", e.Row, e.Column, e.Reason)
+	}
+	if rep.ErrorsTotal > len(rep.Errors) {
+		fmt.Fprintf(out, "... and %d more errors\n", rep.ErrorsTotal-len(rep.Errors))
+	}
+	fmt.Fprintf(out, "%d rows: %d inserted, %d updated, %d unchanged, %d skipped, %d errors (%s)\n",
+		rep.Rows, rep.Inserted, rep.Updated, rep.Unchanged, rep.Skipped, rep.ErrorsTotal, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid && rep.ErrorsTotal > 0 {
+			return errors.New("nothing imported: fix the rows above, or pass --skip-bad-rows")
+		}
+		return err
+	}
+	return nil
+}
+
+// monthlyReport writes the monthly report of an area, as the county office sees it.
+func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	const use = "usage: fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]"
+	if len(args) < 2 || args[0] != "monthly" {
+		return errors.New(use)
+	}
+	region, format, table := args[1], "json", "areas"
+	month := report.MonthOf(time.Now().AddDate(0, -1, 0))
+	for i := 2; i < len(args); i++ {
+		switch {
+		case (args[i] == "--format" || args[i] == "--table") && i+1 < len(args):
+			if args[i] == "--format" {
+				format = args[i+1]
+			} else {
+				table = args[i+1]
+			}
+			i++
+		default:
+			m, ok := report.ParseMonth(args[i])
+			if !ok {
+				return errors.New(use)
+			}
+			month = m
+		}
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	rep, err := report.NewService(db).MonthlyReport(ctx, household.Command, region, month)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case "csv":
+		return report.WriteCSV(out, rep, table)
+	case "xlsx":
+		return report.WriteXLSX(out, rep)
+	case "html":
+		return report.WriteHTML(out, rep)
+	}
+	return errors.New(use)
 }
 
 func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
@@ -156,6 +274,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	a.Trace.Start()
 	go func() { errc <- srv.ListenAndServe() }()
+	// Unpaid orders expire in the background; the job holds no state, so a restart loses nothing.
+	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
 	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
 	select {
 	case err := <-errc:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,6 +26,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/report"
 	"github.com/fupinmarket/fupin/internal/station"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -43,8 +45,10 @@ type App struct {
 	Trace      *trace.Service
 	Units      *procurement.Units
 	Orders     *procurement.Orders
+	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
 	Regions    *region.Store
+	Reports    *report.Service
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
 	tokens     *auth.Tokens
@@ -92,6 +96,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Ledger = ledger.NewService(db)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Reports = report.NewService(db)
+	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()
 	return a, nil
 }
@@ -126,8 +132,14 @@ func (a *App) router() *gin.Engine {
 	metrics := httpx.NewMetrics(reg)
 
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
-		httpx.BodyLimit(a.Config.BodyLimitBytes))
-	r.NoRoute(httpx.NoRoute)
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
+	r.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {
+			a.traceHTTP.UnknownPage(c)
+			return
+		}
+		httpx.NoRoute(c)
+	})
 	r.NoMethod(httpx.NoMethod)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -140,13 +152,32 @@ func (a *App) router() *gin.Engine {
 	region.NewHandler(a.Regions).Register(r)
 	household.NewHandler(a.Households).Register(authed)
 	station.NewHandler(a.Stations).Register(authed)
-	catalog.NewHandler(a.Catalog).Register(authed)
+	catalogHTTP := catalog.NewHandler(a.Catalog)
+	catalogHTTP.Register(authed)
+	catalogHTTP.RegisterSearch(authed)
 	a.traceHTTP = trace.NewHandler(a.Trace, web.New(), a.Config.PublicBaseURL, scanCounter{scans})
 	a.traceHTTP.Register(r, authed)
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
+	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
+	procurement.NewStatements(a.DB).Register(authed)
+	a.Assistance.Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	report.NewHandler(a.Reports).Register(authed)
 	return r
+}
+
+// bodyLimit is httpx.BodyLimit with one exception: roster uploads may be as large as
+// household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB).
+func bodyLimit(n int64) gin.HandlerFunc {
+	def, roster := httpx.BodyLimit(n), httpx.BodyLimit(max(n, household.MaxImportBytes))
+	return func(c *gin.Context) {
+		if c.FullPath() == "/api/v1/households/import" {
+			roster(c)
+			return
+		}
+		def(c)
+	}
 }
 
 // ready reports whether PostgreSQL and Redis answer, naming the one that does not.

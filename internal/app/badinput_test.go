@@ -1,8 +1,10 @@
 package app
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // counts snapshots the tables a bad request could half-write.
@@ -105,6 +107,29 @@ func TestBadInputs(t *testing.T) {
 		}, 413, ""},
 		{"malformed JSON", func() resp { return w.opA.do("POST", "/api/v1/households", `{"archive_no":`) }, 422, "body"},
 		{"bad uuid in the path", func() resp { return w.admin.do("GET", "/api/v1/households/42", nil) }, 422, "id"},
+		{"NUL in a body string", func() resp {
+			return w.opA.do("POST", "/api/v1/households", household(func(m map[string]any) { m["head_name"] = "施\u0000成富" }))
+		}, 422, "body"},
+		{"NUL in a query parameter", func() resp { return w.buyer1.do("GET", "/api/v1/products?q=a%00b", nil) }, 422, "q"},
+		{"login without a password", func() resp {
+			return client{t: t, h: w.a.Router}.do("POST", "/api/v1/auth/login", map[string]string{"username": "admin"})
+		}, 422, "password"},
+		{"a 10,000-character spec", func() resp {
+			return w.opA.do("POST", "/api/v1/products", product(func(m map[string]any) { m["spec"] = strings.Repeat("箱", 10000) }))
+		}, 422, "spec"},
+		{"a name of invisible marks", func() resp {
+			return w.opA.do("POST", "/api/v1/households", household(func(m map[string]any) { m["head_name"] = "\u3000\u200b\u200e" }))
+		}, 422, "head_name"},
+		{"a product name with a bidi override", func() resp {
+			return w.opA.do("POST", "/api/v1/products", product(func(m map[string]any) { m["name"] = "猕猴桃\u202eevil" }))
+		}, 422, "name"},
+		{"a product id that is a number", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":123,"quantity":1}]}`, "Idempotency-Key", "bad-n")
+		}, 422, "items.product_id"},
+		{"a batch produced tomorrow in China", func() resp {
+			tomorrow := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly)
+			return w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "T1", "produced_on": tomorrow, "quantity": 5})
+		}, 422, "produced_on"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,4 +171,44 @@ func TestIDNumberLowerX(t *testing.T) {
 	// The same person cannot be registered twice, even under another archive number.
 	w.opA.do("POST", "/api/v1/households", map[string]any{"archive_no": "Y" + randDigits(8), "head_name": "石小芳",
 		"id_number": "11010119900307803X", "village_code": "433124110226", "members": 2, "status": "poor"}).problem(409, "id_number")
+}
+
+// A shipment with one good and one already-sold code blames the sold one, by its index.
+func TestShipmentBlamesTheRightCode(t *testing.T) {
+	w := newWorld(t)
+	codes := w.issue(t, w.product, 4)
+	ship := func(key string, qty int, codes []string) (order, resp) {
+		var o order
+		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": qty}}},
+			"Idempotency-Key", key).want(201).json(&o)
+		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", key).want(201)
+		return o, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments",
+			map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}})
+	}
+	_, r := ship("blame-1", 1, codes[:1])
+	r.want(200)
+	_, r = ship("blame-2", 2, []string{codes[1], codes[0]})
+	r.problem(409, "lines[0].codes[1]")
+	var p map[string]any
+	r.json(&p)
+	if p["status"] != float64(409) || p["current_status"] != "sold" {
+		t.Fatalf("problem members: %v", p)
+	}
+}
+
+// Idempotency-Key must be sent once; a scan path with slashes still gets the HTML page.
+func TestHeaderAndPathEdges(t *testing.T) {
+	w := newWorld(t)
+	req := httptest.NewRequest("POST", "/api/v1/orders", strings.NewReader(`{"items":[{"product_id":"`+w.product+`","quantity":1}]}`))
+	req.Header.Set("Authorization", "Bearer "+w.buyer1.token)
+	req.Header.Add("Idempotency-Key", "a")
+	req.Header.Add("Idempotency-Key", "b")
+	rec := httptest.NewRecorder()
+	w.a.Router.ServeHTTP(rec, req)
+	resp{rec, t}.problem(422, "Idempotency-Key")
+
+	r := client{t: t, h: w.a.Router}.do("GET", "/t/..%2F..%2Fetc%2Fpasswd", nil)
+	if r.Code != 404 || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/html") || !strings.Contains(r.Body.String(), "查无此码") {
+		t.Fatalf("scan path with slashes: %d %s", r.Code, r.Header().Get("Content-Type"))
+	}
 }

@@ -159,9 +159,15 @@ func randDigits(n int) string {
 	return b.String()
 }
 
-// idNumber returns a fresh valid resident ID number of 花垣县.
+// idNumber returns a fresh valid resident ID number of 花垣县: a random birth date from 1950 to
+// 1999 and sequence number, about 17 million numbers, so that the package's many households do
+// not collide (10,000 numbers collided in roughly one run of three).
 func idNumber() string {
-	first17 := "43312419" + fmt.Sprintf("%02d", 50+int(randDigits(2)[0]-'0')) + "0101" + randDigits(3)
+	n := func(max int64) int64 {
+		v, _ := rand.Int(rand.Reader, big.NewInt(max))
+		return v.Int64()
+	}
+	first17 := fmt.Sprintf("433124%04d%02d%02d%03d", 1950+n(50), 1+n(12), 1+n(28), n(1000))
 	return first17 + string(household.IDCheckChar(first17))
 }
 

@@ -75,7 +75,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 		f.Add("station_id", "must be your own station or left out")
 	}
 	now := time.Now().UTC()
-	prod := Product{ID: uuid.Must(uuid.NewV7()), StationID: stationID, Spec: text.Clean(req.Spec),
+	prod := Product{ID: uuid.Must(uuid.NewV7()), StationID: stationID,
 		PriceFen: money.Money(req.PriceFen), Stock: req.Stock, Listed: true, CreatedAt: now, UpdatedAt: now}
 	var ok bool
 	if prod.Name, ok = text.Name(req.Name, MaxNameLen); !ok {
@@ -86,6 +86,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	if prod.Unit, ok = text.Name(req.Unit, 10); !ok {
 		f.Add("unit", "must be 1 to 10 characters, such as 箱, 斤, 件")
+	}
+	if prod.Spec, ok = text.Optional(req.Spec, 60); !ok {
+		f.Add("spec", "must be at most 60 characters of visible text, such as 5kg/箱")
 	}
 	checkPrice(&f, "price_fen", req.PriceFen)
 	checkStock(&f, "stock", req.Stock)

@@ -193,7 +193,10 @@ func load(ctx context.Context, a *app.App) error {
 			products[ps.name] = p.ID
 		}
 	}
-	return orders(ctx, a, admin, products)
+	if err := orders(ctx, a, admin, products); err != nil {
+		return err
+	}
+	return assistance(ctx, a, admin)
 }
 
 func newHousehold(n int, village string) household.NewHousehold {

@@ -49,9 +49,14 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 func (h *Handler) Register(api gin.IRoutes) {
 	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
 	api.POST("/api/v1/households", staff, h.create)
+	api.POST("/api/v1/households/import", staff, h.importFile)
 	api.GET("/api/v1/households", staff, h.list)
 	api.GET("/api/v1/households/:id", staff, h.get)
 	api.PATCH("/api/v1/households/:id", staff, h.update)
+	api.GET("/api/v1/households/:id/audit", staff, h.audit)
+	api.GET("/api/v1/households/:id/history", staff, h.history)
+	api.POST("/api/v1/cooperatives", staff, h.createCooperative)
+	api.GET("/api/v1/cooperatives/:id", staff, h.getCooperative)
 }
 
 func (h *Handler) create(c *gin.Context) {

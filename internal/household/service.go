@@ -8,9 +8,12 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
@@ -86,8 +89,18 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req NewHouseho
 		IDNumber: req.IDNumber, Phone: req.Phone, VillageCode: req.VillageCode, CountyCode: req.VillageCode[:6],
 		Members: req.Members, Status: req.Status, CreatedAt: now, UpdatedAt: now}
 	r := s.seal(h)
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return Household{}, uniqueness(err)
+	// The household, its first history row and the audit entry commit together.
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
+			return uniqueness(err)
+		}
+		if err := writeHistory(ctx, tx, h.ID, today(now), h.Status, h.Members, now); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, p, h.ID, "register", created(h), now)
+	})
+	if err != nil {
+		return Household{}, apperr.DB(err, "household")
 	}
 	return h, nil
 }
@@ -158,46 +171,95 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]H
 }
 
 // Patch changes the named fields only; nil means "leave as is", so 0 or "" are real values.
+// EffectiveFrom is the day (China Standard Time) a change of members or status took effect, for
+// the dated history; default today. It may not be in the future.
 type Patch struct {
-	Phone   *string `json:"phone"`
-	Members *int    `json:"members"`
-	Status  *Status `json:"status"`
+	Phone         *string     `json:"phone"`
+	Members       *int        `json:"members"`
+	Status        *Status     `json:"status"`
+	EffectiveFrom *civil.Date `json:"effective_from"`
 }
 
-// Update applies a patch in one transaction. Errors: NotFound, Invalid.
+// Update applies a patch in one transaction with its history row and audit entry: the household
+// row is locked, the fields that really change are written, and nothing (no audit) when nothing
+// changes. Errors: NotFound, Invalid.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Household, error) {
 	var f apperr.Fields
-	cols := map[string]any{"updated_at": s.now()}
+	now := s.now()
+	day := today(now)
+	var phone string
 	if patch.Phone != nil {
-		ph := strings.ReplaceAll(text.ASCII(*patch.Phone), " ", "")
-		if ph != "" && !phoneRe.MatchString(ph) {
+		phone = strings.ReplaceAll(text.ASCII(*patch.Phone), " ", "")
+		if phone != "" && !phoneRe.MatchString(phone) {
 			f.Add("phone", "must be an 11-digit mobile number or a landline such as 0743-1234567")
 		}
-		cols["phone_enc"] = s.vault.Seal(ph)
 	}
-	if patch.Members != nil {
-		if *patch.Members < 1 || *patch.Members > MaxMembers {
-			f.Add("members", "must be between 1 and %d", MaxMembers)
-		}
-		cols["members"] = *patch.Members
+	if patch.Members != nil && (*patch.Members < 1 || *patch.Members > MaxMembers) {
+		f.Add("members", "must be between 1 and %d", MaxMembers)
 	}
-	if patch.Status != nil {
-		if !patch.Status.Valid() {
-			f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
+	if patch.Status != nil && !patch.Status.Valid() {
+		f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
+	}
+	if patch.EffectiveFrom != nil {
+		if patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Year() < 2014 {
+			f.Add("effective_from", "must be a day from 2014 (the register's start) to today")
 		}
-		cols["status"] = *patch.Status
+		day = *patch.EffectiveFrom
 	}
 	if err := f.Err(); err != nil {
 		return Household{}, err
 	}
-	res := scoped(s.db.WithContext(ctx).Model(&row{}), p).Where("id = ?", id).Updates(cols)
-	if res.Error != nil {
-		return Household{}, apperr.DB(res.Error, "household")
+	var out Household
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var r row
+		if err := scoped(tx.WithContext(ctx), p).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error; err != nil {
+			return apperr.DB(err, "household")
+		}
+		old, err := s.open(r)
+		if err != nil {
+			return err
+		}
+		next := old
+		cols := map[string]any{}
+		if patch.Phone != nil && phone != old.Phone {
+			next.Phone, cols["phone_enc"] = phone, s.vault.Seal(phone)
+		}
+		if patch.Members != nil && *patch.Members != old.Members {
+			next.Members, cols["members"] = *patch.Members, *patch.Members
+		}
+		if patch.Status != nil && *patch.Status != old.Status {
+			next.Status, cols["status"] = *patch.Status, *patch.Status
+		}
+		out = next
+		if len(cols) == 0 {
+			return nil
+		}
+		cols["updated_at"] = now
+		out.UpdatedAt = now
+		if err := tx.WithContext(ctx).Model(&row{}).Where("id = ?", id).Updates(cols).Error; err != nil {
+			return err
+		}
+		if next.Members != old.Members || next.Status != old.Status {
+			// The history is a sequence: a change cannot take effect before one already recorded,
+			// or the register's current figures and its history would disagree.
+			var last []civil.Date
+			if err := tx.WithContext(ctx).Raw(`SELECT max(valid_from) FROM household_history WHERE household_id = ? HAVING count(*) > 0`, id).
+				Scan(&last).Error; err != nil {
+				return err
+			}
+			if len(last) == 1 && day.Before(last[0].Time) {
+				return apperr.Invalid(apperr.Field("effective_from", "must not be before the last recorded change, %s", last[0]))
+			}
+			if err := writeHistory(ctx, tx, id, day, next.Status, next.Members, now); err != nil {
+				return err
+			}
+		}
+		return writeAudit(ctx, tx, p, id, "update", diff(old, next), now)
+	})
+	if err != nil {
+		return Household{}, apperr.DB(err, "household")
 	}
-	if res.RowsAffected == 0 {
-		return Household{}, apperr.NotFound("household")
-	}
-	return s.Get(ctx, p, id)
+	return out, nil
 }
 
 // OutsideStation returns those of ids that are not households of the station's villages.

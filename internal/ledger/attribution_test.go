@@ -29,7 +29,7 @@ func credits(e Entry) map[uuid.UUID]map[uuid.UUID]money.Money {
 func TestSaleEntryRounding(t *testing.T) {
 	orderID, unitID := newID(), newID()
 	a, b, c := newID(), newID(), newID()
-	shares := []Supplier{{a, 3334}, {b, 3333}, {c, 3333}}
+	shares := []Supplier{{HouseholdID: a, ShareBP: 3334}, {HouseholdID: b, ShareBP: 3333}, {HouseholdID: c, ShareBP: 3333}}
 
 	cases := []struct {
 		name   string
@@ -56,8 +56,9 @@ func TestSaleEntryRounding(t *testing.T) {
 			if e.Postings[0].Account != unit(unitID) || e.Postings[0].Amount != tc.amount {
 				t.Errorf("first posting %+v, want a debit of the unit's receivable by %d", e.Postings[0], tc.amount)
 			}
-			if len(e.Postings) != 1+len(tc.want) {
-				t.Errorf("%d postings, want %d", len(e.Postings), 1+len(tc.want))
+			// Per household: owed (payable) and the memorandum pair (attributed, income).
+			if len(e.Postings) != 1+3*len(tc.want) {
+				t.Errorf("%d postings, want %d", len(e.Postings), 1+3*len(tc.want))
 			}
 			if err := e.validate(false); err != nil {
 				t.Errorf("entry does not validate: %v", err)
@@ -66,7 +67,7 @@ func TestSaleEntryRounding(t *testing.T) {
 	}
 
 	t.Run("¥19.99 × 3 lines", func(t *testing.T) {
-		lines := []SaleLine{{newID(), 1999, shares}, {newID(), 1999, shares}, {newID(), 1999, shares}}
+		lines := []SaleLine{{OrderLineID: newID(), Amount: 1999, Suppliers: shares}, {OrderLineID: newID(), Amount: 1999, Suppliers: shares}, {OrderLineID: newID(), Amount: 1999, Suppliers: shares}}
 		e, err := SaleEntry(orderID, unitID, lines, t0)
 		if err != nil {
 			t.Fatal(err)
@@ -74,8 +75,14 @@ func TestSaleEntryRounding(t *testing.T) {
 		if e.IdempotencyKey != "order:"+orderID.String()+":sale" || e.Kind != KindSale || *e.OrderID != orderID {
 			t.Errorf("header %q %q %v", e.Kind, e.IdempotencyKey, e.OrderID)
 		}
-		if e.Postings[0].Amount != 5997 {
-			t.Errorf("unit debit %d, want 5997", e.Postings[0].Amount)
+		var debit money.Money
+		for _, p := range e.Postings {
+			if p.Account == unit(unitID) {
+				debit += p.Amount
+			}
+		}
+		if debit != 5997 {
+			t.Errorf("unit debit %d, want 5997", debit)
 		}
 		per := map[uuid.UUID]money.Money{}
 		for _, l := range lines {
@@ -93,12 +100,12 @@ func TestSaleEntryRounding(t *testing.T) {
 	})
 
 	t.Run("ties do not depend on the suppliers' order", func(t *testing.T) {
-		half := []Supplier{{a, 5000}, {b, 5000}}
+		half := []Supplier{{HouseholdID: a, ShareBP: 5000}, {HouseholdID: b, ShareBP: 5000}}
 		var lines, reversed []SaleLine
 		for range 40 {
 			id := newID()
-			lines = append(lines, SaleLine{id, 1999, half})
-			reversed = append(reversed, SaleLine{id, 1999, []Supplier{half[1], half[0]}})
+			lines = append(lines, SaleLine{OrderLineID: id, Amount: 1999, Suppliers: half})
+			reversed = append(reversed, SaleLine{OrderLineID: id, Amount: 1999, Suppliers: []Supplier{half[1], half[0]}})
 		}
 		e1, err1 := SaleEntry(orderID, unitID, lines, t0)
 		e2, err2 := SaleEntry(orderID, unitID, reversed, t0)
@@ -127,16 +134,16 @@ func TestSaleEntryRounding(t *testing.T) {
 
 	t.Run("refused", func(t *testing.T) {
 		bad := map[string][]SaleLine{
-			"shares sum to 9999":  {{newID(), 100, []Supplier{{a, 5000}, {b, 4999}}}},
-			"shares over 10000":   {{newID(), 100, []Supplier{{a, 5001}, {b, 5000}}}},
-			"zero amount":         {{newID(), 0, shares}},
-			"negative amount":     {{newID(), -5, shares}},
-			"no suppliers":        {{newID(), 100, nil}},
-			"repeated household":  {{newID(), 100, []Supplier{{a, 5000}, {a, 5000}}}},
-			"zero share":          {{newID(), 100, []Supplier{{a, 10000}, {b, 0}}}},
-			"no order line id":    {{uuid.Nil, 100, shares}},
+			"shares sum to 9999":  {{OrderLineID: newID(), Amount: 100, Suppliers: []Supplier{{HouseholdID: a, ShareBP: 5000}, {HouseholdID: b, ShareBP: 4999}}}},
+			"shares over 10000":   {{OrderLineID: newID(), Amount: 100, Suppliers: []Supplier{{HouseholdID: a, ShareBP: 5001}, {HouseholdID: b, ShareBP: 5000}}}},
+			"zero amount":         {{OrderLineID: newID(), Amount: 0, Suppliers: shares}},
+			"negative amount":     {{OrderLineID: newID(), Amount: -5, Suppliers: shares}},
+			"no suppliers":        {{OrderLineID: newID(), Amount: 100, Suppliers: nil}},
+			"repeated household":  {{OrderLineID: newID(), Amount: 100, Suppliers: []Supplier{{HouseholdID: a, ShareBP: 5000}, {HouseholdID: a, ShareBP: 5000}}}},
+			"zero share":          {{OrderLineID: newID(), Amount: 100, Suppliers: []Supplier{{HouseholdID: a, ShareBP: 10000}, {HouseholdID: b, ShareBP: 0}}}},
+			"no order line id":    {{OrderLineID: uuid.Nil, Amount: 100, Suppliers: shares}},
 			"no lines":            nil,
-			"repeated order line": {{orderID, 100, shares}, {orderID, 100, shares}},
+			"repeated order line": {{OrderLineID: orderID, Amount: 100, Suppliers: shares}, {OrderLineID: orderID, Amount: 100, Suppliers: shares}},
 		}
 		for name, lines := range bad {
 			if _, err := SaleEntry(orderID, unitID, lines, t0); !apperr.Is(err, apperr.KindInvalid) {

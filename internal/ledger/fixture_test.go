@@ -57,6 +57,7 @@ func newWorld(t *testing.T, households int) *world {
 	w := &world{db: db, stationID: newID(), unitID: newID(), userID: newID()}
 	exec(t, db, `INSERT INTO stations (id, name, level, region_code, county_code) VALUES (?, '十八洞村服务点', 'village', ?, '433124')`,
 		w.stationID, village)
+	exec(t, db, `INSERT INTO station_villages (station_id, village_code) VALUES (?, ?)`, w.stationID, village)
 	n, _ := rand.Int(rand.Reader, big.NewInt(1e16))
 	exec(t, db, `INSERT INTO assisting_units (id, name, credit_code, kind) VALUES (?, '测试帮扶单位', ?, 'state_owned')`,
 		w.unitID, fmt.Sprintf("91%016d", n))
@@ -83,8 +84,38 @@ func (w *world) product(t *testing.T, name string, priceFen int64, sups ...Suppl
 			return err
 		}
 		for _, s := range sups {
-			if err := tx.Exec(`INSERT INTO product_suppliers (product_id, household_id, share_bp) VALUES (?, ?, ?)`,
-				id, s.HouseholdID, s.ShareBP).Error; err != nil {
+			var hid, cid *uuid.UUID
+			if s.CooperativeID != uuid.Nil {
+				cid = &s.CooperativeID
+			} else {
+				hid = &s.HouseholdID
+			}
+			if err := tx.Exec(`INSERT INTO product_suppliers (product_id, household_id, cooperative_id, share_bp) VALUES (?, ?, ?, ?)`,
+				id, hid, cid, s.ShareBP).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// cooperative registers a cooperative of the given member households, in one transaction
+// because the member-shares trigger checks at commit.
+func (w *world) cooperative(t *testing.T, members ...Member) uuid.UUID {
+	t.Helper()
+	id := newID()
+	err := database.Tx(context.Background(), w.db, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO cooperatives (id, name, village_code, county_code) VALUES (?, '十八洞猕猴桃合作社', ?, '433124')`,
+			id, village).Error; err != nil {
+			return err
+		}
+		for _, m := range members {
+			if err := tx.Exec(`INSERT INTO cooperative_members (cooperative_id, household_id, share_bp) VALUES (?, ?, ?)`,
+				id, m.HouseholdID, m.ShareBP).Error; err != nil {
 				return err
 			}
 		}
@@ -160,7 +191,9 @@ func count(t *testing.T, db *gorm.DB, sql string, args ...any) int {
 
 var t0 = time.Date(2024, 5, 20, 8, 0, 0, 0, time.UTC)
 
-func hh(id uuid.UUID) AccountRef   { return AccountRef{Kind: HouseholdIncome, OwnerID: id} }
+// hh is an owned account that the tests of Post use as any account; a station commission, which
+// verify constrains only on order lines, so that these tests leave the ledger verifiable.
+func hh(id uuid.UUID) AccountRef   { return AccountRef{Kind: StationCommission, OwnerID: id} }
 func unit(id uuid.UUID) AccountRef { return AccountRef{Kind: UnitReceivable, OwnerID: id} }
 
 var bank = AccountRef{Kind: Bank}

@@ -30,9 +30,15 @@ func NewHandler(svc *Service, scope HouseholdScope) *Handler {
 	return &Handler{svc: svc, households: scope}
 }
 
-// Register adds GET /api/v1/households/:id/ledger for admins and station operators.
+// Register adds the ledger's routes: statements, payouts, the payout waiting list and delays
+// (admins and station operators, scoped to their villages), and work records (stations).
 func (h *Handler) Register(api gin.IRoutes) {
-	api.GET("/api/v1/households/:id/ledger", auth.Require(auth.RoleAdmin, auth.RoleStation), h.householdLedger)
+	both := auth.Require(auth.RoleAdmin, auth.RoleStation)
+	api.GET("/api/v1/households/:id/ledger", both, h.householdLedger)
+	api.POST("/api/v1/households/:id/payouts", auth.Require(auth.RoleAdmin), h.payout)
+	api.GET("/api/v1/payouts/waiting", both, h.waiting)
+	api.GET("/api/v1/payouts/delays", both, h.delays)
+	api.POST("/api/v1/work-records", both, h.recordWork)
 }
 
 // StatementResponse is a household's income statement as the API shows it. Money is in fen
@@ -42,6 +48,10 @@ type StatementResponse struct {
 	HouseholdID uuid.UUID      `json:"household_id"`
 	IncomeFen   int64          `json:"income_fen"`
 	IncomeYuan  string         `json:"income_yuan"`
+	WageFen     int64          `json:"wage_income_fen"`
+	WageYuan    string         `json:"wage_income_yuan"`
+	OwedFen     int64          `json:"owed_fen"`
+	OwedYuan    string         `json:"owed_yuan"`
 	Entries     int            `json:"entries"`
 	Postings    int            `json:"postings"`
 	Truncated   bool           `json:"truncated"`
@@ -67,6 +77,7 @@ type LineResponse struct {
 // ToStatementResponse converts a Statement for output.
 func ToStatementResponse(st Statement) StatementResponse {
 	r := StatementResponse{HouseholdID: st.HouseholdID, IncomeFen: int64(st.IncomeFen), IncomeYuan: st.IncomeFen.String(),
+		WageFen: int64(st.WageIncomeFen), WageYuan: st.WageIncomeFen.String(), OwedFen: int64(st.OwedFen), OwedYuan: st.OwedFen.String(),
 		Entries: st.Entries, Postings: st.Postings, Truncated: st.Truncated, Lines: make([]LineResponse, len(st.Lines))}
 	for i, l := range st.Lines {
 		r.Lines[i] = LineResponse{EntryID: l.EntryID, Kind: l.Kind, OccurredAt: l.OccurredAt, OrderID: l.OrderID,

@@ -32,8 +32,8 @@ func sellOrder(t *testing.T, svc *Service) sold {
 	ctx := context.Background()
 	w := newWorld(t, 3)
 	h := w.households
-	rice := w.product(t, "十八洞猕猴桃", 1999, Supplier{h[0], 3334}, Supplier{h[1], 3333}, Supplier{h[2], 3333})
-	honey := w.product(t, "苗家蜂蜜", 4550, Supplier{h[0], 5000}, Supplier{h[1], 5000})
+	rice := w.product(t, "十八洞猕猴桃", 1999, Supplier{HouseholdID: h[0], ShareBP: 3334}, Supplier{HouseholdID: h[1], ShareBP: 3333}, Supplier{HouseholdID: h[2], ShareBP: 3333})
+	honey := w.product(t, "苗家蜂蜜", 4550, Supplier{HouseholdID: h[0], ShareBP: 5000}, Supplier{HouseholdID: h[1], ShareBP: 5000})
 	o := w.order(t, "placed", lineSpec{rice, 3, 1999}, lineSpec{honey, 2, 4550})
 	paidAt, doneAt := t0.Add(time.Hour), t0.Add(72*time.Hour)
 
@@ -57,8 +57,8 @@ func sellOrder(t *testing.T, svc *Service) sold {
 			return err
 		}
 		e, err := SaleEntry(o.ID, w.unitID, []SaleLine{
-			{OrderLineID: o.Lines[0], Amount: 3 * 1999, Suppliers: []Supplier{{h[0], 3334}, {h[1], 3333}, {h[2], 3333}}},
-			{OrderLineID: o.Lines[1], Amount: 2 * 4550, Suppliers: []Supplier{{h[0], 5000}, {h[1], 5000}}},
+			{OrderLineID: o.Lines[0], Amount: 3 * 1999, Suppliers: []Supplier{{HouseholdID: h[0], ShareBP: 3334}, {HouseholdID: h[1], ShareBP: 3333}, {HouseholdID: h[2], ShareBP: 3333}}},
+			{OrderLineID: o.Lines[1], Amount: 2 * 4550, Suppliers: []Supplier{{HouseholdID: h[0], ShareBP: 5000}, {HouseholdID: h[1], ShareBP: 5000}}},
 		}, doneAt)
 		if err != nil {
 			return err
@@ -132,10 +132,10 @@ func TestHouseholdIncome(t *testing.T) {
 func w2sale(t *testing.T, svc *Service, s sold) uuid.UUID {
 	t.Helper()
 	w := s.w
-	solo := w.product(t, "腊肉", 1000, Supplier{w.households[0], 10000})
+	solo := w.product(t, "腊肉", 1000, Supplier{HouseholdID: w.households[0], ShareBP: 10000})
 	o := w.order(t, "completed", lineSpec{solo, 1, 1000})
 	later := t0.Add(240 * time.Hour)
-	e, err := SaleEntry(o.ID, w.unitID, []SaleLine{{o.Lines[0], 1000, []Supplier{{w.households[0], 10000}}}}, later)
+	e, err := SaleEntry(o.ID, w.unitID, []SaleLine{{OrderLineID: o.Lines[0], Amount: 1000, Suppliers: []Supplier{{HouseholdID: w.households[0], ShareBP: 10000}}}}, later)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestVerify(t *testing.T) {
 	}
 
 	// A stored balance one fen off (accounts are not append-only, so this is possible).
-	hhRef := hh(s.w.households[0])
+	hhRef := AccountRef{Kind: HouseholdIncome, OwnerID: s.w.households[0]}
 	exec(t, db, `UPDATE ledger_accounts SET balance_fen = balance_fen + 1 WHERE kind = ? AND owner_id = ?`, string(hhRef.Kind), hhRef.OwnerID)
 	out.Reset()
 	n, err = Verify(ctx, db, &out)
@@ -174,7 +174,7 @@ func TestVerify(t *testing.T) {
 	o := s.w.order(t, "completed", lineSpec{s.products[0], 1, 1999}, lineSpec{s.products[1], 1, 4550})
 	out.Reset()
 	n, err = Verify(ctx, db, &out)
-	if err != nil || n != 3 || !strings.Contains(out.String(), "order "+o.ID.String()+" (completed): expected exactly 1 sale entry, found 0") {
+	if err != nil || n != 3 || !strings.Contains(out.String(), "order "+o.ID.String()+" (completed): expected 1 sale entries (one per station shipment), found 0") {
 		t.Errorf("verify with an unattributed order: %d, %v\n%s", n, err, out.String())
 	}
 	// A payment row without its payment entry.

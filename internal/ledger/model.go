@@ -48,26 +48,34 @@ import (
 // AccountKind is the kind of a ledger account (ledger_accounts.kind).
 type AccountKind string
 
-// Account kinds. Household, unit and station accounts have an owner; bank and platform_fee do not.
+// Account kinds. Household, cooperative, unit and station accounts have an owner; bank and
+// platform_fee do not. docs/ledger.md explains the double entry: the settlement side (what units
+// owe, what the platform owes households, commission, bank) and the memorandum side (what each
+// household earned, by income type) balance separately inside every entry.
 const (
-	HouseholdIncome   AccountKind = "household_income"   // credit-normal: what a household earned
-	HouseholdPayable  AccountKind = "household_payable"  // what is owed to a household until paid out
-	UnitReceivable    AccountKind = "unit_receivable"    // debit-normal: what an assisting unit owes
-	StationCommission AccountKind = "station_commission" // a station's share of sales
-	PlatformFee       AccountKind = "platform_fee"       // the platform's share of sales (no owner)
-	Bank              AccountKind = "bank"               // money actually received or paid (no owner)
+	HouseholdIncome        AccountKind = "household_income"        // credit-normal: business income from sales (经营性收入)
+	HouseholdWageIncome    AccountKind = "household_wage_income"   // credit-normal: wage income from station work (工资性收入)
+	HouseholdAttributed    AccountKind = "household_attributed"    // debit-normal memorandum: mirrors the two income accounts
+	HouseholdPayable       AccountKind = "household_payable"       // credit-normal: what is owed to a household until paid out
+	CooperativePassthrough AccountKind = "cooperative_passthrough" // a cooperative's share, passed on to its members: nets to 0
+	UnitReceivable         AccountKind = "unit_receivable"         // debit-normal: what an assisting unit owes
+	StationCommission      AccountKind = "station_commission"      // credit-normal: a station's commission on sales
+	StationWages           AccountKind = "station_wages"           // debit-normal: a station's wage cost for household work
+	PlatformFee            AccountKind = "platform_fee"            // the platform's share of sales (no owner)
+	Bank                   AccountKind = "bank"                    // money actually received or paid (no owner)
 )
 
 // Valid reports whether k is a known kind.
 func (k AccountKind) Valid() bool {
 	switch k {
-	case HouseholdIncome, HouseholdPayable, UnitReceivable, StationCommission, PlatformFee, Bank:
+	case HouseholdIncome, HouseholdWageIncome, HouseholdAttributed, HouseholdPayable, CooperativePassthrough,
+		UnitReceivable, StationCommission, StationWages, PlatformFee, Bank:
 		return true
 	}
 	return false
 }
 
-// Owned reports whether accounts of kind k belong to an owner (household, unit or station).
+// Owned reports whether accounts of kind k belong to an owner (household, cooperative, unit or station).
 func (k AccountKind) Owned() bool { return k != Bank && k != PlatformFee }
 
 // AccountRef names an account by kind and owner; OwnerID is uuid.Nil for bank and platform_fee.
@@ -91,6 +99,7 @@ const (
 	KindPayment  = "payment"
 	KindRefund   = "refund"
 	KindPayout   = "payout"
+	KindWage     = "wage"
 	KindReversal = "reversal" // only through Service.Reverse
 )
 
@@ -114,13 +123,13 @@ const maxKeyLen = 255
 func (e Entry) validate(reversal bool) error {
 	var f apperr.Fields
 	switch e.Kind {
-	case KindSale, KindPayment, KindRefund, KindPayout:
+	case KindSale, KindPayment, KindRefund, KindPayout, KindWage:
 	case KindReversal:
 		if !reversal {
 			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
 		}
 	default:
-		f.Add("kind", "must be sale, payment, refund or payout, not %q", e.Kind)
+		f.Add("kind", "must be sale, payment, refund, payout or wage, not %q", e.Kind)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
 		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)
@@ -247,13 +256,19 @@ func requestHash(e Entry, reverses *uuid.UUID) []byte {
 // negated (income is credit-normal), so positive for income; Entries counts every entry that
 // touched the account; Lines holds the newest StatementLineLimit postings, newest first, and
 // Truncated says whether there were more.
+//
+// WageIncomeFen is the household's wage income (工资性收入, from station work), kept apart from
+// IncomeFen (business income from sales, 经营性收入); OwedFen is what the platform still owes it
+// (its household_payable, credit-normal, negated), which payouts reduce and income does not.
 type Statement struct {
-	HouseholdID uuid.UUID
-	IncomeFen   money.Money
-	Entries     int
-	Postings    int
-	Lines       []StatementLine
-	Truncated   bool
+	HouseholdID   uuid.UUID
+	IncomeFen     money.Money
+	WageIncomeFen money.Money
+	OwedFen       money.Money
+	Entries       int
+	Postings      int
+	Lines         []StatementLine
+	Truncated     bool
 }
 
 // StatementLineLimit caps Statement.Lines. Older postings still count in IncomeFen, Entries and

@@ -7,34 +7,19 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 // PostSale attributes a completed order inside the caller's transaction tx: it reads the order's
-// lines and their products' current supplier shares, builds the sale entry (SaleEntry) and posts
-// it. The attribution rule lives here, in the ledger, so that callers only say "this order is
-// complete". Errors: as SaleEntry and Post.
+// lines, their stations' commission (stations.commission_bp) and their products' current supplier
+// shares, through cooperatives to their members (cooperative_members), builds the sale entry
+// (SaleEntry) and posts it. The attribution rule lives here, in the ledger, so that callers only
+// say "this order is complete". Errors: as SaleEntry and Post.
 func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error) {
-	var rows []struct {
-		OrderLineID uuid.UUID
-		AmountFen   money.Money
-		HouseholdID uuid.UUID
-		ShareBP     int32
-	}
-	err := tx.WithContext(ctx).Raw(`
-		SELECT l.id AS order_line_id, l.amount_fen, ps.household_id, ps.share_bp
-		FROM order_lines l JOIN product_suppliers ps ON ps.product_id = l.product_id
-		WHERE l.order_id = ? ORDER BY l.line_no, ps.household_id`, orderID).Scan(&rows).Error
+	lines, err := saleLines(ctx, tx, orderID, nil)
 	if err != nil {
 		return uuid.Nil, err
-	}
-	var lines []SaleLine
-	for _, r := range rows {
-		if len(lines) == 0 || lines[len(lines)-1].OrderLineID != r.OrderLineID {
-			lines = append(lines, SaleLine{OrderLineID: r.OrderLineID, Amount: r.AmountFen})
-		}
-		last := &lines[len(lines)-1]
-		last.Suppliers = append(last.Suppliers, Supplier{HouseholdID: r.HouseholdID, ShareBP: r.ShareBP})
 	}
 	e, err := SaleEntry(orderID, unitID, lines, at)
 	if err != nil {
@@ -42,6 +27,58 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 	}
 	id, _, err := s.Post(ctx, tx, e)
 	return id, err
+}
+
+// saleLines reads the lines of an order (only those of one station when stationID is set) with
+// their station's commission and their products' supplier shares, through cooperatives.
+func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
+	var rows []struct {
+		OrderLineID   uuid.UUID
+		AmountFen     money.Money
+		StationID     uuid.UUID
+		CommissionBP  int32
+		HouseholdID   *uuid.UUID
+		CooperativeID *uuid.UUID
+		ShareBP       int32
+		MemberID      *uuid.UUID
+		MemberShareBP *int32
+	}
+	err := tx.WithContext(ctx).Raw(`
+		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, st.commission_bp,
+		       ps.household_id, ps.cooperative_id, ps.share_bp,
+		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
+		FROM order_lines l
+		JOIN stations st ON st.id = l.station_id
+		JOIN product_suppliers ps ON ps.product_id = l.product_id
+		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
+		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
+		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID, stationID, stationID).Scan(&rows).Error
+	if err != nil {
+		return nil, apperr.DB(err, "order lines")
+	}
+	var lines []SaleLine
+	for _, r := range rows {
+		if len(lines) == 0 || lines[len(lines)-1].OrderLineID != r.OrderLineID {
+			lines = append(lines, SaleLine{OrderLineID: r.OrderLineID, Amount: r.AmountFen,
+				StationID: r.StationID, CommissionBP: r.CommissionBP})
+		}
+		last := &lines[len(lines)-1]
+		switch {
+		case r.HouseholdID != nil:
+			last.Suppliers = append(last.Suppliers, Supplier{HouseholdID: *r.HouseholdID, ShareBP: r.ShareBP})
+		case r.CooperativeID != nil:
+			n := len(last.Suppliers)
+			if n == 0 || last.Suppliers[n-1].CooperativeID != *r.CooperativeID {
+				last.Suppliers = append(last.Suppliers, Supplier{CooperativeID: *r.CooperativeID, ShareBP: r.ShareBP})
+				n++
+			}
+			if r.MemberID != nil {
+				last.Suppliers[n-1].Members = append(last.Suppliers[n-1].Members,
+					Member{HouseholdID: *r.MemberID, ShareBP: *r.MemberShareBP})
+			}
+		}
+	}
+	return lines, nil
 }
 
 // PostPayment posts the entry of a confirmed payment inside the caller's transaction tx.

@@ -204,6 +204,21 @@ type statementRow struct {
 // that never earned has an empty statement, not an error.
 func householdStatement(ctx context.Context, tx *gorm.DB, householdID uuid.UUID) (Statement, error) {
 	st := Statement{HouseholdID: householdID, Lines: []StatementLine{}}
+	var others []struct {
+		Kind       string
+		BalanceFen int64
+	}
+	if err := tx.WithContext(ctx).Raw(`SELECT kind, balance_fen FROM ledger_accounts
+		WHERE owner_id = ? AND kind IN ('household_wage_income', 'household_payable')`, householdID).Scan(&others).Error; err != nil {
+		return st, apperr.DB(err, "household income")
+	}
+	for _, o := range others {
+		if o.Kind == string(HouseholdWageIncome) {
+			st.WageIncomeFen = money.Money(-o.BalanceFen)
+		} else {
+			st.OwedFen = money.Money(-o.BalanceFen)
+		}
+	}
 	var accs []incomeAccount
 	if err := tx.WithContext(ctx).Raw(incomeAccountSQL, householdID).Scan(&accs).Error; err != nil {
 		return st, apperr.DB(err, "household income")

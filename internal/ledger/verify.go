@@ -21,11 +21,20 @@ const verifyShown = 20
 //   - every account's stored balance equals the sum of its postings;
 //   - every entry has at least two postings summing to zero;
 //   - every reversal negates its entry exactly, account by account and line by line;
-//   - every completed order has exactly one sale entry, not reversed, that debits its unit's
-//     receivable with orders.total_fen and credits household income with the same total
-//     (v0 has no commission, fees or refunds), orders.total_fen equals the sum of its lines, and
-//     each line's income credits equal the line's amount; no order that is not completed has a
-//     sale entry;
+//   - every completed order has exactly one sale entry per station shipment, none reversed, that
+//     together debit its unit's receivable with orders.total_fen (the sum of its lines); over its sale and refund entries,
+//     household income plus station commission credited equals total − refunds (refunds: what
+//     refund entries credit back to the unit), and the same line by line; no order that is not
+//     completed has attributed income left, except paid or shipped orders with some shipments
+//     received;
+//   - every refunded line's refund rows, refunded_quantity and refund postings agree (refunds);
+//   - on every order line, what is owed to households (household_payable) equals their income,
+//     and every cooperative's pass-through nets to zero per entry and line (a cooperative keeps
+//     nothing: its members got all of it);
+//   - every household's memorandum pair holds: household_attributed = business + wage income;
+//   - no payout paid a household more than it was owed at the time (its payable not in debit after it),
+//     and every payout row has its payout entry debiting the payable with its amount;
+//   - every work record has its wage entry, crediting wage income with its pay;
 //   - every payment row has exactly one payment entry, not reversed, debiting the bank with the
 //     payment's amount, and every payment entry has a payment row.
 //
@@ -37,7 +46,8 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	var counts struct{ Accounts, Entries, Completed, Payments int }
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
-			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.payments,
+			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
+			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.refunds,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err
@@ -151,26 +161,31 @@ func (v *verifier) reversals(tx *gorm.DB) error {
 	return err
 }
 
+// effectiveKindSQL is the kind an entry counts as: its own, or for a reversal the kind of the
+// entry it reverses (a reversed refund gives the refund back).
+const effectiveKindSQL = `coalesce(orig.kind, e.kind)`
+
 func (v *verifier) sales(tx *gorm.DB) error {
 	var rows []struct {
 		ID          uuid.UUID
 		Status      string
 		TotalFen    int64
 		LinesFen    int64
+		Shipments   int
 		SaleEntries int
 		Reversed    int
 		UnitDebit   int64
-		Income      int64
+		Credits     int64
+		Refunds     int64
 	}
 	err := tx.Raw(`
 		WITH lines AS (
-		    SELECT order_id, sum(amount_fen) AS total FROM order_lines GROUP BY order_id
+		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments FROM order_lines GROUP BY order_id
 		), sales AS (
 		    SELECT e.order_id,
 		           count(DISTINCT e.id) AS entries,
 		           count(DISTINCT r.id) AS reversed,
-		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit_debit,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS income
+		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit_debit
 		    FROM journal_entries e
 		    JOIN orders o ON o.id = e.order_id
 		    JOIN postings p ON p.entry_id = e.id
@@ -178,30 +193,43 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
 		    WHERE e.kind = 'sale'
 		    GROUP BY e.order_id
+		), attributed AS (
+		    SELECT e.order_id,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
+		    FROM journal_entries e
+		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
+		    JOIN postings p ON p.entry_id = e.id
+		    JOIN ledger_accounts a ON a.id = p.account_id
+		    WHERE e.order_id IS NOT NULL AND ` + effectiveKindSQL + ` IN ('sale', 'refund')
+		    GROUP BY e.order_id
 		)
-		SELECT o.id, o.status, o.total_fen, coalesce(l.total, 0) AS lines_fen,
+		SELECT o.id, o.status, o.total_fen, coalesce(l.total, 0) AS lines_fen, coalesce(l.shipments, 0) AS shipments,
 		       coalesce(s.entries, 0) AS sale_entries, coalesce(s.reversed, 0) AS reversed,
-		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(s.income, 0) AS income
+		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(t.credits, 0) AS credits,
+		       coalesce(t.refunds, 0) AS refunds
 		FROM orders o
 		LEFT JOIN lines l ON l.order_id = o.id
 		LEFT JOIN sales s ON s.order_id = o.id
-		WHERE (o.status = 'completed' AND (coalesce(s.entries, 0) <> 1 OR s.reversed > 0
-		        OR s.unit_debit <> o.total_fen OR s.income <> o.total_fen
-		        OR coalesce(l.total, 0) <> o.total_fen))
-		   OR (o.status <> 'completed' AND s.entries > 0)
+		LEFT JOIN attributed t ON t.order_id = o.id
+		WHERE (o.status = 'completed' AND (coalesce(s.entries, 0) <> coalesce(l.shipments, 0) OR s.reversed > 0
+		        OR s.unit_debit <> o.total_fen OR coalesce(l.total, 0) <> o.total_fen
+		        OR coalesce(t.credits, 0) <> o.total_fen - coalesce(t.refunds, 0)))
+		   OR (o.status NOT IN ('completed', 'paid', 'shipped') AND coalesce(t.credits, 0) <> 0)
 		ORDER BY o.id`).Scan(&rows).Error
 	for _, r := range rows {
 		switch {
 		case r.Status != "completed":
-			v.report("order %s (%s): expected no sale entry before completion, found %d", r.ID, r.Status, r.SaleEntries)
-		case r.SaleEntries != 1:
-			v.report("order %s (completed): expected exactly 1 sale entry, found %d", r.ID, r.SaleEntries)
+			v.report("order %s (%s): expected no attributed income before completion, found %s in %d sale entries",
+				r.ID, r.Status, fen(r.Credits), r.SaleEntries)
+		case r.SaleEntries != r.Shipments:
+			v.report("order %s (completed): expected %d sale entries (one per station shipment), found %d", r.ID, r.Shipments, r.SaleEntries)
 		case r.Reversed > 0:
 			v.report("order %s (completed): its sale entry is reversed, so no income is attributed", r.ID)
 		default:
-			v.report("order %s (completed): expected total %s = order lines = unit debit = household income; "+
-				"found order lines %s, unit debit %s, household income %s",
-				r.ID, fen(r.TotalFen), fen(r.LinesFen), fen(r.UnitDebit), fen(r.Income))
+			v.report("order %s (completed): expected total %s = order lines = unit debit, and household income + commission "+
+				"= total - refunds (%s); found order lines %s, unit debit %s, income + commission %s",
+				r.ID, fen(r.TotalFen), fen(r.Refunds), fen(r.LinesFen), fen(r.UnitDebit), fen(r.Credits))
 		}
 	}
 	return err
@@ -212,25 +240,170 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 		OrderID   uuid.UUID
 		ID        uuid.UUID
 		AmountFen int64
-		Income    int64
+		Refunds   int64
+		Credits   int64
 	}
 	err := tx.Raw(`
-		SELECT ol.order_id, ol.id, ol.amount_fen, coalesce(c.income, 0) AS income
+		SELECT ol.order_id, ol.id, ol.amount_fen, coalesce(c.refunds, 0) AS refunds, coalesce(c.credits, 0) AS credits
 		FROM order_lines ol
 		JOIN orders o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
-		    SELECT p.order_line_id, -sum(p.amount_fen) AS income
+		    SELECT p.order_line_id,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM postings p
-		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'sale'
-		    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
-		    WHERE p.order_line_id IS NOT NULL
+		    JOIN journal_entries e ON e.id = p.entry_id
+		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
+		    JOIN ledger_accounts a ON a.id = p.account_id
+		    WHERE p.order_line_id IS NOT NULL AND ` + effectiveKindSQL + ` IN ('sale', 'refund')
 		    GROUP BY p.order_line_id
 		) c ON c.order_line_id = ol.id
-		WHERE coalesce(c.income, 0) <> ol.amount_fen
+		WHERE coalesce(c.credits, 0) <> ol.amount_fen - coalesce(c.refunds, 0)
 		ORDER BY ol.order_id, ol.line_no`).Scan(&rows).Error
 	for _, r := range rows {
-		v.report("order %s line %s: expected household income %s, found %s",
-			r.OrderID, r.ID, fen(r.AmountFen), fen(r.Income))
+		v.report("order %s line %s: expected household income + commission = line %s - refunds %s, found %s",
+			r.OrderID, r.ID, fen(r.AmountFen), fen(r.Refunds), fen(r.Credits))
+	}
+	return err
+}
+
+// lineSettlement: what a line made households earn is what the platform owes them for it.
+func (v *verifier) lineSettlement(tx *gorm.DB) error {
+	var rows []struct {
+		OrderLineID uuid.UUID
+		Income      int64
+		Payable     int64
+	}
+	err := tx.Raw(`
+		SELECT p.order_line_id,
+		       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS income,
+		       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_payable'), 0) AS payable
+		FROM postings p
+		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_payable')
+		WHERE p.order_line_id IS NOT NULL
+		GROUP BY p.order_line_id
+		HAVING coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0)
+		    <> coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'household_payable'), 0)
+		ORDER BY 1`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("order line %s: expected owed to households = their income %s, found owed %s",
+			r.OrderLineID, fen(r.Income), fen(r.Payable))
+	}
+	return err
+}
+
+// passthrough: a cooperative's credit on a line is passed on, in the same entry, in full.
+func (v *verifier) passthrough(tx *gorm.DB) error {
+	var rows []struct {
+		EntryID       uuid.UUID
+		OrderLineID   *uuid.UUID
+		CooperativeID uuid.UUID
+		Kept          int64
+	}
+	err := tx.Raw(`
+		SELECT p.entry_id, p.order_line_id, a.owner_id AS cooperative_id, -sum(p.amount_fen) AS kept
+		FROM postings p
+		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'cooperative_passthrough'
+		GROUP BY p.entry_id, p.order_line_id, a.owner_id
+		HAVING sum(p.amount_fen) <> 0
+		ORDER BY 1, 2`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("entry %s line %v: cooperative %s kept %s instead of passing it to its members",
+			r.EntryID, r.OrderLineID, r.CooperativeID, fen(r.Kept))
+	}
+	return err
+}
+
+// memorandum: each household's attributed total mirrors its business and wage income.
+func (v *verifier) memorandum(tx *gorm.DB) error {
+	var rows []struct {
+		OwnerID    uuid.UUID
+		Attributed int64
+		Income     int64
+	}
+	err := tx.Raw(`
+		SELECT a.owner_id,
+		       coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'household_attributed'), 0) AS attributed,
+		       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind <> 'household_attributed'), 0) AS income
+		FROM postings p
+		JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE a.kind IN ('household_attributed', 'household_income', 'household_wage_income')
+		GROUP BY a.owner_id
+		HAVING sum(p.amount_fen) <> 0
+		ORDER BY a.owner_id`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("household %s: expected attributed %s = business + wage income, found income %s",
+			r.OwnerID, fen(r.Attributed), fen(r.Income))
+	}
+	return err
+}
+
+// payables: no payout paid a household more than it was owed at the time: the running balance of
+// its payable account, in entry order (UUIDv7 ids follow time), is not in debit just after a payout.
+// A refund after a payout may leave a household owing money back; that is not a payout's fault.
+func (v *verifier) payables(tx *gorm.DB) error {
+	var rows []struct {
+		OwnerID uuid.UUID
+		EntryID uuid.UUID
+		Running int64
+	}
+	err := tx.Raw(`
+		SELECT owner_id, entry_id, running FROM (
+		    SELECT a.owner_id, p.entry_id, e.kind,
+		           sum(p.amount_fen) OVER (PARTITION BY a.owner_id ORDER BY p.entry_id, p.id) AS running
+		    FROM postings p
+		    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_payable'
+		    JOIN journal_entries e ON e.id = p.entry_id
+		) x
+		WHERE kind = 'payout' AND running > 0
+		ORDER BY owner_id, entry_id`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("household %s: payout entry %s paid out %s more than it was owed", r.OwnerID, r.EntryID, fen(r.Running))
+	}
+	return err
+}
+
+func (v *verifier) payouts(tx *gorm.DB) error {
+	var rows []struct {
+		ID        uuid.UUID
+		AmountFen int64
+		Debited   int64
+	}
+	err := tx.Raw(`
+		SELECT po.id, po.amount_fen, coalesce(sum(p.amount_fen), 0) AS debited
+		FROM payouts po
+		LEFT JOIN postings p ON p.entry_id = po.entry_id
+		LEFT JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE a.id IS NULL OR (a.kind = 'household_payable' AND a.owner_id = po.household_id)
+		GROUP BY po.id, po.amount_fen
+		HAVING coalesce(sum(p.amount_fen), 0) <> po.amount_fen
+		   OR EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses_entry_id = po.entry_id)
+		ORDER BY po.id`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("payout %s: expected its entry to debit the household's payable with %s, found %s (or it is reversed)",
+			r.ID, fen(r.AmountFen), fen(r.Debited))
+	}
+	return err
+}
+
+func (v *verifier) wages(tx *gorm.DB) error {
+	var rows []struct {
+		ID       uuid.UUID
+		PayFen   int64
+		Credited int64
+	}
+	err := tx.Raw(`
+		SELECT w.id, w.pay_fen, coalesce(-sum(p.amount_fen) FILTER (
+		           WHERE a.kind = 'household_wage_income' AND a.owner_id = w.household_id), 0) AS credited
+		FROM work_records w
+		LEFT JOIN postings p ON p.entry_id = w.entry_id
+		LEFT JOIN ledger_accounts a ON a.id = p.account_id
+		GROUP BY w.id, w.pay_fen
+		HAVING coalesce(-sum(p.amount_fen) FILTER (
+		           WHERE a.kind = 'household_wage_income' AND a.owner_id = w.household_id), 0) <> w.pay_fen
+		ORDER BY w.id`).Scan(&rows).Error
+	for _, r := range rows {
+		v.report("work record %s: expected wage income %s, found %s", r.ID, fen(r.PayFen), fen(r.Credited))
 	}
 	return err
 }

@@ -28,6 +28,9 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.POST("/api/v1/orders/:id/payment", buyer, h.pay)
 	api.POST("/api/v1/orders/:id/shipments", auth.Require(auth.RoleAdmin, auth.RoleStation), h.ship)
 	api.POST("/api/v1/orders/:id/receipt", buyer, h.receive)
+	api.POST("/api/v1/orders/:id/shipments/:station_id/receipt", buyer, h.receiveShipment)
+	api.POST("/api/v1/orders/:id/refunds", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.refund)
+	api.GET("/api/v1/orders/:id/refunds", anyone, h.refunds)
 	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.cancel)
 }
 
@@ -35,13 +38,18 @@ var keyRe = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
 // idempotencyKey reads the required Idempotency-Key header.
 func idempotencyKey(c *gin.Context) (string, bool) {
-	k := c.GetHeader("Idempotency-Key")
-	if !keyRe.MatchString(k) {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key",
-			"header is required: 1 to 255 visible ASCII characters, unique per order (a UUID is a good choice)")))
-		return "", false
+	keys := c.Request.Header.Values("Idempotency-Key")
+	switch {
+	case len(keys) == 0:
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header is required: a key unique per order or payment (a UUID is a good choice)")))
+	case len(keys) > 1:
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header must be sent once")))
+	case !keyRe.MatchString(keys[0]):
+		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")))
+	default:
+		return keys[0], true
 	}
-	return k, true
+	return "", false
 }
 
 func (h *Handler) place(c *gin.Context) {
@@ -167,4 +175,61 @@ func (h *Handler) cancel(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, o)
+}
+
+func (h *Handler) receiveShipment(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	station, ok := httpx.PathUUID(c, "station_id")
+	if !ok {
+		return
+	}
+	o, err := h.orders.ReceiveShipment(c.Request.Context(), auth.MustFrom(c), id, station)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+func (h *Handler) refund(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	key, ok := idempotencyKey(c)
+	if !ok {
+		return
+	}
+	var req RefundRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	r, replayed, err := h.orders.Refund(c.Request.Context(), auth.MustFrom(c), id, key, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+		c.JSON(http.StatusOK, r)
+		return
+	}
+	httpx.Created(c, r)
+}
+
+func (h *Handler) refunds(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	list, err := h.orders.Refunds(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"refunds": list})
 }

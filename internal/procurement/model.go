@@ -33,8 +33,9 @@ type Unit struct {
 // TableName maps Unit to assisting_units.
 func (Unit) TableName() string { return "assisting_units" }
 
-// Status is an order's place in its life: placed → paid → shipped → completed, or cancelled
-// before shipment.
+// Status is an order's place in its life: placed → paid → shipped (every station shipment
+// shipped) → completed (every shipment received), or cancelled before payment. Refunds after
+// receipt do not change it: they are recorded per line (Line.RefundedQuantity).
 type Status string
 
 // Order statuses.
@@ -61,6 +62,7 @@ type Order struct {
 	CompletedAt    *time.Time  `json:"completed_at"`
 	CancelledAt    *time.Time  `json:"cancelled_at"`
 	Lines          []Line      `gorm:"-" json:"lines,omitempty"`
+	Shipments      []Shipment  `gorm:"-" json:"shipments,omitempty"`
 }
 
 // Line is one product of an order, its unit price fixed when the order was placed.
@@ -74,10 +76,58 @@ type Line struct {
 	UnitPriceFen money.Money `json:"unit_price_fen"`
 	AmountFen    money.Money `json:"amount_fen"`
 	ShippedAt    *time.Time  `json:"shipped_at"`
+	// RefundedQuantity counts the items refunded after receipt (0..Quantity).
+	RefundedQuantity int `json:"refunded_quantity"`
 }
 
 // TableName maps Line to order_lines.
 func (Line) TableName() string { return "order_lines" }
+
+// ShipmentStatus is a station shipment's place: pending → shipped → received, or cancelled with
+// its order.
+type ShipmentStatus string
+
+// Shipment statuses.
+const (
+	ShipmentPending   ShipmentStatus = "pending"
+	ShipmentShipped   ShipmentStatus = "shipped"
+	ShipmentReceived  ShipmentStatus = "received"
+	ShipmentCancelled ShipmentStatus = "cancelled"
+)
+
+// Shipment is the part of an order one station fulfils: its lines of that station, shipped when
+// all of them are and received by the unit on its own, which posts their sale entry.
+type Shipment struct {
+	OrderID     uuid.UUID      `gorm:"primaryKey" json:"-"`
+	StationID   uuid.UUID      `gorm:"primaryKey" json:"station_id"`
+	Status      ShipmentStatus `json:"status"`
+	ShippedAt   *time.Time     `json:"shipped_at"`
+	ReceivedAt  *time.Time     `json:"received_at"`
+	SaleEntryID *uuid.UUID     `json:"sale_entry_id"`
+}
+
+// Refund gives back money for items of received lines: AmountFen is the sum of its lines, each
+// quantity × the line's unit price. EntryID is its ledger entry (kind refund).
+type Refund struct {
+	ID             uuid.UUID    `gorm:"primaryKey" json:"id"`
+	OrderID        uuid.UUID    `json:"order_id"`
+	AmountFen      money.Money  `json:"amount_fen"`
+	Reason         string       `json:"reason"`
+	IdempotencyKey string       `json:"-"`
+	RequestHash    []byte       `json:"-"`
+	EntryID        uuid.UUID    `json:"entry_id"`
+	CreatedBy      uuid.UUID    `json:"created_by"`
+	CreatedAt      time.Time    `json:"created_at"`
+	Lines          []RefundLine `gorm:"-" json:"lines"`
+}
+
+// RefundLine is one line of a refund.
+type RefundLine struct {
+	RefundID    uuid.UUID   `gorm:"primaryKey" json:"-"`
+	OrderLineID uuid.UUID   `gorm:"primaryKey" json:"order_line_id"`
+	Quantity    int         `json:"quantity"`
+	AmountFen   money.Money `json:"amount_fen"`
+}
 
 // Payment records that an order was paid through a provider.
 type Payment struct {

@@ -7,24 +7,29 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger: post the entries of a payment and of a
-// completed order (its attribution to households) inside our transaction.
+// Ledger is what procurement needs from the ledger, each inside our transaction: post the entry
+// of a payment, of a received station shipment (its attribution to households) and of a refund.
 type Ledger interface {
 	PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
-	PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
@@ -116,46 +121,107 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 		return Order{}, false, err
 	}
 	hash := requestHash(items)
-	if o, ok, err := s.replay(ctx, p.UnitID, key, hash); ok || err != nil {
-		return o, ok, err
-	}
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
+	// No look-up of the key first: the insert finds a used key (ON CONFLICT DO NOTHING) and rolls
+	// the reservation back, so the common case, a new order, saves a round trip.
 	err = retry(ctx, func() error {
-		o.Lines, o.TotalFen = nil, 0
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			reserved, err := catalog.Reserve(ctx, tx, items)
-			if err != nil {
-				return err
-			}
-			for i, r := range reserved {
-				amount := r.PriceFen * money.Money(r.Quantity)
-				o.TotalFen += amount
-				o.Lines = append(o.Lines, Line{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, LineNo: i + 1, ProductID: r.ProductID,
-					StationID: r.StationID, Quantity: r.Quantity, UnitPriceFen: r.PriceFen, AmountFen: amount})
-			}
-			res := tx.Omit("Lines").Clauses(onConflictDoNothing).Create(&o)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return errReplay // a concurrent request with this key won: roll back our reservation
-			}
-			return tx.CreateInBatches(o.Lines, 500).Error
-		})
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error { return placeTx(ctx, tx, &o, items) })
 	})
-	if errors.Is(err, errReplay) {
-		o, ok, err := s.replay(ctx, p.UnitID, key, hash)
-		if !ok && err == nil {
-			err = apperr.Conflict("the order for this Idempotency-Key is being placed; retry shortly")
+	if err == nil {
+		return o, false, nil
+	}
+	// A used key answers with its first order even when the stock has run out since.
+	if errors.Is(err, errReplay) || apperr.Is(err, apperr.KindConflict) || apperr.Is(err, apperr.KindInvalid) {
+		prior, ok, rerr := s.replay(ctx, p.UnitID, key, hash)
+		switch {
+		case ok || rerr != nil:
+			return prior, ok, rerr
+		case errors.Is(err, errReplay):
+			return Order{}, false, apperr.Conflict("the order for this Idempotency-Key is being placed; retry shortly")
 		}
-		return o, ok, err
 	}
+	return Order{}, false, apperr.DB(err, "order")
+}
+
+// placeTx reserves the stock of items and writes order o, its lines and its shipments, in one
+// statement: catalog.ReserveSQL as the first CTE (rows locked in id order, guarded UPDATE), then
+// INSERTs of what it reserved, only if it reserved every item. One statement rather than one per
+// step matters most for the time the product rows stay locked: from this statement to COMMIT.
+// o gets its lines (in items order, with the prices fixed now), total and shipments.
+// Errors: those of catalog.WhyNotReserved; errReplay when the unit's key was already used.
+func placeTx(ctx context.Context, tx *gorm.DB, o *Order, items []catalog.Item) error {
+	n := len(items)
+	lineIDs, products, lineNos := make([]uuid.UUID, n), make([]string, n), make([]int64, n)
+	ids := make([]string, n)
+	for i, it := range items {
+		lineIDs[i] = uuid.Must(uuid.NewV7())
+		ids[i], products[i], lineNos[i] = lineIDs[i].String(), it.ProductID.String(), int64(i+1)
+	}
+	var rows []struct {
+		catalog.Reserved
+		Inserted int
+	}
+	args := append(catalog.ReserveArgs(items), pgArray(ids), pgArray(products), pgInts(lineNos),
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n)
+	err := tx.WithContext(ctx).Raw(`
+		WITH r AS (`+catalog.ReserveSQL+`),
+		x AS (
+		    SELECT * FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS x(line_id, product_id, line_no)
+		), o AS (
+		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
+		    SELECT ?, ?, ?, ?, sum(r.price_fen * r.quantity), ?, ?, ? FROM r HAVING count(*) = ?
+		    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
+		    RETURNING id
+		), l AS (
+		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
+		    SELECT x.line_id, o.id, x.line_no, r.product_id, r.station_id, r.quantity, r.price_fen, r.price_fen * r.quantity
+		    FROM o, x JOIN r ON r.product_id = x.product_id
+		), s AS (
+		    INSERT INTO shipments (order_id, station_id, status)
+		    SELECT DISTINCT o.id, r.station_id, 'pending' FROM o, r
+		)
+		SELECT r.*, (SELECT count(*) FROM o) AS inserted FROM r`, args...).Scan(&rows).Error
 	if err != nil {
-		return Order{}, false, apperr.DB(err, "order")
+		return err
 	}
-	return o, false, nil
+	if len(rows) < n {
+		reserved := make([]catalog.Reserved, len(rows))
+		for i, r := range rows {
+			reserved[i] = r.Reserved
+		}
+		return catalog.WhyNotReserved(ctx, tx, items, reserved)
+	}
+	if rows[0].Inserted == 0 {
+		return errReplay // the key was used (or is being used): roll back our reservation
+	}
+	byProduct := make(map[uuid.UUID]catalog.Reserved, n)
+	for _, r := range rows {
+		byProduct[r.ProductID] = r.Reserved
+	}
+	o.Lines, o.TotalFen = make([]Line, n), 0
+	for i, it := range items {
+		r := byProduct[it.ProductID]
+		amount := r.PriceFen * money.Money(r.Quantity)
+		o.TotalFen += amount
+		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: r.ProductID, StationID: r.StationID,
+			Quantity: r.Quantity, UnitPriceFen: r.PriceFen, AmountFen: amount}
+	}
+	o.Shipments = shipmentsOf(o.ID, o.Lines)
+	return nil
+}
+
+// pgArray and pgInts are PostgreSQL array literals (ids and integers need no quoting), passed as
+// text and cast in SQL: one parameter per column whatever the number of lines.
+func pgArray(v []string) string { return "{" + strings.Join(v, ",") + "}" }
+
+func pgInts(v []int64) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.FormatInt(n, 10)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
 }
 
 var errReplay = errors.New("procurement: idempotency key taken concurrently")
@@ -176,14 +242,39 @@ func (s *Orders) replay(ctx context.Context, unitID uuid.UUID, key string, hash 
 			With("order_id", o.ID)
 	}
 	o.Lines, err = s.lines(ctx, s.db, o.ID)
+	if err == nil {
+		o.Shipments, err = s.shipments(ctx, s.db, o.ID)
+	}
 	return o, true, err
 }
 
-// retry runs fn again, a bounded number of times, when PostgreSQL reports a serialization
-// failure or deadlock, so that callers never see them as 500s.
+// shipmentsOf makes one pending shipment per station of lines, in order of first appearance.
+func shipmentsOf(orderID uuid.UUID, lines []Line) []Shipment {
+	var out []Shipment
+	seen := map[uuid.UUID]bool{}
+	for _, l := range lines {
+		if !seen[l.StationID] {
+			seen[l.StationID] = true
+			out = append(out, Shipment{OrderID: orderID, StationID: l.StationID, Status: ShipmentPending})
+		}
+	}
+	return out
+}
+
+func (s *Orders) shipments(ctx context.Context, db *gorm.DB, orderID uuid.UUID) ([]Shipment, error) {
+	var list []Shipment
+	err := db.WithContext(ctx).Where("order_id = ?", orderID).Order("station_id").Find(&list).Error
+	return list, apperr.DB(err, "order")
+}
+
+// retry runs fn again, a bounded number of times (5, backing off 10 to 50 ms plus jitter), when
+// PostgreSQL reports a serialization failure or deadlock. If the last attempt still fails that
+// way the caller gets Unavailable (503 with Retry-After, "retry"), never a 500. The lock order of
+// stock reservation should make deadlocks impossible; this is the belt to those braces.
 func retry(ctx context.Context, fn func() error) error {
+	const attempts = 5
 	var err error
-	for attempt := 0; attempt < 4; attempt++ {
+	for attempt := 0; attempt < attempts; attempt++ {
 		err = fn()
 		code := apperr.PgCode(err)
 		if code != apperr.PgSerializationFailure && code != apperr.PgDeadlockDetected {
@@ -192,10 +283,10 @@ func retry(ctx context.Context, fn func() error) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		case <-time.After(time.Duration(attempt+1)*10*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond):
 		}
 	}
-	return err
+	return apperr.Unavailable("the database (concurrent updates kept conflicting; retry)", err)
 }
 
 func (s *Orders) lines(ctx context.Context, db *gorm.DB, orderID uuid.UUID) ([]Line, error) {
@@ -226,15 +317,28 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 	}
 	var err error
 	o.Lines, err = s.lines(ctx, s.db, id)
+	if err != nil {
+		return o, err
+	}
+	o.Shipments, err = s.shipments(ctx, s.db, id)
 	if p.Role == auth.RoleStation {
 		// A station sees its own lines only: another station's products and prices are not its business.
 		own := o.Lines[:0]
+		o.TotalFen = 0
 		for _, l := range o.Lines {
 			if l.StationID == p.StationID {
 				own = append(own, l)
+				o.TotalFen += l.AmountFen
 			}
 		}
 		o.Lines = own
+		mine := o.Shipments[:0]
+		for _, sh := range o.Shipments {
+			if sh.StationID == p.StationID {
+				mine = append(mine, sh)
+			}
+		}
+		o.Shipments = mine
 	}
 	return o, err
 }
@@ -261,7 +365,12 @@ func lockOrder(ctx context.Context, tx *gorm.DB, p auth.Principal, id uuid.UUID)
 	return o, apperr.DB(err, "order")
 }
 
-func stateConflict(o Order, action string, want Status) error {
-	return apperr.Conflict("cannot %s an order that is %s (it must be %s)", action, o.Status, want).
+// stateConflict is the 409 of an invalid transition: it names the current state.
+func stateConflict(o Order, action string, want ...Status) error {
+	ws := make([]string, len(want))
+	for i, w := range want {
+		ws[i] = string(w)
+	}
+	return apperr.Conflict("cannot %s an order that is %s (it must be %s)", action, o.Status, strings.Join(ws, " or ")).
 		With("current_status", o.Status)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -23,9 +24,10 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if p.Role != auth.RoleBuyer {
 		return Payment{}, false, apperr.Forbidden("only the ordering unit's buyers pay for an order")
 	}
-	o, err := s.Get(ctx, p, id)
-	if err != nil {
-		return Payment{}, false, err
+	// The order row only (not its lines): the amount to charge and the state.
+	var o Order
+	if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+		return Payment{}, false, apperr.DB(err, "order")
 	}
 	if o.Status != StatusPlaced {
 		return s.paymentReplay(ctx, o, key)
@@ -34,34 +36,42 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if err != nil {
 		return Payment{}, false, apperr.Unavailable("the payment provider", err)
 	}
-	now := s.now()
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
-		ProviderRef: ref, IdempotencyKey: key, PaidAt: now}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		locked, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if locked.Status != StatusPlaced {
-			return errReplay
-		}
-		if err := tx.Create(&pay).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusPaid, "paid_at": now}).Error; err != nil {
-			return err
-		}
-		_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, o.TotalFen, ref, now)
-		return err
-	})
+		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error { return s.markPaid(ctx, tx, o, &pay) })
 	if errors.Is(err, errReplay) {
-		o, err = s.Get(ctx, p, id)
-		if err != nil {
-			return Payment{}, false, err
+		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+			return Payment{}, false, apperr.DB(err, "order")
 		}
 		return s.paymentReplay(ctx, o, key)
 	}
 	return pay, false, apperr.DB(err, "order")
+}
+
+// markPaid marks order o paid if it is still placed and records pay, in one guarded statement
+// (UPDATE … WHERE status = 'placed' feeding the payments INSERT, so no separate lock is needed),
+// then posts the payment entry, inside tx. errReplay when o is no longer placed (paid or
+// cancelled meanwhile).
+func (s *Orders) markPaid(ctx context.Context, tx *gorm.DB, o Order, pay *Payment) error {
+	var n int64
+	err := tx.WithContext(ctx).Raw(`
+		WITH u AS (
+		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
+		), p AS (
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
+		    SELECT ?, u.id, ?, ?, ?, ?, ? FROM u
+		)
+		SELECT count(*) FROM u`,
+		StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Scan(&n).Error
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errReplay
+	}
+	_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	return err
 }
 
 // paymentReplay answers a payment request for an order that is no longer placed: the first
@@ -145,10 +155,27 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 			l.ShippedAt = &now
 			codes = append(codes, sl.Codes...)
 		}
+		// A station's shipment is shipped when all its lines are; the order when every line is.
+		pending := map[uuid.UUID]bool{}
 		for _, l := range lines {
 			if l.ShippedAt == nil {
-				return nil
+				pending[l.StationID] = true
 			}
+		}
+		var done []uuid.UUID
+		for _, l := range lines {
+			if !pending[l.StationID] && !slices.Contains(done, l.StationID) {
+				done = append(done, l.StationID)
+			}
+		}
+		if len(done) > 0 {
+			if err := tx.Model(&Shipment{}).Where("order_id = ? AND station_id IN ? AND status = ?", id, done, ShipmentPending).
+				Updates(map[string]any{"status": ShipmentShipped, "shipped_at": now}).Error; err != nil {
+				return err
+			}
+		}
+		if len(pending) > 0 {
+			return nil
 		}
 		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusShipped, "shipped_at": now}).Error
 	})
@@ -159,42 +186,102 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 	return s.Get(ctx, p, id)
 }
 
-// Receive confirms receipt of a shipped order by its unit and completes it. In the same
-// transaction, one balanced ledger entry credits each supplier household's income with its share
-// of every line (largest-remainder rounding), and a receiving event is recorded per line.
-// Errors: NotFound, Forbidden (not a buyer), Conflict (state).
+// Receive confirms receipt of every shipped station shipment of an order not received yet, by
+// its unit: ReceiveShipment for each, in one transaction. Errors: NotFound, Forbidden (not a
+// buyer), Conflict (the order is not shipped, with current_status).
 func (s *Orders) Receive(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
+	return s.receive(ctx, p, id, nil)
+}
+
+// ReceiveShipment confirms receipt of one station's shipment of an order by its unit. In the
+// same transaction, one balanced ledger entry credits each supplier household's income with its
+// share of every line of that shipment (largest-remainder rounding), a receiving event is recorded
+// per line, and the order becomes completed when every shipment is received.
+// Errors: NotFound (order, or no shipment of that station), Forbidden (not a buyer), Conflict
+// (the order is not paid or shipped, or the shipment is not shipped: current_status and
+// shipment_status say which state it is in).
+func (s *Orders) ReceiveShipment(ctx context.Context, p auth.Principal, id, stationID uuid.UUID) (Order, error) {
+	return s.receive(ctx, p, id, &stationID)
+}
+
+func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, station *uuid.UUID) (Order, error) {
 	if p.Role != auth.RoleBuyer {
 		return Order{}, apperr.Forbidden("only the ordering unit's buyers confirm receipt")
 	}
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		o, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if o.Status != StatusShipped {
-			return stateConflict(o, "confirm receipt of", StatusShipped)
-		}
-		lines, err := s.lines(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		for _, l := range lines {
-			if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepReceiving, trace.DispRetailSold, l.StationID, p.UserID, now); err != nil {
+	var out Order // the order as this transaction leaves it: the answer, without reading it again
+	err := retry(ctx, func() error {
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			o, err := lockOrder(ctx, tx, p, id)
+			if err != nil {
 				return err
 			}
-		}
-		if _, err := s.ledger.PostSale(ctx, tx, o.ID, o.UnitID, now); err != nil {
-			return err
-		}
-		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
+			if station == nil && o.Status != StatusShipped {
+				return stateConflict(o, "confirm receipt of", StatusShipped)
+			}
+			if station != nil && o.Status != StatusPaid && o.Status != StatusShipped {
+				return stateConflict(o, "confirm receipt of a shipment of", StatusPaid, StatusShipped)
+			}
+			ships, err := s.shipments(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			lines, err := s.lines(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			var todo []Shipment
+			for _, sh := range ships {
+				switch {
+				case station != nil && sh.StationID != *station:
+				case station != nil && sh.Status != ShipmentShipped:
+					return apperr.Conflict("cannot confirm receipt of a shipment that is %s (it must be shipped)", sh.Status).
+						With("current_status", o.Status).With("shipment_status", sh.Status)
+				case sh.Status == ShipmentShipped:
+					todo = append(todo, sh)
+				}
+			}
+			if station != nil && len(todo) == 0 {
+				return apperr.NotFound("shipment of that station in this order")
+			}
+			for i := range ships {
+				sh := &ships[i]
+				if !slices.ContainsFunc(todo, func(t Shipment) bool { return t.StationID == sh.StationID }) {
+					continue
+				}
+				for _, l := range lines {
+					if l.StationID != sh.StationID {
+						continue
+					}
+					if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepReceiving, trace.DispRetailSold, l.StationID, p.UserID, now); err != nil {
+						return err
+					}
+				}
+				entry, err := s.ledger.PostShipmentSale(ctx, tx, o.ID, o.UnitID, sh.StationID, now)
+				if err != nil {
+					return err
+				}
+				if err := tx.Model(&Shipment{}).Where("order_id = ? AND station_id = ?", id, sh.StationID).
+					Updates(map[string]any{"status": ShipmentReceived, "received_at": now, "sale_entry_id": entry}).Error; err != nil {
+					return err
+				}
+				sh.Status, sh.ReceivedAt, sh.SaleEntryID = ShipmentReceived, &now, &entry
+			}
+			o.Lines, o.Shipments = lines, ships
+			out = o
+			// Every shipment transition locks the order first, so ships is the whole truth here.
+			if slices.ContainsFunc(ships, func(sh Shipment) bool { return sh.Status != ShipmentReceived }) {
+				return nil
+			}
+			out.Status, out.CompletedAt = StatusCompleted, &now
+			return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
+		})
 	})
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")
 	}
 	s.forgetLines(ctx, id)
-	return s.Get(ctx, p, id)
+	return out, nil
 }
 
 // Cancel cancels a placed (unpaid) order and releases its stock, in one transaction.
@@ -208,26 +295,35 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 		if err != nil {
 			return err
 		}
-		if o.Status != StatusPlaced {
-			return stateConflict(o, "cancel", StatusPlaced)
-		}
-		lines, err := s.lines(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		items := make([]catalog.Item, len(lines))
-		for i, l := range lines {
-			items[i] = catalog.Item{ProductID: l.ProductID, Quantity: l.Quantity}
-		}
-		if err := catalog.Release(ctx, tx, items); err != nil {
-			return err
-		}
-		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCancelled, "cancelled_at": s.now()}).Error
+		return s.cancelLocked(ctx, tx, o)
 	})
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")
 	}
 	return s.Get(ctx, p, id)
+}
+
+// cancelLocked cancels the locked order o inside tx: releases its stock, cancels its shipments.
+// Conflict (with current_status) when o is not placed.
+func (s *Orders) cancelLocked(ctx context.Context, tx *gorm.DB, o Order) error {
+	if o.Status != StatusPlaced {
+		return stateConflict(o, "cancel", StatusPlaced)
+	}
+	lines, err := s.lines(ctx, tx, o.ID)
+	if err != nil {
+		return err
+	}
+	items := make([]catalog.Item, len(lines))
+	for i, l := range lines {
+		items[i] = catalog.Item{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	if err := catalog.Release(ctx, tx, items); err != nil {
+		return err
+	}
+	if err := tx.Model(&Shipment{}).Where("order_id = ?", o.ID).Update("status", ShipmentCancelled).Error; err != nil {
+		return err
+	}
+	return tx.Model(&Order{}).Where("id = ?", o.ID).Updates(map[string]any{"status": StatusCancelled, "cancelled_at": s.now()}).Error
 }
 
 // forgetLines drops the cached scan views of every code of an order, after its state changed.

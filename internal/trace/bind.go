@@ -42,12 +42,14 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 	if int(res.RowsAffected) == len(parsed) {
 		return nil
 	}
+	// The UPDATE above already marked the good codes sold on this line; those are not the culprits.
 	var rows []struct {
-		Code      string
-		Status    CodeStatus
-		ProductID uuid.UUID
+		Code        string
+		Status      CodeStatus
+		ProductID   uuid.UUID
+		OrderLineID *uuid.UUID
 	}
-	if err := tx.WithContext(ctx).Raw(`SELECT c.code, c.status, b.product_id FROM trace_codes c
+	if err := tx.WithContext(ctx).Raw(`SELECT c.code, c.status, b.product_id, c.order_line_id FROM trace_codes c
 		JOIN batches b ON b.id = c.batch_id WHERE c.code IN ?`, parsed).Scan(&rows).Error; err != nil {
 		return err
 	}
@@ -63,8 +65,10 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 			return apperr.Invalid(apperr.Field(name, "is not a code issued by this system"))
 		case rows[j].ProductID != productID:
 			return apperr.Invalid(apperr.Field(name, "belongs to another product"))
+		case rows[j].OrderLineID != nil && *rows[j].OrderLineID == lineID:
+			continue
 		case rows[j].Status == StatusSold || rows[j].Status == StatusVoid:
-			return apperr.ConflictField(name, "code %s is already %s", FormatCode(c), rows[j].Status).With("status", rows[j].Status)
+			return apperr.ConflictField(name, "code %s is already %s", FormatCode(c), rows[j].Status).With("current_status", rows[j].Status)
 		}
 	}
 	return apperr.Conflict("some codes changed while shipping; retry")

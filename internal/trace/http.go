@@ -407,7 +407,7 @@ func (h *Handler) issuanceCSV(c *gin.Context) {
 	job, err := h.svc.Issuance(ctx, auth.MustFrom(c), id)
 	if err == nil && job.Status != IssuanceDone {
 		err = apperr.Conflict("the issuance is %s (%d of %d codes written): fetch its codes once it is done",
-			job.Status, job.Progress, job.Count).With("status", job.Status)
+			job.Status, job.Progress, job.Count).With("current_status", job.Status)
 	}
 	if err != nil {
 		httpx.Fail(c, err)
@@ -571,6 +571,12 @@ func (h *Handler) page(c *gin.Context) {
 	raw := c.Param("code")
 	code, ok := ParseCode(raw)
 	h.renderScan(c, raw, code, ok)
+}
+
+// UnknownPage answers paths under /t/ that the router cannot match (a "code" with slashes in
+// it) with the same "not a genuine code" page, since a phone shows it to a person.
+func (h *Handler) UnknownPage(c *gin.Context) {
+	h.renderScan(c, strings.TrimPrefix(c.Request.URL.Path, "/t/"), "", false)
 }
 
 // digitalLink serves GS1 Digital Link paths /01/{gtin}/10/{batch}/21/{serial}: the same page as

@@ -209,7 +209,7 @@ func (s *Service) JobCodes(ctx context.Context, job Issuance) ([]string, error) 
 // (a million codes never sit in memory). Errors: Conflict (job not done), Unavailable.
 func (s *Service) StreamJobCodes(ctx context.Context, job Issuance, fn func(code string) error) error {
 	if job.Status != IssuanceDone {
-		return apperr.Conflict("the issuance is %s: its codes can be fetched once it is done", job.Status).With("status", job.Status)
+		return apperr.Conflict("the issuance is %s: its codes can be fetched once it is done", job.Status).With("current_status", job.Status)
 	}
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT code FROM trace_codes WHERE batch_id = ? AND issuance_id = ? ORDER BY code`,
 		job.BatchID, job.ID).Rows()

@@ -91,7 +91,7 @@ func lockCode(ctx context.Context, tx *gorm.DB, p auth.Principal, code string) (
 }
 
 func invalidTransition(code string, from CodeStatus, to string) error {
-	return apperr.Conflict("code %s is %s: it cannot become %s", FormatCode(code), from, to).With("status", from)
+	return apperr.Conflict("code %s is %s: it cannot become %s", FormatCode(code), from, to).With("current_status", from)
 }
 
 func cleanNote(f *apperr.Fields, field, note string, required bool) string {
@@ -207,7 +207,7 @@ func (s *Service) RecallBatch(ctx context.Context, p auth.Principal, batchID uui
 			return err
 		}
 		if recalled > 0 {
-			return apperr.Conflict("batch %s is already recalled", b.BatchNo).With("status", "recalled")
+			return apperr.Conflict("batch %s is already recalled", b.BatchNo).With("current_status", "recalled")
 		}
 		now := time.Now().UTC()
 		r := tx.Exec(`UPDATE trace_codes SET status = 'void', void_reason = 'recalled', voided_at = ?

@@ -63,7 +63,7 @@ func TestLifecycleTransitions(t *testing.T) {
 	if d.Status != "activated" || d.Events[len(d.Events)-1].BizStep != "packing" || d.Events[len(d.Events)-1].Place != fx.Name {
 		t.Fatalf("after activation: %+v", d)
 	}
-	if st, m := post("/api/v1/codes/"+code+"/activate", ""); st != http.StatusConflict || m["status"] != "activated" {
+	if st, m := post("/api/v1/codes/"+code+"/activate", ""); st != http.StatusConflict || m["current_status"] != "activated" {
 		t.Fatalf("activate twice: %d %v, want 409 carrying the status", st, m)
 	}
 	for _, body := range []string{`{"reason":"broken"}`, `{}`, `{"reason":"other"}`, `{"reason":"damaged","note":"` + strings.Repeat("坏", 501) + `"}`} {
@@ -100,7 +100,7 @@ func TestLifecycleTransitions(t *testing.T) {
 		if path == "/activate" {
 			st, m = post("/api/v1/codes/"+code+path, "")
 		}
-		if st != http.StatusConflict || m["status"] != "void" {
+		if st != http.StatusConflict || m["current_status"] != "void" {
 			t.Errorf("%s of a void code: %d %v, want 409 with status void", path, st, m)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/web"
 )
 
 // Regions is what trace needs from the region register.
@@ -88,10 +89,14 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
 	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
-	if err != nil {
+	today := time.Now().In(web.Shanghai()).Format(time.DateOnly) // production days are China's calendar days
+	switch {
+	case err != nil:
 		f.Add("produced_on", "must be a date as YYYY-MM-DD")
-	} else if day.After(time.Now().Add(24 * time.Hour)) {
-		f.Add("produced_on", "cannot be in the future")
+	case day.Format(time.DateOnly) > today:
+		f.Add("produced_on", "cannot be after today (%s, China Standard Time)", today)
+	case day.Year() < 2000:
+		f.Add("produced_on", "must be in 2000 or later")
 	}
 	if req.Quantity < 1 || req.Quantity > MaxBatchQuantity {
 		f.Add("quantity", "must be from 1 to %d", MaxBatchQuantity)

@@ -60,7 +60,7 @@ var texts = map[Lang]map[string]string{
 		"unit_price":      "Unit price",
 		"events":          "Trace events",
 		"scans":           "Scans",
-		"scans_line":      "Scanned %d times, first at %s",
+		"scans_line":      "Scanned %d time(s), first at %s",
 		"code":            "Code",
 		"commissioning":   "Code issued",
 		"packing":         "Packed",

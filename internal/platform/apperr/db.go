@@ -14,6 +14,7 @@ const (
 	PgUniqueViolation      = "23505"
 	PgForeignKeyViolation  = "23503"
 	PgCheckViolation       = "23514"
+	PgBadCharacter         = "22021" // character_not_in_repertoire: NUL or invalid UTF-8 in text
 	PgSerializationFailure = "40001"
 	PgDeadlockDetected     = "40P01"
 )
@@ -48,6 +49,9 @@ func DB(err error, what string) error {
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return NotFound(what)
+	}
+	if PgCode(err) == PgBadCharacter {
+		return Invalid(Field("body", "holds a character the database cannot store (NUL or invalid UTF-8)"))
 	}
 	if IsUnavailable(err) {
 		return Unavailable("the database", err)

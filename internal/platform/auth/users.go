@@ -164,6 +164,17 @@ func (s *Users) Register(public, api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
+		var f apperr.Fields
+		if req.Username == "" {
+			f.Add("username", "is required")
+		}
+		if req.Password == "" {
+			f.Add("password", "is required")
+		}
+		if err := f.Err(); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
 		token, exp, u, err := s.Login(c.Request.Context(), req.Username, req.Password)
 		if err != nil {
 			httpx.Fail(c, err)

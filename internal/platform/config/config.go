@@ -18,6 +18,7 @@ import (
 // Development defaults for secrets. Refused when ENV=production.
 const (
 	devJWTSecret = "dev-only-jwt-secret-change-me-in-production"
+	devPaySecret = "dev-only-payment-callback-secret-change-me"
 	devDataKey   = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" // "dev-only-data-key-32-bytes-long!"
 )
 
@@ -43,6 +44,8 @@ type Config struct {
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
+	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
+	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`
 }
 
 // Load reads the environment and validates the result.
@@ -51,6 +54,7 @@ func Load() (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
 }
 
@@ -72,8 +76,14 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.PublicBaseURL, "http://") && !strings.HasPrefix(c.PublicBaseURL, "https://") {
 		errs = append(errs, errors.New("PUBLIC_BASE_URL must start with http:// or https://"))
 	}
-	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey) {
-		errs = append(errs, errors.New("ENV=production needs JWT_SECRET and DATA_KEY of its own"))
+	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
+		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
+	}
+	if len(c.PaymentSecret) < 32 {
+		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
+	}
+	if c.OrderPayTimeout < time.Second {
+		errs = append(errs, errors.New("ORDER_PAY_TIMEOUT must be at least 1s"))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))

@@ -1,11 +1,13 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -18,9 +20,17 @@ import (
 // Bind decodes the JSON body into dst strictly: unknown fields, wrong types, trailing data and an
 // empty body are Invalid errors naming the field. A body over the limit is a 413.
 func Bind(c *gin.Context, dst any) error {
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return err // over the limit: a 413
+	}
+	// PostgreSQL text cannot hold NUL; refuse it here, where the request is still the caller's.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return apperr.Invalid(apperr.Field("body", "must not contain NUL characters (\\u0000)"))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if dec.More() {
 			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
@@ -40,12 +50,18 @@ func Bind(c *gin.Context, dst any) error {
 		if field == "" {
 			field = "body"
 		}
+		if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
+			return apperr.Invalid(apperr.Field(field, "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"))
+		}
 		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
 	case errors.As(err, &syntaxErr):
 		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.Invalid(apperr.Field(name, "is not a known field; remove it"))
+	}
+	if strings.Contains(err.Error(), "UUID") {
+		return apperr.Invalid(apperr.Field("body", "holds a malformed UUID (%v); ids look like 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f", err))
 	}
 	return apperr.Invalid(apperr.Field("body", "cannot be read: %v", err))
 }

@@ -5,11 +5,15 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
 const requestIDKey = "request_id"
@@ -123,5 +127,21 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 		}
 		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
 		m.latency.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	}
+}
+
+// QueryText refuses query parameters that PostgreSQL text cannot hold (NUL) or that are not
+// valid UTF-8, naming the parameter, before any handler sees them.
+func QueryText() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for name, values := range c.Request.URL.Query() {
+			for _, v := range values {
+				if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+					WriteProblem(c, apperr.Invalid(apperr.Field(name, "must be valid UTF-8 text without NUL characters")))
+					return
+				}
+			}
+		}
+		c.Next()
 	}
 }

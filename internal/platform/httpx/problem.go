@@ -73,7 +73,9 @@ func WriteProblem(c *gin.Context, err error) {
 		doc["errors"] = p.Errors
 	}
 	for k, v := range extra {
-		doc[k] = v
+		if _, reserved := doc[k]; !reserved && k != "errors" {
+			doc[k] = v
+		}
 	}
 	c.AbortWithStatusJSON(p.Status, doc)
 }

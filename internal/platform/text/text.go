@@ -6,6 +6,7 @@ package text
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // zeroWidth are invisible characters that arrive from copy and paste (ZWSP, ZWNJ, ZWJ, BOM, WJ).
@@ -29,16 +30,27 @@ func ASCII(s string) string {
 	}, Clean(s))
 }
 
-// Name cleans a display name and reports whether it is acceptable: non-empty after cleaning, at
-// most max characters, no control characters.
+// Name cleans a display name and reports whether it is acceptable: valid UTF-8, non-empty after
+// cleaning, at most max characters, and no control or format characters (Unicode Cc and Cf:
+// NUL, which PostgreSQL refuses, and invisible or bidirectional marks such as U+200E and U+202E,
+// which could make a name look empty or spoof the text around it on a page).
 func Name(s string, max int) (string, bool) {
+	s, ok := Optional(s, max)
+	return s, ok && s != ""
+}
+
+// Optional is Name for a text that may be empty (a specification, a note).
+func Optional(s string, max int) (string, bool) {
+	if !utf8.ValidString(s) {
+		return s, false
+	}
 	s = Clean(s)
 	n := 0
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
 			return s, false
 		}
 		n++
 	}
-	return s, n > 0 && n <= max
+	return s, n <= max
 }

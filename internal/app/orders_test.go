@@ -1,0 +1,504 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/procurement"
+)
+
+// productB lists a product of station B supplied by its one household.
+func (w world) productB(t *testing.T, priceFen, stock int) string {
+	t.Helper()
+	var p struct{ ID string }
+	w.opB.do("POST", "/api/v1/products", map[string]any{"name": "马鞍村腊肉", "category": "肉类", "unit": "斤",
+		"price_fen": priceFen, "stock": stock, "origin_code": "433124110225",
+		"suppliers": []map[string]any{{"household_id": w.householdB, "share_bp": 10000}}}).want(201).json(&p)
+	return p.ID
+}
+
+type fullOrder struct {
+	ID       string
+	Status   string
+	TotalFen int64 `json:"total_fen"`
+	Lines    []struct {
+		ID               string
+		ProductID        string `json:"product_id"`
+		StationID        string `json:"station_id"`
+		Quantity         int
+		RefundedQuantity int `json:"refunded_quantity"`
+	}
+	Shipments []struct {
+		StationID string `json:"station_id"`
+		Status    string
+	}
+}
+
+// stateOf asserts a 409 problem carrying current_status want.
+func stateOf(t *testing.T, r resp, want string) {
+	t.Helper()
+	r.problem(409, "")
+	var p map[string]any
+	r.json(&p)
+	if p["current_status"] != want {
+		t.Fatalf("current_status %v, want %s: %s", p["current_status"], want, r.Body.String())
+	}
+}
+
+func verifyLedger(t *testing.T, a *App) {
+	t.Helper()
+	var out strings.Builder
+	if n, err := ledger.Verify(context.Background(), a.DB, &out); err != nil || n != 0 {
+		t.Fatalf("verify: %d mismatches, %v\n%s", n, err, out.String())
+	}
+}
+
+func income(t *testing.T, w world, household string) int64 {
+	t.Helper()
+	var s statement
+	w.admin.do("GET", "/api/v1/households/"+household+"/ledger", nil).want(200).json(&s)
+	return s.IncomeFen
+}
+
+// One order over two stations: each station's shipment ships and is received on its own, the
+// sale entry of each posted at its receipt; then partial refunds that sum exactly to the sale,
+// household by household, and a refund beyond the quantity is refused.
+func TestShipmentsAndRefunds(t *testing.T) {
+	w := newWorld(t)
+	pa := w.listProduct(t, 10001, 10, []int{3334, 3333, 3333}) // ¥100.01: the fen do not divide evenly
+	pb := w.productB(t, 2550, 10)
+	codesA, codesB := w.issue(t, pa, 3), []string(nil)
+	{ // station B issues its own codes
+		var b struct{ ID string }
+		w.opB.do("POST", "/api/v1/products/"+pb+"/batches", map[string]any{"batch_no": "B" + randDigits(6),
+			"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+		var out struct{ Codes []struct{ Code string } }
+		w.opB.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&out)
+		for _, c := range out.Codes {
+			codesB = append(codesB, c.Code)
+		}
+	}
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{
+		{"product_id": pa, "quantity": 3}, {"product_id": pb, "quantity": 2}}}, "Idempotency-Key", "ship-1").want(201).json(&o)
+	if len(o.Shipments) != 2 || o.TotalFen != 3*10001+2*2550 {
+		t.Fatalf("order = %+v", o)
+	}
+	lineA, lineB := o.Lines[0], o.Lines[1]
+	if lineA.ProductID != pa {
+		lineA, lineB = lineB, lineA
+	}
+	shipA := map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "codes": codesA}}}
+	shipB := map[string]any{"lines": []map[string]any{{"line_id": lineB.ID, "codes": codesB}}}
+	refundA1 := map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 1}}}
+
+	// Placed: nothing but payment or cancellation.
+	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA), "placed")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "placed")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil), "placed")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0"), "placed")
+
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay").want(201)
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "paid")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "paid")
+	r := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil)
+	stateOf(t, r, "paid")
+	if !strings.Contains(r.Body.String(), `"shipment_status":"pending"`) {
+		t.Fatalf("no shipment_status: %s", r.Body.String())
+	}
+	// Refunds come after receipt.
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0").problem(409, "")
+
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).want(200).json(&o)
+	if o.Status != "paid" || len(o.Shipments) != 1 || o.Shipments[0].Status != "shipped" {
+		t.Fatalf("after station A shipped: %+v (a station sees its own shipment)", o)
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil).want(200).json(&o)
+	if o.Status != "paid" || shipmentStatus(o, w.stationA) != "received" || shipmentStatus(o, w.stationB) != "pending" {
+		t.Fatalf("after receipt of A: %+v", o)
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil), "paid")
+	verifyLedger(t, w.a) // a paid order with one shipment received has that shipment's sale entry only
+	sold := make([]int64, 3)
+	var soldSum int64
+	for i, h := range w.households {
+		sold[i] = income(t, w, h)
+		soldSum += sold[i]
+	}
+	if soldSum != 3*10001 {
+		t.Fatalf("station A's households earned %d fen, want %d", soldSum, 3*10001)
+	}
+	if got := income(t, w, w.householdB); got != 0 {
+		t.Fatalf("station B's household earned %d before its shipment was received", got)
+	}
+
+	w.opB.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipB).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200).json(&o)
+	if o.Status != "completed" || shipmentStatus(o, w.stationB) != "received" {
+		t.Fatalf("after receipt of all: %+v", o)
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "completed")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-again"), "completed")
+	stateOf(t, w.admin.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "completed")
+	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA), "completed")
+	if got := income(t, w, w.householdB); got != 2*2550 {
+		t.Fatalf("station B's household earned %d, want %d", got, 2*2550)
+	}
+	verifyLedger(t, w.a)
+
+	// Refund line A one item at a time: each 10001 fen, split over what the households still hold.
+	var ref struct {
+		ID        string
+		AmountFen int64 `json:"amount_fen"`
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(201).json(&ref)
+	if ref.AmountFen != 10001 {
+		t.Fatalf("refund of one item: %d fen", ref.AmountFen)
+	}
+	rp := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(200)
+	if rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatal("refund replay not marked")
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 2}}},
+		"Idempotency-Key", "r1").problem(409, "")
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r-other").problem(404, "")
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 3}}},
+		"Idempotency-Key", "r-too-many").problem(409, "lines[0].quantity")
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 0}}},
+		"Idempotency-Key", "r-zero").problem(422, "lines[0].quantity")
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r2").want(201)
+	verifyLedger(t, w.a)
+	var afterTwo int64
+	for _, h := range w.households {
+		afterTwo += income(t, w, h)
+	}
+	if afterTwo != 10001 {
+		t.Fatalf("after refunding 2 of 3 the households hold %d fen, want 10001", afterTwo)
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r3").want(201)
+	for i, h := range w.households {
+		if got := income(t, w, h); got != 0 {
+			t.Errorf("household %d holds %d fen after the whole line was refunded (sold %d)", i, got, sold[i])
+		}
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r4").problem(409, "lines[0].quantity")
+
+	// The rest of the order in one refund; then nothing is left.
+	w.admin.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "质量问题"}, "Idempotency-Key", "all").want(201).json(&ref)
+	if ref.AmountFen != 2*2550 {
+		t.Fatalf("whole-order refund %d fen, want %d", ref.AmountFen, 2*2550)
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "all-again").problem(409, "")
+	if got := income(t, w, w.householdB); got != 0 {
+		t.Fatalf("station B's household holds %d after the refund", got)
+	}
+	w.buyer1.do("GET", "/api/v1/orders/"+o.ID, nil).want(200).json(&o)
+	for _, l := range o.Lines {
+		if l.RefundedQuantity != l.Quantity {
+			t.Fatalf("line %+v not wholly refunded", l)
+		}
+	}
+	var list struct {
+		Refunds []struct {
+			AmountFen int64 `json:"amount_fen"`
+		}
+	}
+	for _, c := range []struct {
+		who   client
+		n     int
+		total int64
+	}{{w.admin, 4, o.TotalFen}, {w.buyer1, 4, o.TotalFen}, {w.opA, 3, 3 * 10001}, {w.opB, 1, 2 * 2550}} {
+		list.Refunds = nil
+		c.who.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
+		var refunded int64
+		for _, r := range list.Refunds {
+			refunded += r.AmountFen
+		}
+		if len(list.Refunds) != c.n || refunded != c.total {
+			t.Fatalf("%d refunds of %d fen, want %d of %d (a station sees its own lines)", len(list.Refunds), refunded, c.n, c.total)
+		}
+	}
+	verifyLedger(t, w.a)
+}
+
+func shipmentStatus(o fullOrder, station string) string {
+	for _, s := range o.Shipments {
+		if s.StationID == station {
+			return s.Status
+		}
+	}
+	return ""
+}
+
+// A cancelled order accepts no transition; cancelling releases the stock.
+func TestCancelledTransitions(t *testing.T) {
+	w := newWorld(t)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 4}}},
+		"Idempotency-Key", "c-1").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200).json(&o)
+	if o.Status != "cancelled" || o.Shipments[0].Status != "cancelled" {
+		t.Fatalf("cancelled order = %+v", o)
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "cancelled")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "p"), "cancelled")
+	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": []string{"x"}}}}), "cancelled")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "cancelled")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "r"), "cancelled")
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	if stock != 10 {
+		t.Fatalf("stock %d after cancel, want 10", stock)
+	}
+}
+
+// The expiry pass cancels placed orders older than the timeout and releases their stock; it
+// leaves young and paid orders alone and is idempotent (what a restart would run again).
+func TestExpireUnpaid(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	place := func(key string, qty int) fullOrder {
+		var o fullOrder
+		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": qty}}},
+			"Idempotency-Key", key).want(201).json(&o)
+		return o
+	}
+	old, young, paid := place("old", 3), place("young", 2), place("paid", 1)
+	w.buyer1.do("POST", "/api/v1/orders/"+paid.ID+"/payment", nil, "Idempotency-Key", "p").want(201)
+	w.a.DB.Exec("UPDATE orders SET placed_at = placed_at - interval '2 hours' WHERE id IN ?", []string{old.ID, paid.ID})
+	n, err := w.a.Orders.ExpireUnpaid(ctx, time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	if n, err := w.a.Orders.ExpireUnpaid(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("second pass expired %d, %v; want 0", n, err)
+	}
+	for id, want := range map[string]string{old.ID: "cancelled", young.ID: "placed", paid.ID: "paid"} {
+		var o fullOrder
+		w.buyer1.do("GET", "/api/v1/orders/"+id, nil).want(200).json(&o)
+		if o.Status != want {
+			t.Errorf("order %s is %s, want %s", id, o.Status, want)
+		}
+	}
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	if stock != 10-2-1 {
+		t.Fatalf("stock %d, want %d", stock, 10-2-1)
+	}
+	// The job as serve runs it: one pass at start, then stops with its context.
+	cctx, cancel := context.WithCancel(ctx)
+	w.a.DB.Exec("UPDATE orders SET placed_at = placed_at - interval '2 hours' WHERE id = ?", young.ID)
+	done := make(chan struct{})
+	go func() { w.a.Orders.RunExpiry(cctx, time.Hour, time.Hour, w.a.Log); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var status string
+		w.a.DB.Raw("SELECT status FROM orders WHERE id = ?", young.ID).Scan(&status)
+		if status == "cancelled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("RunExpiry did not cancel the expired order")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+// Payment callbacks: verified by HMAC; a duplicate changes nothing; unknown, cancelled, wrongly
+// signed or wrong-amount callbacks are refused and recorded.
+func TestPaymentCallback(t *testing.T) {
+	w := newWorld(t)
+	secret := []byte(w.a.Config.PaymentSecret)
+	anon := client{t: t, h: w.a.Router}
+	call := func(body string, sig string) resp {
+		return anon.do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, sig)
+	}
+	signed := func(body string) resp { return call(body, procurement.Sign(secret, []byte(body))) }
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "cb-1").want(201).json(&o)
+	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":20000,"status":"succeeded"}`, o.ID)
+
+	call(body, "sha256=00").problem(422, procurement.SignatureHeader)
+	call(body, procurement.Sign([]byte("another-secret-another-secret-xx"), []byte(body))).problem(422, procurement.SignatureHeader)
+	call(body, "").problem(422, procurement.SignatureHeader)
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":19999,"status":"succeeded"}`, o.ID)).problem(409, "amount_fen")
+	signed(`{"order_id":"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).problem(404, "")
+	signed(`{"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).problem(422, "order_id")
+
+	var out struct{ Outcome string }
+	signed(body).want(200).json(&out)
+	if out.Outcome != "paid" {
+		t.Fatalf("outcome %q", out.Outcome)
+	}
+	var entries, payments int64
+	count := func() {
+		w.a.DB.Raw("SELECT count(*) FROM journal_entries WHERE order_id = ?", o.ID).Scan(&entries)
+		w.a.DB.Raw("SELECT count(*) FROM payments WHERE order_id = ?", o.ID).Scan(&payments)
+	}
+	count()
+	if entries != 1 || payments != 1 {
+		t.Fatalf("after payment: %d entries, %d payments", entries, payments)
+	}
+	for i := 0; i < 3; i++ {
+		signed(body).want(200).json(&out)
+		if out.Outcome != "duplicate" {
+			t.Fatalf("duplicate outcome %q", out.Outcome)
+		}
+	}
+	count()
+	if entries != 1 || payments != 1 {
+		t.Fatalf("after duplicates: %d entries, %d payments", entries, payments)
+	}
+	stateOf(t, signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0002","amount_fen":20000,"status":"succeeded"}`, o.ID)), "paid")
+
+	var c fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
+		"Idempotency-Key", "cb-2").want(201).json(&c)
+	w.buyer1.do("POST", "/api/v1/orders/"+c.ID+"/cancel", nil).want(200)
+	stateOf(t, signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003","amount_fen":10000,"status":"succeeded"}`, c.ID)), "cancelled")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004","status":"failed"}`, c.ID)).want(200).json(&out)
+	if out.Outcome != "ignored" {
+		t.Fatalf("failed callback outcome %q", out.Outcome)
+	}
+	var refused int64
+	w.a.DB.Raw("SELECT count(*) FROM payment_callbacks").Scan(&refused)
+	if refused != 4 { // wrong amount, unknown order, other reference, cancelled order
+		t.Fatalf("%d refused callbacks recorded, want 4", refused)
+	}
+	verifyLedger(t, w.a)
+}
+
+// 50 buyers race for the last 10 units: exactly 10 orders succeed, the other 40 get a 409
+// "insufficient stock", and the stock ends at 0.
+func TestFiftyRaceForLastTen(t *testing.T) {
+	w := newWorld(t)
+	p := w.listProduct(t, 500, 10, []int{10000})
+	var ok, conflict atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			b := []client{w.buyer1, w.buyer2}[i%2]
+			r := b.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p, "quantity": 1}}},
+				"Idempotency-Key", fmt.Sprintf("fifty-%d", i))
+			switch {
+			case r.Code == http.StatusCreated:
+				ok.Add(1)
+			case r.Code == http.StatusConflict && strings.Contains(r.Body.String(), "insufficient stock"):
+				conflict.Add(1)
+			default:
+				t.Errorf("unexpected %d: %s", r.Code, r.Body.String())
+			}
+		}(i)
+	}
+	wg.Wait()
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", p).Scan(&stock)
+	if ok.Load() != 10 || conflict.Load() != 40 || stock != 0 {
+		t.Fatalf("%d sold, %d refused, stock %d; want 10, 40, 0", ok.Load(), conflict.Load(), stock)
+	}
+}
+
+// Two bulk orders with the same products in opposite order, [A×10, B×5] and [B×5, A×10], 200
+// rounds by 20 workers: never a deadlock or a 500, and the final stock is the initial less what
+// was sold (stock for fewer than all rounds, so "insufficient stock" is exercised too).
+func TestOppositeOrdersNoDeadlock(t *testing.T) {
+	w := newWorld(t)
+	const rounds, workers, initA, initB = 200, 20, 3000, 1500
+	a := w.listProduct(t, 300, initA, []int{10000})
+	b := w.listProduct(t, 200, initB, []int{10000})
+	bodies := []map[string]any{
+		{"items": []map[string]any{{"product_id": a, "quantity": 10}, {"product_id": b, "quantity": 5}}},
+		{"items": []map[string]any{{"product_id": b, "quantity": 5}, {"product_id": a, "quantity": 10}}},
+	}
+	jobs := make(chan int)
+	var sold, refused atomic.Int32
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				buyer := []client{w.buyer1, w.buyer2}[j%2]
+				r := buyer.do("POST", "/api/v1/orders", bodies[j%2], "Idempotency-Key", fmt.Sprintf("opp-%d", j))
+				switch {
+				case r.Code == http.StatusCreated:
+					sold.Add(1)
+				case r.Code == http.StatusConflict && strings.Contains(r.Body.String(), "insufficient stock"):
+					refused.Add(1)
+				default:
+					t.Errorf("order %d: %d %s", j, r.Code, r.Body.String())
+				}
+			}
+		}()
+	}
+	for j := 0; j < 2*rounds; j++ {
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	var stockA, stockB int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", a).Scan(&stockA)
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", b).Scan(&stockB)
+	n := int(sold.Load())
+	if n+int(refused.Load()) != 2*rounds || stockA != initA-10*n || stockB != initB-5*n || n != 300 {
+		t.Fatalf("%d sold, %d refused; stock A %d (want %d), B %d (want %d)", n, refused.Load(), stockA, initA-10*n, stockB, initB-5*n)
+	}
+}
+
+// A 1,000-line order is placed (lines for the same product merged first); 1,001 lines are refused.
+func TestThousandLineOrder(t *testing.T) {
+	w := newWorld(t)
+	a := w.listProduct(t, 100, 5000, []int{10000})
+	b := w.listProduct(t, 200, 5000, []int{10000})
+	items := make([]map[string]any, 1000)
+	for i := range items {
+		items[i] = map[string]any{"product_id": []string{a, b}[i%2], "quantity": 1 + i%3}
+	}
+	// The test app's body limit is 64 KiB; the default of 1 MiB holds 1,000 lines easily.
+	cfg := w.a.Config
+	cfg.BodyLimitBytes = 1 << 20
+	big, err := New(cfg, w.a.DB, w.a.Cache, w.a.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer := client{t: t, h: big.Router, token: w.buyer1.token}
+	var o fullOrder
+	buyer.do("POST", "/api/v1/orders", map[string]any{"items": items}, "Idempotency-Key", "k1000").want(201).json(&o)
+	var qa, qb int
+	for i := range items {
+		if i%2 == 0 {
+			qa += 1 + i%3
+		} else {
+			qb += 1 + i%3
+		}
+	}
+	if len(o.Lines) != 2 || o.TotalFen != int64(qa*100+qb*200) {
+		t.Fatalf("merged order has %d lines, total %d; want 2 lines, %d", len(o.Lines), o.TotalFen, qa*100+qb*200)
+	}
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", a).Scan(&stock)
+	if stock != 5000-qa {
+		t.Fatalf("stock of A %d, want %d", stock, 5000-qa)
+	}
+	buyer.do("POST", "/api/v1/orders", map[string]any{"items": append(items, items[0])}, "Idempotency-Key", "k1001").problem(422, "items")
+	// A replay of a key whose order took the last stock still answers with that order.
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").want(201)
+	r := w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").want(200)
+	if r.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatal("replay after the stock ran out not marked")
+	}
+}

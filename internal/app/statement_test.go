@@ -1,0 +1,108 @@
+package app
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// An order paid at 00:30 on 1 March China time (16:30 UTC on 28 February) counts in March's
+// statement, with the server and the database in UTC; one paid at 23:59:59 on 28 February China
+// time counts in February. The exports: CSV with BOM, inert formulas, numeric amounts; XLSX with
+// text ids and numeric amounts; Chinese download names with an ASCII fallback.
+func TestStatementTimeZone(t *testing.T) {
+	prev := time.Local
+	time.Local = time.UTC
+	t.Cleanup(func() { time.Local = prev })
+	w := newWorld(t)
+	var zone string
+	w.a.DB.Raw("SHOW TimeZone").Scan(&zone)
+	if zone != "UTC" && zone != "Etc/UTC" {
+		w.a.DB.Exec("SET TIME ZONE 'UTC'") // the session default of this database
+	}
+	var unit struct {
+		UnitID string `json:"unit_id"`
+	}
+	evil := w.listProduct(t, 10000, 10, []int{10000})
+	w.opA.do("PATCH", "/api/v1/products/"+evil, map[string]any{"name": "=HYPERLINK(\"http://x\")猕猴桃"}).want(200)
+
+	pay := func(key, product string, qty int, paidAt string) string {
+		var o fullOrder
+		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": product, "quantity": qty}}},
+			"Idempotency-Key", key).want(201).json(&o)
+		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", key).want(201)
+		w.a.DB.Exec("UPDATE orders SET paid_at = ?::timestamptz WHERE id = ?", paidAt, o.ID)
+		w.buyer1.do("GET", "/api/v1/orders/"+o.ID, nil).want(200).json(&unit)
+		return o.ID
+	}
+	march := pay("tz-march", evil, 2, "2026-02-28T16:30:00Z")
+	feb := pay("tz-feb", w.product, 1, "2026-02-28T15:59:59Z")
+
+	type st struct {
+		Orders    int
+		AmountFen int64 `json:"amount_fen"`
+		Lines     []struct {
+			OrderID string `json:"order_id"`
+		}
+	}
+	var m, f, y st
+	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).want(200).json(&m)
+	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-02", nil).want(200).json(&f)
+	w.admin.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026", nil).want(200).json(&y)
+	if m.Orders != 1 || m.Lines[0].OrderID != march || m.AmountFen != 20000 {
+		t.Fatalf("March statement = %+v, want only order %s", m, march)
+	}
+	if f.Orders != 1 || f.Lines[0].OrderID != feb {
+		t.Fatalf("February statement = %+v, want only order %s", f, feb)
+	}
+	if y.Orders != 2 || y.AmountFen != 30000 {
+		t.Fatalf("2026 statement = %+v", y)
+	}
+	w.buyer2.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).problem(404, "")
+	w.opA.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).problem(403, "")
+	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-13", nil).problem(422, "period")
+	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=pdf", nil).problem(422, "format")
+
+	r := w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=csv", nil).want(200)
+	body := r.Body.String()
+	cd := r.Header().Get("Content-Disposition")
+	if !strings.HasPrefix(body, "\ufeff付款时间,") {
+		t.Fatalf("CSV does not start with a BOM and the header: %q", body[:40])
+	}
+	if !strings.Contains(body, `"'=HYPERLINK(""http://x"")猕猴桃"`) || strings.Contains(body, ",=HYPERLINK") {
+		t.Fatalf("formula not made inert:\n%s", body)
+	}
+	if !strings.Contains(body, ",2,100.00,200.00,0,0.00\r\n") || !strings.Contains(body, "合计,,,,,,,,200.00,,0.00\r\n") {
+		t.Fatalf("amounts are not plain numbers:\n%s", body)
+	}
+	if !strings.Contains(cd, `filename="statement-`) || !strings.Contains(cd, `-2026-03.csv"`) ||
+		!strings.Contains(cd, "filename*=UTF-8''") || !strings.Contains(cd, "%20%E9%87%87%E8%B4%AD%E5%AF%B9%E8%B4%A6%E5%8D%95%202026-03.csv") {
+		t.Fatalf("Content-Disposition %q", cd)
+	}
+
+	r = w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026&format=xlsx", nil).want(200)
+	x, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("对账单")
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("xlsx rows %v, %v", rows, err)
+	}
+	if rows[1][0] != "2026-02-28 23:59:59" || rows[2][0] != "2026-03-01 00:30:00" || rows[1][1] != feb {
+		t.Fatalf("xlsx rows %v", rows[1:3])
+	}
+	for cell, want := range map[string]excelize.CellType{"B2": excelize.CellTypeInlineString, "I2": excelize.CellTypeUnset, "I4": excelize.CellTypeUnset} {
+		got, err := x.GetCellType("对账单", cell)
+		if err != nil || got != want {
+			t.Errorf("cell %s type %v, want %v (%v)", cell, got, want, err)
+		}
+	}
+	if v, _ := x.GetCellValue("对账单", "I4", excelize.Options{RawCellValue: true}); v != "300" {
+		t.Fatalf("total cell raw value %q, want the number 300", v)
+	}
+}

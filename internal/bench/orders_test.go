@@ -1,0 +1,363 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/procurement"
+	"github.com/fupinmarket/fupin/internal/region"
+	"github.com/fupinmarket/fupin/internal/station"
+)
+
+// Clients is the number of concurrent clients of the throughput benchmarks and of pgbench.
+const Clients = 32
+
+// fixture is one county's worth of sellers and 32 buyers, each at a unit of its own (32
+// procurement offices, so that receipts do not all queue on one unit's receivable account).
+type fixture struct {
+	a       *app.App
+	buyers  []auth.Principal
+	small   []uuid.UUID // 50 products for 5-line orders
+	big     []uuid.UUID // 1,000 products for the 1,000-line order
+	station auth.Principal
+}
+
+var (
+	fixOnce sync.Once
+	fix     fixture
+	fixErr  error
+)
+
+func setup(b *testing.B) *fixture {
+	b.Helper()
+	fixOnce.Do(func() { fixErr = build(b) })
+	if fixErr != nil {
+		b.Fatal(fixErr)
+	}
+	return &fix
+}
+
+func build(b *testing.B) error {
+	ctx := context.Background()
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	cfg.BcryptCost = 4
+	// A pool as large as the client count, as a server sized for 32 clients would have.
+	db, err := database.Open(ctx, dbtest.URL(b), database.Pool{MaxOpen: Clients + 4, MaxIdle: Clients + 4, MaxLifetime: time.Hour})
+	if err != nil {
+		return err
+	}
+	rdb, prefix := dbtest.Redis(b)
+	a, err := app.New(cfg, db, cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	if _, err := region.LoadSeed(ctx, a.DB); err != nil {
+		return err
+	}
+	village := "433124110226"
+	st, err := a.Stations.Create(ctx, station.NewStation{Name: "基准测试服务点", Level: station.LevelVillage, RegionCode: village, VillageCodes: []string{village}})
+	if err != nil {
+		return err
+	}
+	fix = fixture{a: a, station: auth.Principal{Role: auth.RoleStation, StationID: st.ID, UserID: uuid.Must(uuid.NewV7())}}
+	var households []uuid.UUID
+	for i := 0; i < 50; i++ {
+		first17 := fmt.Sprintf("4331241960%02d%02d%03d", 1+i%12, 1+i%28, i)
+		h, err := a.Households.Register(ctx, fix.station, household.NewHousehold{ArchiveNo: fmt.Sprintf("BENCH%05d", i), HeadName: "龙金花",
+			IDNumber: first17 + string(household.IDCheckChar(first17)), VillageCode: village, Members: 4, Status: household.Status("lifted")})
+		if err != nil {
+			return fmt.Errorf("household %d: %w", i, err)
+		}
+		households = append(households, h.ID)
+	}
+	list := func(n int) ([]uuid.UUID, error) {
+		ids := make([]uuid.UUID, n)
+		for i := range ids {
+			h1, h2 := households[i%len(households)], households[(i+1)%len(households)]
+			p, err := a.Catalog.Create(ctx, fix.station, catalog.NewProduct{Name: fmt.Sprintf("基准产品%04d", i), Category: "水果", Unit: "箱",
+				PriceFen: int64(1000 + i%97), Stock: catalog.MaxStock, OriginCode: village,
+				Suppliers: []catalog.Supplier{{HouseholdID: h1, ShareBP: 5001}, {HouseholdID: h2, ShareBP: 4999}}})
+			if err != nil {
+				return nil, err
+			}
+			ids[i] = p.ID
+		}
+		return ids, nil
+	}
+	if fix.small, err = list(benchProducts); err != nil {
+		return err
+	}
+	if fix.big, err = list(1000); err != nil {
+		return err
+	}
+	for i := 0; i < Clients; i++ {
+		u, err := a.Units.Create(ctx, procurement.NewUnit{Name: fmt.Sprintf("基准单位%02d", i), CreditCode: creditCode(i), Kind: procurement.UnitStateOwned})
+		if err != nil {
+			return err
+		}
+		usr, err := a.Users.Create(ctx, auth.NewUser{Username: fmt.Sprintf("bench-buyer-%02d", i), Password: "bench-password-1", Role: auth.RoleBuyer, UnitID: &u.ID})
+		if err != nil {
+			return err
+		}
+		fix.buyers = append(fix.buyers, auth.Principal{UserID: usr.ID, Role: auth.RoleBuyer, UnitID: u.ID})
+	}
+	return nil
+}
+
+func creditCode(i int) string {
+	first17 := fmt.Sprintf("91433100MA%07d", 4000000+i)
+	return first17 + string(procurement.CreditCheckChar(first17))
+}
+
+// fiveLines picks 5 distinct products of the 50 and 1 to 3 of each.
+func (f *fixture) fiveLines(r *rand.Rand) procurement.PlaceRequest {
+	idx := r.Perm(len(f.small))[:5]
+	req := procurement.PlaceRequest{}
+	for _, i := range idx {
+		req.Items = append(req.Items, procurement.ItemRequest{ProductID: f.small[i], Quantity: 1 + r.IntN(3)})
+	}
+	return req
+}
+
+// pgbenchOnce measures PostgreSQL's TPC-B-like transactions per second with Clients clients on a
+// scratch database of this server (scale 10, 10 s), recorded as the baseline of this run.
+var pgbenchOnce sync.Once
+
+func pgbench(b *testing.B) {
+	pgbenchOnce.Do(func() {
+		bin, err := exec.LookPath("pgbench")
+		if err != nil {
+			b.Logf("pgbench not found (Debian: apt-get install postgresql-client); ratios are n/a")
+			return
+		}
+		u, err := url.Parse(dbtest.AdminURL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := fmt.Sprintf("fupin_pgbench_%d", time.Now().UnixNano())
+		admin := fix.a.DB
+		if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		args := []string{"-h", u.Hostname(), "-U", u.User.Username()}
+		if p := u.Port(); p != "" {
+			args = append(args, "-p", p)
+		}
+		if out, err := exec.Command(bin, append(args, "-i", "-q", "-s", "10", name)...).CombinedOutput(); err != nil {
+			b.Fatalf("pgbench -i: %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin, append(args, "-n", "-c", strconv.Itoa(Clients), "-j", "2", "-T", "10", name)...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("pgbench: %v\n%s", err, out)
+		}
+		tps := regexp.MustCompile(`tps = ([0-9.]+)`).FindStringSubmatch(string(out))
+		lat := regexp.MustCompile(`latency average = ([0-9.]+) ms`).FindStringSubmatch(string(out))
+		if tps == nil || lat == nil {
+			b.Fatalf("pgbench output not understood:\n%s", out)
+		}
+		t, _ := strconv.ParseFloat(tps[1], 64)
+		l, _ := strconv.ParseFloat(lat[1], 64)
+		record("pgbench_tpcb_c32", t, "tps", "pgbench_tpcb_c32")
+		record("pgbench_tpcb_c32_latency", l, "ms", "pgbench_tpcb_c32_latency")
+	})
+}
+
+// verify runs the ledger check after a benchmark that wrote money: it must still pass.
+func verify(b *testing.B) {
+	var out strings.Builder
+	if n, err := ledger.Verify(context.Background(), fix.a.DB, &out); err != nil || n != 0 {
+		b.Fatalf("ledger verify after the benchmark: %d mismatches, %v\n%s", n, err, out.String())
+	}
+}
+
+// BenchmarkOrdersPlacePay: each op places a 5-line order and pays it (two business transactions,
+// with the payment entry posted), by Clients concurrent buyers.
+func BenchmarkOrdersPlacePay(b *testing.B) {
+	f := setup(b)
+	pgbench(b)
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetParallelism((Clients + 1) / max(1, runtimeProcs()))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		k := int(next.Add(1)-1) % Clients
+		buyer := f.buyers[k]
+		r := rand.New(rand.NewPCG(uint64(k), uint64(time.Now().UnixNano())))
+		for pb.Next() {
+			key := uuid.NewString()
+			o, _, err := f.a.Orders.Place(ctx, buyer, key, f.fiveLines(r))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, _, err := f.a.Orders.Pay(ctx, buyer, o.ID, key); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	perSec := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(perSec, "orders/s")
+	record("orders_place_pay_5lines_c32", perSec, "orders/s", "pgbench_tpcb_c32")
+	verify(b)
+}
+
+// BenchmarkOrdersPlace: each op places a 5-line order (stock reserved, order, lines and shipment
+// written), by Clients concurrent buyers: the place half of BenchmarkOrdersPlacePay, to tell the
+// two halves apart.
+func BenchmarkOrdersPlace(b *testing.B) {
+	f := setup(b)
+	pgbench(b)
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetParallelism((Clients + 1) / max(1, runtimeProcs()))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		k := int(next.Add(1)-1) % Clients
+		r := rand.New(rand.NewPCG(uint64(k), uint64(time.Now().UnixNano())))
+		for pb.Next() {
+			if _, _, err := f.a.Orders.Place(ctx, f.buyers[k], uuid.NewString(), f.fiveLines(r)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	perSec := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(perSec, "orders/s")
+	record("orders_place_5lines_c32", perSec, "orders/s", "pgbench_tpcb_c32")
+}
+
+// BenchmarkOrdersReceive: each op confirms receipt of a shipped 5-line order, which posts its sale
+// entry (10 income credits) in the same transaction, by Clients concurrent buyers. The orders are
+// placed and paid before the timer starts and marked shipped in SQL (shipping binds one
+// traceability code per item, which is the trace package's business, not this figure's).
+func BenchmarkOrdersReceive(b *testing.B) {
+	f := setup(b)
+	pgbench(b)
+	ctx := context.Background()
+	type job struct {
+		buyer auth.Principal
+		order uuid.UUID
+	}
+	jobs := make([]job, b.N)
+	ids := make([]string, b.N)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range jobs {
+		buyer := f.buyers[i%Clients]
+		key := uuid.NewString()
+		o, _, err := f.a.Orders.Place(ctx, buyer, key, f.fiveLines(r))
+		if err == nil {
+			_, _, err = f.a.Orders.Pay(ctx, buyer, o.ID, key)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs[i], ids[i] = job{buyer, o.ID}, o.ID.String()
+	}
+	for _, q := range []string{
+		"UPDATE order_lines SET shipped_at = now() WHERE order_id = ANY(?::uuid[])",
+		"UPDATE shipments SET status = 'shipped', shipped_at = now() WHERE order_id = ANY(?::uuid[])",
+		"UPDATE orders SET status = 'shipped', shipped_at = now() WHERE id = ANY(?::uuid[])",
+	} {
+		if err := f.a.DB.Exec(q, "{"+strings.Join(ids, ",")+"}").Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.SetParallelism((Clients + 1) / max(1, runtimeProcs()))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			j := jobs[next.Add(1)-1]
+			if _, err := f.a.Orders.Receive(ctx, j.buyer, j.order); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	perSec := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(perSec, "orders/s")
+	record("orders_receive_5lines_c32", perSec, "orders/s", "pgbench_tpcb_c32")
+	verify(b)
+}
+
+// BenchmarkOrderPlace1000Lines: the latency of placing one 1,000-line order (stock reserved for
+// 1,000 products, 1,000 lines written), one at a time; median and 99th percentile.
+func BenchmarkOrderPlace1000Lines(b *testing.B) {
+	f := setup(b)
+	pgbench(b)
+	ctx := context.Background()
+	req := procurement.PlaceRequest{}
+	for _, id := range f.big {
+		req.Items = append(req.Items, procurement.ItemRequest{ProductID: id, Quantity: 1})
+	}
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, _, err := f.a.Orders.Place(ctx, f.buyers[i%Clients], uuid.NewString(), req); err != nil {
+			b.Fatal(err)
+		}
+		durations = append(durations, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	ms := func(q float64) float64 {
+		return float64(durations[min(len(durations)-1, int(q*float64(len(durations))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+	record("order_place_1000lines_p50", ms(0.5), "ms", "pgbench_tpcb_c32_latency")
+	record("order_place_1000lines_p99", ms(0.99), "ms", "pgbench_tpcb_c32_latency")
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// benchProducts is the size of the catalogue the 5-line orders draw from.
+var benchProducts = envInt("BENCH_PRODUCTS", 50)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}

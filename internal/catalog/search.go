@@ -1,0 +1,409 @@
+package catalog
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
+)
+
+// chinaTime is where "today" is decided for certificate validity (UTC+8, no daylight saving).
+var chinaTime = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// Search sort orders.
+const (
+	SortNewest    = "newest"
+	SortPriceAsc  = "price_asc"
+	SortPriceDesc = "price_desc"
+)
+
+// SearchRequest is a buyer's catalogue query as it arrives (query parameters). Empty means the
+// default: Certified "true", InStock "true", Sort "newest", Limit 20.
+type SearchRequest struct {
+	Query     string // name substring (Chinese or not), 1 to 30 characters
+	Category  string
+	Region    string // a region code of 2, 4, 6, 9 or 12 digits: origin at or below it
+	StationID string
+	Certified string // "true" (valid certificate today), "false" (none valid), "any"
+	InStock   string // "true" or "any"
+	MinPrice  string // fen
+	MaxPrice  string // fen
+	Sort      string
+	Cursor    string
+	Limit     string
+}
+
+// searchQuery is a validated SearchRequest.
+type searchQuery struct {
+	q, category, region string
+	station             uuid.UUID
+	certified, inStock  string
+	minPrice, maxPrice  int64
+	sort                string
+	after               *cursor
+	limit               int
+}
+
+// cursor is the keyset position after the last product of a page: its price (price sorts) and id.
+type cursor struct {
+	Sort  string    `json:"s"`
+	Price int64     `json:"p,omitempty"`
+	ID    uuid.UUID `json:"i"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// parse validates r once, where the request becomes a domain value. Errors: Invalid naming the
+// parameter.
+func (r SearchRequest) parse() (searchQuery, error) {
+	var f apperr.Fields
+	q := searchQuery{q: text.Clean(r.Query), category: text.Clean(r.Category), region: text.ASCII(r.Region),
+		certified: r.Certified, inStock: r.InStock, sort: r.Sort, limit: 20, maxPrice: MaxPriceFen}
+	if n := len([]rune(q.q)); n > 30 {
+		f.Add("q", "must be at most 30 characters")
+	}
+	switch len(q.region) {
+	case 0, 2, 4, 6, 9, 12:
+		if strings.Trim(q.region, "0123456789") != "" {
+			f.Add("region", "must be a region code of digits")
+		}
+	default:
+		f.Add("region", "must be a region code of 2 (province), 4, 6 (county), 9 (township) or 12 (village) digits")
+	}
+	if r.StationID != "" {
+		id, err := uuid.Parse(r.StationID)
+		if err != nil {
+			f.Add("station_id", "must be a UUID")
+		}
+		q.station = id
+	}
+	if q.certified == "" {
+		q.certified = "true"
+	}
+	if q.certified != "true" && q.certified != "false" && q.certified != "any" {
+		f.Add("certified", "must be true, false or any")
+	}
+	if q.inStock == "" {
+		q.inStock = "true"
+	}
+	if q.inStock != "true" && q.inStock != "any" {
+		f.Add("in_stock", "must be true or any")
+	}
+	for name, dst := range map[string]*int64{"min_price": &q.minPrice, "max_price": &q.maxPrice} {
+		v := map[string]string{"min_price": r.MinPrice, "max_price": r.MaxPrice}[name]
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > MaxPriceFen {
+			f.Add(name, "must be a whole number of fen from 0 to %d", MaxPriceFen)
+			continue
+		}
+		*dst = n
+	}
+	if q.minPrice > q.maxPrice {
+		f.Add("max_price", "must not be below min_price")
+	}
+	if q.sort == "" {
+		q.sort = SortNewest
+	}
+	if q.sort != SortNewest && q.sort != SortPriceAsc && q.sort != SortPriceDesc {
+		f.Add("sort", "must be newest, price_asc or price_desc")
+	}
+	if r.Limit != "" {
+		n, err := strconv.Atoi(r.Limit)
+		if err != nil || n < 1 || n > 100 {
+			f.Add("limit", "must be from 1 to 100")
+		}
+		q.limit = n
+	}
+	if r.Cursor != "" {
+		var c cursor
+		b, err := base64.RawURLEncoding.DecodeString(r.Cursor)
+		if err != nil || json.Unmarshal(b, &c) != nil || c.ID == uuid.Nil || c.Sort != q.sort {
+			f.Add("cursor", "must be the next_cursor of a previous page with the same sort")
+		}
+		q.after = &c
+	}
+	return q, f.Err()
+}
+
+// Certificate is the product's certificate valid today, if any.
+type Certificate struct {
+	CertificateNo string     `json:"certificate_no"`
+	IssuingOffice string     `json:"issuing_office"`
+	ValidFrom     civil.Date `json:"valid_from"`
+	ValidUntil    civil.Date `json:"valid_until"`
+}
+
+// CatalogItem is one product as a buyer sees it in a search.
+type CatalogItem struct {
+	ID          uuid.UUID    `json:"id"`
+	StationID   uuid.UUID    `json:"station_id"`
+	Name        string       `json:"name"`
+	Category    string       `json:"category"`
+	Unit        string       `json:"unit"`
+	Spec        string       `json:"spec"`
+	PriceFen    money.Money  `json:"price_fen"`
+	Stock       int          `json:"stock"`
+	OriginCode  string       `json:"origin_code"`
+	CreatedAt   time.Time    `json:"created_at"`
+	Certified   bool         `gorm:"-" json:"certified"`
+	Certificate *Certificate `gorm:"-" json:"certificate"`
+}
+
+// SearchPage is one page of results; NextCursor is empty on the last page.
+type SearchPage struct {
+	Products   []CatalogItem `json:"products"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// Search finds listed products for buyers (and staff): by name substring, category, origin
+// region at any level (a code prefix), station, certification today (China time), price range;
+// sorted newest first or by price, in keyset pages (WHERE (price, id) > cursor, never OFFSET), so
+// page 1,000 costs what page 1 does. Errors: Invalid naming the parameter.
+func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, error) {
+	q, err := r.parse()
+	if err != nil {
+		return SearchPage{}, err
+	}
+	today := time.Now().In(chinaTime).Format(time.DateOnly)
+	var where []string
+	args := map[string]any{"today": today, "limit": q.limit + 1}
+	where = append(where, "p.listed")
+	if q.inStock == "true" {
+		where = append(where, "p.stock > 0")
+	}
+	if q.q != "" {
+		where = append(where, "p.name ILIKE @like")
+		args["like"] = "%" + escapeLike(q.q) + "%"
+		if n := len([]rune(q.q)); n == 2 {
+			// Too short for a trigram: the bigram index finds the candidates, ILIKE confirms.
+			where = append(where, "name_bigrams(p.name) @> ARRAY[lower(@q)]")
+			args["q"] = q.q
+		}
+	}
+	if q.category != "" {
+		where = append(where, "p.category = @category")
+		args["category"] = q.category
+	}
+	if q.region != "" {
+		where = append(where, "p.origin_code LIKE @region")
+		args["region"] = q.region + "%"
+	}
+	if q.station != uuid.Nil {
+		where = append(where, "p.station_id = @station")
+		args["station"] = q.station
+	}
+	valid := "EXISTS (SELECT 1 FROM product_certifications c WHERE c.product_id = p.id AND c.valid_from <= CAST(@today AS date) AND c.valid_until >= CAST(@today AS date))"
+	switch q.certified {
+	case "true":
+		where = append(where, valid)
+	case "false":
+		where = append(where, "NOT "+valid)
+	}
+	if q.minPrice > 0 {
+		where = append(where, "p.price_fen >= @min")
+		args["min"] = q.minPrice
+	}
+	if q.maxPrice < MaxPriceFen {
+		where = append(where, "p.price_fen <= @max")
+		args["max"] = q.maxPrice
+	}
+	order := "p.id DESC"
+	switch q.sort {
+	case SortPriceAsc:
+		order = "p.price_fen, p.id"
+	case SortPriceDesc:
+		order = "p.price_fen DESC, p.id DESC"
+	}
+	if c := q.after; c != nil {
+		args["cid"], args["cprice"] = c.ID, c.Price
+		switch q.sort {
+		case SortNewest:
+			where = append(where, "p.id < @cid")
+		case SortPriceAsc:
+			where = append(where, "(p.price_fen, p.id) > (@cprice, @cid)")
+		case SortPriceDesc:
+			where = append(where, "(p.price_fen, p.id) < (@cprice, @cid)")
+		}
+	}
+	var rows []struct {
+		CatalogItem
+		CertificateNo *string
+		IssuingOffice *string
+		ValidFrom     *civil.Date
+		ValidUntil    *civil.Date
+	}
+	err = s.db.WithContext(ctx).Raw(`
+		SELECT p.id, p.station_id, p.name, p.category, p.unit, p.spec, p.price_fen, p.stock, p.origin_code, p.created_at,
+		       c.certificate_no, c.issuing_office, c.valid_from, c.valid_until
+		FROM products p
+		LEFT JOIN LATERAL (
+		    SELECT certificate_no, issuing_office, valid_from, valid_until FROM product_certifications c
+		    WHERE c.product_id = p.id AND c.valid_from <= CAST(@today AS date) AND c.valid_until >= CAST(@today AS date)
+		    ORDER BY c.valid_until DESC LIMIT 1
+		) c ON true
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY `+order+`
+		LIMIT @limit`, args).Scan(&rows).Error
+	if err != nil {
+		return SearchPage{}, apperr.DB(err, "product")
+	}
+	page := SearchPage{Products: make([]CatalogItem, 0, len(rows))}
+	for i, r := range rows {
+		if i == q.limit {
+			last := page.Products[len(page.Products)-1]
+			page.NextCursor = cursor{Sort: q.sort, Price: int64(last.PriceFen), ID: last.ID}.encode()
+			break
+		}
+		it := r.CatalogItem
+		if r.CertificateNo != nil {
+			it.Certified = true
+			it.Certificate = &Certificate{CertificateNo: *r.CertificateNo, IssuingOffice: *r.IssuingOffice, ValidFrom: *r.ValidFrom, ValidUntil: *r.ValidUntil}
+		}
+		page.Products = append(page.Products, it)
+	}
+	return page, nil
+}
+
+// CertificationRequest records a product's certificate (扶贫产品认定).
+type CertificationRequest struct {
+	CertificateNo string `json:"certificate_no"`
+	IssuingOffice string `json:"issuing_office"`
+	ValidFrom     string `json:"valid_from"`  // YYYY-MM-DD
+	ValidUntil    string `json:"valid_until"` // YYYY-MM-DD, inclusive
+}
+
+// Certification is a stored certificate of a product.
+type Certification struct {
+	ID            uuid.UUID  `json:"id"`
+	ProductID     uuid.UUID  `json:"product_id"`
+	CertificateNo string     `json:"certificate_no"`
+	IssuingOffice string     `json:"issuing_office"`
+	ValidFrom     civil.Date `json:"valid_from"`
+	ValidUntil    civil.Date `json:"valid_until"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// TableName maps Certification to product_certifications.
+func (Certification) TableName() string { return "product_certifications" }
+
+// Certify records a certificate for a product; the county office (admin) certifies. A product is
+// "certified" on the days from ValidFrom to ValidUntil (China time) of any of its certificates.
+// Errors: Forbidden, NotFound, Invalid (certificate_no, issuing_office, valid_from, valid_until),
+// Conflict naming certificate_no when the number is already recorded.
+func (s *Service) Certify(ctx context.Context, p auth.Principal, productID uuid.UUID, req CertificationRequest) (Certification, error) {
+	if !p.IsAdmin() {
+		return Certification{}, apperr.Forbidden("products are certified by the county office")
+	}
+	var f apperr.Fields
+	no := text.ASCII(req.CertificateNo)
+	if no == "" || len([]rune(no)) > 64 {
+		f.Add("certificate_no", "must be 1 to 64 characters")
+	}
+	office, ok := text.Name(req.IssuingOffice, 100)
+	if !ok {
+		f.Add("issuing_office", "must be 1 to 100 characters")
+	}
+	from, err := civil.ParseDate(req.ValidFrom)
+	if err != nil {
+		f.Add("valid_from", "must be a date YYYY-MM-DD")
+	}
+	until, err2 := civil.ParseDate(req.ValidUntil)
+	switch {
+	case err2 != nil:
+		f.Add("valid_until", "must be a date YYYY-MM-DD")
+	case err == nil && until.Before(from.Time):
+		f.Add("valid_until", "must not be before valid_from")
+	}
+	if err := f.Err(); err != nil {
+		return Certification{}, err
+	}
+	if _, err := s.Get(ctx, p, productID); err != nil {
+		return Certification{}, err
+	}
+	c := Certification{ID: uuid.Must(uuid.NewV7()), ProductID: productID, CertificateNo: no, IssuingOffice: office,
+		ValidFrom: from, ValidUntil: until, CreatedAt: time.Now().UTC()}
+	err = s.db.WithContext(ctx).Create(&c).Error
+	if apperr.PgCode(err) == apperr.PgUniqueViolation {
+		return Certification{}, apperr.ConflictField("certificate_no", "certificate %s is already recorded", no)
+	}
+	return c, apperr.DB(err, "certification")
+}
+
+// Certifications lists a product's certificates, newest validity first. Errors: NotFound.
+func (s *Service) Certifications(ctx context.Context, p auth.Principal, productID uuid.UUID) ([]Certification, error) {
+	if _, err := s.Get(ctx, p, productID); err != nil {
+		return nil, err
+	}
+	list := []Certification{}
+	err := s.db.WithContext(ctx).Where("product_id = ?", productID).Order("valid_until DESC, id").Find(&list).Error
+	return list, apperr.DB(err, "certification")
+}
+
+// RegisterSearch adds GET /api/v1/catalog/products and the certification routes.
+func (h *Handler) RegisterSearch(api gin.IRoutes) {
+	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
+	api.GET("/api/v1/catalog/products", anyone, func(c *gin.Context) {
+		page, err := h.svc.Search(c.Request.Context(), SearchRequest{Query: c.Query("q"), Category: c.Query("category"),
+			Region: c.Query("region"), StationID: c.Query("station_id"), Certified: c.Query("certified"), InStock: c.Query("in_stock"),
+			MinPrice: c.Query("min_price"), MaxPrice: c.Query("max_price"), Sort: c.Query("sort"), Cursor: c.Query("cursor"),
+			Limit: c.Query("limit")})
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, page)
+	})
+	api.POST("/api/v1/products/:id/certifications", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		var req CertificationRequest
+		if err := httpx.Bind(c, &req); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		out, err := h.svc.Certify(c.Request.Context(), auth.MustFrom(c), id, req)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		httpx.Created(c, out)
+	})
+	api.GET("/api/v1/products/:id/certifications", anyone, func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		list, err := h.svc.Certifications(c.Request.Context(), auth.MustFrom(c), id)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"certifications": list})
+	})
+}

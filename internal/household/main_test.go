@@ -1,0 +1,88 @@
+package household
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+const (
+	shibadong = "433124110226" // 十八洞村
+	zhuxi     = "433124110227" // a neighbouring village the test station does not serve
+)
+
+type fixture struct {
+	db      *gorm.DB
+	svc     *Service
+	station auth.Principal
+	admin   auth.Principal
+}
+
+func exec(t testing.TB, db *gorm.DB, sql string, args ...any) {
+	t.Helper()
+	if err := db.Exec(sql, args...).Error; err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db := dbtest.DB(t)
+	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
+		('43', '湖南省', 1, NULL), ('4331', '湘西土家族苗族自治州', 2, '43'), ('433124', '花垣县', 3, '4331'),
+		('433124110', '双龙镇', 4, '433124'), ('433124110226', '十八洞村', 5, '433124110'),
+		('433124110227', '竹子村', 5, '433124110')
+		ON CONFLICT (code) DO NOTHING`)
+	vault, err := pii.NewVault([]byte("test-only-data-key-32-bytes-long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, svc: NewService(db, vault)}
+	stationID, adminID, opID := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	exec(t, db, `INSERT INTO stations (id, name, level, region_code, county_code) VALUES (?, '十八洞村服务点', 'village', ?, '433124')`, stationID, shibadong)
+	exec(t, db, `INSERT INTO station_villages (station_id, village_code) VALUES (?, ?)`, stationID, shibadong)
+	exec(t, db, `INSERT INTO users (id, username, password_hash, role) VALUES (?, ?, 'x', 'admin')`, adminID, "admin-"+randHex(4))
+	exec(t, db, `INSERT INTO users (id, username, password_hash, role, station_id) VALUES (?, ?, 'x', 'station', ?)`, opID, "op-"+randHex(4), stationID)
+	f.admin = auth.Principal{UserID: adminID, Role: auth.RoleAdmin}
+	f.station = auth.Principal{UserID: opID, Role: auth.RoleStation, StationID: stationID}
+	return f
+}
+
+// idNumber returns a fresh valid resident ID number of 花垣县 born on the given day (YYYYMMDD).
+func idNumber(birth string) string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1000))
+	first17 := "433124" + birth + fmt.Sprintf("%03d", n.Int64())
+	return first17 + string(IDCheckChar(first17))
+}
+
+func archive() string { return strings.ToUpper("T" + randHex(6)) }
+
+func (f *fixture) register(t *testing.T, p auth.Principal, village string) Household {
+	t.Helper()
+	h, err := f.svc.Register(context.Background(), p, NewHousehold{ArchiveNo: archive(), HeadName: "龙先生",
+		IDNumber: idNumber("19700101"), VillageCode: village, Members: 4, Status: StatusPoor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -1,0 +1,260 @@
+package ledger
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// PayoutRequest is a transfer to a household's bank account: Amount in fen (> 0), Reference the
+// bank's transfer reference (1 to 64 characters, unique: it is the payout's idempotency key), PaidAt
+// when the transfer was made.
+type PayoutRequest struct {
+	HouseholdID uuid.UUID
+	Amount      money.Money
+	Reference   string
+	PaidAt      time.Time
+	CreatedBy   uuid.UUID // the user recording it; uuid.Nil for commands and tests
+}
+
+// Payout is a recorded payout. OwedAfter is what is still owed to the household after it.
+type Payout struct {
+	ID          uuid.UUID
+	HouseholdID uuid.UUID
+	Amount      money.Money
+	Reference   string
+	EntryID     uuid.UUID
+	PaidAt      time.Time
+	OwedAfter   money.Money
+	Replayed    bool
+}
+
+func (r *PayoutRequest) validate() error {
+	var f apperr.Fields
+	r.Reference = strings.TrimSpace(r.Reference)
+	if r.HouseholdID == uuid.Nil {
+		f.Add("household_id", "is required")
+	}
+	if r.Amount <= 0 {
+		f.Add("amount_fen", "must be a positive number of fen")
+	}
+	if r.Reference == "" || utf8.RuneCountInString(r.Reference) > 64 {
+		f.Add("reference", "must be the bank's transfer reference, 1 to 64 characters")
+	}
+	if r.PaidAt.IsZero() {
+		f.Add("paid_at", "is required")
+	}
+	return f.Err()
+}
+
+// PayoutEntry records a transfer to a household: debit its household_payable (what is owed to it
+// goes down), credit the bank. Income is untouched: the household earned the money when the sale
+// (or wage) was posted. Key "payout:<reference>".
+func PayoutEntry(householdID uuid.UUID, amount money.Money, reference string, at time.Time) Entry {
+	return Entry{Kind: KindPayout, IdempotencyKey: "payout:" + reference, OccurredAt: at,
+		Memo: "payout to household " + householdID.String() + " (ref " + reference + ")",
+		Postings: []Posting{
+			{Account: AccountRef{Kind: HouseholdPayable, OwnerID: householdID}, Amount: amount},
+			{Account: AccountRef{Kind: Bank}, Amount: -amount},
+		}}
+}
+
+// PayOut records a payout in one transaction: it locks the household's payable account, refuses
+// an amount larger than what is owed, posts PayoutEntry and stores the payouts row. The same
+// reference for the same household and amount replays the first payout (Replayed true).
+//
+// Errors: Invalid naming fields; Conflict naming amount_fen when the amount exceeds what is owed,
+// or reference when it was used for another payout; Invalid naming household_id when there is no
+// such household; Unavailable when the database is down.
+func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error) {
+	if err := req.validate(); err != nil {
+		return Payout{}, err
+	}
+	var out Payout
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		tx = tx.WithContext(ctx)
+		var owed []int64
+		// Lock first, so that two payouts for one household are decided one after the other.
+		if err := tx.Raw(`SELECT -balance_fen FROM ledger_accounts WHERE kind = 'household_payable' AND owner_id = ? FOR UPDATE`,
+			req.HouseholdID).Scan(&owed).Error; err != nil {
+			return apperr.DB(err, "ledger account")
+		}
+		var prior []struct {
+			ID          uuid.UUID
+			HouseholdID uuid.UUID
+			AmountFen   int64
+			EntryID     uuid.UUID
+			PaidAt      time.Time
+		}
+		if err := tx.Raw(`SELECT id, household_id, amount_fen, entry_id, paid_at FROM payouts WHERE reference = ?`,
+			req.Reference).Scan(&prior).Error; err != nil {
+			return apperr.DB(err, "payout")
+		}
+		owedNow := money.Money(0)
+		if len(owed) == 1 {
+			owedNow = money.Money(owed[0])
+		}
+		if len(prior) == 1 {
+			p := prior[0]
+			if p.HouseholdID != req.HouseholdID || p.AmountFen != int64(req.Amount) {
+				return apperr.ConflictField("reference", "transfer reference %q was already paid out to another household or amount", req.Reference)
+			}
+			out = Payout{ID: p.ID, HouseholdID: p.HouseholdID, Amount: money.Money(p.AmountFen), Reference: req.Reference,
+				EntryID: p.EntryID, PaidAt: p.PaidAt.UTC(), OwedAfter: owedNow, Replayed: true}
+			return nil
+		}
+		if req.Amount > owedNow {
+			return apperr.ConflictField("amount_fen", "the household is owed %s; a payout of %s would exceed it", owedNow, req.Amount).
+				With("owed_fen", int64(owedNow))
+		}
+		e := PayoutEntry(req.HouseholdID, req.Amount, req.Reference, req.PaidAt)
+		if err := e.validate(false); err != nil {
+			return err
+		}
+		entryID, _, err := post(ctx, tx, e, nil)
+		if err != nil {
+			return err
+		}
+		out = Payout{ID: uuid.Must(uuid.NewV7()), HouseholdID: req.HouseholdID, Amount: req.Amount, Reference: req.Reference,
+			EntryID: entryID, PaidAt: req.PaidAt.UTC(), OwedAfter: owedNow - req.Amount}
+		var createdBy *uuid.UUID
+		if req.CreatedBy != uuid.Nil {
+			createdBy = &req.CreatedBy
+		}
+		err = tx.Exec(`INSERT INTO payouts (id, household_id, amount_fen, reference, entry_id, paid_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, out.ID, out.HouseholdID, int64(out.Amount), out.Reference, out.EntryID, out.PaidAt, createdBy).Error
+		if apperr.PgCode(err) == apperr.PgForeignKeyViolation && apperr.PgConstraint(err) == "payouts_household_id_fkey" {
+			return apperr.Invalid(apperr.Field("household_id", "names no household"))
+		}
+		return apperr.DB(err, "payout")
+	})
+	return out, err
+}
+
+// Waiting is a household still owed money: Owed in fen, Since the time of the unit's payment (or,
+// for wages and sales paid later, the entry) behind the oldest fen not yet paid out, first in
+// first out, and WaitingDays the whole days from Since to the report's time.
+type Waiting struct {
+	HouseholdID uuid.UUID
+	ArchiveNo   string
+	VillageCode string
+	Owed        money.Money
+	Since       time.Time
+	WaitingDays int
+}
+
+// PayoutDelay is one payout with the time from the unit's payment of the oldest fen it settles
+// (first in, first out) to the transfer, in whole days.
+type PayoutDelay struct {
+	PayoutID    uuid.UUID
+	HouseholdID uuid.UUID
+	Amount      money.Money
+	Reference   string
+	PaidAt      time.Time
+	OldestSince time.Time
+	DelayDays   int
+}
+
+// payableCreditsCTE lists what became owed to each household (credits to household_payable) with
+// the time it counts from, and the running sum per household; debits is what reduced it
+// (payouts, refunds, reversals). Matching the two running sums first in, first out says which
+// credits a payout settled and which are still open.
+const payableCreditsCTE = `
+WITH credits AS (
+    SELECT a.owner_id AS household_id, -p.amount_fen AS amount,
+           coalesce(pay.paid_at, e.occurred_at) AS since, p.id AS posting_id
+    FROM postings p
+    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_payable'
+    JOIN journal_entries e ON e.id = p.entry_id
+    LEFT JOIN payments pay ON pay.order_id = e.order_id
+    WHERE p.amount_fen < 0
+), cum AS (
+    SELECT c.*, sum(c.amount) OVER (PARTITION BY c.household_id ORDER BY c.since, c.posting_id) AS upto
+    FROM credits c
+)`
+
+// WaitingHouseholds lists the households, within the villages that scope allows (nil: all), still
+// owed money for more than days days at now, longest wait first, at most limit rows.
+func (s *Service) WaitingHouseholds(ctx context.Context, scope *uuid.UUID, days int, now time.Time, limit int) ([]Waiting, error) {
+	var rows []struct {
+		HouseholdID uuid.UUID
+		ArchiveNo   string
+		VillageCode string
+		Owed        int64
+		Since       time.Time
+	}
+	err := s.db.WithContext(ctx).Raw(payableCreditsCTE+`, debits AS (
+		    SELECT a.owner_id AS household_id, sum(p.amount_fen) AS paid
+		    FROM postings p JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_payable'
+		    WHERE p.amount_fen > 0 GROUP BY a.owner_id
+		)
+		SELECT c.household_id, h.archive_no, h.village_code,
+		       max(c.upto) - coalesce(d.paid, 0) AS owed, min(c.since) AS since
+		FROM cum c
+		JOIN households h ON h.id = c.household_id
+		LEFT JOIN debits d ON d.household_id = c.household_id
+		WHERE c.upto > coalesce(d.paid, 0)
+		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?::uuid))
+		GROUP BY c.household_id, h.archive_no, h.village_code, d.paid
+		HAVING min(c.since) < ?
+		ORDER BY min(c.since), c.household_id
+		LIMIT ?`, scope, scope, now.Add(-time.Duration(days)*24*time.Hour), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, apperr.DB(err, "payouts")
+	}
+	out := make([]Waiting, len(rows))
+	for i, r := range rows {
+		out[i] = Waiting{HouseholdID: r.HouseholdID, ArchiveNo: r.ArchiveNo, VillageCode: r.VillageCode,
+			Owed: money.Money(r.Owed), Since: r.Since.UTC(), WaitingDays: int(now.Sub(r.Since).Hours() / 24)}
+	}
+	return out, nil
+}
+
+// PayoutDelays lists payouts made in [from, to), within scope (nil: all), each with the time from
+// the unit's payment of the oldest fen it settled to the transfer, newest first, at most limit.
+func (s *Service) PayoutDelays(ctx context.Context, scope *uuid.UUID, from, to time.Time, limit int) ([]PayoutDelay, error) {
+	var rows []struct {
+		PayoutID    uuid.UUID
+		HouseholdID uuid.UUID
+		AmountFen   int64
+		Reference   string
+		PaidAt      time.Time
+		OldestSince time.Time
+	}
+	// Payouts of a household in order; before = what earlier payouts (and other debits) settled.
+	err := s.db.WithContext(ctx).Raw(payableCreditsCTE+`, debits AS (
+		    SELECT a.owner_id AS household_id, p.entry_id, p.amount_fen, e.occurred_at,
+		           sum(p.amount_fen) OVER (PARTITION BY a.owner_id ORDER BY e.occurred_at, p.id) - p.amount_fen AS before
+		    FROM postings p
+		    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_payable'
+		    JOIN journal_entries e ON e.id = p.entry_id
+		    WHERE p.amount_fen > 0
+		)
+		SELECT po.id AS payout_id, po.household_id, po.amount_fen, po.reference, po.paid_at,
+		       coalesce((SELECT min(c.since) FROM cum c WHERE c.household_id = d.household_id AND c.upto > d.before), po.paid_at) AS oldest_since
+		FROM payouts po
+		JOIN households h ON h.id = po.household_id
+		JOIN debits d ON d.entry_id = po.entry_id
+		WHERE po.paid_at >= ? AND po.paid_at < ?
+		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?::uuid))
+		ORDER BY po.paid_at DESC, po.id
+		LIMIT ?`, from, to, scope, scope, limit).Scan(&rows).Error
+	if err != nil {
+		return nil, apperr.DB(err, "payouts")
+	}
+	out := make([]PayoutDelay, len(rows))
+	for i, r := range rows {
+		out[i] = PayoutDelay{PayoutID: r.PayoutID, HouseholdID: r.HouseholdID, Amount: money.Money(r.AmountFen),
+			Reference: r.Reference, PaidAt: r.PaidAt.UTC(), OldestSince: r.OldestSince.UTC(),
+			DelayDays: int(r.PaidAt.Sub(r.OldestSince).Hours() / 24)}
+	}
+	return out, nil
+}

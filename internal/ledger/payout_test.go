@@ -1,0 +1,172 @@
+package ledger
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+func TestPayoutsReduceWhatIsOwedNotIncome(t *testing.T) {
+	ctx := context.Background()
+	svc := NewService(newWorld(t, 0).db)
+	s := sellOrder(t, svc) // the unit paid at t0+1h
+	h := s.w.households[0]
+	income := -balance(t, s.w.db, AccountRef{HouseholdIncome, h})
+	owed := -balance(t, s.w.db, AccountRef{HouseholdPayable, h})
+	if income <= 0 || owed != income {
+		t.Fatalf("after the sale: income %d, owed %d; want equal and positive", income, owed)
+	}
+	ref := "BANK-" + randHex(6)
+	paidAt := t0.Add(10 * 24 * time.Hour)
+
+	// More than owed: refused, nothing written.
+	_, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: owed + 1, Reference: ref, PaidAt: paidAt})
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || len(e.Fields) != 1 || e.Fields[0].Field != "amount_fen" {
+		t.Fatalf("payout above owed: %v", err)
+	}
+	for name, req := range map[string]PayoutRequest{
+		"zero amount":  {HouseholdID: h, Amount: 0, Reference: ref, PaidAt: paidAt},
+		"no reference": {HouseholdID: h, Amount: 1, Reference: "  ", PaidAt: paidAt},
+		"no time":      {HouseholdID: h, Amount: 1, Reference: ref},
+	} {
+		if _, err := svc.PayOut(ctx, req); !apperr.Is(err, apperr.KindInvalid) {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
+	}
+
+	p, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 1000, Reference: ref, PaidAt: paidAt})
+	if err != nil || p.Replayed || p.OwedAfter != owed-1000 {
+		t.Fatalf("payout: %+v, %v", p, err)
+	}
+	if got := -balance(t, s.w.db, AccountRef{HouseholdIncome, h}); got != income {
+		t.Errorf("income moved to %d on a payout, want %d", got, income)
+	}
+	if got := -balance(t, s.w.db, AccountRef{HouseholdPayable, h}); got != owed-1000 {
+		t.Errorf("owed %d, want %d", got, owed-1000)
+	}
+	// The same transfer again replays; the same reference for another amount is a conflict.
+	again, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 1000, Reference: ref, PaidAt: paidAt.Add(time.Hour)})
+	if err != nil || !again.Replayed || again.ID != p.ID {
+		t.Errorf("replay: %+v, %v", again, err)
+	}
+	if _, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 999, Reference: ref, PaidAt: paidAt}); !apperr.Is(err, apperr.KindConflict) {
+		t.Errorf("reused reference: %v, want Conflict", err)
+	}
+	mustVerify(t, s.w.db)
+
+	// Delay: the unit paid at t0+1h, the transfer went out 10 days after t0.
+	delays, err := svc.PayoutDelays(ctx, nil, t0, t0.Add(30*24*time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range delays {
+		if d.PayoutID == p.ID {
+			found = true
+			if !d.OldestSince.Equal(t0.Add(time.Hour)) || d.DelayDays != 9 {
+				t.Errorf("delay %+v, want since t0+1h and 9 whole days", d)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("payout %s not in the delays %+v", p.ID, delays)
+	}
+
+	// Waiting: h still owed since t0+1h; listed after 20 days, not after 40 (at t0+30d).
+	now := t0.Add(30 * 24 * time.Hour)
+	waiting := func(days int) map[string]Waiting {
+		ws, err := svc.WaitingHouseholds(ctx, nil, days, now, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Waiting{}
+		for _, w := range ws {
+			out[w.HouseholdID.String()] = w
+		}
+		return out
+	}
+	if w, ok := waiting(20)[h.String()]; !ok || w.Owed != owed-1000 || w.WaitingDays != 29 {
+		t.Errorf("waiting > 20 days: %+v (listed %v), want owed %d for 29 days", w, ok, owed-1000)
+	}
+	if _, ok := waiting(40)[h.String()]; ok {
+		t.Error("listed as waiting more than 40 days after 30")
+	}
+	// Scoped to another station: not listed.
+	other := newID()
+	if ws, err := svc.WaitingHouseholds(ctx, &other, 0, now, 1000); err != nil || len(ws) != 0 {
+		t.Errorf("another station sees %v, %v", ws, err)
+	}
+	// Paid in full: no longer waiting.
+	if _, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: owed - 1000, Reference: ref + "-2", PaidAt: paidAt}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := waiting(0)[h.String()]; ok {
+		t.Error("a household paid in full is still listed as waiting")
+	}
+	mustVerify(t, s.w.db)
+}
+
+func TestWageIncomeIsKeptApart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	svc := NewService(w.db)
+	h := w.households[0]
+	day, _ := civil.ParseDate("2024-05-31")
+	req := WorkRequest{StationID: w.stationID, HouseholdID: h, Task: "packing", WorkDate: day, Minutes: 240,
+		Pay: money.Yuan(80), Key: "shift-" + randHex(4)}
+	rec, err := svc.RecordWork(ctx, req)
+	if err != nil || rec.Replayed {
+		t.Fatalf("record work: %+v %v", rec, err)
+	}
+	if got := -balance(t, w.db, AccountRef{HouseholdWageIncome, h}); got != 8000 {
+		t.Errorf("wage income %d, want 8000", got)
+	}
+	if got := balance(t, w.db, AccountRef{HouseholdIncome, h}); got != 0 {
+		t.Errorf("business income moved to %d by a wage", got)
+	}
+	if got := -balance(t, w.db, AccountRef{HouseholdPayable, h}); got != 8000 {
+		t.Errorf("owed %d, want 8000", got)
+	}
+	// The work day is 31 May in China: the entry is at 2024-05-30 16:00 UTC.
+	var at time.Time
+	if err := w.db.Raw(`SELECT occurred_at FROM journal_entries WHERE id = ?`, rec.EntryID).Scan(&at).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(time.Date(2024, 5, 30, 16, 0, 0, 0, time.UTC)) {
+		t.Errorf("wage entry at %s", at)
+	}
+	again, err := svc.RecordWork(ctx, req)
+	if err != nil || !again.Replayed || again.ID != rec.ID {
+		t.Errorf("retry: %+v %v", again, err)
+	}
+	changed := req
+	changed.Pay++
+	if _, err := svc.RecordWork(ctx, changed); !apperr.Is(err, apperr.KindConflict) {
+		t.Errorf("same key, other pay: %v, want Conflict", err)
+	}
+	// A household outside the station's villages (none served here) and bad inputs.
+	exec(t, w.db, `DELETE FROM station_villages WHERE station_id = ?`, w.stationID)
+	outside := req
+	outside.Key = "other"
+	if _, err := svc.RecordWork(ctx, outside); !apperr.Is(err, apperr.KindInvalid) {
+		t.Errorf("household outside the station: %v", err)
+	}
+	for name, mut := range map[string]func(*WorkRequest){
+		"task":    func(r *WorkRequest) { r.Task = "singing" },
+		"minutes": func(r *WorkRequest) { r.Minutes = 0 },
+		"pay":     func(r *WorkRequest) { r.Pay = -1 },
+		"date":    func(r *WorkRequest) { r.WorkDate = civil.Date{} },
+		"key":     func(r *WorkRequest) { r.Key = "" },
+	} {
+		r := req
+		mut(&r)
+		if _, err := svc.RecordWork(ctx, r); !apperr.Is(err, apperr.KindInvalid) {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
+	}
+	mustVerify(t, w.db)
+}

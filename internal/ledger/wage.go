@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// Tasks a station employs household members for (就业帮扶).
+var workTasks = map[string]bool{"picking": true, "sorting": true, "packing": true, "delivery": true, "other": true}
+
+// WorkRequest is work done for a station by a member of a household and its pay: Task one of
+// picking, sorting, packing, delivery, other; WorkDate the day (China Standard Time); Minutes
+// 1..1440; Pay in fen (> 0). Key is the caller's idempotency key (1 to 200 bytes), unique per
+// station: a retry with the same key and the same work replays the first record.
+type WorkRequest struct {
+	StationID   uuid.UUID
+	HouseholdID uuid.UUID
+	Task        string
+	WorkDate    civil.Date
+	Minutes     int
+	Pay         money.Money
+	Key         string
+	RecordedBy  uuid.UUID
+}
+
+// WorkRecord is a recorded piece of paid work with the ledger entry that posted its wage.
+type WorkRecord struct {
+	ID          uuid.UUID
+	StationID   uuid.UUID
+	HouseholdID uuid.UUID
+	Task        string
+	WorkDate    civil.Date
+	Minutes     int
+	Pay         money.Money
+	EntryID     uuid.UUID
+	Replayed    bool
+}
+
+func (r WorkRequest) validate() error {
+	var f apperr.Fields
+	if r.StationID == uuid.Nil {
+		f.Add("station_id", "is required")
+	}
+	if r.HouseholdID == uuid.Nil {
+		f.Add("household_id", "is required")
+	}
+	if !workTasks[r.Task] {
+		f.Add("task", "must be one of picking, sorting, packing, delivery, other")
+	}
+	if r.WorkDate.IsZero() {
+		f.Add("work_date", "is required (YYYY-MM-DD)")
+	}
+	if r.Minutes < 1 || r.Minutes > 1440 {
+		f.Add("minutes", "must be 1 to 1440")
+	}
+	if r.Pay <= 0 {
+		f.Add("pay_fen", "must be a positive number of fen")
+	}
+	if r.Key == "" || len(r.Key) > 200 {
+		f.Add("Idempotency-Key", "must be 1 to 200 bytes")
+	}
+	return f.Err()
+}
+
+// WageEntry posts the pay of a piece of work as wage income (工资性收入), kept apart from the
+// business income of sales: debit the station's wage cost, credit what is owed to the household
+// (household_payable, settled by a payout), and the memorandum pair debit household_attributed,
+// credit household_wage_income. The pay is reported in the month of the work day (Asia/Shanghai),
+// so occurred_at is the start of that day in China Standard Time. Key "wage:<station>:<key>".
+func WageEntry(r WorkRequest) Entry {
+	at := time.Date(r.WorkDate.Year(), r.WorkDate.Month(), r.WorkDate.Day(), 0, 0, 0, 0, shanghai).UTC()
+	return Entry{Kind: KindWage, IdempotencyKey: "wage:" + r.StationID.String() + ":" + r.Key, OccurredAt: at,
+		Memo: r.Task + " on " + r.WorkDate.String() + " for household " + r.HouseholdID.String(),
+		Postings: []Posting{
+			{Account: AccountRef{Kind: StationWages, OwnerID: r.StationID}, Amount: r.Pay},
+			{Account: AccountRef{Kind: HouseholdPayable, OwnerID: r.HouseholdID}, Amount: -r.Pay},
+			{Account: AccountRef{Kind: HouseholdAttributed, OwnerID: r.HouseholdID}, Amount: r.Pay},
+			{Account: AccountRef{Kind: HouseholdWageIncome, OwnerID: r.HouseholdID}, Amount: -r.Pay},
+		}}
+}
+
+// shanghai is China Standard Time (UTC+8, no daylight saving since 1991), fixed so that the
+// binary does not depend on the host's tzdata.
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// RecordWork stores a work record and posts its wage in one transaction. The household must live
+// in one of the station's villages (checked in the query). Errors: Invalid naming fields (and
+// household_id when the household is not one the station serves); Conflict when the key was used
+// for different work.
+func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, error) {
+	if err := r.validate(); err != nil {
+		return WorkRecord{}, err
+	}
+	out := WorkRecord{StationID: r.StationID, HouseholdID: r.HouseholdID, Task: r.Task, WorkDate: r.WorkDate,
+		Minutes: r.Minutes, Pay: r.Pay}
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		tx = tx.WithContext(ctx)
+		var n int64
+		if err := tx.Raw(`SELECT count(*) FROM households h
+			JOIN station_villages sv ON sv.village_code = h.village_code AND sv.station_id = ?
+			WHERE h.id = ?`, r.StationID, r.HouseholdID).Scan(&n).Error; err != nil {
+			return apperr.DB(err, "household")
+		}
+		if n == 0 {
+			return apperr.Invalid(apperr.Field("household_id", "names no household of the station's villages"))
+		}
+		e := WageEntry(r)
+		if err := e.validate(false); err != nil {
+			return err
+		}
+		id, replayed, err := post(ctx, tx, e, nil)
+		if err != nil {
+			return err
+		}
+		out.EntryID, out.Replayed = id, replayed
+		if replayed {
+			return tx.Raw(`SELECT id FROM work_records WHERE entry_id = ?`, id).Row().Scan(&out.ID)
+		}
+		out.ID = uuid.Must(uuid.NewV7())
+		var by *uuid.UUID
+		if r.RecordedBy != uuid.Nil {
+			by = &r.RecordedBy
+		}
+		return tx.Exec(`INSERT INTO work_records (id, station_id, household_id, task, work_date, minutes, pay_fen, entry_id, recorded_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, out.ID, r.StationID, r.HouseholdID, r.Task, r.WorkDate, r.Minutes,
+			int64(r.Pay), id, by).Error
+	})
+	return out, apperr.DB(err, "work record")
+}

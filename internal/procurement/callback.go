@@ -1,0 +1,165 @@
+package procurement
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// SignatureHeader carries the provider's signature of a callback: "sha256=" followed by the hex
+// HMAC-SHA256 of the raw request body under PAYMENT_CALLBACK_SECRET.
+const SignatureHeader = "X-Payment-Signature"
+
+// Callback is the provider's notice that an order was paid.
+type Callback struct {
+	OrderID     uuid.UUID   `json:"order_id"`
+	ProviderRef string      `json:"provider_ref"` // the provider's unique payment reference
+	AmountFen   money.Money `json:"amount_fen"`
+	Status      string      `json:"status"` // "succeeded" (anything else changes nothing)
+}
+
+// Callback outcomes.
+const (
+	CallbackPaid      = "paid"      // the order is now paid
+	CallbackDuplicate = "duplicate" // already paid with this reference: nothing changed
+	CallbackIgnored   = "ignored"   // not a success: nothing changed
+)
+
+// Sign returns the SignatureHeader value of body under secret (what the provider sends).
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// PaymentCallback applies a verified callback: a placed order becomes paid (payment row, status,
+// payment entry: the same transaction as Pay); a repeat of the callback that paid it changes
+// nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks.
+// Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
+// (cancelled order, amount not the order total, or paid under another reference; with
+// current_status).
+func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, error) {
+	var f apperr.Fields
+	if cb.OrderID == uuid.Nil {
+		f.Add("order_id", "is required")
+	}
+	if cb.ProviderRef == "" || len(cb.ProviderRef) > 200 {
+		f.Add("provider_ref", "must be 1 to 200 characters")
+	}
+	if cb.Status == "succeeded" && cb.AmountFen <= 0 {
+		f.Add("amount_fen", "must be a positive amount in fen")
+	}
+	if err := f.Err(); err != nil {
+		return "", err
+	}
+	if cb.Status != "succeeded" {
+		return CallbackIgnored, nil
+	}
+	outcome := CallbackPaid
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		o, err := lockOrder(ctx, tx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID)
+		if err != nil {
+			return err
+		}
+		if o.Status != StatusPlaced {
+			var pay Payment
+			err := tx.Where("order_id = ?", o.ID).Take(&pay).Error
+			if err == nil && pay.ProviderRef == cb.ProviderRef {
+				outcome = CallbackDuplicate
+				return nil
+			}
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			return stateConflict(o, "record a payment for", StatusPlaced)
+		}
+		if cb.AmountFen != o.TotalFen {
+			return apperr.ConflictField("amount_fen", "the order total is %d fen, the callback says %d fen", int64(o.TotalFen), int64(cb.AmountFen)).
+				With("current_status", o.Status)
+		}
+		pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
+			ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
+		return s.markPaid(ctx, tx, o, &pay)
+	})
+	if err != nil {
+		err = apperr.DB(err, "order")
+		s.recordRefused(ctx, cb, err)
+		return "", err
+	}
+	return outcome, nil
+}
+
+// recordRefused keeps a refused callback for the operators (best effort: the log has it too).
+func (s *Orders) recordRefused(ctx context.Context, cb Callback, why error) {
+	outcome := why.Error()
+	if len(outcome) > 500 {
+		outcome = outcome[:500]
+	}
+	s.db.WithContext(ctx).Exec(`INSERT INTO payment_callbacks (id, order_id, provider_ref, outcome) VALUES (?, ?, ?, ?)`,
+		uuid.Must(uuid.NewV7()), cb.OrderID, cb.ProviderRef, outcome)
+}
+
+// CallbackHandler serves POST /api/v1/payments/callback: public, authenticated by the signature.
+type CallbackHandler struct {
+	orders *Orders
+	secret []byte
+	log    *slog.Logger
+}
+
+// NewCallbackHandler builds the handler; secret is PAYMENT_CALLBACK_SECRET.
+func NewCallbackHandler(orders *Orders, secret string, log *slog.Logger) *CallbackHandler {
+	return &CallbackHandler{orders: orders, secret: []byte(secret), log: log}
+}
+
+// Register adds the callback route (no bearer token: the provider signs instead).
+func (h *CallbackHandler) Register(r gin.IRoutes) {
+	r.POST("/api/v1/payments/callback", h.callback)
+}
+
+func (h *CallbackHandler) callback(c *gin.Context) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "could not be read")))
+		return
+	}
+	got := c.GetHeader(SignatureHeader)
+	if !strings.HasPrefix(got, "sha256=") || !hmac.Equal([]byte(got), []byte(Sign(h.secret, body))) {
+		h.log.Warn("payment callback refused: bad signature", "request_id", httpx.RequestID(c))
+		// 422 naming the header, as for any other bad header: the route is public, and the
+		// signature, not a bearer token, is its credential.
+		httpx.Fail(c, apperr.Invalid(apperr.Field(SignatureHeader, "must be sha256=<hex HMAC-SHA256 of the raw body under the shared secret>; this one does not verify")))
+		return
+	}
+	var cb Callback
+	if err := json.Unmarshal(body, &cb); err != nil {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "must be a JSON object with order_id, provider_ref, amount_fen and status")))
+		return
+	}
+	outcome, err := h.orders.PaymentCallback(c.Request.Context(), cb)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindNotFound || e.Kind == apperr.KindConflict) {
+			h.log.Warn("payment callback refused", "order_id", cb.OrderID, "provider_ref", cb.ProviderRef, "reason", e.Msg,
+				"request_id", httpx.RequestID(c))
+		}
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"order_id": cb.OrderID, "outcome": outcome})
+}

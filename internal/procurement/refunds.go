@@ -1,0 +1,220 @@
+package procurement
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/text"
+)
+
+// RefundItem asks to refund Quantity items of one order line.
+type RefundItem struct {
+	LineID   uuid.UUID `json:"line_id"`
+	Quantity int       `json:"quantity"`
+}
+
+// RefundRequest refunds items of received lines. No lines means the whole order: every item of
+// every received line not refunded yet.
+type RefundRequest struct {
+	Lines  []RefundItem `json:"lines"`
+	Reason string       `json:"reason"`
+}
+
+// Refund gives money back for received items of an order, in one transaction: a guarded update
+// of each line's refunded_quantity (never beyond its quantity), the refund and its lines, and one
+// ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
+// fen. key makes it idempotent per order: the same key and request return the first refund
+// (replayed=true), the same key with another request is a Conflict.
+// Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
+// or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
+// a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
+// (lines[i].quantity, with refundable_quantity).
+func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
+	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
+		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
+	}
+	var f apperr.Fields
+	reason, ok := text.Name(req.Reason, 200)
+	if !ok && req.Reason != "" {
+		f.Add("reason", "must be at most 200 characters")
+	}
+	if len(req.Lines) > MaxLines {
+		f.Add("lines", "must list at most %d lines", MaxLines)
+	}
+	seen := map[uuid.UUID]bool{}
+	for i, l := range req.Lines {
+		if l.LineID == uuid.Nil || seen[l.LineID] {
+			f.Add(fmt.Sprintf("lines[%d].line_id", i), "must name a distinct line of the order")
+		}
+		seen[l.LineID] = true
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			f.Add(fmt.Sprintf("lines[%d].quantity", i), "must be a whole number from 1 to %d", MaxQuantity)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Refund{}, false, err
+	}
+	hash := refundHash(req.Lines)
+	var out Refund
+	replayed := false
+	err := retry(ctx, func() error {
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			o, err := lockOrder(ctx, tx, p, id)
+			if err != nil {
+				return err
+			}
+			var prior Refund
+			err = tx.Where("order_id = ? AND idempotency_key = ?", id, key).Take(&prior).Error
+			if err == nil {
+				if !bytes.Equal(prior.RequestHash, hash) {
+					return apperr.Conflict("Idempotency-Key %q was already used for a different refund (%s); use a new key", key, prior.ID).
+						With("refund_id", prior.ID)
+				}
+				out, replayed = prior, true
+				return tx.Where("refund_id = ?", prior.ID).Order("order_line_id").Find(&out.Lines).Error
+			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			if o.Status != StatusPaid && o.Status != StatusShipped && o.Status != StatusCompleted {
+				return stateConflict(o, "refund", StatusCompleted)
+			}
+			lines, err := s.lines(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			ships, err := s.shipments(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			received := map[uuid.UUID]bool{}
+			for _, sh := range ships {
+				received[sh.StationID] = sh.Status == ShipmentReceived
+			}
+			byID := map[uuid.UUID]Line{}
+			for _, l := range lines {
+				byID[l.ID] = l
+			}
+			items := req.Lines
+			if len(items) == 0 { // the whole order: what is received and not refunded yet
+				for _, l := range lines {
+					if received[l.StationID] && l.RefundedQuantity < l.Quantity {
+						items = append(items, RefundItem{LineID: l.ID, Quantity: l.Quantity - l.RefundedQuantity})
+					}
+				}
+				if len(items) == 0 {
+					return apperr.Conflict("nothing of this order is left to refund: no received line has unrefunded items").
+						With("current_status", o.Status)
+				}
+			}
+			var legs []ledger.RefundLine
+			for i, it := range items {
+				l, ok := byID[it.LineID]
+				switch {
+				case !ok:
+					return apperr.Invalid(apperr.Field(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order"))
+				case !received[l.StationID]:
+					return apperr.ConflictField(fmt.Sprintf("lines[%d].line_id", i), "line %d has not been received; refunds come after receipt", l.LineNo).
+						With("current_status", o.Status)
+				}
+				// The guard: refunded_quantity never passes quantity, whatever races.
+				res := tx.Exec(`UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ? AND refunded_quantity + ? <= quantity`,
+					it.Quantity, l.ID, it.Quantity)
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 0 {
+					left := l.Quantity - l.RefundedQuantity
+					return apperr.ConflictField(fmt.Sprintf("lines[%d].quantity", i), "only %d of line %d are left to refund, %d asked",
+						left, l.LineNo, it.Quantity).With("refundable_quantity", left)
+				}
+				legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
+			}
+			now := s.now()
+			r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
+				CreatedBy: p.UserID, CreatedAt: now}
+			entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
+			if err != nil {
+				return err
+			}
+			r.EntryID = entry
+			for _, d := range done {
+				r.AmountFen += d.Amount
+				r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
+			}
+			if err := tx.Omit("Lines").Create(&r).Error; err != nil {
+				return err
+			}
+			out = r
+			return tx.Create(&r.Lines).Error
+		})
+	})
+	if err != nil {
+		return Refund{}, false, apperr.DB(err, "order")
+	}
+	return out, replayed, nil
+}
+
+// Refunds lists an order's refunds, oldest first, with their lines. A station sees only the
+// refund lines of its own order lines (amounts summed over those), as it sees only its lines.
+// Errors: NotFound.
+func (s *Orders) Refunds(ctx context.Context, p auth.Principal, id uuid.UUID) ([]Refund, error) {
+	o, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	own := map[uuid.UUID]bool{}
+	for _, l := range o.Lines {
+		own[l.ID] = true
+	}
+	var list []Refund
+	if err := s.db.WithContext(ctx).Where("order_id = ?", id).Order("created_at, id").Find(&list).Error; err != nil {
+		return nil, apperr.DB(err, "refund")
+	}
+	out := list[:0]
+	for _, r := range list {
+		if err := s.db.WithContext(ctx).Where("refund_id = ?", r.ID).Order("order_line_id").Find(&r.Lines).Error; err != nil {
+			return nil, apperr.DB(err, "refund")
+		}
+		if p.Role == auth.RoleStation {
+			mine := r.Lines[:0]
+			r.AmountFen = 0
+			for _, l := range r.Lines {
+				if own[l.OrderLineID] {
+					mine = append(mine, l)
+					r.AmountFen += l.AmountFen
+				}
+			}
+			if r.Lines = mine; len(mine) == 0 {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// refundHash identifies a refund request by its lines in id order (an empty list: the whole
+// order), so that a retry replays and another request under the same key is refused.
+func refundHash(items []RefundItem) []byte {
+	sorted := slices.Clone(items)
+	slices.SortFunc(sorted, func(a, b RefundItem) int { return bytes.Compare(a.LineID[:], b.LineID[:]) })
+	h := sha256.New()
+	h.Write([]byte("refund.v1"))
+	for _, it := range sorted {
+		h.Write(it.LineID[:])
+		binary.Write(h, binary.BigEndian, int64(it.Quantity))
+	}
+	return h.Sum(nil)
+}

@@ -1,0 +1,306 @@
+package procurement
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// shanghai is China Standard Time, where statement months and years are cut (UTC+8, no daylight
+// saving, so the fixed zone is an exact fallback when the system has no tz database).
+var shanghai = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// Period is a statement's month ("2026-03") or year ("2026"), cut in Asia/Shanghai: From is its
+// first instant, To the first instant after it.
+type Period struct {
+	Label    string
+	From, To time.Time
+}
+
+var periodRe = regexp.MustCompile(`^(\d{4})(?:-(\d{2}))?$`)
+
+// ParsePeriod reads "YYYY" or "YYYY-MM" (years 2000..2100). Errors: Invalid naming period.
+func ParsePeriod(s string) (Period, error) {
+	m := periodRe.FindStringSubmatch(s)
+	bad := apperr.Invalid(apperr.Field("period", "must be a month YYYY-MM or a year YYYY (China Standard Time), such as 2026-03"))
+	if m == nil {
+		return Period{}, bad
+	}
+	y, _ := strconv.Atoi(m[1])
+	if y < 2000 || y > 2100 {
+		return Period{}, bad
+	}
+	if m[2] == "" {
+		from := time.Date(y, 1, 1, 0, 0, 0, 0, shanghai)
+		return Period{Label: m[1], From: from, To: from.AddDate(1, 0, 0)}, nil
+	}
+	mo, _ := strconv.Atoi(m[2])
+	if mo < 1 || mo > 12 {
+		return Period{}, bad
+	}
+	from := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, shanghai)
+	return Period{Label: s, From: from, To: from.AddDate(0, 1, 0)}, nil
+}
+
+// StatementLine is one order line of a unit's purchase statement. Amounts in fen; refunds are
+// those made up to now for the line.
+type StatementLine struct {
+	OrderID          uuid.UUID   `json:"order_id"`
+	PaidAt           time.Time   `json:"paid_at"`
+	LineNo           int         `json:"line_no"`
+	ProductID        uuid.UUID   `json:"product_id"`
+	ProductName      string      `json:"product_name"`
+	StationName      string      `json:"station_name"`
+	Quantity         int         `json:"quantity"`
+	UnitPriceFen     money.Money `json:"unit_price_fen"`
+	AmountFen        money.Money `json:"amount_fen"`
+	RefundedQuantity int         `json:"refunded_quantity"`
+	RefundedFen      money.Money `json:"refunded_fen"`
+}
+
+// Statement is a unit's purchases in a period: the lines of its orders PAID in the period
+// (placed-but-unpaid and cancelled orders are not purchases), with totals in fen.
+type Statement struct {
+	UnitID      uuid.UUID       `json:"unit_id"`
+	UnitName    string          `json:"unit_name"`
+	CreditCode  string          `json:"credit_code"`
+	Period      string          `json:"period"`
+	From        time.Time       `json:"from"`
+	To          time.Time       `json:"to"`
+	Orders      int             `json:"orders"`
+	AmountFen   money.Money     `json:"amount_fen"`
+	RefundedFen money.Money     `json:"refunded_fen"`
+	NetFen      money.Money     `json:"net_fen"`
+	Lines       []StatementLine `json:"lines"`
+}
+
+// Statements builds purchase statements.
+type Statements struct{ db *gorm.DB }
+
+// NewStatements builds the statement service.
+func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db} }
+
+// Get returns unit's statement for period: an admin any unit's, a buyer its own.
+// Errors: NotFound (unknown or another unit's), Forbidden (stations).
+func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID, period Period) (Statement, error) {
+	if p.Role == auth.RoleStation {
+		return Statement{}, apperr.Forbidden("statements are for the county office and the unit's buyers")
+	}
+	if p.Role == auth.RoleBuyer && p.UnitID != unitID {
+		return Statement{}, apperr.NotFound("assisting unit")
+	}
+	var u Unit
+	if err := s.db.WithContext(ctx).Take(&u, "id = ?", unitID).Error; err != nil {
+		return Statement{}, apperr.DB(err, "assisting unit")
+	}
+	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To}
+	// The bounds are instants computed in Asia/Shanghai, so neither the server's nor the
+	// database session's time zone matters.
+	err := s.db.WithContext(ctx).Raw(`
+		SELECT o.id AS order_id, o.paid_at, l.line_no, l.product_id, p.name AS product_name, st.name AS station_name,
+		       l.quantity, l.unit_price_fen, l.amount_fen, l.refunded_quantity, l.refunded_quantity * l.unit_price_fen AS refunded_fen
+		FROM orders o
+		JOIN order_lines l ON l.order_id = o.id
+		JOIN products p ON p.id = l.product_id
+		JOIN stations st ON st.id = l.station_id
+		WHERE o.unit_id = ? AND o.paid_at >= ? AND o.paid_at < ?
+		ORDER BY o.paid_at, o.id, l.line_no`, unitID, period.From, period.To).Scan(&st.Lines).Error
+	if err != nil {
+		return Statement{}, apperr.DB(err, "statement")
+	}
+	var last uuid.UUID
+	for _, l := range st.Lines {
+		if l.OrderID != last {
+			st.Orders++
+			last = l.OrderID
+		}
+		st.AmountFen += l.AmountFen
+		st.RefundedFen += l.RefundedFen
+	}
+	st.NetFen = st.AmountFen - st.RefundedFen
+	if st.Lines == nil {
+		st.Lines = []StatementLine{}
+	}
+	return st, nil
+}
+
+// statementHeader names the export columns, Chinese first (what the procurement office reads).
+var statementHeader = []string{"付款时间", "订单号", "行号", "产品编号", "产品", "服务站", "数量", "单价(元)", "金额(元)", "已退数量", "退款(元)"}
+
+// inert makes a text cell safe to open in a spreadsheet: a cell starting with =, +, -, @ (or a
+// tab or carriage return, which some programs skip before reading a formula) is prefixed with an
+// apostrophe so it is shown as text, never evaluated. Amounts are written by us as numbers and
+// never pass through here, so they stay numbers.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// yuan formats fen as a decimal number of yuan ("1234.50", "-0.05"): a number to a spreadsheet.
+func yuan(m money.Money) string {
+	v := int64(m)
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// WriteCSV writes st as CSV: UTF-8 with a byte order mark (so Excel reads Chinese), CRLF lines,
+// times in China Standard Time, amounts as plain decimal numbers of yuan.
+func WriteCSV(w io.Writer, st Statement) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	cw.Write(statementHeader)
+	for _, l := range st.Lines {
+		cw.Write([]string{l.PaidAt.In(shanghai).Format("2006-01-02 15:04:05"), l.OrderID.String(), strconv.Itoa(l.LineNo),
+			l.ProductID.String(), inert(l.ProductName), inert(l.StationName), strconv.Itoa(l.Quantity),
+			yuan(l.UnitPriceFen), yuan(l.AmountFen), strconv.Itoa(l.RefundedQuantity), yuan(l.RefundedFen)})
+	}
+	cw.Write([]string{"合计", "", "", "", "", "", "", "", yuan(st.AmountFen), "", yuan(st.RefundedFen)})
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteXLSX writes st as one sheet through excelize's streaming writer (rows go out as they are
+// written, so memory does not grow with the statement). Ids are text cells (format "@"), so a
+// spreadsheet never turns them into numbers; amounts are numeric cells in yuan with two decimals.
+// A spreadsheet number is a double: the yuan value is parsed from its exact decimal string, and
+// every amount below 2^53 fen keeps its two decimals exactly as shown.
+func WriteXLSX(w io.Writer, st Statement) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := "对账单"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	text, err := f.NewStyle(&excelize.Style{NumFmt: 49}) // "@": text
+	if err != nil {
+		return err
+	}
+	amount, err := f.NewStyle(&excelize.Style{NumFmt: 2}) // "0.00"
+	if err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	sw.SetColWidth(1, 1, 20)
+	sw.SetColWidth(2, 2, 38)
+	sw.SetColWidth(4, 4, 38)
+	sw.SetColWidth(5, 6, 18)
+	head := make([]any, len(statementHeader))
+	for i, h := range statementHeader {
+		head[i] = h
+	}
+	if err := sw.SetRow("A1", head); err != nil {
+		return err
+	}
+	num := func(m money.Money) excelize.Cell {
+		v, _ := strconv.ParseFloat(yuan(m), 64)
+		return excelize.Cell{StyleID: amount, Value: v}
+	}
+	txt := func(s string) excelize.Cell { return excelize.Cell{StyleID: text, Value: s} }
+	row := 2
+	for _, l := range st.Lines {
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		if err := sw.SetRow(cell, []any{txt(l.PaidAt.In(shanghai).Format("2006-01-02 15:04:05")), txt(l.OrderID.String()), l.LineNo,
+			txt(l.ProductID.String()), txt(inert(l.ProductName)), txt(inert(l.StationName)), l.Quantity,
+			num(l.UnitPriceFen), num(l.AmountFen), l.RefundedQuantity, num(l.RefundedFen)}); err != nil {
+			return err
+		}
+		row++
+	}
+	cell, _ := excelize.CoordinatesToCellName(1, row)
+	if err := sw.SetRow(cell, []any{"合计", nil, nil, nil, nil, nil, nil, nil, num(st.AmountFen), nil, num(st.RefundedFen)}); err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	_, err = f.WriteTo(w)
+	return err
+}
+
+// ContentDisposition is an attachment header whose file name works in every browser: an ASCII
+// fallback in filename= and the real (Chinese) name in filename*=UTF-8” with RFC 5987
+// percent-encoding (spaces as %20, never +).
+func ContentDisposition(name, fallback string) string {
+	var b strings.Builder
+	for _, c := range []byte(name) {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, b.String())
+}
+
+// Register adds GET /api/v1/units/:id/statement?period=YYYY-MM|YYYY&format=json|csv|xlsx.
+func (s *Statements) Register(api gin.IRoutes) {
+	api.GET("/api/v1/units/:id/statement", auth.Require(auth.RoleAdmin, auth.RoleBuyer), func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		period, err := ParsePeriod(c.Query("period"))
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		format := c.DefaultQuery("format", "json")
+		if format != "json" && format != "csv" && format != "xlsx" {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("format", "must be json, csv or xlsx")))
+			return
+		}
+		st, err := s.Get(c.Request.Context(), auth.MustFrom(c), id, period)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		base := fmt.Sprintf("%s 采购对账单 %s", st.UnitName, st.Period)
+		fallback := fmt.Sprintf("statement-%s-%s", st.CreditCode, st.Period)
+		switch format {
+		case "json":
+			c.JSON(http.StatusOK, st)
+		case "csv":
+			c.Header("Content-Disposition", ContentDisposition(base+".csv", fallback+".csv"))
+			c.Status(http.StatusOK)
+			c.Header("Content-Type", "text/csv; charset=utf-8")
+			WriteCSV(c.Writer, st)
+		case "xlsx":
+			c.Header("Content-Disposition", ContentDisposition(base+".xlsx", fallback+".xlsx"))
+			c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			c.Status(http.StatusOK)
+			WriteXLSX(c.Writer, st)
+		}
+	})
+}

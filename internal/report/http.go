@@ -1,0 +1,134 @@
+package report
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// Handler serves the reports.
+type Handler struct{ svc *Service }
+
+// NewHandler builds the report handler.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// Register adds the report routes: admins and station operators (their villages only); lines
+// are set by admins.
+func (h *Handler) Register(api gin.IRoutes) {
+	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
+	api.GET("/api/v1/poverty-lines", staff, h.lines)
+	api.PUT("/api/v1/poverty-lines", auth.Require(auth.RoleAdmin), h.setLine)
+	api.GET("/api/v1/households/:id/income", staff, h.householdIncome)
+	api.GET("/api/v1/reports/below-line", staff, h.belowLine)
+	h.registerMonthly(api, staff)
+}
+
+func (h *Handler) lines(c *gin.Context) {
+	ls, err := h.svc.Lines(c.Request.Context())
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"lines": ls})
+}
+
+// LineBody sets a line: year, province_code ("" for national), kind (poverty or monitoring),
+// amount_fen per person per year, source (the policy).
+type LineBody struct {
+	Year         int    `json:"year"`
+	ProvinceCode string `json:"province_code"`
+	Kind         string `json:"kind"`
+	AmountFen    int64  `json:"amount_fen"`
+	Source       string `json:"source"`
+}
+
+func (h *Handler) setLine(c *gin.Context) {
+	var b LineBody
+	if err := httpx.Bind(c, &b); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	l, err := h.svc.SetLine(c.Request.Context(), Line{Year: b.Year, ProvinceCode: b.ProvinceCode, Kind: b.Kind,
+		AmountFen: money.Money(b.AmountFen), Source: b.Source})
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+// queryYear reads ?year= (default: the current CST year).
+func (h *Handler) queryYear(c *gin.Context) (int, bool) {
+	v := c.Query("year")
+	if v == "" {
+		return MonthOf(h.svc.now()).Year, true
+	}
+	y, err := strconv.Atoi(v)
+	if err != nil || y < 2010 || y > 2100 {
+		httpx.Fail(c, httpx.BadParam("year", "a year from 2010 to 2100"))
+		return 0, false
+	}
+	return y, true
+}
+
+func queryKind(c *gin.Context) (string, bool) {
+	k := c.DefaultQuery("line", LinePoverty)
+	if k != LinePoverty && k != LineMonitoring {
+		httpx.Fail(c, httpx.BadParam("line", "poverty or monitoring"))
+		return "", false
+	}
+	return k, true
+}
+
+func (h *Handler) householdIncome(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	year, ok := h.queryYear(c)
+	if !ok {
+		return
+	}
+	kind, ok := queryKind(c)
+	if !ok {
+		return
+	}
+	out, err := h.svc.HouseholdIncomeOf(c.Request.Context(), auth.MustFrom(c), id, year, kind)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *Handler) belowLine(c *gin.Context) {
+	q := BelowLineQuery{VillagePrefix: c.Query("village_code")}
+	var ok bool
+	if v := c.Query("rolling_to"); v != "" {
+		m, good := ParseMonth(v)
+		if !good {
+			httpx.Fail(c, httpx.BadParam("rolling_to", "a month YYYY-MM"))
+			return
+		}
+		q.RollingTo = &m
+	} else if q.Year, ok = h.queryYear(c); !ok {
+		return
+	}
+	if q.Kind, ok = queryKind(c); !ok {
+		return
+	}
+	if q.Limit, ok = httpx.QueryInt(c, "limit", 1, 5000); !ok {
+		return
+	}
+	rep, err := h.svc.BelowLine(c.Request.Context(), auth.MustFrom(c), q)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}

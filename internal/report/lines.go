@@ -1,0 +1,82 @@
+package report
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// Line kinds: the national poverty line (贫困标准) and a province's monitoring line (防止返贫监测标准).
+const (
+	LinePoverty    = "poverty"
+	LineMonitoring = "monitoring"
+)
+
+// Line is a poverty or monitoring line: Amount per person per year in fen, for Year, for a
+// province (two digits) or the whole country (""), with its Source (the policy that sets it).
+type Line struct {
+	Year         int         `json:"year"`
+	ProvinceCode string      `json:"province_code"`
+	Kind         string      `json:"kind"`
+	AmountFen    money.Money `json:"amount_fen"`
+	Source       string      `json:"source"`
+}
+
+func (l *Line) validate() error {
+	var f apperr.Fields
+	l.Source = strings.TrimSpace(l.Source)
+	if l.Year < 2010 || l.Year > 2100 {
+		f.Add("year", "must be 2010 to 2100")
+	}
+	if l.ProvinceCode != "" && (len(l.ProvinceCode) != 2 || strings.Trim(l.ProvinceCode, "0123456789") != "") {
+		f.Add("province_code", "must be a 2-digit province code, or empty for the national line")
+	}
+	if l.Kind != LinePoverty && l.Kind != LineMonitoring {
+		f.Add("kind", "must be poverty or monitoring")
+	}
+	if l.AmountFen <= 0 {
+		f.Add("amount_fen", "must be a positive amount in fen per person per year")
+	}
+	if l.Source == "" || len(l.Source) > 500 {
+		f.Add("source", "must name the policy that sets the line (1 to 500 bytes)")
+	}
+	return f.Err()
+}
+
+// Lines lists every configured line, by year, province and kind.
+func (s *Service) Lines(ctx context.Context) ([]Line, error) {
+	out := []Line{}
+	err := s.db.WithContext(ctx).Raw(`SELECT year, province_code, kind, amount_fen, source FROM poverty_lines
+		ORDER BY year, province_code, kind`).Scan(&out).Error
+	return out, apperr.DB(err, "poverty lines")
+}
+
+// SetLine creates or replaces the line of (year, province, kind). Errors: Invalid naming fields.
+func (s *Service) SetLine(ctx context.Context, l Line) (Line, error) {
+	if err := l.validate(); err != nil {
+		return Line{}, err
+	}
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO poverty_lines (year, province_code, kind, amount_fen, source)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (year, province_code, kind) DO UPDATE
+		SET amount_fen = excluded.amount_fen, source = excluded.source`,
+		l.Year, l.ProvinceCode, l.Kind, int64(l.AmountFen), l.Source).Error
+	return l, apperr.DB(err, "poverty lines")
+}
+
+// lineFor picks the line that applies to a year in a province: the latest year not after year,
+// the province's own before the national one in the same year. ok is false when none applies.
+func lineFor(lines []Line, year int, province, kind string) (Line, bool) {
+	var best Line
+	found := false
+	for _, l := range lines {
+		if l.Kind != kind || l.Year > year || (l.ProvinceCode != "" && l.ProvinceCode != province) {
+			continue
+		}
+		if !found || l.Year > best.Year || (l.Year == best.Year && l.ProvinceCode != "") {
+			best, found = l, true
+		}
+	}
+	return best, found
+}

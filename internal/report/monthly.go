@@ -1,0 +1,369 @@
+package report
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+)
+
+// The monthly report (月报) of a county, township or village, due by the 10th of the next month.
+// All figures come from the ledger's postings of entries that happened in the month (CST):
+//
+//   - sales: what assisting units were charged for products whose origin is in the area (their
+//     receivable debits of sale entries, less refunds, line by line), by product and by unit;
+//   - income added: business and wage income credited to the area's households (net of refunds);
+//   - households benefited (带贫户数): the area's households whose income rose in the month;
+//   - per-capita income added: income added ÷ the members of the households benefited (sizes at
+//     the month's end), rounded to the fen.
+
+// Summary holds the month's figures for an area.
+type Summary struct {
+	SalesFen            int64 `json:"sales_fen"`
+	Orders              int   `json:"orders"`
+	HouseholdsBenefited int   `json:"households_benefited"`
+	Members             int   `json:"members"`
+	IncomeFen           int64 `json:"income_fen"`
+	BusinessFen         int64 `json:"business_fen"`
+	WageFen             int64 `json:"wage_fen"`
+	PerCapitaAddedFen   int64 `json:"per_capita_added_fen"`
+}
+
+// Area is one township or village of the report with its figures.
+type Area struct {
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Level int    `json:"level"` // 4 township, 5 village
+	Summary
+}
+
+// ProductSales is a product's sales in the month.
+type ProductSales struct {
+	ProductID  uuid.UUID `json:"product_id"`
+	Name       string    `json:"name"`
+	OriginCode string    `json:"origin_code"`
+	Quantity   int64     `json:"quantity"`
+	SalesFen   int64     `json:"sales_fen"`
+}
+
+// UnitSales is an assisting unit's purchases in the month from the area, and how many of the
+// area's households they benefited.
+type UnitSales struct {
+	UnitID              uuid.UUID `json:"unit_id"`
+	Name                string    `json:"name"`
+	CreditCode          string    `json:"credit_code"`
+	Orders              int       `json:"orders"`
+	SalesFen            int64     `json:"sales_fen"`
+	HouseholdsBenefited int       `json:"households_benefited"`
+}
+
+// Monthly is the monthly report of an area.
+type Monthly struct {
+	RegionCode  string         `json:"region_code"`
+	RegionName  string         `json:"region_name"`
+	Level       int            `json:"level"`
+	Month       string         `json:"month"`
+	From        time.Time      `json:"from"`
+	To          time.Time      `json:"to"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Totals      Summary        `json:"totals"`
+	Townships   []Area         `json:"townships"`
+	Villages    []Area         `json:"villages"`
+	TopProducts []ProductSales `json:"top_products"`
+	Units       []UnitSales    `json:"units"`
+}
+
+// TopProductsShown caps Monthly.TopProducts.
+const TopProductsShown = 10
+
+// MonthlyReport builds the report of region (a 6-digit county, 9-digit township or 12-digit
+// village code) for month, within p's scope (a station operator: its villages and its products).
+// Errors: Invalid naming region_code (unknown or not a county, township or village) or month.
+func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region string, month Month) (Monthly, error) {
+	if len(region) != 6 && len(region) != 9 && len(region) != 12 || !digits(region) {
+		return Monthly{}, apperr.Invalid(apperr.Field("region_code", "must be a 6-digit county, 9-digit township or 12-digit village code"))
+	}
+	out := Monthly{RegionCode: region, Month: month.String(), From: month.Start().UTC(), To: month.Next().Start().UTC(),
+		GeneratedAt: s.now().UTC(), Townships: []Area{}, Villages: []Area{}, TopProducts: []ProductSales{}, Units: []UnitSales{}}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var reg []struct {
+			Name  string
+			Level int
+		}
+		if err := tx.Raw(`SELECT name, level FROM regions WHERE code = ?`, region).Scan(&reg).Error; err != nil {
+			return apperr.DB(err, "region")
+		}
+		if len(reg) == 0 || reg[0].Level < 3 {
+			return apperr.Invalid(apperr.Field("region_code", "names no county, township or village"))
+		}
+		out.RegionName, out.Level = reg[0].Name, reg[0].Level
+		if err := s.monthlyIncome(tx, p, region, month, &out); err != nil {
+			return err
+		}
+		return s.monthlySales(tx, p, region, month, &out)
+	}, readOnly)
+	return out, err
+}
+
+// monthlyIncomeSQL sums each household's income in the month and the area's households benefited
+// by village. Arguments: from, to, month end (date), region prefix, then the scope's.
+const monthlyIncomeSQL = `
+WITH inc AS (
+    SELECT a.owner_id AS household_id,
+           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
+           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage
+    FROM journal_entries e
+    JOIN postings p ON p.entry_id = e.id
+    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_wage_income')
+    WHERE e.occurred_at >= ? AND e.occurred_at < ?
+    GROUP BY a.owner_id
+)
+SELECT h.village_code,
+       coalesce(sum(inc.business), 0) AS business, coalesce(sum(inc.wage), 0) AS wage,
+       count(*) FILTER (WHERE inc.business + inc.wage > 0) AS benefited,
+       coalesce(sum(` + membersExpr + `) FILTER (WHERE inc.business + inc.wage > 0), 0) AS members,
+       coalesce(sum(inc.business + inc.wage) FILTER (WHERE inc.business + inc.wage > 0), 0) AS gained
+FROM inc
+JOIN households h ON h.id = inc.household_id
+WHERE h.village_code LIKE ? AND %s
+GROUP BY h.village_code`
+
+func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
+	scope, args := scopeSQL(p)
+	var rows []struct {
+		VillageCode string
+		Business    int64
+		Wage        int64
+		Benefited   int
+		Members     int
+		Gained      int64
+	}
+	q := sprintf(monthlyIncomeSQL, scope)
+	a := append([]any{month.Start(), month.Next().Start(), month.Next().Start().Format(time.DateOnly), region + "%"}, args...)
+	if err := tx.Raw(q, a...).Scan(&rows).Error; err != nil {
+		return apperr.DB(err, "monthly report")
+	}
+	villages := map[string]*Area{}
+	townships := map[string]*Area{}
+	gained := map[string]int64{}
+	for _, r := range rows {
+		v := &Area{Code: r.VillageCode, Level: 5}
+		v.BusinessFen, v.WageFen, v.IncomeFen = r.Business, r.Wage, r.Business+r.Wage
+		v.HouseholdsBenefited, v.Members = r.Benefited, r.Members
+		v.PerCapitaAddedFen = perCapita(r.Gained, r.Members)
+		villages[r.VillageCode] = v
+		gained[r.VillageCode] = r.Gained
+		t := townships[r.VillageCode[:9]]
+		if t == nil {
+			t = &Area{Code: r.VillageCode[:9], Level: 4}
+			townships[t.Code] = t
+		}
+		addIncome(&t.Summary, v.Summary)
+		gained[t.Code] += r.Gained
+		addIncome(&out.Totals, v.Summary)
+	}
+	var totalGained int64
+	for _, t := range townships {
+		t.PerCapitaAddedFen = perCapita(gained[t.Code], t.Members)
+		totalGained += gained[t.Code]
+	}
+	out.Totals.PerCapitaAddedFen = perCapita(totalGained, out.Totals.Members)
+	return s.areas(tx, villages, townships, out)
+}
+
+func addIncome(dst *Summary, v Summary) {
+	dst.BusinessFen += v.BusinessFen
+	dst.WageFen += v.WageFen
+	dst.IncomeFen += v.IncomeFen
+	dst.HouseholdsBenefited += v.HouseholdsBenefited
+	dst.Members += v.Members
+}
+
+// monthlySalesSQL is the month's sales of the area's products, by product and unit, from the
+// units' receivable postings of sale and refund entries (and reversals of them).
+const monthlySalesSQL = `
+SELECT pr.id AS product_id, pr.name, pr.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
+       sum(p.amount_fen) AS sales,
+       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity ELSE 0 END) AS quantity
+FROM journal_entries e
+LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
+JOIN postings p ON p.entry_id = e.id
+JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'unit_receivable'
+JOIN order_lines ol ON ol.id = p.order_line_id
+JOIN orders o ON o.id = ol.order_id
+JOIN products pr ON pr.id = ol.product_id
+JOIN assisting_units u ON u.id = o.unit_id
+WHERE e.occurred_at >= ? AND e.occurred_at < ? AND coalesce(orig.kind, e.kind) IN ('sale', 'refund')
+  AND pr.origin_code LIKE ? AND %s
+GROUP BY pr.id, pr.name, pr.origin_code, o.unit_id, u.name, u.credit_code`
+
+// unitHouseholdsSQL counts, per unit, the area's households credited on its order lines in the month.
+const unitHouseholdsSQL = `
+SELECT o.unit_id, count(DISTINCT a.owner_id) AS households
+FROM journal_entries e
+JOIN postings p ON p.entry_id = e.id AND p.amount_fen < 0
+JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
+JOIN order_lines ol ON ol.id = p.order_line_id
+JOIN orders o ON o.id = ol.order_id
+JOIN households h ON h.id = a.owner_id
+WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.kind = 'sale' AND h.village_code LIKE ? AND %s
+GROUP BY o.unit_id`
+
+func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
+	productScope := "true"
+	var pargs []any
+	switch p.Role {
+	case auth.RoleStation:
+		productScope, pargs = "pr.station_id = ?", []any{p.StationID}
+	case auth.RoleAdmin:
+	default:
+		productScope = "false"
+	}
+	var rows []struct {
+		ProductID  uuid.UUID
+		Name       string
+		OriginCode string
+		UnitID     uuid.UUID
+		UnitName   string
+		CreditCode string
+		Sales      int64
+		Quantity   int64
+	}
+	a := append([]any{month.Start(), month.Next().Start(), region + "%"}, pargs...)
+	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), a...).Scan(&rows).Error; err != nil {
+		return apperr.DB(err, "monthly report")
+	}
+	products := map[uuid.UUID]*ProductSales{}
+	units := map[uuid.UUID]*UnitSales{}
+	for _, r := range rows {
+		ps := products[r.ProductID]
+		if ps == nil {
+			ps = &ProductSales{ProductID: r.ProductID, Name: r.Name, OriginCode: r.OriginCode}
+			products[r.ProductID] = ps
+		}
+		ps.SalesFen += r.Sales
+		ps.Quantity += r.Quantity
+		us := units[r.UnitID]
+		if us == nil {
+			us = &UnitSales{UnitID: r.UnitID, Name: r.UnitName, CreditCode: r.CreditCode}
+			units[r.UnitID] = us
+		}
+		us.SalesFen += r.Sales
+		out.Totals.SalesFen += r.Sales
+		if v := findArea(out.Villages, r.OriginCode); v != nil {
+			v.SalesFen += r.Sales
+		}
+		if t := findArea(out.Townships, prefix(r.OriginCode, 9)); t != nil {
+			t.SalesFen += r.Sales
+		}
+	}
+	// Orders with at least one line of the area's products, per unit (an order counts once
+	// however many of its lines are the area's).
+	var orders []struct {
+		UnitID uuid.UUID
+		Orders int
+	}
+	err := tx.Raw(sprintf(`SELECT o.unit_id, count(DISTINCT o.id) AS orders FROM journal_entries e
+		JOIN orders o ON o.id = e.order_id
+		JOIN order_lines ol ON ol.order_id = o.id
+		JOIN products pr ON pr.id = ol.product_id
+		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s
+		GROUP BY o.unit_id`, productScope), a...).Scan(&orders).Error
+	if err != nil {
+		return apperr.DB(err, "monthly report")
+	}
+	for _, r := range orders {
+		out.Totals.Orders += r.Orders
+		if us := units[r.UnitID]; us != nil {
+			us.Orders = r.Orders
+		}
+	}
+	scope, hargs := scopeSQL(p)
+	var uh []struct {
+		UnitID     uuid.UUID
+		Households int
+	}
+	if err := tx.Raw(sprintf(unitHouseholdsSQL, scope), append([]any{month.Start(), month.Next().Start(), region + "%"}, hargs...)...).
+		Scan(&uh).Error; err != nil {
+		return apperr.DB(err, "monthly report")
+	}
+	for _, r := range uh {
+		if us := units[r.UnitID]; us != nil {
+			us.HouseholdsBenefited = r.Households
+		}
+	}
+	for _, ps := range products {
+		out.TopProducts = append(out.TopProducts, *ps)
+	}
+	sort.Slice(out.TopProducts, func(i, j int) bool {
+		a, b := out.TopProducts[i], out.TopProducts[j]
+		if a.SalesFen != b.SalesFen {
+			return a.SalesFen > b.SalesFen
+		}
+		return a.Name < b.Name
+	})
+	if len(out.TopProducts) > TopProductsShown {
+		out.TopProducts = out.TopProducts[:TopProductsShown]
+	}
+	for _, us := range units {
+		out.Units = append(out.Units, *us)
+	}
+	sort.Slice(out.Units, func(i, j int) bool {
+		if out.Units[i].SalesFen != out.Units[j].SalesFen {
+			return out.Units[i].SalesFen > out.Units[j].SalesFen
+		}
+		return out.Units[i].Name < out.Units[j].Name
+	})
+	return nil
+}
+
+// areas fills in the names of the villages and townships with figures, plus the area's other
+// villages and townships with zeros, so the report lists every one of them.
+func (s *Service) areas(tx *gorm.DB, villages, townships map[string]*Area, out *Monthly) error {
+	var regs []struct {
+		Code  string
+		Name  string
+		Level int
+	}
+	if err := tx.Raw(`SELECT code, name, level FROM regions WHERE code LIKE ? AND level IN (4, 5) ORDER BY code`,
+		out.RegionCode+"%").Scan(&regs).Error; err != nil {
+		return apperr.DB(err, "region")
+	}
+	for _, r := range regs {
+		m := villages
+		if r.Level == 4 {
+			m = townships
+		}
+		a := m[r.Code]
+		if a == nil {
+			a = &Area{Code: r.Code, Level: r.Level}
+		}
+		a.Name = r.Name
+		if r.Level == 4 {
+			out.Townships = append(out.Townships, *a)
+		} else {
+			out.Villages = append(out.Villages, *a)
+		}
+	}
+	return nil
+}
+
+func findArea(as []Area, code string) *Area {
+	i := sort.Search(len(as), func(i int) bool { return as[i].Code >= code })
+	if i < len(as) && as[i].Code == code {
+		return &as[i]
+	}
+	return nil
+}
+
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
+}
