@@ -381,8 +381,9 @@ ensure_go() {
 }
 
 # ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels), zbarimg (QR decoding) and
-# pdftoppm (renders label PDFs for decoding).
-# Installed through apt when missing; any failure is only a warning (those tests then skip).
+# pdftoppm (rendering label sheets to check them).
+# Installed through apt when missing; a failure is a warning here, and the tests that need the tool
+# then fail saying which package to install.
 ensure_test_tools() {
 	local -a pkgs=()
 	[[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
@@ -391,8 +392,8 @@ ensure_test_tools() {
 	have pdftoppm || pkgs+=(poppler-utils)
 	((${#pkgs[@]})) || return 0
 	if ! have apt-get; then
-		warn "missing test tools (${pkgs[*]}) and no apt-get: tests that need them will skip"
+		warn "missing test tools (${pkgs[*]}) and no apt-get: tests that need them will fail"
 		return 0
 	fi
-	apt_install "${pkgs[@]}" || warn "could not install ${pkgs[*]}: tests that need them will skip"
+	apt_install "${pkgs[@]}" || warn "could not install ${pkgs[*]}: tests that need them will fail"
 }

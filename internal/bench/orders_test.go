@@ -88,7 +88,11 @@ func build(b *testing.B) error {
 	if err != nil {
 		return err
 	}
-	fix = fixture{a: a, station: auth.Principal{Role: auth.RoleStation, StationID: st.ID, UserID: uuid.Must(uuid.NewV7())}}
+	op, err := a.Users.Create(ctx, auth.NewUser{Username: "bench-station", Password: "bench-password-1", Role: auth.RoleStation, StationID: &st.ID})
+	if err != nil {
+		return err
+	}
+	fix = fixture{a: a, station: auth.Principal{Role: auth.RoleStation, StationID: st.ID, UserID: op.ID}}
 	var households []uuid.UUID
 	for i := 0; i < 50; i++ {
 		first17 := fmt.Sprintf("4331241960%02d%02d%03d", 1+i%12, 1+i%28, i)
