@@ -279,15 +279,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
 	select {
 	case err := <-errc:
-		return err
+		// The listener failed: still hand the scan counts held in Redis to PostgreSQL.
+		fctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(err, a.Trace.Stop(fctx))
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	// After the last request: flush the scan counts still held in Redis to PostgreSQL.
-	return errors.Join(err, a.Trace.Stop(sctx))
+	// After the last request: flush the scan counts still held in Redis to PostgreSQL, with a
+	// budget of its own (draining may have used all of the first).
+	fctx, fcancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer fcancel()
+	return errors.Join(err, a.Trace.Stop(fctx))
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

@@ -51,6 +51,7 @@ type App struct {
 	Reports    *report.Service
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
+	proxies    []string // TRUSTED_PROXIES
 	tokens     *auth.Tokens
 }
 
@@ -91,6 +92,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	if err != nil {
 		return nil, err
 	}
+	a.proxies = traceSettings.TrustedProxies
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Settings: traceSettings})
 	a.Ledger = ledger.NewService(db)
@@ -119,6 +121,9 @@ func (a *App) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Client addresses (scan rate limit, distinct scanners) come from the TCP peer unless it is a
+	// configured proxy: gin would otherwise believe any X-Forwarded-For. Validated by LoadSettings.
+	_ = r.SetTrustedProxies(a.proxies)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

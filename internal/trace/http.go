@@ -3,13 +3,16 @@ package trace
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -22,11 +25,13 @@ import (
 
 // Handler serves batches, codes, QR images and the public scan.
 type Handler struct {
-	svc     *Service
-	pages   *web.Pages
-	baseURL string
-	scans   ScanCounter
-	limit   *limiter
+	svc      *Service
+	pages    *web.Pages
+	baseURL  string
+	scans    ScanCounter
+	limit    *limiter
+	pageMu   sync.Mutex
+	pageMemo map[string][]byte // see renderPage
 }
 
 // ScanCounter counts scans by verdict (a Prometheus counter in production).
@@ -35,7 +40,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.ScanRate, svc.cfg.ScanBurst)}
+		limit: newLimiter(svc.cfg.ScanRate, svc.cfg.ScanBurst), pageMemo: map[string][]byte{}}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -500,7 +505,52 @@ func (h *Handler) traceJSON(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, v)
+	body, err := h.viewJSON(v)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// viewJSON encodes a view. Everything but the scan counts (the last member) is remembered per
+// cached revision and verdict, as renderPage does for the page; the counts are appended per scan.
+func (h *Handler) viewJSON(v View) ([]byte, error) {
+	scans, err := json.Marshal(v.Scans)
+	if err != nil {
+		return nil, err
+	}
+	key := ""
+	if v.rev != "" {
+		key = "json|" + string(v.Verdict) + "|" + v.rev
+		h.pageMu.Lock()
+		head, ok := h.pageMemo[key]
+		h.pageMu.Unlock()
+		if ok {
+			return append(append(append(make([]byte, 0, len(head)+len(scans)+1), head...), scans...), '}'), nil
+		}
+	}
+	full := v
+	full.Scans = ScanView{}
+	b, err := json.Marshal(full)
+	if err != nil {
+		return nil, err
+	}
+	empty, _ := json.Marshal(ScanView{})
+	tail := append(append([]byte(`"scans":`), empty...), '}')
+	if !bytes.HasSuffix(b, tail) { // not the expected shape: encode it whole
+		return json.Marshal(v)
+	}
+	head := b[:len(b)-len(tail)+len(`"scans":`)]
+	if key != "" {
+		h.pageMu.Lock()
+		if len(h.pageMemo) >= 1024 {
+			clear(h.pageMemo)
+		}
+		h.pageMemo[key] = head
+		h.pageMu.Unlock()
+	}
+	return append(append(append(make([]byte, 0, len(head)+len(scans)+1), head...), scans...), '}'), nil
 }
 
 // verdictOf is the verdict of a scan, or "" when the scan failed for another reason than an
@@ -591,15 +641,49 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 	if v.Scans.FirstAt != nil {
 		first = v.Scans.FirstAt.In(web.Shanghai()).Format("2006-01-02 15:04")
 	}
-	var buf bytes.Buffer
-	data := map[string]any{"View": v, "ScansLine": fmt.Sprintf(web.Text(lang, "scans_line"), v.Scans.Count, first)}
-	if err := h.pages.Render(&buf, "scan", lang, data); err != nil {
+	line := html.EscapeString(fmt.Sprintf(web.Text(lang, "scans_line"), v.Scans.Count, first))
+	page, err := h.renderPage(lang, v)
+	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Data(status, "text/html; charset=utf-8", bytes.ReplaceAll(page, []byte(scansPlaceholder), []byte(line)))
+}
+
+// scansPlaceholder stands for the scan line (the only text that changes from scan to scan of one
+// view) in rendered pages; html/template leaves it as it is.
+const scansPlaceholder = "@@FUPIN-SCANS@@"
+
+// renderPage renders the scan page with the placeholder for the scan line. Pages of views that
+// came from the cache are remembered per view revision (the cached bytes), language and verdict,
+// so a popular code's page is rendered once, not once per scan; the memo is bounded.
+func (h *Handler) renderPage(lang web.Lang, v View) ([]byte, error) {
+	key := ""
+	if v.rev != "" {
+		key = string(lang) + "|" + string(v.Verdict) + "|" + v.CodeDisplay + "|" + v.rev
+		h.pageMu.Lock()
+		page, ok := h.pageMemo[key]
+		h.pageMu.Unlock()
+		if ok {
+			return page, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := h.pages.Render(&buf, "scan", lang, map[string]any{"View": v, "ScansLine": scansPlaceholder}); err != nil {
+		return nil, err
+	}
+	page := buf.Bytes()
+	if key != "" {
+		h.pageMu.Lock()
+		if len(h.pageMemo) >= 1024 {
+			clear(h.pageMemo)
+		}
+		h.pageMemo[key] = page
+		h.pageMu.Unlock()
+	}
+	return page, nil
 }
 
 func (h *Handler) count(v Verdict) {

@@ -63,11 +63,11 @@ func TestLabelsPDFDecodes(t *testing.T) {
 	}
 	pdftoppm, err := exec.LookPath("pdftoppm")
 	if err != nil {
-		t.Skip("pdftoppm not installed (apt-get install poppler-utils): the PDF was not rendered and decoded")
+		t.Fatal("pdftoppm not installed: apt-get install poppler-utils (scripts/test.sh does) to render and decode the label sheet")
 	}
 	zbar, err := exec.LookPath("zbarimg")
 	if err != nil {
-		t.Skip("zbarimg not installed (apt-get install zbar-tools)")
+		t.Fatal("zbarimg not installed: apt-get install zbar-tools (scripts/test.sh does)")
 	}
 	if out, err := exec.Command(pdftoppm, "-r", "150", "-gray", "-png", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v %s", err, out)

@@ -72,6 +72,9 @@ type View struct {
 	Sale        *SaleView       `json:"sale,omitempty"`
 	Events      []EventView     `json:"events"`
 	Scans       ScanView        `json:"scans"`
+	// rev identifies the cached revision this view was decoded from ("" when loaded from
+	// PostgreSQL): the scan page is rendered once per revision (Handler.renderPage).
+	rev string
 }
 
 // ProductView describes the product.

@@ -216,3 +216,30 @@ func TestScanRateLimit(t *testing.T) {
 		t.Errorf("a refused scan was counted: %d → %d", before, got)
 	}
 }
+
+// X-Forwarded-For from an untrusted peer is ignored: it neither dodges the rate limit nor adds
+// distinct clients to a code (which would make a genuine item look copied).
+func TestForwardedForNotTrusted(t *testing.T) {
+	e := appWith(t, "SCAN_RATE_PER_SECOND", "0.5", "SCAN_BURST", "3")
+	_, code := issuedCode(t, e.a, "代理测试猕猴桃")
+	codes := 0
+	for i := range 5 {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/trace/"+code, nil)
+		req.RemoteAddr = "192.0.2.77:5000"
+		req.Header.Set("X-Forwarded-For", "198.51.100."+strconv.Itoa(i))
+		rec := httptest.NewRecorder()
+		e.a.Router.ServeHTTP(rec, req)
+		if rec.Code == http.StatusTooManyRequests {
+			codes++
+		}
+	}
+	if codes != 2 {
+		t.Errorf("%d of 5 requests refused, want 2 (burst 3 from one peer, whatever the header says)", codes)
+	}
+	rec := getFrom(e.a.Router, "/api/v1/trace/"+code, "192.0.2.78")
+	var d traceDoc
+	_ = json.Unmarshal(rec.Body.Bytes(), &d)
+	if d.Scans.Clients != 2 {
+		t.Errorf("distinct clients %d, want 2 (two peers)", d.Scans.Clients)
+	}
+}

@@ -162,8 +162,9 @@ const viewKeyPrefix = "trace:view:"
 // cachedView is what Redis holds for a code: the view and the cache epoch it was loaded under.
 // A view older than the current epoch is a miss (see bumpEpoch).
 type cachedView struct {
-	Epoch int64 `json:"e"`
-	View  View  `json:"v"`
+	Epoch int64  `json:"e"`
+	View  View   `json:"v"`
+	rev   string // the bytes it was decoded from (in-process memo only)
 }
 
 // Resolve returns the view of a code: from the cache, or loaded once from PostgreSQL however
@@ -194,6 +195,7 @@ func (s *Service) fresh(b []byte, epoch int64) (View, bool) {
 	if ok {
 		cv = d
 	} else {
+		cv.rev = string(b)
 		if json.Unmarshal(b, &cv) != nil || cv.View.Code == "" {
 			return View{}, false
 		}
@@ -207,7 +209,9 @@ func (s *Service) fresh(b []byte, epoch int64) (View, bool) {
 	if cv.Epoch < epoch {
 		return View{}, false
 	}
-	return cv.View, true
+	v := cv.View
+	v.rev = cv.rev
+	return v, true
 }
 
 // decodedMax bounds the in-process memo of decoded views (a few MB at most).

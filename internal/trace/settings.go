@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"io"
+	"net"
 	"reflect"
 	"time"
 
@@ -19,6 +20,7 @@ type Settings struct {
 	SuspiciousClients int64         `env:"SCAN_SUSPICIOUS_CLIENTS" envDefault:"5" desc:"a sold code scanned from more than this many distinct clients is shown as suspicious"`
 	ScanRate          float64       `env:"SCAN_RATE_PER_SECOND" envDefault:"2" desc:"scans and code lookups one client may make per second on average (0 turns the limit off)"`
 	ScanBurst         int           `env:"SCAN_BURST" envDefault:"30" desc:"scans and code lookups one client may make at once before the rate applies"`
+	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
 	LabelFont         string        `env:"LABEL_FONT" envDefault:"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" desc:"TrueType font (.ttf, or the first font of a .ttc) with Chinese glyphs for PDF labels"`
 }
 
@@ -27,6 +29,11 @@ func LoadSettings() (Settings, error) {
 	var s Settings
 	if err := env.Parse(&s); err != nil {
 		return s, fmt.Errorf("trace settings: %w", err)
+	}
+	for _, p := range s.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return s, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p)
+		}
 	}
 	return s, nil
 }
