@@ -93,9 +93,9 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 		return nil, err
 	}
 	a.proxies = traceSettings.TrustedProxies
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
-		Settings: traceSettings})
 	a.Ledger = ledger.NewService(db)
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.Ledger, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+		Settings: traceSettings})
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
 	a.Reports = report.NewService(db)

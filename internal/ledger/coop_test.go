@@ -123,6 +123,23 @@ func TestCooperativePassThrough(t *testing.T) {
 		if len(legs) != 2 || legs[0] != -50294 || legs[1] != 50294 {
 			t.Errorf("pass-through legs %v, want [-50294 50294]", legs)
 		}
+		// The scan page's figures for one item are the sale entry's, to the fen and the share.
+		one := w.order(t, "placed", lineSpec{mixed, 1, 12345})
+		w.complete(t, svc, one, t0)
+		credited := lineIncome(t, w.db, one.Lines[0])
+		shares, err := svc.ItemAttribution(context.Background(), mixed, one.Lines[0], 12345)
+		if err != nil || len(shares) != 3 {
+			t.Fatalf("ItemAttribution: %v, %v", shares, err)
+		}
+		wantBP := map[uuid.UUID]int32{h[0]: 4000 + 2000, h[1]: 1999, h[2]: 1999}
+		for _, sh := range shares {
+			if sh.Fen != credited[sh.HouseholdID] || sh.ShareBP != wantBP[sh.HouseholdID] {
+				t.Errorf("item share %+v, sale credited %d and share %d", sh, credited[sh.HouseholdID], wantBP[sh.HouseholdID])
+			}
+		}
+		if shares[0].HouseholdID != h[0] {
+			t.Errorf("largest share first: %+v", shares)
+		}
 		// What is owed equals what was earned, per household.
 		for _, id := range h[:3] {
 			if p, i := balance(t, w.db, AccountRef{HouseholdPayable, id}), balance(t, w.db, AccountRef{HouseholdIncome, id}); p != i {

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,17 +33,7 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 // saleLines reads the lines of an order (only those of one station when stationID is set) with
 // their station's commission and their products' supplier shares, through cooperatives.
 func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
-	var rows []struct {
-		OrderLineID   uuid.UUID
-		AmountFen     money.Money
-		StationID     uuid.UUID
-		CommissionBP  int32
-		HouseholdID   *uuid.UUID
-		CooperativeID *uuid.UUID
-		ShareBP       int32
-		MemberID      *uuid.UUID
-		MemberShareBP *int32
-	}
+	var rows []saleRow
 	err := tx.WithContext(ctx).Raw(`
 		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, st.commission_bp,
 		       ps.household_id, ps.cooperative_id, ps.share_bp,
@@ -56,6 +47,24 @@ func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *u
 	if err != nil {
 		return nil, apperr.DB(err, "order lines")
 	}
+	return groupSaleRows(rows), nil
+}
+
+// saleRow is one (line, supplier, cooperative member) of the attribution query.
+type saleRow struct {
+	OrderLineID   uuid.UUID
+	AmountFen     money.Money
+	StationID     uuid.UUID
+	CommissionBP  int32
+	HouseholdID   *uuid.UUID
+	CooperativeID *uuid.UUID
+	ShareBP       int32
+	MemberID      *uuid.UUID
+	MemberShareBP *int32
+}
+
+// groupSaleRows folds rows ordered by line, supplier and member into sale lines.
+func groupSaleRows(rows []saleRow) []SaleLine {
 	var lines []SaleLine
 	for _, r := range rows {
 		if len(lines) == 0 || lines[len(lines)-1].OrderLineID != r.OrderLineID {
@@ -78,7 +87,82 @@ func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *u
 			}
 		}
 	}
-	return lines, nil
+	return lines
+}
+
+// ItemShare is what one household gets of one item: its effective share of the product's revenue
+// in basis points (a cooperative member's is its cooperative's share × its own, rounded down, for
+// display) and, for a sold item, its part of the item's price in fen after commission, by the same
+// rule and rounding as the sale entry.
+type ItemShare struct {
+	HouseholdID uuid.UUID
+	ShareBP     int32
+	Fen         money.Money
+}
+
+// ItemAttribution tells what one item of a product adds to each producing household: the sale
+// rule (commission, suppliers, cooperatives; SaleEntry) applied to price fen as if lineID were a
+// line of that one item. price 0 (not sold yet) gives the shares with no amounts. Households are
+// in order of share, largest first. Errors: NotFound when the product has no suppliers.
+func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ItemShare, error) {
+	var rows []saleRow
+	err := s.db.WithContext(ctx).Raw(`
+		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id, st.commission_bp,
+		       ps.household_id, ps.cooperative_id, ps.share_bp,
+		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
+		FROM products p
+		JOIN stations st ON st.id = p.station_id
+		JOIN product_suppliers ps ON ps.product_id = p.id
+		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
+		WHERE p.id = ?
+		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID).Scan(&rows).Error
+	if err != nil {
+		return nil, apperr.DB(err, "product suppliers")
+	}
+	lines := groupSaleRows(rows)
+	if len(lines) == 0 {
+		return nil, apperr.NotFound("suppliers of the product")
+	}
+	byHousehold := map[uuid.UUID]*ItemShare{}
+	var out []*ItemShare
+	add := func(id uuid.UUID, bp int32) {
+		if sh, ok := byHousehold[id]; ok {
+			sh.ShareBP += bp
+			return
+		}
+		sh := &ItemShare{HouseholdID: id, ShareBP: bp}
+		byHousehold[id] = sh
+		out = append(out, sh)
+	}
+	for _, sp := range lines[0].Suppliers {
+		if sp.CooperativeID == uuid.Nil {
+			add(sp.HouseholdID, sp.ShareBP)
+			continue
+		}
+		for _, m := range sp.Members {
+			add(m.HouseholdID, int32(int64(sp.ShareBP)*int64(m.ShareBP)/int64(money.Whole)))
+		}
+	}
+	if price > 0 {
+		// Any non-nil ids will do: the entry is only computed, never posted.
+		e, err := SaleEntry(lineID, lineID, lines, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range e.Postings {
+			if p.Account.Kind == HouseholdIncome {
+				if sh, ok := byHousehold[p.Account.OwnerID]; ok {
+					sh.Fen -= p.Amount
+				}
+			}
+		}
+	}
+	res := make([]ItemShare, len(out))
+	for i, sh := range out {
+		res[i] = *sh
+	}
+	slices.SortStableFunc(res, func(a, b ItemShare) int { return int(b.ShareBP) - int(a.ShareBP) })
+	return res, nil
 }
 
 // PostPayment posts the entry of a confirmed payment inside the caller's transaction tx.

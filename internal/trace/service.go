@@ -3,7 +3,6 @@ package trace
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
@@ -34,19 +34,26 @@ type Households interface {
 	MaskedHeads(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error)
 }
 
+// Attribution is what trace needs from the ledger: the sale rule applied to one item, so that the
+// scan page says exactly what the sale entry credits (commission, cooperatives, rounding).
+type Attribution interface {
+	ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error)
+}
+
 // Service records batches, issues codes and resolves scans.
 type Service struct {
-	db         *gorm.DB
-	st         store
-	cache      *cache.Cache
-	ttl        time.Duration
-	regions    Regions
-	households Households
-	cfg        Config
-	flight     singleflight.Group
-	epoch      atomic.Int64    // cache epoch known to this process (0: not read yet)
-	bg         context.Context // background work (issuance jobs); cancelled by Stop
-	stop       context.CancelFunc
+	db          *gorm.DB
+	st          store
+	cache       *cache.Cache
+	ttl         time.Duration
+	regions     Regions
+	households  Households
+	attribution Attribution
+	cfg         Config
+	flight      singleflight.Group
+	epoch       atomic.Int64    // cache epoch known to this process (0: not read yet)
+	bg          context.Context // background work (issuance jobs); cancelled by Stop
+	stop        context.CancelFunc
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
 	decodedMu   sync.Mutex
@@ -61,10 +68,11 @@ type Config struct {
 }
 
 // NewService builds the trace service.
-func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Households, cfg Config) *Service {
+func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Households, attribution Attribution, cfg Config) *Service {
 	cfg.Settings = cfg.Settings.withDefaults()
 	bg, stop := context.WithCancel(context.Background())
-	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households, cfg: cfg,
+	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
+		attribution: attribution, cfg: cfg,
 		bg: bg, stop: stop, decoded: map[string]cachedView{}}
 }
 
@@ -333,33 +341,35 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 	return v, nil
 }
 
-// householdViews lists the supplier households, masked, with what this item's price adds to each
-// (only once the item is sold: before that it has added nothing).
+// householdViews lists the producing households (direct suppliers and cooperative members),
+// masked, with what this item's price added to each once it is sold (before that, nothing).
 func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdView, error) {
-	sup, err := s.st.suppliers(ctx, r.ProductID)
-	if err != nil || len(sup) == 0 {
-		return nil, apperr.DB(err, "suppliers")
+	var price money.Money
+	lineID := r.ProductID // only breaks rounding ties, and only a sold item is split
+	if r.UnitPriceFen != nil && r.OrderLineID != nil {
+		price, lineID = *r.UnitPriceFen, *r.OrderLineID
 	}
-	ids := make([]uuid.UUID, len(sup))
-	weights := make([]int64, len(sup))
-	for i, sp := range sup {
-		ids[i], weights[i] = sp.HouseholdID, int64(sp.ShareBP)
+	shares, err := s.attribution.ItemAttribution(ctx, r.ProductID, lineID, price)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, len(shares))
+	for i, sh := range shares {
+		ids[i] = sh.HouseholdID
 	}
 	names, err := s.households.MaskedHeads(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	var parts []money.Money
-	if r.UnitPriceFen != nil {
-		if parts, err = money.Split(*r.UnitPriceFen, weights); err != nil {
-			return nil, fmt.Errorf("trace: split item price: %w", err)
-		}
+	villages, err := s.st.villageNames(ctx, ids)
+	if err != nil {
+		return nil, apperr.DB(err, "households")
 	}
-	out := make([]HouseholdView, len(sup))
-	for i, sp := range sup {
-		out[i] = HouseholdView{HeadName: names[sp.HouseholdID], VillageName: sp.VillageName, ShareBP: sp.ShareBP}
-		if parts != nil {
-			out[i].ItemFen, out[i].ItemYuan = parts[i], parts[i].String()
+	out := make([]HouseholdView, len(shares))
+	for i, sh := range shares {
+		out[i] = HouseholdView{HeadName: names[sh.HouseholdID], VillageName: villages[sh.HouseholdID], ShareBP: sh.ShareBP}
+		if price > 0 {
+			out[i].ItemFen, out[i].ItemYuan = sh.Fen, sh.Fen.String()
 		}
 	}
 	return out, nil

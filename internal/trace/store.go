@@ -96,22 +96,19 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	return r, err
 }
 
-type supplierRow struct {
-	HouseholdID uuid.UUID
-	ShareBP     int32
-	VillageName string
-}
-
-func (s store) suppliers(ctx context.Context, productID uuid.UUID) ([]supplierRow, error) {
-	var rows []supplierRow
-	err := s.db.WithContext(ctx).Raw(`
-		SELECT ps.household_id, ps.share_bp, r.name AS village_name
-		FROM product_suppliers ps
-		JOIN households h ON h.id = ps.household_id
-		JOIN regions r ON r.code = h.village_code
-		WHERE ps.product_id = ?
-		ORDER BY ps.share_bp DESC, ps.household_id`, productID).Scan(&rows).Error
-	return rows, err
+// villageNames returns the name of each household's village.
+func (s store) villageNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	var rows []struct {
+		ID   uuid.UUID
+		Name string
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households h JOIN regions r ON r.code = h.village_code
+		WHERE h.id IN ?`, ids).Scan(&rows).Error
+	out := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, err
 }
 
 // events is a code's timeline: its batch's events, its order line's and its own, oldest first.
