@@ -109,7 +109,7 @@ func build(b *testing.B) error {
 			h1, h2 := households[i%len(households)], households[(i+1)%len(households)]
 			p, err := a.Catalog.Create(ctx, fix.station, catalog.NewProduct{Name: fmt.Sprintf("基准产品%04d", i), Category: "水果", Unit: "箱",
 				PriceFen: int64(1000 + i%97), Stock: catalog.MaxStock, OriginCode: village,
-				Suppliers: []catalog.Supplier{{HouseholdID: h1, ShareBP: 5001}, {HouseholdID: h2, ShareBP: 4999}}})
+				Suppliers: []catalog.Supplier{{HouseholdID: &h1, ShareBP: 5001}, {HouseholdID: &h2, ShareBP: 4999}}})
 			if err != nil {
 				return nil, err
 			}

@@ -27,11 +27,25 @@ type Product struct {
 	Suppliers  []Supplier  `gorm:"-" json:"suppliers,omitempty"`
 }
 
-// Supplier is a household's share of a product's revenue, in basis points (all shares sum to 10000).
+// Supplier is a household's or a cooperative's share of a product's revenue, in basis points (all
+// shares sum to 10000). Exactly one of HouseholdID and CooperativeID is set; a cooperative's share
+// passes through to its members by their shares (合作社, see docs/ledger.md).
 type Supplier struct {
-	ProductID   uuid.UUID         `json:"-"`
-	HouseholdID uuid.UUID         `json:"household_id"`
-	ShareBP     money.BasisPoints `gorm:"column:share_bp" json:"share_bp"`
+	ProductID     uuid.UUID         `json:"-"`
+	HouseholdID   *uuid.UUID        `json:"household_id,omitempty"`
+	CooperativeID *uuid.UUID        `json:"cooperative_id,omitempty"`
+	ShareBP       money.BasisPoints `gorm:"column:share_bp" json:"share_bp"`
+}
+
+// id is the supplier's own id, household or cooperative.
+func (s Supplier) id() uuid.UUID {
+	switch {
+	case s.HouseholdID != nil:
+		return *s.HouseholdID
+	case s.CooperativeID != nil:
+		return *s.CooperativeID
+	}
+	return uuid.Nil
 }
 
 // TableName maps Supplier to product_suppliers.

@@ -20,6 +20,8 @@ import (
 type Households interface {
 	// OutsideStation returns those of ids that are not households of the station's villages.
 	OutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error)
+	// CooperativesOutsideStation returns those of ids that are not cooperatives of the station's villages.
+	CooperativesOutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error)
 }
 
 // Service lists and updates products.
@@ -100,19 +102,33 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	if err := f.Err(); err != nil {
 		return Product{}, err
 	}
-	ids := make([]uuid.UUID, len(prod.Suppliers))
+	var households, coops []uuid.UUID
 	for i, sp := range prod.Suppliers {
-		ids[i] = sp.HouseholdID
+		if sp.HouseholdID != nil {
+			households = append(households, *sp.HouseholdID)
+		} else {
+			coops = append(coops, *sp.CooperativeID)
+		}
 		prod.Suppliers[i].ProductID = prod.ID
 	}
-	outside, err := s.households.OutsideStation(ctx, stationID, ids)
+	outside, err := s.households.OutsideStation(ctx, stationID, households)
 	if err != nil {
 		return Product{}, err
 	}
+	if len(coops) > 0 {
+		more, err := s.households.CooperativesOutsideStation(ctx, stationID, coops)
+		if err != nil {
+			return Product{}, err
+		}
+		outside = append(outside, more...)
+	}
 	for _, id := range outside {
 		for i, sp := range prod.Suppliers {
-			if sp.HouseholdID == id {
+			switch {
+			case sp.HouseholdID != nil && *sp.HouseholdID == id:
 				f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is not a registered household of the station's villages")
+			case sp.CooperativeID != nil && *sp.CooperativeID == id:
+				f.Add(fmt.Sprintf("suppliers[%d].cooperative_id", i), "is not a cooperative of the station's villages")
 			}
 		}
 	}
@@ -138,7 +154,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	return prod, apperr.DB(err, "product")
 }
 
-// checkSuppliers validates the supplier list: 1..MaxSuppliers distinct households whose shares
+// checkSuppliers validates the supplier list: 1..MaxSuppliers distinct households or cooperatives whose shares
 // are each 1..10000 basis points and sum to exactly 10000.
 func checkSuppliers(f *apperr.Fields, in []Supplier) []Supplier {
 	if len(in) == 0 || len(in) > MaxSuppliers {
@@ -148,12 +164,13 @@ func checkSuppliers(f *apperr.Fields, in []Supplier) []Supplier {
 	seen := map[uuid.UUID]bool{}
 	var sum int64
 	for i, sp := range in {
-		if sp.HouseholdID == uuid.Nil {
-			f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is required")
-		} else if seen[sp.HouseholdID] {
-			f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is listed twice; give each household one share")
+		switch {
+		case (sp.HouseholdID == nil) == (sp.CooperativeID == nil) || sp.id() == uuid.Nil:
+			f.Add(fmt.Sprintf("suppliers[%d]", i), "must name exactly one of household_id or cooperative_id")
+		case seen[sp.id()]:
+			f.Add(fmt.Sprintf("suppliers[%d]", i), "is listed twice; give each supplier one share")
 		}
-		seen[sp.HouseholdID] = true
+		seen[sp.id()] = true
 		if sp.ShareBP < 1 || sp.ShareBP > money.Whole {
 			f.Add(fmt.Sprintf("suppliers[%d].share_bp", i), "must be from 1 to 10000 basis points")
 		}

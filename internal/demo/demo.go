@@ -183,7 +183,7 @@ func load(ctx context.Context, a *app.App) error {
 			req := catalog.NewProduct{Name: ps.name, Category: ps.category, Unit: ps.unit, Spec: ps.spec,
 				PriceFen: ps.priceFen, Stock: ps.stock, OriginCode: ss.req.VillageCodes[0]}
 			for _, share := range ps.shares {
-				req.Suppliers = append(req.Suppliers, catalog.Supplier{HouseholdID: hh[next%len(hh)], ShareBP: share})
+				req.Suppliers = append(req.Suppliers, catalog.Supplier{HouseholdID: &hh[next%len(hh)], ShareBP: share})
 				next++
 			}
 			p, err := a.Catalog.Create(ctx, operator, req)

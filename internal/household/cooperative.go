@@ -192,3 +192,26 @@ func (h *Handler) getCooperative(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, coop)
 }
+
+// CooperativesOutsideStation returns those of ids that are not cooperatives of the station's
+// villages (or do not exist).
+func (s *Service) CooperativesOutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
+	var inside []uuid.UUID
+	err := s.db.WithContext(ctx).Raw(`SELECT c.id FROM cooperatives c
+		JOIN station_villages sv ON sv.village_code = c.village_code AND sv.station_id = ?
+		WHERE c.id IN ?`, stationID, ids).Scan(&inside).Error
+	if err != nil {
+		return nil, apperr.DB(err, "cooperative")
+	}
+	in := make(map[uuid.UUID]bool, len(inside))
+	for _, id := range inside {
+		in[id] = true
+	}
+	var out []uuid.UUID
+	for _, id := range ids {
+		if !in[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

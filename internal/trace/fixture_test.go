@@ -168,7 +168,7 @@ func (fx stationFx) product(t testing.TB, a *app.App, name string) catalog.Produ
 	t.Helper()
 	p, err := a.Catalog.Create(context.Background(), fx.Admin, catalog.NewProduct{StationID: &fx.ID, Name: name,
 		Category: "水果", Unit: "箱", Spec: "5kg/箱", PriceFen: 9800, Stock: 100, OriginCode: village,
-		Suppliers: []catalog.Supplier{{HouseholdID: fx.Household.ID, ShareBP: 10000}}})
+		Suppliers: []catalog.Supplier{{HouseholdID: &fx.Household.ID, ShareBP: 10000}}})
 	if err != nil {
 		t.Fatalf("create product %q: %v", name, err)
 	}
