@@ -176,12 +176,3 @@ func creditCode() string {
 	first17 := "914331" + randDigits(11)
 	return first17 + string(procurement.CreditCheckChar(first17))
 }
-
-func jsonNumber(t *testing.T, m map[string]any, key string) int64 {
-	t.Helper()
-	v, ok := m[key].(float64)
-	if !ok {
-		t.Fatalf("%s is not a number in %v", key, m)
-	}
-	return int64(v)
-}

@@ -2,7 +2,4 @@ package procurement
 
 import "gorm.io/gorm/clause"
 
-var (
-	forUpdate           = clause.Locking{Strength: "UPDATE"}
-	onConflictDoNothing = clause.OnConflict{DoNothing: true}
-)
+var forUpdate = clause.Locking{Strength: "UPDATE"}
