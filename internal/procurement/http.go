@@ -1,6 +1,7 @@
 package procurement
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 
@@ -24,14 +25,14 @@ func (h *Handler) Register(api gin.IRoutes) {
 	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
 	api.POST("/api/v1/orders", buyer, h.place)
 	api.GET("/api/v1/orders", anyone, h.list)
-	api.GET("/api/v1/orders/:id", anyone, h.get)
+	api.GET("/api/v1/orders/:id", anyone, h.onOrder(h.orders.Get))
 	api.POST("/api/v1/orders/:id/payment", buyer, h.pay)
 	api.POST("/api/v1/orders/:id/shipments", auth.Require(auth.RoleAdmin, auth.RoleStation), h.ship)
-	api.POST("/api/v1/orders/:id/receipt", buyer, h.receive)
+	api.POST("/api/v1/orders/:id/receipt", buyer, h.onOrder(h.orders.Receive))
 	api.POST("/api/v1/orders/:id/shipments/:station_id/receipt", buyer, h.receiveShipment)
 	api.POST("/api/v1/orders/:id/refunds", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.refund)
 	api.GET("/api/v1/orders/:id/refunds", anyone, h.refunds)
-	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.cancel)
+	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.onOrder(h.orders.Cancel))
 }
 
 var keyRe = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
@@ -98,19 +99,6 @@ func (h *Handler) list(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"orders": list})
 }
 
-func (h *Handler) get(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	o, err := h.orders.Get(c.Request.Context(), auth.MustFrom(c), id)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, o)
-}
-
 func (h *Handler) pay(c *gin.Context) {
 	id, ok := httpx.PathUUID(c, "id")
 	if !ok {
@@ -144,32 +132,6 @@ func (h *Handler) ship(c *gin.Context) {
 		return
 	}
 	o, err := h.orders.Ship(c.Request.Context(), auth.MustFrom(c), id, req)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, o)
-}
-
-func (h *Handler) receive(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	o, err := h.orders.Receive(c.Request.Context(), auth.MustFrom(c), id)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, o)
-}
-
-func (h *Handler) cancel(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	o, err := h.orders.Cancel(c.Request.Context(), auth.MustFrom(c), id)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -232,4 +194,21 @@ func (h *Handler) refunds(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"refunds": list})
+}
+
+// onOrder serves the routes that take only the order id and answer with the order: reading it,
+// confirming receipt of all its shipments, cancelling it.
+func (h *Handler) onOrder(fn func(context.Context, auth.Principal, uuid.UUID) (Order, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		o, err := fn(c.Request.Context(), auth.MustFrom(c), id)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, o)
+	}
 }
