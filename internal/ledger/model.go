@@ -11,12 +11,11 @@
 // SHA-256 of its request: posting the same request again under the same key replays the first
 // entry, a different request under a used key is a Conflict.
 //
-// Posting an entry takes two statements inside the caller's transaction:
-//
-//  1. INSERT the journal entry ON CONFLICT (idempotency_key) DO NOTHING; when the key was already
-//     used, the second statement reads the stored request hash instead, and nothing else is written;
-//  2. upsert every account the entry touches, adding its net amount to balance_fen, and insert all
-//     postings from arrays, in one statement (a data-modifying CTE).
+// Posting an entry takes one statement inside the caller's transaction (a data-modifying CTE):
+// INSERT the journal entry ON CONFLICT (idempotency_key) DO NOTHING; upsert every account the
+// entry touches, adding its net amount to balance_fen; insert all postings from arrays. When the
+// key was already used, the upsert and the postings select nothing, and a second statement reads
+// the stored request hash to tell a replay from a conflict.
 //
 // The upsert both creates missing accounts and locks existing ones. It takes the rows in one fixed
 // order, (kind, owner id), the same for every entry, so transactions that post one entry each
@@ -24,8 +23,8 @@
 // NOTHING, SELECT … ORDER BY id FOR UPDATE and UPDATE would cost two more round trips, and the
 // lookup of (kind, owner_id) pairs with NULL owners (bank, platform fee) cannot use the index
 // without contortions. Any fixed total order prevents deadlocks; this one needs no ids up front.
-// Postings are sent as arrays (unnest), so an entry of any size is one statement with ten
-// parameters and the same SQL text (one cached prepared statement): no 65535-parameter limit to
+// Postings are sent as arrays (unnest), so an entry of any size is one statement with the
+// same parameters and the same SQL text (one cached prepared statement): no 65535-parameter limit to
 // chunk around.
 package ledger
 

@@ -22,8 +22,8 @@ type Service struct{ db *gorm.DB }
 func NewService(db *gorm.DB) *Service { return &Service{db: db} }
 
 // Post records e inside the caller's transaction tx, so that the business event and its entry
-// commit or roll back together; with a nil tx it runs in a transaction of its own. It takes two
-// statements, whatever the number of postings.
+// commit or roll back together; with a nil tx it runs in a transaction of its own. It takes one
+// statement, whatever the number of postings (two for a replay).
 //
 // Replays: if e.IdempotencyKey was used before for the same request (same kind, order, memo and
 // postings, in any order; OccurredAt does not count) Post returns the first entry's id with
@@ -70,9 +70,6 @@ func post(ctx context.Context, tx *gorm.DB, e Entry, reverses *uuid.UUID) (uuid.
 				With("entry_id", prior.ID)
 		}
 		return prior.ID, true, nil
-	}
-	if err := postLegs(ctx, tx, id, e.Postings); err != nil {
-		return uuid.Nil, false, err
 	}
 	return id, false, nil
 }

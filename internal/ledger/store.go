@@ -23,70 +23,43 @@ func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
 // join on plain (hashable) equality; it is stored as NULL.
 const nilOwner = "00000000-0000-0000-0000-000000000000"
 
+// insertEntrySQL writes an entry in one statement: the entry row (nothing when its idempotency
+// key is taken), the touched accounts, each upserted with its net amount added to its balance,
+// and the postings. The accounts come sorted by (kind, owner): the upsert locks them in that
+// order, the same in every transaction, so concurrent entries cannot deadlock. When the key is
+// taken, acc and p select nothing (they read e), so a replay writes nothing. A concurrent insert
+// of the same key makes this wait for the other transaction, then see the key taken (it
+// committed) or insert (it rolled back). The foreign keys of postings to the entry and the
+// accounts inserted here hold: RI checks run at the end of the statement and see its inserts.
 const insertEntrySQL = `
-INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, order_id, reverses_entry_id, memo, occurred_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id`
-
-// insertEntry inserts the entry row; inserted is false when the key was already taken, in which
-// case nothing was written. A concurrent insert of the same key makes this wait for the other
-// transaction, then report the key as taken (it committed) or insert (it rolled back).
-func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash []byte, reverses *uuid.UUID) (bool, error) {
-	var ids []uuid.UUID
-	err := tx.WithContext(ctx).Raw(insertEntrySQL, id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses,
-		e.Memo, e.OccurredAt.UTC()).Scan(&ids).Error
-	switch {
-	case err == nil:
-		return len(ids) == 1, nil
-	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_key":
-		return false, apperr.Conflict("journal entry %s is already reversed; an entry can be reversed once", reverses)
-	case apperr.PgCode(err) == apperr.PgForeignKeyViolation:
-		if reverses != nil && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_fkey" {
-			return false, apperr.NotFound("journal entry")
-		}
-		return false, apperr.Invalid(apperr.Field("order_id", "names no order"))
-	}
-	return false, apperr.DB(err, "journal entry")
-}
-
-type storedEntry struct {
-	ID          uuid.UUID
-	RequestHash []byte
-}
-
-// entryByKey returns the entry stored under key with its request hash.
-func entryByKey(ctx context.Context, tx *gorm.DB, key string) (storedEntry, error) {
-	var se storedEntry
-	err := tx.WithContext(ctx).Raw(`SELECT id, request_hash FROM journal_entries WHERE idempotency_key = ?`, key).
-		Take(&se).Error
-	return se, apperr.DB(err, "journal entry")
-}
-
-// postLegsSQL upserts the touched accounts, adding each one's net amount to its balance, and
-// inserts the postings, in one statement. The accounts come sorted by (kind, owner): the upsert
-// locks them in that order, the same in every transaction, so concurrent entries cannot deadlock.
-// The postings' foreign key to accounts created by the CTE holds: RI checks run at the end of the
-// statement and see its inserts.
-const postLegsSQL = `
-WITH acc AS (
+WITH e AS (
+    INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, order_id, reverses_entry_id, memo, occurred_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+), acc AS (
     INSERT INTO ledger_accounts AS a (id, kind, owner_id, balance_fen)
     SELECT v.id::uuid, v.kind, nullif(v.owner::uuid, '` + nilOwner + `'), v.delta
     FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY AS v(id, kind, owner, delta, ord)
+    WHERE EXISTS (SELECT FROM e)
     ORDER BY v.ord
     ON CONFLICT (kind, owner_id) DO UPDATE SET balance_fen = a.balance_fen + excluded.balance_fen
     RETURNING a.id, a.kind, coalesce(a.owner_id, '` + nilOwner + `') AS owner
+), p AS (
+    INSERT INTO postings (id, entry_id, account_id, amount_fen, order_line_id)
+    SELECT p.id::uuid, e.id, acc.id, p.amount, nullif(p.line, '')::uuid
+    FROM e, unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS p(id, kind, owner, amount, line)
+    JOIN acc ON acc.kind = p.kind AND acc.owner = p.owner::uuid
+    RETURNING 1
 )
-INSERT INTO postings (id, entry_id, account_id, amount_fen, order_line_id)
-SELECT p.id::uuid, ?::uuid, acc.id, p.amount, nullif(p.line, '')::uuid
-FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS p(id, kind, owner, amount, line)
-JOIN acc ON acc.kind = p.kind AND acc.owner = p.owner::uuid`
+SELECT (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM p) AS postings`
 
-// postLegs writes the postings of entry entryID and moves the running balances. The postings must
-// have been validated.
-func postLegs(ctx context.Context, tx *gorm.DB, entryID uuid.UUID, postings []Posting) error {
+// insertEntry writes entry e (validated) under id with its postings, moving the accounts'
+// running balances; inserted is false when the key was already taken, in which case nothing was
+// written.
+func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash []byte, reverses *uuid.UUID) (bool, error) {
 	deltas := map[AccountRef]int64{}
-	for _, p := range postings {
+	for _, p := range e.Postings {
 		deltas[p.Account] += int64(p.Amount)
 	}
 	refs := make([]AccountRef, 0, len(deltas))
@@ -101,31 +74,58 @@ func postLegs(ctx context.Context, tx *gorm.DB, entryID uuid.UUID, postings []Po
 		accIDs[i] = uuid.Must(uuid.NewV7()).String()
 		accKinds[i], accOwners[i], accDeltas[i] = string(r.Kind), r.OwnerID.String(), deltas[r]
 	}
-	n := len(postings)
+	n := len(e.Postings)
 	pIDs, pKinds, pOwners, pAmounts, pLines := make([]string, n), make([]string, n), make([]string, n),
 		make([]int64, n), make([]string, n)
-	for i, p := range postings {
+	for i, p := range e.Postings {
 		pIDs[i] = uuid.Must(uuid.NewV7()).String()
 		pKinds[i], pOwners[i], pAmounts[i] = string(p.Account.Kind), p.Account.OwnerID.String(), int64(p.Amount)
 		if p.OrderLineID != nil {
 			pLines[i] = p.OrderLineID.String()
 		}
 	}
-	res := tx.WithContext(ctx).Exec(postLegsSQL,
+	var out struct{ Entries, Postings int }
+	err := tx.WithContext(ctx).Raw(insertEntrySQL,
+		id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
 		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int64](accDeltas),
-		entryID,
-		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines))
-	if err := res.Error; err != nil {
-		if apperr.PgCode(err) == apperr.PgForeignKeyViolation {
-			return apperr.Invalid(apperr.Field("postings.order_line_id", "names no order line"))
+		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines),
+	).Scan(&out).Error
+	switch {
+	case err == nil:
+	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_key":
+		return false, apperr.Conflict("journal entry %s is already reversed; an entry can be reversed once", reverses)
+	case apperr.PgCode(err) == apperr.PgForeignKeyViolation:
+		switch apperr.PgConstraint(err) {
+		case "journal_entries_reverses_entry_id_fkey":
+			return false, apperr.NotFound("journal entry")
+		case "postings_order_line_id_fkey":
+			return false, apperr.Invalid(apperr.Field("postings.order_line_id", "names no order line"))
 		}
-		return apperr.DB(err, "ledger account")
+		return false, apperr.Invalid(apperr.Field("order_id", "names no order"))
+	default:
+		return false, apperr.DB(err, "journal entry")
 	}
-	if res.RowsAffected != int64(n) {
+	if out.Entries == 0 {
+		return false, nil
+	}
+	if out.Postings != n {
 		// Unreachable unless the join above is broken; refuse rather than post a partial entry.
-		return apperr.Conflict("ledger: wrote %d of %d postings", res.RowsAffected, n)
+		return false, apperr.Conflict("ledger: wrote %d of %d postings", out.Postings, n)
 	}
-	return nil
+	return true, nil
+}
+
+type storedEntry struct {
+	ID          uuid.UUID
+	RequestHash []byte
+}
+
+// entryByKey returns the entry stored under key with its request hash.
+func entryByKey(ctx context.Context, tx *gorm.DB, key string) (storedEntry, error) {
+	var se storedEntry
+	err := tx.WithContext(ctx).Raw(`SELECT id, request_hash FROM journal_entries WHERE idempotency_key = ?`, key).
+		Take(&se).Error
+	return se, apperr.DB(err, "journal entry")
 }
 
 // entryLeg is one posting of a stored entry, with its entry's header, as Reverse reads it.
