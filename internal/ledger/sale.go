@@ -43,7 +43,7 @@ func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *u
 		JOIN product_suppliers ps ON ps.product_id = l.product_id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
 		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
-		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID, stationID, stationID).Scan(&rows).Error
+		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID, stationID, stationID).Find(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "order lines")
 	}
@@ -115,7 +115,7 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 		JOIN product_suppliers ps ON ps.product_id = p.id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
 		WHERE p.id = ?
-		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID).Scan(&rows).Error
+		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID).Find(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "product suppliers")
 	}

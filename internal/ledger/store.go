@@ -85,11 +85,13 @@ func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash [
 		}
 	}
 	var out struct{ Entries, Postings int }
+	// Find, not Scan: gorm's Raw(…).Scan formats the statement with all its arguments for a
+	// recorder on every call, which cost 8% of the client's CPU under the order benchmark.
 	err := tx.WithContext(ctx).Raw(insertEntrySQL,
 		id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
 		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int64](accDeltas),
 		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines),
-	).Scan(&out).Error
+	).Find(&out).Error
 	switch {
 	case err == nil:
 	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_key":

@@ -182,7 +182,7 @@ func placeTx(ctx context.Context, tx *gorm.DB, o *Order, items []catalog.Item) e
 		    INSERT INTO shipments (order_id, station_id, status)
 		    SELECT DISTINCT o.id, r.station_id, 'pending' FROM o, r
 		)
-		SELECT r.*, (SELECT count(*) FROM o) AS inserted FROM r`, args...).Scan(&rows).Error
+		SELECT r.*, (SELECT count(*) FROM o) AS inserted FROM r`, args...).Find(&rows).Error // Find: see ledger's insertEntry
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func (s *Orders) markPaid(ctx context.Context, tx *gorm.DB, o Order, pay *Paymen
 		)
 		SELECT count(*) FROM u`,
 		StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
-		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Scan(&n).Error
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Find(&n).Error
 	if err != nil {
 		return err
 	}
