@@ -157,19 +157,17 @@ func (w *world) order(t *testing.T, status string, lines ...lineSpec) order {
 	return o
 }
 
-// balance returns the stored balance of an account, 0 if it does not exist yet.
+// balance returns the stored balance of an account (the sum of its slots), 0 if it does not
+// exist yet.
 func balance(t *testing.T, db *gorm.DB, ref AccountRef) money.Money {
 	t.Helper()
-	var b []int64
-	q := db.Raw(`SELECT balance_fen FROM ledger_accounts WHERE kind = ? AND owner_id IS NOT DISTINCT FROM ?`,
+	var b int64
+	q := db.Raw(`SELECT coalesce(sum(balance_fen), 0) FROM ledger_accounts WHERE kind = ? AND owner_id IS NOT DISTINCT FROM ?`,
 		string(ref.Kind), ownerArg(ref))
 	if err := q.Scan(&b).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(b) == 0 {
-		return 0
-	}
-	return money.Money(b[0])
+	return money.Money(b)
 }
 
 func ownerArg(ref AccountRef) *uuid.UUID {

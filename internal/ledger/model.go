@@ -75,6 +75,19 @@ func (k AccountKind) Valid() bool {
 	return false
 }
 
+// accountSlots is how many rows (slots) an account shared by many entries is kept in; see
+// migration 00043. Household accounts are one row.
+const accountSlots = 16
+
+// slot is the row of account kind k that entry entryID posts to: 0 for a household's accounts,
+// otherwise one of accountSlots picked by the entry id (random bits of a UUIDv7).
+func (k AccountKind) slot(entryID uuid.UUID) int16 {
+	if strings.HasPrefix(string(k), "household_") {
+		return 0
+	}
+	return int16(entryID[len(entryID)-1] % accountSlots)
+}
+
 // Owned reports whether accounts of kind k belong to an owner (household, cooperative, unit or
 // station). The bank has none, or one of its shards (BankShard).
 func (k AccountKind) Owned() bool { return k != Bank && k != PlatformFee }

@@ -24,7 +24,8 @@ func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
 const nilOwner = "00000000-0000-0000-0000-000000000000"
 
 // insertEntrySQL writes an entry in one statement: the entry row (nothing when its idempotency
-// key is taken), the touched accounts, each upserted with its net amount added to its balance,
+// key is taken), the touched accounts, each upserted with its net amount added to the balance of
+// the slot this entry picks (AccountKind.slot),
 // and the postings. The accounts come sorted by (kind, owner): the upsert locks them in that
 // order, the same in every transaction, so concurrent entries cannot deadlock. When the key is
 // taken, acc and p select nothing (they read e), so a replay writes nothing. A concurrent insert
@@ -38,12 +39,12 @@ WITH e AS (
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
 ), acc AS (
-    INSERT INTO ledger_accounts AS a (id, kind, owner_id, balance_fen)
-    SELECT v.id::uuid, v.kind, nullif(v.owner::uuid, '` + nilOwner + `'), v.delta
-    FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY AS v(id, kind, owner, delta, ord)
+    INSERT INTO ledger_accounts AS a (id, kind, owner_id, slot, balance_fen)
+    SELECT v.id::uuid, v.kind, nullif(v.owner::uuid, '` + nilOwner + `'), v.slot, v.delta
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::smallint[], ?::bigint[]) WITH ORDINALITY AS v(id, kind, owner, slot, delta, ord)
     WHERE EXISTS (SELECT FROM e)
     ORDER BY v.ord
-    ON CONFLICT (kind, owner_id) DO UPDATE SET balance_fen = a.balance_fen + excluded.balance_fen
+    ON CONFLICT (kind, owner_id, slot) DO UPDATE SET balance_fen = a.balance_fen + excluded.balance_fen
     RETURNING a.id, a.kind, coalesce(a.owner_id, '` + nilOwner + `') AS owner
 ), p AS (
     INSERT INTO postings (id, entry_id, account_id, amount_fen, order_line_id)
@@ -67,12 +68,12 @@ func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash [
 		refs = append(refs, r)
 	}
 	slices.SortFunc(refs, compareRefs)
-	accIDs, accKinds, accOwners, accDeltas := make([]string, len(refs)), make([]string, len(refs)),
-		make([]string, len(refs)), make([]int64, len(refs))
+	accIDs, accKinds, accOwners, accSlots, accDeltas := make([]string, len(refs)), make([]string, len(refs)),
+		make([]string, len(refs)), make([]int16, len(refs)), make([]int64, len(refs))
 	for i, r := range refs {
 		// Ids for accounts that already exist are generated and thrown away: cheaper than a lookup.
 		accIDs[i] = uuid.Must(uuid.NewV7()).String()
-		accKinds[i], accOwners[i], accDeltas[i] = string(r.Kind), r.OwnerID.String(), deltas[r]
+		accKinds[i], accOwners[i], accSlots[i], accDeltas[i] = string(r.Kind), r.OwnerID.String(), r.Kind.slot(id), deltas[r]
 	}
 	n := len(e.Postings)
 	pIDs, pKinds, pOwners, pAmounts, pLines := make([]string, n), make([]string, n), make([]string, n),
@@ -89,7 +90,7 @@ func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash [
 	// recorder on every call, which cost 8% of the client's CPU under the order benchmark.
 	err := tx.WithContext(ctx).Raw(insertEntrySQL,
 		id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
-		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int64](accDeltas),
+		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int16](accSlots), pgArray[int64](accDeltas),
 		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines),
 	).Find(&out).Error
 	switch {

@@ -145,10 +145,10 @@ func (v *verifier) reversals(tx *gorm.DB) error {
 		SELECT r.id, r.reverses_entry_id AS reverses, count(*) AS groups
 		FROM journal_entries r
 		JOIN LATERAL (
-		    SELECT p.account_id, p.order_line_id
-		    FROM postings p
+		    SELECT a.kind, a.owner_id, p.order_line_id
+		    FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
 		    WHERE p.entry_id IN (r.id, r.reverses_entry_id)
-		    GROUP BY p.account_id, p.order_line_id
+		    GROUP BY a.kind, a.owner_id, p.order_line_id
 		    HAVING sum(p.amount_fen) <> 0
 		) d ON true
 		WHERE r.reverses_entry_id IS NOT NULL
