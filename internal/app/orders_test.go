@@ -106,7 +106,6 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0"), "placed")
 
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay").want(201)
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "paid")
 	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "paid")
 	r := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil)
 	stateOf(t, r, "paid")
@@ -120,6 +119,8 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	if o.Status != "paid" || len(o.Shipments) != 1 || o.Shipments[0].Status != "shipped" {
 		t.Fatalf("after station A shipped: %+v (a station sees its own shipment)", o)
 	}
+	// A shipment on its way: too late to cancel; receipt, then refunds.
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "paid")
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil).want(200).json(&o)
 	if o.Status != "paid" || shipmentStatus(o, w.stationA) != "received" || shipmentStatus(o, w.stationB) != "pending" {
 		t.Fatalf("after receipt of A: %+v", o)
@@ -256,6 +257,62 @@ func TestCancelledTransitions(t *testing.T) {
 	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
 	if stock != 10 {
 		t.Fatalf("stock %d after cancel, want 10", stock)
+	}
+}
+
+// A paid order cancelled before any shipment ships: the stock comes back, the provider returns
+// the money, the payment entry is reversed (the unit owes nothing, the bank holds nothing of it),
+// and the order no longer counts in the unit's progress or statement.
+func TestCancelPaidOrder(t *testing.T) {
+	w := newWorld(t)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 4}}},
+		"Idempotency-Key", "cp-1").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay").want(201)
+	// Another unit's buyer and a station cannot cancel it.
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(404, "")
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(403, "")
+
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200).json(&o)
+	if o.Status != "cancelled" || o.Shipments[0].Status != "cancelled" {
+		t.Fatalf("cancelled paid order = %+v", o)
+	}
+	var pay struct {
+		AmountFen  int64
+		ReturnRef  *string
+		ReturnedAt *time.Time
+	}
+	w.a.DB.Raw("SELECT amount_fen, return_ref, returned_at FROM payments WHERE order_id = ?", o.ID).Scan(&pay)
+	if pay.AmountFen != 40000 || pay.ReturnRef == nil || *pay.ReturnRef != "SIM-RETURN-"+o.ID || pay.ReturnedAt == nil {
+		t.Fatalf("payment after cancel = %+v", pay)
+	}
+	var net []struct {
+		Kind string
+		Fen  int64
+	}
+	w.a.DB.Raw(`SELECT a.kind, sum(p.amount_fen) AS fen FROM journal_entries e JOIN postings p ON p.entry_id = e.id
+		JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? GROUP BY a.kind ORDER BY a.kind`, o.ID).Scan(&net)
+	if len(net) != 2 || net[0].Kind != "bank" || net[0].Fen != 0 || net[1].Kind != "unit_receivable" || net[1].Fen != 0 {
+		t.Fatalf("the order's postings net to %+v, want bank 0 and unit_receivable 0", net)
+	}
+	verifyLedger(t, w.a)
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	if stock != 10 {
+		t.Fatalf("stock %d after cancel, want 10", stock)
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "cancelled")
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay-2"), "cancelled")
+	var st struct {
+		Orders    int
+		AmountFen int64 `json:"amount_fen"`
+	}
+	var unitID string
+	w.a.DB.Raw("SELECT unit_id::text FROM orders WHERE id = ?", o.ID).Scan(&unitID)
+	china := time.FixedZone("CST", 8*3600)
+	w.buyer1.do("GET", "/api/v1/units/"+unitID+"/statement?period="+time.Now().In(china).Format("2006-01"), nil).want(200).json(&st)
+	if st.Orders != 0 || st.AmountFen != 0 {
+		t.Fatalf("statement counts the cancelled order: %+v", st)
 	}
 }
 

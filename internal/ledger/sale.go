@@ -165,6 +165,17 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 	return res, nil
 }
 
+// ReversePayment reverses the payment entry of order orderID inside tx: the money goes back from
+// the bank to the unit (its receivable returns to what it was before the payment). Idempotent
+// per order. Errors: NotFound when the order has no payment entry; as Reverse.
+func (s *Service) ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error) {
+	pay, err := entryByKey(ctx, tx, paymentKey(orderID))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return s.Reverse(ctx, tx, pay.ID, paymentKey(orderID)+":returned", "payment returned: order cancelled before shipment", at)
+}
+
 // PostPayment posts the entry of a confirmed payment inside the caller's transaction tx.
 func (s *Service) PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error) {
 	id, _, err := s.Post(ctx, tx, PaymentEntry(orderID, unitID, amount, providerRef, at))

@@ -35,8 +35,9 @@ const verifyShown = 20
 //   - no payout paid a household more than it was owed at the time (its payable not in debit after it),
 //     and every payout row has its payout entry debiting the payable with its amount;
 //   - every work record has its wage entry, crediting wage income with its pay;
-//   - every payment row has exactly one payment entry, not reversed, debiting the bank with the
-//     payment's amount, and every payment entry has a payment row.
+//   - every payment row has exactly one payment entry debiting the bank with the payment's amount,
+//     reversed exactly when the payment was returned (order cancelled after payment), and every
+//     payment entry has a payment row.
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line, and returns how many mismatches there are: 0 means the ledger is consistent.
@@ -414,6 +415,7 @@ func (v *verifier) payments(tx *gorm.DB) error {
 		Paid     *int64
 		Entries  int
 		Reversed int
+		Returned bool
 		Bank     int64
 	}
 	err := tx.Raw(`
@@ -429,12 +431,12 @@ func (v *verifier) payments(tx *gorm.DB) error {
 		    WHERE e.kind = 'payment' AND e.order_id IS NOT NULL
 		    GROUP BY e.order_id
 		)
-		SELECT coalesce(pay.order_id, pe.order_id) AS order_id, pay.amount_fen AS paid,
+		SELECT coalesce(pay.order_id, pe.order_id) AS order_id, pay.amount_fen AS paid, pay.returned_at IS NOT NULL AS returned,
 		       coalesce(pe.entries, 0) AS entries, coalesce(pe.reversed, 0) AS reversed, coalesce(pe.bank, 0) AS bank
 		FROM payments pay
 		FULL JOIN pe ON pe.order_id = pay.order_id
 		WHERE pay.order_id IS NULL OR pe.order_id IS NULL
-		   OR pe.entries <> 1 OR pe.reversed > 0 OR pe.bank <> pay.amount_fen
+		   OR pe.entries <> 1 OR pe.reversed <> (pay.returned_at IS NOT NULL)::int OR pe.bank <> pay.amount_fen
 		ORDER BY 1`).Scan(&rows).Error
 	for _, r := range rows {
 		switch {
@@ -443,7 +445,9 @@ func (v *verifier) payments(tx *gorm.DB) error {
 		case r.Entries != 1:
 			v.report("order %s: expected exactly 1 payment entry for the payment of %s, found %d",
 				r.OrderID, fen(*r.Paid), r.Entries)
-		case r.Reversed > 0:
+		case r.Returned && r.Reversed == 0:
+			v.report("order %s: the payment of %s was returned but its entry is not reversed", r.OrderID, fen(*r.Paid))
+		case !r.Returned && r.Reversed > 0:
 			v.report("order %s: the payment entry for the payment of %s is reversed", r.OrderID, fen(*r.Paid))
 		default:
 			v.report("order %s: expected bank debit %s (the payment), found %s", r.OrderID, fen(*r.Paid), fen(r.Bank))

@@ -288,7 +288,7 @@ func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid
 		    SELECT l.product_id, (o.paid_at AT TIME ZONE 'Asia/Shanghai')::date AS paid_on,
 		           (l.quantity - l.refunded_quantity) * l.unit_price_fen AS net
 		    FROM orders o JOIN order_lines l ON l.order_id = o.id
-		    WHERE o.unit_id = @unit AND o.paid_at >= @from AND o.paid_at < @to
+		    WHERE o.unit_id = @unit AND o.paid_at >= @from AND o.paid_at < @to AND o.status <> 'cancelled'
 		), s AS (
 		    SELECT l.net, l.paid_on, ps.share_bp, h.id AS household_id, h.village_code
 		    FROM l JOIN product_suppliers ps ON ps.product_id = l.product_id

@@ -34,7 +34,8 @@ type Unit struct {
 func (Unit) TableName() string { return "assisting_units" }
 
 // Status is an order's place in its life: placed → paid → shipped (every station shipment
-// shipped) → completed (every shipment received), or cancelled before payment. Refunds after
+// shipped) → completed (every shipment received), or cancelled before a shipment has shipped
+// (a paid order's payment is returned). Refunds after
 // receipt do not change it: they are recorded per line (Line.RefundedQuantity).
 type Status string
 
@@ -138,6 +139,10 @@ type Payment struct {
 	ProviderRef    string      `json:"provider_ref"`
 	IdempotencyKey string      `json:"-"`
 	PaidAt         time.Time   `json:"paid_at"`
+	// ReturnedAt and ReturnRef are set when the order was cancelled after payment and the money
+	// went back to the unit.
+	ReturnedAt *time.Time `json:"returned_at"`
+	ReturnRef  *string    `json:"return_ref"`
 }
 
 // Limits on one order.

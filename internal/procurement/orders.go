@@ -25,11 +25,13 @@ import (
 )
 
 // Ledger is what procurement needs from the ledger, each inside our transaction: post the entry
-// of a payment, of a received station shipment (its attribution to households) and of a refund.
+// of a payment, of a received station shipment (its attribution to households) and of a refund,
+// and reverse a payment returned with its cancelled order.
 type Ledger interface {
 	PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
 	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
+	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
 }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
@@ -37,10 +39,12 @@ type ViewCache interface {
 	Forget(ctx context.Context, codes []string)
 }
 
-// PaymentProvider charges an order. Charge must be idempotent per orderID.
+// PaymentProvider charges an order and returns the money of a cancelled one. Both must be
+// idempotent per orderID: a repeated call gives the first reference and moves no more money.
 type PaymentProvider interface {
 	Name() string
 	Charge(ctx context.Context, orderID uuid.UUID, amount money.Money) (ref string, err error)
+	Return(ctx context.Context, orderID uuid.UUID, chargeRef string, amount money.Money) (ref string, err error)
 }
 
 // Orders runs the order state machine. Every transition is one transaction.

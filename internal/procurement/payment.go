@@ -19,3 +19,8 @@ func (SimulatedProvider) Name() string { return "simulated" }
 func (SimulatedProvider) Charge(_ context.Context, orderID uuid.UUID, _ money.Money) (string, error) {
 	return "SIM-" + orderID.String(), nil
 }
+
+// Return returns "SIM-RETURN-<order id>".
+func (SimulatedProvider) Return(_ context.Context, orderID uuid.UUID, _ string, _ money.Money) (string, error) {
+	return "SIM-RETURN-" + orderID.String(), nil
+}

@@ -124,7 +124,7 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 		JOIN order_lines l ON l.order_id = o.id
 		JOIN products p ON p.id = l.product_id
 		JOIN stations st ON st.id = l.station_id
-		WHERE o.unit_id = ? AND o.paid_at >= ? AND o.paid_at < ?
+		WHERE o.unit_id = ? AND o.paid_at >= ? AND o.paid_at < ? AND o.status <> 'cancelled' -- its payment went back
 		ORDER BY o.paid_at, o.id, l.line_no`, unitID, period.From, period.To).Scan(&st.Lines).Error
 	if err != nil {
 		return Statement{}, apperr.DB(err, "statement")

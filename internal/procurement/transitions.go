@@ -284,8 +284,13 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 	return out, nil
 }
 
-// Cancel cancels a placed (unpaid) order and releases its stock, in one transaction.
-// Errors: NotFound, Forbidden (stations), Conflict (state).
+// Cancel cancels an order and releases its stock, in one transaction. A placed order simply
+// goes; a paid order may go until one of its shipments has shipped, and then its payment is
+// returned: the provider gives the money back (PaymentProvider.Return, idempotent per order, so
+// a rolled-back attempt retried returns it once), the payment row records it and the payment's
+// ledger entry is reversed. After a shipment has shipped, receipt and refunds are the way.
+// Errors: NotFound, Forbidden (stations), Conflict (state, with current_status; a shipped
+// shipment), Unavailable (the provider).
 func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Order{}, apperr.Forbidden("only the ordering unit or the county office cancels an order")
@@ -295,6 +300,9 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 		if err != nil {
 			return err
 		}
+		if o.Status == StatusPaid {
+			return s.cancelPaidLocked(ctx, tx, o)
+		}
 		return s.cancelLocked(ctx, tx, o)
 	})
 	if err != nil {
@@ -303,12 +311,47 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 	return s.Get(ctx, p, id)
 }
 
+// cancelPaidLocked cancels the locked, paid order o inside tx and returns its payment, unless a
+// shipment has shipped (Conflict).
+func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) error {
+	var shipped int64
+	if err := tx.Model(&Shipment{}).Where("order_id = ? AND status <> ?", o.ID, ShipmentPending).Count(&shipped).Error; err != nil {
+		return err
+	}
+	if shipped > 0 {
+		return apperr.Conflict("cannot cancel an order with a shipment on its way; receive it, then ask for a refund").
+			With("current_status", o.Status)
+	}
+	if err := s.release(ctx, tx, o); err != nil {
+		return err
+	}
+	var pay Payment
+	if err := tx.Where("order_id = ?", o.ID).Take(&pay).Error; err != nil {
+		return err
+	}
+	ref, err := s.payments.Return(ctx, o.ID, pay.ProviderRef, pay.AmountFen)
+	if err != nil {
+		return apperr.Unavailable("the payment provider", err)
+	}
+	now := s.now()
+	if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
+		return err
+	}
+	_, err = s.ledger.ReversePayment(ctx, tx, o.ID, now)
+	return err
+}
+
 // cancelLocked cancels the locked order o inside tx: releases its stock, cancels its shipments.
 // Conflict (with current_status) when o is not placed.
 func (s *Orders) cancelLocked(ctx context.Context, tx *gorm.DB, o Order) error {
 	if o.Status != StatusPlaced {
-		return stateConflict(o, "cancel", StatusPlaced)
+		return stateConflict(o, "cancel", StatusPlaced, StatusPaid)
 	}
+	return s.release(ctx, tx, o)
+}
+
+// release gives back the stock of order o and marks it and its shipments cancelled, inside tx.
+func (s *Orders) release(ctx context.Context, tx *gorm.DB, o Order) error {
 	lines, err := s.lines(ctx, tx, o.ID)
 	if err != nil {
 		return err
