@@ -136,7 +136,11 @@ func (a *App) router() *gin.Engine {
 	reg.MustRegister(scans)
 	metrics := httpx.NewMetrics(reg)
 
-	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log), metrics.Middleware(), httpx.Errors(),
+	var quiet []string
+	if !a.Config.LogScans {
+		quiet = trace.ScanRoutes
+	}
+	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(),
 		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {

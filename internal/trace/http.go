@@ -47,6 +47,10 @@ func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounte
 // version and every scanner decodes it alike.
 func (h *Handler) ScanURL(code string) string { return h.baseURL + "/t/" + code }
 
+// ScanRoutes are the public routes a phone reaches by reading a label: the JSON twin, the scan
+// page, and the GS1 Digital Link form of the page.
+var ScanRoutes = []string{"/api/v1/trace/:code", "/t/:code", "/01/:gtin/10/:batch/21/:serial"}
+
 // Register adds the routes: staff manage batches and codes; anyone scans.
 func (h *Handler) Register(public, api gin.IRoutes) {
 	staff := auth.Require(auth.RoleAdmin, auth.RoleStation)
@@ -64,9 +68,9 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
 	limited := h.limit.middleware()
 	public.GET("/api/v1/codes/:code/qr.png", limited, h.qr)
-	public.GET("/api/v1/trace/:code", limited, h.traceJSON)
-	public.GET("/t/:code", limited, h.page)
-	public.GET("/01/:gtin/10/:batch/21/:serial", limited, h.digitalLink)
+	public.GET(ScanRoutes[0], limited, h.traceJSON)
+	public.GET(ScanRoutes[1], limited, h.page)
+	public.GET(ScanRoutes[2], limited, h.digitalLink)
 	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 

@@ -43,6 +43,7 @@ type Config struct {
 	MaxCodesPerCall int           `env:"MAX_CODES_PER_REQUEST" envDefault:"1000000" desc:"most traceability codes issued by one request (larger than ISSUE_SYNC_MAX: a tracked job)"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
+	LogScans        bool          `env:"LOG_SCANS" envDefault:"false" desc:"log a line for every successful scan of a label too (failed scans are always logged; /metrics counts all)"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
 	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
 	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`

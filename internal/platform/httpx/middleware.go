@@ -49,14 +49,24 @@ func BodyLimit(n int64) gin.HandlerFunc {
 }
 
 // Logger writes one line per request. The path is logged without its query, and no body or
-// header is logged, so that no personal data reaches the logs.
-func Logger(log *slog.Logger) gin.HandlerFunc {
+// header is logged, so that no personal data reaches the logs. Requests to the quiet routes (gin
+// route patterns) are logged only when they fail (status 400 and above): the public scan routes
+// serve every phone that reads a label, and a line each cost ~9% of their CPU; /metrics counts
+// them all.
+func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
+	skip := make(map[string]bool, len(quiet))
+	for _, r := range quiet {
+		skip[r] = true
+	}
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
 		route := c.FullPath()
 		if route == "" {
 			route = "unmatched"
+		}
+		if skip[route] && c.Writer.Status() < 400 {
+			return
 		}
 		log.LogAttrs(c, levelFor(c.Writer.Status()), "request",
 			slog.String("request_id", RequestID(c)),
