@@ -161,8 +161,9 @@ func TestPostRefusesUnbalanced(t *testing.T) {
 		t.Errorf("refused entries left %d accounts", n)
 	}
 
-	// The database refuses an unbalanced entry too, at commit (the check is deferred so that an
-	// entry's rows can be written in any order).
+	// The database refuses an unbalanced entry too: postings at the end of each statement that
+	// writes them (every entry they touch must balance), an entry at commit (it must have two
+	// postings or more). The ledger writes an entry's postings in one statement.
 	if _, _, err := postTx(t, svc, good); err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +190,17 @@ func TestPostRefusesUnbalanced(t *testing.T) {
 			t.Errorf("raw entry %s: commit err %v, want the journal_entries_balanced check", name, err)
 		}
 	}
+	// A posting added later to an entry that balanced unbalances it: refused.
+	var goodID uuid.UUID
+	if err := db.Raw(`SELECT id FROM journal_entries WHERE idempotency_key = ?`, good.IdempotencyKey).Row().Scan(&goodID); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) VALUES (?, ?, ?, 5)`, newID(), goodID, bankID).Error
+	if apperr.PgCode(err) != apperr.PgCheckViolation || apperr.PgConstraint(err) != "journal_entries_balanced" {
+		t.Errorf("posting added to a balanced entry: err %v, want the journal_entries_balanced check", err)
+	}
 	// And a zero amount at once.
-	err := db.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) SELECT ?, id, ?, 0 FROM journal_entries LIMIT 1`,
+	err = db.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) SELECT ?, id, ?, 0 FROM journal_entries LIMIT 1`,
 		newID(), bankID).Error
 	if apperr.PgCode(err) != apperr.PgCheckViolation {
 		t.Errorf("zero posting: err %v, want a check violation", err)
