@@ -161,9 +161,8 @@ func TestPostRefusesUnbalanced(t *testing.T) {
 		t.Errorf("refused entries left %d accounts", n)
 	}
 
-	// The database refuses an unbalanced entry too: postings at the end of each statement that
-	// writes them (every entry they touch must balance), an entry at commit (it must have two
-	// postings or more). The ledger writes an entry's postings in one statement.
+	// The database refuses an unbalanced entry too, at commit (the check is deferred so that an
+	// entry's rows can be written in any order).
 	if _, _, err := postTx(t, svc, good); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +189,7 @@ func TestPostRefusesUnbalanced(t *testing.T) {
 			t.Errorf("raw entry %s: commit err %v, want the journal_entries_balanced check", name, err)
 		}
 	}
-	// A posting added later to an entry that balanced unbalances it: refused.
+	// A posting added later, in another transaction, to an entry that balanced: refused.
 	var goodID uuid.UUID
 	if err := db.Raw(`SELECT id FROM journal_entries WHERE idempotency_key = ?`, good.IdempotencyKey).Row().Scan(&goodID); err != nil {
 		t.Fatal(err)
