@@ -27,6 +27,12 @@ func TestMigrateDemoVerify(t *testing.T) {
 	if first == nil || !strings.Contains(out.String(), "Demo data loaded") {
 		t.Fatalf("demo printed no scan URL:\n%s", out.String())
 	}
+	// The buyers' default catalogue shows certified products only: the demo's are certified.
+	var certified int64
+	if err := dbtest.DB(t).Raw(`SELECT count(DISTINCT product_id) FROM product_certifications
+		WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN valid_from AND valid_until`).Scan(&certified).Error; err != nil || certified != 10 {
+		t.Fatalf("%d demo products certified today (%v), want 10", certified, err)
+	}
 	out.Reset()
 	if err := run([]string{"demo"}, &out); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -62,6 +63,8 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	}
 	if cb.ProviderRef == "" || len(cb.ProviderRef) > 200 {
 		f.Add("provider_ref", "must be 1 to 200 characters")
+	} else if !utf8.ValidString(cb.ProviderRef) || strings.ContainsRune(cb.ProviderRef, 0) {
+		f.Add("provider_ref", "must be valid UTF-8 text without NUL characters")
 	}
 	if cb.Status == "succeeded" && cb.AmountFen <= 0 {
 		f.Add("amount_fen", "must be a positive amount in fen")
@@ -108,12 +111,17 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 
 // recordRefused keeps a refused callback for the operators (best effort: the log has it too).
 func (s *Orders) recordRefused(ctx context.Context, cb Callback, why error) {
-	outcome := why.Error()
-	if len(outcome) > 500 {
-		outcome = outcome[:500]
+	// PostgreSQL text holds neither NUL nor invalid UTF-8: a hostile reference must not keep its
+	// refusal out of the record.
+	storable := func(s string, n int) string {
+		s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\\0")
+		if len(s) > n {
+			s = strings.ToValidUTF8(s[:n], "")
+		}
+		return s
 	}
 	s.db.WithContext(ctx).Exec(`INSERT INTO payment_callbacks (id, order_id, provider_ref, outcome) VALUES (?, ?, ?, ?)`,
-		uuid.Must(uuid.NewV7()), cb.OrderID, cb.ProviderRef, outcome)
+		uuid.Must(uuid.NewV7()), cb.OrderID, storable(cb.ProviderRef, 200), storable(why.Error(), 500))
 }
 
 // CallbackHandler serves POST /api/v1/payments/callback: public, authenticated by the signature.
