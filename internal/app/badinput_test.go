@@ -126,6 +126,9 @@ func TestBadInputs(t *testing.T) {
 		{"a product id that is a number", func() resp {
 			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":123,"quantity":1}]}`, "Idempotency-Key", "bad-n")
 		}, 422, "items.product_id"},
+		{"a quantity too large for any integer field", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.product+`","quantity":99999999999999999999}]}`, "Idempotency-Key", "bad-big")
+		}, 422, "items.quantity"},
 		{"a batch produced tomorrow in China", func() resp {
 			tomorrow := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly)
 			return w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "T1", "produced_on": tomorrow, "quantity": 5})

@@ -53,7 +53,12 @@ func Bind(c *gin.Context, dst any) error {
 		if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
 			return apperr.Invalid(apperr.Field(field, "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"))
 		}
-		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+		kind := jsonKind(typeErr.Type.Kind().String())
+		if kind == "integer" && strings.HasPrefix(typeErr.Value, "number") {
+			// A number all the same: a fraction, or too large for the field.
+			return apperr.Invalid(apperr.Field(field, "must be a whole number in range, not %s", strings.TrimPrefix(typeErr.Value, "number ")))
+		}
+		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", kind, typeErr.Value))
 	case errors.As(err, &syntaxErr):
 		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
