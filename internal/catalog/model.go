@@ -65,11 +65,12 @@ type Item struct {
 	Quantity  int
 }
 
-// Reserved is what a reservation fixed for one product: its station and price at that moment.
-type Reserved struct {
+// Locked is a product as LockSQL read it, its row locked: what taking stock for an order needs.
+type Locked struct {
 	ProductID uuid.UUID
 	StationID uuid.UUID
 	Name      string
 	PriceFen  money.Money
-	Quantity  int
+	Stock     int
+	Listed    bool
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -128,11 +127,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
-	// No look-up of the key first: the insert finds a used key (ON CONFLICT DO NOTHING) and rolls
-	// the reservation back, so the common case, a new order, saves a round trip.
-	err = retry(ctx, func() error {
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error { return placeTx(ctx, tx, &o, items) })
-	})
+	// No look-up of the key first: the statement finds a used key (ON CONFLICT DO NOTHING) and
+	// then takes no stock, so the common case, a new order, saves a round trip.
+	err = retry(ctx, func() error { return placeStmt(ctx, s.db, &o, items) })
 	if err == nil {
 		return o, false, nil
 	}
@@ -149,68 +146,80 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	return Order{}, false, apperr.DB(err, "order")
 }
 
-// placeTx reserves the stock of items and writes order o, its lines and its shipments, in one
-// statement: catalog.ReserveSQL as the first CTE (rows locked in id order, guarded UPDATE), then
-// INSERTs of what it reserved, only if it reserved every item. One statement rather than one per
-// step matters most for the time the product rows stay locked: from this statement to COMMIT.
-// o gets its lines (in items order, with the prices fixed now), total and shipments.
-// Errors: those of catalog.WhyNotReserved; errReplay when the unit's key was already used.
-func placeTx(ctx context.Context, tx *gorm.DB, o *Order, items []catalog.Item) error {
+// placeStmt places order o for items in one statement, its own transaction (no BEGIN/COMMIT
+// round trips, and the product rows stay locked only from this statement to its commit):
+//   - l: catalog.LockSQL locks the products in id order and reads their stock, price, station;
+//   - o: the order is inserted only if every item is listed and in stock on the locked rows
+//     (HAVING) and the unit's key is unused (ON CONFLICT DO NOTHING);
+//   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products;
+//   - the lines (prices fixed now) and one pending shipment per station follow the order.
+//
+// The locked rows come back whatever happened, so a refusal is explained without another query.
+// o gets its lines (in items order), total and shipments.
+// Errors: those of catalog.Shortfall; errReplay when the unit's key was already used.
+func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
 	n := len(items)
-	lineIDs, products, lineNos := make([]uuid.UUID, n), make([]string, n), make([]int64, n)
+	lineIDs, products, quantities, lineNos := make([]uuid.UUID, n), make([]string, n), make([]int64, n), make([]int64, n)
 	ids := make([]string, n)
 	for i, it := range items {
 		lineIDs[i] = uuid.Must(uuid.NewV7())
-		ids[i], products[i], lineNos[i] = lineIDs[i].String(), it.ProductID.String(), int64(i+1)
+		ids[i], products[i], quantities[i], lineNos[i] = lineIDs[i].String(), it.ProductID.String(), int64(it.Quantity), int64(i+1)
 	}
 	var rows []struct {
-		catalog.Reserved
+		catalog.Locked
 		Inserted int
 	}
-	args := append(catalog.ReserveArgs(items), pgArray(ids), pgArray(products), pgInts(lineNos),
-		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n)
-	err := tx.WithContext(ctx).Raw(`
-		WITH r AS (`+catalog.ReserveSQL+`),
-		x AS (
-		    SELECT * FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS x(line_id, product_id, line_no)
+	err := db.WithContext(ctx).Raw(`
+		WITH l AS (`+catalog.LockSQL+`),
+		w AS (
+		    SELECT l.*, x.quantity, x.line_id, x.line_no
+		    FROM unnest(?::uuid[], ?::int[], ?::uuid[], ?::int[]) AS x(product_id, quantity, line_id, line_no)
+		    JOIN l ON l.product_id = x.product_id
 		), o AS (
 		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-		    SELECT ?, ?, ?, ?, sum(r.price_fen * r.quantity), ?, ?, ? FROM r HAVING count(*) = ?
+		    SELECT ?, ?, ?, ?, sum(w.price_fen * w.quantity), ?, ?, ? FROM w
+		    HAVING count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) = ?
 		    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
 		    RETURNING id
-		), l AS (
+		), taken AS (
+		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
+		    FROM o, w WHERE p.id = w.product_id
+		), ol AS (
 		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
-		    SELECT x.line_id, o.id, x.line_no, r.product_id, r.station_id, r.quantity, r.price_fen, r.price_fen * r.quantity
-		    FROM o, x JOIN r ON r.product_id = x.product_id
+		    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity
+		    FROM o, w
 		), s AS (
 		    INSERT INTO shipments (order_id, station_id, status)
-		    SELECT DISTINCT o.id, r.station_id, 'pending' FROM o, r
+		    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
 		)
-		SELECT r.*, (SELECT count(*) FROM o) AS inserted FROM r`, args...).Find(&rows).Error // Find: see ledger's insertEntry
+		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, (SELECT count(*) FROM o) AS inserted FROM w`,
+		catalog.LockArg(items), pgArray(products), pgInts(quantities), pgArray(ids), pgInts(lineNos),
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n,
+	).Find(&rows).Error // Find: see ledger's insertEntry
 	if err != nil {
 		return err
 	}
-	if len(rows) < n {
-		reserved := make([]catalog.Reserved, len(rows))
-		for i, r := range rows {
-			reserved[i] = r.Reserved
-		}
-		return catalog.WhyNotReserved(ctx, tx, items, reserved)
+	locked := make([]catalog.Locked, len(rows))
+	for i, r := range rows {
+		locked[i] = r.Locked
 	}
-	if rows[0].Inserted == 0 {
-		return errReplay // the key was used (or is being used): roll back our reservation
+	if err := catalog.Shortfall(items, locked); err != nil {
+		return err
 	}
-	byProduct := make(map[uuid.UUID]catalog.Reserved, n)
-	for _, r := range rows {
-		byProduct[r.ProductID] = r.Reserved
+	if len(rows) == 0 || rows[0].Inserted == 0 {
+		return errReplay // the key was used (or is being used); no stock was taken
+	}
+	byProduct := make(map[uuid.UUID]catalog.Locked, n)
+	for _, l := range locked {
+		byProduct[l.ProductID] = l
 	}
 	o.Lines, o.TotalFen = make([]Line, n), 0
 	for i, it := range items {
-		r := byProduct[it.ProductID]
-		amount := r.PriceFen * money.Money(r.Quantity)
+		p := byProduct[it.ProductID]
+		amount := p.PriceFen * money.Money(it.Quantity)
 		o.TotalFen += amount
-		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: r.ProductID, StationID: r.StationID,
-			Quantity: r.Quantity, UnitPriceFen: r.PriceFen, AmountFen: amount}
+		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: p.ProductID, StationID: p.StationID,
+			Quantity: it.Quantity, UnitPriceFen: p.PriceFen, AmountFen: amount}
 	}
 	o.Shipments = shipmentsOf(o.ID, o.Lines)
 	return nil
