@@ -21,8 +21,10 @@ import (
 // version (READ COMMITTED re-reads a row updated while it waited), and nobody else can change
 // them until the caller commits: a stock guard evaluated on these rows holds for an UPDATE of
 // them later in the same statement. CHECK (stock >= 0) on products is the last line.
+//
+// The array reaches the condition through a sub-select: see procurement's placeStmt for why.
 const LockSQL = `SELECT id AS product_id, station_id, name, price_fen, stock, listed
-		FROM products WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE`
+		FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE`
 
 // LockArg is LockSQL's parameter for items.
 func LockArg(items []Item) string {

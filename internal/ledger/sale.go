@@ -176,8 +176,10 @@ func (s *Service) ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.
 	return s.Reverse(ctx, tx, pay.ID, paymentKey(orderID)+":returned", "payment returned: order cancelled before shipment", at)
 }
 
-// PostPayment posts the entry of a confirmed payment inside the caller's transaction tx.
-func (s *Service) PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error) {
-	id, _, err := s.Post(ctx, tx, PaymentEntry(orderID, unitID, amount, providerRef, at))
-	return id, err
+// PostPayment posts the entry of a confirmed payment (PaymentEntry) in one statement with the
+// caller's guard, through db: a transaction, or the pool, where the statement is a transaction of
+// its own. posted is false when guard returned no row: then nothing was written.
+// Errors: as PostGuarded.
+func (s *Service) PostPayment(ctx context.Context, db *gorm.DB, guard Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error) {
+	return s.PostGuarded(ctx, db, guard, PaymentEntry(orderID, unitID, amount, providerRef, at))
 }

@@ -52,11 +52,23 @@ func (s *Service) Post(ctx context.Context, tx *gorm.DB, e Entry) (entryID uuid.
 	return post(ctx, tx, e, nil)
 }
 
+// PostGuarded writes entry e in one statement with the caller's guard (see Guard), through db: a
+// transaction, or the pool, where the statement is a transaction of its own, so that a business
+// event and its entry take one round trip. posted is false when guard returned no row; then
+// nothing of e was written. There is no replay: a used key fails the whole statement.
+// Errors: as Post, and Conflict when e's idempotency key is already used.
+func (s *Service) PostGuarded(ctx context.Context, db *gorm.DB, guard Guard, e Entry) (posted bool, err error) {
+	if err := e.validate(false); err != nil {
+		return false, err
+	}
+	return insertEntry(ctx, db, &guard, uuid.Must(uuid.NewV7()), e, requestHash(e, nil), nil)
+}
+
 // post writes a validated entry; reverses is set for reversals.
 func post(ctx context.Context, tx *gorm.DB, e Entry, reverses *uuid.UUID) (uuid.UUID, bool, error) {
 	hash := requestHash(e, reverses)
 	id := uuid.Must(uuid.NewV7())
-	inserted, err := insertEntry(ctx, tx, id, e, hash, reverses)
+	inserted, err := insertEntry(ctx, tx, nil, id, e, hash, reverses)
 	if err != nil {
 		return uuid.Nil, false, err
 	}

@@ -24,21 +24,33 @@ func (a pgArray[T]) Value() (driver.Value, error) { return []T(a), nil }
 const nilOwner = "00000000-0000-0000-0000-000000000000"
 
 // insertEntrySQL writes an entry in one statement: the entry row (nothing when its idempotency
-// key is taken), the touched accounts, each upserted with its net amount added to the balance of
-// the slot this entry picks (AccountKind.slot),
-// and the postings. The accounts come sorted by (kind, owner): the upsert locks them in that
-// order, the same in every transaction, so concurrent entries cannot deadlock. When the key is
-// taken, acc and p select nothing (they read e), so a replay writes nothing. A concurrent insert
-// of the same key makes this wait for the other transaction, then see the key taken (it
-// committed) or insert (it rolled back). The foreign keys of postings to the entry and the
-// accounts inserted here hold: RI checks run at the end of the statement and see its inserts.
+// key is taken), then entryRestSQL. A concurrent insert of the same key makes this wait for the
+// other transaction, then see the key taken (it committed) or insert (it rolled back).
 const insertEntrySQL = `
 WITH e AS (
     INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, order_id, reverses_entry_id, memo, occurred_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
-), acc AS (
+), ` + entryRestSQL
+
+// guardedEntrySQL follows the caller's Guard CTEs: the entry row only if guard returned a row, and
+// no ON CONFLICT (a taken key fails the whole statement, guard included), then entryRestSQL.
+const guardedEntrySQL = `,
+e AS (
+    INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, order_id, reverses_entry_id, memo, occurred_at)
+    SELECT ?::uuid, ?, ?, ?::bytea, ?::uuid, ?::uuid, ?, ?::timestamptz WHERE EXISTS (SELECT FROM guard)
+    RETURNING id
+), ` + entryRestSQL
+
+// entryRestSQL writes what follows an entry row e: the touched accounts, each upserted with its
+// net amount added to the balance of the slot this entry picks (AccountKind.slot), and the
+// postings. The accounts come sorted by (kind, owner): the upsert locks them in that order, the
+// same in every transaction, so concurrent entries cannot deadlock. When e wrote nothing, acc and
+// p select nothing (they read e), so nothing is written. The foreign keys of postings to the
+// entry and the accounts inserted here hold: RI checks run at the end of the statement and see
+// its inserts.
+const entryRestSQL = `acc AS (
     INSERT INTO ledger_accounts AS a (id, kind, owner_id, slot, balance_fen)
     SELECT v.id::uuid, v.kind, nullif(v.owner::uuid, '` + nilOwner + `'), v.slot, v.delta
     FROM unnest(?::text[], ?::text[], ?::text[], ?::smallint[], ?::bigint[]) WITH ORDINALITY AS v(id, kind, owner, slot, delta, ord)
@@ -55,10 +67,19 @@ WITH e AS (
 )
 SELECT (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM p) AS postings`
 
+// Guard is the caller's share of a statement that posts an entry (PostGuarded): one or more
+// CTEs, "name AS (…)" separated by commas, the last of them named guard, and their parameters.
+// The entry is written only if guard returns a row; the CTEs may write, and commit or roll back
+// with the entry.
+type Guard struct {
+	SQL  string
+	Args []any
+}
+
 // insertEntry writes entry e (validated) under id with its postings, moving the accounts'
-// running balances; inserted is false when the key was already taken, in which case nothing was
-// written.
-func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash []byte, reverses *uuid.UUID) (bool, error) {
+// running balances; inserted is false when the key was already taken, or when guard (if not nil)
+// returned no row, in which case nothing was written.
+func insertEntry(ctx context.Context, tx *gorm.DB, guard *Guard, id uuid.UUID, e Entry, hash []byte, reverses *uuid.UUID) (bool, error) {
 	deltas := map[AccountRef]int64{}
 	for _, p := range e.Postings {
 		deltas[p.Account] += int64(p.Amount)
@@ -88,13 +109,18 @@ func insertEntry(ctx context.Context, tx *gorm.DB, id uuid.UUID, e Entry, hash [
 	var out struct{ Entries, Postings int }
 	// Find, not Scan: gorm's Raw(…).Scan formats the statement with all its arguments for a
 	// recorder on every call, which cost 8% of the client's CPU under the order benchmark.
-	err := tx.WithContext(ctx).Raw(insertEntrySQL,
-		id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
+	sql, args := insertEntrySQL, []any{}
+	if guard != nil {
+		sql, args = "WITH "+guard.SQL+guardedEntrySQL, guard.Args
+	}
+	args = append(args, id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
 		pgArray[string](accIDs), pgArray[string](accKinds), pgArray[string](accOwners), pgArray[int16](accSlots), pgArray[int64](accDeltas),
-		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines),
-	).Find(&out).Error
+		pgArray[string](pIDs), pgArray[string](pKinds), pgArray[string](pOwners), pgArray[int64](pAmounts), pgArray[string](pLines))
+	err := tx.WithContext(ctx).Raw(sql, args...).Find(&out).Error
 	switch {
 	case err == nil:
+	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_idempotency_key_key":
+		return false, apperr.Conflict("journal entry key %q is already used", e.IdempotencyKey)
 	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_reverses_entry_id_key":
 		return false, apperr.Conflict("journal entry %s is already reversed; an entry can be reversed once", reverses)
 	case apperr.PgCode(err) == apperr.PgForeignKeyViolation:

@@ -23,11 +23,11 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger, each inside our transaction: post the entry
-// of a payment, of a received station shipment (its attribution to households) and of a refund,
+// Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
+// our statement): post the entry of a payment, of a received station shipment (its attribution to households) and of a refund,
 // and reverse a payment returned with its cancelled order.
 type Ledger interface {
-	PostPayment(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
 	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
@@ -156,6 +156,11 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 //
 // The locked rows come back whatever happened, so a refusal is explained without another query.
 // o gets its lines (in items order), total and shipments.
+//
+// The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
+// cannot see into: its estimates are then the same whatever the arrays hold, so PostgreSQL keeps
+// one generic plan for the statement instead of planning it afresh for every order. Planning it
+// afresh took about 1 ms, 12 % of the database's CPU under the order benchmark (docs/performance.md).
 // Errors: those of catalog.Shortfall; errReplay when the unit's key was already used.
 func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
 	n := len(items)
@@ -173,7 +178,7 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		WITH l AS (`+catalog.LockSQL+`),
 		w AS (
 		    SELECT l.*, x.quantity, x.line_id, x.line_no
-		    FROM unnest(?::uuid[], ?::int[], ?::uuid[], ?::int[]) AS x(product_id, quantity, line_id, line_no)
+		    FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::int[])) AS x(product_id, quantity, line_id, line_no)
 		    JOIN l ON l.product_id = x.product_id
 		), o AS (
 		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)

@@ -10,15 +10,17 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
-// Pay confirms payment of a placed order through the provider and, in one transaction, records
-// the payment, marks the order paid and posts the payment entry (debit bank, credit the unit's
-// receivable). A retry with the same key returns the first payment (replayed=true).
+// Pay confirms payment of a placed order through the provider and, in one statement (its own
+// transaction), records the payment, marks the order paid and posts the payment entry (debit
+// bank, credit the unit's receivable). A retry with the same key returns the first payment
+// (replayed=true).
 // Errors: NotFound, Forbidden (not a buyer), Conflict (wrong state, with current_status).
 func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key string) (Payment, bool, error) {
 	if p.Role != auth.RoleBuyer {
@@ -38,7 +40,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	}
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
 		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error { return s.markPaid(ctx, tx, o, &pay) })
+	err = s.markPaid(ctx, s.db, o, &pay)
 	if errors.Is(err, errReplay) {
 		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
 			return Payment{}, false, apperr.DB(err, "order")
@@ -48,29 +50,23 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	return pay, false, apperr.DB(err, "order")
 }
 
-// markPaid marks order o paid if it is still placed and records pay, in one guarded statement
-// (UPDATE … WHERE status = 'placed' feeding the payments INSERT, so no separate lock is needed),
-// then posts the payment entry, inside tx. errReplay when o is no longer placed (paid or
-// cancelled meanwhile).
-func (s *Orders) markPaid(ctx context.Context, tx *gorm.DB, o Order, pay *Payment) error {
-	var n int64
-	err := tx.WithContext(ctx).Raw(`
-		WITH u AS (
+// markPaid marks order o paid if it is still placed, records pay and posts the payment entry, in
+// one statement through db (a transaction or the pool): the guarded UPDATE … WHERE status =
+// 'placed' feeds the payments INSERT and the ledger's entry, so no separate lock is needed.
+// errReplay when o is no longer placed (paid or cancelled meanwhile); then nothing was written.
+func (s *Orders) markPaid(ctx context.Context, db *gorm.DB, o Order, pay *Payment) error {
+	guard := ledger.Guard{SQL: `
+		guard AS (
 		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
-		), p AS (
+		), pay AS (
 		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
-		    SELECT ?, u.id, ?, ?, ?, ?, ? FROM u
-		)
-		SELECT count(*) FROM u`,
-		StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
-		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt).Find(&n).Error
-	if err != nil {
-		return err
-	}
-	if n == 0 {
+		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
+		)`, Args: []any{StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt}}
+	posted, err := s.ledger.PostPayment(ctx, db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	if err == nil && !posted {
 		return errReplay
 	}
-	_, err = s.ledger.PostPayment(ctx, tx, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	return err
 }
 
