@@ -1,7 +1,8 @@
 // Package bench holds the benchmarks of bulk purchasing (scripts/bench.sh Orders): orders per
 // second for 5-line orders with 32 concurrent clients, receipt with ledger posting, and the
 // latency of one 1,000-line order, each paired with pgbench's TPC-B-like figures measured in the
-// same run (the machines are shared and noisy: only the ratios compare across runs).
+// same run, before and after the benchmarks (the machines are shared and noisy: only the ratios
+// compare across runs).
 //
 // It is a package of its own so that its TestMain can print the BENCH lines once, after every
 // benchmark has settled on its final b.N.
@@ -39,6 +40,10 @@ func record(name string, value float64, unit, baseline string) {
 
 func TestMain(m *testing.M) {
 	code := dbtest.Run(m)
+	if err := pgbenchFinish(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	names := make([]string, 0, len(figures))
 	for n := range figures {
 		names = append(names, n)
