@@ -10,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/procurement"
 )
 
@@ -156,12 +161,14 @@ func TestShipmentsAndRefunds(t *testing.T) {
 
 	// Refund line A one item at a time: each 10001 fen, split over what the households still hold.
 	var ref struct {
-		ID        string
-		AmountFen int64 `json:"amount_fen"`
+		ID         string
+		AmountFen  int64   `json:"amount_fen"`
+		ReturnRef  *string `json:"return_ref"`
+		ReturnedAt *string `json:"returned_at"`
 	}
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(201).json(&ref)
-	if ref.AmountFen != 10001 {
-		t.Fatalf("refund of one item: %d fen", ref.AmountFen)
+	if ref.AmountFen != 10001 || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID || ref.ReturnedAt == nil {
+		t.Fatalf("refund of one item: %+v (want 10001 fen paid back under SIM-RETURN-<refund id>)", ref)
 	}
 	rp := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(200)
 	if rp.Header().Get("Idempotency-Replayed") != "true" {
@@ -225,6 +232,18 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		if len(list.Refunds) != c.n || refunded != c.total {
 			t.Fatalf("%d refunds of %d fen, want %d of %d (a station sees its own lines)", len(list.Refunds), refunded, c.n, c.total)
 		}
+	}
+	// Everything was refunded and paid back: the unit owes nothing and is owed nothing, and the
+	// bank holds nothing of the order.
+	var net []struct {
+		Kind string
+		Fen  int64
+	}
+	w.a.DB.Raw(`SELECT a.kind, sum(p.amount_fen) AS fen FROM journal_entries e JOIN postings p ON p.entry_id = e.id
+		JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? AND a.kind IN ('bank', 'unit_receivable')
+		GROUP BY a.kind ORDER BY a.kind`, o.ID).Scan(&net)
+	if len(net) != 2 || net[0].Fen != 0 || net[1].Fen != 0 {
+		t.Fatalf("after refunding the whole order the bank and the unit's receivable net to %+v, want 0 and 0", net)
 	}
 	verifyLedger(t, w.a)
 }
@@ -559,4 +578,53 @@ func TestThousandLineOrder(t *testing.T) {
 	if r.Header().Get("Idempotency-Replayed") != "true" {
 		t.Fatal("replay after the stock ran out not marked")
 	}
+}
+
+// downProvider charges like the simulated provider but cannot return money.
+type downProvider struct{ procurement.SimulatedProvider }
+
+func (downProvider) Return(context.Context, uuid.UUID, string, money.Money) (string, error) {
+	return "", fmt.Errorf("provider unreachable")
+}
+
+// A refund whose money the provider cannot pay back is not recorded at all: no refund row, the
+// line's refunded quantity unchanged, the ledger untouched; the same request succeeds later.
+func TestRefundProviderDown(t *testing.T) {
+	w := newWorld(t)
+	codes := w.issue(t, w.product, 2)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "down-1").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "down-pay").want(201)
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+
+	var admin auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
+	admin.Role = auth.RoleAdmin
+	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	req := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	_, _, err := down.Refund(context.Background(), admin, mustUUID(t, o.ID), "down-refund", req)
+	if !apperr.Is(err, apperr.KindUnavailable) {
+		t.Fatalf("refund with the provider down: %v, want Unavailable", err)
+	}
+	var refunds, refunded int64
+	w.a.DB.Raw("SELECT count(*) FROM refunds WHERE order_id = ?", o.ID).Scan(&refunds)
+	w.a.DB.Raw("SELECT refunded_quantity FROM order_lines WHERE id = ?", o.Lines[0].ID).Scan(&refunded)
+	if refunds != 0 || refunded != 0 {
+		t.Fatalf("after a failed payback: %d refunds, refunded quantity %d; want nothing recorded", refunds, refunded)
+	}
+	verifyLedger(t, w.a)
+
+	var ref struct {
+		ID        string
+		AmountFen int64   `json:"amount_fen"`
+		ReturnRef *string `json:"return_ref"`
+	}
+	w.admin.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "down-refund").want(201).json(&ref)
+	if ref.AmountFen != 10000 || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
+		t.Fatalf("refund once the provider is back: %+v", ref)
+	}
+	verifyLedger(t, w.a)
 }

@@ -253,6 +253,24 @@ func PaymentEntry(orderID, unitID uuid.UUID, amount money.Money, providerRef str
 	}
 }
 
+// RefundPaymentEntry is the entry of the money of refund refundID (amountFen) going back to unit
+// unitID through the payment provider (its reference providerRef): debit the unit's receivable,
+// which the refund entry left in credit (the platform owed the unit), credit the bank.
+func RefundPaymentEntry(refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) Entry {
+	oid := orderID
+	return Entry{
+		Kind:           KindRefundPayment,
+		IdempotencyKey: refundPaymentKey(refundID),
+		OrderID:        &oid,
+		Memo:           "refund " + refundID.String() + " paid back (ref " + providerRef + ")",
+		OccurredAt:     at,
+		Postings: []Posting{
+			{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: amount},
+			{Account: BankShard(refundID), Amount: -amount},
+		},
+	}
+}
+
 // tieRank orders the suppliers of one line for money.Split, which gives tied remainders to the
 // earlier part.
 func tieRank(lineID, householdID uuid.UUID) []byte {

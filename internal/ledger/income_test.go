@@ -187,11 +187,37 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify with an unposted payment: %d, %v\n%s", n, err, out.String())
 	}
 	// Post it, and all is well again.
-	if _, _, err := svc.Post(ctx, nil, PaymentEntry(o.ID, s.w.unitID, o.Total, "ref", t0)); err != nil {
+	payEntry, _, err := svc.Post(ctx, nil, PaymentEntry(o.ID, s.w.unitID, o.Total, "ref", t0))
+	if err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
 	if n, err = Verify(ctx, db, &out); err != nil || n != 0 {
 		t.Errorf("verify after repair: %d, %v\n%s", n, err, out.String())
+	}
+
+	// A refund paid back (return_ref set) without its refund_payment entry; then one of the wrong
+	// amount; both found. (The refund row points at the payment entry: this check reads only its
+	// return.)
+	refundID := newID()
+	exec(t, db, `INSERT INTO refunds (id, order_id, amount_fen, idempotency_key, request_hash, entry_id, created_by, created_at, returned_at, return_ref)
+		VALUES (?, ?, 1999, 'k', '\x00'::bytea, ?, ?, now(), now(), ?)`, refundID, o.ID, payEntry, s.w.userID, "ret-"+randHex(6))
+	out.Reset()
+	n, err = Verify(ctx, db, &out)
+	if err != nil || n != 1 || !strings.Contains(out.String(), "refund "+refundID.String()+": expected exactly 1 refund payment entry") {
+		t.Errorf("verify with a refund not paid back in the ledger: %d, %v\n%s", n, err, out.String())
+	}
+	if _, _, err := svc.Post(ctx, nil, RefundPaymentEntry(refundID, o.ID, s.w.unitID, 1998, "ret", t0)); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	n, err = Verify(ctx, db, &out)
+	if err != nil || n != 1 || !strings.Contains(out.String(), "expected bank credit and unit debit 1999 fen") {
+		t.Errorf("verify with a refund paid back short: %d, %v\n%s", n, err, out.String())
+	}
+	exec(t, db, `UPDATE refunds SET amount_fen = 1998 WHERE id = ?`, refundID)
+	out.Reset()
+	if n, err = Verify(ctx, db, &out); err != nil || n != 0 {
+		t.Errorf("verify after the refund's amount agrees: %d, %v\n%s", n, err, out.String())
 	}
 }

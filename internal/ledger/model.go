@@ -137,12 +137,14 @@ type Posting struct {
 
 // Entry kinds (journal_entries.kind).
 const (
-	KindSale     = "sale"
-	KindPayment  = "payment"
-	KindRefund   = "refund"
-	KindPayout   = "payout"
-	KindWage     = "wage"
-	KindReversal = "reversal" // only through Service.Reverse
+	KindSale    = "sale"
+	KindPayment = "payment"
+	KindRefund  = "refund"
+	// KindRefundPayment pays a refund back to the unit: debit its receivable, credit the bank.
+	KindRefundPayment = "refund_payment"
+	KindPayout        = "payout"
+	KindWage          = "wage"
+	KindReversal      = "reversal" // only through Service.Reverse
 )
 
 // Entry is a balanced set of postings recorded together. IdempotencyKey is unique across the
@@ -165,13 +167,13 @@ const maxKeyLen = 255
 func (e Entry) validate(reversal bool) error {
 	var f apperr.Fields
 	switch e.Kind {
-	case KindSale, KindPayment, KindRefund, KindPayout, KindWage:
+	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage:
 	case KindReversal:
 		if !reversal {
 			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
 		}
 	default:
-		f.Add("kind", "must be sale, payment, refund, payout or wage, not %q", e.Kind)
+		f.Add("kind", "must be sale, payment, refund, refund_payment, payout or wage, not %q", e.Kind)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
 		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)

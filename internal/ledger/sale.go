@@ -176,6 +176,13 @@ func (s *Service) ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.
 	return s.Reverse(ctx, tx, pay.ID, paymentKey(orderID)+":returned", "payment returned: order cancelled before shipment", at)
 }
 
+// PostRefundPayment posts, inside the caller's transaction tx, the entry of refund refundID's
+// money going back to its unit (RefundPaymentEntry). Errors: as Post.
+func (s *Service) PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error) {
+	id, _, err := s.Post(ctx, tx, RefundPaymentEntry(refundID, orderID, unitID, amount, providerRef, at))
+	return id, err
+}
+
 // PostPayment posts the entry of a confirmed payment (PaymentEntry) in one statement with the
 // caller's guard, through db: a transaction, or the pool, where the statement is a transaction of
 // its own. posted is false when guard returned no row: then nothing was written.

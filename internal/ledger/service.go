@@ -161,3 +161,5 @@ func (s *Service) HouseholdIncome(ctx context.Context, householdID uuid.UUID) (S
 // per order, whoever posts them and however often.
 func saleKey(orderID uuid.UUID) string    { return fmt.Sprintf("order:%s:sale", orderID) }
 func paymentKey(orderID uuid.UUID) string { return fmt.Sprintf("order:%s:payment", orderID) }
+
+func refundPaymentKey(refundID uuid.UUID) string { return fmt.Sprintf("refund:%s:payment", refundID) }

@@ -37,7 +37,10 @@ const verifyShown = 20
 //   - every work record has its wage entry, crediting wage income with its pay;
 //   - every payment row has exactly one payment entry debiting the bank with the payment's amount,
 //     reversed exactly when the payment was returned (order cancelled after payment), and every
-//     payment entry has a payment row.
+//     payment entry has a payment row;
+//   - every refund paid back (refunds.return_ref) has exactly one refund_payment entry, not
+//     reversed, crediting the bank and debiting its unit's receivable with the refund's amount, and
+//     every refund_payment entry has its refund.
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line, and returns how many mismatches there are: 0 means the ledger is consistent.
@@ -48,7 +51,7 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
-			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.refunds,
+			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.refunds, v.refundPayments,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err
@@ -451,6 +454,56 @@ func (v *verifier) payments(tx *gorm.DB) error {
 			v.report("order %s: the payment entry for the payment of %s is reversed", r.OrderID, fen(*r.Paid))
 		default:
 			v.report("order %s: expected bank debit %s (the payment), found %s", r.OrderID, fen(*r.Paid), fen(r.Bank))
+		}
+	}
+	return err
+}
+
+func (v *verifier) refundPayments(tx *gorm.DB) error {
+	var rows []struct {
+		Key      string
+		Refund   *uuid.UUID
+		Amount   *int64
+		Entries  int
+		Reversed int
+		Bank     int64
+		Unit     int64
+	}
+	err := tx.Raw(`
+		WITH rp AS (
+		    SELECT e.idempotency_key AS key,
+		           count(DISTINCT e.id) AS entries,
+		           count(DISTINCT r.id) AS reversed,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'bank'), 0) AS bank,
+		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit
+		    FROM journal_entries e
+		    JOIN orders o ON o.id = e.order_id
+		    JOIN postings p ON p.entry_id = e.id
+		    JOIN ledger_accounts a ON a.id = p.account_id
+		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
+		    WHERE e.kind = 'refund_payment'
+		    GROUP BY e.idempotency_key
+		), rf AS (
+		    SELECT id, amount_fen, 'refund:' || id || ':payment' AS key FROM refunds WHERE return_ref IS NOT NULL
+		)
+		SELECT coalesce(rf.key, rp.key) AS key, rf.id AS refund, rf.amount_fen AS amount,
+		       coalesce(rp.entries, 0) AS entries, coalesce(rp.reversed, 0) AS reversed,
+		       coalesce(rp.bank, 0) AS bank, coalesce(rp.unit, 0) AS unit
+		FROM rf FULL JOIN rp ON rp.key = rf.key
+		WHERE rf.key IS NULL OR rp.key IS NULL OR rp.entries <> 1 OR rp.reversed <> 0
+		   OR rp.bank <> rf.amount_fen OR rp.unit <> rf.amount_fen
+		ORDER BY 1`).Scan(&rows).Error
+	for _, r := range rows {
+		switch {
+		case r.Refund == nil:
+			v.report("entry %s: a refund payment without a refund paid back (bank credit %s)", r.Key, fen(r.Bank))
+		case r.Entries != 1:
+			v.report("refund %s: expected exactly 1 refund payment entry for %s paid back, found %d", *r.Refund, fen(*r.Amount), r.Entries)
+		case r.Reversed > 0:
+			v.report("refund %s: its refund payment entry is reversed", *r.Refund)
+		default:
+			v.report("refund %s: expected bank credit and unit debit %s (the refund), found %s and %s",
+				*r.Refund, fen(*r.Amount), fen(r.Bank), fen(r.Unit))
 		}
 	}
 	return err

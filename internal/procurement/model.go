@@ -119,6 +119,8 @@ type Refund struct {
 	EntryID        uuid.UUID    `json:"entry_id"`
 	CreatedBy      uuid.UUID    `json:"created_by"`
 	CreatedAt      time.Time    `json:"created_at"`
+	ReturnedAt     *time.Time   `json:"returned_at"` // when the money went back to the unit (nil only for refunds from before 00046)
+	ReturnRef      *string      `json:"return_ref"`  // the payment provider's reference of that return
 	Lines          []RefundLine `gorm:"-" json:"lines"`
 }
 

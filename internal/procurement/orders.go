@@ -31,6 +31,7 @@ type Ledger interface {
 	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
 }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
@@ -38,12 +39,14 @@ type ViewCache interface {
 	Forget(ctx context.Context, codes []string)
 }
 
-// PaymentProvider charges an order and returns the money of a cancelled one. Both must be
-// idempotent per orderID: a repeated call gives the first reference and moves no more money.
+// PaymentProvider charges an order, and returns money of that charge: all of it for an order
+// cancelled after payment (returnID is the order's id), part of it for a refund (returnID is the
+// refund's id). Charge must be idempotent per orderID and Return per returnID: a repeated call
+// gives the first reference and moves no more money.
 type PaymentProvider interface {
 	Name() string
 	Charge(ctx context.Context, orderID uuid.UUID, amount money.Money) (ref string, err error)
-	Return(ctx context.Context, orderID uuid.UUID, chargeRef string, amount money.Money) (ref string, err error)
+	Return(ctx context.Context, returnID uuid.UUID, chargeRef string, amount money.Money) (ref string, err error)
 }
 
 // Orders runs the order state machine. Every transition is one transaction.

@@ -20,7 +20,7 @@ func (SimulatedProvider) Charge(_ context.Context, orderID uuid.UUID, _ money.Mo
 	return "SIM-" + orderID.String(), nil
 }
 
-// Return returns "SIM-RETURN-<order id>".
-func (SimulatedProvider) Return(_ context.Context, orderID uuid.UUID, _ string, _ money.Money) (string, error) {
-	return "SIM-RETURN-" + orderID.String(), nil
+// Return returns "SIM-RETURN-<return id>".
+func (SimulatedProvider) Return(_ context.Context, returnID uuid.UUID, _ string, _ money.Money) (string, error) {
+	return "SIM-RETURN-" + returnID.String(), nil
 }

@@ -33,14 +33,16 @@ type RefundRequest struct {
 }
 
 // Refund gives money back for received items of an order, in one transaction: a guarded update
-// of each line's refunded_quantity (never beyond its quantity), the refund and its lines, and one
+// of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
 // ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
-// fen. key makes it idempotent per order: the same key and request return the first refund
+// fen, and the money paid back to the unit through the payment provider with its refund_payment
+// entry (payBack). key makes it idempotent per order: the same key and request return the first refund
 // (replayed=true), the same key with another request is a Conflict.
 // Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
 // or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
 // a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
-// (lines[i].quantity, with refundable_quantity).
+// (lines[i].quantity, with refundable_quantity); Unavailable when the payment provider fails
+// (nothing is recorded; retry with the same key).
 func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
@@ -153,6 +155,9 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				r.AmountFen += d.Amount
 				r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
 			}
+			if err := s.payBack(ctx, tx, o, &r); err != nil {
+				return err
+			}
 			if err := tx.Omit("Lines").Create(&r).Error; err != nil {
 				return err
 			}
@@ -164,6 +169,24 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 		return Refund{}, false, apperr.DB(err, "order")
 	}
 	return out, replayed, nil
+}
+
+// payBack returns refund r's money to the unit of order o through the payment provider, from the
+// order's charge, and posts its refund_payment entry, inside tx. The provider's return is
+// idempotent per refund id, so a transaction retried after it ran moves no more money.
+func (s *Orders) payBack(ctx context.Context, tx *gorm.DB, o Order, r *Refund) error {
+	var pay Payment
+	if err := tx.Where("order_id = ?", o.ID).Take(&pay).Error; err != nil {
+		return err
+	}
+	ref, err := s.payments.Return(ctx, r.ID, pay.ProviderRef, r.AmountFen)
+	if err != nil {
+		return apperr.Unavailable("the payment provider", err)
+	}
+	at := r.CreatedAt
+	r.ReturnedAt, r.ReturnRef = &at, &ref
+	_, err = s.ledger.PostRefundPayment(ctx, tx, r.ID, o.ID, o.UnitID, r.AmountFen, ref, r.CreatedAt)
+	return err
 }
 
 // Refunds lists an order's refunds, oldest first, with their lines. A station sees only the
