@@ -154,7 +154,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 //   - l: catalog.LockSQL locks the products in id order and reads their stock, price, station;
 //   - o: the order is inserted only if every item is listed and in stock on the locked rows
 //     (HAVING) and the unit's key is unused (ON CONFLICT DO NOTHING);
-//   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products;
+//   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products
+//     (their ids named on the target as well, or the plan may join w to a sequential scan of the
+//     whole catalogue: it did, for every order);
 //   - the lines (prices fixed now) and one pending shipment per station follow the order.
 //
 // The locked rows come back whatever happened, so a refusal is explained without another query.
@@ -191,7 +193,7 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		    RETURNING id
 		), taken AS (
 		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
-		    FROM o, w WHERE p.id = w.product_id
+		    FROM o, w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
 		), ol AS (
 		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
 		    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity
@@ -202,7 +204,7 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		)
 		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, (SELECT count(*) FROM o) AS inserted FROM w`,
 		catalog.LockArg(items), pgArray(products), pgInts(quantities), pgArray(ids), pgInts(lineNos),
-		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n,
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n, pgArray(products),
 	).Find(&rows).Error // Find: see ledger's insertEntry
 	if err != nil {
 		return err
