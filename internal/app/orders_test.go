@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
@@ -591,17 +594,7 @@ func (downProvider) Return(context.Context, uuid.UUID, string, money.Money) (str
 // line's refunded quantity unchanged, the ledger untouched; the same request succeeds later.
 func TestRefundProviderDown(t *testing.T) {
 	w := newWorld(t)
-	codes := w.issue(t, w.product, 2)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "down-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "down-pay").want(201)
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
-
-	var admin auth.Principal
-	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
-	admin.Role = auth.RoleAdmin
+	o, admin := w.receivedOrder(t)
 	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
 	req := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	_, _, err := down.Refund(context.Background(), admin, mustUUID(t, o.ID), "down-refund", req)
@@ -625,6 +618,78 @@ func TestRefundProviderDown(t *testing.T) {
 		"Idempotency-Key", "down-refund").want(201).json(&ref)
 	if ref.AmountFen != 10000 || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
 		t.Fatalf("refund once the provider is back: %+v", ref)
+	}
+	verifyLedger(t, w.a)
+}
+
+// receivedOrder places, pays, ships and receives an order of 2 of w.product (¥100.00 each) by
+// buyer1, and returns it with an admin principal for service-level calls.
+func (w world) receivedOrder(t *testing.T) (fullOrder, auth.Principal) {
+	t.Helper()
+	codes := w.issue(t, w.product, 2)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "received-1").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "received-pay").want(201)
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	var admin auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
+	admin.Role = auth.RoleAdmin
+	return o, admin
+}
+
+// countingProvider records the ids of the returns asked of it.
+type countingProvider struct {
+	procurement.SimulatedProvider
+	mu      sync.Mutex
+	returns map[uuid.UUID]int
+}
+
+func (p *countingProvider) Return(ctx context.Context, id uuid.UUID, ref string, amount money.Money) (string, error) {
+	p.mu.Lock()
+	p.returns[id]++
+	p.mu.Unlock()
+	return p.SimulatedProvider.Return(ctx, id, ref, amount)
+}
+
+// failingLedger fails the next PostRefundPayment calls with err, after the provider has returned
+// the money: a deadlock (retried inside the service) or a lost connection (the client retries).
+type failingLedger struct {
+	*ledger.Service
+	fails int
+	err   error
+}
+
+func (l *failingLedger) PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, ref string, at time.Time) (uuid.UUID, error) {
+	if l.fails > 0 {
+		l.fails--
+		return uuid.Nil, l.err
+	}
+	return l.Service.PostRefundPayment(ctx, tx, refundID, orderID, unitID, amount, ref, at)
+}
+
+// A refund retried after the provider paid it back (by the service after a deadlock, or by the
+// client with the same key after an error) asks for the same return: the money moves once.
+func TestRefundRetriedPaysBackOnce(t *testing.T) {
+	w := newWorld(t)
+	o, admin := w.receivedOrder(t)
+	provider := &countingProvider{returns: map[uuid.UUID]int{}}
+	flaky := &failingLedger{Service: w.a.Ledger, fails: 1, err: &pgconn.PgError{Code: apperr.PgDeadlockDetected}}
+	orders := procurement.NewOrders(w.a.DB, flaky, w.a.Trace, provider)
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	r, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "retried", one)
+	if err != nil || len(provider.returns) != 1 || provider.returns[r.ID] != 2 {
+		t.Fatalf("refund retried after a deadlock: %v, returns asked %v; want one return id (the refund's), asked twice", err, provider.returns)
+	}
+
+	flaky.fails, flaky.err = 1, errors.New("connection lost")
+	if _, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one); err == nil {
+		t.Fatal("refund with the ledger failing: no error")
+	}
+	r2, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one)
+	if err != nil || len(provider.returns) != 2 || provider.returns[r2.ID] != 2 {
+		t.Fatalf("the client's retry with the same key: %v, returns asked %v; want the first attempt's return id again", err, provider.returns)
 	}
 	verifyLedger(t, w.a)
 }

@@ -90,7 +90,8 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				return err
 			}
 			if o.Status != StatusPaid && o.Status != StatusShipped && o.Status != StatusCompleted {
-				return stateConflict(o, "refund", StatusCompleted)
+				return apperr.Conflict("cannot refund an order that is %s: refunds are for items of received shipments", o.Status).
+					With("current_status", o.Status)
 			}
 			lines, err := s.lines(ctx, tx, id)
 			if err != nil {
@@ -144,7 +145,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
 			}
 			now := s.now()
-			r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
+			r := Refund{ID: refundID(id, key, hash), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
 				CreatedBy: p.UserID, CreatedAt: now}
 			entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
 			if err != nil {
@@ -171,9 +172,17 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	return out, replayed, nil
 }
 
+// refundID is a refund's id: derived from its order, Idempotency-Key and request, not drawn at
+// random, because the payment provider's return is idempotent per this id. A transaction retried
+// after a deadlock, or a client retrying the same request after a failure past the provider's
+// return (a lost commit, a timeout), asks for the same return and moves no more money.
+func refundID(orderID uuid.UUID, key string, hash []byte) uuid.UUID {
+	return uuid.NewSHA1(orderID, append([]byte(key+"\x00"), hash...))
+}
+
 // payBack returns refund r's money to the unit of order o through the payment provider, from the
 // order's charge, and posts its refund_payment entry, inside tx. The provider's return is
-// idempotent per refund id, so a transaction retried after it ran moves no more money.
+// idempotent per refund id (see refundID).
 func (s *Orders) payBack(ctx context.Context, tx *gorm.DB, o Order, r *Refund) error {
 	var pay Payment
 	if err := tx.Where("order_id = ?", o.ID).Take(&pay).Error; err != nil {
