@@ -125,10 +125,16 @@ func TestBadInputs(t *testing.T) {
 		}, 422, "name"},
 		{"a product id that is a number", func() resp {
 			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":123,"quantity":1}]}`, "Idempotency-Key", "bad-n")
-		}, 422, "items.product_id"},
-		{"a quantity too large for any integer field", func() resp {
-			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.product+`","quantity":99999999999999999999}]}`, "Idempotency-Key", "bad-big")
-		}, 422, "items.quantity"},
+		}, 422, "items[0].product_id"},
+		{"a quantity too large for any integer field, on the second line", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.product+`","quantity":1},{"product_id":"`+w.product+`","quantity":99999999999999999999}]}`, "Idempotency-Key", "bad-big")
+		}, 422, "items[1].quantity"},
+		{"a malformed product id", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"not-a-uuid","quantity":1}]}`, "Idempotency-Key", "bad-u")
+		}, 422, "items[0].product_id"},
+		{"an unknown field inside a line", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.product+`","quantity":1,"colour":"red"}]}`, "Idempotency-Key", "bad-f")
+		}, 422, "items[0].colour"},
 		{"a batch produced tomorrow in China", func() resp {
 			tomorrow := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly)
 			return w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "T1", "produced_on": tomorrow, "quantity": 5})

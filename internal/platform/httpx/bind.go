@@ -45,6 +45,13 @@ func Bind(c *gin.Context, dst any) error {
 		return err
 	case errors.Is(err, io.EOF):
 		return apperr.Invalid(apperr.Field("body", "is empty; send a JSON object"))
+	case errors.As(err, &syntaxErr):
+		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
+	}
+	if path, problem, ok := locate(body, reflect.TypeOf(dst)); ok {
+		return apperr.Invalid(apperr.Field(path, "%s", problem))
+	}
+	switch {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
@@ -59,8 +66,6 @@ func Bind(c *gin.Context, dst any) error {
 			return apperr.Invalid(apperr.Field(field, "must be a whole number in range, not %s", strings.TrimPrefix(typeErr.Value, "number ")))
 		}
 		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", kind, typeErr.Value))
-	case errors.As(err, &syntaxErr):
-		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.Invalid(apperr.Field(name, "is not a known field; remove it"))

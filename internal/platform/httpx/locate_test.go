@@ -1,0 +1,52 @@
+package httpx
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type locateItem struct {
+	ProductID uuid.UUID `json:"product_id"`
+	Quantity  int       `json:"quantity"`
+}
+
+type locateBody struct {
+	Items  []locateItem `json:"items"`
+	Note   *string      `json:"note"`
+	Price  int64        `json:"price_fen"`
+	When   time.Time    `json:"when"`
+	Shares map[string]int32
+}
+
+func TestLocate(t *testing.T) {
+	good := `"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"`
+	cases := []struct{ body, path, problem string }{
+		{`{"items":[{"product_id":` + good + `,"quantity":1},{"product_id":` + good + `,"quantity":1.5}]}`, "items[1].quantity", "must be a whole number in range, not 1.5"},
+		{`{"items":[{"product_id":` + good + `,"quantity":"2"}]}`, "items[0].quantity", "must be a JSON integer, not a string"},
+		{`{"items":[{"product_id":` + good + `,"quantity":99999999999999999999}]}`, "items[0].quantity", "must be a whole number in range, not 99999999999999999999"},
+		{`{"items":[{"product_id":"not-a-uuid","quantity":1}]}`, "items[0].product_id", errUUIDSuggestion},
+		{`{"items":[{"product_id":123,"quantity":1}]}`, "items[0].product_id", errUUIDSuggestion},
+		{`{"items":[{"product_id":` + good + `,"quantity":2,"colour":"red"}]}`, "items[0].colour", "is not a known field; remove it"},
+		{`{"items":{"product_id":` + good + `}}`, "items", "must be a JSON array, not an object"},
+		{`{"note":7}`, "note", "must be a JSON string, not a number"},
+		{`{"when":"yesterday"}`, "when", ""},
+		{`{"Shares":{"a":1,"b":true}}`, "Shares.b", "must be a JSON integer, not a boolean"},
+		{`{"PRICE_FEN":true}`, "PRICE_FEN", "must be a JSON integer, not a boolean"},
+		{`[1]`, "body", "must be a JSON object, not an array"},
+	}
+	for _, c := range cases {
+		path, problem, ok := locate([]byte(c.body), reflect.TypeOf(&locateBody{}))
+		if !ok || path != c.path || c.problem != "" && problem != c.problem {
+			t.Errorf("locate(%s) = %q, %q, %v; want %q, %q", c.body, path, problem, ok, c.path, c.problem)
+		}
+	}
+	// What encoding/json accepts, locate accepts too.
+	for _, body := range []string{`{"items":[{"product_id":` + good + `,"quantity":3}],"note":null,"when":"2026-03-01T00:30:00+08:00"}`, `{}`} {
+		if path, problem, ok := locate([]byte(body), reflect.TypeOf(&locateBody{})); ok {
+			t.Errorf("locate(%s) found %q: %q in a good body", body, path, problem)
+		}
+	}
+}
