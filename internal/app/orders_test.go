@@ -693,3 +693,19 @@ func TestRefundRetriedPaysBackOnce(t *testing.T) {
 	}
 	verifyLedger(t, w.a)
 }
+
+// An order line's station is its product's station (migration 00047): the database refuses a line
+// moved to another station.
+func TestLineStationIsProductStation(t *testing.T) {
+	w := newWorld(t)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
+		"Idempotency-Key", "line-station").want(201).json(&o)
+	if o.Lines[0].StationID != w.stationA {
+		t.Fatalf("line station %s, want station A %s", o.Lines[0].StationID, w.stationA)
+	}
+	err := w.a.DB.Exec("UPDATE order_lines SET station_id = ? WHERE id = ?", w.stationB, o.Lines[0].ID).Error
+	if apperr.PgConstraint(err) != "order_lines_product_station_fkey" {
+		t.Fatalf("moving a line to another station: %v, want order_lines_product_station_fkey refused", err)
+	}
+}
