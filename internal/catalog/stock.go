@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -13,7 +12,8 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// LockSQL locks the products named by its one parameter (a uuid[] as text) in id order and
+// LockSQL locks the products named by its one parameter (their ids as a PostgreSQL array
+// literal, "{id,id,…}") in id order and
 // returns them as Locked rows (product_id, station_id, name, price_fen, stock, listed). It is the
 // first step of taking stock, meant as the first CTE of the caller's statement: the lock is taken
 // row by row above the sort, so every statement locks in id order and two orders with the same
@@ -25,15 +25,6 @@ import (
 // The array reaches the condition through a sub-select: see procurement's placeStmt for why.
 const LockSQL = `SELECT id AS product_id, station_id, name, price_fen, stock, listed
 		FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE`
-
-// LockArg is LockSQL's parameter for items.
-func LockArg(items []Item) string {
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.ProductID.String()
-	}
-	return pgTextArray(ids)
-}
 
 // Shortfall names the first item (in request order) that the locked rows cannot supply, or
 // returns nil when every item can be taken.
@@ -59,9 +50,6 @@ func Shortfall(items []Item, locked []Locked) error {
 	}
 	return nil
 }
-
-// pgTextArray is a PostgreSQL array literal, which every driver passes as text.
-func pgTextArray(v []string) string { return "{" + strings.Join(v, ",") + "}" }
 
 // Release returns reserved stock (an order cancelled before shipment), in product id order.
 func Release(ctx context.Context, tx *gorm.DB, items []Item) error {

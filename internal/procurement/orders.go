@@ -24,8 +24,9 @@ import (
 )
 
 // Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
-// our statement): post the entry of a payment, of a received station shipment (its attribution to households) and of a refund,
-// and reverse a payment returned with its cancelled order.
+// our statement): post the entry of a payment, of a received station shipment (its attribution
+// to households), of a refund and of its money paid back, and reverse a payment returned with its
+// cancelled order.
 type Ledger interface {
 	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
 	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
@@ -179,6 +180,7 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		catalog.Locked
 		Inserted int
 	}
+	productIDs := pgArray(products) // locked, joined to the lines, and named on the stock UPDATE
 	err := db.WithContext(ctx).Raw(`
 		WITH l AS (`+catalog.LockSQL+`),
 		w AS (
@@ -203,8 +205,8 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
 		)
 		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, (SELECT count(*) FROM o) AS inserted FROM w`,
-		catalog.LockArg(items), pgArray(products), pgInts(quantities), pgArray(ids), pgInts(lineNos),
-		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n, pgArray(products),
+		productIDs, productIDs, pgInts(quantities), pgArray(ids), pgInts(lineNos),
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n, productIDs,
 	).Find(&rows).Error // Find: see ledger's insertEntry
 	if err != nil {
 		return err

@@ -36,8 +36,8 @@ type RefundRequest struct {
 // of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
 // ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
 // fen, and the money paid back to the unit through the payment provider with its refund_payment
-// entry (payBack). key makes it idempotent per order: the same key and request return the first refund
-// (replayed=true), the same key with another request is a Conflict.
+// entry (payBack). key makes it idempotent per order: the same key and request return the first
+// refund (replayed=true), the same key with another request is a Conflict.
 // Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
 // or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
 // a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund

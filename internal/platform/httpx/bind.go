@@ -58,7 +58,7 @@ func Bind(c *gin.Context, dst any) error {
 			field = "body"
 		}
 		if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
-			return apperr.Invalid(apperr.Field(field, "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"))
+			return apperr.Invalid(apperr.Field(field, uuidProblem))
 		}
 		kind := jsonKind(typeErr.Type.Kind().String())
 		if kind == "integer" && strings.HasPrefix(typeErr.Value, "number") {

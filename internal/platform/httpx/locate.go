@@ -30,10 +30,10 @@ func locate(body []byte, t reflect.Type) (path, problem string, ok bool) {
 }
 
 var (
-	uuidType          = reflect.TypeOf(uuid.UUID{})
-	textUnmarshalerT  = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
-	jsonUnmarshalerT  = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
-	errUUIDSuggestion = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
+	uuidType         = reflect.TypeOf(uuid.UUID{})
+	textUnmarshalerT = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+	jsonUnmarshalerT = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	uuidProblem      = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
 )
 
 func walk(v any, t reflect.Type, path string) (string, string, bool) {
@@ -50,7 +50,7 @@ func walk(v any, t reflect.Type, path string) (string, string, bool) {
 	switch {
 	case t == uuidType:
 		if s, isString := v.(string); !isString || uuid.Validate(s) != nil {
-			return name, errUUIDSuggestion, true
+			return name, uuidProblem, true
 		}
 		return "", "", false
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerT):
