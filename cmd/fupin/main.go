@@ -276,6 +276,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	// Unpaid orders expire in the background; the job holds no state, so a restart loses nothing.
 	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
+	// So is money owed back to units that the payment provider could not return at once.
+	go a.Orders.RunReturns(ctx, cfg.ReturnInterval, log)
 	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
 	select {
 	case err := <-errc:

@@ -590,34 +590,113 @@ func (downProvider) Return(context.Context, uuid.UUID, string, money.Money) (str
 	return "", fmt.Errorf("provider unreachable")
 }
 
-// A refund whose money the provider cannot pay back is not recorded at all: no refund row, the
-// line's refunded quantity unchanged, the ledger untouched; the same request succeeds later.
+// A refund whose money the provider cannot pay back at once is still made, its money owed: the
+// refund row, the line's refunded quantity and the refund entry are committed, returned_at is
+// null and no refund_payment entry exists, and the ledger verifies. Once the provider is back,
+// the background pass returns every refund owed exactly once, even run by several replicas at
+// once, and a replay of the request shows the money returned.
 func TestRefundProviderDown(t *testing.T) {
 	w := newWorld(t)
+	ctx := context.Background()
 	o, admin := w.receivedOrder(t)
 	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
-	req := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
-	_, _, err := down.Refund(context.Background(), admin, mustUUID(t, o.ID), "down-refund", req)
-	if !apperr.Is(err, apperr.KindUnavailable) {
-		t.Fatalf("refund with the provider down: %v, want Unavailable", err)
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	var owed []uuid.UUID
+	for _, key := range []string{"down-1", "down-2"} {
+		r, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), key, one)
+		if err != nil || r.ReturnedAt != nil || r.ReturnRef != nil || r.AmountFen != 10000 {
+			t.Fatalf("refund %s with the provider down: %+v, %v; want it made, ¥100.00 owed", key, r, err)
+		}
+		owed = append(owed, r.ID)
 	}
-	var refunds, refunded int64
-	w.a.DB.Raw("SELECT count(*) FROM refunds WHERE order_id = ?", o.ID).Scan(&refunds)
+	var refunded, paidBack int64
 	w.a.DB.Raw("SELECT refunded_quantity FROM order_lines WHERE id = ?", o.Lines[0].ID).Scan(&refunded)
-	if refunds != 0 || refunded != 0 {
-		t.Fatalf("after a failed payback: %d refunds, refunded quantity %d; want nothing recorded", refunds, refunded)
+	w.a.DB.Raw("SELECT count(*) FROM journal_entries WHERE kind = 'refund_payment' AND order_id = ?", o.ID).Scan(&paidBack)
+	if refunded != 2 || paidBack != 0 {
+		t.Fatalf("after refunds with the provider down: refunded quantity %d, %d refund_payment entries; want 2 and 0", refunded, paidBack)
+	}
+	verifyLedger(t, w.a)
+	if n, err := down.ReturnOwed(ctx); n != 0 || !apperr.Is(err, apperr.KindUnavailable) {
+		t.Fatalf("a pass with the provider still down: %d returned, %v; want 0 and Unavailable", n, err)
+	}
+
+	var wg sync.WaitGroup
+	var returned atomic.Int64
+	for range 4 { // four replicas' passes at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := w.a.Orders.ReturnOwed(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			returned.Add(int64(n))
+		}()
+	}
+	wg.Wait()
+	w.a.DB.Raw("SELECT count(*) FROM journal_entries WHERE kind = 'refund_payment' AND order_id = ?", o.ID).Scan(&paidBack)
+	if paidBack != 2 || returned.Load() < 2 {
+		t.Fatalf("after the passes: %d refund_payment entries, %d returns counted; want 2 entries", paidBack, returned.Load())
+	}
+	if n, err := w.a.Orders.ReturnOwed(ctx); n != 0 || err != nil {
+		t.Fatalf("a pass with nothing owed: %d, %v", n, err)
 	}
 	verifyLedger(t, w.a)
 
 	var ref struct {
 		ID        string
-		AmountFen int64   `json:"amount_fen"`
 		ReturnRef *string `json:"return_ref"`
 	}
 	w.admin.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "down-refund").want(201).json(&ref)
-	if ref.AmountFen != 10000 || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
-		t.Fatalf("refund once the provider is back: %+v", ref)
+		"Idempotency-Key", "down-1").want(200).json(&ref)
+	if ref.ID != owed[0].String() || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
+		t.Fatalf("replay of the first refund after its return: %+v", ref)
+	}
+}
+
+// A paid order cancelled while the provider cannot return the money is cancelled all the same
+// (stock back, shipments cancelled) and its payment owed: the payment entry stands (the bank still
+// holds the money) until the background pass returns it and reverses the entry.
+func TestCancelProviderDown(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 3}}},
+		"Idempotency-Key", "cd-1").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cd-pay").want(201)
+	var admin auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
+	admin.Role = auth.RoleAdmin
+	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	got, err := down.Cancel(ctx, admin, mustUUID(t, o.ID))
+	if err != nil || got.Status != procurement.StatusCancelled {
+		t.Fatalf("cancel with the provider down: %v, %v", got.Status, err)
+	}
+	var pay struct {
+		ReturnDue  bool
+		ReturnedAt *time.Time
+	}
+	payment := func() {
+		w.a.DB.Raw("SELECT return_due_at IS NOT NULL AS return_due, returned_at FROM payments WHERE order_id = ?", o.ID).Scan(&pay)
+	}
+	bank := func() (fen int64) {
+		w.a.DB.Raw(`SELECT coalesce(sum(p.amount_fen), 0) FROM journal_entries e JOIN postings p ON p.entry_id = e.id
+			JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? AND a.kind = 'bank'`, o.ID).Scan(&fen)
+		return fen
+	}
+	payment()
+	var stock int
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	if !pay.ReturnDue || pay.ReturnedAt != nil || bank() != 30000 || stock != 10 {
+		t.Fatalf("after cancel with the provider down: payment %+v, bank %d, stock %d; want owed, 30000 held, 10", pay, bank(), stock)
+	}
+	verifyLedger(t, w.a)
+	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
+		t.Fatalf("the pass: %d, %v; want 1 returned", n, err)
+	}
+	payment()
+	if pay.ReturnedAt == nil || bank() != 0 {
+		t.Fatalf("after the pass: payment %+v, bank %d; want returned and 0", pay, bank())
 	}
 	verifyLedger(t, w.a)
 }
@@ -669,8 +748,9 @@ func (l *failingLedger) PostRefundPayment(ctx context.Context, tx *gorm.DB, refu
 	return l.Service.PostRefundPayment(ctx, tx, refundID, orderID, unitID, amount, ref, at)
 }
 
-// A refund retried after the provider paid it back (by the service after a deadlock, or by the
-// client with the same key after an error) asks for the same return: the money moves once.
+// A return retried after the provider paid it (by the service after a deadlock, or by the client
+// repeating the request after the return's commit was lost) asks for the same return id: the
+// money moves once.
 func TestRefundRetriedPaysBackOnce(t *testing.T) {
 	w := newWorld(t)
 	o, admin := w.receivedOrder(t)
@@ -679,17 +759,18 @@ func TestRefundRetriedPaysBackOnce(t *testing.T) {
 	orders := procurement.NewOrders(w.a.DB, flaky, w.a.Trace, provider)
 	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	r, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "retried", one)
-	if err != nil || len(provider.returns) != 1 || provider.returns[r.ID] != 2 {
-		t.Fatalf("refund retried after a deadlock: %v, returns asked %v; want one return id (the refund's), asked twice", err, provider.returns)
+	if err != nil || r.ReturnedAt == nil || len(provider.returns) != 1 || provider.returns[r.ID] != 2 {
+		t.Fatalf("return retried after a deadlock: %v, returns asked %v; want one return id (the refund's), asked twice", err, provider.returns)
 	}
 
 	flaky.fails, flaky.err = 1, errors.New("connection lost")
-	if _, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one); err == nil {
-		t.Fatal("refund with the ledger failing: no error")
-	}
 	r2, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one)
-	if err != nil || len(provider.returns) != 2 || provider.returns[r2.ID] != 2 {
-		t.Fatalf("the client's retry with the same key: %v, returns asked %v; want the first attempt's return id again", err, provider.returns)
+	if err != nil || r2.ReturnedAt != nil || provider.returns[r2.ID] != 1 {
+		t.Fatalf("refund whose return's commit was lost: %+v, %v, returns asked %v; want the refund made, its money owed", r2, err, provider.returns)
+	}
+	r3, replayed, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one)
+	if err != nil || !replayed || r3.ID != r2.ID || r3.ReturnedAt == nil || len(provider.returns) != 2 || provider.returns[r2.ID] != 2 {
+		t.Fatalf("the client's retry with the same key: %+v, %v, returns asked %v; want the first return id asked again", r3, err, provider.returns)
 	}
 	verifyLedger(t, w.a)
 }

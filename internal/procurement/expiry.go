@@ -61,9 +61,7 @@ func (s *Orders) ExpireUnpaid(ctx context.Context, timeout time.Duration) (int, 
 // RunExpiry runs ExpireUnpaid every interval until ctx ends, logging what it cancels and any
 // failure (a failed pass is retried at the next tick: the truth is in the database).
 func (s *Orders) RunExpiry(ctx context.Context, timeout, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	every(ctx, interval, func() {
 		n, err := s.ExpireUnpaid(ctx, timeout)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -71,10 +69,5 @@ func (s *Orders) RunExpiry(ctx context.Context, timeout, interval time.Duration,
 		case n > 0:
 			log.Info("cancelled unpaid orders", "count", n, "older_than", timeout.String())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

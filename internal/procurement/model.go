@@ -119,7 +119,7 @@ type Refund struct {
 	EntryID        uuid.UUID    `json:"entry_id"`
 	CreatedBy      uuid.UUID    `json:"created_by"`
 	CreatedAt      time.Time    `json:"created_at"`
-	ReturnedAt     *time.Time   `json:"returned_at"` // when the money went back to the unit (nil only for refunds from before 00046)
+	ReturnedAt     *time.Time   `json:"returned_at"` // when the money went back to the unit; nil while it is owed (returned by a background pass)
 	ReturnRef      *string      `json:"return_ref"`  // the payment provider's reference of that return
 	Lines          []RefundLine `gorm:"-" json:"lines"`
 }
@@ -141,10 +141,11 @@ type Payment struct {
 	ProviderRef    string      `json:"provider_ref"`
 	IdempotencyKey string      `json:"-"`
 	PaidAt         time.Time   `json:"paid_at"`
-	// ReturnedAt and ReturnRef are set when the order was cancelled after payment and the money
-	// went back to the unit.
-	ReturnedAt *time.Time `json:"returned_at"`
-	ReturnRef  *string    `json:"return_ref"`
+	// ReturnDueAt is set when the order is cancelled after payment: from then the payment is owed
+	// back to the unit. ReturnedAt and ReturnRef are set when the provider has returned it.
+	ReturnDueAt *time.Time `json:"-"`
+	ReturnedAt  *time.Time `json:"returned_at"`
+	ReturnRef   *string    `json:"return_ref"`
 }
 
 // Limits on one order.

@@ -35,14 +35,15 @@ type RefundRequest struct {
 // Refund gives money back for received items of an order, in one transaction: a guarded update
 // of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
 // ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
-// fen, and the money paid back to the unit through the payment provider with its refund_payment
-// entry (payBack). key makes it idempotent per order: the same key and request return the first
-// refund (replayed=true), the same key with another request is a Conflict.
+// fen. Then, after that commit, the money is paid back to the unit through the payment provider
+// with its refund_payment entry (returnRefund); if the provider fails the refund is still made and
+// its money owed (returned_at null) until a retry of the same request or the background pass
+// (ReturnOwed) returns it. key makes it idempotent per order: the same key and request return the
+// first refund (replayed=true), the same key with another request is a Conflict.
 // Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
 // or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
 // a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
-// (lines[i].quantity, with refundable_quantity); Unavailable when the payment provider fails
-// (nothing is recorded; retry with the same key).
+// (lines[i].quantity, with refundable_quantity).
 func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
@@ -145,7 +146,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
 			}
 			now := s.now()
-			r := Refund{ID: refundID(id, key, hash), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
+			r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
 				CreatedBy: p.UserID, CreatedAt: now}
 			entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
 			if err != nil {
@@ -155,9 +156,6 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			for _, d := range done {
 				r.AmountFen += d.Amount
 				r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
-			}
-			if err := s.payBack(ctx, tx, o, &r); err != nil {
-				return err
 			}
 			if err := tx.Omit("Lines").Create(&r).Error; err != nil {
 				return err
@@ -169,33 +167,12 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	if err != nil {
 		return Refund{}, false, apperr.DB(err, "order")
 	}
+	if out.ReturnedAt == nil { // owed: return it now; if that fails, the background pass will
+		if r, err := s.returnRefund(ctx, out.ID); err == nil {
+			out.ReturnedAt, out.ReturnRef = r.ReturnedAt, r.ReturnRef
+		}
+	}
 	return out, replayed, nil
-}
-
-// refundID is a refund's id: derived from its order, Idempotency-Key and request, not drawn at
-// random, because the payment provider's return is idempotent per this id. A transaction retried
-// after a deadlock, or a client retrying the same request after a failure past the provider's
-// return (a lost commit, a timeout), asks for the same return and moves no more money.
-func refundID(orderID uuid.UUID, key string, hash []byte) uuid.UUID {
-	return uuid.NewSHA1(orderID, append([]byte(key+"\x00"), hash...))
-}
-
-// payBack returns refund r's money to the unit of order o through the payment provider, from the
-// order's charge, and posts its refund_payment entry, inside tx. The provider's return is
-// idempotent per refund id (see refundID).
-func (s *Orders) payBack(ctx context.Context, tx *gorm.DB, o Order, r *Refund) error {
-	var pay Payment
-	if err := tx.Where("order_id = ?", o.ID).Take(&pay).Error; err != nil {
-		return err
-	}
-	ref, err := s.payments.Return(ctx, r.ID, pay.ProviderRef, r.AmountFen)
-	if err != nil {
-		return apperr.Unavailable("the payment provider", err)
-	}
-	at := r.CreatedAt
-	r.ReturnedAt, r.ReturnRef = &at, &ref
-	_, err = s.ledger.PostRefundPayment(ctx, tx, r.ID, o.ID, o.UnitID, r.AmountFen, ref, r.CreatedAt)
-	return err
 }
 
 // Refunds lists an order's refunds, oldest first, with their lines. A station sees only the

@@ -281,22 +281,23 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 }
 
 // Cancel cancels an order and releases its stock, in one transaction. A placed order simply
-// goes; a paid order may go until one of its shipments has shipped, and then its payment is
-// returned: the provider gives the money back (PaymentProvider.Return, idempotent per order, so
-// a rolled-back attempt retried returns it once), the payment row records it and the payment's
-// ledger entry is reversed. After a shipment has shipped, receipt and refunds are the way.
+// goes; a paid order may go until one of its shipments has shipped, and its payment is then owed
+// back to the unit: after the commit the provider returns it (returnPayment: the payment records
+// the return and its ledger entry is reversed), or, if the provider fails, the background pass
+// (ReturnOwed) does later. After a shipment has shipped, receipt and refunds are the way.
 // Errors: NotFound, Forbidden (stations), Conflict (state, with current_status; a shipped
-// shipment), Unavailable (the provider).
+// shipment).
 func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Order{}, apperr.Forbidden("only the ordering unit or the county office cancels an order")
 	}
+	paid := false
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		o, err := lockOrder(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
-		if o.Status == StatusPaid {
+		if paid = o.Status == StatusPaid; paid {
 			return s.cancelPaidLocked(ctx, tx, o)
 		}
 		return s.cancelLocked(ctx, tx, o)
@@ -304,11 +305,14 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")
 	}
+	if paid {
+		_ = s.returnPayment(ctx, id) // on failure the money stays owed, for the background pass
+	}
 	return s.Get(ctx, p, id)
 }
 
-// cancelPaidLocked cancels the locked, paid order o inside tx and returns its payment, unless a
-// shipment has shipped (Conflict).
+// cancelPaidLocked cancels the locked, paid order o inside tx and makes its payment owed back to
+// the unit, unless a shipment has shipped (Conflict).
 func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) error {
 	var shipped int64
 	if err := tx.Model(&Shipment{}).Where("order_id = ? AND status <> ?", o.ID, ShipmentPending).Count(&shipped).Error; err != nil {
@@ -321,20 +325,7 @@ func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) err
 	if err := s.release(ctx, tx, o); err != nil {
 		return err
 	}
-	var pay Payment
-	if err := tx.Where("order_id = ?", o.ID).Take(&pay).Error; err != nil {
-		return err
-	}
-	ref, err := s.payments.Return(ctx, o.ID, pay.ProviderRef, pay.AmountFen)
-	if err != nil {
-		return apperr.Unavailable("the payment provider", err)
-	}
-	now := s.now()
-	if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
-		return err
-	}
-	_, err = s.ledger.ReversePayment(ctx, tx, o.ID, now)
-	return err
+	return tx.Model(&Payment{}).Where("order_id = ?", o.ID).Update("return_due_at", s.now()).Error
 }
 
 // cancelLocked cancels the locked order o inside tx: releases its stock, cancels its shipments.

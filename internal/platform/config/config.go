@@ -46,6 +46,7 @@ type Config struct {
 	LogScans        bool          `env:"LOG_SCANS" envDefault:"false" desc:"log a line for every successful scan of a label too (failed scans are always logged; /metrics counts all)"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
 	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
+	ReturnInterval  time.Duration `env:"RETURN_RETRY_INTERVAL" envDefault:"1m" desc:"how often fupin serve retries returning money owed to units (refunds, cancelled payments) that the payment provider failed to return at once"`
 	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`
 }
 
@@ -85,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.OrderPayTimeout < time.Second {
 		errs = append(errs, errors.New("ORDER_PAY_TIMEOUT must be at least 1s"))
+	}
+	if c.ReturnInterval < time.Second {
+		errs = append(errs, errors.New("RETURN_RETRY_INTERVAL must be at least 1s"))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
