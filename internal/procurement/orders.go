@@ -85,7 +85,7 @@ func (r PlaceRequest) merge() ([]catalog.Item, error) {
 	var items []catalog.Item
 	for i, it := range r.Items {
 		if it.ProductID == uuid.Nil {
-			f.Add(fmt.Sprintf("items[%d].product_id", i), "is required")
+			f.Add(fmt.Sprintf("items[%d].product_id", i), "is required: the id of a listed product (the all-zero UUID names none)")
 		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
 			f.Add(fmt.Sprintf("items[%d].quantity", i), "must be a whole number from 1 to %d", MaxQuantity)
