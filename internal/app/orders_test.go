@@ -445,7 +445,21 @@ func TestPaymentCallback(t *testing.T) {
 	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
 		"Idempotency-Key", "cb-2").want(201).json(&c)
 	w.buyer1.do("POST", "/api/v1/orders/"+c.ID+"/cancel", nil).want(200)
-	stateOf(t, signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003","amount_fen":10000,"status":"succeeded"}`, c.ID)), "cancelled")
+	late := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003","amount_fen":10000,"status":"succeeded"}`, c.ID)
+	stateOf(t, signed(late), "cancelled")
+	// Refused, but the unit's money was taken: it is recorded and returned at once.
+	var pay struct {
+		AmountFen int64
+		ReturnRef *string
+	}
+	w.a.DB.Raw("SELECT amount_fen, return_ref FROM payments WHERE order_id = ? AND provider_ref = 'WX-0003'", c.ID).Scan(&pay)
+	if pay.AmountFen != 10000 || pay.ReturnRef == nil || *pay.ReturnRef != "SIM-RETURN-"+c.ID {
+		t.Fatalf("the late callback's money: %+v; want 10000 fen recorded and returned", pay)
+	}
+	signed(late).want(200).json(&out) // the provider's retry: nothing more moves
+	if out.Outcome != "duplicate" {
+		t.Fatalf("repeat of the late callback: outcome %q", out.Outcome)
+	}
 	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004","status":"failed"}`, c.ID)).want(200).json(&out)
 	if out.Outcome != "ignored" {
 		t.Fatalf("failed callback outcome %q", out.Outcome)
@@ -746,6 +760,52 @@ func (l *failingLedger) PostRefundPayment(ctx context.Context, tx *gorm.DB, refu
 		return uuid.Nil, l.err
 	}
 	return l.Service.PostRefundPayment(ctx, tx, refundID, orderID, unitID, amount, ref, at)
+}
+
+// cancellingProvider cancels the order as it charges it: the buyer's cancel (or the unpaid-order
+// expiry) wins the race between the charge and the paid-status update.
+type cancellingProvider struct {
+	procurement.SimulatedProvider
+	cancel func(orderID uuid.UUID)
+}
+
+func (p cancellingProvider) Charge(ctx context.Context, orderID uuid.UUID, amount money.Money) (string, error) {
+	p.cancel(orderID)
+	return p.SimulatedProvider.Charge(ctx, orderID, amount)
+}
+
+// A payment whose order is cancelled after the charge was taken is refused (409, cancelled), and
+// the charge is not lost: it is recorded as a payment owed back (its key marked late, so it never
+// replays as the client's payment) and returned, its entry reversed; a retry changes nothing.
+func TestPayLosesRaceToCancel(t *testing.T) {
+	w := newWorld(t)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "race-1").want(201).json(&o)
+	var buyer auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
+	buyer.Role = auth.RoleBuyer
+	var orders *procurement.Orders
+	orders = procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, cancellingProvider{cancel: func(id uuid.UUID) {
+		if _, err := orders.Cancel(context.Background(), buyer, id); err != nil {
+			t.Errorf("cancel during the charge: %v", err)
+		}
+	}})
+	_, _, err := orders.Pay(context.Background(), buyer, mustUUID(t, o.ID), "race-pay")
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || !strings.Contains(e.Msg, "goes back to the unit") {
+		t.Fatalf("pay that lost to a cancel: %v; want a Conflict saying the charge goes back", err)
+	}
+	var pay struct {
+		IdempotencyKey string
+		AmountFen      int64
+		ReturnRef      *string
+	}
+	w.a.DB.Raw("SELECT idempotency_key, amount_fen, return_ref FROM payments WHERE order_id = ?", o.ID).Scan(&pay)
+	if pay.IdempotencyKey != "late:race-pay" || pay.AmountFen != 20000 || pay.ReturnRef == nil {
+		t.Fatalf("the late charge: %+v; want recorded under late:race-pay and returned", pay)
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "race-pay"), "cancelled")
+	verifyLedger(t, w.a)
 }
 
 // A return retried after the provider paid it (by the service after a deadlock, or by the client

@@ -52,7 +52,9 @@ func Sign(secret, body []byte) string {
 
 // PaymentCallback applies a verified callback: a placed order becomes paid (payment row, status,
 // payment entry: the same transaction as Pay); a repeat of the callback that paid it changes
-// nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks.
+// nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks. A
+// callback for an order cancelled before it came is refused, but the money it reports was taken
+// from the unit: it is recorded as a payment owed back and returned (oweLateCharge).
 // Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
 // (cancelled order, amount not the order total, or paid under another reference; with
 // current_status).
@@ -76,6 +78,7 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		return CallbackIgnored, nil
 	}
 	outcome := CallbackPaid
+	var late *Order // cancelled before the callback came, and no payment recorded
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		o, err := lockOrder(ctx, tx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID)
 		if err != nil {
@@ -91,6 +94,9 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
+			if err != nil && o.Status == StatusCancelled {
+				late = &o
+			}
 			return stateConflict(o, "record a payment for", StatusPlaced)
 		}
 		if cb.AmountFen != o.TotalFen {
@@ -104,6 +110,13 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	if err != nil {
 		err = apperr.DB(err, "order")
 		s.recordRefused(ctx, cb, err)
+		if late != nil { // refused, but the unit's money was taken: it is owed back
+			pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: late.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
+				ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
+			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil && !apperr.Is(lerr, apperr.KindUnavailable) {
+				return "", errors.Join(err, lerr)
+			}
+		}
 		return "", err
 	}
 	return outcome, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
@@ -92,6 +93,34 @@ func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) error {
 		})
 	})
 	return apperr.DB(err, "payment")
+}
+
+// oweLateCharge records a charge the provider took for order o after o was cancelled (a cancel or
+// the unpaid-order expiry won the race with the payment, or the provider's callback came late), so
+// that the money is not left at the provider unrecorded: the payment row (its key prefixed "late:",
+// so it never replays as the client's payment) and its ledger entry are written, owed back at
+// once, in one statement guarded by "o is cancelled and has no payment"; then the return is tried
+// (returnPayment), and if it fails the background pass returns it. Nothing is written when o
+// already has a payment: the provider's charge is idempotent per order, so that is this charge.
+func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error {
+	now := s.now()
+	guard := ledger.Guard{SQL: `
+		guard AS (
+		    SELECT id FROM orders WHERE id = ? AND status = ? AND NOT EXISTS (SELECT 1 FROM payments WHERE order_id = ?)
+		), pay AS (
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at, return_due_at)
+		    SELECT ?, guard.id, ?, ?, ?, ?, ?, ? FROM guard
+		)`, Args: []any{o.ID, StatusCancelled, o.ID,
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, "late:" + pay.IdempotencyKey, pay.PaidAt, now}}
+	_, err := s.ledger.PostPayment(ctx, s.db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	if err != nil {
+		// A concurrent late charge of the same order (the same charge) may have been recorded first.
+		var n int64
+		if s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error != nil || n == 0 {
+			return apperr.DB(err, "payment")
+		}
+	}
+	return s.returnPayment(ctx, o.ID)
 }
 
 // ReturnOwed is one pass over the money still owed back to units, oldest first: each refund and

@@ -42,8 +42,16 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
 	err = s.markPaid(ctx, s.db, o, &pay)
 	if errors.Is(err, errReplay) {
+		o = Order{}
 		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
 			return Payment{}, false, apperr.DB(err, "order")
+		}
+		if o.Status == StatusCancelled { // cancelled since we read it, with the charge taken
+			if err := s.oweLateCharge(ctx, o, pay); err != nil && !apperr.Is(err, apperr.KindUnavailable) {
+				return Payment{}, false, err
+			}
+			return Payment{}, false, apperr.Conflict("the order was cancelled while it was being paid: the charge of %s goes back to the unit",
+				pay.AmountFen).With("current_status", o.Status)
 		}
 		return s.paymentReplay(ctx, o, key)
 	}
