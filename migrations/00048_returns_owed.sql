@@ -3,24 +3,47 @@
 -- payment provider after it, in a transaction of its own, instead of inside it: a commit that
 -- failed after the provider had paid (a dropped connection, a client gone, a restart) left money
 -- returned with no record of why. What is owed and not yet returned is found again by a
--- background pass, through these small partial indexes.
+-- background pass, through these small partial indexes, fewest failed attempts first so that one
+-- return the provider keeps refusing does not hold up the others:
 --   refunds:  owed from created_at while returned_at IS NULL;
---   payments: owed from return_due_at (set when the paid order is cancelled) while returned_at IS NULL.
+--   payments: owed from return_due_at (set when the paid order is cancelled, or when a charge
+--             arrives for an order already cancelled) while returned_at IS NULL.
+-- return_attempts and return_error keep the failed attempts for the operators.
 -- Refunds recorded before 00046 were never paid back and are owed as well: the ledger's refund
 -- entry left their units owed the money, and the pass returns it.
 
 -- +goose Up
 ALTER TABLE payments
-    ADD COLUMN return_due_at timestamptz,
+    ADD COLUMN return_due_at   timestamptz,
+    ADD COLUMN return_attempts integer NOT NULL DEFAULT 0,
+    ADD COLUMN return_error    text,
     ADD CONSTRAINT payments_return_due CHECK (returned_at IS NULL OR return_due_at IS NOT NULL);
 UPDATE payments SET return_due_at = returned_at WHERE returned_at IS NOT NULL;
 
-CREATE INDEX payments_return_owed ON payments (return_due_at) WHERE return_due_at IS NOT NULL AND returned_at IS NULL;
-CREATE INDEX refunds_return_owed ON refunds (created_at) WHERE returned_at IS NULL;
+ALTER TABLE refunds
+    ADD COLUMN return_attempts integer NOT NULL DEFAULT 0,
+    ADD COLUMN return_error    text;
+
+CREATE INDEX payments_return_owed ON payments (return_attempts, return_due_at) WHERE return_due_at IS NOT NULL AND returned_at IS NULL;
+CREATE INDEX refunds_return_owed ON refunds (return_attempts, created_at) WHERE returned_at IS NULL;
 
 -- +goose Down
+-- Refused while payments are owed: without return_due_at the earlier code would never return them.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL) THEN
+        RAISE EXCEPTION 'payments of cancelled orders are still owed to units: return them (fupin serve does) before rolling back 00048';
+    END IF;
+END $$;
+-- +goose StatementEnd
 DROP INDEX refunds_return_owed;
 DROP INDEX payments_return_owed;
+ALTER TABLE refunds
+    DROP COLUMN return_error,
+    DROP COLUMN return_attempts;
 ALTER TABLE payments
     DROP CONSTRAINT payments_return_due,
+    DROP COLUMN return_error,
+    DROP COLUMN return_attempts,
     DROP COLUMN return_due_at;

@@ -60,12 +60,13 @@ func stateOf(t *testing.T, r resp, want string) {
 	}
 }
 
-func verifyLedger(t *testing.T, a *App) {
+func verifyLedger(t *testing.T, a *App) string {
 	t.Helper()
 	var out strings.Builder
 	if n, err := ledger.Verify(context.Background(), a.DB, &out); err != nil || n != 0 {
 		t.Fatalf("verify: %d mismatches, %v\n%s", n, err, out.String())
 	}
+	return out.String()
 }
 
 func income(t *testing.T, w world, household string) int64 {
@@ -629,7 +630,9 @@ func TestRefundProviderDown(t *testing.T) {
 	if refunded != 2 || paidBack != 0 {
 		t.Fatalf("after refunds with the provider down: refunded quantity %d, %d refund_payment entries; want 2 and 0", refunded, paidBack)
 	}
-	verifyLedger(t, w.a)
+	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed to units, not yet returned by the payment provider: 2 returns, 20000 fen") {
+		t.Fatalf("verify does not show the money owed:\n%s", out)
+	}
 	if n, err := down.ReturnOwed(ctx); n != 0 || !apperr.Is(err, apperr.KindUnavailable) {
 		t.Fatalf("a pass with the provider still down: %d returned, %v; want 0 and Unavailable", n, err)
 	}
@@ -655,7 +658,9 @@ func TestRefundProviderDown(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 0 || err != nil {
 		t.Fatalf("a pass with nothing owed: %d, %v", n, err)
 	}
-	verifyLedger(t, w.a)
+	if out := verifyLedger(t, w.a); strings.Contains(out, "owed") {
+		t.Fatalf("verify still shows money owed after the pass:\n%s", out)
+	}
 
 	var ref struct {
 		ID        string
@@ -666,6 +671,82 @@ func TestRefundProviderDown(t *testing.T) {
 	if ref.ID != owed[0].String() || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
 		t.Fatalf("replay of the first refund after its return: %+v", ref)
 	}
+}
+
+// pickyProvider cannot return the money of the returns named in bad.
+type pickyProvider struct {
+	procurement.SimulatedProvider
+	bad map[uuid.UUID]bool
+}
+
+func (p pickyProvider) Return(ctx context.Context, id uuid.UUID, ref string, amount money.Money) (string, error) {
+	if p.bad[id] {
+		return "", fmt.Errorf("charge too old to return")
+	}
+	return p.SimulatedProvider.Return(ctx, id, ref, amount)
+}
+
+// One return the provider keeps refusing does not hold up the others: the pass goes on past it,
+// counts the failure on its row (tried after the others next time), and a row another
+// transaction holds is skipped at once rather than waited for.
+func TestReturnOwedGoesOnPastFailures(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	o, admin := w.receivedOrder(t)
+	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	first, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), "poison", one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), "fine", one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	picky := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first.ID: true}})
+	if n, err := picky.ReturnOwed(ctx); n != 1 || err == nil {
+		t.Fatalf("pass with the oldest return refused: %d returned, %v; want the other one returned and the failure reported", n, err)
+	}
+	var row struct {
+		ReturnAttempts int
+		ReturnError    string
+		Returned       bool
+	}
+	state := func(id uuid.UUID) {
+		w.a.DB.Raw("SELECT return_attempts, coalesce(return_error, '') AS return_error, returned_at IS NOT NULL AS returned FROM refunds WHERE id = ?", id).Scan(&row)
+	}
+	state(first.ID)
+	if row.Returned || row.ReturnAttempts != 2 || !strings.Contains(row.ReturnError, "too old") {
+		// 2: the immediate attempt with the provider down, then the pass's
+		t.Fatalf("the refused refund: %+v; want owed, 2 attempts, the provider's reason", row)
+	}
+	state(second.ID)
+	if !row.Returned {
+		t.Fatalf("the refund behind the refused one was not returned: %+v", row)
+	}
+
+	tx := w.a.DB.Begin()
+	if err := tx.Exec("SELECT 1 FROM refunds WHERE id = ? FOR UPDATE", first.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if n, err := w.a.Orders.ReturnOwed(ctx); n != 0 || err != nil {
+			t.Errorf("pass with the only owed row held elsewhere: %d, %v; want it skipped", n, err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Error("the pass waited for a row another transaction holds")
+	}
+	tx.Rollback()
+	<-done
+	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
+		t.Fatalf("pass once the row is free: %d, %v; want 1", n, err)
+	}
+	verifyLedger(t, w.a)
 }
 
 // A paid order cancelled while the provider cannot return the money is cancelled all the same

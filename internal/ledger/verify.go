@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -43,11 +44,16 @@ const verifyShown = 20
 //     every refund_payment entry has its refund.
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
-// summary line, and returns how many mismatches there are: 0 means the ledger is consistent.
+// summary line (and, when money is owed back to units, how much and since when: not a mismatch),
+// and returns how many mismatches there are: 0 means the ledger is consistent.
 // err is for failures to read, not for mismatches.
 func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err error) {
 	v := &verifier{w: w}
-	var counts struct{ Accounts, Entries, Completed, Payments int }
+	var counts struct {
+		Accounts, Entries, Completed, Payments, Owed int
+		OwedFen                                      int64
+		OldestOwed                                   *time.Time
+	}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
@@ -61,7 +67,12 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 			(SELECT count(*) FROM ledger_accounts) AS accounts,
 			(SELECT count(*) FROM journal_entries) AS entries,
 			(SELECT count(*) FROM orders WHERE status = 'completed') AS completed,
-			(SELECT count(*) FROM payments) AS payments`).Scan(&counts).Error
+			(SELECT count(*) FROM payments) AS payments,
+			o.owed, o.owed_fen, o.oldest_owed
+			FROM (SELECT count(*) AS owed, coalesce(sum(amount_fen), 0) AS owed_fen, min(due) AS oldest_owed FROM (
+			    SELECT amount_fen, created_at AS due FROM refunds WHERE returned_at IS NULL
+			    UNION ALL
+			    SELECT amount_fen, return_due_at FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL) AS owed) AS o`).Scan(&counts).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return v.n, fmt.Errorf("ledger verify: %w", err)
@@ -75,6 +86,10 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	}
 	fmt.Fprintf(w, "ledger verify %s: %d mismatches; checked %d accounts, %d entries, %d completed orders, %d payments\n",
 		verdict, v.n, counts.Accounts, counts.Entries, counts.Completed, counts.Payments)
+	if counts.Owed > 0 { // not a mismatch: refunds and cancelled payments the provider has yet to return
+		fmt.Fprintf(w, "owed to units, not yet returned by the payment provider: %d returns, %s, the oldest due since %s\n",
+			counts.Owed, fen(counts.OwedFen), counts.OldestOwed.UTC().Format(time.RFC3339))
+	}
 	return v.n, nil
 }
 

@@ -2,15 +2,19 @@ package procurement
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 // Money going back to a unit (a refund's amount; the whole payment of an order cancelled after
@@ -25,17 +29,26 @@ import (
 // returnBatch bounds the returns one pass tries; the next pass takes the rest.
 const returnBatch = 100
 
+// providerTimeout bounds one call to the payment provider: a return holds its row's lock and a
+// pooled connection while it waits.
+const providerTimeout = 30 * time.Second
+
+// skipLocked locks a row unless another transaction holds it: that one is returning the money.
+var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
+
 // returnRefund pays refund id's money back to its unit if it is still owed: in one transaction the
 // refund row is locked, the provider returns the amount from the order's charge, the refund
 // records when and under which reference, and the refund_payment entry is posted (Dr the unit's
-// receivable, Cr bank). It returns the refund as it now stands. Errors: Unavailable when the
-// provider fails (the money stays owed); NotFound.
+// receivable, Cr bank). It returns the refund as it now stands; a refund whose row another
+// transaction holds (returning it) is left to that one and comes back empty. A failed attempt is
+// counted on the refund (return_attempts, return_error). Errors: Unavailable when the provider
+// fails (the money stays owed).
 func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
 	var r Refund
 	err := retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			r = Refund{} // a retried attempt must not see what a rolled-back one set
-			if err := tx.Clauses(forUpdate).Take(&r, "id = ?", id).Error; err != nil {
+			if err := tx.Clauses(skipLocked).Take(&r, "id = ?", id).Error; err != nil {
 				return err
 			}
 			if r.ReturnedAt != nil {
@@ -50,9 +63,9 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (Refund, error)
 			if err != nil {
 				return err
 			}
-			ref, err := s.payments.Return(ctx, r.ID, o.ProviderRef, r.AmountFen)
+			ref, err := s.providerReturn(ctx, r.ID, o.ProviderRef, r.AmountFen)
 			if err != nil {
-				return apperr.Unavailable("the payment provider", err)
+				return err
 			}
 			now := s.now()
 			if err := tx.Model(&Refund{}).Where("id = ?", r.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
@@ -63,36 +76,74 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (Refund, error)
 			return err
 		})
 	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Refund{}, nil
+	}
+	if err != nil {
+		s.returnFailed(ctx, "refunds", "id", id, err)
+	}
 	return r, apperr.DB(err, "refund")
 }
 
 // returnPayment gives the payment of cancelled order orderID back to its unit if it is still
 // owed: in one transaction the payment row is locked, the provider returns the whole charge, the
-// payment records when and under which reference, and the payment's ledger entry is reversed.
-// Errors: Unavailable when the provider fails (the money stays owed); NotFound.
-func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) error {
-	err := retry(ctx, func() error {
+// payment records when and under which reference, and the payment's ledger entry is reversed. A
+// payment whose row another transaction holds is left to that one (returned false, as for one not
+// owed). A failed attempt is counted on the payment. Errors: Unavailable when the provider fails (the money stays owed).
+func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned bool, err error) {
+	err = retry(ctx, func() error {
+		returned = false
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			var pay Payment
-			if err := tx.Clauses(forUpdate).Take(&pay, "order_id = ?", orderID).Error; err != nil {
+			if err := tx.Clauses(skipLocked).Take(&pay, "order_id = ?", orderID).Error; err != nil {
 				return err
 			}
 			if pay.ReturnedAt != nil || pay.ReturnDueAt == nil {
 				return nil
 			}
-			ref, err := s.payments.Return(ctx, orderID, pay.ProviderRef, pay.AmountFen)
+			ref, err := s.providerReturn(ctx, orderID, pay.ProviderRef, pay.AmountFen)
 			if err != nil {
-				return apperr.Unavailable("the payment provider", err)
+				return err
 			}
 			now := s.now()
 			if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
 				return err
 			}
 			_, err = s.ledger.ReversePayment(ctx, tx, orderID, now)
+			returned = err == nil
 			return err
 		})
 	})
-	return apperr.DB(err, "payment")
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		s.returnFailed(ctx, "payments", "order_id", orderID, err)
+	}
+	return returned, apperr.DB(err, "payment")
+}
+
+// providerReturn asks the provider for a return, within providerTimeout. Unavailable on failure.
+func (s *Orders) providerReturn(ctx context.Context, id uuid.UUID, chargeRef string, amount money.Money) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	defer cancel()
+	ref, err := s.payments.Return(ctx, id, chargeRef, amount)
+	if err != nil {
+		return "", apperr.Unavailable("the payment provider", err)
+	}
+	return ref, nil
+}
+
+// returnFailed counts a failed return on its row (table refunds or payments, keyed by column), so
+// that the pass tries the others first next time and the operators see why (best effort: the
+// money stays owed either way).
+func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid.UUID, why error) {
+	msg := why.Error()
+	if len(msg) > 500 {
+		msg = strings.ToValidUTF8(msg[:500], "")
+	}
+	s.db.WithContext(context.WithoutCancel(ctx)).Exec("UPDATE "+table+" SET return_attempts = return_attempts + 1, return_error = ? WHERE "+column+" = ?",
+		msg, id)
 }
 
 // oweLateCharge records a charge the provider took for order o after o was cancelled (a cancel or
@@ -120,41 +171,55 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 			return apperr.DB(err, "payment")
 		}
 	}
-	return s.returnPayment(ctx, o.ID)
+	_, err = s.returnPayment(ctx, o.ID)
+	return err
 }
 
-// ReturnOwed is one pass over the money still owed back to units, oldest first: each refund and
-// each payment of a cancelled order not yet returned is tried once, each in its own transaction.
-// It returns how many it returned. The pass stops at the first failure (the provider is down:
-// trying the rest now would only fail again) and returns it. Like ExpireUnpaid it keeps no state,
-// so it is safe after a restart, on several replicas at once (the rows are locked and re-checked)
-// or by hand.
+// ReturnOwed is one pass over the money still owed back to units: each refund and each payment
+// of a cancelled order not yet returned is tried once, each in its own transaction, those with the
+// fewest failed attempts first and then the oldest, so one return the provider keeps refusing
+// does not hold up the others. It returns how many it returned. After 3 failures in a row the
+// pass stops (the provider is down: the rest would only fail too) and returns the last failure.
+// It keeps no state outside the rows, so it is safe after a restart and on several replicas at
+// once (a row being returned by one is skipped by the others).
 func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	var owed []struct {
 		Refund bool
 		ID     uuid.UUID
 	}
 	err := s.db.WithContext(ctx).Raw(`
-		(SELECT true AS refund, id, created_at AS due FROM refunds WHERE returned_at IS NULL ORDER BY created_at LIMIT ?)
+		(SELECT true AS refund, id, return_attempts AS attempts, created_at AS due FROM refunds
+		 WHERE returned_at IS NULL ORDER BY return_attempts, created_at LIMIT ?)
 		UNION ALL
-		(SELECT false, order_id, return_due_at FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL ORDER BY return_due_at LIMIT ?)
-		ORDER BY due`, returnBatch, returnBatch).Scan(&owed).Error
+		(SELECT false, order_id, return_attempts, return_due_at FROM payments
+		 WHERE return_due_at IS NOT NULL AND returned_at IS NULL ORDER BY return_attempts, return_due_at LIMIT ?)
+		ORDER BY attempts, due LIMIT ?`, returnBatch, returnBatch, returnBatch).Scan(&owed).Error
 	if err != nil {
 		return 0, apperr.DB(err, "refund")
 	}
-	n := 0
+	n, failed := 0, 0
+	var last error
 	for _, o := range owed {
+		returned := false
 		if o.Refund {
-			_, err = s.returnRefund(ctx, o.ID)
+			var r Refund
+			r, err = s.returnRefund(ctx, o.ID)
+			returned = r.ReturnedAt != nil
 		} else {
-			err = s.returnPayment(ctx, o.ID)
+			returned, err = s.returnPayment(ctx, o.ID)
 		}
 		if err != nil {
-			return n, err
+			if last, failed = err, failed+1; failed == 3 || ctx.Err() != nil {
+				return n, err
+			}
+			continue
 		}
-		n++
+		failed = 0
+		if returned {
+			n++
+		}
 	}
-	return n, nil
+	return n, last
 }
 
 // RunReturns runs ReturnOwed every interval until ctx ends, logging what it returns and any

@@ -34,7 +34,9 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if o.Status != StatusPlaced {
 		return s.paymentReplay(ctx, o, key)
 	}
-	ref, err := s.payments.Charge(ctx, o.ID, o.TotalFen)
+	cctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	ref, err := s.payments.Charge(cctx, o.ID, o.TotalFen)
+	cancel()
 	if err != nil {
 		return Payment{}, false, apperr.Unavailable("the payment provider", err)
 	}
@@ -314,7 +316,7 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 		return Order{}, apperr.DB(err, "order")
 	}
 	if paid {
-		_ = s.returnPayment(ctx, id) // on failure the money stays owed, for the background pass
+		_, _ = s.returnPayment(ctx, id) // on failure the money stays owed, for the background pass
 	}
 	return s.Get(ctx, p, id)
 }
