@@ -136,7 +136,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("replay gave %s (header %q), want %s", again.ID, replay.Header().Get("Idempotency-Replayed"), o.ID)
 	}
 	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "e2e-1").problem(409, "")
+		"Idempotency-Key", "e2e-1").problem(409, "Idempotency-Key")
 
 	// Out of order transitions are refused with the current state.
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).problem(409, "")

@@ -179,7 +179,10 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		t.Fatal("refund replay not marked")
 	}
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 2}}},
-		"Idempotency-Key", "r1").problem(409, "")
+		"Idempotency-Key", "r1").problem(409, "Idempotency-Key")
+	// Another reason is another request too.
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": refundA1["lines"], "reason": "另一个原因"},
+		"Idempotency-Key", "r1").problem(409, "Idempotency-Key")
 	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r-other").problem(404, "")
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 3}}},
 		"Idempotency-Key", "r-too-many").problem(409, "lines[0].quantity")

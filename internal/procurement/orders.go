@@ -79,7 +79,7 @@ type PlaceRequest struct {
 func (r PlaceRequest) merge() ([]catalog.Item, error) {
 	var f apperr.Fields
 	if len(r.Items) == 0 || len(r.Items) > MaxLines {
-		f.Add("items", "must list 1 to %d products", MaxLines)
+		f.Add("items", "must list 1 to %d lines", MaxLines)
 	}
 	index := map[uuid.UUID]int{}
 	var items []catalog.Item
@@ -263,7 +263,7 @@ func (s *Orders) replay(ctx context.Context, unitID uuid.UUID, key string, hash 
 		return Order{}, false, apperr.DB(err, "order")
 	}
 	if !bytes.Equal(o.RequestHash, hash) {
-		return Order{}, false, apperr.Conflict("Idempotency-Key %q was already used for a different order (%s); use a new key for a new order", key, o.ID).
+		return Order{}, false, apperr.ConflictField("Idempotency-Key", "Idempotency-Key %q was already used for a different order (%s); use a new key for a new order", key, o.ID).
 			With("order_id", o.ID)
 	}
 	o.Lines, err = s.lines(ctx, s.db, o.ID)

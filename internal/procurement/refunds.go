@@ -69,7 +69,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	if err := f.Err(); err != nil {
 		return Refund{}, false, err
 	}
-	hash := refundHash(req.Lines)
+	hash := refundHash(req.Lines, reason)
 	var out Refund
 	replayed := false
 	err := retry(ctx, func() error {
@@ -82,7 +82,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			err = tx.Where("order_id = ? AND idempotency_key = ?", id, key).Take(&prior).Error
 			if err == nil {
 				if !bytes.Equal(prior.RequestHash, hash) {
-					return apperr.Conflict("Idempotency-Key %q was already used for a different refund (%s); use a new key", key, prior.ID).
+					return apperr.ConflictField("Idempotency-Key", "Idempotency-Key %q was already used for a different refund (%s); use a new key", key, prior.ID).
 						With("refund_id", prior.ID)
 				}
 				out, replayed = prior, true
@@ -215,12 +215,15 @@ func (s *Orders) Refunds(ctx context.Context, p auth.Principal, id uuid.UUID) ([
 }
 
 // refundHash identifies a refund request by its lines in id order (an empty list: the whole
-// order), so that a retry replays and another request under the same key is refused.
-func refundHash(items []RefundItem) []byte {
+// order) and its reason, so that a retry replays and another request under the same key is
+// refused.
+func refundHash(items []RefundItem, reason string) []byte {
 	sorted := slices.Clone(items)
 	slices.SortFunc(sorted, func(a, b RefundItem) int { return bytes.Compare(a.LineID[:], b.LineID[:]) })
 	h := sha256.New()
-	h.Write([]byte("refund.v1"))
+	h.Write([]byte("refund.v2"))
+	binary.Write(h, binary.BigEndian, int64(len(reason)))
+	h.Write([]byte(reason))
 	for _, it := range sorted {
 		h.Write(it.LineID[:])
 		binary.Write(h, binary.BigEndian, int64(it.Quantity))

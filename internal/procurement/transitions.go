@@ -329,7 +329,7 @@ func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) err
 		return err
 	}
 	if shipped > 0 {
-		return apperr.Conflict("cannot cancel an order with a shipment on its way; receive it, then ask for a refund").
+		return apperr.Conflict("cannot cancel an order once a shipment has shipped; receive it, then ask for a refund").
 			With("current_status", o.Status)
 	}
 	if err := s.release(ctx, tx, o); err != nil {
