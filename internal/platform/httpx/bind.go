@@ -17,8 +17,9 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// Bind decodes the JSON body into dst strictly: unknown fields, wrong types, trailing data and an
-// empty body are Invalid errors naming the field. A body over the limit is a 413.
+// Bind decodes the JSON body into dst strictly: unknown fields, names in the wrong case, a field
+// twice in one object, wrong types, trailing data and an empty body are Invalid errors naming the
+// field. A body over the limit is a 413.
 func Bind(c *gin.Context, dst any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -34,6 +35,9 @@ func Bind(c *gin.Context, dst any) error {
 	if err == nil {
 		if dec.More() {
 			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
+		}
+		if path, problem, bad := strictKeys(body, reflect.TypeOf(dst)); bad {
+			return apperr.Invalid(apperr.Field(path, "%s", problem))
 		}
 		return nil
 	}

@@ -50,3 +50,29 @@ func TestLocate(t *testing.T) {
 		}
 	}
 }
+
+func TestStrictKeys(t *testing.T) {
+	good := `"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"`
+	cases := []struct{ body, path, problem string }{
+		{`{"ITEMS":[]}`, "ITEMS", `is not a known field; names are case-sensitive: did you mean "items"?`},
+		{`{"items":[{"product_id":` + good + `,"Quantity":1}]}`, "items[0].Quantity", `is not a known field; names are case-sensitive: did you mean "quantity"?`},
+		{`{"items":[{"product_id":` + good + `}],"items":[]}`, "items", "appears twice in one object; send each field once"},
+		{`{"items":[{"quantity":1,"product_id":` + good + `,"quantity":2}]}`, "items[0].quantity", "appears twice in one object; send each field once"},
+		{`{"Shares":{"a":1,"a":2}}`, "Shares.a", "appears twice in one object; send each field once"},
+	}
+	for _, c := range cases {
+		path, problem, ok := strictKeys([]byte(c.body), reflect.TypeOf(&locateBody{}))
+		if !ok || path != c.path || problem != c.problem {
+			t.Errorf("strictKeys(%s) = %q, %q, %v; want %q, %q", c.body, path, problem, ok, c.path, c.problem)
+		}
+	}
+	// Exact names once each pass, whatever the values hold (a map's keys may differ only in case).
+	for _, body := range []string{
+		`{"items":[{"product_id":` + good + `,"quantity":3},{"product_id":` + good + `,"quantity":1}],"note":null,"when":"2026-03-01T00:30:00+08:00","Shares":{"a":1,"A":2}}`,
+		`{}`,
+	} {
+		if path, problem, ok := strictKeys([]byte(body), reflect.TypeOf(&locateBody{})); ok {
+			t.Errorf("strictKeys(%s) found %q: %q in a good body", body, path, problem)
+		}
+	}
+}

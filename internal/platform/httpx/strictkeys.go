@@ -1,0 +1,87 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// strictKeys finds, in a body encoding/json has accepted for type t, an object key that
+// encoding/json let through but our schemas (additionalProperties: false, exact names) do not:
+// a key that names a field only when case is ignored ("ITEMS" for items), and a key that appears
+// twice in one object (encoding/json keeps the last, so {"items":[a],"items":[b]} would quietly
+// order b). It returns the key's path and what to fix; ok is false when every key is exact and
+// once. Values of types that decode themselves (UUIDs, dates, json.RawMessage) are not looked into.
+func strictKeys(body []byte, t reflect.Type) (path, problem string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	path, problem, ok, _ = keysOf(dec, t, "")
+	return path, problem, ok
+}
+
+// keysOf reads one value from dec, checking its object keys against t.
+func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", "", false, err
+	}
+	delim, isDelim := tok.(json.Delim)
+	if !isDelim {
+		return "", "", false, nil // a scalar
+	}
+	decodesItself := t == nil || reflect.PointerTo(t).Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(textUnmarshalerT)
+	switch delim {
+	case '[':
+		var elem reflect.Type
+		if !decodesItself && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if p, why, found, err := keysOf(dec, elem, fmt.Sprintf("%s[%d]", path, i)); found || err != nil {
+				return p, why, found, err
+			}
+		}
+	case '{':
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", "", false, err
+			}
+			key, _ := tok.(string)
+			if seen[key] {
+				return join(path, key), "appears twice in one object; send each field once", true, nil
+			}
+			seen[key] = true
+			var next reflect.Type
+			switch {
+			case decodesItself:
+			case t.Kind() == reflect.Struct:
+				f, known := fieldByJSONName(t, key)
+				if name := jsonName(f); known && name != key {
+					return join(path, key), fmt.Sprintf("is not a known field; names are case-sensitive: did you mean %q?", name), true, nil
+				}
+				next = f.Type
+			case t.Kind() == reflect.Map:
+				next = t.Elem()
+			}
+			if p, why, found, err := keysOf(dec, next, join(path, key)); found || err != nil {
+				return p, why, found, err
+			}
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", "", false, err
+}
+
+// jsonName is the name encoding/json gives struct field f.
+func jsonName(f reflect.StructField) string {
+	if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" {
+		return tag
+	}
+	return f.Name
+}
