@@ -220,4 +220,26 @@ func TestVerify(t *testing.T) {
 	if n, err = Verify(ctx, db, &out); err != nil || n != 0 {
 		t.Errorf("verify after the refund's amount agrees: %d, %v\n%s", n, err, out.String())
 	}
+
+	// A cancelled order whose payment is neither owed back nor returned: the money kept.
+	exec(t, db, `UPDATE orders SET status = 'cancelled' WHERE id = ?`, o.ID)
+	out.Reset()
+	n, err = Verify(ctx, db, &out)
+	if err != nil || n != 1 || !strings.Contains(out.String(), "order "+o.ID.String()+" is cancelled, but its payment") {
+		t.Errorf("verify with a cancelled order's payment kept: %d, %v\n%s", n, err, out.String())
+	}
+	// Owed back: consistent, and the summary says how much is owed.
+	exec(t, db, `UPDATE payments SET return_due_at = now() WHERE order_id = ?`, o.ID)
+	out.Reset()
+	n, err = Verify(ctx, db, &out)
+	if err != nil || n != 0 || !strings.Contains(out.String(), "owed to units, not yet returned by the payment provider: 1 returns, 6549 fen") {
+		t.Errorf("verify with a payment owed back: %d, %v\n%s", n, err, out.String())
+	}
+	// Owed back for an order that is not cancelled.
+	exec(t, db, `UPDATE orders SET status = 'paid' WHERE id = ?`, o.ID)
+	out.Reset()
+	n, err = Verify(ctx, db, &out)
+	if err != nil || n != 1 || !strings.Contains(out.String(), "order "+o.ID.String()+" is paid, but its payment of 6549 fen") {
+		t.Errorf("verify with a live order's payment owed back: %d, %v\n%s", n, err, out.String())
+	}
 }

@@ -38,7 +38,8 @@ const verifyShown = 20
 //   - every work record has its wage entry, crediting wage income with its pay;
 //   - every payment row has exactly one payment entry debiting the bank with the payment's amount,
 //     reversed exactly when the payment was returned (order cancelled after payment), and every
-//     payment entry has a payment row;
+//     payment entry has a payment row; the payment of every cancelled order, and only of those,
+//     is owed back to its unit or returned (paymentReturns);
 //   - every refund paid back (refunds.return_ref) has exactly one refund_payment entry, not
 //     reversed, crediting the bank and debiting its unit's receivable with the refund's amount, and
 //     every refund_payment entry has its refund.
@@ -50,14 +51,14 @@ const verifyShown = 20
 func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err error) {
 	v := &verifier{w: w}
 	var counts struct {
-		Accounts, Entries, Completed, Payments, Owed int
-		OwedFen                                      int64
-		OldestOwed                                   *time.Time
+		Accounts, Entries, Completed, Payments, Owed, Held int
+		OwedFen, HeldFen                                   int64
+		OldestOwed                                         *time.Time
 	}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
-			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.refunds, v.refundPayments,
+			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.paymentReturns, v.refunds, v.refundPayments,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err
@@ -68,11 +69,12 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 			(SELECT count(*) FROM journal_entries) AS entries,
 			(SELECT count(*) FROM orders WHERE status = 'completed') AS completed,
 			(SELECT count(*) FROM payments) AS payments,
-			o.owed, o.owed_fen, o.oldest_owed
-			FROM (SELECT count(*) AS owed, coalesce(sum(amount_fen), 0) AS owed_fen, min(due) AS oldest_owed FROM (
-			    SELECT amount_fen, created_at AS due FROM refunds WHERE returned_at IS NULL
+			o.owed, o.owed_fen, o.oldest_owed, o.held, o.held_fen
+			FROM (SELECT count(*) AS owed, coalesce(sum(amount_fen), 0) AS owed_fen, min(due) AS oldest_owed,
+			             count(*) FILTER (WHERE held) AS held, coalesce(sum(amount_fen) FILTER (WHERE held), 0) AS held_fen FROM (
+			    SELECT amount_fen, created_at AS due, return_held IS NOT NULL AS held FROM refunds WHERE returned_at IS NULL
 			    UNION ALL
-			    SELECT amount_fen, return_due_at FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL) AS owed) AS o`).Scan(&counts).Error
+			    SELECT amount_fen, return_due_at, return_held IS NOT NULL FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL) AS owed) AS o`).Scan(&counts).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return v.n, fmt.Errorf("ledger verify: %w", err)
@@ -87,8 +89,12 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	fmt.Fprintf(w, "ledger verify %s: %d mismatches; checked %d accounts, %d entries, %d completed orders, %d payments\n",
 		verdict, v.n, counts.Accounts, counts.Entries, counts.Completed, counts.Payments)
 	if counts.Owed > 0 { // not a mismatch: refunds and cancelled payments the provider has yet to return
-		fmt.Fprintf(w, "owed to units, not yet returned by the payment provider: %d returns, %s, the oldest due since %s\n",
+		fmt.Fprintf(w, "owed to units, not yet returned by the payment provider: %d returns, %s, the oldest due since %s",
 			counts.Owed, fen(counts.OwedFen), counts.OldestOwed.UTC().Format(time.RFC3339))
+		if counts.Held > 0 {
+			fmt.Fprintf(w, "; held back by the county office (return_held): %d returns, %s", counts.Held, fen(counts.HeldFen))
+		}
+		fmt.Fprintln(w)
 	}
 	return v.n, nil
 }
@@ -469,6 +475,30 @@ func (v *verifier) payments(tx *gorm.DB) error {
 			v.report("order %s: the payment entry for the payment of %s is reversed", r.OrderID, fen(*r.Paid))
 		default:
 			v.report("order %s: expected bank debit %s (the payment), found %s", r.OrderID, fen(*r.Paid), fen(r.Bank))
+		}
+	}
+	return err
+}
+
+// paymentReturns: the payment of every cancelled order is owed back to its unit or returned
+// (return_due_at set), and no payment of an order that was not cancelled is.
+func (v *verifier) paymentReturns(tx *gorm.DB) error {
+	var rows []struct {
+		OrderID   uuid.UUID
+		Status    string
+		Due       bool
+		AmountFen int64
+	}
+	err := tx.Raw(`
+		SELECT o.id AS order_id, o.status, pay.return_due_at IS NOT NULL AS due, pay.amount_fen
+		FROM payments pay JOIN orders o ON o.id = pay.order_id
+		WHERE (o.status = 'cancelled') <> (pay.return_due_at IS NOT NULL)
+		ORDER BY 1`).Scan(&rows).Error
+	for _, r := range rows {
+		if r.Due {
+			v.report("order %s is %s, but its payment of %s is owed back to the unit (only a cancelled order's is)", r.OrderID, r.Status, fen(r.AmountFen))
+		} else {
+			v.report("order %s is cancelled, but its payment of %s is neither owed back to the unit nor returned", r.OrderID, fen(r.AmountFen))
 		}
 	}
 	return err

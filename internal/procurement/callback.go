@@ -113,8 +113,8 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		if late != nil { // refused, but the unit's money was taken: it is owed back
 			pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: late.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
 				ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
-			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil && !apperr.Is(lerr, apperr.KindUnavailable) {
-				return "", errors.Join(err, lerr)
+			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil {
+				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
 			}
 		}
 		return "", err

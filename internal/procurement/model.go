@@ -121,6 +121,7 @@ type Refund struct {
 	CreatedAt      time.Time    `json:"created_at"`
 	ReturnedAt     *time.Time   `json:"returned_at"` // when the money went back to the unit; nil while it is owed (returned by a background pass)
 	ReturnRef      *string      `json:"return_ref"`  // the payment provider's reference of that return
+	ReturnHeld     *string      `json:"-"`           // why the county office holds the return back (the pass skips it)
 	Lines          []RefundLine `gorm:"-" json:"lines"`
 }
 
@@ -146,6 +147,7 @@ type Payment struct {
 	ReturnDueAt *time.Time `json:"-"`
 	ReturnedAt  *time.Time `json:"returned_at"`
 	ReturnRef   *string    `json:"return_ref"`
+	ReturnHeld  *string    `json:"-"` // why the county office holds the return back (the pass skips it)
 }
 
 // Limits on one order.

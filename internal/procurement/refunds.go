@@ -168,7 +168,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 		return Refund{}, false, apperr.DB(err, "order")
 	}
 	if out.ReturnedAt == nil { // owed: return it now; if that fails, the background pass will
-		if r, err := s.returnRefund(ctx, out.ID); err == nil {
+		if r, _, err := s.returnRefund(ctx, out.ID); err == nil && r.ReturnedAt != nil {
 			out.ReturnedAt, out.ReturnRef = r.ReturnedAt, r.ReturnRef
 		}
 	}

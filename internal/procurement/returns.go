@@ -2,6 +2,7 @@ package procurement
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"strings"
@@ -36,22 +37,38 @@ const providerTimeout = 30 * time.Second
 // skipLocked locks a row unless another transaction holds it: that one is returning the money.
 var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
 
-// returnRefund pays refund id's money back to its unit if it is still owed: in one transaction the
-// refund row is locked, the provider returns the amount from the order's charge, the refund
-// records when and under which reference, and the refund_payment entry is posted (Dr the unit's
-// receivable, Cr bank). It returns the refund as it now stands; a refund whose row another
-// transaction holds (returning it) is left to that one and comes back empty. A failed attempt is
-// counted on the refund (return_attempts, return_error). Errors: Unavailable when the provider
-// fails (the money stays owed).
-func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (Refund, error) {
-	var r Refund
-	err := retry(ctx, func() error {
+// lockOrderKeyShare takes the lock a return's ledger entry would take on its order through the
+// entry's foreign key, first, as every order transition takes its order's lock first: a return
+// must not hold account rows while it waits for an order that a refund or a receipt holds on its
+// way to those same accounts.
+func lockOrderKeyShare(tx *gorm.DB, orderID uuid.UUID) error {
+	return tx.Exec("SELECT 1 FROM orders WHERE id = ? FOR KEY SHARE", orderID).Error
+}
+
+// returnRefund pays refund id's money back to its unit if it is still owed and not held: in one
+// transaction the order and then the refund row are locked, the provider returns the amount from
+// the order's charge, the refund records when and under which reference, and the refund_payment
+// entry is posted (Dr the unit's receivable, Cr bank). It returns the refund as it now stands and
+// whether this call returned it; a refund whose row another transaction holds (returning it) is
+// left to that one. A failed attempt is counted on the refund (return_attempts, return_error).
+// Errors: Unavailable when the provider fails (the money stays owed).
+func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, returned bool, err error) {
+	err = retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			r = Refund{} // a retried attempt must not see what a rolled-back one set
+			r, returned = Refund{}, false // a retried attempt must not see what a rolled-back one set
+			var orderID uuid.UUID
+			if err := tx.Raw("SELECT order_id FROM refunds WHERE id = ?", id).Row().Scan(&orderID); errors.Is(err, sql.ErrNoRows) {
+				return gorm.ErrRecordNotFound
+			} else if err != nil {
+				return err
+			}
+			if err := lockOrderKeyShare(tx, orderID); err != nil {
+				return err
+			}
 			if err := tx.Clauses(skipLocked).Take(&r, "id = ?", id).Error; err != nil {
 				return err
 			}
-			if r.ReturnedAt != nil {
+			if r.ReturnedAt != nil || r.ReturnHeld != nil {
 				return nil
 			}
 			var o struct {
@@ -73,32 +90,37 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (Refund, error)
 			}
 			r.ReturnedAt, r.ReturnRef = &now, &ref
 			_, err = s.ledger.PostRefundPayment(ctx, tx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
+			returned = err == nil
 			return err
 		})
 	})
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Refund{}, nil
+		return Refund{}, false, nil
 	}
 	if err != nil {
 		s.returnFailed(ctx, "refunds", "id", id, err)
 	}
-	return r, apperr.DB(err, "refund")
+	return r, returned, apperr.DB(err, "refund")
 }
 
 // returnPayment gives the payment of cancelled order orderID back to its unit if it is still
-// owed: in one transaction the payment row is locked, the provider returns the whole charge, the
-// payment records when and under which reference, and the payment's ledger entry is reversed. A
-// payment whose row another transaction holds is left to that one (returned false, as for one not
-// owed). A failed attempt is counted on the payment. Errors: Unavailable when the provider fails (the money stays owed).
+// owed and not held: in one transaction the order and then the payment row are locked, the
+// provider returns the whole charge, the payment records when and under which reference, and the
+// payment's ledger entry is reversed. It says whether this call returned it; a payment whose row
+// another transaction holds is left to that one. A failed attempt is counted on the payment.
+// Errors: Unavailable when the provider fails (the money stays owed).
 func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned bool, err error) {
 	err = retry(ctx, func() error {
-		returned = false
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			returned = false
+			if err := lockOrderKeyShare(tx, orderID); err != nil {
+				return err
+			}
 			var pay Payment
 			if err := tx.Clauses(skipLocked).Take(&pay, "order_id = ?", orderID).Error; err != nil {
 				return err
 			}
-			if pay.ReturnedAt != nil || pay.ReturnDueAt == nil {
+			if pay.ReturnedAt != nil || pay.ReturnDueAt == nil || pay.ReturnHeld != nil {
 				return nil
 			}
 			ref, err := s.providerReturn(ctx, orderID, pay.ProviderRef, pay.AmountFen)
@@ -151,9 +173,13 @@ func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid
 // that the money is not left at the provider unrecorded: the payment row (its key prefixed "late:",
 // so it never replays as the client's payment) and its ledger entry are written, owed back at
 // once, in one statement guarded by "o is cancelled and has no payment"; then the return is tried
-// (returnPayment), and if it fails the background pass returns it. Nothing is written when o
+// (returnPayment), and if that fails the background pass returns it. Nothing is written when o
 // already has a payment: the provider's charge is idempotent per order, so that is this charge.
+// The writes do not stop when the client goes: the money has moved. An error means the charge
+// could not be recorded (the database failed); it is logged at ERROR with what the operators need
+// to return it by hand.
 func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error {
+	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	guard := ledger.Guard{SQL: `
 		guard AS (
@@ -167,16 +193,18 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 	if err != nil {
 		// A concurrent late charge of the same order (the same charge) may have been recorded first.
 		var n int64
-		if s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error != nil || n == 0 {
+		if cerr := s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error; cerr != nil || n == 0 {
+			slog.Error("a charge for a cancelled order could not be recorded: return it by hand",
+				"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", pay.ProviderRef, "amount_fen", int64(pay.AmountFen), "err", err)
 			return apperr.DB(err, "payment")
 		}
 	}
-	_, err = s.returnPayment(ctx, o.ID)
-	return err
+	_, _ = s.returnPayment(ctx, o.ID) // on failure the money stays owed, for the background pass
+	return nil
 }
 
 // ReturnOwed is one pass over the money still owed back to units: each refund and each payment
-// of a cancelled order not yet returned is tried once, each in its own transaction, those with the
+// of a cancelled order not yet returned, and not held by the county office, is tried once, each in its own transaction, those with the
 // fewest failed attempts first and then the oldest, so one return the provider keeps refusing
 // does not hold up the others. It returns how many it returned. After 3 failures in a row the
 // pass stops (the provider is down: the rest would only fail too) and returns the last failure.
@@ -189,10 +217,10 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	}
 	err := s.db.WithContext(ctx).Raw(`
 		(SELECT true AS refund, id, return_attempts AS attempts, created_at AS due FROM refunds
-		 WHERE returned_at IS NULL ORDER BY return_attempts, created_at LIMIT ?)
+		 WHERE returned_at IS NULL AND return_held IS NULL ORDER BY return_attempts, created_at LIMIT ?)
 		UNION ALL
 		(SELECT false, order_id, return_attempts, return_due_at FROM payments
-		 WHERE return_due_at IS NOT NULL AND returned_at IS NULL ORDER BY return_attempts, return_due_at LIMIT ?)
+		 WHERE return_due_at IS NOT NULL AND returned_at IS NULL AND return_held IS NULL ORDER BY return_attempts, return_due_at LIMIT ?)
 		ORDER BY attempts, due LIMIT ?`, returnBatch, returnBatch, returnBatch).Scan(&owed).Error
 	if err != nil {
 		return 0, apperr.DB(err, "refund")
@@ -202,9 +230,7 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	for _, o := range owed {
 		returned := false
 		if o.Refund {
-			var r Refund
-			r, err = s.returnRefund(ctx, o.ID)
-			returned = r.ReturnedAt != nil
+			_, returned, err = s.returnRefund(ctx, o.ID)
 		} else {
 			returned, err = s.returnPayment(ctx, o.ID)
 		}

@@ -49,7 +49,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 			return Payment{}, false, apperr.DB(err, "order")
 		}
 		if o.Status == StatusCancelled { // cancelled since we read it, with the charge taken
-			if err := s.oweLateCharge(ctx, o, pay); err != nil && !apperr.Is(err, apperr.KindUnavailable) {
+			if err := s.oweLateCharge(ctx, o, pay); err != nil {
 				return Payment{}, false, err
 			}
 			return Payment{}, false, apperr.Conflict("the order was cancelled while it was being paid: the charge of %s goes back to the unit",

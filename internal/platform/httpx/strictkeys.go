@@ -13,7 +13,8 @@ import (
 // a key that names a field only when case is ignored ("ITEMS" for items), and a key that appears
 // twice in one object (encoding/json keeps the last, so {"items":[a],"items":[b]} would quietly
 // order b). It returns the key's path and what to fix; ok is false when every key is exact and
-// once. Values of types that decode themselves (UUIDs, dates, json.RawMessage) are not looked into.
+// once. Inside values of types that decode themselves (UUIDs, dates, json.RawMessage) only
+// duplicate keys are looked for.
 func strictKeys(body []byte, t reflect.Type) (path, problem string, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	path, problem, ok, _ = keysOf(dec, t, "")
