@@ -294,14 +294,34 @@ func TestCancelPaidOrder(t *testing.T) {
 	var o fullOrder
 	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 4}}},
 		"Idempotency-Key", "cp-1").want(201).json(&o)
+	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(404, "") // not paid yet
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay").want(201)
 	// Another unit's buyer and a station cannot cancel it.
 	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(404, "")
 	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(403, "")
 
+	var before struct {
+		AmountFen  int64   `json:"amount_fen"`
+		ReturnedAt *string `json:"returned_at"`
+	}
+	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&before)
+	if before.AmountFen != 40000 || before.ReturnedAt != nil {
+		t.Fatalf("the payment before cancelling: %+v", before)
+	}
+	w.buyer2.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(404, "")
+	w.opA.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(403, "")
+
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200).json(&o)
 	if o.Status != "cancelled" || o.Shipments[0].Status != "cancelled" {
 		t.Fatalf("cancelled paid order = %+v", o)
+	}
+	var after struct {
+		ReturnedAt *string `json:"returned_at"`
+		ReturnRef  *string `json:"return_ref"`
+	}
+	w.admin.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&after)
+	if after.ReturnedAt == nil || after.ReturnRef == nil || *after.ReturnRef != "SIM-RETURN-"+o.ID {
+		t.Fatalf("the payment as the county office reads it after the cancel: %+v", after)
 	}
 	var pay struct {
 		AmountFen  int64

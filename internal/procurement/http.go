@@ -27,6 +27,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.GET("/api/v1/orders", anyone, h.list)
 	api.GET("/api/v1/orders/:id", anyone, h.onOrder(h.orders.Get))
 	api.POST("/api/v1/orders/:id/payment", buyer, h.pay)
+	api.GET("/api/v1/orders/:id/payment", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.payment)
 	api.POST("/api/v1/orders/:id/shipments", auth.Require(auth.RoleAdmin, auth.RoleStation), h.ship)
 	api.POST("/api/v1/orders/:id/receipt", buyer, h.onOrder(h.orders.Receive))
 	api.POST("/api/v1/orders/:id/shipments/:station_id/receipt", buyer, h.receiveShipment)
@@ -194,6 +195,19 @@ func (h *Handler) refunds(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"refunds": list})
+}
+
+func (h *Handler) payment(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	pay, err := h.orders.Payment(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, pay)
 }
 
 // onOrder serves the routes that take only the order id and answer with the order: reading it,

@@ -60,6 +60,20 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	return pay, false, apperr.DB(err, "order")
 }
 
+// Payment returns the payment of an order: how much, under which provider reference, and, for an
+// order cancelled after payment, whether the money has gone back to the unit (returned_at null
+// while it is owed). Errors: Forbidden (stations: payments are the unit's business); NotFound (no
+// such order in scope, or not paid).
+func (s *Orders) Payment(ctx context.Context, p auth.Principal, id uuid.UUID) (Payment, error) {
+	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
+		return Payment{}, apperr.Forbidden("only the ordering unit's buyers or the county office read a payment")
+	}
+	var pay Payment
+	err := scoped(s.db.WithContext(ctx), p).Table("payments").Select("payments.*").
+		Joins("JOIN orders ON orders.id = payments.order_id").Take(&pay, "orders.id = ?", id).Error
+	return pay, apperr.DB(err, "payment")
+}
+
 // markPaid marks order o paid if it is still placed, records pay and posts the payment entry, in
 // one statement through db (a transaction or the pool): the guarded UPDATE … WHERE status =
 // 'placed' feeds the payments INSERT and the ledger's entry, so no separate lock is needed.
