@@ -653,7 +653,7 @@ func TestRefundProviderDown(t *testing.T) {
 	if refunded != 2 || paidBack != 0 {
 		t.Fatalf("after refunds with the provider down: refunded quantity %d, %d refund_payment entries; want 2 and 0", refunded, paidBack)
 	}
-	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed to units, not yet returned by the payment provider: 2 returns, 20000 fen") {
+	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, not yet returned by the payment provider: 20000 fen (¥200.00) in 2") {
 		t.Fatalf("verify does not show the money owed:\n%s", out)
 	}
 	if n, err := down.ReturnOwed(ctx); n != 0 || !apperr.Is(err, apperr.KindUnavailable) {
@@ -665,7 +665,7 @@ func TestRefundProviderDown(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("a pass with one refund held: %d returned, %v; want 1", n, err)
 	}
-	if out := verifyLedger(t, w.a); !strings.Contains(out, "held back by the county office (return_held): 1 returns, 10000 fen") {
+	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, held back by the county office (return_held): 10000 fen (¥100.00) in 1") {
 		t.Fatalf("verify does not show the held return:\n%s", out)
 	}
 	w.a.DB.Exec("UPDATE refunds SET return_held = NULL WHERE id = ?", owed[1])
@@ -919,6 +919,41 @@ func TestPayLosesRaceToCancel(t *testing.T) {
 		t.Fatalf("the late charge: %+v; want recorded under late:race-pay and returned", pay)
 	}
 	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "race-pay"), "cancelled")
+	verifyLedger(t, w.a)
+}
+
+// goneProvider charges, and then the client goes away (its request's context ends).
+type goneProvider struct {
+	procurement.SimulatedProvider
+	gone context.CancelFunc
+}
+
+func (p goneProvider) Charge(ctx context.Context, orderID uuid.UUID, amount money.Money) (string, error) {
+	ref, err := p.SimulatedProvider.Charge(ctx, orderID, amount)
+	p.gone()
+	return ref, err
+}
+
+// A client that goes away once the charge is taken does not leave it unrecorded: the payment is
+// written all the same and the order is paid.
+func TestPayClientGoneAfterCharge(t *testing.T) {
+	w := newWorld(t)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "gone-1").want(201).json(&o)
+	var buyer auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
+	buyer.Role = auth.RoleBuyer
+	ctx, gone := context.WithCancel(context.Background())
+	orders := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, goneProvider{gone: gone})
+	if _, _, err := orders.Pay(ctx, buyer, mustUUID(t, o.ID), "gone-pay"); err != nil {
+		t.Fatalf("pay whose client went after the charge: %v", err)
+	}
+	var status string
+	w.a.DB.Raw("SELECT status FROM orders WHERE id = ?", o.ID).Scan(&status)
+	if status != "paid" {
+		t.Fatalf("order %s after a charge whose client went; want paid", status)
+	}
 	verifyLedger(t, w.a)
 }
 

@@ -232,7 +232,7 @@ func TestVerify(t *testing.T) {
 	exec(t, db, `UPDATE payments SET return_due_at = now() WHERE order_id = ?`, o.ID)
 	out.Reset()
 	n, err = Verify(ctx, db, &out)
-	if err != nil || n != 0 || !strings.Contains(out.String(), "owed to units, not yet returned by the payment provider: 1 returns, 6549 fen") {
+	if err != nil || n != 0 || !strings.Contains(out.String(), "owed back to units, not yet returned by the payment provider: 6549 fen (¥65.49) in 1") {
 		t.Errorf("verify with a payment owed back: %d, %v\n%s", n, err, out.String())
 	}
 	// Owed back for an order that is not cancelled.

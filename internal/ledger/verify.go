@@ -70,7 +70,8 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 			(SELECT count(*) FROM orders WHERE status = 'completed') AS completed,
 			(SELECT count(*) FROM payments) AS payments,
 			o.owed, o.owed_fen, o.oldest_owed, o.held, o.held_fen
-			FROM (SELECT count(*) AS owed, coalesce(sum(amount_fen), 0) AS owed_fen, min(due) AS oldest_owed,
+			FROM (SELECT count(*) FILTER (WHERE NOT held) AS owed, coalesce(sum(amount_fen) FILTER (WHERE NOT held), 0) AS owed_fen,
+			             min(due) FILTER (WHERE NOT held) AS oldest_owed,
 			             count(*) FILTER (WHERE held) AS held, coalesce(sum(amount_fen) FILTER (WHERE held), 0) AS held_fen FROM (
 			    SELECT amount_fen, created_at AS due, return_held IS NOT NULL AS held FROM refunds WHERE returned_at IS NULL
 			    UNION ALL
@@ -88,13 +89,13 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	}
 	fmt.Fprintf(w, "ledger verify %s: %d mismatches; checked %d accounts, %d entries, %d completed orders, %d payments\n",
 		verdict, v.n, counts.Accounts, counts.Entries, counts.Completed, counts.Payments)
-	if counts.Owed > 0 { // not a mismatch: refunds and cancelled payments the provider has yet to return
-		fmt.Fprintf(w, "owed to units, not yet returned by the payment provider: %d returns, %s, the oldest due since %s",
-			counts.Owed, fen(counts.OwedFen), counts.OldestOwed.UTC().Format(time.RFC3339))
-		if counts.Held > 0 {
-			fmt.Fprintf(w, "; held back by the county office (return_held): %d returns, %s", counts.Held, fen(counts.HeldFen))
-		}
-		fmt.Fprintln(w)
+	// Not mismatches: refunds and cancelled payments the provider has yet to return.
+	if counts.Owed > 0 {
+		fmt.Fprintf(w, "owed back to units, not yet returned by the payment provider: %s in %d (the oldest due since %s)\n",
+			fen(counts.OwedFen), counts.Owed, counts.OldestOwed.UTC().Format(time.RFC3339))
+	}
+	if counts.Held > 0 {
+		fmt.Fprintf(w, "owed back to units, held back by the county office (return_held): %s in %d\n", fen(counts.HeldFen), counts.Held)
 	}
 	return v.n, nil
 }

@@ -54,7 +54,10 @@ func Sign(secret, body []byte) string {
 // payment entry: the same transaction as Pay); a repeat of the callback that paid it changes
 // nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks. A
 // callback for an order cancelled before it came is refused, but the money it reports was taken
-// from the unit: it is recorded as a payment owed back and returned (oweLateCharge).
+// from the unit: it is recorded as a payment owed back and returned (oweLateCharge). One with
+// another provider_ref for a cancelled order that already has a payment is refused and only
+// kept in payment_callbacks: the provider's charge is idempotent per order (PaymentProvider), so
+// it would be a second charge on the provider's side, for the operators to take up with it.
 // Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
 // (cancelled order, amount not the order total, or paid under another reference; with
 // current_status).

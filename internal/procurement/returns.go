@@ -160,6 +160,9 @@ func (s *Orders) providerReturn(ctx context.Context, id uuid.UUID, chargeRef str
 // that the pass tries the others first next time and the operators see why (best effort: the
 // money stays owed either way).
 func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid.UUID, why error) {
+	if ctx.Err() != nil {
+		return // shutting down, or the client went: not the return's failure
+	}
 	msg := why.Error()
 	if len(msg) > 500 {
 		msg = strings.ToValidUTF8(msg[:500], "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/google/uuid"
@@ -40,9 +41,11 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if err != nil {
 		return Payment{}, false, apperr.Unavailable("the payment provider", err)
 	}
+	// The unit's money has moved: record it even if the client has gone, and through a deadlock.
+	ctx = context.WithoutCancel(ctx)
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
 		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = s.markPaid(ctx, s.db, o, &pay)
+	err = retry(ctx, func() error { return s.markPaid(ctx, s.db, o, &pay) })
 	if errors.Is(err, errReplay) {
 		o = Order{}
 		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
@@ -56,6 +59,10 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 				pay.AmountFen).With("current_status", o.Status)
 		}
 		return s.paymentReplay(ctx, o, key)
+	}
+	if err != nil {
+		slog.Error("a charge could not be recorded: the order stays unpaid; return the charge by hand or pay the order with it",
+			"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", ref, "amount_fen", int64(o.TotalFen), "err", err)
 	}
 	return pay, false, apperr.DB(err, "order")
 }
