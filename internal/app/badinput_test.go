@@ -132,6 +132,9 @@ func TestBadInputs(t *testing.T) {
 		{"a malformed product id", func() resp {
 			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"not-a-uuid","quantity":1}]}`, "Idempotency-Key", "bad-u")
 		}, 422, "items[0].product_id"},
+		{"a product id in braces", func() resp {
+			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"{`+w.product+`}","quantity":1}]}`, "Idempotency-Key", "bad-brace")
+		}, 422, "items[0].product_id"},
 		{"the all-zero product id", func() resp {
 			return w.buyer1.do("POST", "/api/v1/orders", `{"items":[{"product_id":"00000000-0000-0000-0000-000000000000","quantity":1}]}`, "Idempotency-Key", "bad-0")
 		}, 422, "items[0].product_id"},

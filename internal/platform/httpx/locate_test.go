@@ -59,6 +59,9 @@ func TestStrictKeys(t *testing.T) {
 		{`{"items":[{"product_id":` + good + `}],"items":[]}`, "items", "appears twice in one object; send each field once"},
 		{`{"items":[{"quantity":1,"product_id":` + good + `,"quantity":2}]}`, "items[0].quantity", "appears twice in one object; send each field once"},
 		{`{"Shares":{"a":1,"a":2}}`, "Shares.a", "appears twice in one object; send each field once"},
+		{`{"items":[{"product_id":"{0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f}","quantity":1}]}`, "items[0].product_id", uuidProblem},
+		{`{"items":[{"product_id":"urn:uuid:0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", uuidProblem},
+		{`{"items":[{"product_id":"0190f3b27c1e7d2a9f001a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", uuidProblem},
 	}
 	for _, c := range cases {
 		path, problem, ok := strictKeys([]byte(c.body), reflect.TypeOf(&locateBody{}))

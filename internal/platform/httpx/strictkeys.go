@@ -12,8 +12,8 @@ import (
 // encoding/json let through but our schemas (additionalProperties: false, exact names) do not:
 // a key that names a field only when case is ignored ("ITEMS" for items), and a key that appears
 // twice in one object (encoding/json keeps the last, so {"items":[a],"items":[b]} would quietly
-// order b). It returns the key's path and what to fix; ok is false when every key is exact and
-// once. Inside values of types that decode themselves (UUIDs, dates, json.RawMessage) only
+// order b), and a UUID in another spelling than the canonical 36 characters. It returns the
+// path and what to fix; ok is false when every key is exact and once and every UUID canonical. Inside values of types that decode themselves (UUIDs, dates, json.RawMessage) only
 // duplicate keys are looked for.
 func strictKeys(body []byte, t reflect.Type) (path, problem string, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -32,6 +32,9 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, boo
 	}
 	delim, isDelim := tok.(json.Delim)
 	if !isDelim {
+		if s, isString := tok.(string); isString && t == uuidType && !canonicalUUID(s) {
+			return nameOf(path), uuidProblem, true, nil
+		}
 		return "", "", false, nil // a scalar
 	}
 	decodesItself := t == nil || reflect.PointerTo(t).Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(textUnmarshalerT)
@@ -77,6 +80,20 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, boo
 	}
 	_, err = dec.Token() // the closing delimiter
 	return "", "", false, err
+}
+
+// canonicalUUID: the 36-character form of RFC 9562 (either case). encoding/json, through
+// uuid.UUID, also takes {…}, urn:uuid:… and 32 hex digits without dashes; our schemas say
+// format: uuid, and ids are compared and shown in one spelling.
+func canonicalUUID(s string) bool {
+	return len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
+}
+
+func nameOf(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
 }
 
 // jsonName is the name encoding/json gives struct field f.
