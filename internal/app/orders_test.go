@@ -829,6 +829,19 @@ func TestCancelProviderDown(t *testing.T) {
 	verifyLedger(t, w.a)
 }
 
+// placedByBuyer1 places an order of 2 of w.product (¥100.00 each) by buyer1 under key, and
+// returns it with buyer1's principal for service-level calls.
+func (w world) placedByBuyer1(t *testing.T, key string) (fullOrder, auth.Principal) {
+	t.Helper()
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", key).want(201).json(&o)
+	var buyer auth.Principal
+	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
+	buyer.Role = auth.RoleBuyer
+	return o, buyer
+}
+
 // receivedOrder places, pays, ships and receives an order of 2 of w.product (¥100.00 each) by
 // buyer1, and returns it with an admin principal for service-level calls.
 func (w world) receivedOrder(t *testing.T) (fullOrder, auth.Principal) {
@@ -893,12 +906,7 @@ func (p cancellingProvider) Charge(ctx context.Context, orderID uuid.UUID, amoun
 // replays as the client's payment) and returned, its entry reversed; a retry changes nothing.
 func TestPayLosesRaceToCancel(t *testing.T) {
 	w := newWorld(t)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "race-1").want(201).json(&o)
-	var buyer auth.Principal
-	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
-	buyer.Role = auth.RoleBuyer
+	o, buyer := w.placedByBuyer1(t, "race-1")
 	var orders *procurement.Orders
 	orders = procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, cancellingProvider{cancel: func(id uuid.UUID) {
 		if _, err := orders.Cancel(context.Background(), buyer, id); err != nil {
@@ -938,12 +946,7 @@ func (p goneProvider) Charge(ctx context.Context, orderID uuid.UUID, amount mone
 // written all the same and the order is paid.
 func TestPayClientGoneAfterCharge(t *testing.T) {
 	w := newWorld(t)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "gone-1").want(201).json(&o)
-	var buyer auth.Principal
-	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
-	buyer.Role = auth.RoleBuyer
+	o, buyer := w.placedByBuyer1(t, "gone-1")
 	ctx, gone := context.WithCancel(context.Background())
 	orders := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, goneProvider{gone: gone})
 	if _, _, err := orders.Pay(ctx, buyer, mustUUID(t, o.ID), "gone-pay"); err != nil {
