@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"unicode/utf16"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
@@ -124,10 +125,13 @@ func firstFontOfCollection(ttc []byte) ([]byte, error) {
 type glyphs struct {
 	lf     *labelFont
 	buf    sfnt.Buffer
-	widths map[uint16]int // glyph id → advance in 1/1000 em
+	widths map[uint16]int  // glyph id → advance in 1/1000 em
+	runes  map[uint16]rune // glyph id → the character it was drawn for, for the ToUnicode CMap
 }
 
-func newGlyphs(lf *labelFont) *glyphs { return &glyphs{lf: lf, widths: map[uint16]int{}} }
+func newGlyphs(lf *labelFont) *glyphs {
+	return &glyphs{lf: lf, widths: map[uint16]int{}, runes: map[uint16]rune{}}
+}
 
 // encode returns the glyph ids of s as a hex string for a PDF text operator, and its width in
 // 1/1000 em.
@@ -150,11 +154,42 @@ func (g *glyphs) encode(s string) (hex []byte, width int) {
 				w = 1000
 			}
 			g.widths[id] = w
+			if id != 0 {
+				g.runes[id] = r
+			}
 		}
 		width += w
 		hex = append(hex, digits[id>>12], digits[id>>8&15], digits[id>>4&15], digits[id&15])
 	}
 	return append(hex, '>'), width
+}
+
+// toUnicode is the ToUnicode CMap of the glyphs used (PDF 32000-1 §9.10.3): text copied or
+// searched in a viewer, or extracted by pdftotext, comes out as the characters, not glyph ids.
+func (g *glyphs) toUnicode() []byte {
+	ids := make([]int, 0, len(g.runes))
+	for id := range g.runes {
+		ids = append(ids, int(id))
+	}
+	sort.Ints(ids)
+	b := []byte("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
+		"/CIDSystemInfo <</Registry (Adobe) /Ordering (UCS) /Supplement 0>> def\n" +
+		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n" +
+		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for len(ids) > 0 {
+		n := min(len(ids), 100) // at most 100 entries per block
+		b = fmt.Appendf(b, "%d beginbfchar\n", n)
+		for _, id := range ids[:n] {
+			b = fmt.Appendf(b, "<%04X> <", id)
+			for _, u := range utf16.Encode([]rune{g.runes[uint16(id)]}) {
+				b = fmt.Appendf(b, "%04X", u)
+			}
+			b = append(b, ">\n"...)
+		}
+		b = append(b, "endbfchar\n"...)
+		ids = ids[n:]
+	}
+	return append(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"...)
 }
 
 // widthArray is the CIDFont /W array for the glyphs used: [id [w] id [w] …].

@@ -141,9 +141,6 @@ func deflate(b []byte) []byte {
 	return out.Bytes()
 }
 
-// compressedFont is the embedded font file, deflated once per font and process.
-var compressedFont = map[*labelFont][]byte{}
-
 // WriteLabelsPDF writes labels for the items next yields, page by page, to w, and returns how many
 // it wrote. url gives the URL each QR holds. The font (LABEL_FONT) is embedded, so the PDF prints
 // the same anywhere. next returns ok=false after the last item.
@@ -156,16 +153,8 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 	if err != nil {
 		return 0, err
 	}
-	fontMu.Lock()
-	ff := compressedFont[lf]
-	if ff == nil {
-		ff = deflate(lf.ttf)
-		compressedFont[lf] = ff
-	}
-	fontMu.Unlock()
-
 	p := &pdfWriter{w: bufio.NewWriterSize(w, 256<<10), offs: []int64{0}}
-	catalog, pages, type0, cid, desc, file := p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj()
+	catalog, pages, type0, cid, desc, file, toUnicode := p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj()
 	p.write([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"))
 	g := newGlyphs(lf)
 	var kids []int
@@ -213,15 +202,23 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 	p.write([]byte("]>>\nendobj\n"))
 	p.begin(catalog)
 	p.printf("<</Type/Catalog/Pages %d 0 R>>\nendobj\n", pages)
+	// Only the glyphs this sheet uses are embedded (a subset, named TAG+Font); a font that cannot
+	// be subset is embedded whole.
+	ttf, name := lf.ttf, lf.name
+	if sub, err := subsetTrueType(lf.ttf, g.widths); err == nil {
+		ttf, name = sub, subsetTag(g.widths)+"+"+lf.name
+	}
 	p.begin(type0)
-	p.printf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]>>\nendobj\n", lf.name, cid)
+	p.printf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]/ToUnicode %d 0 R>>\nendobj\n",
+		name, cid, toUnicode)
 	p.begin(cid)
 	p.printf("<</Type/Font/Subtype/CIDFontType2/BaseFont/%s/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"+
-		"/FontDescriptor %d 0 R/CIDToGIDMap/Identity/DW 1000/W %s>>\nendobj\n", lf.name, desc, g.widthArray())
+		"/FontDescriptor %d 0 R/CIDToGIDMap/Identity/DW 1000/W %s>>\nendobj\n", name, desc, g.widthArray())
 	p.begin(desc)
 	p.printf("<</Type/FontDescriptor/FontName/%s/Flags 4/FontBBox[-100 %d 1100 %d]/ItalicAngle 0/Ascent %d/Descent %d"+
-		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", lf.name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, file)
-	p.stream(file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(lf.ttf)), ff)
+		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, file)
+	p.stream(file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(ttf)), deflate(ttf))
+	p.stream(toUnicode, "/Filter/FlateDecode", deflate(g.toUnicode()))
 
 	xref := p.n
 	p.printf("xref\n0 %d\n0000000000 65535 f \n", len(p.offs))

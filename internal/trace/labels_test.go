@@ -72,8 +72,17 @@ func TestLabelsPDFDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal("zbarimg not installed: apt-get install zbar-tools (scripts/test.sh does)")
 	}
-	if out, err := exec.Command(pdftoppm, "-r", "300", "-gray", "-png", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v %s", err, out)
+	if out, err := exec.Command(pdftoppm, "-r", "300", "-gray", "-png", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("pdftoppm: %v %s", err, out) // poppler complains on stderr about a broken font
+	}
+	// Only the glyphs used are embedded (the whole font made this sheet 2.4 MB), and the text
+	// comes out as characters (ToUnicode), not glyph ids.
+	if len(pdf) > 300<<10 {
+		t.Errorf("the sheet is %d bytes: the font is not subset", len(pdf))
+	}
+	text, err := exec.Command(filepath.Join(filepath.Dir(pdftoppm), "pdftotext"), path, "-").Output()
+	if err != nil || strings.Count(string(text), "标签测试十八洞猕猴桃") != len(want) {
+		t.Errorf("pdftotext: %v\n%s", err, text)
 	}
 	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
 	sort.Strings(pages)

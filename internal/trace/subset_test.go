@@ -1,0 +1,92 @@
+package trace
+
+import (
+	"testing"
+
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// A subset keeps the outlines of the glyphs a sheet uses, under their own ids, and drops the
+// others; the result is still a font sfnt parses, with every glyph id in place.
+func TestSubsetTrueType(t *testing.T) {
+	lf, err := loadLabelFont("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+	if err != nil {
+		t.Fatalf("%v (Debian: apt-get install fonts-wqy-microhei; scripts/test.sh does)", err)
+	}
+	g := newGlyphs(lf)
+	g.encode("十八洞猕猴桃 é A-1")
+	sub, err := subsetTrueType(lf.ttf, g.widths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub) > len(lf.ttf)/5 {
+		t.Fatalf("subset of %d glyphs is %d bytes, the whole font %d", len(g.widths), len(sub), len(lf.ttf))
+	}
+	f, err := sfnt.Parse(sub)
+	if err != nil {
+		t.Fatalf("the subset does not parse: %v", err)
+	}
+	if f.NumGlyphs() != lf.f.NumGlyphs() {
+		t.Fatalf("subset has %d glyphs, the font %d: ids must not move", f.NumGlyphs(), lf.f.NumGlyphs())
+	}
+	var buf sfnt.Buffer
+	segments := func(f *sfnt.Font, r rune) int {
+		id, err := lf.f.GlyphIndex(&buf, r) // ids from the whole font: the subset keeps them
+		if err != nil || id == 0 {
+			t.Fatalf("the font has no glyph for %q", r)
+		}
+		s, err := f.LoadGlyph(&buf, id, fixed.I(1000), nil)
+		if err != nil {
+			t.Fatalf("glyph of %q in the subset: %v", r, err)
+		}
+		return len(s)
+	}
+	for _, r := range "猕桃éA1" {
+		if n, whole := segments(f, r), segments(lf.f, r); n != whole || n == 0 {
+			t.Errorf("glyph of %q: %d outline segments in the subset, %d in the font", r, n, whole)
+		}
+	}
+	if n := segments(f, '龍'); n != 0 {
+		t.Errorf("an unused glyph (龍) kept %d outline segments", n)
+	}
+	// A composite glyph (built from others) keeps the glyphs it is built from.
+	tables, _ := fontTables(lf.ttf)
+	composite := -1
+	for id := 1; id < lf.f.NumGlyphs() && composite < 0; id++ {
+		from, to := glyphSpan(tables, id)
+		if len(components(tables["glyf"][from:to])) > 0 {
+			composite = id
+		}
+	}
+	if composite < 0 {
+		t.Fatal("no composite glyph in the font to test with")
+	}
+	sub, err = subsetTrueType(lf.ttf, map[uint16]int{uint16(composite): 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err = sfnt.Parse(sub); err != nil {
+		t.Fatal(err)
+	}
+	whole, err1 := lf.f.LoadGlyph(&buf, sfnt.GlyphIndex(composite), fixed.I(1000), nil)
+	kept, err2 := f.LoadGlyph(&buf, sfnt.GlyphIndex(composite), fixed.I(1000), nil)
+	if err1 != nil || err2 != nil || len(kept) != len(whole) || len(whole) == 0 {
+		t.Errorf("composite glyph %d: %d segments in the subset (%v), %d in the font (%v)", composite, len(kept), err2, len(whole), err1)
+	}
+
+	if tag := subsetTag(g.widths); len(tag) != 6 || tag == subsetTag(map[uint16]int{1: 1}) {
+		t.Errorf("subset tag %q", tag)
+	}
+}
+
+// glyphSpan is where glyph id lies in the glyf table (long or short loca).
+func glyphSpan(tables map[string][]byte, id int) (int, int) {
+	loca := tables["loca"]
+	if tables["head"][51] == 1 {
+		return int(be32(loca[4*id:])), int(be32(loca[4*id+4:]))
+	}
+	return 2 * int(uint16(loca[2*id])<<8|uint16(loca[2*id+1])), 2 * int(uint16(loca[2*id+2])<<8|uint16(loca[2*id+3]))
+}
+
+func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
