@@ -89,4 +89,6 @@ func glyphSpan(tables map[string][]byte, id int) (int, int) {
 	return 2 * int(uint16(loca[2*id])<<8|uint16(loca[2*id+1])), 2 * int(uint16(loca[2*id+2])<<8|uint16(loca[2*id+3]))
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
