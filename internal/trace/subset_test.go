@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"golang.org/x/image/font/sfnt"
@@ -82,13 +83,9 @@ func TestSubsetTrueType(t *testing.T) {
 
 // glyphSpan is where glyph id lies in the glyf table (long or short loca).
 func glyphSpan(tables map[string][]byte, id int) (int, int) {
-	loca := tables["loca"]
-	if tables["head"][51] == 1 {
-		return int(be32(loca[4*id:])), int(be32(loca[4*id+4:]))
+	be, loca := binary.BigEndian, tables["loca"]
+	if be.Uint16(tables["head"][50:]) == 1 {
+		return int(be.Uint32(loca[4*id:])), int(be.Uint32(loca[4*id+4:]))
 	}
-	return 2 * int(uint16(loca[2*id])<<8|uint16(loca[2*id+1])), 2 * int(uint16(loca[2*id+2])<<8|uint16(loca[2*id+3]))
-}
-
-func be32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	return 2 * int(be.Uint16(loca[2*id:])), 2 * int(be.Uint16(loca[2*id+2:]))
 }
