@@ -256,7 +256,7 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	case "up":
 		return database.Migrate(ctx, db, log)
 	case "down":
-		return database.MigrateDown(ctx, db)
+		return database.MigrateDown(ctx, db, log)
 	case "status":
 		return database.MigrationStatus(ctx, db, out)
 	}

@@ -91,13 +91,16 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	return nil
 }
 
-// MigrateDown rolls back the latest migration.
-func MigrateDown(ctx context.Context, db *gorm.DB) error {
+// MigrateDown rolls back the latest migration and logs which (nothing when none is applied).
+func MigrateDown(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	p, err := provider(db)
 	if err != nil {
 		return err
 	}
-	_, err = p.Down(ctx)
+	r, err := p.Down(ctx)
+	if err == nil && r != nil {
+		log.Info("migration rolled back", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
 	return err
 }
 

@@ -18,6 +18,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // Every migration rolls back and re-applies cleanly, so `fupin migrate down` is trustworthy.
 func TestMigrationsDownAndUp(t *testing.T) {
 	ctx := context.Background()
@@ -27,7 +29,7 @@ func TestMigrationsDownAndUp(t *testing.T) {
 		t.Fatalf("migration files %v: %v", files, err)
 	}
 	for i := 0; i < len(files); i++ {
-		if err := database.MigrateDown(ctx, db); err != nil {
+		if err := database.MigrateDown(ctx, db, quietLog); err != nil {
 			t.Fatalf("down step %d: %v", i, err)
 		}
 	}
@@ -36,7 +38,7 @@ func TestMigrationsDownAndUp(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("after all downs %d tables remain", n)
 	}
-	if err := database.Migrate(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if err := database.Migrate(ctx, db, quietLog); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -59,7 +61,7 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := database.MigrateDown(ctx, db); err != nil { // to 00047
+	if err := database.MigrateDown(ctx, db, quietLog); err != nil { // to 00047
 		t.Fatal(err)
 	}
 	exec(`INSERT INTO assisting_units (id, name, credit_code, kind) VALUES ('0190f3b2-0000-7000-8000-000000000001', '迁移测试单位', '91350100M000100Y43', 'agency')`)
@@ -79,8 +81,7 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 		db.Exec("DELETE FROM users WHERE id = '0190f3b2-0000-7000-8000-000000000002'")
 		db.Exec("DELETE FROM assisting_units WHERE id = '0190f3b2-0000-7000-8000-000000000001'")
 	})
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := database.Migrate(ctx, db, quiet); err != nil {
+	if err := database.Migrate(ctx, db, quietLog); err != nil {
 		t.Fatalf("00048 up over payments returned before it: %v", err)
 	}
 	var undated int64
@@ -89,14 +90,14 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 		t.Fatalf("%d returned payments without return_due_at = returned_at", undated)
 	}
 	exec(`UPDATE payments SET returned_at = NULL, return_ref = NULL WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	if err := database.MigrateDown(ctx, db); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
+	if err := database.MigrateDown(ctx, db, quietLog); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
 		t.Fatalf("00048 down with a payment owed: %v; want it refused", err)
 	}
 	exec(`UPDATE payments SET returned_at = now(), return_ref = 'SIM-RETURN-1' WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	if err := database.MigrateDown(ctx, db); err != nil {
+	if err := database.MigrateDown(ctx, db, quietLog); err != nil {
 		t.Fatalf("00048 down with nothing owed: %v", err)
 	}
-	if err := database.Migrate(ctx, db, quiet); err != nil {
+	if err := database.Migrate(ctx, db, quietLog); err != nil {
 		t.Fatal(err)
 	}
 }
