@@ -117,6 +117,38 @@ type scanCounter struct{ c *prometheus.CounterVec }
 
 func (s scanCounter) Inc(verdict string) { s.c.WithLabelValues(verdict).Inc() }
 
+// owedCollector reports, at each scrape, the money owed back to units that the payment provider
+// has not returned yet (held returns not counted): what to alert on when returns keep failing.
+type owedCollector struct{ orders *procurement.Orders }
+
+var (
+	owedCountDesc  = prometheus.NewDesc("fupin_returns_owed", "Refunds and cancelled payments owed back to units, not yet returned (held ones not counted).", nil, nil)
+	owedFenDesc    = prometheus.NewDesc("fupin_returns_owed_fen", "Fen owed back to units, not yet returned (held ones not counted).", nil, nil)
+	owedOldestDesc = prometheus.NewDesc("fupin_returns_owed_oldest_seconds", "Seconds since the oldest return still owed fell due (0 when none).", nil, nil)
+)
+
+func (c owedCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- owedCountDesc
+	ch <- owedFenDesc
+	ch <- owedOldestDesc
+}
+
+func (c owedCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, fen, oldest, err := c.orders.Owed(ctx)
+	if err != nil {
+		return // the database is down: /readyz says so
+	}
+	age := 0.0
+	if oldest != nil {
+		age = time.Since(*oldest).Seconds()
+	}
+	ch <- prometheus.MustNewConstMetric(owedCountDesc, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(owedFenDesc, prometheus.GaugeValue, float64(fen))
+	ch <- prometheus.MustNewConstMetric(owedOldestDesc, prometheus.GaugeValue, age)
+}
+
 func (a *App) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -133,7 +165,7 @@ func (a *App) router() *gin.Engine {
 	scans := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fupin_scans_total", Help: "Scans of traceability codes by verdict.",
 	}, []string{"verdict"})
-	reg.MustRegister(scans)
+	reg.MustRegister(scans, owedCollector{a.Orders})
 	metrics := httpx.NewMetrics(reg)
 
 	var quiet []string

@@ -656,6 +656,12 @@ func TestRefundProviderDown(t *testing.T) {
 	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, not yet returned by the payment provider: 20000 fen (¥200.00) in 2") {
 		t.Fatalf("verify does not show the money owed:\n%s", out)
 	}
+	metrics := func() string {
+		return client{t: t, h: w.a.Router}.do("GET", "/metrics", nil).want(200).Body.String()
+	}
+	if m := metrics(); !strings.Contains(m, "\nfupin_returns_owed 2\n") || !strings.Contains(m, "\nfupin_returns_owed_fen 20000\n") {
+		t.Fatalf("/metrics does not show the 2 returns owed:\n%s", m)
+	}
 	if n, err := down.ReturnOwed(ctx); n != 0 || !apperr.Is(err, apperr.KindUnavailable) {
 		t.Fatalf("a pass with the provider still down: %d returned, %v; want 0 and Unavailable", n, err)
 	}
@@ -693,6 +699,9 @@ func TestRefundProviderDown(t *testing.T) {
 	}
 	if out := verifyLedger(t, w.a); strings.Contains(out, "owed") {
 		t.Fatalf("verify still shows money owed after the pass:\n%s", out)
+	}
+	if m := metrics(); !strings.Contains(m, "\nfupin_returns_owed 0\n") || !strings.Contains(m, "\nfupin_returns_owed_oldest_seconds 0\n") {
+		t.Fatalf("/metrics after the returns:\n%s", m)
 	}
 
 	var ref struct {

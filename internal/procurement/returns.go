@@ -251,6 +251,23 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	return n, last
 }
 
+// Owed is the money owed back to units and not yet returned, not counting what the county office
+// holds back: how many returns, how many fen, and since when the oldest is due (nil when none).
+func (s *Orders) Owed(ctx context.Context) (count int, total money.Money, oldest *time.Time, err error) {
+	var o struct {
+		Count  int
+		Total  int64
+		Oldest *time.Time
+	}
+	err = s.db.WithContext(ctx).Raw(`
+		SELECT count(*) AS count, coalesce(sum(amount_fen), 0) AS total, min(due) AS oldest FROM (
+		    SELECT amount_fen, created_at AS due FROM refunds WHERE returned_at IS NULL AND return_held IS NULL
+		    UNION ALL
+		    SELECT amount_fen, return_due_at FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL AND return_held IS NULL
+		) AS owed`).Scan(&o).Error
+	return o.Count, money.Money(o.Total), o.Oldest, apperr.DB(err, "refund")
+}
+
 // RunReturns runs ReturnOwed every interval until ctx ends, logging what it returns and any
 // failure: money owed to a unit is never forgotten, only retried at the next tick.
 func (s *Orders) RunReturns(ctx context.Context, interval time.Duration, log *slog.Logger) {
