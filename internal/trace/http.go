@@ -71,6 +71,8 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	public.GET(ScanRoutes[0], limited, h.traceJSON)
 	public.GET(ScanRoutes[1], limited, h.page)
 	public.GET(ScanRoutes[2], limited, h.digitalLink)
+	public.HEAD(ScanRoutes[0], limited, h.headJSON)
+	public.HEAD(ScanRoutes[1], limited, h.headPage)
 	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 
@@ -515,6 +517,42 @@ func (h *Handler) traceJSON(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// headPage and headJSON answer HEAD on the scan page and its JSON twin with the status and
+// content type GET would give (an issued code, void ones included: 200; otherwise the page's 404,
+// or the twin's 422 and 404 problems), without counting a scan: link checkers and chat apps' link
+// previews ask HEAD, and must not inflate a code's scan count or its distinct clients. net/http
+// sends no body for HEAD.
+func (h *Handler) headPage(c *gin.Context) {
+	status := http.StatusNotFound
+	if code, ok := ParseCode(c.Param("code")); ok {
+		_, err := h.svc.Resolve(c.Request.Context(), code)
+		switch {
+		case err == nil:
+			status = http.StatusOK
+		case !apperr.Is(err, apperr.KindNotFound):
+			httpx.Fail(c, err)
+			return
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+}
+
+func (h *Handler) headJSON(c *gin.Context) {
+	code, ok := codeParam(c)
+	if !ok {
+		return
+	}
+	if _, err := h.svc.Resolve(c.Request.Context(), code); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.Status(http.StatusOK)
 }
 
 // viewJSON encodes a view. Everything but the scan counts (the last member) is remembered per

@@ -363,6 +363,40 @@ func TestTraceJSON(t *testing.T) {
 	decodeProblem(t, rec.Body.Bytes(), rec.Header(), http.StatusNotFound)
 }
 
+// HEAD on the scan page and its JSON twin answers as GET would, status and type, and counts no
+// scan (link previews and checkers ask HEAD).
+func TestHeadCountsNoScan(t *testing.T) {
+	e := newEnv(t)
+	sum := loadDemo(t, e.a)
+	count := func() int64 {
+		var d traceDoc
+		if err := json.Unmarshal(get(t, e.a.Router, "/api/v1/trace/"+sum.ScanCode).Body.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Scans.Count
+	}
+	before := count()
+	for _, c := range []struct {
+		target, contentType string
+		status              int
+	}{
+		{"/t/" + sum.ScanCode, "text/html; charset=utf-8", http.StatusOK},
+		{"/api/v1/trace/" + sum.ScanCode, "application/json; charset=utf-8", http.StatusOK},
+		{"/t/" + trace.NewCode(), "text/html; charset=utf-8", http.StatusNotFound},
+		{"/t/NOT-A-CODE", "text/html; charset=utf-8", http.StatusNotFound},
+		{"/api/v1/trace/" + trace.NewCode(), "application/problem+json", http.StatusNotFound},
+		{"/api/v1/trace/NOT-A-CODE", "application/problem+json", http.StatusUnprocessableEntity},
+	} {
+		rec := send(t, e.a.Router, http.MethodHead, c.target, "")
+		if rec.Code != c.status || rec.Header().Get("Content-Type") != c.contentType {
+			t.Errorf("HEAD %s: %d %q, want %d %q", c.target, rec.Code, rec.Header().Get("Content-Type"), c.status, c.contentType)
+		}
+	}
+	if after := count(); after != before+1 { // +1: the count() call itself is a scan
+		t.Errorf("scan count %d after HEADs, want %d: HEAD must not count", after, before+1)
+	}
+}
+
 // Every scan, of the page or of the JSON twin, counts once, in PostgreSQL (after a flush).
 func TestScanCountIncrements(t *testing.T) {
 	e := newEnv(t)
