@@ -175,9 +175,15 @@ func (a *App) router() *gin.Engine {
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(),
 		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
 	r.NoRoute(func(c *gin.Context) {
-		if strings.HasPrefix(c.Request.URL.Path, "/t/") && c.Request.Method == http.MethodGet {
-			a.traceHTTP.UnknownPage(c)
-			return
+		if strings.HasPrefix(c.Request.URL.Path, "/t/") {
+			switch c.Request.Method {
+			case http.MethodGet:
+				a.traceHTTP.UnknownPage(c)
+				return
+			case http.MethodHead:
+				a.traceHTTP.UnknownHead(c)
+				return
+			}
 		}
 		httpx.NoRoute(c)
 	})

@@ -25,6 +25,7 @@ type labelFont struct {
 	ascent     int // in 1/1000 em
 	descent    int
 	name       string
+	wholeOnly  bool // the font's licence (OS/2 fsType) forbids embedding a subset
 }
 
 var (
@@ -49,6 +50,14 @@ func loadLabelFont(path string) (*labelFont, error) {
 			return nil, fmt.Errorf("label font %s: %w", path, err)
 		}
 	}
+	tables, err := fontTables(ttf)
+	if err != nil {
+		return nil, fmt.Errorf("label font %s: %w", path, err)
+	}
+	if tables["glyf"] == nil || tables["loca"] == nil {
+		return nil, fmt.Errorf("label font %s (LABEL_FONT) has no TrueType outlines (glyf): an OpenType font with CFF outlines "+
+			"cannot be embedded as a CIDFontType2; use a .ttf or .ttc, such as WenQuanYi Micro Hei", path)
+	}
 	f, err := sfnt.Parse(ttf)
 	if err != nil {
 		return nil, fmt.Errorf("label font %s: %w", path, err)
@@ -65,6 +74,9 @@ func loadLabelFont(path string) (*labelFont, error) {
 	}
 	lf := &labelFont{ttf: ttf, f: f, unitsPerEm: upem, name: sanitizePDFName(name),
 		ascent: m.Ascent.Round() * 1000 / upem, descent: -m.Descent.Round() * 1000 / upem}
+	if os2 := tables["OS/2"]; len(os2) >= 10 {
+		lf.wholeOnly = binary.BigEndian.Uint16(os2[8:])&0x0100 != 0 // fsType: "no subsetting"
+	}
 	fontCache[path] = lf
 	return lf, nil
 }

@@ -94,6 +94,14 @@ func TestDigitalLinkResolvesToSameItem(t *testing.T) {
 			}
 		}
 	}
+	// HEAD answers as GET does, and counts nothing.
+	if rec := send(t, e.a.Router, http.MethodHead, "/01/"+gtin13+"/10/"+b.BatchNo+"/21/"+code, ""); rec.Code != http.StatusOK ||
+		rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("HEAD on the digital link: %d %s", rec.Code, rec.Header())
+	}
+	if rec := send(t, e.a.Router, http.MethodHead, "/01/"+gtin13+"/10/OTHERBATCH/21/"+code, ""); rec.Code != http.StatusNotFound {
+		t.Errorf("HEAD on a digital link naming no item: %d", rec.Code)
+	}
 	if _, err := e.a.Trace.FlushScans(t.Context()); err != nil {
 		t.Fatal(err)
 	}

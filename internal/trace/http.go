@@ -73,6 +73,7 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	public.GET(ScanRoutes[2], limited, h.digitalLink)
 	public.HEAD(ScanRoutes[0], limited, h.headJSON)
 	public.HEAD(ScanRoutes[1], limited, h.headPage)
+	public.HEAD(ScanRoutes[2], limited, h.headDigitalLink)
 	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 
@@ -519,14 +520,31 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
-// headPage and headJSON answer HEAD on the scan page and its JSON twin with the status and
-// content type GET would give (an issued code, void ones included: 200; otherwise the page's 404,
-// or the twin's 422 and 404 problems), without counting a scan: link checkers and chat apps' link
-// previews ask HEAD, and must not inflate a code's scan count or its distinct clients. net/http
-// sends no body for HEAD.
+// headPage, headDigitalLink and headJSON answer HEAD on the scan page (both its URL forms) and
+// its JSON twin with the status and headers GET would give (an issued code, void ones included:
+// 200; otherwise the page's 404, or the twin's 422 and 404 problems), without counting a scan:
+// link checkers and some link previewers ask HEAD, and must not inflate a code's scan count or
+// its distinct clients. net/http sends no body for HEAD.
 func (h *Handler) headPage(c *gin.Context) {
+	code, ok := ParseCode(c.Param("code"))
+	h.headOf(c, code, ok)
+}
+
+func (h *Handler) headDigitalLink(c *gin.Context) {
+	code, ok, err := h.svc.DigitalLinkCode(c.Request.Context(), c.Param("gtin"), c.Param("batch"), c.Param("serial"))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	h.headOf(c, code, ok)
+}
+
+// UnknownHead answers HEAD on paths under /t/ the router cannot match, as UnknownPage does GET.
+func (h *Handler) UnknownHead(c *gin.Context) { h.headOf(c, "", false) }
+
+func (h *Handler) headOf(c *gin.Context, code string, ok bool) {
 	status := http.StatusNotFound
-	if code, ok := ParseCode(c.Param("code")); ok {
+	if ok {
 		_, err := h.svc.Resolve(c.Request.Context(), code)
 		switch {
 		case err == nil:
@@ -536,9 +554,10 @@ func (h *Handler) headPage(c *gin.Context) {
 			return
 		}
 	}
-	c.Header("Cache-Control", "no-store")
+	pageHeaders(c)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
+	c.Writer.WriteHeaderNow() // or gin, answering an unmatched path, writes its own text/plain 404
 }
 
 func (h *Handler) headJSON(c *gin.Context) {
@@ -553,6 +572,13 @@ func (h *Handler) headJSON(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Type", "application/json; charset=utf-8")
 	c.Status(http.StatusOK)
+}
+
+// pageHeaders are the headers of every scan page: never cached (the scan line changes), and a
+// policy that lets the page load nothing but its own QR image.
+func pageHeaders(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
 }
 
 // viewJSON encodes a view. Everything but the scan counts (the last member) is remembered per
@@ -689,8 +715,7 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 		httpx.Fail(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+	pageHeaders(c)
 	c.Data(status, "text/html; charset=utf-8", bytes.ReplaceAll(page, []byte(scansPlaceholder), []byte(line)))
 }
 

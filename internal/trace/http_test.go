@@ -384,6 +384,7 @@ func TestHeadCountsNoScan(t *testing.T) {
 		{"/api/v1/trace/" + sum.ScanCode, "application/json; charset=utf-8", http.StatusOK},
 		{"/t/" + trace.NewCode(), "text/html; charset=utf-8", http.StatusNotFound},
 		{"/t/NOT-A-CODE", "text/html; charset=utf-8", http.StatusNotFound},
+		{"/t/a/b", "text/html; charset=utf-8", http.StatusNotFound},
 		{"/api/v1/trace/" + trace.NewCode(), "application/problem+json", http.StatusNotFound},
 		{"/api/v1/trace/NOT-A-CODE", "application/problem+json", http.StatusUnprocessableEntity},
 	} {
@@ -391,8 +392,11 @@ func TestHeadCountsNoScan(t *testing.T) {
 		if rec.Code != c.status || rec.Header().Get("Content-Type") != c.contentType {
 			t.Errorf("HEAD %s: %d %q, want %d %q", c.target, rec.Code, rec.Header().Get("Content-Type"), c.status, c.contentType)
 		}
+		if strings.HasPrefix(c.contentType, "text/html") && rec.Header().Get("Content-Security-Policy") != get(t, e.a.Router, c.target).Header().Get("Content-Security-Policy") {
+			t.Errorf("HEAD %s: Content-Security-Policy %q differs from GET's", c.target, rec.Header().Get("Content-Security-Policy"))
+		}
 	}
-	if after := count(); after != before+1 { // +1: the count() call itself is a scan
+	if after := count(); after != before+2 { // +2: the GET of the page compared above, and count() itself
 		t.Errorf("scan count %d after HEADs, want %d: HEAD must not count", after, before+1)
 	}
 }

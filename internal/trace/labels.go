@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -205,8 +206,12 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 	// Only the glyphs this sheet uses are embedded (a subset, named TAG+Font); a font that cannot
 	// be subset is embedded whole.
 	ttf, name := lf.ttf, lf.name
-	if sub, err := subsetTrueType(lf.ttf, g.widths); err == nil {
-		ttf, name = sub, subsetTag(g.widths)+"+"+lf.name
+	if !lf.wholeOnly {
+		if sub, err := subsetTrueType(lf.ttf, g.widths); err == nil {
+			ttf, name = sub, subsetTag(g.widths)+"+"+lf.name
+		} else {
+			slog.Warn("label font not subset; embedding it whole", "font", lf.name, "err", err)
+		}
 	}
 	p.begin(type0)
 	p.printf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]/ToUnicode %d 0 R>>\nendobj\n",

@@ -2,6 +2,9 @@ package trace
 
 import (
 	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/font/sfnt"
@@ -88,4 +91,17 @@ func glyphSpan(tables map[string][]byte, id int) (int, int) {
 		return int(be.Uint32(loca[4*id:])), int(be.Uint32(loca[4*id+4:]))
 	}
 	return 2 * int(be.Uint16(loca[2*id:])), 2 * int(be.Uint16(loca[2*id+2:]))
+}
+
+// A font with CFF outlines (no glyf) is refused when loaded, naming LABEL_FONT, rather than
+// embedded as a TrueType font it is not.
+func TestLabelFontWithoutGlyf(t *testing.T) {
+	cff := writeFont(map[string][]byte{"CFF ": make([]byte, 64), "head": make([]byte, 54), "maxp": make([]byte, 6)})
+	path := filepath.Join(t.TempDir(), "cff.otf")
+	if err := os.WriteFile(path, cff, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadLabelFont(path); err == nil || !strings.Contains(err.Error(), "no TrueType outlines") {
+		t.Fatalf("loading a CFF font: %v", err)
+	}
 }

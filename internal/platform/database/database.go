@@ -91,7 +91,8 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	return nil
 }
 
-// MigrateDown rolls back the latest migration and logs which (nothing when none is applied).
+// MigrateDown rolls back the latest migration and logs which. Errors: goose's (ErrNoNextVersion
+// when none is applied; a refused or failed down, which rolls back nothing).
 func MigrateDown(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	p, err := provider(db)
 	if err != nil {
