@@ -380,8 +380,9 @@ ensure_go() {
 	fi
 }
 
-# ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels), zbarimg (QR decoding) and
-# pdftoppm (rendering label sheets to check them).
+# ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels), zbarimg (QR decoding),
+# pdftoppm (rendering label sheets to check them) and, without a Docker CLI, docker-compose (to
+# validate docker-compose.yml).
 # Installed through apt when missing; a failure is a warning here, and the tests that need the tool
 # then fail saying which package to install.
 ensure_test_tools() {
@@ -390,6 +391,7 @@ ensure_test_tools() {
 	[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || pkgs+=(fonts-wqy-microhei)
 	have zbarimg || pkgs+=(zbar-tools)
 	have pdftoppm || pkgs+=(poppler-utils)
+	have docker || have docker-compose || pkgs+=(docker-compose)
 	((${#pkgs[@]})) || return 0
 	if ! have apt-get; then
 		warn "missing test tools (${pkgs[*]}) and no apt-get: tests that need them will fail"
