@@ -2,8 +2,8 @@
 -- payment) is now owed from the commit of the refund or cancellation and returned through the
 -- payment provider after it, in a transaction of its own, instead of inside it: a commit that
 -- failed after the provider had paid (a dropped connection, a client gone, a restart) left money
--- returned with no record of why. What is owed and not yet returned is found again by a
--- background pass, through these small partial indexes, fewest failed attempts first so that one
+-- returned with no record of why. What is owed and not yet returned (the view returns_owed) is
+-- found again by a background pass, through small partial indexes, fewest failed attempts first so that one
 -- return the provider keeps refusing does not hold up the others:
 --   refunds:  owed from created_at while returned_at IS NULL;
 --   payments: owed from return_due_at (set when the paid order is cancelled, or when a charge
@@ -35,6 +35,14 @@ CREATE INDEX payments_return_owed ON payments (return_attempts, return_due_at)
 CREATE INDEX refunds_return_owed ON refunds (return_attempts, created_at)
     WHERE returned_at IS NULL AND return_held IS NULL;
 
+-- What is owed, in one place: the return pass, the metrics and verify read this.
+CREATE VIEW returns_owed AS
+    SELECT true AS refund, id, order_id, amount_fen, created_at AS due, return_attempts, return_held
+    FROM refunds WHERE returned_at IS NULL
+    UNION ALL
+    SELECT false, order_id, order_id, amount_fen, return_due_at, return_attempts, return_held
+    FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL;
+
 -- +goose Down
 -- Refused while money is owed: the earlier code would never return it.
 -- +goose StatementBegin
@@ -46,6 +54,7 @@ BEGIN
     END IF;
 END $$;
 -- +goose StatementEnd
+DROP VIEW returns_owed;
 DROP INDEX refunds_return_owed;
 DROP INDEX payments_return_owed;
 ALTER TABLE refunds

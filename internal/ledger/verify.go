@@ -73,9 +73,7 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 			FROM (SELECT count(*) FILTER (WHERE NOT held) AS owed, coalesce(sum(amount_fen) FILTER (WHERE NOT held), 0) AS owed_fen,
 			             min(due) FILTER (WHERE NOT held) AS oldest_owed,
 			             count(*) FILTER (WHERE held) AS held, coalesce(sum(amount_fen) FILTER (WHERE held), 0) AS held_fen FROM (
-			    SELECT amount_fen, created_at AS due, return_held IS NOT NULL AS held FROM refunds WHERE returned_at IS NULL
-			    UNION ALL
-			    SELECT amount_fen, return_due_at, return_held IS NOT NULL FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL) AS owed) AS o`).Scan(&counts).Error
+			    SELECT amount_fen, due, return_held IS NOT NULL AS held FROM returns_owed) AS owed) AS o`).Scan(&counts).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return v.n, fmt.Errorf("ledger verify: %w", err)

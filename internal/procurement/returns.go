@@ -218,13 +218,8 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 		Refund bool
 		ID     uuid.UUID
 	}
-	err := s.db.WithContext(ctx).Raw(`
-		(SELECT true AS refund, id, return_attempts AS attempts, created_at AS due FROM refunds
-		 WHERE returned_at IS NULL AND return_held IS NULL ORDER BY return_attempts, created_at LIMIT ?)
-		UNION ALL
-		(SELECT false, order_id, return_attempts, return_due_at FROM payments
-		 WHERE return_due_at IS NOT NULL AND returned_at IS NULL AND return_held IS NULL ORDER BY return_attempts, return_due_at LIMIT ?)
-		ORDER BY attempts, due LIMIT ?`, returnBatch, returnBatch, returnBatch).Scan(&owed).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT refund, id FROM returns_owed WHERE return_held IS NULL
+		ORDER BY return_attempts, due LIMIT ?`, returnBatch).Scan(&owed).Error
 	if err != nil {
 		return 0, apperr.DB(err, "refund")
 	}
@@ -259,12 +254,8 @@ func (s *Orders) Owed(ctx context.Context) (count int, total money.Money, oldest
 		Total  int64
 		Oldest *time.Time
 	}
-	err = s.db.WithContext(ctx).Raw(`
-		SELECT count(*) AS count, coalesce(sum(amount_fen), 0) AS total, min(due) AS oldest FROM (
-		    SELECT amount_fen, created_at AS due FROM refunds WHERE returned_at IS NULL AND return_held IS NULL
-		    UNION ALL
-		    SELECT amount_fen, return_due_at FROM payments WHERE return_due_at IS NOT NULL AND returned_at IS NULL AND return_held IS NULL
-		) AS owed`).Scan(&o).Error
+	err = s.db.WithContext(ctx).Raw(`SELECT count(*) AS count, coalesce(sum(amount_fen), 0) AS total, min(due) AS oldest
+		FROM returns_owed WHERE return_held IS NULL`).Scan(&o).Error
 	return o.Count, money.Money(o.Total), o.Oldest, apperr.DB(err, "refund")
 }
 
