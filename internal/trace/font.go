@@ -92,44 +92,17 @@ func sanitizePDFName(s string) string {
 }
 
 // firstFontOfCollection rewrites the first font of a TrueType collection (OpenType spec, "TTC
-// header") as a standalone font file: the same tables, with offsets recomputed.
+// header") as a standalone font file: the same tables, laid out anew.
 func firstFontOfCollection(ttc []byte) ([]byte, error) {
 	be := binary.BigEndian
 	if len(ttc) < 16 || be.Uint32(ttc[8:]) < 1 {
 		return nil, errors.New("empty font collection")
 	}
-	off := int(be.Uint32(ttc[12:]))
-	if off+12 > len(ttc) {
-		return nil, errors.New("truncated font collection")
+	tables, err := fontTablesAt(ttc, int(be.Uint32(ttc[12:])))
+	if err != nil {
+		return nil, err
 	}
-	n := int(be.Uint16(ttc[off+4:]))
-	if off+12+16*n > len(ttc) {
-		return nil, errors.New("truncated font collection")
-	}
-	type rec struct{ tag, sum, off, len uint32 }
-	recs := make([]rec, n)
-	for i := range recs {
-		r := ttc[off+12+16*i:]
-		recs[i] = rec{be.Uint32(r), be.Uint32(r[4:]), be.Uint32(r[8:]), be.Uint32(r[12:])}
-		if int(recs[i].off)+int(recs[i].len) > len(ttc) {
-			return nil, errors.New("font table outside the collection")
-		}
-	}
-	out := make([]byte, 12+16*n)
-	copy(out, ttc[off:off+12])
-	for i, r := range recs {
-		for len(out)%4 != 0 {
-			out = append(out, 0)
-		}
-		at := len(out)
-		out = append(out, ttc[r.off:r.off+r.len]...)
-		d := out[12+16*i:]
-		be.PutUint32(d, r.tag)
-		be.PutUint32(d[4:], r.sum)
-		be.PutUint32(d[8:], uint32(at))
-		be.PutUint32(d[12:], r.len)
-	}
-	return out, nil
+	return writeFont(tables), nil
 }
 
 // glyphs maps text to glyph ids (2-byte big-endian, for Identity-H) and records each glyph's

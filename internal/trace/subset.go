@@ -152,23 +152,28 @@ func components(g []byte) []int {
 }
 
 // fontTables reads a TrueType file's table directory: tag → table bytes.
-func fontTables(ttf []byte) (map[string][]byte, error) {
+func fontTables(ttf []byte) (map[string][]byte, error) { return fontTablesAt(ttf, 0) }
+
+// fontTablesAt reads the table directory at offset at of file (0 in a font file; a collection
+// has one per font, with table offsets from the start of the file).
+func fontTablesAt(file []byte, at int) (map[string][]byte, error) {
 	be := binary.BigEndian
-	if len(ttf) < 12 {
+	if at < 0 || at+12 > len(file) {
 		return nil, errors.New("font file too short")
 	}
-	n := int(be.Uint16(ttf[4:]))
-	if 12+16*n > len(ttf) {
+	dir := file[at:]
+	n := int(be.Uint16(dir[4:]))
+	if 12+16*n > len(dir) {
 		return nil, errors.New("font table directory truncated")
 	}
 	tables := make(map[string][]byte, n)
 	for i := 0; i < n; i++ {
-		r := ttf[12+16*i:]
+		r := dir[12+16*i:]
 		off, length := int(be.Uint32(r[8:])), int(be.Uint32(r[12:]))
-		if off < 0 || length < 0 || off+length > len(ttf) {
+		if off < 0 || length < 0 || off+length > len(file) {
 			return nil, fmt.Errorf("font table %q outside the file", r[:4])
 		}
-		tables[string(r[:4])] = ttf[off : off+length]
+		tables[string(r[:4])] = file[off : off+length]
 	}
 	return tables, nil
 }
