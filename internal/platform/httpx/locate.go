@@ -146,12 +146,9 @@ func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
 		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
 			continue
 		}
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tag := jsonName(f)
 		if tag == "-" {
 			continue
-		}
-		if tag == "" {
-			tag = f.Name
 		}
 		if tag == key {
 			return f, true
