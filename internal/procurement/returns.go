@@ -40,9 +40,17 @@ var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
 // lockOrderKeyShare takes the lock a return's ledger entry would take on its order through the
 // entry's foreign key, first, as every order transition takes its order's lock first: a return
 // must not hold account rows while it waits for an order that a refund or a receipt holds on its
-// way to those same accounts.
-func lockOrderKeyShare(tx *gorm.DB, orderID uuid.UUID) error {
-	return tx.Exec("SELECT 1 FROM orders WHERE id = ? FOR KEY SHARE", orderID).Error
+// way to those same accounts. It returns what a return needs of the order: its unit and its
+// charge's provider reference. Errors: gorm.ErrRecordNotFound when the order has no payment.
+func lockOrderKeyShare(tx *gorm.DB, orderID uuid.UUID) (charged orderCharge, err error) {
+	err = tx.Raw(`SELECT o.unit_id, p.provider_ref FROM orders o JOIN payments p ON p.order_id = o.id
+		WHERE o.id = ? FOR KEY SHARE OF o`, orderID).Take(&charged).Error
+	return charged, err
+}
+
+type orderCharge struct {
+	UnitID      uuid.UUID
+	ProviderRef string
 }
 
 // returnRefund pays refund id's money back to its unit if it is still owed and not held: in one
@@ -62,7 +70,8 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, retu
 			} else if err != nil {
 				return err
 			}
-			if err := lockOrderKeyShare(tx, orderID); err != nil {
+			o, err := lockOrderKeyShare(tx, orderID)
+			if err != nil {
 				return err
 			}
 			if err := tx.Clauses(skipLocked).Take(&r, "id = ?", id).Error; err != nil {
@@ -70,15 +79,6 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, retu
 			}
 			if r.ReturnedAt != nil || r.ReturnHeld != nil {
 				return nil
-			}
-			var o struct {
-				UnitID      uuid.UUID
-				ProviderRef string
-			}
-			err := tx.Raw("SELECT o.unit_id, p.provider_ref FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = ?", r.OrderID).
-				Take(&o).Error
-			if err != nil {
-				return err
 			}
 			ref, err := s.providerReturn(ctx, r.ID, o.ProviderRef, r.AmountFen)
 			if err != nil {
@@ -113,7 +113,7 @@ func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned
 	err = retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			returned = false
-			if err := lockOrderKeyShare(tx, orderID); err != nil {
+			if _, err := lockOrderKeyShare(tx, orderID); err != nil {
 				return err
 			}
 			var pay Payment
