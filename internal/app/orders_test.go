@@ -636,17 +636,7 @@ func (downProvider) Return(context.Context, uuid.UUID, string, money.Money) (str
 func TestRefundProviderDown(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	o, admin := w.receivedOrder(t)
-	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
-	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
-	var owed []uuid.UUID
-	for _, key := range []string{"down-1", "down-2"} {
-		r, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), key, one)
-		if err != nil || r.ReturnedAt != nil || r.ReturnRef != nil || r.AmountFen != 10000 {
-			t.Fatalf("refund %s with the provider down: %+v, %v; want it made, ¥100.00 owed", key, r, err)
-		}
-		owed = append(owed, r.ID)
-	}
+	o, down, owed := w.owedRefunds(t, "down-1", "down-2")
 	var refunded, paidBack int64
 	w.a.DB.Raw("SELECT refunded_quantity FROM order_lines WHERE id = ?", o.Lines[0].ID).Scan(&refunded)
 	w.a.DB.Raw("SELECT count(*) FROM journal_entries WHERE kind = 'refund_payment' AND order_id = ?", o.ID).Scan(&paidBack)
@@ -734,18 +724,9 @@ func (p pickyProvider) Return(ctx context.Context, id uuid.UUID, ref string, amo
 func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	o, admin := w.receivedOrder(t)
-	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
-	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
-	first, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), "poison", one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, _, err := down.Refund(ctx, admin, mustUUID(t, o.ID), "fine", one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	picky := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first.ID: true}})
+	_, _, owed := w.owedRefunds(t, "poison", "fine")
+	first, second := owed[0], owed[1]
+	picky := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first: true}})
 	if n, err := picky.ReturnOwed(ctx); n != 1 || err == nil {
 		t.Fatalf("pass with the oldest return refused: %d returned, %v; want the other one returned and the failure reported", n, err)
 	}
@@ -757,18 +738,18 @@ func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 	state := func(id uuid.UUID) {
 		w.a.DB.Raw("SELECT return_attempts, coalesce(return_error, '') AS return_error, returned_at IS NOT NULL AS returned FROM refunds WHERE id = ?", id).Scan(&row)
 	}
-	state(first.ID)
+	state(first)
 	if row.Returned || row.ReturnAttempts != 2 || !strings.Contains(row.ReturnError, "too old") {
 		// 2: the immediate attempt with the provider down, then the pass's
 		t.Fatalf("the refused refund: %+v; want owed, 2 attempts, the provider's reason", row)
 	}
-	state(second.ID)
+	state(second)
 	if !row.Returned {
 		t.Fatalf("the refund behind the refused one was not returned: %+v", row)
 	}
 
 	tx := w.a.DB.Begin()
-	if err := tx.Exec("SELECT 1 FROM refunds WHERE id = ? FOR UPDATE", first.ID).Error; err != nil {
+	if err := tx.Exec("SELECT 1 FROM refunds WHERE id = ? FOR UPDATE", first).Error; err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -849,6 +830,25 @@ func (w world) placedByBuyer1(t *testing.T, key string) (fullOrder, auth.Princip
 	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
 	buyer.Role = auth.RoleBuyer
 	return o, buyer
+}
+
+// owedRefunds receives an order (receivedOrder) and refunds one item of it under each key while
+// the provider cannot return money: each refund is made, ¥100.00 owed. It returns the order, the
+// service with the provider down, and the refunds' ids.
+func (w world) owedRefunds(t *testing.T, keys ...string) (fullOrder, *procurement.Orders, []uuid.UUID) {
+	t.Helper()
+	o, admin := w.receivedOrder(t)
+	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	var owed []uuid.UUID
+	for _, key := range keys {
+		r, _, err := down.Refund(context.Background(), admin, mustUUID(t, o.ID), key, one)
+		if err != nil || r.ReturnedAt != nil || r.ReturnRef != nil || r.AmountFen != 10000 {
+			t.Fatalf("refund %s with the provider down: %+v, %v; want it made, ¥100.00 owed", key, r, err)
+		}
+		owed = append(owed, r.ID)
+	}
+	return o, down, owed
 }
 
 // receivedOrder places, pays, ships and receives an order of 2 of w.product (¥100.00 each) by
