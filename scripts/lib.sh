@@ -399,3 +399,31 @@ ensure_test_tools() {
 	fi
 	apt_install "${pkgs[@]}" || warn "could not install ${pkgs[*]}: tests that need them will fail"
 }
+
+# ensure_node: makes node and npm callable, installing Debian's nodejs and npm when either is missing.
+ensure_node() {
+	have node && have npm && return 0
+	apt_install nodejs npm || die "could not install Node.js (Debian: apt-get install nodejs npm)"
+}
+
+# openapi_check: holds api/openapi.yaml to two independent validators, at the versions that
+# scripts/openapi-check/package-lock.json pins: @redocly/cli lint (its recommended rules, with the
+# style rules that scripts/openapi-check/redocly.yaml turns off and why; any error fails) and
+# @apidevtools/swagger-parser validate (the official OpenAPI schema, every $ref resolved).
+# `npm ci` runs only when node_modules is missing or older than the lock file.
+openapi_check() {
+	local dir="$FUPIN_ROOT/scripts/openapi-check"
+	ensure_node
+	if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+		info "installing the OpenAPI validators (npm ci in scripts/openapi-check)"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in $dir failed"
+	fi
+	info "validating api/openapi.yaml with @redocly/cli lint and @apidevtools/swagger-parser"
+	(
+		cd "$dir" || exit 1
+		REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1 \
+			./node_modules/.bin/redocly lint --config redocly.yaml --format stylish ../../api/openapi.yaml
+	) >&2 || die "api/openapi.yaml fails @redocly/cli lint (above)"
+	(cd "$dir" && node validate.mjs ../../api/openapi.yaml) >&2 ||
+		die "api/openapi.yaml fails @apidevtools/swagger-parser validate (above)"
+}

@@ -40,6 +40,9 @@ else
 	warn "docker-compose not installed: docker-compose.yml not validated (Debian: apt-get install docker-compose)"
 fi
 
+# api/openapi.yaml must pass independent OpenAPI validators, not only this project's own tests.
+openapi_check
+
 info "go vet, then go test -race on every package (compiling first takes a minute)"
 go vet ./...
 go test -race -count=1 ./... "$@"
