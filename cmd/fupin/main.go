@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -85,7 +86,7 @@ func run(args []string, out io.Writer) error {
 
 	switch args[0] {
 	case "serve":
-		return serve(ctx, cfg, log)
+		return serve(ctx, cfg, log, out)
 	case "migrate":
 		return migrate(ctx, cfg, log, args[1:], out)
 	case "demo":
@@ -263,7 +264,10 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	return errors.New("usage: fupin migrate up|down|status")
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// serve runs the HTTP API until SIGTERM or SIGINT. Once the listener is bound it writes
+// "listening on http://HOST:PORT" to out with the address actually bound, so that ADDR=127.0.0.1:0
+// (any free port, as tests use) tells its callers where to connect.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -271,14 +275,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer a.Close()
 	srv := &http.Server{Addr: cfg.Addr, Handler: a.Router, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	bound := "http://" + ln.Addr().String()
 	errc := make(chan error, 1)
 	a.Trace.Start()
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	// Unpaid orders expire in the background; the job holds no state, so a restart loses nothing.
 	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
 	// So is money owed back to units that the payment provider could not return at once.
 	go a.Orders.RunReturns(ctx, cfg.ReturnInterval, log)
-	log.Info("serving", "addr", cfg.Addr, "public_base_url", cfg.PublicBaseURL)
+	log.Info("serving", "addr", ln.Addr().String(), "public_base_url", cfg.PublicBaseURL)
+	fmt.Fprintf(out, "listening on %s\n", bound)
 	select {
 	case err := <-errc:
 		// The listener failed: still hand the scan counts held in Redis to PostgreSQL.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -25,7 +28,7 @@ func TestServeFlushesScansOnShutdown(t *testing.T) {
 	t.Setenv("REDIS_PREFIX", "fupin-serve-test-"+time.Now().Format("150405.000000")+":")
 	t.Setenv("LOG_LEVEL", "warn")
 	t.Setenv("BCRYPT_COST", "4")
-	t.Setenv("ADDR", "127.0.0.1:18083")
+	t.Setenv("ADDR", "127.0.0.1:0") // any free port: serve says which
 	t.Setenv("SCAN_FLUSH_INTERVAL", "1h")
 	t.Setenv("SCAN_RATE_PER_SECOND", "0")
 	var out strings.Builder
@@ -49,21 +52,7 @@ func TestServeFlushesScansOnShutdown(t *testing.T) {
 	}
 	before := count()
 
-	done := make(chan error, 1)
-	go func() { done <- run([]string{"serve"}, &out) }()
-	base := "http://127.0.0.1:18083"
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve ended early: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	base, done := startServe(t)
 	for range 3 {
 		resp, err := http.Get(base + "/t/" + code)
 		if err != nil || resp.StatusCode != http.StatusOK {
@@ -90,4 +79,31 @@ func TestServeFlushesScansOnShutdown(t *testing.T) {
 	if got := count(); got != before+3 {
 		t.Errorf("scan_count %d after shutdown, want %d", got, before+3)
 	}
+}
+
+// startServe runs `fupin serve` in the background and returns the base URL it printed once its
+// listener was bound (ADDR names port 0 in tests), and the channel its result arrives on.
+func startServe(t *testing.T) (string, <-chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run([]string{"serve"}, pw)
+		pw.CloseWithError(fmt.Errorf("serve ended: %v", err))
+		done <- err
+	}()
+	lines := bufio.NewScanner(pr)
+	for lines.Scan() {
+		if base, ok := strings.CutPrefix(lines.Text(), "listening on "); ok {
+			go io.Copy(io.Discard, pr) // anything serve writes later
+			resp, err := http.Get(base + "/healthz")
+			if err != nil {
+				t.Fatalf("serve said %q but: %v", lines.Text(), err)
+			}
+			resp.Body.Close()
+			return base, done
+		}
+	}
+	t.Fatalf("serve printed no \"listening on\" line: %v", lines.Err())
+	return "", nil
 }

@@ -238,7 +238,7 @@ func BenchmarkLabelsPDF(b *testing.B) {
 	if font == "" {
 		font = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 	}
-	url := func(code string) string { return "http://localhost:8080/t/" + code }
+	url := func(code string) string { return "https://fupin.example/t/" + code } // as long as the default base URL
 	for range b.N {
 		for _, n := range []int{10_000, 100_000} {
 			codes := make([]string, min(n, 10_000))
