@@ -87,7 +87,7 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		if err != nil {
 			return err
 		}
-		if o.Status != StatusPlaced {
+		if o.May(ActRecordPayment) != nil {
 			var pay Payment
 			err := tx.Where("order_id = ?", o.ID).Take(&pay).Error
 			if err == nil && pay.ProviderRef == cb.ProviderRef {
@@ -100,7 +100,7 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 			if err != nil && o.Status == StatusCancelled {
 				late = &o
 			}
-			return stateConflict(o, "record a payment for", StatusPlaced)
+			return o.refuse(ActRecordPayment)
 		}
 		if cb.AmountFen != o.TotalFen {
 			return apperr.ConflictField("amount_fen", "the order total is %d fen, the callback says %d fen", int64(o.TotalFen), int64(cb.AmountFen)).

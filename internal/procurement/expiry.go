@@ -39,10 +39,10 @@ func (s *Orders) ExpireUnpaid(ctx context.Context, timeout time.Duration) (int, 
 				if err != nil {
 					return err
 				}
-				if o.Status != StatusPlaced {
+				if o.May(ActExpire) != nil {
 					return errReplay // paid or cancelled since we looked: nothing to do
 				}
-				return s.cancelLocked(ctx, tx, o)
+				return s.release(ctx, tx, o)
 			})
 			switch {
 			case err == nil:

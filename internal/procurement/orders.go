@@ -389,13 +389,3 @@ func lockOrder(ctx context.Context, tx *gorm.DB, p auth.Principal, id uuid.UUID)
 	err := scoped(tx.WithContext(ctx), p).Clauses(forUpdate).Take(&o, "orders.id = ?", id).Error
 	return o, apperr.DB(err, "order")
 }
-
-// stateConflict is the 409 of an invalid transition: it names the current state.
-func stateConflict(o Order, action string, want ...Status) error {
-	ws := make([]string, len(want))
-	for i, w := range want {
-		ws[i] = string(w)
-	}
-	return apperr.Conflict("cannot %s an order that is %s (it must be %s)", action, o.Status, strings.Join(ws, " or ")).
-		With("current_status", o.Status)
-}

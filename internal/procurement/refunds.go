@@ -90,9 +90,8 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
-			if o.Status != StatusPaid && o.Status != StatusShipped && o.Status != StatusCompleted {
-				return apperr.Conflict("cannot refund an order that is %s: refunds are for items of received shipments", o.Status).
-					With("current_status", o.Status)
+			if err := o.May(ActRefund); err != nil {
+				return err
 			}
 			lines, err := s.lines(ctx, tx, id)
 			if err != nil {

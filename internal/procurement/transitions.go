@@ -32,7 +32,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
 		return Payment{}, false, apperr.DB(err, "order")
 	}
-	if o.Status != StatusPlaced {
+	if o.May(ActPay) != nil {
 		return s.paymentReplay(ctx, o, key)
 	}
 	cctx, cancel := context.WithTimeout(ctx, providerTimeout)
@@ -112,7 +112,7 @@ func (s *Orders) paymentReplay(ctx context.Context, o Order, key string) (Paymen
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
 		return Payment{}, false, apperr.DB(err, "payment")
 	}
-	return Payment{}, false, stateConflict(o, "pay", StatusPlaced)
+	return Payment{}, false, o.refuse(ActPay)
 }
 
 // ShipLine binds traceability codes to one order line: one code per item.
@@ -143,8 +143,8 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 		if err != nil {
 			return err
 		}
-		if o.Status != StatusPaid {
-			return stateConflict(o, "ship", StatusPaid)
+		if err := o.May(ActShip); err != nil {
+			return err
 		}
 		lines, err := s.lines(ctx, tx, id)
 		if err != nil {
@@ -204,7 +204,7 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 		if len(pending) > 0 {
 			return nil
 		}
-		return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusShipped, "shipped_at": now}).Error
+		return tx.Model(&Order{}).Where("id = ?", id).Updates(o.enter(ActShip, now)).Error
 	})
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")
@@ -242,11 +242,12 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 			if err != nil {
 				return err
 			}
-			if station == nil && o.Status != StatusShipped {
-				return stateConflict(o, "confirm receipt of", StatusShipped)
+			act := ActReceive
+			if station != nil {
+				act = ActReceiveShipment
 			}
-			if station != nil && o.Status != StatusPaid && o.Status != StatusShipped {
-				return stateConflict(o, "confirm receipt of a shipment of", StatusPaid, StatusShipped)
+			if err := o.May(act); err != nil {
+				return err
 			}
 			ships, err := s.shipments(ctx, tx, id)
 			if err != nil {
@@ -300,8 +301,7 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 			if slices.ContainsFunc(ships, func(sh Shipment) bool { return sh.Status != ShipmentReceived }) {
 				return nil
 			}
-			out.Status, out.CompletedAt = StatusCompleted, &now
-			return tx.Model(&Order{}).Where("id = ?", id).Updates(map[string]any{"status": StatusCompleted, "completed_at": now}).Error
+			return tx.Model(&Order{}).Where("id = ?", id).Updates(out.enter(act, now)).Error
 		})
 	})
 	if err != nil {
@@ -328,10 +328,13 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 		if err != nil {
 			return err
 		}
+		if err := o.May(ActCancel); err != nil {
+			return err
+		}
 		if paid = o.Status == StatusPaid; paid {
 			return s.cancelPaidLocked(ctx, tx, o)
 		}
-		return s.cancelLocked(ctx, tx, o)
+		return s.release(ctx, tx, o)
 	})
 	if err != nil {
 		return Order{}, apperr.DB(err, "order")
@@ -359,15 +362,6 @@ func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) err
 	return tx.Model(&Payment{}).Where("order_id = ?", o.ID).Update("return_due_at", s.now()).Error
 }
 
-// cancelLocked cancels the locked order o inside tx: releases its stock, cancels its shipments.
-// Conflict (with current_status) when o is not placed.
-func (s *Orders) cancelLocked(ctx context.Context, tx *gorm.DB, o Order) error {
-	if o.Status != StatusPlaced {
-		return stateConflict(o, "cancel", StatusPlaced, StatusPaid)
-	}
-	return s.release(ctx, tx, o)
-}
-
 // release gives back the stock of order o and marks it and its shipments cancelled, inside tx.
 func (s *Orders) release(ctx context.Context, tx *gorm.DB, o Order) error {
 	lines, err := s.lines(ctx, tx, o.ID)
@@ -384,7 +378,7 @@ func (s *Orders) release(ctx context.Context, tx *gorm.DB, o Order) error {
 	if err := tx.Model(&Shipment{}).Where("order_id = ?", o.ID).Update("status", ShipmentCancelled).Error; err != nil {
 		return err
 	}
-	return tx.Model(&Order{}).Where("id = ?", o.ID).Updates(map[string]any{"status": StatusCancelled, "cancelled_at": s.now()}).Error
+	return tx.Model(&Order{}).Where("id = ?", o.ID).Updates(o.enter(ActCancel, s.now())).Error
 }
 
 // forgetLines drops the cached scan views of every code of an order, after its state changed.
