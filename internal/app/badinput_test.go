@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -214,13 +215,13 @@ func TestShipmentBlamesTheRightCode(t *testing.T) {
 // Idempotency-Key must be sent once; a scan path with slashes still gets the HTML page.
 func TestHeaderAndPathEdges(t *testing.T) {
 	w := newWorld(t)
-	req := httptest.NewRequest("POST", "/api/v1/orders", strings.NewReader(`{"items":[{"product_id":"`+w.product+`","quantity":1}]}`))
+	body := []byte(`{"items":[{"product_id":"` + w.product + `","quantity":1}]}`)
+	req := httptest.NewRequest("POST", "/api/v1/orders", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+w.buyer1.token)
 	req.Header.Add("Idempotency-Key", "a")
 	req.Header.Add("Idempotency-Key", "b")
-	rec := httptest.NewRecorder()
-	w.a.Router.ServeHTTP(rec, req)
-	resp{rec, t}.problem(422, "Idempotency-Key")
+	resp{serveChecked(t, w.a.Router, req, body), t}.problem(422, "Idempotency-Key")
 
 	r := client{t: t, h: w.a.Router}.do("GET", "/t/..%2F..%2Fetc%2Fpasswd", nil)
 	if r.Code != 404 || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/html") || !strings.Contains(r.Body.String(), "查无此码") {

@@ -99,19 +99,23 @@ func (r resp) problem(status int, field string) {
 
 func (c client) do(method, path string, body any, headers ...string) resp {
 	c.t.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		raw = j
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, path, rd)
 	req.Header.Set("Content-Type", "application/json")
@@ -121,9 +125,7 @@ func (c client) do(method, path string, body any, headers ...string) resp {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	w := httptest.NewRecorder()
-	c.h.ServeHTTP(w, req)
-	return resp{w, c.t}
+	return resp{serveChecked(c.t, c.h, req, raw), c.t}
 }
 
 const testPassword = "correct horse battery"

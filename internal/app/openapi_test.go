@@ -292,9 +292,7 @@ func TestOpenAPIRoles(t *testing.T) {
 		if authz != "" {
 			req.Header.Set("Authorization", authz)
 		}
-		w := httptest.NewRecorder()
-		a.Router.ServeHTTP(w, req)
-		return w
+		return serveChecked(t, a.Router, req, nil)
 	}
 	documented := func(o openAPIOp, who string, w *httptest.ResponseRecorder) {
 		t.Helper()

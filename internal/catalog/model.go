@@ -24,7 +24,7 @@ type Product struct {
 	Listed     bool        `json:"listed"`
 	CreatedAt  time.Time   `json:"created_at"`
 	UpdatedAt  time.Time   `json:"updated_at"`
-	Suppliers  []Supplier  `gorm:"-" json:"suppliers,omitempty"`
+	Suppliers  []Supplier  `gorm:"-" json:"suppliers"`
 }
 
 // Supplier is a household's or a cooperative's share of a product's revenue, in basis points (all

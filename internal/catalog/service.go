@@ -214,7 +214,7 @@ type ListFilter struct {
 	Limit     int
 }
 
-// List returns products in id order (newest last), without suppliers.
+// List returns products in id order (newest last), each with its suppliers.
 func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]Product, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -229,8 +229,18 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]P
 	if f.After != uuid.Nil {
 		q = q.Where("id > ?", f.After)
 	}
-	var list []Product
-	err := q.Order("id").Limit(f.Limit).Find(&list).Error
+	list := []Product{}
+	if err := q.Order("id").Limit(f.Limit).Find(&list).Error; err != nil || len(list) == 0 {
+		return list, apperr.DB(err, "product")
+	}
+	ids := make([]uuid.UUID, len(list))
+	for i := range list {
+		ids[i] = list[i].ID
+	}
+	sup, err := SuppliersOf(ctx, s.db, ids)
+	for i := range list {
+		list[i].Suppliers = sup[list[i].ID]
+	}
 	return list, apperr.DB(err, "product")
 }
 

@@ -181,7 +181,7 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opts ImportOptions) (ImportReport, error) {
 	rep := ImportReport{Errors: []RowError{}}
 	now := s.now()
-	var errs errorList
+	errs := errorList{all: []RowError{}} // none is [] in the report, not null
 	var rows []rosterRow
 	var cols map[string]int
 	byArchive := map[string]int{}

@@ -39,7 +39,7 @@ type Station struct {
 	RegionCode string    `json:"region_code"`
 	CountyCode string    `json:"county_code"`
 	CreatedAt  time.Time `json:"created_at"`
-	Villages   []string  `gorm:"-" json:"village_codes,omitempty"`
+	Villages   []string  `gorm:"-" json:"village_codes"` // never null: [] when none
 }
 
 // Service registers and reads stations.
@@ -122,20 +122,45 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Station, error) {
 	if err := s.db.WithContext(ctx).Take(&st, "id = ?", id).Error; err != nil {
 		return st, apperr.DB(err, "station")
 	}
-	err := s.db.WithContext(ctx).Table("station_villages").Where("station_id = ?", id).
-		Order("village_code").Pluck("village_code", &st.Villages).Error
-	return st, apperr.DB(err, "station")
+	list := []Station{st}
+	err := s.withVillages(ctx, list)
+	return list[0], apperr.DB(err, "station")
 }
 
-// List returns every station of a county ("" for all), by name.
+// List returns every station of a county ("" for all), by name, each with its villages.
 func (s *Service) List(ctx context.Context, county string) ([]Station, error) {
 	q := s.db.WithContext(ctx).Order("name")
 	if county != "" {
 		q = q.Where("county_code = ?", county)
 	}
-	var list []Station
-	err := q.Find(&list).Error
-	return list, apperr.DB(err, "station")
+	list := []Station{}
+	if err := q.Find(&list).Error; err != nil {
+		return list, apperr.DB(err, "station")
+	}
+	return list, apperr.DB(s.withVillages(ctx, list), "station")
+}
+
+// withVillages fills each station's villages (by code) in one query.
+func (s *Service) withVillages(ctx context.Context, list []Station) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(list))
+	at := make(map[uuid.UUID]int, len(list))
+	for i := range list {
+		ids[i], at[list[i].ID] = list[i].ID, i
+		list[i].Villages = []string{}
+	}
+	var rows []struct {
+		StationID   uuid.UUID
+		VillageCode string
+	}
+	err := s.db.WithContext(ctx).Table("station_villages").Select("station_id, village_code").
+		Where("station_id IN ?", ids).Order("village_code").Scan(&rows).Error
+	for _, r := range rows {
+		list[at[r.StationID]].Villages = append(list[at[r.StationID]].Villages, r.VillageCode)
+	}
+	return err
 }
 
 // Handler serves /api/v1/stations.

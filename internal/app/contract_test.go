@@ -1,0 +1,201 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/fupinmarket/fupin/api"
+)
+
+// Every request the tests of this package send through client.do (and the contract tests of
+// openapi_test.go) and every answer they get is held to api/openapi.yaml by kin-openapi's
+// openapi3filter, a library that reads the document itself: an answer whose status, headers or
+// body the document does not describe fails the test that received it, and so does a request the
+// document refuses that the server accepts. Nothing here restates the document by hand.
+
+var contract struct {
+	once   sync.Once
+	router routers.Router
+	err    error
+}
+
+// contractRouter loads api/openapi.yaml once for the package's tests.
+func contractRouter() (routers.Router, error) {
+	contract.once.Do(func() {
+		// The document describes HTML pages and itself (YAML) as text, type string: read them as
+		// text, as a client does, rather than refuse them (kin-openapi decodes YAML to objects).
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromData(api.OpenAPI)
+		if err != nil {
+			contract.err = err
+			return
+		}
+		if err := doc.Validate(loader.Context); err != nil {
+			contract.err = err
+			return
+		}
+		// Routes are matched by path alone: tests call the router on whatever host httptest
+		// names, not on the development server the document lists.
+		doc.Servers = nil
+		contract.router, contract.err = gorillamux.NewRouter(doc)
+	})
+	return contract.router, contract.err
+}
+
+// contractOptions validate what the document says, including that each answer's status is
+// documented. Authentication is checked by the tests themselves; here a secured operation only
+// needs a bearer token to be present.
+var contractOptions = &openapi3filter.Options{
+	IncludeResponseStatus: true,
+	MultiError:            true,
+	AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+		if strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
+			return nil
+		}
+		return errors.New("no bearer token")
+	},
+}
+
+// serveChecked serves req (whose body is body) on h and holds the exchange to api/openapi.yaml,
+// reporting any mismatch as an error of t (not fatal: it may run on a test's goroutines).
+func serveChecked(t testing.TB, h http.Handler, req *http.Request, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if err := checkContract(req, body, w); err != nil {
+		msg := err.Error()
+		if len(msg) > 2000 { // kin-openapi quotes whole schemas and bodies
+			msg = msg[:2000] + "…"
+		}
+		t.Errorf("%s %s answered %d: the exchange does not match api/openapi.yaml: %s", req.Method, req.URL.RequestURI(), w.Code, msg)
+	}
+	return w
+}
+
+// checkContract validates one exchange against the document.
+func checkContract(req *http.Request, body []byte, w *httptest.ResponseRecorder) error {
+	router, err := contractRouter()
+	if err != nil {
+		return err
+	}
+	// A fresh copy of the request: validation reads the body, and the original is spent.
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := router.FindRoute(vreq)
+	if err != nil {
+		// A path or method the document does not describe: the server must refuse it as the
+		// document's conventions say, with a problem.
+		mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
+		if (w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed) || mt != "application/problem+json" {
+			return errors.New("undocumented path or method answered " + http.StatusText(w.Code) + " as " + mt + ", not a 404 or 405 problem")
+		}
+		return nil
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: contractOptions}
+	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && w.Code < 400 {
+		return errors.New("the server accepted (" + http.StatusText(w.Code) + ") a request the document refuses: " + reqErr.Error())
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 w.Code,
+		Header:                 w.Header(),
+		Options:                contractOptions,
+	}
+	out.SetBodyBytes(w.Body.Bytes())
+	return openapi3filter.ValidateResponse(context.Background(), out)
+}
+
+// TestContractTour reads every resource of a world in which an order was placed, paid, shipped,
+// received and partly refunded, as each role allowed to, so that each read operation's answer,
+// with its lists filled, goes through the contract check above. (Writes are exercised by the other
+// tests.)
+func TestContractTour(t *testing.T) {
+	w := newWorld(t)
+	var u struct{ ID string }
+	w.admin.do("POST", "/api/v1/units", map[string]any{"name": "空单位" + randDigits(4), "credit_code": creditCode(),
+		"kind": "state_owned"}).want(201).json(&u)
+	unit := u.ID
+	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+	h := w.households[0]
+	// Before any sale: the lists are empty, [] and not null.
+	for _, path := range []string{"/api/v1/orders", "/api/v1/households/" + h + "/ledger", "/api/v1/households/" + h + "/audit",
+		"/api/v1/households/" + h + "/history", "/api/v1/payouts/waiting", "/api/v1/payouts/delays", "/api/v1/reports/below-line",
+		"/api/v1/poverty-lines", "/api/v1/products/" + w.product + "/batches", "/api/v1/products/" + w.product + "/certifications",
+		"/api/v1/reports/monthly?region_code=433124&month=" + month,
+		"/api/v1/units/" + unit + "/statement?period=" + month, "/api/v1/units/" + unit + "/contacts",
+		"/api/v1/units/" + unit + "/pairings", "/api/v1/units/" + unit + "/progress"} {
+		w.admin.do("GET", path, nil).want(200)
+	}
+	o, _ := w.receivedOrder(t)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "tour-refund").want(201)
+	var batches struct{ Batches []struct{ ID string } }
+	w.opA.do("GET", "/api/v1/products/"+w.product+"/batches", nil).want(200).json(&batches)
+	if len(batches.Batches) == 0 {
+		t.Fatal("no batch listed")
+	}
+	batch := batches.Batches[0].ID
+	var codes struct{ Codes []struct{ Code string } }
+	w.opA.do("GET", "/api/v1/batches/"+batch+"/codes", nil).want(200).json(&codes)
+	if len(codes.Codes) == 0 {
+		t.Fatal("no code listed")
+	}
+	code := codes.Codes[0].Code
+	w.a.DB.Raw("SELECT unit_id FROM orders WHERE id = ?", o.ID).Scan(&unit)
+
+	reads := map[string][]client{
+		"/api/v1/stations":                                          {w.admin, w.opA, w.buyer1},
+		"/api/v1/stations/" + w.stationA:                            {w.admin, w.opA, w.buyer1},
+		"/api/v1/products":                                          {w.admin, w.opA, w.buyer1},
+		"/api/v1/products/" + w.product:                             {w.admin, w.opA, w.buyer1},
+		"/api/v1/products/" + w.product + "/certifications":         {w.admin, w.opA, w.buyer1},
+		"/api/v1/catalog/products":                                  {w.admin, w.opA, w.buyer1},
+		"/api/v1/batches/" + batch + "/codes":                       {w.admin, w.opA},
+		"/api/v1/households":                                        {w.admin, w.opA},
+		"/api/v1/households/" + h:                                   {w.admin, w.opA},
+		"/api/v1/households/" + h + "/ledger":                       {w.admin, w.opA},
+		"/api/v1/households/" + h + "/audit":                        {w.admin, w.opA},
+		"/api/v1/households/" + h + "/history":                      {w.admin, w.opA},
+		"/api/v1/households/" + h + "/income":                       {w.admin, w.opA},
+		"/api/v1/payouts/waiting":                                   {w.admin, w.opA},
+		"/api/v1/payouts/delays":                                    {w.admin, w.opA},
+		"/api/v1/poverty-lines":                                     {w.admin, w.opA},
+		"/api/v1/reports/below-line":                                {w.admin, w.opA},
+		"/api/v1/reports/monthly?region_code=433124&month=" + month: {w.admin},
+		"/api/v1/units":                                             {w.admin},
+		"/api/v1/units/" + unit:                                     {w.admin, w.buyer1},
+		"/api/v1/units/" + unit + "/statement?period=" + month:      {w.admin, w.buyer1},
+		"/api/v1/units/" + unit + "/contacts":                       {w.admin, w.buyer1},
+		"/api/v1/units/" + unit + "/pairings":                       {w.admin, w.buyer1},
+		"/api/v1/units/" + unit + "/progress":                       {w.admin, w.buyer1},
+		"/api/v1/orders":                                            {w.admin, w.opA, w.buyer1},
+		"/api/v1/orders/" + o.ID:                                    {w.admin, w.opA, w.buyer1},
+		"/api/v1/orders/" + o.ID + "/payment":                       {w.admin, w.buyer1},
+		"/api/v1/orders/" + o.ID + "/refunds":                       {w.admin, w.opA, w.buyer1},
+		"/api/v1/regions/433124110226":                              {{t: t, h: w.a.Router}},
+		"/api/v1/trace/" + code:                                     {{t: t, h: w.a.Router}},
+		"/api/v1/codes/" + code + "/qr.png":                         {{t: t, h: w.a.Router}},
+		"/t/" + code:                                                {{t: t, h: w.a.Router}},
+	}
+	for path, who := range reads {
+		for _, c := range who {
+			c.do("GET", path, nil).want(200)
+		}
+	}
+}
