@@ -337,3 +337,53 @@ func bumpEpoch(tx *gorm.DB, epoch *int64) error {
 func forUpdateOf(table string) clause.Locking {
 	return clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: table}}
 }
+
+// VoidReasons are the void reasons a code may carry (the scan page shows each through web.Enum).
+var VoidReasons = []VoidReason{VoidDamaged, VoidRecalled, VoidLost, VoidOther}
+
+// EventSteps are the business steps events are recorded with (the scan page shows each through web.Enum).
+var EventSteps = []string{StepCommissioning, StepPacking, StepShipping, StepReceiving, StepDecommissioning, StepHolding}
+
+// ReasonCode is the void reason a void or recall event was recorded with ("" for other events):
+// such events store "<reason>: <note>" (see Void and RecallBatch).
+func (e EventView) ReasonCode() string {
+	code, _ := e.splitReason()
+	return code
+}
+
+// Note is an event's free text: the station's note of a void or recall without its reason
+// code, or an error declaration's reason.
+func (e EventView) Note() string {
+	_, note := e.splitReason()
+	return note
+}
+
+func (e EventView) splitReason() (code, note string) {
+	if e.DeclaredInError || (e.BizStep != StepDecommissioning && e.BizStep != StepHolding) {
+		return "", e.Reason
+	}
+	head, rest, ok := strings.Cut(e.Reason, ":")
+	if ok {
+		for _, r := range VoidReasons {
+			if head == string(r) {
+				return head, strings.TrimSpace(rest)
+			}
+		}
+	}
+	return "", e.Reason
+}
+
+// VoidNote is the station's instruction for a void code: the note of the latest event in its
+// timeline that voided it for its reason (a code voided as damaged and then in a batch recall keeps
+// its own void's note), not declared in error; "" when none, or the code is not void.
+func (v View) VoidNote() string {
+	if v.Verdict != VerdictVoid {
+		return ""
+	}
+	for i := len(v.Events) - 1; i >= 0; i-- {
+		if e := v.Events[i]; e.ReasonCode() == v.VoidReason {
+			return e.Note()
+		}
+	}
+	return ""
+}

@@ -34,9 +34,10 @@ func mustZone(name string) *time.Location {
 // New parses the embedded templates.
 func New() *Pages {
 	funcs := template.FuncMap{
-		"cst": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
-		"day": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02") },
-		"pct": percent,
+		"cst":  func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+		"day":  func(t time.Time) string { return t.In(shanghai).Format("2006-01-02") },
+		"pct":  percent,
+		"enum": Enum,
 	}
 	return &Pages{t: template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))}
 }
