@@ -2,7 +2,9 @@ package procurement
 
 import (
 	"context"
+	"embed"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"regexp"
@@ -91,14 +93,18 @@ type Statement struct {
 	AmountFen   money.Money     `json:"amount_fen"`
 	RefundedFen money.Money     `json:"refunded_fen"`
 	NetFen      money.Money     `json:"net_fen"`
+	GeneratedAt time.Time       `json:"generated_at"`
 	Lines       []StatementLine `json:"lines"`
 }
 
 // Statements builds purchase statements.
-type Statements struct{ db *gorm.DB }
+type Statements struct {
+	db  *gorm.DB
+	now func() time.Time
+}
 
 // NewStatements builds the statement service.
-func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db} }
+func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db, now: time.Now} }
 
 // Get returns unit's statement for period: an admin any unit's, a buyer its own.
 // Errors: NotFound (unknown or another unit's), Forbidden (stations).
@@ -113,7 +119,8 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 	if err := s.db.WithContext(ctx).Take(&u, "id = ?", unitID).Error; err != nil {
 		return Statement{}, apperr.DB(err, "assisting unit")
 	}
-	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To}
+	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To,
+		GeneratedAt: s.now().UTC()}
 	// The bounds are instants computed in Asia/Shanghai, so neither the server's nor the
 	// database session's time zone matters.
 	err := s.db.WithContext(ctx).Raw(`
@@ -147,9 +154,25 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 // statementHeader names the export columns, Chinese first (what the procurement office reads).
 var statementHeader = []string{"付款时间", "订单号", "行号", "产品编号", "产品", "服务站", "数量", "单价(元)", "金额(元)", "已退数量", "退款(元)"}
 
-// statementTable is st as a spreadsheet table: one row per line, then the totals.
+// PeriodText says which days a statement covers, in China Standard Time: "2026-03-01 至
+// 2026-03-31（北京时间）".
+func (st Statement) PeriodText() string {
+	last := st.To.In(shanghai).AddDate(0, 0, -1)
+	return st.From.In(shanghai).Format(time.DateOnly) + " 至 " + last.Format(time.DateOnly) + "（北京时间）"
+}
+
+// statementTable is st as a spreadsheet table: above it whose statement it is and for when
+// (unit, credit code, period, when it was made, in China time), then one row per line and the
+// totals.
 func statementTable(st Statement) sheet.Table {
-	t := sheet.Table{Name: "对账单", Header: statementHeader}
+	t := sheet.Table{Name: "对账单", Header: statementHeader, Above: [][]sheet.Cell{
+		{sheet.Text("采购对账单")},
+		{sheet.Text("帮扶单位"), sheet.Text(st.UnitName)},
+		{sheet.Text("统一社会信用代码"), sheet.Text(st.CreditCode)},
+		{sheet.Text("对账期间"), sheet.Text(st.Period), sheet.Text(st.PeriodText())},
+		{sheet.Text("生成时间（北京时间）"), sheet.Time(st.GeneratedAt)},
+		{},
+	}}
 	for _, l := range st.Lines {
 		t.Rows = append(t.Rows, []sheet.Cell{sheet.Time(l.PaidAt), sheet.Text(l.OrderID.String()), sheet.Int(int64(l.LineNo)),
 			sheet.Text(l.ProductID.String()), sheet.Text(l.ProductName), sheet.Text(l.StationName), sheet.Int(int64(l.Quantity)),
@@ -168,6 +191,20 @@ func WriteCSV(w io.Writer, st Statement) error { return sheet.WriteCSV(w, statem
 // amounts as numbers of yuan in #,##0.00.
 func WriteXLSX(w io.Writer, st Statement) error { return sheet.WriteXLSX(w, statementTable(st)) }
 
+//go:embed templates/statement.html
+var templates embed.FS
+
+var statementPage = template.Must(template.New("statement.html").Funcs(template.FuncMap{
+	"yuan": func(m money.Money) string { return sheet.Grouped(int64(m)) },
+	"cst":  func(t time.Time) string { return t.In(shanghai).Format(sheet.TimeLayout) },
+}).ParseFS(templates, "templates/statement.html"))
+
+// WriteHTML writes st as a page to print (A4 landscape): whose statement and for when above the
+// table, times in China time, amounts with thousands separators.
+func WriteHTML(w io.Writer, st Statement) error {
+	return statementPage.Execute(w, map[string]any{"S": st})
+}
+
 // ContentDisposition is an attachment header whose file name works in every browser: an ASCII
 // fallback in filename= and the real (Chinese) name in filename*=UTF-8” with RFC 5987
 // percent-encoding (spaces as %20, never +).
@@ -183,7 +220,7 @@ func ContentDisposition(name, fallback string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, b.String())
 }
 
-// Register adds GET /api/v1/units/:id/statement?period=YYYY-MM|YYYY&format=json|csv|xlsx.
+// Register adds GET /api/v1/units/:id/statement?period=YYYY-MM|YYYY&format=json|csv|xlsx|html.
 func (s *Statements) Register(api gin.IRoutes) {
 	api.GET("/api/v1/units/:id/statement", auth.Require(auth.RoleAdmin, auth.RoleBuyer), func(c *gin.Context) {
 		id, ok := httpx.PathUUID(c, "id")
@@ -196,8 +233,8 @@ func (s *Statements) Register(api gin.IRoutes) {
 			return
 		}
 		format := c.DefaultQuery("format", "json")
-		if format != "json" && format != "csv" && format != "xlsx" {
-			httpx.Fail(c, apperr.Invalid(apperr.Field("format", "must be json, csv or xlsx")))
+		if format != "json" && format != "csv" && format != "xlsx" && format != "html" {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("format", "must be json, csv, xlsx or html")))
 			return
 		}
 		st, err := s.Get(c.Request.Context(), auth.MustFrom(c), id, period)
@@ -220,6 +257,10 @@ func (s *Statements) Register(api gin.IRoutes) {
 			c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			c.Status(http.StatusOK)
 			WriteXLSX(c.Writer, st)
+		case "html":
+			c.Header("Content-Type", "text/html; charset=utf-8")
+			c.Status(http.StatusOK)
+			WriteHTML(c.Writer, st)
 		}
 	})
 }
