@@ -381,7 +381,8 @@ ensure_go() {
 }
 
 # ensure_test_tools: Chromium (scan page tests), a CJK font (PDF labels), zbarimg (QR decoding),
-# pdftoppm (rendering label sheets to check them) and, without a Docker CLI, docker-compose (to
+# pdftoppm (rendering label sheets to check them), LibreOffice Calc without a GUI (opening CSV and
+# XLSX exports as a clerk's spreadsheet would) and, without a Docker CLI, docker-compose (to
 # validate docker-compose.yml).
 # Installed through apt when missing; a failure is a warning here, and the tests that need the tool
 # then fail saying which package to install.
@@ -391,6 +392,7 @@ ensure_test_tools() {
 	[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || pkgs+=(fonts-wqy-microhei)
 	have zbarimg || pkgs+=(zbar-tools)
 	have pdftoppm || pkgs+=(poppler-utils)
+	have soffice || pkgs+=(libreoffice-calc-nogui)
 	have docker || have docker-compose || pkgs+=(docker-compose)
 	((${#pkgs[@]})) || return 0
 	if ! have apt-get; then

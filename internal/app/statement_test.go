@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/fupinmarket/fupin/internal/platform/sheet/sheettest"
 )
 
 // An order paid at 00:30 on 1 March China time (16:30 UTC on 28 February) counts in March's
@@ -39,6 +41,12 @@ func TestStatementTimeZone(t *testing.T) {
 		return o.ID
 	}
 	march := pay("tz-march", evil, 2, "2026-02-28T16:30:00Z")
+	// An all-digit credit code, which a spreadsheet would turn into 9.14331240000239E+17.
+	if err := w.a.DB.Exec("UPDATE assisting_units SET credit_code = '914331240000238643' WHERE id = ?", unit.UnitID).Error; err != nil {
+		t.Fatal(err)
+	}
+	var unitName string
+	w.a.DB.Raw("SELECT name FROM assisting_units WHERE id = ?", unit.UnitID).Scan(&unitName)
 	feb := pay("tz-feb", w.product, 1, "2026-02-28T15:59:59Z")
 
 	type st struct {
@@ -69,10 +77,24 @@ func TestStatementTimeZone(t *testing.T) {
 	r := w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=csv", nil).want(200)
 	body := r.Body.String()
 	cd := r.Header().Get("Content-Disposition")
-	if !strings.HasPrefix(body, "\ufeff付款时间,") {
-		t.Fatalf("CSV does not start with a BOM and the header: %q", body[:40])
+	// Above the table: whose statement and for when, and when it was made (China time).
+	head := "\ufeff采购对账单\r\n帮扶单位," + unitName + "\r\n统一社会信用代码,\"=\"\"914331240000238643\"\"\"\r\n" +
+		"对账期间,\"=\"\"2026-03\"\"\",\"=\"\"2026-03-01 至 2026-03-31（北京时间）\"\"\"\r\n生成时间（北京时间）,"
+	if !strings.HasPrefix(body, head) || !strings.Contains(body, "\r\n\r\n付款时间,") {
+		t.Fatalf("CSV does not start with a BOM, whose and when, and the header:\n%s", body)
 	}
-	if !strings.Contains(body, `"'=HYPERLINK(""http://x"")猕猴桃"`) || strings.Contains(body, ",=HYPERLINK") {
+	generated := body[len(head) : strings.Index(body[len(head):], "\r\n")+len(head)]
+	if g, err := time.ParseInLocation("2006-01-02 15:04:05", generated, time.FixedZone("CST", 8*3600)); err != nil || time.Since(g).Abs() > time.Minute {
+		t.Fatalf("generated at %q (%v), want now in China time", generated, err)
+	}
+	// Opened in a spreadsheet, the credit code is exact text and the amounts are numbers.
+	cells := sheettest.Calc(t, r.Body.Bytes(), "csv")
+	if cells[2][1] != (sheettest.Value{Text: "914331240000238643"}) || cells[6][0].Text != "付款时间" ||
+		cells[7][8] != (sheettest.Value{Text: "200", Number: true}) {
+		t.Fatalf("opened in Calc: %+v", cells)
+	}
+	// The name is the string literal of ="…" (quotes doubled, then doubled again by CSV).
+	if !strings.Contains(body, `,"=""=HYPERLINK(""""http://x"""")猕猴桃""",`) || strings.Contains(body, ",=HYPERLINK") {
 		t.Fatalf("formula not made inert:\n%s", body)
 	}
 	if !strings.Contains(body, ",2,100.00,200.00,0,0.00\r\n") || !strings.Contains(body, "合计,,,,,,,,200.00,,0.00\r\n") {
@@ -90,19 +112,38 @@ func TestStatementTimeZone(t *testing.T) {
 	}
 	defer x.Close()
 	rows, err := x.GetRows("对账单")
-	if err != nil || len(rows) != 4 {
+	if err != nil || len(rows) != 10 {
 		t.Fatalf("xlsx rows %v, %v", rows, err)
 	}
-	if rows[1][0] != "2026-02-28 23:59:59" || rows[2][0] != "2026-03-01 00:30:00" || rows[1][1] != feb {
-		t.Fatalf("xlsx rows %v", rows[1:3])
+	if rows[1][1] != unitName || rows[2][1] != "914331240000238643" || rows[3][1] != "2026" || rows[4][0] != "生成时间（北京时间）" {
+		t.Fatalf("xlsx rows above the table %v", rows[:6])
 	}
-	for cell, want := range map[string]excelize.CellType{"B2": excelize.CellTypeInlineString, "I2": excelize.CellTypeUnset, "I4": excelize.CellTypeUnset} {
+	if rows[7][0] != "2026-02-28 23:59:59" || rows[8][0] != "2026-03-01 00:30:00" || rows[7][1] != feb {
+		t.Fatalf("xlsx rows %v", rows[7:9])
+	}
+	for cell, want := range map[string]excelize.CellType{"B3": excelize.CellTypeInlineString, "B8": excelize.CellTypeInlineString, "I8": excelize.CellTypeUnset, "I10": excelize.CellTypeUnset} {
 		got, err := x.GetCellType("对账单", cell)
 		if err != nil || got != want {
 			t.Errorf("cell %s type %v, want %v (%v)", cell, got, want, err)
 		}
 	}
-	if v, _ := x.GetCellValue("对账单", "I4", excelize.Options{RawCellValue: true}); v != "300" {
+	if v, _ := x.GetCellValue("对账单", "I10", excelize.Options{RawCellValue: true}); v != "300" {
 		t.Fatalf("total cell raw value %q, want the number 300", v)
+	}
+
+	// The page to print says the same above its table.
+	r = w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=html", nil).want(200)
+	page := r.Body.String()
+	if ct := r.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("content type %q", ct)
+	}
+	for _, want := range []string{"<dd>" + unitName + "</dd>", "<dd>914331240000238643</dd>", "2026-03（2026-03-01 至 2026-03-31（北京时间））",
+		"生成时间</dt><dd>" + generated[:10], "2026-03-01 00:30:00", "=HYPERLINK(&#34;http://x&#34;)猕猴桃", ">200.00<"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page has no %q:\n%s", want, page)
+		}
+	}
+	if strings.Index(page, "914331240000238643") > strings.Index(page, "<table") {
+		t.Error("the credit code is not above the table")
 	}
 }

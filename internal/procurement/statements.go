@@ -2,8 +2,9 @@ package procurement
 
 import (
 	"context"
-	"encoding/csv"
+	"embed"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"regexp"
@@ -13,13 +14,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/sheet"
 )
 
 // shanghai is China Standard Time, where statement months and years are cut (UTC+8, no daylight
@@ -92,14 +93,18 @@ type Statement struct {
 	AmountFen   money.Money     `json:"amount_fen"`
 	RefundedFen money.Money     `json:"refunded_fen"`
 	NetFen      money.Money     `json:"net_fen"`
+	GeneratedAt time.Time       `json:"generated_at"`
 	Lines       []StatementLine `json:"lines"`
 }
 
 // Statements builds purchase statements.
-type Statements struct{ db *gorm.DB }
+type Statements struct {
+	db  *gorm.DB
+	now func() time.Time
+}
 
 // NewStatements builds the statement service.
-func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db} }
+func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db, now: time.Now} }
 
 // Get returns unit's statement for period: an admin any unit's, a buyer its own.
 // Errors: NotFound (unknown or another unit's), Forbidden (stations).
@@ -114,7 +119,8 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 	if err := s.db.WithContext(ctx).Take(&u, "id = ?", unitID).Error; err != nil {
 		return Statement{}, apperr.DB(err, "assisting unit")
 	}
-	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To}
+	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To,
+		GeneratedAt: s.now().UTC()}
 	// The bounds are instants computed in Asia/Shanghai, so neither the server's nor the
 	// database session's time zone matters.
 	err := s.db.WithContext(ctx).Raw(`
@@ -148,105 +154,55 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 // statementHeader names the export columns, Chinese first (what the procurement office reads).
 var statementHeader = []string{"付款时间", "订单号", "行号", "产品编号", "产品", "服务站", "数量", "单价(元)", "金额(元)", "已退数量", "退款(元)"}
 
-// inert makes a text cell safe to open in a spreadsheet: a cell starting with =, +, -, @ (or a
-// tab or carriage return, which some programs skip before reading a formula) is prefixed with an
-// apostrophe so it is shown as text, never evaluated. Amounts are written by us as numbers and
-// never pass through here, so they stay numbers.
-func inert(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+// PeriodText says which days a statement covers, in China Standard Time: "2026-03-01 至
+// 2026-03-31（北京时间）".
+func (st Statement) PeriodText() string {
+	last := st.To.In(shanghai).AddDate(0, 0, -1)
+	return st.From.In(shanghai).Format(time.DateOnly) + " 至 " + last.Format(time.DateOnly) + "（北京时间）"
 }
 
-// yuan formats fen as a decimal number of yuan ("1234.50", "-0.05"): a number to a spreadsheet.
-func yuan(m money.Money) string {
-	v := int64(m)
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
-}
-
-// WriteCSV writes st as CSV: UTF-8 with a byte order mark (so Excel reads Chinese), CRLF lines,
-// times in China Standard Time, amounts as plain decimal numbers of yuan.
-func WriteCSV(w io.Writer, st Statement) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	cw.Write(statementHeader)
+// statementTable is st as a spreadsheet table: above it whose statement it is and for when
+// (unit, credit code, period, when it was made, in China time), then one row per line and the
+// totals.
+func statementTable(st Statement) sheet.Table {
+	t := sheet.Table{Name: "对账单", Header: statementHeader, Above: [][]sheet.Cell{
+		{sheet.Text("采购对账单")},
+		{sheet.Text("帮扶单位"), sheet.Text(st.UnitName)},
+		{sheet.Text("统一社会信用代码"), sheet.Text(st.CreditCode)},
+		{sheet.Text("对账期间"), sheet.Text(st.Period), sheet.Text(st.PeriodText())},
+		{sheet.Text("生成时间（北京时间）"), sheet.Time(st.GeneratedAt)},
+		{},
+	}}
 	for _, l := range st.Lines {
-		cw.Write([]string{l.PaidAt.In(shanghai).Format("2006-01-02 15:04:05"), l.OrderID.String(), strconv.Itoa(l.LineNo),
-			l.ProductID.String(), inert(l.ProductName), inert(l.StationName), strconv.Itoa(l.Quantity),
-			yuan(l.UnitPriceFen), yuan(l.AmountFen), strconv.Itoa(l.RefundedQuantity), yuan(l.RefundedFen)})
+		t.Rows = append(t.Rows, []sheet.Cell{sheet.Time(l.PaidAt), sheet.Text(l.OrderID.String()), sheet.Int(int64(l.LineNo)),
+			sheet.Text(l.ProductID.String()), sheet.Text(l.ProductName), sheet.Text(l.StationName), sheet.Int(int64(l.Quantity)),
+			sheet.Money(int64(l.UnitPriceFen)), sheet.Money(int64(l.AmountFen)), sheet.Int(int64(l.RefundedQuantity)), sheet.Money(int64(l.RefundedFen))})
 	}
-	cw.Write([]string{"合计", "", "", "", "", "", "", "", yuan(st.AmountFen), "", yuan(st.RefundedFen)})
-	cw.Flush()
-	return cw.Error()
+	t.Rows = append(t.Rows, []sheet.Cell{sheet.Text("合计"), sheet.Empty, sheet.Empty, sheet.Empty, sheet.Empty, sheet.Empty, sheet.Empty,
+		sheet.Empty, sheet.Money(int64(st.AmountFen)), sheet.Empty, sheet.Money(int64(st.RefundedFen))})
+	return t
 }
 
-// WriteXLSX writes st as one sheet through excelize's streaming writer (rows go out as they are
-// written, so memory does not grow with the statement). Ids are text cells (format "@"), so a
-// spreadsheet never turns them into numbers; amounts are numeric cells in yuan with two decimals.
-// A spreadsheet number is a double: the yuan value is parsed from its exact decimal string, and
-// every amount below 2^53 fen keeps its two decimals exactly as shown.
-func WriteXLSX(w io.Writer, st Statement) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := "对账单"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	text, err := f.NewStyle(&excelize.Style{NumFmt: 49}) // "@": text
-	if err != nil {
-		return err
-	}
-	amount, err := f.NewStyle(&excelize.Style{NumFmt: 2}) // "0.00"
-	if err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	sw.SetColWidth(1, 1, 20)
-	sw.SetColWidth(2, 2, 38)
-	sw.SetColWidth(4, 4, 38)
-	sw.SetColWidth(5, 6, 18)
-	head := make([]any, len(statementHeader))
-	for i, h := range statementHeader {
-		head[i] = h
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return err
-	}
-	num := func(m money.Money) excelize.Cell {
-		v, _ := strconv.ParseFloat(yuan(m), 64)
-		return excelize.Cell{StyleID: amount, Value: v}
-	}
-	txt := func(s string) excelize.Cell { return excelize.Cell{StyleID: text, Value: s} }
-	row := 2
-	for _, l := range st.Lines {
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		if err := sw.SetRow(cell, []any{txt(l.PaidAt.In(shanghai).Format("2006-01-02 15:04:05")), txt(l.OrderID.String()), l.LineNo,
-			txt(l.ProductID.String()), txt(inert(l.ProductName)), txt(inert(l.StationName)), l.Quantity,
-			num(l.UnitPriceFen), num(l.AmountFen), l.RefundedQuantity, num(l.RefundedFen)}); err != nil {
-			return err
-		}
-		row++
-	}
-	cell, _ := excelize.CoordinatesToCellName(1, row)
-	if err := sw.SetRow(cell, []any{"合计", nil, nil, nil, nil, nil, nil, nil, num(st.AmountFen), nil, num(st.RefundedFen)}); err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	_, err = f.WriteTo(w)
-	return err
+// WriteCSV writes st as CSV through internal/platform/sheet: UTF-8 with a byte order mark, times
+// in China Standard Time, amounts as plain decimal numbers of yuan, ids and names exact text.
+func WriteCSV(w io.Writer, st Statement) error { return sheet.WriteCSV(w, statementTable(st)) }
+
+// WriteXLSX writes st as one sheet through internal/platform/sheet: ids and names as text cells,
+// amounts as numbers of yuan in #,##0.00.
+func WriteXLSX(w io.Writer, st Statement) error { return sheet.WriteXLSX(w, statementTable(st)) }
+
+//go:embed templates/statement.html
+var templates embed.FS
+
+var statementPage = template.Must(template.New("statement.html").Funcs(template.FuncMap{
+	"yuan": func(m money.Money) string { return sheet.Grouped(int64(m)) },
+	"cst":  func(t time.Time) string { return t.In(shanghai).Format(sheet.TimeLayout) },
+}).ParseFS(templates, "templates/statement.html"))
+
+// WriteHTML writes st as a page to print (A4 landscape): whose statement and for when above the
+// table, times in China time, amounts with thousands separators.
+func WriteHTML(w io.Writer, st Statement) error {
+	return statementPage.Execute(w, map[string]any{"S": st})
 }
 
 // ContentDisposition is an attachment header whose file name works in every browser: an ASCII
@@ -264,7 +220,7 @@ func ContentDisposition(name, fallback string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, b.String())
 }
 
-// Register adds GET /api/v1/units/:id/statement?period=YYYY-MM|YYYY&format=json|csv|xlsx.
+// Register adds GET /api/v1/units/:id/statement?period=YYYY-MM|YYYY&format=json|csv|xlsx|html.
 func (s *Statements) Register(api gin.IRoutes) {
 	api.GET("/api/v1/units/:id/statement", auth.Require(auth.RoleAdmin, auth.RoleBuyer), func(c *gin.Context) {
 		id, ok := httpx.PathUUID(c, "id")
@@ -277,8 +233,8 @@ func (s *Statements) Register(api gin.IRoutes) {
 			return
 		}
 		format := c.DefaultQuery("format", "json")
-		if format != "json" && format != "csv" && format != "xlsx" {
-			httpx.Fail(c, apperr.Invalid(apperr.Field("format", "must be json, csv or xlsx")))
+		if format != "json" && format != "csv" && format != "xlsx" && format != "html" {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("format", "must be json, csv, xlsx or html")))
 			return
 		}
 		st, err := s.Get(c.Request.Context(), auth.MustFrom(c), id, period)
@@ -301,6 +257,10 @@ func (s *Statements) Register(api gin.IRoutes) {
 			c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			c.Status(http.StatusOK)
 			WriteXLSX(c.Writer, st)
+		case "html":
+			c.Header("Content-Type", "text/html; charset=utf-8")
+			c.Status(http.StatusOK)
+			WriteHTML(c.Writer, st)
 		}
 	})
 }

@@ -3,22 +3,19 @@ package report
 import (
 	"bytes"
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/sheet"
 )
 
 // Media types of the monthly report's formats.
@@ -91,182 +88,60 @@ func (h *Handler) monthly(c *gin.Context) {
 	c.Data(http.StatusOK, format, buf.Bytes())
 }
 
-// yuan formats fen as a plain decimal ("1234.50", "-0.05"), exactly, for spreadsheets.
-func yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
-}
-
-var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-
-// safeCell defuses formula injection (CSV injection): a cell that a spreadsheet would read as a
-// formula (starting with = + - @, a tab or a carriage return) is prefixed with a single quote,
-// unless it is a plain number such as -12.50. Names of products and units come from users.
-func safeCell(s string) string {
-	if s == "" || plainNumber.MatchString(s) {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
-
 var levelNames = map[int]string{3: "县", 4: "乡镇", 5: "村"}
 
-// WriteCSV writes one table of the report as UTF-8 CSV with a byte order mark (so that Excel
-// reads the Chinese), every cell defused against formula injection. table: areas (the area itself,
-// then its townships and villages), products (top products) or units (by assisting unit).
+// tables are the report's three tables, in the order of the workbook's sheets.
+func tables(rep Monthly) map[string]sheet.Table {
+	m := sheet.Text(rep.Month)
+	areas := sheet.Table{Name: "地区",
+		Header: []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)"}}
+	row := func(code, name string, level int, s Summary) {
+		areas.Rows = append(areas.Rows, []sheet.Cell{m, sheet.Text(code), sheet.Text(name), sheet.Text(levelNames[level]),
+			sheet.Money(s.SalesFen), sheet.Int(int64(s.HouseholdsBenefited)), sheet.Money(s.IncomeFen), sheet.Money(s.BusinessFen),
+			sheet.Money(s.WageFen), sheet.Money(s.PerCapitaAddedFen)})
+	}
+	row(rep.RegionCode, rep.RegionName, rep.Level, rep.Totals)
+	for _, a := range rep.Townships {
+		row(a.Code, a.Name, a.Level, a.Summary)
+	}
+	for _, a := range rep.Villages {
+		row(a.Code, a.Name, a.Level, a.Summary)
+	}
+	products := sheet.Table{Name: "产品", Header: []string{"月份", "产品", "产地代码", "数量", "销售额(元)"}}
+	for _, p := range rep.TopProducts {
+		products.Rows = append(products.Rows, []sheet.Cell{m, sheet.Text(p.Name), sheet.Text(p.OriginCode), sheet.Int(p.Quantity), sheet.Money(p.SalesFen)})
+	}
+	units := sheet.Table{Name: "帮扶单位", Header: []string{"月份", "帮扶单位", "统一社会信用代码", "订单数", "采购额(元)", "带贫户数"}}
+	for _, u := range rep.Units {
+		units.Rows = append(units.Rows, []sheet.Cell{m, sheet.Text(u.Name), sheet.Text(u.CreditCode), sheet.Int(int64(u.Orders)),
+			sheet.Money(u.SalesFen), sheet.Int(int64(u.HouseholdsBenefited))})
+	}
+	return map[string]sheet.Table{"areas": areas, "products": products, "units": units}
+}
+
+// WriteCSV writes one table of the report through internal/platform/sheet (UTF-8 with a byte
+// order mark; codes, names and the month as exact text; money as plain numbers of yuan). table:
+// areas (the area itself, then its townships and villages), products or units (by assisting unit).
 func WriteCSV(w io.Writer, rep Monthly, table string) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
+	t, ok := tables(rep)[table]
+	if !ok {
+		t = tables(rep)["areas"]
 	}
-	cw := csv.NewWriter(w)
-	write := func(cells ...string) {
-		for i := range cells {
-			cells[i] = safeCell(cells[i])
-		}
-		cw.Write(cells)
-	}
-	switch table {
-	case "products":
-		write("月份", "产品", "产地代码", "数量", "销售额(元)")
-		for _, p := range rep.TopProducts {
-			write(rep.Month, p.Name, p.OriginCode, strconv.FormatInt(p.Quantity, 10), yuan(p.SalesFen))
-		}
-	case "units":
-		write("月份", "帮扶单位", "统一社会信用代码", "订单数", "采购额(元)", "带贫户数")
-		for _, u := range rep.Units {
-			write(rep.Month, u.Name, u.CreditCode, strconv.Itoa(u.Orders), yuan(u.SalesFen), strconv.Itoa(u.HouseholdsBenefited))
-		}
-	default:
-		write("月份", "区划代码", "名称", "层级", "销售额(元)", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)")
-		row := func(code, name string, level int, s Summary) {
-			write(rep.Month, code, name, levelNames[level], yuan(s.SalesFen), strconv.Itoa(s.HouseholdsBenefited),
-				yuan(s.IncomeFen), yuan(s.BusinessFen), yuan(s.WageFen), yuan(s.PerCapitaAddedFen))
-		}
-		row(rep.RegionCode, rep.RegionName, rep.Level, rep.Totals)
-		for _, a := range rep.Townships {
-			row(a.Code, a.Name, a.Level, a.Summary)
-		}
-		for _, a := range rep.Villages {
-			row(a.Code, a.Name, a.Level, a.Summary)
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return sheet.WriteCSV(w, t)
 }
 
 // WriteXLSX writes the report as a workbook of three sheets (地区, 产品, 帮扶单位) through
-// excelize's stream writer. Codes (region codes, credit codes) are text cells in a text format, so
-// that a spreadsheet never shows 433124110226 as 4.33E+11; money is a formula over the exact
-// number of fen (=123450/100) in a yuan format, so no floating-point value is ever computed here,
-// and the workbook asks to be recalculated on load.
+// internal/platform/sheet: codes as text cells, money as numbers in #,##0.00.
 func WriteXLSX(w io.Writer, rep Monthly) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	textStyle, err := f.NewStyle(&excelize.Style{NumFmt: 49})
-	if err != nil {
-		return err
-	}
-	moneyStyle, err := f.NewStyle(&excelize.Style{NumFmt: 4}) // #,##0.00
-	if err != nil {
-		return err
-	}
-	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	text := func(s string) excelize.Cell { return excelize.Cell{StyleID: textStyle, Value: s} }
-	money := func(fen int64) excelize.Cell {
-		return excelize.Cell{StyleID: moneyStyle, Formula: fmt.Sprintf("%d/100", fen)}
-	}
-	sheet := func(name string, header []string, rows func(add func(...any) error) error) error {
-		if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return err
-		}
-		hs := make([]any, len(header))
-		for i, h := range header {
-			hs[i] = excelize.Cell{StyleID: headStyle, Value: h}
-		}
-		n := 1
-		add := func(cells ...any) error {
-			cell, _ := excelize.CoordinatesToCellName(1, n)
-			n++
-			return sw.SetRow(cell, cells)
-		}
-		if err := add(hs...); err != nil {
-			return err
-		}
-		if err := rows(add); err != nil {
-			return err
-		}
-		return sw.Flush()
-	}
-	err = sheet("地区", []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)"},
-		func(add func(...any) error) error {
-			row := func(code, name string, level int, s Summary) error {
-				return add(text(rep.Month), text(code), text(name), text(levelNames[level]), money(s.SalesFen), s.HouseholdsBenefited,
-					money(s.IncomeFen), money(s.BusinessFen), money(s.WageFen), money(s.PerCapitaAddedFen))
-			}
-			if err := row(rep.RegionCode, rep.RegionName, rep.Level, rep.Totals); err != nil {
-				return err
-			}
-			for _, as := range [][]Area{rep.Townships, rep.Villages} {
-				for _, a := range as {
-					if err := row(a.Code, a.Name, a.Level, a.Summary); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-	if err == nil {
-		err = sheet("产品", []string{"月份", "产品", "产地代码", "数量", "销售额(元)"}, func(add func(...any) error) error {
-			for _, p := range rep.TopProducts {
-				if err := add(text(rep.Month), text(p.Name), text(p.OriginCode), p.Quantity, money(p.SalesFen)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err == nil {
-		err = sheet("帮扶单位", []string{"月份", "帮扶单位", "统一社会信用代码", "订单数", "采购额(元)", "带贫户数"}, func(add func(...any) error) error {
-			for _, u := range rep.Units {
-				if err := add(text(rep.Month), text(u.Name), text(u.CreditCode), u.Orders, money(u.SalesFen), u.HouseholdsBenefited); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err != nil {
-		return err
-	}
-	if err := f.DeleteSheet("Sheet1"); err != nil {
-		return err
-	}
-	full := true
-	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &full}); err != nil {
-		return err
-	}
-	return f.Write(w)
+	ts := tables(rep)
+	return sheet.WriteXLSX(w, ts["areas"], ts["products"], ts["units"])
 }
 
 //go:embed templates/monthly.html
 var templates embed.FS
 
 var monthlyTemplate = template.Must(template.New("monthly.html").Funcs(template.FuncMap{
-	"yuan": func(fen int64) string { return "¥" + yuan(fen) },
+	"yuan": func(fen int64) string { return "¥" + sheet.Yuan(fen) },
 }).ParseFS(templates, "templates/monthly.html"))
 
 // Bar is one bar of the chart: a village's income, with its geometry in SVG user units.

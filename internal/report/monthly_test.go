@@ -12,6 +12,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/sheet/sheettest"
 )
 
 func TestMonthlyReport(t *testing.T) {
@@ -74,17 +75,27 @@ func TestMonthlyReport(t *testing.T) {
 		if err != nil || len(recs) != 3 {
 			t.Fatalf("%v %v", recs, err)
 		}
-		if recs[1][1] != `'=HYPERLINK("http://x")猕猴桃` || recs[1][4] != "200.00" || recs[0][1] != "产品" {
+		if recs[1][1] != `="=HYPERLINK(""http://x"")猕猴桃"` || recs[1][4] != "200.00" || recs[0][1] != "产品" || recs[1][0] != `="2024-05"` {
 			t.Errorf("row %q", recs[1])
 		}
 		buf.Reset()
 		WriteCSV(&buf, rep, "areas")
 		recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
-		if len(recs) != 7 || recs[1][1] != c.code || recs[1][6] != "410.00" || recs[1][9] != "58.57" {
+		if len(recs) != 7 || recs[1][1] != `="`+c.code+`"` || recs[1][6] != "410.00" || recs[1][9] != "58.57" {
 			t.Errorf("areas %q", recs)
 		}
-		if safeCell("-12.50") != "-12.50" || safeCell("-1+1") != "'-1+1" || safeCell("@SUM(A1)") != "'@SUM(A1)" || safeCell("\tx") != "'\tx" {
-			t.Error("safeCell")
+		// Opened as a clerk does: codes stay exact text, money is numbers.
+		for _, table := range []string{"areas", "units"} {
+			buf.Reset()
+			WriteCSV(&buf, rep, table)
+			rows := sheettest.Calc(t, buf.Bytes(), "csv")
+			code, amount, want := rows[1][2], rows[1][4], 18 // the unit's credit code
+			if table == "areas" {
+				code, amount, want = rows[4][1], rows[1][6], 12 // 村1
+			}
+			if code.Number || len(code.Text) != want || !amount.Number {
+				t.Errorf("%s opened in Calc: code %+v, amount %+v", table, code, amount)
+			}
 		}
 	})
 
@@ -93,7 +104,7 @@ func TestMonthlyReport(t *testing.T) {
 		if err := WriteXLSX(&buf, rep); err != nil {
 			t.Fatal(err)
 		}
-		f, err := excelize.OpenReader(&buf)
+		f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,9 +117,14 @@ func TestMonthlyReport(t *testing.T) {
 		if code != c.villages[0] || typ == excelize.CellTypeNumber {
 			t.Errorf("village code cell %q of type %v", code, typ)
 		}
-		v, err := f.CalcCellValue("地区", "G2")
-		if err != nil || v != "410.00" {
-			t.Errorf("income formula %q %v", v, err)
+		v, _ := f.GetCellValue("地区", "G2", excelize.Options{RawCellValue: true})
+		formula, _ := f.GetCellFormula("地区", "G2")
+		if v != "410" || formula != "" {
+			t.Errorf("income cell %q formula %q, want the number 410", v, formula)
+		}
+		rows := sheettest.Calc(t, buf.Bytes(), "xlsx")
+		if rows[4][1].Text != c.villages[0] || rows[4][1].Number || rows[1][6] != (sheettest.Value{Text: "410", Number: true}) {
+			t.Errorf("opened in Calc: %+v", rows)
 		}
 		credit, _ := f.GetCellValue("帮扶单位", "C2")
 		if len(credit) != 18 {

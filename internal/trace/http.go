@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/sheet"
 	"github.com/fupinmarket/fupin/internal/web"
 )
 
@@ -423,11 +423,11 @@ func (h *Handler) issuanceCSV(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="codes-%s.csv"`, job.ID))
 	c.Status(http.StatusOK)
-	w := bufio.NewWriterSize(c.Writer, 64<<10)
-	_, _ = w.WriteString("code,display,url\n")
+	// A feed for label printing software (sheet.DataCSV: fields as they are), not a clerk's sheet.
+	w := sheet.NewDataCSV(c.Writer)
+	_ = w.Row("code", "display", "url")
 	err = h.svc.StreamJobCodes(ctx, job, func(code string) error {
-		_, err := fmt.Fprintf(w, "%s,%s,%s\n", code, FormatCode(code), h.ScanURL(code))
-		return err
+		return w.Row(code, FormatCode(code), h.ScanURL(code))
 	})
 	if err == nil {
 		err = w.Flush()

@@ -1,0 +1,165 @@
+package sheet
+
+import (
+	"io"
+	"strconv"
+	"unicode"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Column widths in characters (a CJK character counts two), clamped.
+const (
+	minWidth = 6
+	maxWidth = 60
+)
+
+// WriteXLSX writes tables as the sheets of one workbook, in order: the lines above in bold, the
+// header row in bold, the rows; money as numbers in #,##0.00, text as string cells in @, times
+// as CST text (exact in every viewer, and sortable in that layout), columns sized to fit.
+func WriteXLSX(w io.Writer, tables ...Table) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	for i, t := range tables {
+		name := t.Name
+		if name == "" {
+			name = "Sheet" + strconv.Itoa(i+1)
+		}
+		if i == 0 {
+			err = f.SetSheetName("Sheet1", name)
+		} else {
+			_, err = f.NewSheet(name)
+		}
+		if err == nil {
+			err = writeSheet(f, name, t, st)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = f.WriteTo(w)
+	return err
+}
+
+type styles struct{ text, money, bold int }
+
+func newStyles(f *excelize.File) (styles, error) {
+	var s styles
+	var err error
+	if s.text, err = f.NewStyle(&excelize.Style{NumFmt: 49}); err != nil { // @
+		return s, err
+	}
+	if s.money, err = f.NewStyle(&excelize.Style{NumFmt: 4}); err != nil { // #,##0.00
+		return s, err
+	}
+	s.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 49})
+	return s, err
+}
+
+func writeSheet(f *excelize.File, name string, t Table, st styles) error {
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
+	head := t.head()
+	for col, w := range widths(head, t.Rows) {
+		if err := sw.SetColWidth(col+1, col+1, float64(w)); err != nil {
+			return err
+		}
+	}
+	row := 1
+	put := func(cells []Cell, style int) error {
+		vals := make([]any, len(cells))
+		for i, c := range cells {
+			vals[i] = xlsxCell(c, st, style)
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, row)
+		row++
+		return sw.SetRow(ref, vals)
+	}
+	for _, r := range t.Above {
+		if err := put(r, st.bold); err != nil {
+			return err
+		}
+	}
+	if err := put(head, st.bold); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		if err := put(r, 0); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// xlsxCell is c as an excelize cell; textStyle, when not 0, styles text cells (bold lines).
+func xlsxCell(c Cell, st styles, textStyle int) any {
+	if textStyle == 0 {
+		textStyle = st.text
+	}
+	switch c.kind {
+	case kindText:
+		return excelize.Cell{StyleID: textStyle, Value: c.text}
+	case kindInt:
+		return c.n
+	case kindMoney:
+		// The double nearest the exact decimal; excelize writes it back in its shortest form.
+		v, _ := strconv.ParseFloat(Yuan(c.n), 64)
+		return excelize.Cell{StyleID: st.money, Value: v}
+	case kindTime:
+		if c.t.IsZero() {
+			return nil
+		}
+		return excelize.Cell{StyleID: textStyle, Value: c.t.In(CST).Format(TimeLayout)}
+	}
+	return nil
+}
+
+// widths is each column's width: its widest cell (header and rows) as shown, plus a margin.
+func widths(head []Cell, rows [][]Cell) []int {
+	var ws []int
+	measure := func(cells []Cell) {
+		for i, c := range cells {
+			for len(ws) <= i {
+				ws = append(ws, minWidth)
+			}
+			ws[i] = max(ws[i], min(maxWidth, shownWidth(c)+2))
+		}
+	}
+	measure(head)
+	for _, r := range rows {
+		measure(r)
+	}
+	return ws
+}
+
+func shownWidth(c Cell) int {
+	switch c.kind {
+	case kindText:
+		return textWidth(c.text)
+	case kindInt:
+		return len(strconv.FormatInt(c.n, 10))
+	case kindMoney:
+		return len(Grouped(c.n))
+	case kindTime:
+		return len(TimeLayout)
+	}
+	return 0
+}
+
+// textWidth counts East Asian wide characters twice.
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x1100 && (unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x30FF || r >= 0xFF00 && r <= 0xFF60 || r >= 0xAC00 && r <= 0xD7A3) {
+			n++
+		}
+	}
+	return n
+}
