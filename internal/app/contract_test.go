@@ -36,9 +36,12 @@ var contract struct {
 // contractRouter loads api/openapi.yaml once for the package's tests.
 func contractRouter() (routers.Router, error) {
 	contract.once.Do(func() {
-		// The document describes HTML pages and itself (YAML) as text, type string: read them as
-		// text, as a client does, rather than refuse them (kin-openapi decodes YAML to objects).
+		// The document describes HTML pages, CSV exports and itself (YAML) as text, type string:
+		// read them as text, as a client does, rather than refuse them (kin-openapi decodes YAML to
+		// objects, and CSV to records of one width, which a statement's heading lines above its
+		// table are not).
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(api.OpenAPI)
