@@ -153,6 +153,11 @@ func (a *App) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// A near miss (a trailing slash, another case, doubled slashes) is a 404 problem, not a
+	// 301/307 to the right path: clients that follow it re-send the body (a second order), and
+	// others are left with an empty answer.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	// Client addresses (scan rate limit, distinct scanners) come from the TCP peer unless it is a
 	// configured proxy: gin would otherwise believe any X-Forwarded-For. Validated by LoadSettings.
 	_ = r.SetTrustedProxies(a.proxies)
