@@ -39,6 +39,8 @@ var kinds = map[apperr.Kind]struct {
 	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized", "Authentication required"},
 	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too-large", "Request body too large"},
+	apperr.KindUnsupportedType: {http.StatusUnsupportedMediaType, "unsupported-media-type",
+		"Unsupported media type"},
 }
 
 // WriteProblem renders err as problem+json. Untyped errors are logged and become a bare 500, so
