@@ -9,6 +9,9 @@
 //	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
 //	                               write the monthly report (月报) of an area to stdout
 //	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
+//
+// Exit status: 0 on success, 1 when the command fails, 2 when no command or an unknown one is
+// given (the usage is then printed to stderr).
 package main
 
 import (
@@ -57,17 +60,43 @@ commands:
 Run 'fupin serve --help' for the environment variables.
 `
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "fupin:", err)
-		os.Exit(1)
+func main() { os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// cli runs a command and returns the exit status: 0 on success, 1 when the command fails, 2 when
+// it was not given or is not one of the commands (the usage goes to stderr, nothing to stdout).
+func cli(args []string, stdout, stderr io.Writer) int {
+	err := run(args, stdout)
+	var bad usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &bad):
+		fmt.Fprintf(stderr, "fupin: %s\n\n%s", bad.msg, usage)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "fupin:", err)
+		return 1
 	}
 }
 
+// usageError is a command line that names no command the binary has.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// commands are the first words run knows.
+var commands = map[string]bool{"serve": true, "migrate": true, "demo": true, "import": true, "report": true, "verify": true}
+
 func run(args []string, out io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		return usageError{"no command given"}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(out, usage)
 		return nil
+	}
+	if !commands[args[0]] {
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
 	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
 		fmt.Fprint(out, usage+"\n")
@@ -137,7 +166,7 @@ func run(args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
 }
 
 // importHouseholds runs a roster import as the command (audit role "command") and prints the

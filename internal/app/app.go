@@ -153,6 +153,11 @@ func (a *App) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// A near miss (a trailing slash, another case, doubled slashes) is a 404 problem, not a
+	// 301/307 to the right path: clients that follow it re-send the body (a second order), and
+	// others are left with an empty answer.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	// Client addresses (scan rate limit, distinct scanners) come from the TCP peer unless it is a
 	// configured proxy: gin would otherwise believe any X-Forwarded-For. Validated by LoadSettings.
 	_ = r.SetTrustedProxies(a.proxies)
@@ -173,7 +178,7 @@ func (a *App) router() *gin.Engine {
 		quiet = trace.ScanRoutes
 	}
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(),
-		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText())
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), httpx.BodyTypes(multipartRoutes...))
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") {
 			switch c.Request.Method {
@@ -213,6 +218,11 @@ func (a *App) router() *gin.Engine {
 	report.NewHandler(a.Reports).Register(authed)
 	return r
 }
+
+// multipartRoutes are the routes that take multipart/form-data uploads; every other body is JSON
+// (httpx.BodyTypes answers 415 otherwise). A new upload route (a product photo, say) is added
+// here, and its operation in api/openapi.yaml lists multipart/form-data.
+var multipartRoutes = []string{"/api/v1/households/import"}
 
 // bodyLimit is httpx.BodyLimit with one exception: roster uploads may be as large as
 // household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -113,6 +114,11 @@ func checkContract(req *http.Request, body []byte, w *httptest.ResponseRecorder)
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: contractOptions}
 	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && w.Code < 400 {
 		return errors.New("the server accepted (" + http.StatusText(w.Code) + ") a request the document refuses: " + reqErr.Error())
+	}
+	// openapi3filter lets 301, 304, 307 and 308 pass unchecked: an undocumented redirect is a
+	// mismatch too.
+	if route.Operation.Responses.Status(w.Code) == nil && route.Operation.Responses.Default() == nil {
+		return fmt.Errorf("status %d is not documented for %s %s", w.Code, route.Method, route.Path)
 	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,

@@ -12,13 +12,14 @@ import (
 type Kind int
 
 const (
-	KindInvalid      Kind = iota + 1 // 422: the request names a field that must be fixed
-	KindNotFound                     // 404: the thing does not exist or is outside the caller's scope
-	KindConflict                     // 409: the request clashes with the current state
-	KindForbidden                    // 403: the caller's role may not do this
-	KindUnauthorized                 // 401: no or bad credentials
-	KindUnavailable                  // 503: a dependency (PostgreSQL, Redis) is down
-	KindTooLarge                     // 413: the body exceeds the configured limit
+	KindInvalid         Kind = iota + 1 // 422: the request names a field that must be fixed
+	KindNotFound                        // 404: the thing does not exist or is outside the caller's scope
+	KindConflict                        // 409: the request clashes with the current state
+	KindForbidden                       // 403: the caller's role may not do this
+	KindUnauthorized                    // 401: no or bad credentials
+	KindUnavailable                     // 503: a dependency (PostgreSQL, Redis) is down
+	KindTooLarge                        // 413: the body exceeds the configured limit
+	KindUnsupportedType                 // 415: the body's Content-Type is not one the operation takes
 )
 
 // FieldError names one field of a request and what to do about it.

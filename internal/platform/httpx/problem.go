@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,6 +39,8 @@ var kinds = map[apperr.Kind]struct {
 	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized", "Authentication required"},
 	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too-large", "Request body too large"},
+	apperr.KindUnsupportedType: {http.StatusUnsupportedMediaType, "unsupported-media-type",
+		"Unsupported media type"},
 }
 
 // WriteProblem renders err as problem+json. Untyped errors are logged and become a bare 500, so
@@ -105,7 +108,12 @@ func NoMethod(c *gin.Context) {
 		Detail: c.Request.Method + " is not served here; the Allow header lists what is"})
 }
 
-// NoRoute answers unknown paths with problem+json.
+// NoRoute answers unknown paths with problem+json. The router does not redirect near misses, so
+// a path with a trailing slash lands here, and the problem says so.
 func NoRoute(c *gin.Context) {
-	WriteProblem(c, apperr.NotFound("route "+c.Request.Method+" "+c.Request.URL.Path))
+	err := apperr.NotFound("route " + c.Request.Method + " " + c.Request.URL.Path)
+	if p := c.Request.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		err.Msg += "; paths here take no trailing slash: " + strings.TrimRight(p, "/")
+	}
+	WriteProblem(c, err)
 }
