@@ -296,11 +296,22 @@ func (s *Orders) shipments(ctx context.Context, db *gorm.DB, orderID uuid.UUID) 
 // PostgreSQL reports a serialization failure or deadlock. If the last attempt still fails that
 // way the caller gets Unavailable (503 with Retry-After, "retry"), never a 500. The lock order of
 // stock reservation should make deadlocks impossible; this is the belt to those braces.
+// A lost connection (a PostgreSQL restart) is retried once, on another connection. That is safe
+// because every fn given here is idempotent: a transaction that locks and re-reads the state it
+// changes (the server rolled the lost one back), or one statement guarded by its idempotency key
+// or by the state it changes (ON CONFLICT, WHERE status = …), whose outcome is unknown when its
+// connection is lost but whose repetition finds what the first did. A COMMIT whose outcome is
+// unknown (apperr.ErrOutcomeUnknown from database.Tx) is not retried: the client is told.
 func retry(ctx context.Context, fn func() error) error {
 	const attempts = 5
 	var err error
+	reconnected := false
 	for attempt := 0; attempt < attempts; attempt++ {
 		err = fn()
+		if !reconnected && apperr.IsConnectionLost(err) && !errors.Is(err, apperr.ErrOutcomeUnknown) && ctx.Err() == nil {
+			reconnected = true
+			continue
+		}
 		code := apperr.PgCode(err)
 		if code != apperr.PgSerializationFailure && code != apperr.PgDeadlockDetected {
 			return err

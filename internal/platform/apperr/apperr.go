@@ -85,6 +85,19 @@ func Unavailable(what string, err error) *Error {
 	return &Error{Kind: KindUnavailable, Msg: what + " is unavailable", Err: err}
 }
 
+// ErrOutcomeUnknown is inside the error of a change whose connection was lost while it was being
+// committed: PostgreSQL may or may not have made it, so it is not retried blindly.
+var ErrOutcomeUnknown = errors.New("the connection was lost during COMMIT: the outcome is unknown")
+
+// OutcomeUnknown is Unavailable (503) for a change that may or may not have been committed: the
+// client reads the current state, or repeats the request with the same Idempotency-Key (which
+// answers with the first result if there was one).
+func OutcomeUnknown(err error) *Error {
+	return &Error{Kind: KindUnavailable, Err: fmt.Errorf("%w: %w", ErrOutcomeUnknown, err),
+		Msg: "the database connection was lost while the change was being committed, so it may or may not have been made: " +
+			"read the current state, or repeat the request with the same Idempotency-Key"}
+}
+
 // With adds a member to the problem document and returns e.
 func (e *Error) With(key string, value any) *Error {
 	if e.Extra == nil {

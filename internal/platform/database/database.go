@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -17,6 +19,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/migrations"
 )
 
@@ -29,8 +32,30 @@ type Pool struct {
 }
 
 // Open connects to url, sizes the pool and checks the connection within 5 seconds.
+//
+// When the server ends a connection (57P01 on a restart or pg_terminate_backend, 57P02, 57P03,
+// class 08), the pool's other idle connections most likely went with it: each one taken from
+// the pool after that is pinged before use (one round trip) and replaced if dead, so that a
+// retry after a lost connection does not land on another stale one. Otherwise a connection is
+// pinged only after a second idle (pgx's default).
 func Open(ctx context.Context, url string, pool Pool) (*gorm.DB, error) {
-	db, err := gorm.Open(postgres.Open(url), &gorm.Config{
+	var lostAt atomic.Int64 // unix nanoseconds when the server last ended one of our connections
+	onPgError := func(_ *pgconn.PgConn, e *pgconn.PgError) bool {
+		if apperr.IsConnectionLost(e) {
+			lostAt.Store(time.Now().UnixNano())
+		}
+		return e.Severity != "FATAL" // pgx's default: a FATAL error closes the connection
+	}
+	dialector := postgres.New(postgres.Config{DSN: url, OptionOpenDB: []stdlib.OptionOpenDB{
+		stdlib.OptionBeforeConnect(func(_ context.Context, c *pgx.ConnConfig) error {
+			c.OnPgError = onPgError
+			return nil
+		}),
+		stdlib.OptionShouldPing(func(_ context.Context, p stdlib.ShouldPingParams) bool {
+			return p.IdleDuration > time.Second || time.Now().Add(-p.IdleDuration).UnixNano() <= lostAt.Load()
+		}),
+	}})
+	db, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // our services open one transaction per business event themselves
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -126,8 +151,33 @@ func MigrationStatus(ctx context.Context, db *gorm.DB, w io.Writer) error {
 }
 
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise.
+// A connection lost (or a server restarting) before the transaction began, when taking a
+// connection or at BEGIN, is retried once on another connection: nothing had been sent. A
+// connection lost at COMMIT leaves the outcome unknown: Tx then returns apperr.OutcomeUnknown
+// (503, wrapping apperr.ErrOutcomeUnknown), which callers must not retry blindly. Other errors,
+// a connection lost inside fn included (the server rolls the transaction back), are returned as
+// they are; apperr.DB makes the lost connection a 503.
 func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	for attempt := 0; ; attempt++ {
+		began, ran := false, false
+		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			began = true
+			if err := fn(tx); err != nil {
+				return err
+			}
+			ran = true
+			return nil
+		}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+		switch {
+		case err == nil:
+			return nil
+		case !began && attempt == 0 && apperr.IsConnectionLost(err) && ctx.Err() == nil:
+			continue
+		case ran && apperr.IsConnectionLost(err):
+			return apperr.OutcomeUnknown(err)
+		}
+		return err
+	}
 }
 
 // PgxTx runs fn in a pgx transaction on one pooled connection, for what database/sql cannot do

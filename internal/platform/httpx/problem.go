@@ -50,6 +50,10 @@ func WriteProblem(c *gin.Context, err error) {
 	if errors.As(err, &maxErr) {
 		err = &apperr.Error{Kind: apperr.KindTooLarge, Msg: "the request body is larger than the limit; send a smaller body"}
 	}
+	if _, typed := apperr.As(err); !typed && apperr.IsUnavailable(err) {
+		// A lost or restarting database that a service did not classify is still a 503.
+		err = apperr.Unavailable("the database", err)
+	}
 	p := Problem{Instance: c.Request.URL.Path, RequestID: RequestID(c)}
 	var extra map[string]any
 	if e, ok := apperr.As(err); ok {

@@ -1,0 +1,46 @@
+package httpx
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+)
+
+// The one problem writer answers a lost or restarting database with 503 and Retry-After even when
+// the service passed the driver's error on untyped: never a 500.
+func TestProblemLostDatabaseIs503(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	for name, err := range map[string]error{
+		"57P01":          fmt.Errorf("place: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"}),
+		"EOF":            fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF),
+		"commit unknown": apperr.OutcomeUnknown(&pgconn.PgError{Severity: "FATAL", Code: "57P01"}),
+	} {
+		r := gin.New()
+		r.Use(RequestIDs(), Errors())
+		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		var p Problem
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
+			json.Unmarshal(w.Body.Bytes(), &p) != nil || p.Status != 503 || p.Detail == "" {
+			t.Errorf("%s: %d Retry-After %q: %s", name, w.Code, w.Header().Get("Retry-After"), w.Body.String())
+		}
+	}
+	// Anything else untyped stays a bare 500 that tells nothing of the internals.
+	r := gin.New()
+	r.Use(RequestIDs(), Errors())
+	r.POST("/x", func(c *gin.Context) { Fail(c, &pgconn.PgError{Code: "42601", Message: "syntax error at secret_table"}) })
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+	if w.Code != http.StatusInternalServerError || w.Header().Get("Retry-After") != "" {
+		t.Errorf("syntax error: %d %v", w.Code, w.Header())
+	}
+}
