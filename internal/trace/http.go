@@ -40,7 +40,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.ScanRate, svc.cfg.ScanBurst), pageMemo: map[string][]byte{}}
+		limit: newLimiter(svc.cfg.Settings), pageMemo: map[string][]byte{}}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -66,14 +66,16 @@ func (h *Handler) Register(public, api gin.IRoutes) {
 	api.GET("/api/v1/batches/:id/labels.zip", staff, h.labelsZIP)
 	api.GET("/api/v1/issuances/:id", staff, h.getIssuance)
 	api.GET("/api/v1/issuances/:id/codes.csv", staff, h.issuanceCSV)
-	limited := h.limit.middleware()
+	limited := h.limit.middleware(h.pages, false, "code")
+	limitedPage := h.limit.middleware(h.pages, true, "code")
+	limitedLink := h.limit.middleware(h.pages, true, "serial")
 	public.GET("/api/v1/codes/:code/qr.png", limited, h.qr)
 	public.GET(ScanRoutes[0], limited, h.traceJSON)
-	public.GET(ScanRoutes[1], limited, h.page)
-	public.GET(ScanRoutes[2], limited, h.digitalLink)
+	public.GET(ScanRoutes[1], limitedPage, h.page)
+	public.GET(ScanRoutes[2], limitedLink, h.digitalLink)
 	public.HEAD(ScanRoutes[0], limited, h.headJSON)
-	public.HEAD(ScanRoutes[1], limited, h.headPage)
-	public.HEAD(ScanRoutes[2], limited, h.headDigitalLink)
+	public.HEAD(ScanRoutes[1], limitedPage, h.headPage)
+	public.HEAD(ScanRoutes[2], limitedLink, h.headDigitalLink)
 	api.PUT("/api/v1/products/:id/gtin", staff, h.setGTIN)
 }
 

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"math"
 	"net/http"
 	"strconv"
@@ -11,14 +12,24 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/web"
 )
 
-// limiter is a per-client token bucket (golang.org/x/time/rate) for scans and code lookups:
-// SCAN_RATE_PER_SECOND on average, SCAN_BURST at once. It is per process: with N replicas behind
-// a load balancer a client gets up to N times the rate, which still stops a scraper enumerating
-// codes or a script inflating a code's scan count. Buckets idle for a while are dropped, so the
-// map holds only recently active clients.
+// limiter bounds scans and code lookups with two token buckets (golang.org/x/time/rate) per
+// request: a tight one per client address and code (SCAN_RATE_PER_SECOND, SCAN_BURST), which stops
+// a script inflating one code's scan count, and a wide one per address (SCAN_ADDRESS_RATE_PER_SECOND,
+// SCAN_ADDRESS_BURST), which stops a scraper enumerating codes. Phones behind one carrier NAT share
+// an address but each scans its own code, so they meet only in the wide budget: 20 phones scanning
+// every two seconds are 10 scans a second, well inside the default 20.
+//
+// It is per process: with N replicas behind a load balancer a client gets up to N times the rate.
+// Buckets idle for a while are dropped, so the maps hold only recently active clients.
 type limiter struct {
+	code, addr *buckets // addr nil: no per-address budget
+	now        func() time.Time
+}
+
+type buckets struct {
 	rate  rate.Limit
 	burst int
 	mu    sync.Mutex
@@ -31,55 +42,92 @@ type bucket struct {
 	seen time.Time
 }
 
-func newLimiter(perSecond float64, burst int) *limiter {
+func newBuckets(perSecond float64, burst int) *buckets {
 	if perSecond <= 0 {
 		return nil
 	}
-	if burst < 1 {
-		burst = 1
-	}
-	return &limiter{rate: rate.Limit(perSecond), burst: burst, m: map[string]*bucket{}, swept: time.Now()}
+	return &buckets{rate: rate.Limit(perSecond), burst: max(burst, 1), m: map[string]*bucket{}}
 }
 
-// allow takes one token for client; when none is left it says how long until one is.
-func (l *limiter) allow(client string) (bool, time.Duration) {
-	now := time.Now()
-	l.mu.Lock()
-	if now.Sub(l.swept) > time.Minute {
-		for k, b := range l.m {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.m, k)
+// newLimiter builds the limiter from the settings; nil (no limit) when SCAN_RATE_PER_SECOND is 0.
+func newLimiter(s Settings) *limiter {
+	code := newBuckets(s.ScanRate, s.ScanBurst)
+	if code == nil {
+		return nil
+	}
+	return &limiter{code: code, addr: newBuckets(s.ScanAddressRate, s.ScanAddressBurst), now: time.Now}
+}
+
+func (b *buckets) get(key string, now time.Time) *rate.Limiter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(b.swept) > time.Minute {
+		for k, x := range b.m {
+			if now.Sub(x.seen) > 10*time.Minute {
+				delete(b.m, k)
 			}
 		}
-		l.swept = now
+		b.swept = now
 	}
-	b := l.m[client]
-	if b == nil {
-		b = &bucket{l: rate.NewLimiter(l.rate, l.burst)}
-		l.m[client] = b
+	x := b.m[key]
+	if x == nil {
+		x = &bucket{l: rate.NewLimiter(b.rate, b.burst)}
+		b.m[key] = x
 	}
-	b.seen = now
-	l.mu.Unlock()
-	r := b.l.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	x.seen = now
+	return x.l
 }
 
-// middleware answers 429 with Retry-After (whole seconds, rounded up) to a client over its rate.
-func (l *limiter) middleware() gin.HandlerFunc {
+// allow takes one token from the address's bucket for code and one from the address's budget;
+// when either has none left it takes neither and says how long until both have.
+func (l *limiter) allow(addr, code string) (bool, time.Duration) {
+	now := l.now()
+	r1 := l.code.get(addr+"|"+code, now).ReserveN(now, 1)
+	wait := r1.DelayFrom(now)
+	var r2 *rate.Reservation
+	if l.addr != nil {
+		r2 = l.addr.get(addr, now).ReserveN(now, 1)
+		wait = max(wait, r2.DelayFrom(now))
+	}
+	if wait == 0 {
+		return true, 0
+	}
+	r1.CancelAt(now)
+	if r2 != nil {
+		r2.CancelAt(now)
+	}
+	return false, wait
+}
+
+// middleware answers a client over its rate with 429 and Retry-After (whole seconds, rounded up):
+// a problem for the JSON twin and QR images, a small page in the phone's language for the scan
+// page (a person reads it, so it says when to try again). param names the code in the route.
+func (l *limiter) middleware(pages *web.Pages, page bool, param string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if l == nil {
 			return
 		}
-		ok, wait := l.allow(c.ClientIP())
+		key := c.Param(param)
+		if key == "" {
+			key = c.Request.URL.Path
+		}
+		ok, wait := l.allow(c.ClientIP(), key)
 		if ok {
 			return
 		}
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
+		secs := max(int(math.Ceil(wait.Seconds())), 1)
+		c.Header("Retry-After", strconv.Itoa(secs))
+		if page {
+			var buf bytes.Buffer
+			lang := web.LangOf(c.Request)
+			err := pages.Render(&buf, "busy", lang, map[string]any{"Seconds": secs, "URL": c.Request.URL.Path})
+			if err == nil {
+				pageHeaders(c)
+				c.Abort()
+				c.Data(http.StatusTooManyRequests, "text/html; charset=utf-8", buf.Bytes())
+				return
+			}
+		}
 		c.Header("Content-Type", "application/problem+json")
 		c.AbortWithStatusJSON(http.StatusTooManyRequests, httpx.Problem{
 			Type: httpx.ProblemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,28 @@ func TestScanRateLimit(t *testing.T) {
 		if err != nil || ra < 1 || ra > 2 {
 			t.Errorf("Retry-After %q, want 1 or 2 seconds at 0.5/s", rec.Header().Get("Retry-After"))
 		}
-		decodeProblem(t, rec.Body.Bytes(), rec.Header(), http.StatusTooManyRequests)
+		if !strings.HasPrefix(path, "/t/") {
+			decodeProblem(t, rec.Body.Bytes(), rec.Header(), http.StatusTooManyRequests)
+			continue
+		}
+		// A phone gets a page it can read, in its language, saying when to try again.
+		body := rec.Body.String()
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("%s refused with %s, want a page", path, ct)
+		}
+		if text := pageText(body); !strings.Contains(text, "查询太频繁") || !strings.Contains(text, rec.Header().Get("Retry-After")+"秒后") {
+			t.Errorf("the refusal page does not say in Chinese when to retry: %q", text)
+		}
+		if w := regexp.MustCompile(`[A-Za-z]{4,}`).FindString(pageText(body)); w != "" {
+			t.Errorf("the Chinese refusal page shows the English word %q", w)
+		}
+		en := httptest.NewRequest(http.MethodGet, path, nil)
+		en.RemoteAddr, en.Header["Accept-Language"] = "192.0.2.50:40000", []string{"en-US,en;q=0.9"}
+		enRec := httptest.NewRecorder()
+		e.a.Router.ServeHTTP(enRec, en)
+		if enRec.Code != http.StatusTooManyRequests || !strings.Contains(enRec.Body.String(), "seconds") {
+			t.Errorf("English refusal page: %d %q", enRec.Code, enRec.Body.String())
+		}
 	}
 	if rec := getFrom(e.a.Router, "/api/v1/trace/"+sum.ScanCode, "192.0.2.51"); rec.Code != http.StatusOK {
 		t.Errorf("another client: %d", rec.Code)

@@ -18,9 +18,11 @@ type Settings struct {
 	ScanFlushInterval time.Duration `env:"SCAN_FLUSH_INTERVAL" envDefault:"2s" desc:"scan counts kept in Redis are written to PostgreSQL this often (a crash loses at most this much counting)"`
 	SuspiciousScans   int64         `env:"SCAN_SUSPICIOUS_COUNT" envDefault:"20" desc:"a sold code scanned more than this many times is shown as suspicious"`
 	SuspiciousClients int64         `env:"SCAN_SUSPICIOUS_CLIENTS" envDefault:"5" desc:"a sold code scanned from more than this many distinct clients is shown as suspicious"`
-	ScanRate          float64       `env:"SCAN_RATE_PER_SECOND" envDefault:"2" desc:"scans and code lookups one client may make per second on average (0 turns the limit off)"`
-	ScanBurst         int           `env:"SCAN_BURST" envDefault:"30" desc:"scans and code lookups one client may make at once before the rate applies"`
-	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
+	ScanRate          float64       `env:"SCAN_RATE_PER_SECOND" envDefault:"1" desc:"scans and lookups of one code one client address may make per second on average (0 turns all scan limits off)"`
+	ScanBurst         int           `env:"SCAN_BURST" envDefault:"10" desc:"scans and lookups of one code one client address may make at once before its rate applies"`
+	ScanAddressRate   float64       `env:"SCAN_ADDRESS_RATE_PER_SECOND" envDefault:"20" desc:"scans and code lookups of all codes one client address may make per second on average: phones behind one carrier NAT or office gateway share it (0 turns this budget off)"`
+	ScanAddressBurst  int           `env:"SCAN_ADDRESS_BURST" envDefault:"200" desc:"scans and code lookups of all codes one client address may make at once before its rate applies"`
+	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; set it when serving behind a proxy or load balancer, or every phone shares the proxy's address (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
 	LabelFont         string        `env:"LABEL_FONT" envDefault:"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" desc:"TrueType font (.ttf, or the first font of a .ttc) with Chinese glyphs for PDF labels"`
 }
 
@@ -66,6 +68,6 @@ func SettingsUsage(w io.Writer) {
 	t := reflect.TypeOf(Settings{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		fmt.Fprintf(w, "  %-22s %s [%s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), f.Tag.Get("envDefault"))
+		fmt.Fprintf(w, "  %-29s %s [%s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), f.Tag.Get("envDefault"))
 	}
 }

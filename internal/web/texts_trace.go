@@ -7,10 +7,16 @@ func init() {
 		"zh": {
 			"suspicious":        "注意：此码查询异常，可能被复制，请向销售站点核实",
 			"declared_in_error": "已更正（记录有误）",
+			"busy_title":        "查询太频繁，请稍候",
+			"busy_retry":        "本网络的查询过于频繁，请在%d秒后再扫码或刷新本页。",
+			"busy_again":        "重新查询",
 		},
 		"en": {
 			"suspicious":        "Caution: this code is scanned unusually often and may have been copied; check with the selling station",
 			"declared_in_error": "Corrected (recorded in error)",
+			"busy_title":        "Too many scans: please wait",
+			"busy_retry":        "Too many scans from this network. Scan again or reload this page in %d seconds.",
+			"busy_again":        "Try again",
 		},
 	}
 	for lang, m := range add {
