@@ -429,7 +429,8 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 		}
 	}
 	existing := map[string]row{}
-	hmacOwner := map[string]string{}
+	type owner struct{ archiveNo, village string }
+	hmacOwner := map[string]owner{}
 	const chunk = 20000
 	for i := 0; i < len(archives); i += chunk {
 		j := min(i+chunk, len(archives))
@@ -442,14 +443,15 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 		}
 		var owners []struct {
 			ArchiveNo    string
+			VillageCode  string
 			IDNumberHmac []byte `gorm:"column:id_number_hmac"`
 		}
-		if err := s.db.WithContext(ctx).Table("households").Select("archive_no, id_number_hmac").
+		if err := s.db.WithContext(ctx).Table("households").Select("archive_no, village_code, id_number_hmac").
 			Where("id_number_hmac IN ?", hmacs[i:j]).Scan(&owners).Error; err != nil {
 			return plan, apperr.DB(err, "household")
 		}
 		for _, o := range owners {
-			hmacOwner[string(o.IDNumberHmac)] = o.ArchiveNo
+			hmacOwner[string(o.IDNumberHmac)] = owner{o.ArchiveNo, o.VillageCode}
 		}
 	}
 	var served map[string]bool
@@ -468,8 +470,15 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 		if errs.bad[r.line] {
 			continue
 		}
-		if owner, ok := hmacOwner[string(r.hmac)]; ok && owner != r.req.ArchiveNo {
-			errs.add(r.line, columnNames["id_number"], "is already registered under archive number %s", owner)
+		if o, ok := hmacOwner[string(r.hmac)]; ok && o.archiveNo != r.req.ArchiveNo {
+			// A station learns of a household outside its villages only what POST /households
+			// would tell it; the county office (and a station about its own villages) gets the
+			// archive number to fix the roster with.
+			if served != nil && !served[o.village] {
+				errs.add(r.line, columnNames["id_number"], "%s", idNumberTaken)
+			} else {
+				errs.add(r.line, columnNames["id_number"], "is already registered under archive number %s", o.archiveNo)
+			}
 			continue
 		}
 		h := Household{ArchiveNo: r.req.ArchiveNo, HeadName: r.req.HeadName, IDNumber: r.req.IDNumber, Phone: r.req.Phone,
@@ -481,7 +490,7 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 			continue
 		}
 		if served != nil && !served[ex.VillageCode] {
-			errs.add(r.line, columnNames["archive_no"], "belongs to a household outside your villages")
+			errs.add(r.line, columnNames["archive_no"], "%s", archiveTaken)
 			continue
 		}
 		old, err := s.open(ex)

@@ -125,12 +125,20 @@ func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village st
 	return nil
 }
 
+// The refusals of a registration that repeats a registered household. They say no more than
+// that it exists (not its archive number, village or station), so that a station operator learns
+// nothing of households outside its villages; a roster import says the same to stations.
+const (
+	idNumberTaken = "a household with this resident ID number is already registered"
+	archiveTaken  = "a household with this archive number is already registered"
+)
+
 func uniqueness(err error) error {
 	if apperr.PgCode(err) == apperr.PgUniqueViolation {
 		if strings.Contains(apperr.PgConstraint(err), "hmac") {
-			return apperr.ConflictField("id_number", "a household with this resident ID number is already registered")
+			return apperr.ConflictField("id_number", idNumberTaken)
 		}
-		return apperr.ConflictField("archive_no", "a household with this archive number is already registered")
+		return apperr.ConflictField("archive_no", archiveTaken)
 	}
 	return apperr.DB(err, "household")
 }

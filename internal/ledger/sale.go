@@ -13,7 +13,8 @@ import (
 )
 
 // PostSale attributes a completed order inside the caller's transaction tx: it reads the order's
-// lines, their stations' commission (stations.commission_bp) and their products' current supplier
+// lines, their stations' commission as it was when the order was placed (order_lines.commission_bp,
+// kept at insert: migration 00060) and their products' current supplier
 // shares, through cooperatives to their members (cooperative_members), builds the sale entry
 // (SaleEntry) and posts it. The attribution rule lives here, in the ledger, so that callers only
 // say "this order is complete". Errors: as SaleEntry and Post.
@@ -35,11 +36,10 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
 	var rows []saleRow
 	err := tx.WithContext(ctx).Raw(`
-		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, st.commission_bp,
+		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, l.commission_bp, -- as when the order was placed
 		       ps.household_id, ps.cooperative_id, ps.share_bp,
 		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
 		FROM order_lines l
-		JOIN stations st ON st.id = l.station_id
 		JOIN product_suppliers ps ON ps.product_id = l.product_id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
 		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
@@ -107,7 +107,8 @@ type ItemShare struct {
 func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ItemShare, error) {
 	var rows []saleRow
 	err := s.db.WithContext(ctx).Raw(`
-		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id, st.commission_bp,
+		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id,
+		       coalesce((SELECT commission_bp FROM order_lines WHERE id = ?), st.commission_bp) AS commission_bp,
 		       ps.household_id, ps.cooperative_id, ps.share_bp,
 		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
 		FROM products p
@@ -115,7 +116,7 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 		JOIN product_suppliers ps ON ps.product_id = p.id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
 		WHERE p.id = ?
-		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID).Find(&rows).Error
+		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), lineID, productID).Find(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "product suppliers")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -90,14 +91,25 @@ func (h *Handler) monthly(c *gin.Context) {
 
 var levelNames = map[int]string{3: "县", 4: "乡镇", 5: "村"}
 
+// reflectInt reads the int or int64 counts of the report for the page.
+func reflectInt(n any) int64 {
+	switch v := n.(type) {
+	case int:
+		return int64(v)
+	case int64:
+		return v
+	}
+	return 0
+}
+
 // tables are the report's three tables, in the order of the workbook's sheets.
 func tables(rep Monthly) map[string]sheet.Table {
 	m := sheet.Text(rep.Month)
 	areas := sheet.Table{Name: "地区",
-		Header: []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)"}}
+		Header: []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "订单数", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)"}}
 	row := func(code, name string, level int, s Summary) {
 		areas.Rows = append(areas.Rows, []sheet.Cell{m, sheet.Text(code), sheet.Text(name), sheet.Text(levelNames[level]),
-			sheet.Money(s.SalesFen), sheet.Int(int64(s.HouseholdsBenefited)), sheet.Money(s.IncomeFen), sheet.Money(s.BusinessFen),
+			sheet.Money(s.SalesFen), sheet.Int(int64(s.Orders)), sheet.Int(int64(s.HouseholdsBenefited)), sheet.Money(s.IncomeFen), sheet.Money(s.BusinessFen),
 			sheet.Money(s.WageFen), sheet.Money(s.PerCapitaAddedFen)})
 	}
 	row(rep.RegionCode, rep.RegionName, rep.Level, rep.Totals)
@@ -108,7 +120,7 @@ func tables(rep Monthly) map[string]sheet.Table {
 		row(a.Code, a.Name, a.Level, a.Summary)
 	}
 	products := sheet.Table{Name: "产品", Header: []string{"月份", "产品", "产地代码", "数量", "销售额(元)"}}
-	for _, p := range rep.TopProducts {
+	for _, p := range rep.Products {
 		products.Rows = append(products.Rows, []sheet.Cell{m, sheet.Text(p.Name), sheet.Text(p.OriginCode), sheet.Int(p.Quantity), sheet.Money(p.SalesFen)})
 	}
 	units := sheet.Table{Name: "帮扶单位", Header: []string{"月份", "帮扶单位", "统一社会信用代码", "订单数", "采购额(元)", "带贫户数"}}
@@ -121,7 +133,8 @@ func tables(rep Monthly) map[string]sheet.Table {
 
 // WriteCSV writes one table of the report through internal/platform/sheet (UTF-8 with a byte
 // order mark; codes, names and the month as exact text; money as plain numbers of yuan). table:
-// areas (the area itself, then its townships and villages), products or units (by assisting unit).
+// areas (the area itself, then its townships and villages, each once), products (every product
+// sold or refunded in the month) or units (by assisting unit).
 func WriteCSV(w io.Writer, rep Monthly, table string) error {
 	t, ok := tables(rep)[table]
 	if !ok {
@@ -141,7 +154,9 @@ func WriteXLSX(w io.Writer, rep Monthly) error {
 var templates embed.FS
 
 var monthlyTemplate = template.Must(template.New("monthly.html").Funcs(template.FuncMap{
-	"yuan": func(fen int64) string { return "¥" + sheet.Yuan(fen) },
+	"yuan": func(fen int64) string { return "¥" + sheet.Grouped(fen) },
+	"cst":  func(t time.Time) string { return t.In(CST).Format("2006-01-02 15:04") },
+	"num":  func(n any) string { return sheet.GroupedInt(reflectInt(n)) },
 }).ParseFS(templates, "templates/monthly.html"))
 
 // Bar is one bar of the chart: a village's income, with its geometry in SVG user units.

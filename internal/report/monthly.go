@@ -75,10 +75,12 @@ type Monthly struct {
 	Townships   []Area         `json:"townships"`
 	Villages    []Area         `json:"villages"`
 	TopProducts []ProductSales `json:"top_products"`
+	Products    []ProductSales `json:"products"`
 	Units       []UnitSales    `json:"units"`
 }
 
-// TopProductsShown caps Monthly.TopProducts.
+// TopProductsShown caps Monthly.TopProducts (the HTML page's list); Monthly.Products has every
+// product sold or refunded in the month, in the same order, for the CSV and XLSX.
 const TopProductsShown = 10
 
 // MonthlyReport builds the report of region (a 6-digit county, 9-digit township or 12-digit
@@ -89,7 +91,7 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 		return Monthly{}, apperr.Invalid(apperr.Field("region_code", "must be a 6-digit county, 9-digit township or 12-digit village code"))
 	}
 	out := Monthly{RegionCode: region, Month: month.String(), From: month.Start().UTC(), To: month.Next().Start().UTC(),
-		GeneratedAt: s.now().UTC(), Townships: []Area{}, Villages: []Area{}, TopProducts: []ProductSales{}, Units: []UnitSales{}}
+		GeneratedAt: s.now().UTC(), Townships: []Area{}, Villages: []Area{}, TopProducts: []ProductSales{}, Products: []ProductSales{}, Units: []UnitSales{}}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var reg []struct {
 			Name  string
@@ -185,11 +187,14 @@ func addIncome(dst *Summary, v Summary) {
 }
 
 // monthlySalesSQL is the month's sales of the area's products, by product and unit, from the
-// units' receivable postings of sale and refund entries (and reversals of them).
+// units' receivable postings of sale and refund entries (and reversals of them). Quantities: a
+// sale counts its line's quantity, a refund the quantity it took back (its receivable credit is
+// that quantity × the line's unit price, line by line), so a month with only refunds shows them.
 const monthlySalesSQL = `
 SELECT pr.id AS product_id, pr.name, pr.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
        sum(p.amount_fen) AS sales,
-       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity ELSE 0 END) AS quantity
+       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity
+                ELSE coalesce(p.amount_fen / nullif(ol.unit_price_fen, 0), 0) END) AS quantity
 FROM journal_entries e
 LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
 JOIN postings p ON p.entry_id = e.id
@@ -262,25 +267,45 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 			t.SalesFen += r.Sales
 		}
 	}
-	// Orders with at least one line of the area's products, per unit (an order counts once
-	// however many of its lines are the area's).
+	// Orders with at least one line of the area's products, per unit, village and township of the
+	// products' origin (an order counts once per area however many of its lines are the area's).
 	var orders []struct {
-		UnitID uuid.UUID
-		Orders int
+		OrderID    uuid.UUID
+		UnitID     uuid.UUID
+		OriginCode string
 	}
-	err := tx.Raw(sprintf(`SELECT o.unit_id, count(DISTINCT o.id) AS orders FROM journal_entries e
+	err := tx.Raw(sprintf(`SELECT DISTINCT o.id AS order_id, o.unit_id, pr.origin_code FROM journal_entries e
 		JOIN orders o ON o.id = e.order_id
 		JOIN order_lines ol ON ol.order_id = o.id
 		JOIN products pr ON pr.id = ol.product_id
-		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s
-		GROUP BY o.unit_id`, productScope), a...).Scan(&orders).Error
+		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s`, productScope), a...).Scan(&orders).Error
 	if err != nil {
 		return apperr.DB(err, "monthly report")
 	}
+	counted := map[string]map[uuid.UUID]bool{} // area code, "" for the whole area, "unit:" + id → orders
+	count := func(key string, order uuid.UUID) {
+		if counted[key] == nil {
+			counted[key] = map[uuid.UUID]bool{}
+		}
+		counted[key][order] = true
+	}
 	for _, r := range orders {
-		out.Totals.Orders += r.Orders
-		if us := units[r.UnitID]; us != nil {
-			us.Orders = r.Orders
+		count("", r.OrderID)
+		count("unit:"+r.UnitID.String(), r.OrderID)
+		if len(r.OriginCode) == 12 {
+			count(r.OriginCode, r.OrderID)
+		}
+		if len(r.OriginCode) >= 9 {
+			count(r.OriginCode[:9], r.OrderID)
+		}
+	}
+	out.Totals.Orders = len(counted[""])
+	for id, us := range units {
+		us.Orders = len(counted["unit:"+id.String()])
+	}
+	for _, as := range [][]Area{out.Townships, out.Villages} {
+		for i := range as {
+			as[i].Orders = len(counted[as[i].Code])
 		}
 	}
 	scope, hargs := scopeSQL(p)
@@ -298,18 +323,19 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		}
 	}
 	for _, ps := range products {
-		out.TopProducts = append(out.TopProducts, *ps)
+		out.Products = append(out.Products, *ps)
 	}
-	sort.Slice(out.TopProducts, func(i, j int) bool {
-		a, b := out.TopProducts[i], out.TopProducts[j]
+	sort.Slice(out.Products, func(i, j int) bool {
+		a, b := out.Products[i], out.Products[j]
 		if a.SalesFen != b.SalesFen {
 			return a.SalesFen > b.SalesFen
 		}
-		return a.Name < b.Name
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ProductID.String() < b.ProductID.String()
 	})
-	if len(out.TopProducts) > TopProductsShown {
-		out.TopProducts = out.TopProducts[:TopProductsShown]
-	}
+	out.TopProducts = append(out.TopProducts, out.Products[:min(len(out.Products), TopProductsShown)]...)
 	for _, us := range units {
 		out.Units = append(out.Units, *us)
 	}
@@ -330,8 +356,9 @@ func (s *Service) areas(tx *gorm.DB, villages, townships map[string]*Area, out *
 		Name  string
 		Level int
 	}
-	if err := tx.Raw(`SELECT code, name, level FROM regions WHERE code LIKE ? AND level IN (4, 5) ORDER BY code`,
-		out.RegionCode+"%").Scan(&regs).Error; err != nil {
+	// The area itself is the report's own row (Totals), not one of its townships or villages.
+	if err := tx.Raw(`SELECT code, name, level FROM regions WHERE code LIKE ? AND code <> ? AND level IN (4, 5) ORDER BY code`,
+		out.RegionCode+"%", out.RegionCode).Scan(&regs).Error; err != nil {
 		return apperr.DB(err, "region")
 	}
 	for _, r := range regs {

@@ -81,7 +81,7 @@ func TestMonthlyReport(t *testing.T) {
 		buf.Reset()
 		WriteCSV(&buf, rep, "areas")
 		recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
-		if len(recs) != 7 || recs[1][1] != `="`+c.code+`"` || recs[1][6] != "410.00" || recs[1][9] != "58.57" {
+		if len(recs) != 7 || recs[1][1] != `="`+c.code+`"` || recs[1][7] != "410.00" || recs[1][10] != "58.57" || recs[1][5] != "2" {
 			t.Errorf("areas %q", recs)
 		}
 		// Opened as a clerk does: codes stay exact text, money is numbers.
@@ -91,7 +91,7 @@ func TestMonthlyReport(t *testing.T) {
 			rows := sheettest.Calc(t, buf.Bytes(), "csv")
 			code, amount, want := rows[1][2], rows[1][4], 18 // the unit's credit code
 			if table == "areas" {
-				code, amount, want = rows[4][1], rows[1][6], 12 // 村1
+				code, amount, want = rows[4][1], rows[1][7], 12 // 村1
 			}
 			if code.Number || len(code.Text) != want || !amount.Number {
 				t.Errorf("%s opened in Calc: code %+v, amount %+v", table, code, amount)
@@ -117,13 +117,13 @@ func TestMonthlyReport(t *testing.T) {
 		if code != c.villages[0] || typ == excelize.CellTypeNumber {
 			t.Errorf("village code cell %q of type %v", code, typ)
 		}
-		v, _ := f.GetCellValue("地区", "G2", excelize.Options{RawCellValue: true})
-		formula, _ := f.GetCellFormula("地区", "G2")
+		v, _ := f.GetCellValue("地区", "H2", excelize.Options{RawCellValue: true})
+		formula, _ := f.GetCellFormula("地区", "H2")
 		if v != "410" || formula != "" {
 			t.Errorf("income cell %q formula %q, want the number 410", v, formula)
 		}
 		rows := sheettest.Calc(t, buf.Bytes(), "xlsx")
-		if rows[4][1].Text != c.villages[0] || rows[4][1].Number || rows[1][6] != (sheettest.Value{Text: "410", Number: true}) {
+		if rows[4][1].Text != c.villages[0] || rows[4][1].Number || rows[1][7] != (sheettest.Value{Text: "410", Number: true}) {
 			t.Errorf("opened in Calc: %+v", rows)
 		}
 		credit, _ := f.GetCellValue("帮扶单位", "C2")

@@ -169,7 +169,7 @@ type Handler struct{ svc *Service }
 // NewHandler builds the station handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// Register adds POST (admin) and GET (any signed-in user) station routes.
+// Register adds POST and PUT …/commission (admin) and GET (any signed-in user) station routes.
 func (h *Handler) Register(api gin.IRoutes) {
 	api.POST("/api/v1/stations", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
 		var req NewStation
@@ -184,6 +184,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 		}
 		httpx.Created(c, st)
 	})
+	api.PUT("/api/v1/stations/:id/commission", auth.Require(auth.RoleAdmin), h.setCommission)
 	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
 	api.GET("/api/v1/stations", anyone, func(c *gin.Context) {
 		list, err := h.svc.List(c.Request.Context(), c.Query("county_code"))

@@ -97,20 +97,27 @@ func Yuan(fen int64) string {
 // the XLSX money format #,##0.00 shows it; for pages.
 func Grouped(fen int64) string {
 	s := Yuan(fen)
+	dot := strings.IndexByte(s, '.')
+	return group(s[:dot]) + s[dot:]
+}
+
+// GroupedInt formats n with thousands separators ("12,345"); for pages.
+func GroupedInt(n int64) string { return group(strconv.FormatInt(n, 10)) }
+
+// group puts thousands separators into a decimal integer, sign kept.
+func group(s string) string {
 	sign := ""
-	if s[0] == '-' {
+	if s != "" && s[0] == '-' {
 		sign, s = "-", s[1:]
 	}
-	dot := strings.IndexByte(s, '.')
-	whole, frac := s[:dot], s[dot:]
 	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	return sign + b.String() + frac
+	return sign + b.String()
 }
 
 // csvField is the text of c in a CSV meant for spreadsheets.

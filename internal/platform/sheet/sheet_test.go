@@ -42,6 +42,11 @@ func TestYuan(t *testing.T) {
 			t.Errorf("Grouped(%d) = %q, want %q", fen, got, want)
 		}
 	}
+	for n, want := range map[int64]string{0: "0", 999: "999", -1000: "-1,000", 1234567: "1,234,567"} {
+		if got := GroupedInt(n); got != want {
+			t.Errorf("GroupedInt(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 func TestCSV(t *testing.T) {

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// The county office sets a station's commission through the API; others may not; bad values are
+// problems naming the field; each change is logged; and an order pays the rate in force when it
+// was placed, whatever the rate is when it is received.
+func TestStationCommissionOverHTTP(t *testing.T) {
+	w := newWorld(t)
+	path := "/api/v1/stations/" + w.stationA + "/commission"
+
+	w.opA.do("PUT", path, map[string]any{"commission_bp": 100}).problem(403, "")
+	w.buyer1.do("PUT", path, map[string]any{"commission_bp": 100}).problem(403, "")
+	for _, bad := range []map[string]any{{"commission_bp": -1}, {"commission_bp": 5001}, {}, {"commission_bp": "300"},
+		{"commission_bp": 2.5}, {"commission_bp": nil}} {
+		w.admin.do("PUT", path, bad).problem(422, "commission_bp")
+	}
+	w.admin.do("PUT", path, map[string]any{"commission_bp": 100, "reason": strings.Repeat("理", 201)}).problem(422, "reason")
+	w.admin.do("PUT", path, map[string]any{"commission_bp": 100, "rate": 1}).problem(422, "rate")
+	w.admin.do("PUT", "/api/v1/stations/"+uuid.NewString()+"/commission", map[string]any{"commission_bp": 100}).problem(404, "")
+
+	codes := w.issue(t, w.product, 2)
+	place := func(key string) order {
+		var o order
+		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
+			"Idempotency-Key", key).want(201).json(&o)
+		return o
+	}
+	before := place("commission-before") // placed at 0 %
+
+	var c struct {
+		StationID    string `json:"station_id"`
+		CommissionBP int    `json:"commission_bp"`
+		Changes      []struct {
+			PreviousBP   int     `json:"previous_bp"`
+			CommissionBP int     `json:"commission_bp"`
+			ChangedBy    *string `json:"changed_by"`
+			Reason       string
+		}
+	}
+	w.admin.do("PUT", path, map[string]any{"commission_bp": 1000, "reason": "县乡村振兴局 2026 年第 3 号"}).want(200).json(&c)
+	if c.StationID != w.stationA || c.CommissionBP != 1000 || len(c.Changes) != 1 || c.Changes[0].PreviousBP != 0 ||
+		c.Changes[0].CommissionBP != 1000 || c.Changes[0].ChangedBy == nil || c.Changes[0].Reason != "县乡村振兴局 2026 年第 3 号" {
+		t.Fatalf("after the change: %+v", c)
+	}
+	after := place("commission-after") // placed at 10 %
+
+	for i, o := range []order{before, after} {
+		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-"+o.ID).want(201)
+		w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[i : i+1]}}}).want(200)
+	}
+	// Received after a second change: neither order pays it.
+	w.admin.do("PUT", path, map[string]any{"commission_bp": 2500}).want(200).json(&c)
+	commission := func(o order) int64 {
+		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+		var fen int64
+		if err := w.a.DB.Raw(`SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+			JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? AND e.kind = 'sale' AND a.kind = 'station_commission'`, o.ID).
+			Scan(&fen).Error; err != nil {
+			t.Fatal(err)
+		}
+		return fen
+	}
+	if got := commission(before); got != 0 {
+		t.Errorf("order placed at 0 %% paid commission %d fen", got)
+	}
+	if got := commission(after); got != 1000 { // 10 % of ¥100.00
+		t.Errorf("order placed at 10 %% paid commission %d fen, want 1000", got)
+	}
+
+	// Every change is in the log, a change made directly in SQL too, and the log cannot be edited.
+	if err := w.a.DB.Exec(`UPDATE stations SET commission_bp = 300 WHERE id = ?`, w.stationA).Error; err != nil {
+		t.Fatal(err)
+	}
+	w.admin.do("PUT", path, map[string]any{"commission_bp": 300}).want(200).json(&c) // unchanged: not logged again
+	if len(c.Changes) != 3 || c.Changes[0].PreviousBP != 2500 || c.Changes[0].CommissionBP != 300 || c.Changes[0].ChangedBy != nil ||
+		c.Changes[0].Reason != "changed directly in SQL" || c.Changes[1].CommissionBP != 2500 || c.Changes[1].ChangedBy == nil {
+		t.Errorf("log %+v", c.Changes)
+	}
+	if err := w.a.DB.Exec(`DELETE FROM station_commission_changes WHERE station_id = ?`, w.stationA).Error; err == nil {
+		t.Error("the log of commission changes could be edited")
+	}
+}
