@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -102,40 +103,13 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	if err := f.Err(); err != nil {
 		return Product{}, err
 	}
-	var households, coops []uuid.UUID
-	for i, sp := range prod.Suppliers {
-		if sp.HouseholdID != nil {
-			households = append(households, *sp.HouseholdID)
-		} else {
-			coops = append(coops, *sp.CooperativeID)
-		}
+	for i := range prod.Suppliers {
 		prod.Suppliers[i].ProductID = prod.ID
 	}
-	outside, err := s.households.OutsideStation(ctx, stationID, households)
-	if err != nil {
+	if err := s.checkSupplierScope(ctx, stationID, prod.Suppliers); err != nil {
 		return Product{}, err
 	}
-	if len(coops) > 0 {
-		more, err := s.households.CooperativesOutsideStation(ctx, stationID, coops)
-		if err != nil {
-			return Product{}, err
-		}
-		outside = append(outside, more...)
-	}
-	for _, id := range outside {
-		for i, sp := range prod.Suppliers {
-			switch {
-			case sp.HouseholdID != nil && *sp.HouseholdID == id:
-				f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is not a registered household of the station's villages")
-			case sp.CooperativeID != nil && *sp.CooperativeID == id:
-				f.Add(fmt.Sprintf("suppliers[%d].cooperative_id", i), "is not a cooperative of the station's villages")
-			}
-		}
-	}
-	if err := f.Err(); err != nil {
-		return Product{}, err
-	}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Table("regions").Where("code = ?", prod.OriginCode).Count(&n).Error; err != nil {
 			return err
@@ -248,17 +222,22 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Patch changes only the fields given; a zero (stock 0, listed false) is a real value.
+// Patch changes only the fields given; a zero (stock 0, listed false) is a real value. Suppliers,
+// when given, replace the product's whole supplier list (same rules as at listing).
 type Patch struct {
-	Name     *string `json:"name"`
-	PriceFen *int64  `json:"price_fen"`
-	Stock    *int    `json:"stock"`
-	Listed   *bool   `json:"listed"`
+	Name      *string     `json:"name"`
+	PriceFen  *int64      `json:"price_fen"`
+	Stock     *int        `json:"stock"`
+	Listed    *bool       `json:"listed"`
+	Suppliers *[]Supplier `json:"suppliers"`
 }
 
-// Update applies a patch to a product of the caller's station (or any, for an admin). A price
-// change does not touch orders already placed: lines keep their unit price.
-// Errors: Invalid, NotFound (also another station's product), Forbidden (buyers).
+// Update applies a patch to a product of the caller's station (or any, for an admin), in one
+// transaction with the product's row locked. A price or supplier change does not touch orders
+// already placed: their lines keep the unit price and the supplier shares of when they were
+// placed (docs/ledger.md).
+// Errors: Invalid (fields; suppliers as for Create), NotFound (also another station's product),
+// Forbidden (buyers).
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Product, error) {
 	if p.Role == auth.RoleBuyer {
 		return Product{}, apperr.Forbidden("buyers cannot change products")
@@ -283,15 +262,73 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if patch.Listed != nil {
 		cols["listed"] = *patch.Listed
 	}
+	var sups []Supplier
+	if patch.Suppliers != nil {
+		sups = checkSuppliers(&f, *patch.Suppliers)
+	}
 	if err := f.Err(); err != nil {
 		return Product{}, err
 	}
-	res := scoped(s.db.WithContext(ctx).Model(&Product{}), p).Where("id = ?", id).Updates(cols)
-	if res.Error != nil {
-		return Product{}, apperr.DB(res.Error, "product")
-	}
-	if res.RowsAffected == 0 {
-		return Product{}, apperr.NotFound("product")
+	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var cur Product
+		if err := scoped(tx.Model(&Product{}), p).Clauses(clause.Locking{Strength: "UPDATE"}).
+			Select("id", "station_id").Where("id = ?", id).Take(&cur).Error; err != nil {
+			return err
+		}
+		if patch.Suppliers != nil {
+			if err := s.checkSupplierScope(ctx, cur.StationID, sups); err != nil {
+				return err
+			}
+			for i := range sups {
+				sups[i].ProductID = id
+			}
+			if err := tx.Where("product_id = ?", id).Delete(&Supplier{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Create(&sups).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Model(&Product{}).Where("id = ?", id).Updates(cols).Error
+	})
+	if err != nil {
+		return Product{}, apperr.DB(err, "product")
 	}
 	return s.Get(ctx, p, id)
+}
+
+// checkSupplierScope refuses suppliers that are not households or cooperatives of the station's
+// villages. Errors: Invalid naming suppliers[i].household_id or suppliers[i].cooperative_id.
+func (s *Service) checkSupplierScope(ctx context.Context, stationID uuid.UUID, sups []Supplier) error {
+	var households, coops []uuid.UUID
+	for _, sp := range sups {
+		if sp.HouseholdID != nil {
+			households = append(households, *sp.HouseholdID)
+		} else {
+			coops = append(coops, *sp.CooperativeID)
+		}
+	}
+	outside, err := s.households.OutsideStation(ctx, stationID, households)
+	if err != nil {
+		return err
+	}
+	if len(coops) > 0 {
+		more, err := s.households.CooperativesOutsideStation(ctx, stationID, coops)
+		if err != nil {
+			return err
+		}
+		outside = append(outside, more...)
+	}
+	var f apperr.Fields
+	for _, id := range outside {
+		for i, sp := range sups {
+			switch {
+			case sp.HouseholdID != nil && *sp.HouseholdID == id:
+				f.Add(fmt.Sprintf("suppliers[%d].household_id", i), "is not a registered household of the station's villages")
+			case sp.CooperativeID != nil && *sp.CooperativeID == id:
+				f.Add(fmt.Sprintf("suppliers[%d].cooperative_id", i), "is not a cooperative of the station's villages")
+			}
+		}
+	}
+	return f.Err()
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // PostSale attributes a completed order inside the caller's transaction tx: it reads the order's
-// lines, their stations' commission as it was when the order was placed (order_lines.commission_bp,
-// kept at insert: migration 00060) and their products' current supplier
-// shares, through cooperatives to their members (cooperative_members), builds the sale entry
+// lines with what was frozen on each when the order was placed: its station's commission
+// (order_lines.commission_bp, migration 00060) and its product's supplier shares
+// (order_line_suppliers, migration 00050: households, and cooperatives with their members' shares
+// then), never the current ones; builds the sale entry
 // (SaleEntry) and posts it. The attribution rule lives here, in the ledger, so that callers only
 // say "this order is complete". Errors: as SaleEntry and Post.
 func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error) {
@@ -32,18 +33,16 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 }
 
 // saleLines reads the lines of an order (only those of one station when stationID is set) with
-// their station's commission and their products' supplier shares, through cooperatives.
+// their station's commission and the supplier shares frozen with them at placement.
 func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
 	var rows []saleRow
 	err := tx.WithContext(ctx).Raw(`
-		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, l.commission_bp, -- as when the order was placed
-		       ps.household_id, ps.cooperative_id, ps.share_bp,
-		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
+		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, l.commission_bp, -- all frozen at placement
+		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
 		FROM order_lines l
-		JOIN product_suppliers ps ON ps.product_id = l.product_id
-		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
+		JOIN order_line_suppliers s ON s.order_line_id = l.id
 		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
-		ORDER BY l.line_no, ps.household_id, ps.cooperative_id, cm.household_id`, orderID, stationID, stationID).Find(&rows).Error
+		ORDER BY l.line_no, s.household_id, s.cooperative_id, s.member_id`, orderID, stationID, stationID).Find(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "order lines")
 	}
@@ -102,13 +101,24 @@ type ItemShare struct {
 
 // ItemAttribution tells what one item of a product adds to each producing household: the sale
 // rule (commission, suppliers, cooperatives; SaleEntry) applied to price fen as if lineID were a
-// line of that one item. price 0 (not sold yet) gives the shares with no amounts. Households are
-// in order of share, largest first. Errors: NotFound when the product has no suppliers.
+// line of that one item. A sold item (price > 0, lineID its order line) is split by the shares
+// frozen with its line when the order was placed (what its sale entry credits); price 0 (not sold yet) gives the product's
+// current shares with no amounts. Households are in order of share, largest first.
+// Errors: NotFound when the product (or line) has no suppliers.
 func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ItemShare, error) {
 	var rows []saleRow
-	err := s.db.WithContext(ctx).Raw(`
-		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id,
-		       coalesce((SELECT commission_bp FROM order_lines WHERE id = ?), st.commission_bp) AS commission_bp,
+	q := s.db.WithContext(ctx)
+	if price > 0 {
+		q = q.Raw(`
+		SELECT l.id AS order_line_id, CAST(? AS bigint) AS amount_fen, l.station_id, l.commission_bp,
+		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
+		FROM order_lines l
+		JOIN order_line_suppliers s ON s.order_line_id = l.id
+		WHERE l.id = ?
+		ORDER BY s.household_id, s.cooperative_id, s.member_id`, int64(price), lineID)
+	} else {
+		q = q.Raw(`
+		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id, st.commission_bp,
 		       ps.household_id, ps.cooperative_id, ps.share_bp,
 		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
 		FROM products p
@@ -116,8 +126,9 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 		JOIN product_suppliers ps ON ps.product_id = p.id
 		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
 		WHERE p.id = ?
-		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), lineID, productID).Find(&rows).Error
-	if err != nil {
+		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID)
+	}
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, apperr.DB(err, "product suppliers")
 	}
 	lines := groupSaleRows(rows)

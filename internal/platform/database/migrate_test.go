@@ -61,9 +61,7 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := database.MigrateDown(ctx, db, quietLog); err != nil { // to 00047
-		t.Fatal(err)
-	}
+	migrateDownTo(t, db, 47)
 	exec(`INSERT INTO assisting_units (id, name, credit_code, kind) VALUES ('0190f3b2-0000-7000-8000-000000000001', '迁移测试单位', '91350100M000100Y43', 'agency')`)
 	exec(`INSERT INTO users (id, username, password_hash, role, unit_id) VALUES ('0190f3b2-0000-7000-8000-000000000002', 'migration-buyer', 'x', 'buyer', '0190f3b2-0000-7000-8000-000000000001')`)
 	for i, status := range []string{"cancelled", "cancelled"} {
@@ -90,6 +88,7 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 		t.Fatalf("%d returned payments without return_due_at = returned_at", undated)
 	}
 	exec(`UPDATE payments SET returned_at = NULL, return_ref = NULL WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
+	migrateDownTo(t, db, 48)
 	if err := database.MigrateDown(ctx, db, quietLog); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
 		t.Fatalf("00048 down with a payment owed: %v; want it refused", err)
 	}
