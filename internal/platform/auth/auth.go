@@ -127,6 +127,7 @@ func (t *Tokens) Authenticate() gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
+		httpx.SetLogUser(c, p.UserID.String(), string(p.Role))
 		c.Next()
 	}
 }
