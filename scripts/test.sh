@@ -10,6 +10,10 @@ ensure_go
 ensure_services --test
 ensure_test_database
 ensure_test_tools
+# A PgBouncer in transaction mode for the pooler test (TEST_PGBOUNCER_URL); stopped on exit.
+# shellcheck source=scripts/pgbouncer.sh
+source scripts/pgbouncer.sh
+start_pgbouncer
 
 # gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -270,7 +270,8 @@ func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io
 }
 
 func openDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
-	return database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime})
+	return database.Open(ctx, cfg.DatabaseURL, database.Pool{MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime,
+		Pooler: database.Pooler(cfg.DBPooler)})
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {

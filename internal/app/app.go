@@ -59,7 +59,8 @@ type App struct {
 // the cache is optional by design.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
 	db, err := database.Open(ctx, cfg.DatabaseURL, database.Pool{
-		MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime})
+		MaxOpen: cfg.DBMaxOpenConns, MaxIdle: cfg.DBMaxIdleConns, MaxLifetime: cfg.DBConnLifetime,
+		Pooler: database.Pooler(cfg.DBPooler)})
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ func appOnOwnPool(t *testing.T, w world, name string) *App {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	db, err := database.Open(context.Background(), url+sep+"application_name="+name, database.Pool{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour})
+	db, err := database.Open(context.Background(), url+sep+"application_name="+name, database.Pool{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour,
+		Pooler: database.PoolerOf(w.a.DB)})
 	if err != nil {
 		t.Fatal(err)
 	}

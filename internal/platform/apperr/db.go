@@ -70,18 +70,30 @@ func DB(err error, what string) error {
 }
 
 // IsUnavailable reports whether err means the database could not be reached, was lost or is
-// restarting, or the caller gave up: a 503, never a 500.
+// restarting, or the caller gave up: a 503, never a 500. For errors of database calls only: any
+// syscall error passes for a net.Error.
 func IsUnavailable(err error) bool {
 	var netErr net.Error
+	switch {
+	case err == nil:
+		return false
+	case IsDatabaseDown(err), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	}
+	return false
+}
+
+// IsDatabaseDown reports whether err came from a database that could not be reached (connect
+// failed, too many connections, timed out), was lost or is restarting (IsConnectionLost). Unlike
+// IsUnavailable it holds for database errors only, so that it can judge an error of any origin.
+func IsDatabaseDown(err error) bool {
 	var connErr *pgconn.ConnectError
 	switch {
 	case err == nil:
 		return false
-	case errors.As(err, &connErr), errors.As(err, &netErr):
-		return true
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return true
-	case IsConnectionLost(err), PgCode(err) == PgTooManyConnections:
+	case errors.As(err, &connErr), IsConnectionLost(err), PgCode(err) == PgTooManyConnections:
 		return true
 	}
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)

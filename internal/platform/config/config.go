@@ -31,6 +31,7 @@ type Config struct {
 	DBMaxOpenConns  int           `env:"DB_MAX_OPEN_CONNS" envDefault:"16" desc:"database pool size; gorm's default of 2 idle connections serves ~10x fewer requests/s under load"`
 	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
 	DBConnLifetime  time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m" desc:"recycle pooled connections after this long"`
+	DBPooler        string        `env:"DB_POOLER" envDefault:"none" desc:"none, session or transaction: set transaction when DATABASE_URL is a pooler in transaction mode (PgBouncer pool_mode=transaction): no prepared statements or session locks (docs/operations.md)"`
 	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it)"`
 	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
@@ -92,6 +93,9 @@ func (c Config) Validate() error {
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
+	}
+	if c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
+		errs = append(errs, fmt.Errorf("DB_POOLER must be none, session or transaction, not %q", c.DBPooler))
 	}
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -29,6 +28,7 @@ type Pool struct {
 	MaxOpen     int
 	MaxIdle     int
 	MaxLifetime time.Duration
+	Pooler      Pooler // what is between us and PostgreSQL; "" is PoolerNone
 }
 
 // Open connects to url, sizes the pool and checks the connection within 5 seconds.
@@ -39,6 +39,11 @@ type Pool struct {
 // retry after a lost connection does not land on another stale one. Otherwise a connection is
 // pinged only after a second idle (pgx's default).
 func Open(ctx context.Context, url string, pool Pool) (*gorm.DB, error) {
+	pooler, err := ParsePooler(string(pool.Pooler))
+	if err != nil {
+		return nil, err
+	}
+	pool.Pooler = pooler
 	var lostAt atomic.Int64 // unix nanoseconds when the server last ended one of our connections
 	onPgError := func(_ *pgconn.PgConn, e *pgconn.PgError) bool {
 		if apperr.IsConnectionLost(e) {
@@ -49,6 +54,7 @@ func Open(ctx context.Context, url string, pool Pool) (*gorm.DB, error) {
 	dialector := postgres.New(postgres.Config{DSN: url, OptionOpenDB: []stdlib.OptionOpenDB{
 		stdlib.OptionBeforeConnect(func(_ context.Context, c *pgx.ConnConfig) error {
 			c.OnPgError = onPgError
+			pool.Pooler.configure(c)
 			return nil
 		}),
 		stdlib.OptionShouldPing(func(_ context.Context, p stdlib.ShouldPingParams) bool {
@@ -60,6 +66,7 @@ func Open(ctx context.Context, url string, pool Pool) (*gorm.DB, error) {
 		SkipDefaultTransaction: true, // our services open one transaction per business event themselves
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         false,
+		Plugins:                map[string]gorm.Plugin{poolerPluginName: poolerPlugin(pooler)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("database: open: %w", err)
@@ -92,12 +99,12 @@ func provider(db *gorm.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A session lock lets several replicas start at once: one migrates, the others wait.
-	locker, err := lock.NewPostgresSessionLocker()
+	// A lock lets several replicas start at once: one migrates, the others wait.
+	locker, err := migrationLock(PoolerOf(db))
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, locker)
 }
 
 // Migrate applies every pending migration.

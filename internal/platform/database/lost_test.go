@@ -104,3 +104,19 @@ func TestTxCommitLostIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("after the loss: %v", err)
 	}
 }
+
+// DB_POOLER takes none, session or transaction ("" is none); anything else is refused by name.
+func TestParsePooler(t *testing.T) {
+	for in, want := range map[string]database.Pooler{"": database.PoolerNone, "none": database.PoolerNone,
+		"session": database.PoolerSession, "transaction": database.PoolerTransaction} {
+		if got, err := database.ParsePooler(in); err != nil || got != want {
+			t.Errorf("%q: %q, %v", in, got, err)
+		}
+	}
+	if _, err := database.ParsePooler("statement"); err == nil || !strings.Contains(err.Error(), "DB_POOLER") {
+		t.Errorf("statement mode accepted: %v", err)
+	}
+	if _, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 1, Pooler: "txn"}); err == nil {
+		t.Error("Open took an unknown pooler")
+	}
+}

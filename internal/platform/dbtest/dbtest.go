@@ -77,7 +77,10 @@ func Run(m *testing.M) int {
 	defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 
 	sharedURL = withDatabase(AdminURL(), name)
-	shared, setupErr = database.Open(ctx, sharedURL, database.Pool{MaxOpen: 24, MaxIdle: 24, MaxLifetime: time.Hour})
+	// TEST_DB_POOLER=transaction with TEST_DATABASE_URL naming a PgBouncer in transaction mode
+	// runs a package's tests through it (see DB_POOLER in docs/operations.md).
+	shared, setupErr = database.Open(ctx, sharedURL, database.Pool{MaxOpen: 24, MaxIdle: 24, MaxLifetime: time.Hour,
+		Pooler: database.Pooler(os.Getenv("TEST_DB_POOLER"))})
 	if setupErr == nil {
 		setupErr = database.Migrate(ctx, shared, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}

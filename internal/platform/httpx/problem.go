@@ -50,7 +50,7 @@ func WriteProblem(c *gin.Context, err error) {
 	if errors.As(err, &maxErr) {
 		err = &apperr.Error{Kind: apperr.KindTooLarge, Msg: "the request body is larger than the limit; send a smaller body"}
 	}
-	if _, typed := apperr.As(err); !typed && apperr.IsUnavailable(err) {
+	if _, typed := apperr.As(err); !typed && apperr.IsDatabaseDown(err) {
 		// A lost or restarting database that a service did not classify is still a 503.
 		err = apperr.Unavailable("the database", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -34,13 +35,20 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 			t.Errorf("%s: %d Retry-After %q: %s", name, w.Code, w.Header().Get("Retry-After"), w.Body.String())
 		}
 	}
-	// Anything else untyped stays a bare 500 that tells nothing of the internals.
-	r := gin.New()
-	r.Use(RequestIDs(), Errors())
-	r.POST("/x", func(c *gin.Context) { Fail(c, &pgconn.PgError{Code: "42601", Message: "syntax error at secret_table"}) })
-	w := httptest.NewRecorder()
-	r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
-	if w.Code != http.StatusInternalServerError || w.Header().Get("Retry-After") != "" {
-		t.Errorf("syntax error: %d %v", w.Code, w.Header())
+	// Anything else untyped stays a bare 500 that tells nothing of the internals (a missing file
+	// too, although its syscall error passes for a net.Error).
+	_, missing := os.ReadFile("/nonexistent/font.ttf")
+	for name, err := range map[string]error{
+		"syntax":       &pgconn.PgError{Code: "42601", Message: "syntax error at secret_table"},
+		"missing file": fmt.Errorf("label font: %w", missing),
+	} {
+		r := gin.New()
+		r.Use(RequestIDs(), Errors())
+		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		if w.Code != http.StatusInternalServerError || w.Header().Get("Retry-After") != "" {
+			t.Errorf("%s: %d %v", name, w.Code, w.Header())
+		}
 	}
 }
