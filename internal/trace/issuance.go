@@ -349,13 +349,27 @@ func (s *Service) Start() {
 // Stop ends the background work and flushes the scan counts still pending in Redis (call it after
 // the HTTP server has drained, so that no scan comes after the flush). A running issuance is
 // cancelled: its transaction rolls back and the job is run again, from nothing, by the next
-// process once its lease lapses.
+// process once its lease lapses. The final flush runs whatever became of the periodic one (cut
+// short, its batch is finished here), and is retried until it succeeds or ctx ends: a Redis
+// briefly taken for down, or PostgreSQL briefly away, does not lose the counts.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stop()
 	if s.flusherDone != nil {
 		<-s.flusherDone
 	}
-	n, err := s.FlushScans(ctx)
-	slog.Info("scan counts flushed at shutdown", "scans", n, "err", err)
-	return err
+	var total int64
+	for {
+		n, err := s.FlushScans(ctx)
+		total += n
+		if err == nil {
+			slog.Info("scan counts flushed at shutdown", "scans", total)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			slog.Error("scan counts not flushed at shutdown: they stay in Redis for the next start", "scans", total, "err", err)
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -4,16 +4,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
 // Scan counting. The hot path is one Redis round trip (scanScript): it reads the cached view and
@@ -33,6 +35,8 @@ const (
 	statsKeyPrefix   = "trace:sc:"
 	clientsKeyPrefix = "trace:cl:"
 	dirtyKey         = "trace:dirty"
+	flushingKey      = "trace:flushing" // set of ids of batches set aside (see FlushScans)
+	flushKeyPrefix   = "trace:flush:"
 	// statsTTL lets an idle code's counters expire from Redis (they were flushed long before) and
 	// be re-read from PostgreSQL on its next scan, which also repairs any drift left by scans that
 	// were counted in PostgreSQL directly while Redis was down.
@@ -62,24 +66,34 @@ redis.call('EXPIRE', KEYS[4], ARGV[6])
 return {v, t, redis.call('HGET', KEYS[2], 'f'), cl}
 `)
 
-// takeScript: KEYS stats, clients. Moves the pending count out: returns {pending, first_ms, clients}.
+// takeScript: KEYS dirty, flushing, flush:{id}; ARGV batch size, id, stats key prefix, clients
+// key prefix (full Redis names). It pops up to a batch of dirty codes and moves each one's pending
+// count, first scan and distinct clients into the hash flush:{id} (code → "n|first_ms|clients"),
+// registering id in the flushing set: taking counts and setting them aside is one atomic step, so
+// a count is always either pending or set aside, never only in a Go variable. Returns the number
+// of codes popped (0: nothing dirty).
 var takeScript = redis.NewScript(`
-local p = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
-if p > 0 then redis.call('HINCRBY', KEYS[1], 'p', -p) end
-local cl = redis.call('PFCOUNT', KEYS[2])
-local c0 = tonumber(redis.call('HGET', KEYS[1], 'c0') or '0')
-if c0 > cl then cl = c0 end
-return {p, redis.call('HGET', KEYS[1], 'f') or false, cl}
+local codes = redis.call('SPOP', KEYS[1], ARGV[1])
+for _, code in ipairs(codes) do
+  local sk = ARGV[3] .. code
+  local p = tonumber(redis.call('HGET', sk, 'p') or '0')
+  if p > 0 then redis.call('HINCRBY', sk, 'p', -p) end
+  local cl = redis.call('PFCOUNT', ARGV[4] .. code)
+  local c0 = tonumber(redis.call('HGET', sk, 'c0') or '0')
+  if c0 > cl then cl = c0 end
+  if p > 0 or cl > 0 then
+    redis.call('HSET', KEYS[3], code, p .. '|' .. (redis.call('HGET', sk, 'f') or '') .. '|' .. cl)
+  end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('SADD', KEYS[2], ARGV[2]) end
+return #codes
 `)
 
-// giveBackScript: KEYS stats, dirty; ARGV pending, code. Returns counts a failed flush took.
-var giveBackScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'p', ARGV[1])
-  redis.call('SADD', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
+// doneScript: KEYS flush:{id}, flushing; ARGV id. Forgets a batch PostgreSQL holds.
+var doneScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
 `)
 
 // ClientID turns a client address into the opaque value counted for distinct clients: a hash, so
@@ -191,68 +205,95 @@ func (s *Service) judge(v View) View {
 }
 
 // FlushScans writes the scan counts pending in Redis to PostgreSQL, a batch of codes per
-// statement, until no code is dirty. It returns how many scans it wrote. A batch PostgreSQL
-// refuses is given back to Redis for the next flush.
+// statement, until no code is dirty, and returns how many scans it wrote. Each batch is set aside
+// in Redis under an id (takeScript) before it is written, and the write records the id in
+// scan_flushes in the same transaction, so a flush cut short anywhere loses nothing and counts
+// nothing twice: FlushScans first finishes the batches earlier flushes (of any replica) set aside.
+// Errors: Unavailable (PostgreSQL), Redis errors; what was not written stays for the next flush.
 func (s *Service) FlushScans(ctx context.Context) (int64, error) {
 	var written int64
-	for {
-		codes, err := s.cache.SPopN(ctx, dirtyKey, flushBatch)
-		if err != nil || len(codes) == 0 {
-			if errors.Is(err, redis.Nil) {
-				err = nil
-			}
+	ids, err := s.cache.SMembers(ctx, flushingKey)
+	if err != nil {
+		return 0, fmt.Errorf("list scan batches set aside: %w", err)
+	}
+	for _, id := range ids {
+		n, err := s.finishFlush(ctx, id)
+		written += n
+		if err != nil {
 			return written, err
 		}
-		var (
-			names   []string
-			counts  []int64
-			firsts  []*time.Time
-			clients []int64
-		)
-		for _, code := range codes {
-			res, err := s.cache.Eval(ctx, takeScript, []string{statsKeyPrefix + code, clientsKeyPrefix + code})
-			if err != nil {
-				return written, fmt.Errorf("take scans of %s: %w", code, err)
-			}
-			out, _ := res.([]any)
-			if len(out) < 3 {
-				continue
-			}
-			n, _ := out[0].(int64)
-			cl, _ := out[2].(int64)
-			var first *time.Time
-			if fs, ok := out[1].(string); ok {
-				if ms, err := strconv.ParseInt(fs, 10, 64); err == nil {
-					t := time.UnixMilli(ms).UTC()
-					first = &t
-				}
-			}
-			if n == 0 && cl == 0 {
-				continue
-			}
-			names, counts, firsts, clients = append(names, code), append(counts, n), append(firsts, first), append(clients, cl)
-		}
-		if len(names) == 0 {
-			continue
-		}
-		err = s.db.WithContext(ctx).Exec(`UPDATE trace_codes c
-			SET scan_count = c.scan_count + d.n,
-			    first_scanned_at = coalesce(c.first_scanned_at, d.f),
-			    scan_clients = greatest(c.scan_clients, d.cl)
-			FROM unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[]) AS d(code, n, f, cl)
-			WHERE c.code = d.code`, textArray(names), intArray(counts), timeArray(firsts), intArray(clients)).Error
+	}
+	for {
+		id := uuid.Must(uuid.NewV7()).String()
+		res, err := s.cache.Eval(ctx, takeScript, []string{dirtyKey, flushingKey, flushKeyPrefix + id},
+			flushBatch, id, s.cache.Key(statsKeyPrefix), s.cache.Key(clientsKeyPrefix))
 		if err != nil {
-			for i, code := range names {
-				if counts[i] > 0 {
-					_, _ = s.cache.Eval(context.WithoutCancel(ctx), giveBackScript, []string{statsKeyPrefix + code, dirtyKey}, counts[i], code)
-				}
-			}
-			return written, apperr.DB(err, "scan counts")
+			return written, fmt.Errorf("take scan counts: %w", err)
 		}
-		for _, n := range counts {
-			written += n
+		if popped, _ := res.(int64); popped == 0 {
+			return written, nil
+		}
+		n, err := s.finishFlush(ctx, id)
+		written += n
+		if err != nil {
+			return written, err
 		}
 	}
+}
+
+// finishFlush writes the batch set aside under id to PostgreSQL, unless scan_flushes says it is
+// written already, then forgets it in Redis. It returns the scans it wrote.
+func (s *Service) finishFlush(ctx context.Context, id string) (int64, error) {
+	batch, err := s.cache.HGetAll(ctx, flushKeyPrefix+id)
+	if err != nil {
+		return 0, fmt.Errorf("read scan batch %s: %w", id, err)
+	}
+	var (
+		names   []string
+		counts  []int64
+		firsts  []*time.Time
+		clients []int64
+		total   int64
+	)
+	for code, v := range batch {
+		parts := strings.Split(v, "|")
+		if len(parts) != 3 {
+			continue
+		}
+		n, _ := strconv.ParseInt(parts[0], 10, 64)
+		cl, _ := strconv.ParseInt(parts[2], 10, 64)
+		var first *time.Time
+		if ms, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+			t := time.UnixMilli(ms).UTC()
+			first = &t
+		}
+		names, counts, firsts, clients = append(names, code), append(counts, n), append(firsts, first), append(clients, cl)
+		total += n
+	}
+	written := int64(0)
+	if len(names) > 0 {
+		err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			r := tx.Exec(`INSERT INTO scan_flushes (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, id)
+			if r.Error != nil || r.RowsAffected == 0 { // 0: written before (by a flush whose Redis step failed, or another replica)
+				return r.Error
+			}
+			written = total
+			return tx.Exec(`UPDATE trace_codes c
+				SET scan_count = c.scan_count + d.n,
+				    first_scanned_at = coalesce(c.first_scanned_at, d.f),
+				    scan_clients = greatest(c.scan_clients, d.cl)
+				FROM unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[]) AS d(code, n, f, cl)
+				WHERE c.code = d.code`, textArray(names), intArray(counts), timeArray(firsts), intArray(clients)).Error
+		})
+		if err != nil {
+			return 0, apperr.DB(err, "scan counts")
+		}
+	}
+	if _, err := s.cache.Eval(ctx, doneScript, []string{flushKeyPrefix + id, flushingKey}, id); err != nil {
+		// PostgreSQL has the batch; the next flush finds it set aside and skips it.
+		return written, fmt.Errorf("forget scan batch %s: %w", id, err)
+	}
+	return written, nil
 }
 
 // Array literals for unnest: gorm would expand a Go slice into a list of parameters, so the
@@ -278,10 +319,13 @@ func timeArray(ts []*time.Time) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-// RunFlusher flushes scan counts and refreshes the cache epoch every interval until ctx ends.
+// RunFlusher flushes scan counts and refreshes the cache epoch every interval until ctx ends; once
+// an hour it prunes scan_flushes. A flush cut short by ctx leaves its batch set aside for the next
+// (Stop's final flush).
 func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -290,6 +334,11 @@ func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 		}
 		if _, err := s.FlushScans(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("scan counts not flushed; retrying next interval", "err", err)
+		}
+		if time.Since(pruned) > time.Hour {
+			if err := s.db.WithContext(ctx).Exec(`DELETE FROM scan_flushes WHERE flushed_at < now() - interval '1 day'`).Error; err == nil {
+				pruned = time.Now()
+			}
 		}
 		if _, err := s.RefreshEpoch(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("cache epoch not refreshed", "err", err)

@@ -53,10 +53,13 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 	if time.Now().UnixNano() < c.downUntil.Load() {
 		return ErrSkipped
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := fn(ctx)
+	err := fn(cctx)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller gave up (a request gone, a shutdown cancelling background work): that says
+		// nothing about Redis, and must not make the calls that follow (a final flush) skip it.
 	case err == nil || errors.Is(err, redis.Nil):
 		c.timeouts.Store(0)
 	case errors.Is(err, context.DeadlineExceeded) && c.timeouts.Add(1) < 3:
