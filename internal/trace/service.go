@@ -54,6 +54,7 @@ type Service struct {
 	epoch       atomic.Int64    // cache epoch known to this process (0: not read yet)
 	bg          context.Context // background work (issuance jobs); cancelled by Stop
 	stop        context.CancelFunc
+	jobs        sync.WaitGroup // issuance runs in the background (Start, StartIssue)
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
 	decodedMu   sync.Mutex
