@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -140,28 +141,21 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		}
 	}
 	if len(out) < 4 || out[1] == nil {
-		// First scan since the counters left Redis: start them from PostgreSQL's record.
-		var pg struct {
-			ScanCount      int64
-			FirstScannedAt *time.Time
-			ScanClients    int64
-		}
-		if err := s.db.WithContext(ctx).Raw(`SELECT scan_count, first_scanned_at, scan_clients FROM trace_codes WHERE code = ?`,
-			code).Scan(&pg).Error; err != nil {
+		// First scan since the counters left Redis: start them from PostgreSQL's record, once for
+		// all the scans of the code that arrive meanwhile (initCounters), then count this one.
+		redisFailed, err := s.initCounters(ctx, code)
+		switch {
+		case redisFailed:
+			return s.countInPostgres(ctx, v, code)
+		case err != nil:
 			return View{}, apperr.DB(err, "code")
 		}
-		first := ""
-		if pg.FirstScannedAt != nil {
-			first = strconv.FormatInt(pg.FirstScannedAt.UnixMilli(), 10)
-		}
-		res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, strconv.FormatInt(pg.ScanCount, 10), first, ttl,
-			strconv.FormatInt(pg.ScanClients, 10))
-		if err != nil {
+		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", ttl, "0"); err != nil {
 			return s.countInPostgres(ctx, v, code)
 		}
 		out, _ = res.([]any)
 	}
-	if len(out) < 4 {
+	if len(out) < 4 || out[1] == nil { // the counters left Redis again at once: not worth a second try
 		return s.countInPostgres(ctx, v, code)
 	}
 	v.Scans.Count, _ = out[1].(int64)
@@ -175,23 +169,176 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	return s.judge(v), nil
 }
 
+// initScript: KEYS stats; ARGV total, first_ms (” = none), clients, ttl_s. Starts a code's
+// counters from PostgreSQL's record unless they exist. Returns 1 when it did.
+var initScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'p', 0, 'c0', ARGV[3])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'f', ARGV[2]) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
+// initCounters starts a code's counters in Redis from PostgreSQL's record, once for every scan of
+// the code waiting at the same time (a burst on a cold cache would otherwise read PostgreSQL once
+// per scan); a scan arriving after that finds them in Redis and reads nothing. redisFailed says
+// Redis did not answer (the caller counts in PostgreSQL); err is PostgreSQL's.
+func (s *Service) initCounters(ctx context.Context, code string) (redisFailed bool, err error) {
+	type result struct{ redisFailed bool }
+	res, err, _ := s.flight.Do("counters:"+code, func() (any, error) {
+		ctx := context.WithoutCancel(ctx) // one caller giving up must not fail the others
+		n, err := s.cache.Eval(ctx, existsScript, []string{statsKeyPrefix + code})
+		if err != nil {
+			return result{true}, nil
+		}
+		if n, _ := n.(int64); n == 1 {
+			return result{}, nil
+		}
+		var pg struct {
+			ScanCount      int64
+			FirstScannedAt *time.Time
+			ScanClients    int64
+		}
+		if err := s.db.WithContext(ctx).Raw(`SELECT scan_count, first_scanned_at, scan_clients FROM trace_codes WHERE code = ?`,
+			code).Scan(&pg).Error; err != nil {
+			return result{}, err
+		}
+		first := ""
+		if pg.FirstScannedAt != nil {
+			first = strconv.FormatInt(pg.FirstScannedAt.UnixMilli(), 10)
+		}
+		if _, err := s.cache.Eval(ctx, initScript, []string{statsKeyPrefix + code}, strconv.FormatInt(pg.ScanCount, 10), first,
+			strconv.FormatInt(pg.ScanClients, 10), int(statsTTL.Seconds())); err != nil {
+			return result{true}, nil
+		}
+		return result{}, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return res.(result).redisFailed, nil
+}
+
+var existsScript = redis.NewScript(`return redis.call('EXISTS', KEYS[1])`)
+
 // scanInPostgres serves a scan with Redis unavailable: the view from PostgreSQL (loaded once for
 // concurrent scans), the count written there directly.
 func (s *Service) scanInPostgres(ctx context.Context, code string, epoch int64) (View, error) {
-	v, err := s.loadShared(ctx, code, epoch)
-	if err != nil {
-		return v, err
+	v, ok := s.recentView(code, epoch)
+	if !ok {
+		var err error
+		if v, err = s.loadShared(ctx, code, epoch); err != nil {
+			return v, err
+		}
+		s.keepRecent(code, epoch, v)
 	}
 	return s.countInPostgres(ctx, v, code)
 }
 
+// While Redis is away, views loaded from PostgreSQL are kept in process for a second (recentTTL),
+// under the cache epoch they were loaded in, so that a burst on one code loads its view a few
+// times, not once per scan. A change bumps the epoch when Redis cannot be told (Forget), which
+// makes them stale at once; Forget also drops them in this process.
+const recentTTL = time.Second
+
+type recentView struct {
+	v     View
+	epoch int64
+	at    time.Time
+}
+
+func (s *Service) recentView(code string, epoch int64) (View, bool) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	r, ok := s.recent[code]
+	if !ok || r.epoch != epoch || time.Since(r.at) > recentTTL {
+		return View{}, false
+	}
+	return r.v, true
+}
+
+func (s *Service) keepRecent(code string, epoch int64, v View) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	if s.recent == nil || len(s.recent) >= decodedMax {
+		s.recent = map[string]recentView{}
+	}
+	s.recent[code] = recentView{v: v, epoch: epoch, at: time.Now()}
+}
+
+// countInPostgres counts a scan in PostgreSQL (Redis unavailable). The scans of one code are
+// grouped (pgScans): one UPDATE per code at a time, adding every scan that waited for it, so that
+// a burst with Redis timing out costs a few statements per code, not one per scan.
 func (s *Service) countInPostgres(ctx context.Context, v View, code string) (View, error) {
-	sv, err := s.st.countScan(ctx, code)
+	sv, err := s.pgScans.add(code, func(n int64) (ScanView, error) {
+		return s.st.countScans(context.WithoutCancel(ctx), code, n)
+	})
 	if err != nil {
 		return View{}, apperr.DB(err, "code")
 	}
 	v.Scans = sv
 	return s.judge(v), nil
+}
+
+// pgScans groups the scans of a code counted in PostgreSQL into rounds: at most one UPDATE per
+// code is in flight; scans arriving meanwhile join the next round, whose first scan (its leader)
+// runs it once the one in flight has ended. Each scan is told its own count, as if counted alone.
+type pgScans struct {
+	mu   sync.Mutex
+	open map[string]*pgRound      // the round of a code still taking scans
+	busy map[string]chan struct{} // closed when the code's UPDATE in flight ends
+}
+
+type pgRound struct {
+	n    int64 // scans joined
+	done chan struct{}
+	sv   ScanView // after the round's UPDATE: the count with all its scans
+	err  error
+}
+
+func (b *pgScans) add(code string, run func(n int64) (ScanView, error)) (ScanView, error) {
+	b.mu.Lock()
+	if b.open == nil {
+		b.open, b.busy = map[string]*pgRound{}, map[string]chan struct{}{}
+	}
+	r := b.open[code]
+	leader := r == nil
+	if leader {
+		r = &pgRound{done: make(chan struct{})}
+		b.open[code] = r
+	}
+	idx := r.n
+	r.n++
+	prev := b.busy[code]
+	b.mu.Unlock()
+	if !leader {
+		<-r.done
+	} else {
+		if prev != nil {
+			<-prev
+		}
+		mine := make(chan struct{})
+		b.mu.Lock()
+		delete(b.open, code) // later scans start the next round
+		b.busy[code] = mine
+		n := r.n
+		b.mu.Unlock()
+		r.sv, r.err = run(n)
+		r.sv.Count -= n // the count before the round
+		b.mu.Lock()
+		if b.busy[code] == mine {
+			delete(b.busy, code)
+		}
+		b.mu.Unlock()
+		close(mine)
+		close(r.done)
+	}
+	if r.err != nil {
+		return ScanView{}, r.err
+	}
+	sv := r.sv
+	sv.Count += idx + 1
+	return sv, nil
 }
 
 // judge turns a genuine, sold code scanned too often or from too many clients into a suspicious

@@ -67,8 +67,11 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 		// Redis: falling back to PostgreSQL for a second would only add load. Three in a row are.
 	default:
 		c.timeouts.Store(0)
-		c.downUntil.Store(time.Now().Add(time.Second).UnixNano())
-		slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+		now := time.Now()
+		if prev := c.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
+			// One line per outage second, not one per call failing at the same moment.
+			slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+		}
 	}
 	return err
 }
