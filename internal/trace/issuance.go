@@ -90,6 +90,20 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 	if p.UserID != uuid.Nil {
 		job.RequestedBy = &p.UserID
 	}
+	// A replay is answered from the job as it stands, without the batch lock below: a running job's
+	// COPY holds that lock for as long as it runs, and the replay must answer at once as the first did.
+	if key != "" {
+		var prev Issuance
+		err := s.db.WithContext(ctx).Where("batch_id = ? AND idempotency_key = ?", batchID, key).Take(&prev).Error
+		if err == nil {
+			if prev.RequestHash != hash {
+				return Issuance{}, false, keyReused(prev)
+			}
+			return prev, true, nil
+		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return Issuance{}, false, apperr.DB(err, "issuance")
+		}
+	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var b struct{ Quantity, CodesIssued int }
 		if err := tx.Raw(`SELECT quantity, codes_issued FROM batches WHERE id = ? FOR UPDATE`, batchID).Scan(&b).Error; err != nil {
@@ -100,8 +114,7 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 			err := tx.Where("batch_id = ? AND idempotency_key = ?", batchID, key).Take(&prev).Error
 			if err == nil {
 				if prev.RequestHash != hash {
-					return apperr.ConflictField("Idempotency-Key", "this key was used for a request to issue %d codes; use a new key for a different request", prev.Count).
-						With("issuance_id", prev.ID)
+					return keyReused(prev)
 				}
 				job, replayed = prev, true
 				return nil
@@ -124,6 +137,11 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 		return tx.Create(&job).Error
 	})
 	return job, replayed, apperr.DB(err, "batch")
+}
+
+func keyReused(prev Issuance) error {
+	return apperr.ConflictField("Idempotency-Key", "this key was used for a request to issue %d codes; use a new key for a different request", prev.Count).
+		With("issuance_id", prev.ID)
 }
 
 // Issuance returns a job of a batch in the caller's scope. Errors: NotFound.
@@ -164,6 +182,13 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 		// 65 random bits make a collision astronomically unlikely; one retry settles it.
 		codes, err = s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
 	}
+	if err != nil && ctx.Err() != nil {
+		// Interrupted (a graceful stop, a client gone): the COPY rolled back; hand the job back at
+		// once rather than leave it to the lease, so that the next start (or another replica) runs
+		// it now, not two minutes later.
+		s.releaseJob(job.ID)
+		return nil, apperr.DB(err, "issuance")
+	}
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindConflict {
 		msg := e.Msg
 		_ = s.db.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE code_issuances SET status = 'failed', error = ?, finished_at = now(),
@@ -171,6 +196,17 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 		return nil, err
 	}
 	return codes, apperr.DB(err, "issuance")
+}
+
+// releaseJob makes a running job pending again, lease released (its run was interrupted and rolled back).
+func (s *Service) releaseJob(id uuid.UUID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET status = 'pending', lease_until = NULL, progress = 0
+		WHERE id = ? AND status = 'running'`, id).Error
+	if err != nil {
+		slog.Warn("interrupted issuance not released; it resumes when its lease lapses", "issuance", id, "err", err)
+	}
 }
 
 // ErrJobBusy says another runner holds the job, or it is finished.
@@ -257,7 +293,9 @@ func (s *Service) RunIssuer(ctx context.Context, every time.Duration) {
 
 // StartIssue runs a job in the background (bounded by the service's context, see Start).
 func (s *Service) StartIssue(id uuid.UUID) {
+	s.jobs.Add(1)
 	go func() {
+		defer s.jobs.Done()
 		if _, err := s.RunIssue(s.bg, id, false); err != nil && !errors.Is(err, ErrJobBusy) && s.bg.Err() == nil {
 			slog.Warn("issuance failed", "issuance", id, "err", err)
 		}
@@ -339,7 +377,11 @@ func (c *codeSource) Err() error             { return nil }
 // calls it; tests and one-shot commands need not.
 func (s *Service) Start() {
 	s.flusherDone = make(chan struct{})
-	go s.RunIssuer(s.bg, s.cfg.IssuePoll)
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		s.RunIssuer(s.bg, s.cfg.IssuePoll)
+	}()
 	go func() {
 		defer close(s.flusherDone)
 		s.RunFlusher(s.bg, s.cfg.ScanFlushInterval)
@@ -348,14 +390,35 @@ func (s *Service) Start() {
 
 // Stop ends the background work and flushes the scan counts still pending in Redis (call it after
 // the HTTP server has drained, so that no scan comes after the flush). A running issuance is
-// cancelled: its transaction rolls back and the job is run again, from nothing, by the next
-// process once its lease lapses.
+// cancelled: its transaction rolls back and the job is released, to be run again, from nothing,
+// by the next process at once: Stop waits (within ctx) for interrupted jobs to be released. The
+// final flush runs whatever became of the periodic one (cut short, its batch is finished here),
+// and is retried until it succeeds or ctx ends: a Redis briefly taken for down, or PostgreSQL
+// briefly away, does not lose the counts.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stop()
+	jobsDone := make(chan struct{})
+	go func() { s.jobs.Wait(); close(jobsDone) }()
+	select {
+	case <-jobsDone:
+	case <-ctx.Done():
+	}
 	if s.flusherDone != nil {
 		<-s.flusherDone
 	}
-	n, err := s.FlushScans(ctx)
-	slog.Info("scan counts flushed at shutdown", "scans", n, "err", err)
-	return err
+	var total int64
+	for {
+		n, err := s.FlushScans(ctx)
+		total += n
+		if err == nil {
+			slog.Info("scan counts flushed at shutdown", "scans", total)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			slog.Error("scan counts not flushed at shutdown: they stay in Redis for the next start", "scans", total, "err", err)
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

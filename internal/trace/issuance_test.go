@@ -242,11 +242,12 @@ func TestIssueJobRestartLeavesNoPartialBatch(t *testing.T) {
 	if cnt, issued := codeRows(t, e.a.DB, b.ID); cnt != 0 || issued != 0 {
 		t.Fatalf("after an interrupted run: %d codes, codes_issued %d, want none", cnt, issued)
 	}
-	// Still leased: nobody else may run it yet.
+	// A crash releases nothing: the job stays leased by its dead runner, and nobody else may run it yet.
+	e.a.DB.Exec(`UPDATE code_issuances SET status = 'running', lease_until = now() + interval '2 minutes' WHERE id = ?`, job.ID)
 	if _, err := e.a.Trace.RunIssue(ctx, job.ID, false); err != trace.ErrJobBusy {
 		t.Fatalf("run of a leased job: %v, want ErrJobBusy", err)
 	}
-	// The lease lapses (as after a crash); the issuer takes it over.
+	// The lease lapses; the issuer takes it over.
 	e.a.DB.Exec(`UPDATE code_issuances SET lease_until = now() - interval '1 second' WHERE id = ?`, job.ID)
 	if _, err := e.a.Trace.RunIssue(ctx, job.ID, false); err != nil {
 		t.Fatal(err)

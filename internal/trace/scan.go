@@ -4,16 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
 // Scan counting. The hot path is one Redis round trip (scanScript): it reads the cached view and
@@ -33,6 +36,8 @@ const (
 	statsKeyPrefix   = "trace:sc:"
 	clientsKeyPrefix = "trace:cl:"
 	dirtyKey         = "trace:dirty"
+	flushingKey      = "trace:flushing" // set of ids of batches set aside (see FlushScans)
+	flushKeyPrefix   = "trace:flush:"
 	// statsTTL lets an idle code's counters expire from Redis (they were flushed long before) and
 	// be re-read from PostgreSQL on its next scan, which also repairs any drift left by scans that
 	// were counted in PostgreSQL directly while Redis was down.
@@ -62,24 +67,34 @@ redis.call('EXPIRE', KEYS[4], ARGV[6])
 return {v, t, redis.call('HGET', KEYS[2], 'f'), cl}
 `)
 
-// takeScript: KEYS stats, clients. Moves the pending count out: returns {pending, first_ms, clients}.
+// takeScript: KEYS dirty, flushing, flush:{id}; ARGV batch size, id, stats key prefix, clients
+// key prefix (full Redis names). It pops up to a batch of dirty codes and moves each one's pending
+// count, first scan and distinct clients into the hash flush:{id} (code → "n|first_ms|clients"),
+// registering id in the flushing set: taking counts and setting them aside is one atomic step, so
+// a count is always either pending or set aside, never only in a Go variable. Returns the number
+// of codes popped (0: nothing dirty).
 var takeScript = redis.NewScript(`
-local p = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
-if p > 0 then redis.call('HINCRBY', KEYS[1], 'p', -p) end
-local cl = redis.call('PFCOUNT', KEYS[2])
-local c0 = tonumber(redis.call('HGET', KEYS[1], 'c0') or '0')
-if c0 > cl then cl = c0 end
-return {p, redis.call('HGET', KEYS[1], 'f') or false, cl}
+local codes = redis.call('SPOP', KEYS[1], ARGV[1])
+for _, code in ipairs(codes) do
+  local sk = ARGV[3] .. code
+  local p = tonumber(redis.call('HGET', sk, 'p') or '0')
+  if p > 0 then redis.call('HINCRBY', sk, 'p', -p) end
+  local cl = redis.call('PFCOUNT', ARGV[4] .. code)
+  local c0 = tonumber(redis.call('HGET', sk, 'c0') or '0')
+  if c0 > cl then cl = c0 end
+  if p > 0 or cl > 0 then
+    redis.call('HSET', KEYS[3], code, p .. '|' .. (redis.call('HGET', sk, 'f') or '') .. '|' .. cl)
+  end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('SADD', KEYS[2], ARGV[2]) end
+return #codes
 `)
 
-// giveBackScript: KEYS stats, dirty; ARGV pending, code. Returns counts a failed flush took.
-var giveBackScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'p', ARGV[1])
-  redis.call('SADD', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
+// doneScript: KEYS flush:{id}, flushing; ARGV id. Forgets a batch PostgreSQL holds.
+var doneScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
 `)
 
 // ClientID turns a client address into the opaque value counted for distinct clients: a hash, so
@@ -126,28 +141,21 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		}
 	}
 	if len(out) < 4 || out[1] == nil {
-		// First scan since the counters left Redis: start them from PostgreSQL's record.
-		var pg struct {
-			ScanCount      int64
-			FirstScannedAt *time.Time
-			ScanClients    int64
-		}
-		if err := s.db.WithContext(ctx).Raw(`SELECT scan_count, first_scanned_at, scan_clients FROM trace_codes WHERE code = ?`,
-			code).Scan(&pg).Error; err != nil {
+		// First scan since the counters left Redis: start them from PostgreSQL's record, once for
+		// all the scans of the code that arrive meanwhile (initCounters), then count this one.
+		redisFailed, err := s.initCounters(ctx, code)
+		switch {
+		case redisFailed:
+			return s.countInPostgres(ctx, v, code)
+		case err != nil:
 			return View{}, apperr.DB(err, "code")
 		}
-		first := ""
-		if pg.FirstScannedAt != nil {
-			first = strconv.FormatInt(pg.FirstScannedAt.UnixMilli(), 10)
-		}
-		res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, strconv.FormatInt(pg.ScanCount, 10), first, ttl,
-			strconv.FormatInt(pg.ScanClients, 10))
-		if err != nil {
+		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", ttl, "0"); err != nil {
 			return s.countInPostgres(ctx, v, code)
 		}
 		out, _ = res.([]any)
 	}
-	if len(out) < 4 {
+	if len(out) < 4 || out[1] == nil { // the counters left Redis again at once: not worth a second try
 		return s.countInPostgres(ctx, v, code)
 	}
 	v.Scans.Count, _ = out[1].(int64)
@@ -161,23 +169,176 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	return s.judge(v), nil
 }
 
+// initScript: KEYS stats; ARGV total, first_ms (” = none), clients, ttl_s. Starts a code's
+// counters from PostgreSQL's record unless they exist. Returns 1 when it did.
+var initScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'p', 0, 'c0', ARGV[3])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'f', ARGV[2]) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
+// initCounters starts a code's counters in Redis from PostgreSQL's record, once for every scan of
+// the code waiting at the same time (a burst on a cold cache would otherwise read PostgreSQL once
+// per scan); a scan arriving after that finds them in Redis and reads nothing. redisFailed says
+// Redis did not answer (the caller counts in PostgreSQL); err is PostgreSQL's.
+func (s *Service) initCounters(ctx context.Context, code string) (redisFailed bool, err error) {
+	type result struct{ redisFailed bool }
+	res, err, _ := s.flight.Do("counters:"+code, func() (any, error) {
+		ctx := context.WithoutCancel(ctx) // one caller giving up must not fail the others
+		n, err := s.cache.Eval(ctx, existsScript, []string{statsKeyPrefix + code})
+		if err != nil {
+			return result{true}, nil
+		}
+		if n, _ := n.(int64); n == 1 {
+			return result{}, nil
+		}
+		var pg struct {
+			ScanCount      int64
+			FirstScannedAt *time.Time
+			ScanClients    int64
+		}
+		if err := s.db.WithContext(ctx).Raw(`SELECT scan_count, first_scanned_at, scan_clients FROM trace_codes WHERE code = ?`,
+			code).Scan(&pg).Error; err != nil {
+			return result{}, err
+		}
+		first := ""
+		if pg.FirstScannedAt != nil {
+			first = strconv.FormatInt(pg.FirstScannedAt.UnixMilli(), 10)
+		}
+		if _, err := s.cache.Eval(ctx, initScript, []string{statsKeyPrefix + code}, strconv.FormatInt(pg.ScanCount, 10), first,
+			strconv.FormatInt(pg.ScanClients, 10), int(statsTTL.Seconds())); err != nil {
+			return result{true}, nil
+		}
+		return result{}, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return res.(result).redisFailed, nil
+}
+
+var existsScript = redis.NewScript(`return redis.call('EXISTS', KEYS[1])`)
+
 // scanInPostgres serves a scan with Redis unavailable: the view from PostgreSQL (loaded once for
 // concurrent scans), the count written there directly.
 func (s *Service) scanInPostgres(ctx context.Context, code string, epoch int64) (View, error) {
-	v, err := s.loadShared(ctx, code, epoch)
-	if err != nil {
-		return v, err
+	v, ok := s.recentView(code, epoch)
+	if !ok {
+		var err error
+		if v, err = s.loadShared(ctx, code, epoch); err != nil {
+			return v, err
+		}
+		s.keepRecent(code, epoch, v)
 	}
 	return s.countInPostgres(ctx, v, code)
 }
 
+// While Redis is away, views loaded from PostgreSQL are kept in process for a second (recentTTL),
+// under the cache epoch they were loaded in, so that a burst on one code loads its view a few
+// times, not once per scan. A change bumps the epoch when Redis cannot be told (Forget), which
+// makes them stale at once; Forget also drops them in this process.
+const recentTTL = time.Second
+
+type recentView struct {
+	v     View
+	epoch int64
+	at    time.Time
+}
+
+func (s *Service) recentView(code string, epoch int64) (View, bool) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	r, ok := s.recent[code]
+	if !ok || r.epoch != epoch || time.Since(r.at) > recentTTL {
+		return View{}, false
+	}
+	return r.v, true
+}
+
+func (s *Service) keepRecent(code string, epoch int64, v View) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	if s.recent == nil || len(s.recent) >= decodedMax {
+		s.recent = map[string]recentView{}
+	}
+	s.recent[code] = recentView{v: v, epoch: epoch, at: time.Now()}
+}
+
+// countInPostgres counts a scan in PostgreSQL (Redis unavailable). The scans of one code are
+// grouped (pgScans): one UPDATE per code at a time, adding every scan that waited for it, so that
+// a burst with Redis timing out costs a few statements per code, not one per scan.
 func (s *Service) countInPostgres(ctx context.Context, v View, code string) (View, error) {
-	sv, err := s.st.countScan(ctx, code)
+	sv, err := s.pgScans.add(code, func(n int64) (ScanView, error) {
+		return s.st.countScans(context.WithoutCancel(ctx), code, n)
+	})
 	if err != nil {
 		return View{}, apperr.DB(err, "code")
 	}
 	v.Scans = sv
 	return s.judge(v), nil
+}
+
+// pgScans groups the scans of a code counted in PostgreSQL into rounds: at most one UPDATE per
+// code is in flight; scans arriving meanwhile join the next round, whose first scan (its leader)
+// runs it once the one in flight has ended. Each scan is told its own count, as if counted alone.
+type pgScans struct {
+	mu   sync.Mutex
+	open map[string]*pgRound      // the round of a code still taking scans
+	busy map[string]chan struct{} // closed when the code's UPDATE in flight ends
+}
+
+type pgRound struct {
+	n    int64 // scans joined
+	done chan struct{}
+	sv   ScanView // after the round's UPDATE: the count with all its scans
+	err  error
+}
+
+func (b *pgScans) add(code string, run func(n int64) (ScanView, error)) (ScanView, error) {
+	b.mu.Lock()
+	if b.open == nil {
+		b.open, b.busy = map[string]*pgRound{}, map[string]chan struct{}{}
+	}
+	r := b.open[code]
+	leader := r == nil
+	if leader {
+		r = &pgRound{done: make(chan struct{})}
+		b.open[code] = r
+	}
+	idx := r.n
+	r.n++
+	prev := b.busy[code]
+	b.mu.Unlock()
+	if !leader {
+		<-r.done
+	} else {
+		if prev != nil {
+			<-prev
+		}
+		mine := make(chan struct{})
+		b.mu.Lock()
+		delete(b.open, code) // later scans start the next round
+		b.busy[code] = mine
+		n := r.n
+		b.mu.Unlock()
+		r.sv, r.err = run(n)
+		r.sv.Count -= n // the count before the round
+		b.mu.Lock()
+		if b.busy[code] == mine {
+			delete(b.busy, code)
+		}
+		b.mu.Unlock()
+		close(mine)
+		close(r.done)
+	}
+	if r.err != nil {
+		return ScanView{}, r.err
+	}
+	sv := r.sv
+	sv.Count += idx + 1
+	return sv, nil
 }
 
 // judge turns a genuine, sold code scanned too often or from too many clients into a suspicious
@@ -191,68 +352,95 @@ func (s *Service) judge(v View) View {
 }
 
 // FlushScans writes the scan counts pending in Redis to PostgreSQL, a batch of codes per
-// statement, until no code is dirty. It returns how many scans it wrote. A batch PostgreSQL
-// refuses is given back to Redis for the next flush.
+// statement, until no code is dirty, and returns how many scans it wrote. Each batch is set aside
+// in Redis under an id (takeScript) before it is written, and the write records the id in
+// scan_flushes in the same transaction, so a flush cut short anywhere loses nothing and counts
+// nothing twice: FlushScans first finishes the batches earlier flushes (of any replica) set aside.
+// Errors: Unavailable (PostgreSQL), Redis errors; what was not written stays for the next flush.
 func (s *Service) FlushScans(ctx context.Context) (int64, error) {
 	var written int64
-	for {
-		codes, err := s.cache.SPopN(ctx, dirtyKey, flushBatch)
-		if err != nil || len(codes) == 0 {
-			if errors.Is(err, redis.Nil) {
-				err = nil
-			}
+	ids, err := s.cache.SMembers(ctx, flushingKey)
+	if err != nil {
+		return 0, fmt.Errorf("list scan batches set aside: %w", err)
+	}
+	for _, id := range ids {
+		n, err := s.finishFlush(ctx, id)
+		written += n
+		if err != nil {
 			return written, err
 		}
-		var (
-			names   []string
-			counts  []int64
-			firsts  []*time.Time
-			clients []int64
-		)
-		for _, code := range codes {
-			res, err := s.cache.Eval(ctx, takeScript, []string{statsKeyPrefix + code, clientsKeyPrefix + code})
-			if err != nil {
-				return written, fmt.Errorf("take scans of %s: %w", code, err)
-			}
-			out, _ := res.([]any)
-			if len(out) < 3 {
-				continue
-			}
-			n, _ := out[0].(int64)
-			cl, _ := out[2].(int64)
-			var first *time.Time
-			if fs, ok := out[1].(string); ok {
-				if ms, err := strconv.ParseInt(fs, 10, 64); err == nil {
-					t := time.UnixMilli(ms).UTC()
-					first = &t
-				}
-			}
-			if n == 0 && cl == 0 {
-				continue
-			}
-			names, counts, firsts, clients = append(names, code), append(counts, n), append(firsts, first), append(clients, cl)
-		}
-		if len(names) == 0 {
-			continue
-		}
-		err = s.db.WithContext(ctx).Exec(`UPDATE trace_codes c
-			SET scan_count = c.scan_count + d.n,
-			    first_scanned_at = coalesce(c.first_scanned_at, d.f),
-			    scan_clients = greatest(c.scan_clients, d.cl)
-			FROM unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[]) AS d(code, n, f, cl)
-			WHERE c.code = d.code`, textArray(names), intArray(counts), timeArray(firsts), intArray(clients)).Error
+	}
+	for {
+		id := uuid.Must(uuid.NewV7()).String()
+		res, err := s.cache.Eval(ctx, takeScript, []string{dirtyKey, flushingKey, flushKeyPrefix + id},
+			flushBatch, id, s.cache.Key(statsKeyPrefix), s.cache.Key(clientsKeyPrefix))
 		if err != nil {
-			for i, code := range names {
-				if counts[i] > 0 {
-					_, _ = s.cache.Eval(context.WithoutCancel(ctx), giveBackScript, []string{statsKeyPrefix + code, dirtyKey}, counts[i], code)
-				}
-			}
-			return written, apperr.DB(err, "scan counts")
+			return written, fmt.Errorf("take scan counts: %w", err)
 		}
-		for _, n := range counts {
-			written += n
+		if popped, _ := res.(int64); popped == 0 {
+			return written, nil
+		}
+		n, err := s.finishFlush(ctx, id)
+		written += n
+		if err != nil {
+			return written, err
 		}
 	}
+}
+
+// finishFlush writes the batch set aside under id to PostgreSQL, unless scan_flushes says it is
+// written already, then forgets it in Redis. It returns the scans it wrote.
+func (s *Service) finishFlush(ctx context.Context, id string) (int64, error) {
+	batch, err := s.cache.HGetAll(ctx, flushKeyPrefix+id)
+	if err != nil {
+		return 0, fmt.Errorf("read scan batch %s: %w", id, err)
+	}
+	var (
+		names   []string
+		counts  []int64
+		firsts  []*time.Time
+		clients []int64
+		total   int64
+	)
+	for code, v := range batch {
+		parts := strings.Split(v, "|")
+		if len(parts) != 3 {
+			continue
+		}
+		n, _ := strconv.ParseInt(parts[0], 10, 64)
+		cl, _ := strconv.ParseInt(parts[2], 10, 64)
+		var first *time.Time
+		if ms, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+			t := time.UnixMilli(ms).UTC()
+			first = &t
+		}
+		names, counts, firsts, clients = append(names, code), append(counts, n), append(firsts, first), append(clients, cl)
+		total += n
+	}
+	written := int64(0)
+	if len(names) > 0 {
+		err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			r := tx.Exec(`INSERT INTO scan_flushes (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, id)
+			if r.Error != nil || r.RowsAffected == 0 { // 0: written before (by a flush whose Redis step failed, or another replica)
+				return r.Error
+			}
+			written = total
+			return tx.Exec(`UPDATE trace_codes c
+				SET scan_count = c.scan_count + d.n,
+				    first_scanned_at = coalesce(c.first_scanned_at, d.f),
+				    scan_clients = greatest(c.scan_clients, d.cl)
+				FROM unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[]) AS d(code, n, f, cl)
+				WHERE c.code = d.code`, textArray(names), intArray(counts), timeArray(firsts), intArray(clients)).Error
+		})
+		if err != nil {
+			return 0, apperr.DB(err, "scan counts")
+		}
+	}
+	if _, err := s.cache.Eval(ctx, doneScript, []string{flushKeyPrefix + id, flushingKey}, id); err != nil {
+		// PostgreSQL has the batch; the next flush finds it set aside and skips it.
+		return written, fmt.Errorf("forget scan batch %s: %w", id, err)
+	}
+	return written, nil
 }
 
 // Array literals for unnest: gorm would expand a Go slice into a list of parameters, so the
@@ -278,10 +466,13 @@ func timeArray(ts []*time.Time) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-// RunFlusher flushes scan counts and refreshes the cache epoch every interval until ctx ends.
+// RunFlusher flushes scan counts and refreshes the cache epoch every interval until ctx ends; once
+// an hour it prunes scan_flushes. A flush cut short by ctx leaves its batch set aside for the next
+// (Stop's final flush).
 func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -290,6 +481,11 @@ func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 		}
 		if _, err := s.FlushScans(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("scan counts not flushed; retrying next interval", "err", err)
+		}
+		if time.Since(pruned) > time.Hour {
+			if err := s.db.WithContext(ctx).Exec(`DELETE FROM scan_flushes WHERE flushed_at < now() - interval '1 day'`).Error; err == nil {
+				pruned = time.Now()
+			}
 		}
 		if _, err := s.RefreshEpoch(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("cache epoch not refreshed", "err", err)

@@ -26,7 +26,7 @@ func getFrom(h http.Handler, target, addr string) *httptest.ResponseRecorder {
 
 // Concurrent scans are counted in Redis; PostgreSQL gets them, exactly, when the flusher runs.
 func TestScanCountsFlushedExactly(t *testing.T) {
-	e := newEnv(t)
+	e := appWith(t, "SCAN_RATE_PER_SECOND", "0") // 25 scans of one code a second from one address are over the limit
 	ctx := context.Background()
 	_, code := issuedCode(t, e.a, "计数测试猕猴桃")
 	const workers, each = 8, 25

@@ -51,9 +51,13 @@ type Service struct {
 	attribution Attribution
 	cfg         Config
 	flight      singleflight.Group
-	epoch       atomic.Int64    // cache epoch known to this process (0: not read yet)
-	bg          context.Context // background work (issuance jobs); cancelled by Stop
+	pgScans     pgScans // scans counted in PostgreSQL while Redis is away
+	recentMu    sync.Mutex
+	recent      map[string]recentView // views loaded while Redis is away (see recentView)
+	epoch       atomic.Int64          // cache epoch known to this process (0: not read yet)
+	bg          context.Context       // background work (issuance jobs); cancelled by Stop
 	stop        context.CancelFunc
+	jobs        sync.WaitGroup // issuance runs in the background (Start, StartIssue)
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
 	decodedMu   sync.Mutex
@@ -249,9 +253,12 @@ func (s *Service) Forget(ctx context.Context, codes []string) {
 		return
 	}
 	keys := make([]string, len(codes))
+	s.recentMu.Lock()
 	for i, c := range codes {
 		keys[i] = viewKeyPrefix + c
+		delete(s.recent, c)
 	}
+	s.recentMu.Unlock()
 	if s.cache.Del(ctx, keys...) == nil {
 		return
 	}

@@ -128,15 +128,15 @@ func (s store) events(ctx context.Context, batchID uuid.UUID, lineID *uuid.UUID,
 	return rows, err
 }
 
-// countScan adds one scan to a code and returns the new count and the first scan's time.
-func (s store) countScan(ctx context.Context, code string) (ScanView, error) {
+// countScans adds n scans to a code and returns the new count and the first scan's time.
+func (s store) countScans(ctx context.Context, code string, n int64) (ScanView, error) {
 	var v struct {
 		ScanCount      int64
 		FirstScannedAt *time.Time
 		ScanClients    int64
 	}
 	err := s.db.WithContext(ctx).Raw(`UPDATE trace_codes
-		SET scan_count = scan_count + 1, first_scanned_at = coalesce(first_scanned_at, now())
-		WHERE code = ? RETURNING scan_count, first_scanned_at, scan_clients`, code).Scan(&v).Error
+		SET scan_count = scan_count + ?, first_scanned_at = coalesce(first_scanned_at, now())
+		WHERE code = ? RETURNING scan_count, first_scanned_at, scan_clients`, n, code).Scan(&v).Error
 	return ScanView{Count: v.ScanCount, FirstAt: v.FirstScannedAt, Clients: v.ScanClients}, err
 }

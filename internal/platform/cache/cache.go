@@ -53,10 +53,13 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 	if time.Now().UnixNano() < c.downUntil.Load() {
 		return ErrSkipped
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := fn(ctx)
+	err := fn(cctx)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller gave up (a request gone, a shutdown cancelling background work): that says
+		// nothing about Redis, and must not make the calls that follow (a final flush) skip it.
 	case err == nil || errors.Is(err, redis.Nil):
 		c.timeouts.Store(0)
 	case errors.Is(err, context.DeadlineExceeded) && c.timeouts.Add(1) < 3:
@@ -64,8 +67,11 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 		// Redis: falling back to PostgreSQL for a second would only add load. Three in a row are.
 	default:
 		c.timeouts.Store(0)
-		c.downUntil.Store(time.Now().Add(time.Second).UnixNano())
-		slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+		now := time.Now()
+		if prev := c.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
+			// One line per outage second, not one per call failing at the same moment.
+			slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+		}
 	}
 	return err
 }

@@ -31,3 +31,26 @@ func (c *Cache) SPopN(ctx context.Context, key string, n int64) ([]string, error
 	})
 	return out, err
 }
+
+// Key is key under the cache's prefix, as Redis knows it (for scripts that build keys from data).
+func (c *Cache) Key(key string) string { return c.prefix + key }
+
+// SMembers returns the members of the set under key.
+func (c *Cache) SMembers(ctx context.Context, key string) ([]string, error) {
+	var out []string
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		out, err = c.rdb.SMembers(ctx, c.prefix+key).Result()
+		return err
+	})
+	return out, err
+}
+
+// HGetAll returns the fields of the hash under key (empty when there is none).
+func (c *Cache) HGetAll(ctx context.Context, key string) (map[string]string, error) {
+	var out map[string]string
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		out, err = c.rdb.HGetAll(ctx, c.prefix+key).Result()
+		return err
+	})
+	return out, err
+}
