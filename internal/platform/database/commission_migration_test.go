@@ -21,7 +21,7 @@ func TestCommissionMigrationWithData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := downTo(ctx, db, 59); err != nil {
+	if err := downToVersion(ctx, db, 59); err != nil {
 		t.Fatal(err)
 	}
 	const (
@@ -88,7 +88,7 @@ func TestCommissionMigrationWithData(t *testing.T) {
 		logged[0].Reason != "changed directly in SQL" {
 		t.Errorf("log %+v", logged)
 	}
-	if err := downTo(ctx, db, 59); err != nil {
+	if err := downToVersion(ctx, db, 59); err != nil {
 		t.Fatalf("00060 down: %v", err)
 	}
 	if err := database.Migrate(ctx, db, quietLog); err != nil {

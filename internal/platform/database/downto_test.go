@@ -8,10 +8,10 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
-// downTo rolls migrations back one by one until version is the latest applied, so that a test of
+// downToVersion rolls migrations back one by one until version is the latest applied, so that a test of
 // one migration's Down does not depend on how many migrations came after it. It returns the
 // first error (a refused Down included).
-func downTo(ctx context.Context, db *gorm.DB, version int64) error {
+func downToVersion(ctx context.Context, db *gorm.DB, version int64) error {
 	for {
 		var current int64
 		if err := db.Raw(`SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&current).Error; err != nil {

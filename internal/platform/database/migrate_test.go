@@ -61,7 +61,7 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := downTo(ctx, db, 47); err != nil {
+	if err := downToVersion(ctx, db, 47); err != nil {
 		t.Fatal(err)
 	}
 	exec(`INSERT INTO assisting_units (id, name, credit_code, kind) VALUES ('0190f3b2-0000-7000-8000-000000000001', '迁移测试单位', '91350100M000100Y43', 'agency')`)
@@ -90,11 +90,11 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 		t.Fatalf("%d returned payments without return_due_at = returned_at", undated)
 	}
 	exec(`UPDATE payments SET returned_at = NULL, return_ref = NULL WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	if err := downTo(ctx, db, 47); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
+	if err := downToVersion(ctx, db, 47); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
 		t.Fatalf("00048 down with a payment owed: %v; want it refused", err)
 	}
 	exec(`UPDATE payments SET returned_at = now(), return_ref = 'SIM-RETURN-1' WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	if err := downTo(ctx, db, 47); err != nil {
+	if err := downToVersion(ctx, db, 47); err != nil {
 		t.Fatalf("00048 down with nothing owed: %v", err)
 	}
 	if err := database.Migrate(ctx, db, quietLog); err != nil {
