@@ -8,9 +8,9 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
-// downToVersion rolls migrations back one by one until version is the latest applied, so that a test of
-// one migration's Down does not depend on how many migrations came after it. It returns the
-// first error (a refused Down included).
+// downToVersion rolls migrations back one by one until version is the latest applied, so that
+// a test of one migration's Down does not depend on how many migrations came after it. It
+// returns the first error (a refused Down included).
 func downToVersion(ctx context.Context, db *gorm.DB, version int64) error {
 	for {
 		var current int64
