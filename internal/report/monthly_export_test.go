@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/xuri/excelize/v2"
-	"gorm.io/gorm"
 )
 
 func csvRows(t *testing.T, rep Monthly, table string) [][]string {

@@ -61,7 +61,9 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	migrateDownTo(t, db, 47)
+	if err := downToVersion(ctx, db, 47); err != nil {
+		t.Fatal(err)
+	}
 	exec(`INSERT INTO assisting_units (id, name, credit_code, kind) VALUES ('0190f3b2-0000-7000-8000-000000000001', '迁移测试单位', '91350100M000100Y43', 'agency')`)
 	exec(`INSERT INTO users (id, username, password_hash, role, unit_id) VALUES ('0190f3b2-0000-7000-8000-000000000002', 'migration-buyer', 'x', 'buyer', '0190f3b2-0000-7000-8000-000000000001')`)
 	for i, status := range []string{"cancelled", "cancelled"} {
@@ -88,12 +90,11 @@ func TestReturnsOwedMigrationWithData(t *testing.T) {
 		t.Fatalf("%d returned payments without return_due_at = returned_at", undated)
 	}
 	exec(`UPDATE payments SET returned_at = NULL, return_ref = NULL WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	migrateDownTo(t, db, 48)
-	if err := database.MigrateDown(ctx, db, quietLog); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
+	if err := downToVersion(ctx, db, 47); err == nil || !strings.Contains(err.Error(), "money is still owed to units") {
 		t.Fatalf("00048 down with a payment owed: %v; want it refused", err)
 	}
 	exec(`UPDATE payments SET returned_at = now(), return_ref = 'SIM-RETURN-1' WHERE order_id = '0190f3b2-0000-7000-8000-000000000101'`)
-	if err := database.MigrateDown(ctx, db, quietLog); err != nil {
+	if err := downToVersion(ctx, db, 47); err != nil {
 		t.Fatalf("00048 down with nothing owed: %v", err)
 	}
 	if err := database.Migrate(ctx, db, quietLog); err != nil {

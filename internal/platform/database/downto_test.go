@@ -1,0 +1,27 @@
+package database_test
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
+)
+
+// downToVersion rolls migrations back one by one until version is the latest applied, so that
+// a test of one migration's Down does not depend on how many migrations came after it. It
+// returns the first error (a refused Down included).
+func downToVersion(ctx context.Context, db *gorm.DB, version int64) error {
+	for {
+		var current int64
+		if err := db.Raw(`SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&current).Error; err != nil {
+			return err
+		}
+		if current <= version {
+			return nil
+		}
+		if err := database.MigrateDown(ctx, db, quietLog); err != nil {
+			return err
+		}
+	}
+}
