@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -201,3 +202,100 @@ func TestVillageMerge(t *testing.T) {
 	}
 }
 
+// The scan page's cached view is dropped when what it shows changes (a household's village by a
+// merge, its head's name by a roster import), and an item sold before a village merge keeps
+// showing the village and origin of when it was sold, while an unsold item of the same product
+// shows the new ones. A change the page does not show (household size) keeps the cache.
+func TestScanPageHistory(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	v1, v3 := "433124110961", "433124110963"
+	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村甲', 5, '433124110')`, v1).Error; err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ ID string }
+	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村甲服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
+	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	archiveNo, idn := "T"+randDigits(10), idNumber()
+	var h struct{ ID string }
+	op.do("POST", "/api/v1/households", map[string]any{"archive_no": archiveNo, "head_name": "龙金花", "id_number": idn,
+		"village_code": v1, "members": 4, "status": "lifted"}).want(201).json(&h)
+	var p struct{ ID string }
+	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 5000,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
+	var b struct{ ID string }
+	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	var issued struct{ Codes []struct{ Code string } }
+	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
+	sold, unsold := issued.Codes[0].Code, issued.Codes[1].Code
+	var o order
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
+		"Idempotency-Key", "scan-history").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "scan-history-pay").want(201)
+	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{sold}}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+
+	type view struct {
+		Origin     struct{ Code string }
+		Households []struct {
+			HeadName    string `json:"head_name"`
+			VillageName string `json:"village_name"`
+		}
+	}
+	anon := client{t: t, h: w.a.Router}
+	scan := func(code string) view {
+		t.Helper()
+		var v view
+		anon.do("GET", "/api/v1/trace/"+code, nil).want(200).json(&v)
+		if len(v.Households) != 1 {
+			t.Fatalf("scan of %s shows %d households", code, len(v.Households))
+		}
+		return v
+	}
+	// refresh is what the service's background loop does every SCAN_FLUSH_INTERVAL.
+	refresh := func() int64 {
+		t.Helper()
+		e, err := w.a.Trace.RefreshEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	for _, c := range []string{sold, unsold} {
+		if v := scan(c); v.Households[0].VillageName != "旧村甲" || v.Origin.Code != v1 || v.Households[0].HeadName != "龙*花" {
+			t.Fatalf("scan of %s before the merge: %+v", c, v)
+		}
+	}
+
+	epoch := refresh()
+	members := 5
+	op.do("PATCH", "/api/v1/households/"+h.ID, map[string]any{"members": members}).want(200)
+	if e := refresh(); e != epoch {
+		t.Errorf("a size change, which no scan page shows, dropped the cached views (epoch %d → %d)", epoch, e)
+	}
+
+	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村乙"}).want(201)
+	if e := refresh(); e == epoch {
+		t.Fatal("the merge left the cached views in place")
+	}
+	if v := scan(sold); v.Households[0].VillageName != "旧村甲" || v.Origin.Code != v1 {
+		t.Errorf("item sold before the merge now shows village %q, origin %s; want 旧村甲, %s", v.Households[0].VillageName, v.Origin.Code, v1)
+	}
+	if v := scan(unsold); v.Households[0].VillageName != "新合村乙" || v.Origin.Code != v3 {
+		t.Errorf("unsold item after the merge shows village %q, origin %s; want 新合村乙, %s", v.Households[0].VillageName, v.Origin.Code, v3)
+	}
+
+	// A roster import renames the household's head: the masked name on the page follows.
+	roster := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\n" + archiveNo + ",石秀英," + idn + ",,5," + v3 + ",脱贫户\n"
+	upload(op, "/api/v1/households/import", "roster.csv", roster).want(200)
+	refresh()
+	for _, c := range []string{sold, unsold} {
+		if v := scan(c); v.Households[0].HeadName != "石*英" {
+			t.Errorf("scan of %s after the import shows head %q, want 石*英", c, v.Households[0].HeadName)
+		}
+	}
+}
