@@ -203,6 +203,7 @@ func (a *App) router() *gin.Engine {
 	authed := r.Group("", a.tokens.Authenticate())
 	a.Users.Register(r, authed)
 	region.NewHandler(a.Regions).Register(r)
+	region.NewMergeHandler(region.NewMerger(a.DB)).Register(authed)
 	household.NewHandler(a.Households).Register(authed)
 	station.NewHandler(a.Stations).Register(authed)
 	catalogHTTP := catalog.NewHandler(a.Catalog)

@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
 
 // What a sale is attributed to is fixed when the order is placed: the station moves the whole
@@ -83,6 +87,215 @@ func TestSharesFrozenAtOrder(t *testing.T) {
 	} {
 		if err := w.a.DB.Exec(q, o.Lines[0].ID).Error; apperr.PgCode(err) != "23001" {
 			t.Errorf("%s: %v, want restrict_violation", q, err)
+		}
+	}
+}
+
+// Village merges through the API: only the county office merges; bad input names its field; a
+// merge keeps the merged village's code and name for history, moves its current households (with
+// their move history and audit) and refuses a second merge of the same village and new
+// households in it.
+func TestVillageMerge(t *testing.T) {
+	w := newWorld(t)
+	v1, v2, v3 := "433124110951", "433124110952", "433124110953"
+	for i, v := range []string{v1, v2} {
+		if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, ?, 5, '433124110')`, v, fmt.Sprintf("旧村%d", i+1)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st struct{ ID string }
+	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1, v2}}).want(201).json(&st)
+	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	h := w.registerHousehold(t, op, v1)
+
+	const path = "/api/v1/regions/merges"
+	op.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).problem(403, "")
+	w.buyer1.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).problem(403, "")
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"villages": []string{}, "successor_code": v2}, "villages"},
+		{map[string]any{"villages": []string{"43312411095"}, "successor_code": v2}, "villages[0]"},
+		{map[string]any{"villages": []string{v1, v1}, "successor_code": v2}, "villages[1]"},
+		{map[string]any{"villages": []string{v2}, "successor_code": v2}, "villages[0]"},
+		{map[string]any{"villages": []string{"433125110951"}, "successor_code": v2}, "villages[0]"},
+		{map[string]any{"villages": []string{"433124110959"}, "successor_code": v2}, "villages[0]"},
+		{map[string]any{"villages": []string{"433124110"}, "successor_code": v2}, "villages[0]"},
+		{map[string]any{"villages": []string{v1}, "successor_code": "433124110"}, "successor_code"},
+		{map[string]any{"villages": []string{v1}, "successor_code": v3}, "successor_name"},
+		{map[string]any{"villages": []string{v1}, "successor_code": "433124999001", "successor_name": "无镇村"}, "successor_code"},
+		{map[string]any{"villages": []string{v1}, "successor_code": "433124110000"[:9] + "226", "successor_name": "  "}, "successor_name"},
+	} {
+		w.admin.do("POST", path, c.body).problem(422, c.field)
+	}
+	var regionCount int64
+	w.a.DB.Raw(`SELECT count(*) FROM regions WHERE code IN (?, ?) AND valid_to IS NULL`, v1, v2).Scan(&regionCount)
+	if regionCount != 2 {
+		t.Fatalf("refused merges changed regions: %d of 2 current", regionCount)
+	}
+
+	var m struct {
+		Successor struct {
+			Code, Name string
+			ValidFrom  string `json:"valid_from"`
+		}
+		Created         bool
+		MergedCodes     []string `json:"merged_codes"`
+		EffectiveOn     string   `json:"effective_on"`
+		HouseholdsMoved int      `json:"households_moved"`
+	}
+	w.admin.do("POST", path, map[string]any{"villages": []string{v1, v2}, "successor_code": v3, "successor_name": "新合村"}).want(201).json(&m)
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if !m.Created || m.Successor.Code != v3 || m.Successor.Name != "新合村" || m.HouseholdsMoved != 1 || m.EffectiveOn != today || m.Successor.ValidFrom != today {
+		t.Fatalf("merge = %+v", m)
+	}
+	var old struct {
+		Region struct {
+			Name          string
+			ValidTo       string `json:"valid_to"`
+			SuccessorCode string `json:"successor_code"`
+		}
+	}
+	anon := client{t: t, h: w.a.Router}
+	anon.do("GET", "/api/v1/regions/"+v1, nil).want(200).json(&old)
+	if old.Region.Name != "旧村1" || old.Region.ValidTo != today || old.Region.SuccessorCode != v3 {
+		t.Fatalf("merged village = %+v", old.Region)
+	}
+	var hh struct {
+		VillageCode string `json:"village_code"`
+	}
+	op.do("GET", "/api/v1/households/"+h, nil).want(200).json(&hh)
+	if hh.VillageCode != v3 {
+		t.Fatalf("household village %s after the merge, want %s", hh.VillageCode, v3)
+	}
+	var moves []string
+	w.a.DB.Raw(`SELECT village_code FROM household_villages WHERE household_id = ? ORDER BY valid_from`, h).Scan(&moves)
+	if len(moves) != 2 || moves[0] != v1 || moves[1] != v3 {
+		t.Fatalf("village history %v, want [%s %s]", moves, v1, v3)
+	}
+	var audited int64
+	w.a.DB.Raw(`SELECT count(*) FROM household_audit WHERE household_id = ? AND changes->'village_code'->>'to' = ?`, h, v3).Scan(&audited)
+	if audited != 1 {
+		t.Fatalf("%d audit entries of the move, want 1", audited)
+	}
+	w.admin.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": "433124110226"}).problem(409, "villages[0]")
+	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "龙金花",
+		"id_number": idNumber(), "village_code": v1, "members": 2, "status": "lifted"}).problem(422, "village_code")
+
+	// An existing successor keeps its code; a new name is a new version, the old one kept.
+	w.admin.do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": v2}).problem(422, "successor_code") // merged away
+	w.admin.do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": "433124110226"}).problem(409, "villages")
+	v4, v5 := "433124110954", "433124110955"
+	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村4', 5, '433124110'), (?, '旧村5', 5, '433124110')`, v4, v5).Error; err != nil {
+		t.Fatal(err)
+	}
+	w.admin.do("POST", path, map[string]any{"villages": []string{v4}, "successor_code": v5, "successor_name": "合并新村"}).want(201).json(&m)
+	if m.Created || m.Successor.Name != "合并新村" {
+		t.Fatalf("merge into an existing village = %+v", m)
+	}
+	var names []string
+	w.a.DB.Raw(`SELECT region_name_at(?, d) FROM unnest(ARRAY[date '2020-01-01', CAST(? AS date)]) d`, v5, today).Scan(&names)
+	if len(names) != 2 || names[0] != "旧村5" || names[1] != "合并新村" {
+		t.Fatalf("names of %s then and now: %v", v5, names)
+	}
+}
+
+// The scan page's cached view is dropped when what it shows changes (a household's village by a
+// merge, its head's name by a roster import), and an item sold before a village merge keeps
+// showing the village and origin of when it was sold, while an unsold item of the same product
+// shows the new ones. A change the page does not show (household size) keeps the cache.
+func TestScanPageHistory(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	v1, v3 := "433124110961", "433124110963"
+	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村甲', 5, '433124110')`, v1).Error; err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ ID string }
+	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村甲服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
+	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	archiveNo, idn := "T"+randDigits(10), idNumber()
+	var h struct{ ID string }
+	op.do("POST", "/api/v1/households", map[string]any{"archive_no": archiveNo, "head_name": "龙金花", "id_number": idn,
+		"village_code": v1, "members": 4, "status": "lifted"}).want(201).json(&h)
+	var p struct{ ID string }
+	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 5000,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
+	var b struct{ ID string }
+	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	var issued struct{ Codes []struct{ Code string } }
+	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
+	sold, unsold := issued.Codes[0].Code, issued.Codes[1].Code
+	var o order
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
+		"Idempotency-Key", "scan-history").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "scan-history-pay").want(201)
+	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{sold}}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+
+	type view struct {
+		Origin     struct{ Code string }
+		Households []struct {
+			HeadName    string `json:"head_name"`
+			VillageName string `json:"village_name"`
+		}
+	}
+	anon := client{t: t, h: w.a.Router}
+	scan := func(code string) view {
+		t.Helper()
+		var v view
+		anon.do("GET", "/api/v1/trace/"+code, nil).want(200).json(&v)
+		if len(v.Households) != 1 {
+			t.Fatalf("scan of %s shows %d households", code, len(v.Households))
+		}
+		return v
+	}
+	// refresh is what the service's background loop does every SCAN_FLUSH_INTERVAL.
+	refresh := func() int64 {
+		t.Helper()
+		e, err := w.a.Trace.RefreshEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	for _, c := range []string{sold, unsold} {
+		if v := scan(c); v.Households[0].VillageName != "旧村甲" || v.Origin.Code != v1 || v.Households[0].HeadName != "龙*花" {
+			t.Fatalf("scan of %s before the merge: %+v", c, v)
+		}
+	}
+
+	epoch := refresh()
+	members := 5
+	op.do("PATCH", "/api/v1/households/"+h.ID, map[string]any{"members": members}).want(200)
+	if e := refresh(); e != epoch {
+		t.Errorf("a size change, which no scan page shows, dropped the cached views (epoch %d → %d)", epoch, e)
+	}
+
+	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村乙"}).want(201)
+	if e := refresh(); e == epoch {
+		t.Fatal("the merge left the cached views in place")
+	}
+	if v := scan(sold); v.Households[0].VillageName != "旧村甲" || v.Origin.Code != v1 {
+		t.Errorf("item sold before the merge now shows village %q, origin %s; want 旧村甲, %s", v.Households[0].VillageName, v.Origin.Code, v1)
+	}
+	if v := scan(unsold); v.Households[0].VillageName != "新合村乙" || v.Origin.Code != v3 {
+		t.Errorf("unsold item after the merge shows village %q, origin %s; want 新合村乙, %s", v.Households[0].VillageName, v.Origin.Code, v3)
+	}
+
+	// A roster import renames the household's head: the masked name on the page follows.
+	roster := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\n" + archiveNo + ",石秀英," + idn + ",,5," + v3 + ",脱贫户\n"
+	upload(op, "/api/v1/households/import", "roster.csv", roster).want(200)
+	refresh()
+	for _, c := range []string{sold, unsold} {
+		if v := scan(c); v.Households[0].HeadName != "石*英" {
+			t.Errorf("scan of %s after the import shows head %q, want 石*英", c, v.Households[0].HeadName)
 		}
 	}
 }

@@ -354,7 +354,7 @@ func (s *Service) resolveVillages(ctx context.Context, p auth.Principal, rows []
 			names[r.req.VillageCode] = true
 		}
 	}
-	q := s.db.WithContext(ctx).Table("regions").Select("code, name").Where("level = 5")
+	q := s.db.WithContext(ctx).Table("regions").Select("code, name").Where("level = 5 AND valid_to IS NULL") // current villages
 	if p.Role == auth.RoleStation {
 		q = q.Where("code IN (SELECT village_code FROM station_villages WHERE station_id = ?)", p.StationID)
 	}

@@ -111,7 +111,7 @@ func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village st
 		return apperr.DB(err, "region")
 	}
 	if !ok {
-		return apperr.Invalid(apperr.Field("village_code", "names no village; import regions or check the code"))
+		return apperr.Invalid(apperr.Field("village_code", "names no current village; import regions or check the code (a merged village's households go to its successor)"))
 	}
 	if p.Role == auth.RoleStation {
 		served, err := s.st.villageServed(ctx, p.StationID, village)

@@ -285,14 +285,15 @@ func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid
 	pr := Progress{UnitID: unitID, Year: year}
 	err := s.db.WithContext(ctx).Raw(`
 		WITH l AS (
-		    SELECT l.product_id, (o.paid_at AT TIME ZONE 'Asia/Shanghai')::date AS paid_on,
+		    SELECT l.id, o.paid_at, (o.paid_at AT TIME ZONE 'Asia/Shanghai')::date AS paid_on,
 		           (l.quantity - l.refunded_quantity) * l.unit_price_fen AS net
 		    FROM orders o JOIN order_lines l ON l.order_id = o.id
 		    WHERE o.unit_id = @unit AND o.paid_at >= @from AND o.paid_at < @to AND o.status <> 'cancelled'
 		), s AS (
-		    SELECT l.net, l.paid_on, ps.share_bp, h.id AS household_id, h.village_code
-		    FROM l JOIN product_suppliers ps ON ps.product_id = l.product_id
-		    JOIN households h ON h.id = ps.household_id
+		    -- the shares frozen with the line and the household's village when it was paid
+		    SELECT l.net, l.paid_on, ps.share_bp, ps.household_id,
+		           household_village_at(ps.household_id, l.paid_at) AS village_code
+		    FROM l JOIN order_line_suppliers ps ON ps.order_line_id = l.id AND ps.household_id IS NOT NULL
 		)
 		SELECT (SELECT coalesce(sum(net), 0) FROM l)::bigint AS bought_fen,
 		       (SELECT div(coalesce(sum(s.net * s.share_bp), 0), 10000) FROM s WHERE EXISTS (

@@ -3,7 +3,11 @@
 // prefecture 4, county 6, township 9, village 12. Every region-coded row of the schema references it.
 package region
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+)
 
 // Levels of the administrative hierarchy, as stored in regions.level.
 const (
@@ -23,6 +27,11 @@ type Region struct {
 	Name       string  `gorm:"column:name" json:"name"`
 	Level      int     `gorm:"column:level" json:"level"`
 	ParentCode *string `gorm:"column:parent_code" json:"parent_code"`
+	// Validity (migration 00052): the first day the region existed (nil: before the register),
+	// the day it ceased (exclusive; nil: current) and the region it was merged into.
+	ValidFrom     *civil.Date `gorm:"column:valid_from" json:"valid_from,omitempty"`
+	ValidTo       *civil.Date `gorm:"column:valid_to" json:"valid_to,omitempty"`
+	SuccessorCode *string     `gorm:"column:successor_code" json:"successor_code,omitempty"`
 }
 
 // TableName maps Region to the regions table.

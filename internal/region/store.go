@@ -26,12 +26,12 @@ func (s *Store) Get(ctx context.Context, code string) (Region, error) {
 // name itself as parent (the table's CHECK allows that: a code starts with itself).
 const pathSQL = `
 WITH RECURSIVE p AS (
-    SELECT code, name, level, parent_code FROM regions WHERE code = ?
+    SELECT code, name, level, parent_code, valid_from, valid_to, successor_code FROM regions WHERE code = ?
     UNION ALL
-    SELECT r.code, r.name, r.level, r.parent_code
+    SELECT r.code, r.name, r.level, r.parent_code, r.valid_from, r.valid_to, r.successor_code
     FROM regions r JOIN p ON r.code = p.parent_code AND length(r.code) < length(p.code)
 )
-SELECT code, name, level, parent_code FROM p ORDER BY level`
+SELECT code, name, level, parent_code, valid_from, valid_to, successor_code FROM p ORDER BY level`
 
 // Path returns the region and all its ancestors, province first (a village normally has 5 entries),
 // read in one query. apperr NotFound if the region does not exist.

@@ -13,11 +13,16 @@ import (
 )
 
 // The monthly report (月报) of a county, township or village, due by the 10th of the next month.
-// All figures come from the ledger's postings of entries that happened in the month (CST):
+// All figures come from the ledger's postings of entries that happened in the month (CST), and
+// what was true then, so that a closed month's report regenerated later gives the same figures
+// whatever changed since (docs/ledger.md, "History"):
 //
-//   - sales: what assisting units were charged for products whose origin is in the area (their
+//   - sales: what assisting units were charged for products whose origin (frozen with the order
+//     line when the order was placed) is in the area (their
 //     receivable debits of sale entries, less refunds, line by line), by product and by unit;
-//   - income added: business and wage income credited to the area's households (net of refunds);
+//   - income added: business and wage income credited to the area's households (net of refunds),
+//     each entry counted for the village its household belonged to when the entry happened
+//     (household_village_at), not the one it belongs to now;
 //   - households benefited (带贫户数): the area's households whose income rose in the month;
 //   - per-capita income added: income added ÷ the members of the households benefited (sizes at
 //     the month's end), rounded to the fen.
@@ -97,7 +102,7 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 			Name  string
 			Level int
 		}
-		if err := tx.Raw(`SELECT name, level FROM regions WHERE code = ?`, region).Scan(&reg).Error; err != nil {
+		if err := tx.Raw(`SELECT region_name_at(code, ?) AS name, level FROM regions WHERE code = ?`, lastDay(month), region).Scan(&reg).Error; err != nil {
 			return apperr.DB(err, "region")
 		}
 		if len(reg) == 0 || reg[0].Level < 3 {
@@ -116,14 +121,14 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 // by village. Arguments: from, to, month end (date), region prefix, then the scope's.
 const monthlyIncomeSQL = `
 WITH inc AS (
-    SELECT a.owner_id AS household_id,
+    SELECT a.owner_id AS household_id, household_village_at(a.owner_id, e.occurred_at) AS village_code,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage
     FROM journal_entries e
     JOIN postings p ON p.entry_id = e.id
     JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_wage_income')
     WHERE e.occurred_at >= ? AND e.occurred_at < ?
-    GROUP BY a.owner_id
+    GROUP BY 1, 2
 )
 SELECT h.village_code,
        coalesce(sum(inc.business), 0) AS business, coalesce(sum(inc.wage), 0) AS wage,
@@ -131,7 +136,8 @@ SELECT h.village_code,
        coalesce(sum(` + membersExpr + `) FILTER (WHERE inc.business + inc.wage > 0), 0) AS members,
        coalesce(sum(inc.business + inc.wage) FILTER (WHERE inc.business + inc.wage > 0), 0) AS gained
 FROM inc
-JOIN households h ON h.id = inc.household_id
+JOIN households reg ON reg.id = inc.household_id
+CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
 WHERE h.village_code LIKE ? AND %s
 GROUP BY h.village_code`
 
@@ -191,7 +197,7 @@ func addIncome(dst *Summary, v Summary) {
 // sale counts its line's quantity, a refund the quantity it took back (its receivable credit is
 // that quantity × the line's unit price, line by line), so a month with only refunds shows them.
 const monthlySalesSQL = `
-SELECT pr.id AS product_id, pr.name, pr.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
+SELECT pr.id AS product_id, pr.name, ol.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
        sum(p.amount_fen) AS sales,
        sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity
                 ELSE coalesce(p.amount_fen / nullif(ol.unit_price_fen, 0), 0) END) AS quantity
@@ -204,8 +210,8 @@ JOIN orders o ON o.id = ol.order_id
 JOIN products pr ON pr.id = ol.product_id
 JOIN assisting_units u ON u.id = o.unit_id
 WHERE e.occurred_at >= ? AND e.occurred_at < ? AND coalesce(orig.kind, e.kind) IN ('sale', 'refund')
-  AND pr.origin_code LIKE ? AND %s
-GROUP BY pr.id, pr.name, pr.origin_code, o.unit_id, u.name, u.credit_code`
+  AND ol.origin_code LIKE ? AND %s
+GROUP BY pr.id, pr.name, ol.origin_code, o.unit_id, u.name, u.credit_code`
 
 // unitHouseholdsSQL counts, per unit, the area's households credited on its order lines in the month.
 const unitHouseholdsSQL = `
@@ -215,7 +221,7 @@ JOIN postings p ON p.entry_id = e.id AND p.amount_fen < 0
 JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
 JOIN order_lines ol ON ol.id = p.order_line_id
 JOIN orders o ON o.id = ol.order_id
-JOIN households h ON h.id = a.owner_id
+CROSS JOIN LATERAL (SELECT a.owner_id AS id, household_village_at(a.owner_id, e.occurred_at) AS village_code) h
 WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.kind = 'sale' AND h.village_code LIKE ? AND %s
 GROUP BY o.unit_id`
 
@@ -268,17 +274,17 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		}
 	}
 	// Orders with at least one line of the area's products, per unit, village and township of the
-	// products' origin (an order counts once per area however many of its lines are the area's).
+	// origin frozen with each line (an order counts once per area however many of its lines are the area's).
 	var orders []struct {
 		OrderID    uuid.UUID
 		UnitID     uuid.UUID
 		OriginCode string
 	}
-	err := tx.Raw(sprintf(`SELECT DISTINCT o.id AS order_id, o.unit_id, pr.origin_code FROM journal_entries e
+	err := tx.Raw(sprintf(`SELECT DISTINCT o.id AS order_id, o.unit_id, ol.origin_code FROM journal_entries e
 		JOIN orders o ON o.id = e.order_id
 		JOIN order_lines ol ON ol.order_id = o.id
 		JOIN products pr ON pr.id = ol.product_id
-		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND pr.origin_code LIKE ? AND %s`, productScope), a...).Scan(&orders).Error
+		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND ol.origin_code LIKE ? AND %s`, productScope), a...).Scan(&orders).Error
 	if err != nil {
 		return apperr.DB(err, "monthly report")
 	}
@@ -349,7 +355,9 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 }
 
 // areas fills in the names of the villages and townships with figures, plus the area's other
-// villages and townships with zeros, so the report lists every one of them.
+// villages and townships with zeros, so the report lists every one of them: those that existed
+// in the month (a village merged away later is listed, one created later is not), each by the
+// name it had on the month's last day.
 func (s *Service) areas(tx *gorm.DB, villages, townships map[string]*Area, out *Monthly) error {
 	var regs []struct {
 		Code  string
@@ -357,8 +365,13 @@ func (s *Service) areas(tx *gorm.DB, villages, townships map[string]*Area, out *
 		Level int
 	}
 	// The area itself is the report's own row (Totals), not one of its townships or villages.
-	if err := tx.Raw(`SELECT code, name, level FROM regions WHERE code LIKE ? AND code <> ? AND level IN (4, 5) ORDER BY code`,
-		out.RegionCode+"%", out.RegionCode).Scan(&regs).Error; err != nil {
+	month := MonthOf(out.From)
+	if err := tx.Raw(`SELECT code, region_name_at(code, @last) AS name, level FROM regions
+		WHERE code LIKE @area AND code <> @self AND level IN (4, 5)
+		  AND (valid_from IS NULL OR valid_from <= @last) AND (valid_to IS NULL OR valid_to > @first)
+		ORDER BY code`,
+		map[string]any{"area": out.RegionCode + "%", "self": out.RegionCode, "first": month.Start().Format(time.DateOnly), "last": lastDay(month)}).
+		Scan(&regs).Error; err != nil {
 		return apperr.DB(err, "region")
 	}
 	for _, r := range regs {
@@ -394,3 +407,6 @@ func prefix(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// lastDay is the month's last day (YYYY-MM-DD, China's calendar): the day whose names it reports.
+func lastDay(m Month) string { return m.Next().Start().AddDate(0, 0, -1).Format(time.DateOnly) }

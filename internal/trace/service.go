@@ -349,7 +349,9 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 }
 
 // householdViews lists the producing households (direct suppliers and cooperative members),
-// masked, with what this item's price added to each once it is sold (before that, nothing).
+// masked, with what this item's price added to each once it is sold (before that, nothing). A
+// sold item shows the households of its order line's frozen shares, each with its village at the
+// time of the order; an unsold one the product's current suppliers and villages.
 func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdView, error) {
 	var price money.Money
 	lineID := r.ProductID // only breaks rounding ties, and only a sold item is split
@@ -368,7 +370,11 @@ func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdVie
 	if err != nil {
 		return nil, err
 	}
-	villages, err := s.st.villageNames(ctx, ids)
+	var soldAt *time.Time
+	if price > 0 {
+		soldAt = r.PlacedAt // what the sale is attributed to was fixed when the order was placed
+	}
+	villages, err := s.st.villageNames(ctx, ids, soldAt)
 	if err != nil {
 		return nil, apperr.DB(err, "households")
 	}

@@ -79,7 +79,8 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	err := s.db.WithContext(ctx).Raw(`
 		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at, c.void_reason, c.voided_at,
 		       b.id AS batch_id, b.batch_no, b.produced_on,
-		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec, p.origin_code,
+		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
+		       coalesce(l.origin_code, p.origin_code) AS origin_code, -- a sold item's origin as its order froze it
 		       s.id AS station_id, s.name AS station_name,
 		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name
 		FROM trace_codes c
@@ -96,14 +97,23 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	return r, err
 }
 
-// villageNames returns the name of each household's village.
-func (s store) villageNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+// villageNames returns the name of each household's village: for a sold item (soldAt set), the
+// village the household belonged to when the item was sold, by its name then (a later move or
+// village merge does not rewrite the label's history); otherwise its village and name now.
+func (s store) villageNames(ctx context.Context, ids []uuid.UUID, soldAt *time.Time) (map[uuid.UUID]string, error) {
 	var rows []struct {
 		ID   uuid.UUID
 		Name string
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households h JOIN regions r ON r.code = h.village_code
+	var err error
+	if soldAt != nil {
+		err = s.db.WithContext(ctx).Raw(`SELECT h.id,
+			       region_name_at(household_village_at(h.id, @at), (CAST(@at AS timestamptz) AT TIME ZONE 'Asia/Shanghai')::date) AS name
+			FROM households h WHERE h.id IN @ids`, map[string]any{"at": *soldAt, "ids": ids}).Scan(&rows).Error
+	} else {
+		err = s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households h JOIN regions r ON r.code = h.village_code
 		WHERE h.id IN ?`, ids).Scan(&rows).Error
+	}
 	out := make(map[uuid.UUID]string, len(rows))
 	for _, r := range rows {
 		out[r.ID] = r.Name
