@@ -13,7 +13,7 @@ import (
 )
 
 // The monthly report (月报) of a county, township or village, due by the 10th of the next month.
-// All figures come from the ledger's postings of entries that happened in the month (CST):
+// All figures come from the ledger's postings of entries that happened in the month (civil.China):
 //
 //   - sales: what assisting units were charged for products whose origin is in the area (their
 //     receivable debits of sale entries, less refunds, line by line), by product and by unit;
