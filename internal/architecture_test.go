@@ -176,3 +176,23 @@ func stringLit(n ast.Node) (string, bool) {
 	s, err := strconv.Unquote(bl.Value)
 	return s, err == nil
 }
+
+// TestOneChinaZone keeps China Standard Time defined once (civil.China): a second definition is
+// how months come to be cut in two ways.
+func TestOneChinaZone(t *testing.T) {
+	zone := regexp.MustCompile(`time\.(FixedZone|LoadLocation)\(`)
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			filepath.ToSlash(filepath.Dir(path)) == "platform/civil" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && zone.Match(b) {
+			t.Errorf("%s defines a time zone: use civil.China", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

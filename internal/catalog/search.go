@@ -20,14 +20,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
-// chinaTime is where "today" is decided for certificate validity (UTC+8, no daylight saving).
-var chinaTime = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
-
 // Search sort orders.
 const (
 	SortNewest    = "newest"
@@ -188,7 +180,7 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 	if err != nil {
 		return SearchPage{}, err
 	}
-	today := time.Now().In(chinaTime).Format(time.DateOnly)
+	today := time.Now().In(civil.China).Format(time.DateOnly)
 	var where []string
 	args := map[string]any{"today": today, "limit": q.limit + 1}
 	where = append(where, "p.listed")

@@ -37,7 +37,7 @@ func assistance(ctx context.Context, a *app.App, admin auth.Principal) error {
 	if err := a.DB.WithContext(ctx).Raw(`SELECT station_id FROM users WHERE username = 'station-shibadong'`).Row().Scan(&stationID); err != nil {
 		return err
 	}
-	day, _ := civil.ParseDate(time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly))
+	day, _ := civil.ParseDate(time.Now().In(civil.China).Format(time.DateOnly))
 	if _, err := a.Ledger.RecordWork(ctx, ledger.WorkRequest{StationID: stationID, HouseholdID: members[1], Task: "packing",
 		WorkDate: day, Minutes: 300, Pay: money.Yuan(120), Key: "demo-packing-1", RecordedBy: admin.UserID}); err != nil {
 		return fmt.Errorf("work record: %w", err)

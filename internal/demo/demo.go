@@ -18,6 +18,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
@@ -193,7 +194,7 @@ func load(ctx context.Context, a *app.App) error {
 			products[ps.name] = p.ID
 			// Certified (扶贫产品认定) from this year for three years, so that the buyers' default
 			// catalogue (certified products only) shows the demo's products.
-			year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+			year := time.Now().In(civil.China).Year()
 			if _, err := a.Catalog.Certify(ctx, admin, p.ID, catalog.CertificationRequest{
 				CertificateNo: fmt.Sprintf("433124-%d-%03d", year, len(products)), IssuingOffice: "花垣县乡村振兴局",
 				ValidFrom: fmt.Sprintf("%d-01-01", year), ValidUntil: fmt.Sprintf("%d-12-31", year+2)}); err != nil {

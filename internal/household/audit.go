@@ -53,11 +53,8 @@ func actor(p auth.Principal) (*uuid.UUID, string) {
 	return &id, string(p.Role)
 }
 
-// shanghai is China Standard Time; days of history are its days.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 func today(now time.Time) civil.Date {
-	t := now.In(shanghai)
+	t := now.In(civil.China)
 	return civil.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}
 }
 

@@ -144,8 +144,8 @@ type DelayResponse struct {
 // delays answers GET /api/v1/payouts/delays?from=YYYY-MM-DD&to=YYYY-MM-DD (China Standard Time days,
 // to inclusive; default the last 30 days) with at most 1000 payouts, newest first.
 func (h *Handler) delays(c *gin.Context) {
-	now := time.Now().In(shanghai)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, shanghai)
+	now := time.Now().In(civil.China)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, civil.China)
 	from, to := today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
 	var f apperr.Fields
 	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
@@ -155,7 +155,7 @@ func (h *Handler) delays(c *gin.Context) {
 				f.Add(name, "must be a date YYYY-MM-DD")
 				continue
 			}
-			*dst = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, shanghai)
+			*dst = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, civil.China)
 			if name == "to" {
 				*dst = dst.AddDate(0, 0, 1)
 			}

@@ -76,7 +76,7 @@ func (r WorkRequest) validate() error {
 // credit household_wage_income. The pay is reported in the month of the work day (Asia/Shanghai),
 // so occurred_at is the start of that day in China Standard Time. Key "wage:<station>:<key>".
 func WageEntry(r WorkRequest) Entry {
-	at := time.Date(r.WorkDate.Year(), r.WorkDate.Month(), r.WorkDate.Day(), 0, 0, 0, 0, shanghai).UTC()
+	at := time.Date(r.WorkDate.Year(), r.WorkDate.Month(), r.WorkDate.Day(), 0, 0, 0, 0, civil.China).UTC()
 	return Entry{Kind: KindWage, IdempotencyKey: "wage:" + r.StationID.String() + ":" + r.Key, OccurredAt: at,
 		Memo: r.Task + " on " + r.WorkDate.String() + " for household " + r.HouseholdID.String(),
 		Postings: []Posting{
@@ -86,10 +86,6 @@ func WageEntry(r WorkRequest) Entry {
 			{Account: AccountRef{Kind: HouseholdWageIncome, OwnerID: r.HouseholdID}, Amount: -r.Pay},
 		}}
 }
-
-// shanghai is China Standard Time (UTC+8, no daylight saving since 1991), fixed so that the
-// binary does not depend on the host's tzdata.
-var shanghai = time.FixedZone("CST", 8*3600)
 
 // RecordWork stores a work record and posts its wage in one transaction. The household must live
 // in one of the station's villages (checked in the query). Errors: Invalid naming fields (and

@@ -273,7 +273,7 @@ type Progress struct {
 // Progress measures unitID's year (0: the current year in China). Errors: Invalid (year), NotFound.
 func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid.UUID, year int) (Progress, error) {
 	if year == 0 {
-		year = s.now().In(shanghai).Year()
+		year = s.now().In(civil.China).Year()
 	}
 	if year < 2000 || year > 2100 {
 		return Progress{}, apperr.Invalid(apperr.Field("year", "must be from 2000 to 2100"))
@@ -281,7 +281,7 @@ func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid
 	if err := s.unitExists(ctx, p, unitID); err != nil {
 		return Progress{}, err
 	}
-	from := time.Date(year, 1, 1, 0, 0, 0, 0, shanghai)
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, civil.China)
 	pr := Progress{UnitID: unitID, Year: year}
 	err := s.db.WithContext(ctx).Raw(`
 		WITH l AS (

@@ -18,19 +18,11 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
 )
-
-// shanghai is China Standard Time, where statement months and years are cut (UTC+8, no daylight
-// saving, so the fixed zone is an exact fallback when the system has no tz database).
-var shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // Period is a statement's month ("2026-03") or year ("2026"), cut in Asia/Shanghai: From is its
 // first instant, To the first instant after it.
@@ -53,14 +45,14 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, bad
 	}
 	if m[2] == "" {
-		from := time.Date(y, 1, 1, 0, 0, 0, 0, shanghai)
+		from := time.Date(y, 1, 1, 0, 0, 0, 0, civil.China)
 		return Period{Label: m[1], From: from, To: from.AddDate(1, 0, 0)}, nil
 	}
 	mo, _ := strconv.Atoi(m[2])
 	if mo < 1 || mo > 12 {
 		return Period{}, bad
 	}
-	from := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, shanghai)
+	from := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, civil.China)
 	return Period{Label: s, From: from, To: from.AddDate(0, 1, 0)}, nil
 }
 
@@ -157,8 +149,8 @@ var statementHeader = []string{"付款时间", "订单号", "行号", "产品编
 // PeriodText says which days a statement covers, in China Standard Time: "2026-03-01 至
 // 2026-03-31（北京时间）".
 func (st Statement) PeriodText() string {
-	last := st.To.In(shanghai).AddDate(0, 0, -1)
-	return st.From.In(shanghai).Format(time.DateOnly) + " 至 " + last.Format(time.DateOnly) + "（北京时间）"
+	last := st.To.In(civil.China).AddDate(0, 0, -1)
+	return st.From.In(civil.China).Format(time.DateOnly) + " 至 " + last.Format(time.DateOnly) + "（北京时间）"
 }
 
 // statementTable is st as a spreadsheet table: above it whose statement it is and for when
@@ -196,7 +188,7 @@ var templates embed.FS
 
 var statementPage = template.Must(template.New("statement.html").Funcs(template.FuncMap{
 	"yuan": func(m money.Money) string { return sheet.Grouped(int64(m)) },
-	"cst":  func(t time.Time) string { return t.In(shanghai).Format(sheet.TimeLayout) },
+	"cst":  func(t time.Time) string { return t.In(civil.China).Format(sheet.TimeLayout) },
 }).ParseFS(templates, "templates/statement.html"))
 
 // WriteHTML writes st as a page to print (A4 landscape): whose statement and for when above the

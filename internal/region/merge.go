@@ -13,6 +13,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
@@ -52,8 +53,6 @@ type Merger struct {
 func NewMerger(db *gorm.DB) *Merger {
 	return &Merger{db: db, now: func() time.Time { return time.Now().UTC() }}
 }
-
-var shanghai = time.FixedZone("CST", 8*3600)
 
 // Merge merges villages into a successor, from today (China Standard Time), in one transaction,
 // without touching the past: the merged villages keep their rows, codes and names (valid_to =
@@ -106,7 +105,7 @@ func (m *Merger) Merge(ctx context.Context, p auth.Principal, req MergeRequest) 
 		return Merge{}, err
 	}
 	now := m.now()
-	today := now.In(shanghai).Format(time.DateOnly)
+	today := now.In(civil.China).Format(time.DateOnly)
 	out := Merge{ID: uuid.Must(uuid.NewV7()), MergedCodes: codes, EffectiveOn: today}
 	err := database.Tx(ctx, m.db, func(tx *gorm.DB) error {
 		var src []Region

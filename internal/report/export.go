@@ -15,6 +15,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
 )
@@ -155,7 +156,7 @@ var templates embed.FS
 
 var monthlyTemplate = template.Must(template.New("monthly.html").Funcs(template.FuncMap{
 	"yuan": func(fen int64) string { return "¥" + sheet.Grouped(fen) },
-	"cst":  func(t time.Time) string { return t.In(CST).Format("2006-01-02 15:04") },
+	"cst":  func(t time.Time) string { return t.In(civil.China).Format("2006-01-02 15:04") },
 	"num":  func(n any) string { return sheet.GroupedInt(reflectInt(n)) },
 }).ParseFS(templates, "templates/monthly.html"))
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/region"
 )
@@ -115,10 +116,10 @@ func TestClosedMonthIsReproducible(t *testing.T) {
 	product := c.product(t, "猕猴桃", 12345, ledger.Supplier{HouseholdID: r.ids[0], ShareBP: 5000},
 		ledger.Supplier{HouseholdID: r.ids[1], ShareBP: 3000}, ledger.Supplier{HouseholdID: r.ids[2], ShareBP: 2000})
 	october := Month{2026, time.October}
-	c.sell(t, product, 7, 12345, time.Date(2026, 10, 15, 10, 0, 0, 0, CST))
+	c.sell(t, product, 7, 12345, time.Date(2026, 10, 15, 10, 0, 0, 0, civil.China))
 	c.wage(t, r.ids[0], "2026-10-20", 8000)
 	svc := NewService(c.db)
-	svc.now = func() time.Time { return time.Date(2026, 11, 5, 9, 0, 0, 0, CST) }
+	svc.now = func() time.Time { return time.Date(2026, 11, 5, 9, 0, 0, 0, civil.China) }
 	before := monthlyOutputs(t, svc, c, october)
 	if !strings.Contains(before["csv areas"], c.villages[0]) || !strings.Contains(before["json"], `"households_benefited":2`) {
 		t.Fatalf("the report before the changes lacks its figures:\n%s\n%s", before["csv areas"], before["json"])

@@ -13,7 +13,7 @@ import (
 )
 
 // The monthly report (月报) of a county, township or village, due by the 10th of the next month.
-// All figures come from the ledger's postings of entries that happened in the month (CST), and
+// All figures come from the ledger's postings of entries that happened in the month (China time), and
 // what was true then, so that a closed month's report regenerated later gives the same figures
 // whatever changed since (docs/ledger.md, "History"):
 //

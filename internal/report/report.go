@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 // Service reads reports.
@@ -32,17 +33,14 @@ func NewService(db *gorm.DB) *Service {
 	return &Service{db: db, now: time.Now}
 }
 
-// CST is China Standard Time, fixed at UTC+8 so that the binary needs no tzdata.
-var CST = time.FixedZone("CST", 8*3600)
-
 // Month is a calendar month in China Standard Time.
 type Month struct {
 	Year  int
 	Month time.Month
 }
 
-// Start is the first instant of the month (CST).
-func (m Month) Start() time.Time { return time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, CST) }
+// Start is the first instant of the month (civil.China).
+func (m Month) Start() time.Time { return time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, civil.China) }
 
 // Next is the month after m.
 func (m Month) Next() Month { return MonthOf(m.Start().AddDate(0, 1, 0)) }
@@ -52,13 +50,13 @@ func (m Month) String() string { return m.Start().Format("2006-01") }
 
 // MonthOf is the CST month of t.
 func MonthOf(t time.Time) Month {
-	t = t.In(CST)
+	t = t.In(civil.China)
 	return Month{t.Year(), t.Month()}
 }
 
 // ParseMonth reads "YYYY-MM".
 func ParseMonth(s string) (Month, bool) {
-	t, err := time.ParseInLocation("2006-01", s, CST)
+	t, err := time.ParseInLocation("2006-01", s, civil.China)
 	if err != nil || t.Year() < 2010 || t.Year() > 2100 {
 		return Month{}, false
 	}

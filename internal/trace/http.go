@@ -18,6 +18,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -709,7 +710,7 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 	}
 	first := ""
 	if v.Scans.FirstAt != nil {
-		first = v.Scans.FirstAt.In(web.Shanghai()).Format("2006-01-02 15:04")
+		first = v.Scans.FirstAt.In(civil.China).Format("2006-01-02 15:04")
 	}
 	line := html.EscapeString(fmt.Sprintf(web.Text(lang, "scans_line"), v.Scans.Count, first))
 	page, err := h.renderPage(lang, v)

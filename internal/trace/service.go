@@ -21,7 +21,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
-	"github.com/fupinmarket/fupin/internal/web"
 )
 
 // Regions is what trace needs from the region register.
@@ -101,7 +100,7 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
 	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
-	today := time.Now().In(web.Shanghai()).Format(time.DateOnly) // production days are China's calendar days
+	today := time.Now().In(civil.China).Format(time.DateOnly) // production days are China's calendar days
 	switch {
 	case err != nil:
 		f.Add("produced_on", "must be a date as YYYY-MM-DD")

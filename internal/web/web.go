@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 //go:embed templates/*.html
@@ -21,21 +23,11 @@ var files embed.FS
 // Pages holds the parsed templates.
 type Pages struct{ t *template.Template }
 
-var shanghai = mustZone("Asia/Shanghai")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone("CST", 8*3600) // China Standard Time has no daylight saving
-	}
-	return loc
-}
-
 // New parses the embedded templates.
 func New() *Pages {
 	funcs := template.FuncMap{
-		"cst":  func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
-		"day":  func(t time.Time) string { return t.In(shanghai).Format("2006-01-02") },
+		"cst":  func(t time.Time) string { return t.In(civil.China).Format("2006-01-02 15:04") },
+		"day":  func(t time.Time) string { return t.In(civil.China).Format("2006-01-02") },
 		"pct":  percent,
 		"enum": Enum,
 	}
@@ -76,6 +68,3 @@ func (p *Pages) Render(w io.Writer, name string, lang Lang, data any) error {
 
 // Text returns one page string in lang.
 func Text(lang Lang, key string) string { return texts[lang][key] }
-
-// Shanghai is China Standard Time, in which pages show times and reports cut months.
-func Shanghai() *time.Location { return shanghai }

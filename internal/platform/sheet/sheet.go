@@ -25,10 +25,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-)
 
-// CST is China Standard Time (UTC+8 without daylight saving; fixed, so no tzdata is needed).
-var CST = time.FixedZone("CST", 8*3600)
+	"github.com/fupinmarket/fupin/internal/platform/civil"
+)
 
 // TimeLayout is how times are shown, in CST.
 const TimeLayout = "2006-01-02 15:04:05"
@@ -133,7 +132,7 @@ func csvField(c Cell) string {
 		if c.t.IsZero() {
 			return ""
 		}
-		return c.t.In(CST).Format(TimeLayout)
+		return c.t.In(civil.China).Format(TimeLayout)
 	}
 	return ""
 }

@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 // Column widths in characters (a CJK character counts two), clamped.
@@ -115,7 +117,7 @@ func xlsxCell(c Cell, st styles, textStyle int) any {
 		if c.t.IsZero() {
 			return nil
 		}
-		return excelize.Cell{StyleID: textStyle, Value: c.t.In(CST).Format(TimeLayout)}
+		return excelize.Cell{StyleID: textStyle, Value: c.t.In(civil.China).Format(TimeLayout)}
 	}
 	return nil
 }
