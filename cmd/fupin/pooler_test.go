@@ -335,3 +335,14 @@ func randToken(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// `fupin serve --help` documents DB_POOLER and its values.
+func TestServeHelpNamesPooler(t *testing.T) {
+	var out strings.Builder
+	if err := run([]string{"serve", "--help"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`DB_POOLER +.*transaction.*\[none\]`).MatchString(out.String()) {
+		t.Fatalf("serve --help says nothing of DB_POOLER:\n%s", out.String())
+	}
+}
