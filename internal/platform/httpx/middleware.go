@@ -65,7 +65,7 @@ func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		if skip[route] && c.Writer.Status() < 400 {
+		if (skip[route] && c.Writer.Status() < 400) || unlogged(c) {
 			return
 		}
 		log.LogAttrs(c, levelFor(c.Writer.Status()), "request",
