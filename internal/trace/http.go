@@ -31,6 +31,7 @@ type Handler struct {
 	baseURL  string
 	scans    ScanCounter
 	limit    *limiter
+	unknowns *logSampler // request lines of 404 scans
 	pageMu   sync.Mutex
 	pageMemo map[string][]byte // see renderPage
 }
@@ -41,7 +42,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.Settings), pageMemo: map[string][]byte{}}
+		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(), pageMemo: map[string][]byte{}}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -510,6 +511,7 @@ func (h *Handler) traceJSON(c *gin.Context) {
 	}
 	v, err := h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
 	h.count(verdictOf(v, err))
+	h.sampleUnknown(c, verdictOf(v, err))
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -696,6 +698,7 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 	}
 	verdict := verdictOf(v, err)
 	h.count(verdict)
+	h.sampleUnknown(c, verdict)
 	if verdict == "" {
 		httpx.Fail(c, err)
 		return
@@ -761,4 +764,11 @@ func (h *Handler) count(v Verdict) {
 		v = "error"
 	}
 	h.scans.Inc(string(v))
+}
+
+// sampleUnknown samples the request lines of scans of unknown codes (see logSampler).
+func (h *Handler) sampleUnknown(c *gin.Context, v Verdict) {
+	if v == VerdictUnknown && !h.unknowns.keep() {
+		httpx.Unlogged(c)
+	}
 }

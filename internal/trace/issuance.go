@@ -177,11 +177,12 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 	if job.ID == uuid.Nil {
 		return nil, ErrJobBusy
 	}
-	codes, err := s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+	codes, issued, err := s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
 	if apperr.PgCode(err) == apperr.PgUniqueViolation {
 		// 65 random bits make a collision astronomically unlikely; one retry settles it.
-		codes, err = s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+		codes, issued, err = s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
 	}
+	noteMax(&s.issued, issued)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted (a graceful stop, a client gone): the COPY rolled back; hand the job back at
 		// once rather than leave it to the lease, so that the next start (or another replica) runs
@@ -304,8 +305,9 @@ func (s *Service) StartIssue(id uuid.UUID) {
 
 // issueJob is the one transaction of a job: lock the batch, check its quantity, COPY fresh codes
 // generated as they are sent (never all in memory unless collect), bump codes_issued, mark done.
-func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progress func(n int)) ([]string, error) {
+func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progress func(n int)) ([]string, int64, error) {
 	var codes []string
+	var issuedEpoch int64
 	if collect {
 		codes = make([]string, 0, job.Count)
 	}
@@ -330,15 +332,18 @@ func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progre
 		if _, err := tx.Exec(ctx, `UPDATE batches SET codes_issued = codes_issued + $1 WHERE id = $2`, job.Count, job.BatchID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE code_issuances SET status = 'done', progress = count, finished_at = now(), lease_until = NULL,
-			error = NULL WHERE id = $1`, job.ID)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE code_issuances SET status = 'done', progress = count, finished_at = now(), lease_until = NULL,
+			error = NULL WHERE id = $1`, job.ID); err != nil {
+			return err
+		}
+		// New codes exist: codes remembered as unknown may be among them (see cachedView).
+		return tx.QueryRow(ctx, `UPDATE trace_cache_epoch SET issued = issued + 1 WHERE id = 1 RETURNING issued`).Scan(&issuedEpoch)
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	slices.Sort(codes)
-	return codes, nil
+	return codes, issuedEpoch, nil
 }
 
 // CopyColumns are the columns issuance COPYs into trace_codes, in order (the benchmark's raw COPY

@@ -135,7 +135,10 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 			v, fresh = s.fresh([]byte(b), epoch)
 		}
 	}
-	if !fresh {
+	switch {
+	case fresh && v.Verdict == VerdictUnknown: // remembered as unknown: no database query
+		return v, apperr.NotFound("traceability code")
+	case !fresh:
 		if v, err = s.loadShared(ctx, code, epoch); err != nil {
 			return v, err
 		}

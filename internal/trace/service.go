@@ -54,6 +54,7 @@ type Service struct {
 	recentMu    sync.Mutex
 	recent      map[string]recentView // views loaded while Redis is away (see recentView)
 	epoch       atomic.Int64          // cache epoch known to this process (0: not read yet)
+	issued      atomic.Int64          // issuance epoch known to this process (see cachedView)
 	bg          context.Context       // background work (issuance jobs); cancelled by Stop
 	stop        context.CancelFunc
 	jobs        sync.WaitGroup // issuance runs in the background (Start, StartIssue)
@@ -172,11 +173,20 @@ const viewKeyPrefix = "trace:view:"
 
 // cachedView is what Redis holds for a code: the view and the cache epoch it was loaded under.
 // A view older than the current epoch is a miss (see bumpEpoch).
+//
+// An unknown code is remembered too, for notFoundTTL: NotFound set, View naming the code with
+// verdict unknown, Issued the issuance epoch it was looked up under. A code can come to exist only
+// through an issuance, which bumps the issuance epoch, so an entry older than it is a miss.
 type cachedView struct {
-	Epoch int64  `json:"e"`
-	View  View   `json:"v"`
-	rev   string // the bytes it was decoded from (in-process memo only)
+	Epoch    int64  `json:"e"`
+	Issued   int64  `json:"i,omitempty"`
+	NotFound bool   `json:"nf,omitempty"`
+	View     View   `json:"v"`
+	rev      string // the bytes it was decoded from (in-process memo only)
 }
+
+// notFoundTTL is how long an unknown code is remembered as such.
+const notFoundTTL = time.Minute
 
 // Resolve returns the view of a code: from the cache, or loaded once from PostgreSQL however
 // many scans miss at the same moment. Errors: NotFound (with a View whose verdict is unknown),
@@ -188,6 +198,9 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 	}
 	if b, ok := s.cache.Get(ctx, viewKeyPrefix+code); ok {
 		if v, ok := s.fresh(b, epoch); ok {
+			if v.Verdict == VerdictUnknown {
+				return v, apperr.NotFound("traceability code")
+			}
 			return v, nil
 		}
 	}
@@ -217,6 +230,14 @@ func (s *Service) fresh(b []byte, epoch int64) (View, bool) {
 		s.decoded[string(b)] = cv
 		s.decodedMu.Unlock()
 	}
+	if cv.NotFound {
+		if cv.Issued < s.issued.Load() {
+			return View{}, false
+		}
+		v := cv.View
+		v.rev = cv.rev
+		return v, true
+	}
 	if cv.Epoch < epoch {
 		return View{}, false
 	}
@@ -232,7 +253,14 @@ const decodedMax = 2048
 // epoch read before loading (a change committed during the load makes the result stale at once).
 func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (View, error) {
 	res, err, _ := s.flight.Do(code, func() (any, error) {
+		issued := s.issued.Load() // before the lookup: an issuance committed during it makes a "not found" stale
 		v, err := s.load(context.WithoutCancel(ctx), code)
+		if apperr.Is(err, apperr.KindNotFound) {
+			if b, err := json.Marshal(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
+				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}}); err == nil {
+				s.cache.Set(ctx, viewKeyPrefix+code, b, notFoundTTL)
+			}
+		}
 		if err != nil {
 			return v, err
 		}
@@ -287,14 +315,24 @@ func (s *Service) currentEpoch(ctx context.Context) (int64, error) {
 	return s.RefreshEpoch(ctx)
 }
 
-// RefreshEpoch reads the cache epoch from PostgreSQL. Errors: Unavailable.
+// RefreshEpoch reads the cache epoch (and the issuance epoch) from PostgreSQL. Errors: Unavailable.
 func (s *Service) RefreshEpoch(ctx context.Context) (int64, error) {
-	var e int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT epoch FROM trace_cache_epoch WHERE id = 1`).Scan(&e).Error; err != nil {
+	var e struct{ Epoch, Issued int64 }
+	if err := s.db.WithContext(ctx).Raw(`SELECT epoch, issued FROM trace_cache_epoch WHERE id = 1`).Scan(&e).Error; err != nil {
 		return 0, err
 	}
-	s.noteEpoch(e)
+	noteMax(&s.issued, e.Issued)
+	s.noteEpoch(e.Epoch)
 	return s.epoch.Load(), nil
+}
+
+func noteMax(a *atomic.Int64, v int64) {
+	for {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 func (s *Service) noteEpoch(e int64) {

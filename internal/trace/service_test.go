@@ -249,7 +249,8 @@ func TestResolveCachesViewAndForgetDropsIt(t *testing.T) {
 	e.a.Trace.Forget(ctx, nil) // nothing to forget is fine
 }
 
-// Unknown codes are not cached (a code issued a moment later must resolve).
+// Unknown codes are remembered only as "not found", briefly and under the issuance epoch (a code
+// issued a moment later must resolve: TestUnknownCodeRememberedUntilIssuance).
 func TestResolveUnknownCode(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -259,8 +260,12 @@ func TestResolveUnknownCode(t *testing.T) {
 	if v.Verdict != trace.VerdictUnknown || v.Code != code {
 		t.Errorf("view of an unknown code %+v", v)
 	}
-	if n := e.rdb.Exists(ctx, viewKey(e, code)).Val(); n != 0 {
-		t.Error("an unknown code's view was cached")
+	cached := e.rdb.Get(ctx, viewKey(e, code)).Val()
+	if !strings.Contains(cached, `"nf":true`) || !strings.Contains(cached, `"verdict":"unknown"`) {
+		t.Errorf("an unknown code is remembered as %q, want a not-found entry", cached)
+	}
+	if ttl := e.rdb.TTL(ctx, viewKey(e, code)).Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("the not-found entry lives %v, want at most a minute", ttl)
 	}
 	_, err = e.a.Trace.Scan(ctx, code)
 	wantKind(t, err, apperr.KindNotFound, "scan of an unknown code")

@@ -79,7 +79,7 @@ func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		if skip[route] && c.Writer.Status() < 400 {
+		if (skip[route] && c.Writer.Status() < 400) || unlogged(c) {
 			return
 		}
 		attrs := []slog.Attr{
