@@ -14,7 +14,8 @@ import (
 
 // LockSQL locks the products named by its one parameter (their ids as a PostgreSQL array
 // literal, "{id,id,…}") in id order and
-// returns them as Locked rows (product_id, station_id, name, price_fen, stock, listed). It is the
+// returns them as Locked rows (product_id, station_id, name, price_fen, stock, listed; and
+// origin_code, which the order line freezes). It is the
 // first step of taking stock, meant as the first CTE of the caller's statement: the lock is taken
 // row by row above the sort, so every statement locks in id order and two orders with the same
 // products in opposite order never deadlock. What it returns is the rows' latest committed
@@ -23,7 +24,7 @@ import (
 // them later in the same statement. CHECK (stock >= 0) on products is the last line.
 //
 // The array reaches the condition through a sub-select: see procurement's placeStmt for why.
-const LockSQL = `SELECT id AS product_id, station_id, name, price_fen, stock, listed
+const LockSQL = `SELECT id AS product_id, station_id, name, price_fen, stock, listed, origin_code
 		FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE`
 
 // Shortfall names the first item (in request order) that the locked rows cannot supply, or

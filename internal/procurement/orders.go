@@ -158,7 +158,8 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 //   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products
 //     (their ids named on the target as well, or the plan may join w to a sequential scan of the
 //     whole catalogue: it did, for every order);
-//   - the lines (prices fixed now) and one pending shipment per station follow the order.
+//   - the lines (prices and origins fixed now; their supplier shares are copied by the trigger of
+//     migration 00050) and one pending shipment per station follow the order.
 //
 // The locked rows come back whatever happened, so a refusal is explained without another query.
 // o gets its lines (in items order), total and shipments.
@@ -197,8 +198,8 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
 		    FROM o, w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
 		), ol AS (
-		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)
-		    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity
+		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
+		    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
 		    FROM o, w
 		), s AS (
 		    INSERT INTO shipments (order_id, station_id, status)
