@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,14 @@ func TestScanLimitsCarrierNAT(t *testing.T) {
 	}
 	if want := s.ScanAddressBurst + int(2*s.ScanAddressRate) + 1; ok > want {
 		t.Errorf("a scraper passed %d lookups in 2 s, want at most %d", ok, want)
+	}
+	// The limits are listed by `fupin serve --help`.
+	var help strings.Builder
+	trace.SettingsUsage(&help)
+	for _, name := range []string{"SCAN_RATE_PER_SECOND", "SCAN_BURST", "SCAN_ADDRESS_RATE_PER_SECOND", "SCAN_ADDRESS_BURST", "TRUSTED_PROXIES"} {
+		if !strings.Contains(help.String(), name) {
+			t.Errorf("serve --help does not list %s", name)
+		}
 	}
 	// Another address is not affected by either.
 	if !allow("198.51.100.11", "HAMMERED", start.Add(10*time.Second)) {

@@ -29,7 +29,8 @@ import (
 // them (Stop). With Redis down, scans are counted in PostgreSQL directly.
 //
 // Keys: trace:view:{code}, trace:sc:{code} (hash), trace:cl:{code} (HyperLogLog), trace:dirty
-// (set). On Redis Cluster the per-code keys would need a common hash tag and the dirty set
+// (set), trace:flushing (set of batch ids) and trace:flush:{id} (hash: a batch of counts set aside
+// on its way to PostgreSQL, see FlushScans). On Redis Cluster the per-code keys would need a common hash tag and the dirty set
 // sharding; this deployment uses one Redis.
 
 const (
@@ -340,7 +341,7 @@ func (b *pgScans) add(code string, run func(n int64) (ScanView, error)) (ScanVie
 		return ScanView{}, r.err
 	}
 	sv := r.sv
-	sv.Count += idx + 1
+	sv.Count = max(sv.Count+idx+1, 0) // never below 0, should the code have gone
 	return sv, nil
 }
 
