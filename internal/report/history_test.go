@@ -104,8 +104,9 @@ func monthlyOutputs(t *testing.T, svc *Service, c *county, month Month) map[stri
 }
 
 // A closed month's report is reproducible: regenerated after a roster import that moves
-// households to another village, a status change, a size change and two village merges (one
-// into a new village, one into an existing village that is renamed), every format gives the
+// households to another village, a status change, a size change, two village merges (one
+// into a new village, one into an existing village that is renamed) and the renaming of the
+// product and the unit, every format gives the
 // same bytes. Before the village history,
 // the moved household's income and its count of households benefited left the old village's
 // past month for the new one.
@@ -149,6 +150,14 @@ func TestClosedMonthIsReproducible(t *testing.T) {
 	if m, err := merger.Merge(ctx, c.admin, region.MergeRequest{Villages: []string{c.villages[0]}, SuccessorCode: c.villages[2],
 		SuccessorName: "合并村"}); err != nil || m.Created || m.Successor.Name != "合并村" {
 		t.Fatalf("merge into an existing village: %+v %v", m, err)
+	}
+	// The product and the unit are renamed (a station's PATCH, a unit's reorganisation in SQL).
+	for _, q := range []string{`UPDATE products SET name = name || '（特级）' WHERE id = ?`,
+		`UPDATE assisting_units SET name = name || '（更名）' WHERE id IN (SELECT unit_id FROM orders WHERE id IN
+		 (SELECT order_id FROM order_lines WHERE product_id = ?))`} {
+		if res := c.db.Exec(q, product); res.Error != nil || res.RowsAffected == 0 {
+			t.Fatalf("%s: %v (%d rows)", q, res.Error, res.RowsAffected)
+		}
 	}
 	var moved int64
 	c.db.Raw(`SELECT count(*) FROM households WHERE id IN ? AND village_code = ?`, r.ids[:2], c.villages[2]).Scan(&moved)

@@ -193,11 +193,14 @@ func addIncome(dst *Summary, v Summary) {
 }
 
 // monthlySalesSQL is the month's sales of the area's products, by product and unit, from the
-// units' receivable postings of sale and refund entries (and reversals of them). Quantities: a
+// units' receivable postings of sale and refund entries (and reversals of them), products and
+// units by their names on the month's last day (00055), so that renames later leave it as it was.
+// Quantities: a
 // sale counts its line's quantity, a refund the quantity it took back (its receivable credit is
 // that quantity × the line's unit price, line by line), so a month with only refunds shows them.
 const monthlySalesSQL = `
-SELECT pr.id AS product_id, pr.name, ol.origin_code, o.unit_id, u.name AS unit_name, u.credit_code,
+SELECT pr.id AS product_id, product_name_at(pr.id, CAST(? AS date)) AS name, ol.origin_code, o.unit_id,
+       unit_name_at(u.id, CAST(? AS date)) AS unit_name, u.credit_code,
        sum(p.amount_fen) AS sales,
        sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity
                 ELSE coalesce(p.amount_fen / nullif(ol.unit_price_fen, 0), 0) END) AS quantity
@@ -211,7 +214,7 @@ JOIN products pr ON pr.id = ol.product_id
 JOIN assisting_units u ON u.id = o.unit_id
 WHERE e.occurred_at >= ? AND e.occurred_at < ? AND coalesce(orig.kind, e.kind) IN ('sale', 'refund')
   AND ol.origin_code LIKE ? AND %s
-GROUP BY pr.id, pr.name, ol.origin_code, o.unit_id, u.name, u.credit_code`
+GROUP BY pr.id, ol.origin_code, o.unit_id, u.id, u.credit_code`
 
 // unitHouseholdsSQL counts, per unit, the area's households credited on its order lines in the month.
 const unitHouseholdsSQL = `
@@ -246,7 +249,7 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		Quantity   int64
 	}
 	a := append([]any{month.Start(), month.Next().Start(), region + "%"}, pargs...)
-	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), a...).Scan(&rows).Error; err != nil {
+	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), append([]any{lastDay(month), lastDay(month)}, a...)...).Scan(&rows).Error; err != nil {
 		return apperr.DB(err, "monthly report")
 	}
 	products := map[uuid.UUID]*ProductSales{}
