@@ -2,6 +2,7 @@ package household
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 func TestUpdateKeepsHistoryAndAudit(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
+	// On 2024-03-20 March is the open month (February's report was due on the 10th).
+	f.svc.now = func() time.Time { return time.Date(2024, 3, 20, 9, 0, 0, 0, civil.China) }
 	h := f.register(t, f.station, shibadong)
 	// As if registered at the start of 2024.
 	exec(t, f.db, `UPDATE household_history SET valid_from = '2024-01-01' WHERE household_id = ?`, h.ID)
@@ -113,5 +116,41 @@ func TestCooperatives(t *testing.T) {
 	}
 	if _, err := f.svc.GetCooperative(ctx, f.station, other.ID); !apperr.Is(err, apperr.KindNotFound) {
 		t.Errorf("station sees another village's cooperative: %v", err)
+	}
+}
+
+// A change of size or status may not reach back into a closed month (whose report was filed by
+// the 10th of the next month), so a closed month's report never changes; until the 10th, last
+// month is still open.
+func TestEffectiveFromNotInClosedMonth(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	h := f.register(t, f.station, shibadong)
+	exec(t, f.db, `UPDATE household_history SET valid_from = '2026-01-01' WHERE household_id = ?`, h.ID)
+	members := 5
+	at := func(now time.Time, day string) error {
+		f.svc.now = func() time.Time { return now }
+		d, _ := civil.ParseDate(day)
+		_, err := f.svc.Update(ctx, f.admin, h.ID, Patch{Members: &members, EffectiveFrom: &d})
+		members++
+		return err
+	}
+	dec10 := time.Date(2026, 12, 10, 23, 0, 0, 0, civil.China)
+	dec11 := time.Date(2026, 12, 11, 0, 30, 0, 0, civil.China)
+	if err := at(dec10, "2026-11-20"); err != nil {
+		t.Errorf("on the 10th, last month is open: %v", err)
+	}
+	err := at(dec11, "2026-11-25")
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Kind != apperr.KindInvalid || len(ae.Fields) != 1 || ae.Fields[0].Field != "effective_from" ||
+		!strings.Contains(ae.Fields[0].Reason, "2026-12-01") {
+		t.Errorf("on the 11th, a change backdated into last month: %v; want 422 on effective_from naming 2026-12-01", err)
+	}
+	if err := at(dec11, "2026-12-01"); err != nil {
+		t.Errorf("the first day of the open month: %v", err)
+	}
+	hist, err := f.svc.History(ctx, f.admin, h.ID)
+	if err != nil || len(hist) != 3 || hist[1].ValidFrom.String() != "2026-11-20" || hist[2].ValidFrom.String() != "2026-12-01" {
+		t.Errorf("history %+v %v", hist, err)
 	}
 }

@@ -180,7 +180,8 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]H
 
 // Patch changes the named fields only; nil means "leave as is", so 0 or "" are real values.
 // EffectiveFrom is the day (China Standard Time) a change of members or status took effect, for
-// the dated history; default today. It may not be in the future.
+// the dated history; default today. It may not be in the future, nor in a closed month
+// (firstOpenDay).
 type Patch struct {
 	Phone         *string     `json:"phone"`
 	Members       *int        `json:"members"`
@@ -209,8 +210,9 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 		f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
 	}
 	if patch.EffectiveFrom != nil {
-		if patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Year() < 2014 {
-			f.Add("effective_from", "must be a day from 2014 (the register's start) to today")
+		if open := firstOpenDay(day); patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Before(open.Time) {
+			f.Add("effective_from", "must be a day from %s to today: earlier months are closed (their reports were filed by the %dth of the next month and never change), so record a late change from %s",
+				open, ReportDueDay, open)
 		}
 		day = *patch.EffectiveFrom
 	}
