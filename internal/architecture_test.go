@@ -32,7 +32,6 @@ var debts = map[string][]string{
 	"demo":        {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
 	"household":   {"station_villages"},
 	"ledger":      {"cooperative_members", "households", "order_line_suppliers", "order_lines", "orders", "payments", "product_suppliers", "products", "refund_lines", "refunds", "returns_owed", "station_villages", "stations"},
-	"procurement": {"products", "stations"},
 	"region":      {"cooperatives", "household_audit", "households", "products", "station_villages"},
 	"trace":       {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }

@@ -207,3 +207,15 @@ func (h *Handler) Register(api gin.IRoutes) {
 		c.JSON(http.StatusOK, st)
 	})
 }
+
+// Names returns the names of the stations ids, read through db (a transaction or the pool);
+// unknown ids are absent.
+func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	var rows []Station
+	err := db.WithContext(ctx).Select("id, name").Where("id IN ?", ids).Find(&rows).Error
+	out := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, err
+}
