@@ -29,11 +29,11 @@ var exceptions = map[string][]string{
 // moves households, cooperatives, product origins and station villages in one transaction by SQL of
 // its own (to become calls to each owner with the transaction).
 var debts = map[string][]string{
-	"demo":        {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
-	"household":   {"station_villages"},
-	"ledger":      {"cooperative_members", "households", "order_line_suppliers", "order_lines", "orders", "payments", "product_suppliers", "products", "refund_lines", "refunds", "returns_owed", "station_villages", "stations"},
-	"region":      {"cooperatives", "household_audit", "households", "products", "station_villages"},
-	"trace":       {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
+	"demo":      {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
+	"household": {"station_villages"},
+	"ledger":    {"cooperative_members", "households", "order_line_suppliers", "order_lines", "orders", "payments", "product_suppliers", "products", "refund_lines", "refunds", "returns_owed", "station_villages", "stations"},
+	"region":    {"cooperatives", "household_audit", "households", "products", "station_villages"},
+	"trace":     {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }
 
 // sqlTable finds a table named after a SQL keyword that introduces one.
