@@ -31,7 +31,7 @@ var exceptions = map[string][]string{
 var debts = map[string][]string{
 	"demo":      {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
 	"household": {"station_villages"},
-	"ledger":    {"cooperative_members", "households", "order_line_suppliers", "order_lines", "orders", "payments", "product_suppliers", "products", "refund_lines", "refunds", "returns_owed", "station_villages", "stations"},
+	"ledger":    {"households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
 	"region":    {"cooperatives", "household_audit", "households", "products", "station_villages"},
 	"trace":     {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }

@@ -127,3 +127,24 @@ func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]str
 	}
 	return out, err
 }
+
+// CurrentSuppliers returns product id's station and its suppliers as they are now (households in
+// id order, then cooperatives in id order), read through db; no suppliers when the product does
+// not exist.
+func CurrentSuppliers(ctx context.Context, db *gorm.DB, id uuid.UUID) (uuid.UUID, []Supplier, error) {
+	var rows []struct {
+		StationID uuid.UUID
+		Supplier
+	}
+	err := db.WithContext(ctx).Raw(`SELECT p.station_id, s.product_id, s.household_id, s.cooperative_id, s.share_bp
+		FROM products p JOIN product_suppliers s ON s.product_id = p.id
+		WHERE p.id = ? ORDER BY s.household_id, s.cooperative_id`, id).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return uuid.Nil, nil, err
+	}
+	sups := make([]Supplier, len(rows))
+	for i, r := range rows {
+		sups[i] = r.Supplier
+	}
+	return rows[0].StationID, sups, nil
+}

@@ -25,12 +25,12 @@ import (
 )
 
 // Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
-// our statement): post the entry of a payment, of a received station shipment (its attribution
-// to households), of a refund and of its money paid back, and reverse a payment returned with its
+// our statement): post the entry of a payment, of a received station shipment (the sale lines we
+// hand it, attributed to households: SaleLines), of a refund and of its money paid back, and reverse a payment returned with its
 // cancelled order.
 type Ledger interface {
 	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
-	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
