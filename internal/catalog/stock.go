@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -147,4 +148,11 @@ func CurrentSuppliers(ctx context.Context, db *gorm.DB, id uuid.UUID) (uuid.UUID
 		sups[i] = r.Supplier
 	}
 	return rows[0].StationID, sups, nil
+}
+
+// MoveOrigins gives the products whose origin is one of villages from the origin to instead,
+// inside the caller's transaction tx (a village merge: region.Merger). Order lines keep the
+// origin frozen with them.
+func MoveOrigins(ctx context.Context, tx *gorm.DB, from []string, to string, at time.Time) error {
+	return tx.WithContext(ctx).Exec(`UPDATE products SET origin_code = ?, updated_at = ? WHERE origin_code IN ?`, to, at, from).Error
 }

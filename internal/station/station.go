@@ -219,3 +219,11 @@ func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]str
 	}
 	return out, err
 }
+
+// ServeSuccessor makes every station that serves one of villages from serve village to as well,
+// inside the caller's transaction tx (a village merge: region.Merger); the old villages stay, for
+// their history.
+func ServeSuccessor(ctx context.Context, tx *gorm.DB, from []string, to string) error {
+	return tx.WithContext(ctx).Exec(`INSERT INTO station_villages (station_id, village_code)
+		SELECT DISTINCT station_id, ? FROM station_villages WHERE village_code IN ? ON CONFLICT DO NOTHING`, to, from).Error
+}
