@@ -47,12 +47,14 @@ type App struct {
 	Orders     *procurement.Orders
 	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
-	Regions    *region.Store
-	Reports    *report.Service
-	Router     *gin.Engine
-	traceHTTP  *trace.Handler
-	proxies    []string // TRUSTED_PROXIES
-	tokens     *auth.Tokens
+	// Attribution is the sale rule applied to one item, for the scan page (trace).
+	Attribution trace.Attribution
+	Regions     *region.Store
+	Reports     *report.Service
+	Router      *gin.Engine
+	traceHTTP   *trace.Handler
+	proxies     []string // TRUSTED_PROXIES
+	tokens      *auth.Tokens
 }
 
 // Open connects to PostgreSQL and Redis and wires everything. Redis being down is not fatal:
@@ -95,7 +97,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	}
 	a.proxies = traceSettings.TrustedProxies
 	a.Ledger = ledger.NewService(db)
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.Ledger, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+	a.Attribution = itemAttribution{db}
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.Attribution, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Settings: traceSettings})
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})

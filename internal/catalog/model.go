@@ -65,7 +65,7 @@ type Item struct {
 	Quantity  int
 }
 
-// Locked is a product as LockSQL read it, its row locked: what taking stock for an order needs.
+// Locked is a product as Reserve read it, its row locked: what an order fixes of it.
 type Locked struct {
 	ProductID uuid.UUID
 	StationID uuid.UUID
@@ -73,4 +73,6 @@ type Locked struct {
 	PriceFen  money.Money
 	Stock     int
 	Listed    bool
+	// OriginCode is where the product comes from, which an order line freezes (migration 00050).
+	OriginCode string
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -12,20 +15,56 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// LockSQL locks the products named by its one parameter (their ids as a PostgreSQL array
-// literal, "{id,id,…}") in id order and
-// returns them as Locked rows (product_id, station_id, name, price_fen, stock, listed; and
-// origin_code, which the order line freezes). It is the
-// first step of taking stock, meant as the first CTE of the caller's statement: the lock is taken
-// row by row above the sort, so every statement locks in id order and two orders with the same
-// products in opposite order never deadlock. What it returns is the rows' latest committed
-// version (READ COMMITTED re-reads a row updated while it waited), and nobody else can change
-// them until the caller commits: a stock guard evaluated on these rows holds for an UPDATE of
-// them later in the same statement. CHECK (stock >= 0) on products is the last line.
+// Reserve takes the stock of items inside the caller's transaction tx, all or nothing, and
+// returns the products as they were before (product_id, station_id, name, price_fen, stock,
+// listed, origin_code), their rows locked until tx ends: what an order needs to fix its prices,
+// stations and origins.
+// items name each product once (merge repeats first). One statement locks the rows in product id
+// order (the lock is taken row by row above the sort, so two orders with the same products in
+// opposite order never deadlock), reads their latest committed version (READ COMMITTED re-reads a
+// row updated while it waited) and takes the stock of every item only if every item is listed
+// and in stock on those locked rows; CHECK (stock >= 0) on products is the last line. The locked
+// rows come back whatever happened, so a refusal is explained without another query.
 //
-// The array reaches the condition through a sub-select: see procurement's placeStmt for why.
-const LockSQL = `SELECT id AS product_id, station_id, name, price_fen, stock, listed, origin_code
-		FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE`
+// The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
+// cannot see into: its estimates are then the same whatever the arrays hold, so PostgreSQL keeps
+// one generic plan for the statement instead of planning it afresh for every order (planning it
+// afresh cost 12 % of the database's CPU under the order benchmark, docs/performance.md); the ids
+// are named on the UPDATE's target as well, or the plan may join to a sequential scan of the
+// whole catalogue.
+// Errors: those of Shortfall (then no stock was taken); database errors as they are.
+func Reserve(ctx context.Context, tx *gorm.DB, items []Item) ([]Locked, error) {
+	ids, quantities := make([]string, len(items)), make([]string, len(items))
+	for i, it := range items {
+		ids[i], quantities[i] = it.ProductID.String(), strconv.Itoa(it.Quantity)
+	}
+	productIDs := "{" + strings.Join(ids, ",") + "}"
+	var locked []Locked
+	err := tx.WithContext(ctx).Raw(`
+		WITH l AS (
+		    SELECT id AS product_id, station_id, name, price_fen, stock, listed, origin_code
+		    FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE
+		), w AS (
+		    SELECT l.*, x.quantity
+		    FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[])) AS x(product_id, quantity)
+		    JOIN l ON l.product_id = x.product_id
+		), ok AS (
+		    SELECT FROM w HAVING count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) = ?
+		), taken AS (
+		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
+		    FROM ok, w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
+		)
+		SELECT product_id, station_id, name, price_fen, stock, listed, origin_code FROM w`,
+		productIDs, productIDs, "{"+strings.Join(quantities, ",")+"}", len(items), productIDs,
+	).Find(&locked).Error // Find, not Scan: see ledger's insertEntry
+	if err != nil {
+		return nil, err
+	}
+	if err := Shortfall(items, locked); err != nil {
+		return nil, err
+	}
+	return locked, nil
+}
 
 // Shortfall names the first item (in request order) that the locked rows cannot supply, or
 // returns nil when every item can be taken.
@@ -74,4 +113,47 @@ func SuppliersOf(ctx context.Context, tx *gorm.DB, productIDs []uuid.UUID) (map[
 		out[s.ProductID] = append(out[s.ProductID], s)
 	}
 	return out, err
+}
+
+// Names returns the names of the products ids, read through db (a transaction or the pool);
+// unknown ids are absent.
+func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	var rows []struct {
+		ID   uuid.UUID
+		Name string
+	}
+	err := db.WithContext(ctx).Model(&Product{}).Select("id, name").Where("id IN ?", ids).Find(&rows).Error
+	out := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, err
+}
+
+// CurrentSuppliers returns product id's station and its suppliers as they are now (households in
+// id order, then cooperatives in id order), read through db; no suppliers when the product does
+// not exist.
+func CurrentSuppliers(ctx context.Context, db *gorm.DB, id uuid.UUID) (uuid.UUID, []Supplier, error) {
+	var rows []struct {
+		StationID uuid.UUID
+		Supplier
+	}
+	err := db.WithContext(ctx).Raw(`SELECT p.station_id, s.product_id, s.household_id, s.cooperative_id, s.share_bp
+		FROM products p JOIN product_suppliers s ON s.product_id = p.id
+		WHERE p.id = ? ORDER BY s.household_id, s.cooperative_id`, id).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return uuid.Nil, nil, err
+	}
+	sups := make([]Supplier, len(rows))
+	for i, r := range rows {
+		sups[i] = r.Supplier
+	}
+	return rows[0].StationID, sups, nil
+}
+
+// MoveOrigins gives the products whose origin is one of villages from the origin to instead,
+// inside the caller's transaction tx (a village merge: region.Merger). Order lines keep the
+// origin frozen with them.
+func MoveOrigins(ctx context.Context, tx *gorm.DB, from []string, to string, at time.Time) error {
+	return tx.WithContext(ctx).Exec(`UPDATE products SET origin_code = ?, updated_at = ? WHERE origin_code IN ?`, to, at, from).Error
 }

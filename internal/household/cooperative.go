@@ -215,3 +215,20 @@ func (s *Service) CooperativesOutsideStation(ctx context.Context, stationID uuid
 	}
 	return out, nil
 }
+
+// Members returns the member households of cooperatives ids with their shares now, each
+// cooperative's in household id order, read through db (a transaction or the pool); a cooperative
+// without members is absent.
+func Members(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]MemberShare, error) {
+	var rows []struct {
+		CooperativeID uuid.UUID
+		MemberShare
+	}
+	err := db.WithContext(ctx).Table("cooperative_members").Select("cooperative_id, household_id, share_bp").
+		Where("cooperative_id IN ?", ids).Order("cooperative_id, household_id").Scan(&rows).Error
+	out := make(map[uuid.UUID][]MemberShare, len(ids))
+	for _, r := range rows {
+		out[r.CooperativeID] = append(out[r.CooperativeID], r.MemberShare)
+	}
+	return out, err
+}

@@ -14,7 +14,8 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// complete marks an order completed and posts its sale through PostSale, as procurement does.
+// complete marks an order completed and posts its sale through PostSale with the facts frozen with
+// its lines, as procurement does.
 func (w *world) complete(t *testing.T, svc *Service, o order, at time.Time) uuid.UUID {
 	t.Helper()
 	var id uuid.UUID
@@ -23,7 +24,7 @@ func (w *world) complete(t *testing.T, svc *Service, o order, at time.Time) uuid
 			return err
 		}
 		var err error
-		id, err = svc.PostSale(context.Background(), tx, o.ID, w.unitID, at)
+		id, err = svc.PostSale(context.Background(), tx, o.ID, w.unitID, frozenSale(t, tx, o.ID, nil), at)
 		return err
 	})
 	if err != nil {
@@ -127,7 +128,7 @@ func TestCooperativePassThrough(t *testing.T) {
 		one := w.order(t, "placed", lineSpec{mixed, 1, 12345})
 		w.complete(t, svc, one, t0)
 		credited := lineIncome(t, w.db, one.Lines[0])
-		shares, err := svc.ItemAttribution(context.Background(), mixed, one.Lines[0], 12345)
+		shares, err := ItemAttribution(soldItem(t, w.db, one.Lines[0], 12345))
 		if err != nil || len(shares) != 3 {
 			t.Fatalf("ItemAttribution: %v, %v", shares, err)
 		}

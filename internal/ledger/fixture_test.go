@@ -195,3 +195,38 @@ func hh(id uuid.UUID) AccountRef   { return AccountRef{Kind: StationCommission, 
 func unit(id uuid.UUID) AccountRef { return AccountRef{Kind: UnitReceivable, OwnerID: id} }
 
 var bank = AccountRef{Kind: Bank}
+
+// frozenSale reads the facts of order orderID's lines (of stationID when set) as procurement
+// hands them to the ledger (procurement.SaleLines: amounts, frozen commission and shares).
+func frozenSale(t *testing.T, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) []SaleLine {
+	t.Helper()
+	var rows []SaleRow
+	err := tx.Raw(`
+		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, l.commission_bp,
+		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
+		FROM order_lines l
+		JOIN order_line_suppliers s ON s.order_line_id = l.id
+		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
+		ORDER BY l.line_no, s.household_id, s.cooperative_id, s.member_id`, orderID, stationID, stationID).Find(&rows).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	return GroupSaleRows(rows)
+}
+
+// soldItem is one item of order line lineID at price fen, as procurement.LineSale hands it.
+func soldItem(t *testing.T, db *gorm.DB, lineID uuid.UUID, price money.Money) SaleLine {
+	t.Helper()
+	var rows []SaleRow
+	err := db.Raw(`
+		SELECT l.id AS order_line_id, CAST(? AS bigint) AS amount_fen, l.station_id, l.commission_bp,
+		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
+		FROM order_lines l
+		JOIN order_line_suppliers s ON s.order_line_id = l.id
+		WHERE l.id = ?
+		ORDER BY s.household_id, s.cooperative_id, s.member_id`, int64(price), lineID).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("line %s: %v, %d rows", lineID, err, len(rows))
+	}
+	return GroupSaleRows(rows)[0]
+}

@@ -12,18 +12,13 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// PostSale attributes a completed order inside the caller's transaction tx: it reads the order's
-// lines with what was frozen on each when the order was placed: its station's commission
-// (order_lines.commission_bp, migration 00060) and its product's supplier shares
-// (order_line_suppliers, migration 00050: households, and cooperatives with their members' shares
-// then), never the current ones; builds the sale entry
-// (SaleEntry) and posts it. The attribution rule lives here, in the ledger, so that callers only
-// say "this order is complete". Errors: as SaleEntry and Post.
-func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, at time.Time) (uuid.UUID, error) {
-	lines, err := saleLines(ctx, tx, orderID, nil)
-	if err != nil {
-		return uuid.Nil, err
-	}
+// PostSale attributes a completed order inside the caller's transaction tx: it builds the sale
+// entry of lines (SaleEntry) and posts it. The caller hands the facts, as they were frozen with
+// each line when the order was placed (procurement.SaleLines: the line's amount, its station's
+// commission then, and its product's supplier shares then, households and cooperatives with their
+// members' shares), never the current ones; the rule that turns them into postings lives here.
+// Errors: as SaleEntry and Post.
+func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, lines []SaleLine, at time.Time) (uuid.UUID, error) {
 	e, err := SaleEntry(orderID, unitID, lines, at)
 	if err != nil {
 		return uuid.Nil, err
@@ -32,25 +27,10 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 	return id, err
 }
 
-// saleLines reads the lines of an order (only those of one station when stationID is set) with
-// their station's commission and the supplier shares frozen with them at placement.
-func saleLines(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, stationID *uuid.UUID) ([]SaleLine, error) {
-	var rows []saleRow
-	err := tx.WithContext(ctx).Raw(`
-		SELECT l.id AS order_line_id, l.amount_fen, l.station_id, l.commission_bp, -- all frozen at placement
-		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
-		FROM order_lines l
-		JOIN order_line_suppliers s ON s.order_line_id = l.id
-		WHERE l.order_id = ? AND (CAST(? AS uuid) IS NULL OR l.station_id = ?)
-		ORDER BY l.line_no, s.household_id, s.cooperative_id, s.member_id`, orderID, stationID, stationID).Find(&rows).Error
-	if err != nil {
-		return nil, apperr.DB(err, "order lines")
-	}
-	return groupSaleRows(rows), nil
-}
-
-// saleRow is one (line, supplier, cooperative member) of the attribution query.
-type saleRow struct {
+// SaleRow is one (line, supplier, cooperative member) of a sale as its owner reads it: the line's
+// amount in fen, station and commission, one supplier (household, or cooperative with one of its
+// members and the member's share; a cooperative without members has a nil MemberID).
+type SaleRow struct {
 	OrderLineID   uuid.UUID
 	AmountFen     money.Money
 	StationID     uuid.UUID
@@ -62,8 +42,9 @@ type saleRow struct {
 	MemberShareBP *int32
 }
 
-// groupSaleRows folds rows ordered by line, supplier and member into sale lines.
-func groupSaleRows(rows []saleRow) []SaleLine {
+// GroupSaleRows folds rows ordered by line, then supplier (household id, then cooperative id),
+// then member, into sale lines.
+func GroupSaleRows(rows []SaleRow) []SaleLine {
 	var lines []SaleLine
 	for _, r := range rows {
 		if len(lines) == 0 || lines[len(lines)-1].OrderLineID != r.OrderLineID {
@@ -99,40 +80,16 @@ type ItemShare struct {
 	Fen         money.Money
 }
 
-// ItemAttribution tells what one item of a product adds to each producing household: the sale
-// rule (commission, suppliers, cooperatives; SaleEntry) applied to price fen as if lineID were a
-// line of that one item. A sold item (price > 0, lineID its order line) is split by the shares
-// frozen with its line when the order was placed (what its sale entry credits); price 0 (not sold yet) gives the product's
-// current shares with no amounts. Households are in order of share, largest first.
-// Errors: NotFound when the product (or line) has no suppliers.
-func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ItemShare, error) {
-	var rows []saleRow
-	q := s.db.WithContext(ctx)
-	if price > 0 {
-		q = q.Raw(`
-		SELECT l.id AS order_line_id, CAST(? AS bigint) AS amount_fen, l.station_id, l.commission_bp,
-		       s.household_id, s.cooperative_id, s.share_bp, s.member_id, s.member_share_bp
-		FROM order_lines l
-		JOIN order_line_suppliers s ON s.order_line_id = l.id
-		WHERE l.id = ?
-		ORDER BY s.household_id, s.cooperative_id, s.member_id`, int64(price), lineID)
-	} else {
-		q = q.Raw(`
-		SELECT CAST(? AS uuid) AS order_line_id, CAST(? AS bigint) AS amount_fen, p.station_id, st.commission_bp,
-		       ps.household_id, ps.cooperative_id, ps.share_bp,
-		       cm.household_id AS member_id, cm.share_bp AS member_share_bp
-		FROM products p
-		JOIN stations st ON st.id = p.station_id
-		JOIN product_suppliers ps ON ps.product_id = p.id
-		LEFT JOIN cooperative_members cm ON cm.cooperative_id = ps.cooperative_id
-		WHERE p.id = ?
-		ORDER BY ps.household_id, ps.cooperative_id, cm.household_id`, lineID, int64(price), productID)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, apperr.DB(err, "product suppliers")
-	}
-	lines := groupSaleRows(rows)
-	if len(lines) == 0 {
+// ItemAttribution tells what one item adds to each producing household: the sale rule
+// (commission, suppliers, cooperatives; SaleEntry) applied to line as a line of that one item,
+// its Amount the item's price. The caller hands the facts: for a sold item its order line's
+// station, commission and supplier shares frozen when the order was placed (what its sale entry
+// credits; procurement.LineSale), with Amount its unit price; for an item not sold yet the
+// product's current ones with Amount 0, which gives shares and no amounts. OrderLineID only breaks
+// rounding ties. Households are in order of share, largest first.
+// Errors: NotFound when line has no suppliers; as SaleEntry for a sold item.
+func ItemAttribution(line SaleLine) ([]ItemShare, error) {
+	if len(line.Suppliers) == 0 {
 		return nil, apperr.NotFound("suppliers of the product")
 	}
 	byHousehold := map[uuid.UUID]*ItemShare{}
@@ -146,7 +103,7 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 		byHousehold[id] = sh
 		out = append(out, sh)
 	}
-	for _, sp := range lines[0].Suppliers {
+	for _, sp := range line.Suppliers {
 		if sp.CooperativeID == uuid.Nil {
 			add(sp.HouseholdID, sp.ShareBP)
 			continue
@@ -155,9 +112,9 @@ func (s *Service) ItemAttribution(ctx context.Context, productID, lineID uuid.UU
 			add(m.HouseholdID, int32(int64(sp.ShareBP)*int64(m.ShareBP)/int64(money.Whole)))
 		}
 	}
-	if price > 0 {
+	if line.Amount > 0 {
 		// Any non-nil ids will do: the entry is only computed, never posted.
-		e, err := SaleEntry(lineID, lineID, lines, time.Time{})
+		e, err := SaleEntry(line.OrderLineID, line.OrderLineID, []SaleLine{line}, time.Time{})
 		if err != nil {
 			return nil, err
 		}

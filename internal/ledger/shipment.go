@@ -10,16 +10,13 @@ import (
 )
 
 // PostShipmentSale attributes one received station shipment of an order inside the caller's
-// transaction tx: the order's lines of stationID, attributed exactly as PostSale does for a whole
-// order (commission, suppliers, cooperatives), posted as one sale entry under the key
+// transaction tx: lines, the order's lines of stationID as the caller hands them
+// (procurement.SaleLines), attributed exactly as PostSale does for a whole order (commission,
+// suppliers, cooperatives), posted as one sale entry under the key
 // "order:<order id>:sale:<station id>" (so an order of N stations ends with N sale entries whose
 // unit debits sum to the order total). Returns the entry id; a retry replays it.
 // Errors: as SaleEntry and Post (Invalid when the order has no lines of that station).
-func (s *Service) PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error) {
-	lines, err := saleLines(ctx, tx, orderID, &stationID)
-	if err != nil {
-		return uuid.Nil, err
-	}
+func (s *Service) PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []SaleLine, at time.Time) (uuid.UUID, error) {
 	e, err := SaleEntry(orderID, unitID, lines, at)
 	if err != nil {
 		return uuid.Nil, err

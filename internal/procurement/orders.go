@@ -20,16 +20,17 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 // Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
-// our statement): post the entry of a payment, of a received station shipment (its attribution
-// to households), of a refund and of its money paid back, and reverse a payment returned with its
+// our statement): post the entry of a payment, of a received station shipment (the sale lines we
+// hand it, attributed to households: SaleLines), of a refund and of its money paid back, and reverse a payment returned with its
 // cancelled order.
 type Ledger interface {
 	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
-	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
@@ -133,7 +134,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
 	// No look-up of the key first: the statement finds a used key (ON CONFLICT DO NOTHING) and
 	// then takes no stock, so the common case, a new order, saves a round trip.
-	err = retry(ctx, func() error { return placeStmt(ctx, s.db, &o, items) })
+	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, items) })
 	if err == nil {
 		return o, false, nil
 	}
@@ -150,95 +151,75 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	return Order{}, false, apperr.DB(err, "order")
 }
 
-// placeStmt places order o for items in one statement, its own transaction (no BEGIN/COMMIT
-// round trips, and the product rows stay locked only from this statement to its commit):
-//   - l: catalog.LockSQL locks the products in id order and reads their stock, price, station;
-//   - o: the order is inserted only if every item is listed and in stock on the locked rows
-//     (HAVING) and the unit's key is unused (ON CONFLICT DO NOTHING);
-//   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products
-//     (their ids named on the target as well, or the plan may join w to a sequential scan of the
-//     whole catalogue: it did, for every order);
-//   - the lines (prices and origins fixed now; their supplier shares are copied by the trigger of
-//     migration 00050) and one pending shipment per station follow the order.
-//
-// The locked rows come back whatever happened, so a refusal is explained without another query.
+// placeTx places order o for items in one transaction: catalog.Reserve locks the products in id
+// order, reads their price and station and takes the stock (all or nothing); then one statement
+// inserts the order, unless the unit's key is used (ON CONFLICT DO NOTHING: the transaction is
+// then rolled back, which gives the stock back), its lines (prices and origins fixed now; their
+// supplier shares are copied by the trigger of migration 00050) and one pending
+// shipment per station. The product rows stay locked from the reservation to the commit.
 // o gets its lines (in items order), total and shipments.
 //
 // The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
-// cannot see into: its estimates are then the same whatever the arrays hold, so PostgreSQL keeps
-// one generic plan for the statement instead of planning it afresh for every order. Planning it
-// afresh took about 1 ms, 12 % of the database's CPU under the order benchmark (docs/performance.md).
-// Errors: those of catalog.Shortfall; errReplay when the unit's key was already used.
-func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
-	n := len(items)
-	lineIDs, products, quantities, lineNos := make([]uuid.UUID, n), make([]string, n), make([]int64, n), make([]int64, n)
-	ids := make([]string, n)
-	for i, it := range items {
-		lineIDs[i] = uuid.Must(uuid.NewV7())
-		ids[i], products[i], quantities[i], lineNos[i] = lineIDs[i].String(), it.ProductID.String(), int64(it.Quantity), int64(i+1)
-	}
-	var rows []struct {
-		catalog.Locked
-		Inserted int
-	}
-	productIDs := pgArray(products) // locked, joined to the lines, and named on the stock UPDATE
-	err := db.WithContext(ctx).Raw(`
-		WITH l AS (`+catalog.LockSQL+`),
-		w AS (
-		    SELECT l.*, x.quantity, x.line_id, x.line_no
-		    FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::int[])) AS x(product_id, quantity, line_id, line_no)
-		    JOIN l ON l.product_id = x.product_id
-		), o AS (
-		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-		    SELECT ?, ?, ?, ?, sum(w.price_fen * w.quantity), ?, ?, ? FROM w
-		    HAVING count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) = ?
-		    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
-		    RETURNING id
-		), taken AS (
-		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
-		    FROM o, w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
-		), ol AS (
-		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
-		    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
-		    FROM o, w
-		), s AS (
-		    INSERT INTO shipments (order_id, station_id, status)
-		    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
-		)
-		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, (SELECT count(*) FROM o) AS inserted FROM w`,
-		productIDs, productIDs, pgInts(quantities), pgArray(ids), pgInts(lineNos),
-		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n, productIDs,
-	).Find(&rows).Error // Find: see ledger's insertEntry
-	if err != nil {
-		return err
-	}
-	locked := make([]catalog.Locked, len(rows))
-	for i, r := range rows {
-		locked[i] = r.Locked
-	}
-	if err := catalog.Shortfall(items, locked); err != nil {
-		return err
-	}
-	if len(rows) == 0 || rows[0].Inserted == 0 {
-		return errReplay // the key was used (or is being used); no stock was taken
-	}
-	byProduct := make(map[uuid.UUID]catalog.Locked, n)
-	for _, l := range locked {
-		byProduct[l.ProductID] = l
-	}
-	o.Lines, o.TotalFen = make([]Line, n), 0
-	for i, it := range items {
-		p := byProduct[it.ProductID]
-		amount := p.PriceFen * money.Money(it.Quantity)
-		o.TotalFen += amount
-		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: p.ProductID, StationID: p.StationID,
-			Quantity: it.Quantity, UnitPriceFen: p.PriceFen, AmountFen: amount}
-	}
-	o.Shipments = shipmentsOf(o.ID, o.Lines)
-	return nil
+// cannot see into: PostgreSQL then keeps one generic plan for it (see catalog.Reserve).
+// Errors: those of catalog.Reserve; errReplay when the unit's key was already used.
+func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
+	return database.Tx(ctx, db, func(tx *gorm.DB) error {
+		locked, err := catalog.Reserve(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		byProduct := make(map[uuid.UUID]catalog.Locked, len(locked))
+		for _, l := range locked {
+			byProduct[l.ProductID] = l
+		}
+		n := len(items)
+		ids, products, stations, origins := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		quantities, prices, lineNos := make([]int64, n), make([]int64, n), make([]int64, n)
+		o.Lines, o.TotalFen = make([]Line, n), 0
+		for i, it := range items {
+			p := byProduct[it.ProductID]
+			amount := p.PriceFen * money.Money(it.Quantity)
+			o.TotalFen += amount
+			o.Lines[i] = Line{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, LineNo: i + 1, ProductID: p.ProductID, StationID: p.StationID,
+				Quantity: it.Quantity, UnitPriceFen: p.PriceFen, AmountFen: amount}
+			ids[i], products[i], stations[i], origins[i] = o.Lines[i].ID.String(), p.ProductID.String(), p.StationID.String(), p.OriginCode
+			quantities[i], prices[i], lineNos[i] = int64(it.Quantity), int64(p.PriceFen), int64(i+1)
+		}
+		var inserted struct{ Orders int }
+		err = tx.WithContext(ctx).Raw(`
+			WITH o AS (
+			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
+			    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
+			    RETURNING id
+			), w AS (
+			    SELECT * FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::bigint[]), (SELECT ?::text[]))
+			        AS x(line_id, line_no, product_id, station_id, quantity, price_fen, origin_code)
+			), ol AS (
+			    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
+			    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
+			    FROM o, w
+			), s AS (
+			    INSERT INTO shipments (order_id, station_id, status)
+			    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
+			)
+			SELECT count(*) AS orders FROM o`,
+			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.IdempotencyKey, o.RequestHash, o.PlacedAt,
+			pgArray(ids), pgInts(lineNos), pgArray(products), pgArray(stations), pgInts(quantities), pgInts(prices), pgArray(origins),
+		).Find(&inserted).Error // Find: see ledger's insertEntry
+		if err != nil {
+			return err
+		}
+		if inserted.Orders == 0 {
+			return errReplay // the key was used (or is being used); the rollback gives the stock back
+		}
+		o.Shipments = shipmentsOf(o.ID, o.Lines)
+		return nil
+	})
 }
 
-// pgArray and pgInts are PostgreSQL array literals (ids and integers need no quoting), passed as
+// pgArray and pgInts are PostgreSQL array literals (ids, region codes, which are digits and a
+// foreign key, and integers need no quoting), passed as
 // text and cast in SQL: one parameter per column whatever the number of lines.
 func pgArray(v []string) string { return "{" + strings.Join(v, ",") + "}" }
 

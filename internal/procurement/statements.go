@@ -16,12 +16,14 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
+	"github.com/fupinmarket/fupin/internal/station"
 )
 
 // Period is a statement's month ("2026-03") or year ("2026"), cut in Asia/Shanghai: From is its
@@ -65,6 +67,7 @@ type StatementLine struct {
 	ProductID        uuid.UUID   `json:"product_id"`
 	ProductName      string      `json:"product_name"`
 	StationName      string      `json:"station_name"`
+	StationID        uuid.UUID   `json:"-"`
 	Quantity         int         `json:"quantity"`
 	UnitPriceFen     money.Money `json:"unit_price_fen"`
 	AmountFen        money.Money `json:"amount_fen"`
@@ -116,15 +119,16 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 	// The bounds are instants computed in Asia/Shanghai, so neither the server's nor the
 	// database session's time zone matters.
 	err := s.db.WithContext(ctx).Raw(`
-		SELECT o.id AS order_id, o.paid_at, l.line_no, l.product_id, p.name AS product_name, st.name AS station_name,
+		SELECT o.id AS order_id, o.paid_at, l.line_no, l.product_id, l.station_id,
 		       l.quantity, l.unit_price_fen, l.amount_fen, l.refunded_quantity, l.refunded_quantity * l.unit_price_fen AS refunded_fen
 		FROM orders o
 		JOIN order_lines l ON l.order_id = o.id
-		JOIN products p ON p.id = l.product_id
-		JOIN stations st ON st.id = l.station_id
 		WHERE o.unit_id = ? AND o.paid_at >= ? AND o.paid_at < ? AND o.status <> 'cancelled' -- its payment went back
 		ORDER BY o.paid_at, o.id, l.line_no`, unitID, period.From, period.To).Scan(&st.Lines).Error
 	if err != nil {
+		return Statement{}, apperr.DB(err, "statement")
+	}
+	if err := s.name(ctx, st.Lines); err != nil {
 		return Statement{}, apperr.DB(err, "statement")
 	}
 	var last uuid.UUID
@@ -141,6 +145,37 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 		st.Lines = []StatementLine{}
 	}
 	return st, nil
+}
+
+// name fills in the lines' product and station names, from their owners (catalog, station).
+func (s *Statements) name(ctx context.Context, lines []StatementLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var products, stations []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, l := range lines {
+		if !seen[l.ProductID] {
+			seen[l.ProductID] = true
+			products = append(products, l.ProductID)
+		}
+		if !seen[l.StationID] {
+			seen[l.StationID] = true
+			stations = append(stations, l.StationID)
+		}
+	}
+	productNames, err := catalog.Names(ctx, s.db, products)
+	if err != nil {
+		return err
+	}
+	stationNames, err := station.Names(ctx, s.db, stations)
+	if err != nil {
+		return err
+	}
+	for i := range lines {
+		lines[i].ProductName, lines[i].StationName = productNames[lines[i].ProductID], stationNames[lines[i].StationID]
+	}
+	return nil
 }
 
 // statementHeader names the export columns, Chinese first (what the procurement office reads).

@@ -285,7 +285,11 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 						return err
 					}
 				}
-				entry, err := s.ledger.PostShipmentSale(ctx, tx, o.ID, o.UnitID, sh.StationID, now)
+				sale, err := SaleLines(ctx, tx, o.ID, &sh.StationID)
+				if err != nil {
+					return err
+				}
+				entry, err := s.ledger.PostShipmentSale(ctx, tx, o.ID, o.UnitID, sh.StationID, sale, now)
 				if err != nil {
 					return err
 				}

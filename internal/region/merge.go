@@ -11,11 +11,14 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/text"
+	"github.com/fupinmarket/fupin/internal/station"
 )
 
 // MergeRequest merges villages (村庄撤并): Villages (1 to MaxMerged current 12-digit village codes
@@ -62,8 +65,9 @@ func NewMerger(db *gorm.DB) *Merger {
 // successor too (keeping the old village for its history). Ledger entries, order lines (their
 // frozen origin and shares) and past reports do not change.
 //
-// The merge writes tables of other features (households, cooperatives, station_villages,
-// products) in its own transaction because a merge is one event: a village half merged is wrong.
+// The households, cooperatives, product origins and station villages move through their owners'
+// operations (household, catalog, station), each given the merge's transaction, because a merge
+// is one event: a village half merged is wrong.
 //
 // Errors: Forbidden (not the county office); Invalid naming villages, villages[i],
 // successor_code or successor_name; Conflict naming villages[i] when it was already merged away.
@@ -161,34 +165,24 @@ func (m *Merger) Merge(ctx context.Context, p auth.Principal, req MergeRequest) 
 			}
 			return res.Error
 		}
-		var moved int
-		if err := tx.Raw(`
-			WITH m AS (
-			    SELECT id, village_code AS old FROM households WHERE village_code IN ? ORDER BY id FOR UPDATE
-			), u AS (
-			    UPDATE households h SET village_code = ?, updated_at = ? FROM m WHERE h.id = m.id RETURNING h.id, m.old
-			), a AS (
-			    INSERT INTO household_audit (id, household_id, actor_id, actor_role, action, changes, at)
-			    SELECT gen_random_uuid(), u.id, ?, 'admin', 'update',
-			           jsonb_build_object('village_code', jsonb_build_object('from', u.old, 'to', CAST(? AS text))), ?
-			    FROM u
-			)
-			SELECT count(*) FROM u`, codes, succ, now, p.UserID, succ, now).Scan(&moved).Error; err != nil {
+		// What else keeps a village code moves through its owner, in this transaction.
+		moved, err := household.MoveVillages(ctx, tx, codes, succ, p.UserID, now)
+		if err != nil {
 			return err
 		}
 		out.HouseholdsMoved = moved
-		for _, q := range []string{
-			`UPDATE cooperatives SET village_code = @succ WHERE village_code IN @codes`,
-			`UPDATE products SET origin_code = @succ, updated_at = @now WHERE origin_code IN @codes`,
-			`INSERT INTO station_villages (station_id, village_code)
-			 SELECT DISTINCT station_id, @succ FROM station_villages WHERE village_code IN @codes ON CONFLICT DO NOTHING`,
-			`INSERT INTO region_merges (id, successor_code, merged_codes, effective_on, households, actor_id, created_at)
-			 VALUES (@id, @succ, CAST(@arr AS text[]), @today, @moved, @actor, @now)`,
-		} {
-			if err := tx.Exec(q, map[string]any{"succ": succ, "codes": codes, "now": now, "id": out.ID,
-				"arr": pgTextArray(codes), "today": today, "moved": moved, "actor": p.UserID}).Error; err != nil {
-				return err
-			}
+		if err := household.MoveCooperatives(ctx, tx, codes, succ); err != nil {
+			return err
+		}
+		if err := catalog.MoveOrigins(ctx, tx, codes, succ, now); err != nil {
+			return err
+		}
+		if err := station.ServeSuccessor(ctx, tx, codes, succ); err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO region_merges (id, successor_code, merged_codes, effective_on, households, actor_id, created_at)
+			VALUES (?, ?, CAST(? AS text[]), ?, ?, ?, ?)`, out.ID, succ, pgTextArray(codes), today, moved, p.UserID, now).Error; err != nil {
+			return err
 		}
 		return tx.Where("code = ?", succ).Take(&out.Successor).Error
 	})

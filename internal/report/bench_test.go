@@ -17,6 +17,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/procurement"
 )
 
 var (
@@ -80,7 +81,7 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // BenchmarkAttribution posts -attribution-entries sale entries through ledger.PostSale (one
-// transaction per completed order, as procurement does), spread over a month, 8 assisting units,
+// transaction per completed order, its lines read by procurement.SaleLines, as procurement does), spread over a month, 8 assisting units,
 // 30 products of 300 households in 3 villages (a third of them through a cooperative), with a
 // station commission; then runs fupin verify over the whole ledger, and the county's monthly
 // report against the plain SQL aggregate of the same postings. Baselines, in the same run: one
@@ -188,7 +189,11 @@ func BenchmarkAttribution(b *testing.B) {
 		}
 		o := orders[i]
 		return database.Tx(ctx, db, func(tx *gorm.DB) error {
-			_, err := svc.PostSale(ctx, tx, o.OrderID, o.UnitID, o.At)
+			lines, err := procurement.SaleLines(ctx, tx, o.OrderID, nil)
+			if err != nil {
+				return err
+			}
+			_, err = svc.PostSale(ctx, tx, o.OrderID, o.UnitID, lines, o.At)
 			return err
 		})
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/procurement"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
@@ -129,7 +130,11 @@ func (c *county) sell(t testing.TB, product uuid.UUID, quantity int, price int64
 			VALUES (?, ?, 1, ?, ?, ?, ?, ?)`, newID(), o, product, c.station, quantity, price, total).Error; err != nil {
 			return err
 		}
-		_, err := c.ledger.PostSale(context.Background(), tx, o, c.unit, at)
+		lines, err := procurement.SaleLines(context.Background(), tx, o, nil)
+		if err != nil {
+			return err
+		}
+		_, err = c.ledger.PostSale(context.Background(), tx, o, c.unit, lines, at)
 		return err
 	})
 	if err != nil {

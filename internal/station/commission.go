@@ -125,3 +125,16 @@ func (h *Handler) setCommission(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, out)
 }
+
+// CommissionOf returns station id's commission now in basis points, read through db.
+// Errors: NotFound.
+func CommissionOf(ctx context.Context, db *gorm.DB, id uuid.UUID) (int32, error) {
+	var cur []int32
+	if err := db.WithContext(ctx).Raw(`SELECT commission_bp FROM stations WHERE id = ?`, id).Scan(&cur).Error; err != nil {
+		return 0, apperr.DB(err, "station")
+	}
+	if len(cur) == 0 {
+		return 0, apperr.NotFound("station")
+	}
+	return cur[0], nil
+}
