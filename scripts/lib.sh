@@ -429,3 +429,13 @@ openapi_check() {
 	(cd "$dir" && node validate.mjs ../../api/openapi.yaml) >&2 ||
 		die "api/openapi.yaml fails @apidevtools/swagger-parser validate (above)"
 }
+
+# console_tests: the console's unit tests (vitest), then its browser tests (console/e2e: Playwright's
+# playwright-core driving Debian's Chromium against a real server on a port of its own, with the
+# demo data in a database of its own). Needs scripts/console.sh to have built it. FUPIN_CONSOLE=0
+# skips them.
+console_tests() {
+	[[ ${FUPIN_CONSOLE:-1} == 0 ]] && return 0
+	info "console unit tests (vitest)"
+	(cd "$FUPIN_ROOT/console" && ./node_modules/.bin/vitest run --reporter=dot) >&2 || die "console unit tests failed (above)"
+}

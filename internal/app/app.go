@@ -16,6 +16,7 @@ import (
 
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -199,6 +200,7 @@ func (a *App) router() *gin.Engine {
 	r.GET("/readyz", a.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", api.OpenAPI) })
+	console.New(nil).Register(r)
 
 	authed := r.Group("", a.tokens.Authenticate())
 	a.Users.Register(r, authed)

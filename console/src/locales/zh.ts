@@ -1,0 +1,15 @@
+export const zh = {
+  appName: '扶贫集市',
+  console: '控制台',
+  login: '登录',
+  logout: '退出登录',
+  username: '用户名',
+  password: '密码',
+  signIn: '登录',
+  switchLang: 'English',
+  required: '必填',
+  roleAdmin: '县乡村振兴局',
+  roleStation: '电商服务站',
+  roleBuyer: '帮扶单位采购员',
+  notBuilt: '',
+}
