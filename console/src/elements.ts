@@ -2,11 +2,13 @@
 // only these (the whole library would double the first load).
 import type { App } from 'vue'
 import {
-  ElAlert, ElButton, ElCard, ElConfigProvider, ElForm, ElFormItem, ElInput,
+  ElAlert, ElButton, ElCard, ElConfigProvider, ElDialog, ElDrawer, ElEmpty, ElForm, ElFormItem,
+  ElInput, ElInputNumber, ElOption, ElSelect, ElTable, ElTableColumn, ElTag,
 } from 'element-plus'
 
 export function elements(app: App) {
-  for (const c of [ElAlert, ElButton, ElCard, ElConfigProvider, ElForm, ElFormItem, ElInput]) {
+  for (const c of [ElAlert, ElButton, ElCard, ElConfigProvider, ElDialog, ElDrawer, ElEmpty, ElForm, ElFormItem,
+    ElInput, ElInputNumber, ElOption, ElSelect, ElTable, ElTableColumn, ElTag]) {
     app.component(c.name!, c)
   }
 }
