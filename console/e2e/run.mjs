@@ -111,6 +111,52 @@ async function buyerJourney(browser, base, viewport, tag) {
   return id
 }
 
+// The station ships the buyer's paid order by pasting its labels' codes (one bad, refused at once),
+// then the buyer confirms receipt of that shipment and the order completes.
+async function shipAndReceive(browser, base, orderId, viewport, tag) {
+  let { context, page } = await newPage(browser, base, viewport, `ship ${tag}`)
+  await login(page, base, 'station-shibadong')
+  await page.waitForURL('**/console/station/orders')
+  // Labels for the honey: a batch and two codes, through the API as the station (the console's
+  // batch and code pages come later).
+  const urls = await page.evaluate(async (id) => {
+    const s = JSON.parse(sessionStorage.getItem('fupin.session') ?? '{}')
+    const h = { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }
+    const order = await (await fetch(`/api/v1/orders/${id}`, { headers: h })).json()
+    const line = order.lines.find((l) => l.station_id === s.stationId)
+    const batch = await (await fetch(`/api/v1/products/${line.product_id}/batches`, {
+      method: 'POST', headers: h,
+      body: JSON.stringify({ batch_no: `E2E-${Date.now()}`, produced_on: '2026-11-20', quantity: 100 }),
+    })).json()
+    const issued = await (await fetch(`/api/v1/batches/${batch.id}/codes`, {
+      method: 'POST', headers: { ...h, 'Idempotency-Key': crypto.randomUUID() },
+      body: JSON.stringify({ count: line.quantity }),
+    })).json()
+    return issued.codes.map((c) => c.url)
+  }, orderId)
+  await page.locator(`[data-order="${orderId}"] .order-head`).click()
+  const box = page.locator(`[data-order="${orderId}"] textarea`).first()
+  await box.fill(['NOT-A-CODE', ...urls].join('\n'))
+  await page.locator(`[data-order="${orderId}"]`).getByRole('button', { name: '添加' }).first().click()
+  await page.locator(`[data-order="${orderId}"] .field-error`, { hasText: '格式不对' }).waitFor()
+  await page.locator(`[data-order="${orderId}"]`, { hasText: `已添加 ${urls.length} / ${urls.length} 个追溯码` }).waitFor()
+  expect(true, `${tag}: pasted label URLs are checked one by one (a bad one refused, ${urls.length} accepted)`)
+  await shot(page, `station-ship-${tag}`)
+  await page.getByRole('button', { name: '确认发货' }).click()
+  await page.locator(`[data-order="${orderId}"]`).waitFor({ state: 'detached' })
+  expect(true, `${tag}: the order shipped and left the list`)
+  await context.close()
+  ;({ context, page } = await newPage(browser, base, viewport, `receive ${tag}`))
+  await login(page, base, 'buyer-agency')
+  await page.waitForURL('**/console/buyer/catalog')
+  await page.goto(`${base}/console/buyer/orders?open=${orderId}`)
+  await page.locator(`[data-order="${orderId}"]`).getByRole('button', { name: '确认收货' }).click()
+  await page.locator(`[data-order="${orderId}"] .status`, { hasText: '已完成' }).waitFor()
+  expect(true, `${tag}: the buyer confirmed receipt and the order is completed`)
+  await shot(page, `buyer-received-${tag}`)
+  await context.close()
+}
+
 async function countOrders(page) {
   return page.evaluate(async () => {
     const s = JSON.parse(sessionStorage.getItem('fupin.session') ?? '{}')
@@ -179,8 +225,9 @@ const browser = await chromium.launch({
 })
 try {
   await throttle(browser, base)
-  await buyerJourney(browser, base, { width: 390, height: 844 }, 'phone')
+  const phoneOrder = await buyerJourney(browser, base, { width: 390, height: 844 }, 'phone')
   await buyerJourney(browser, base, { width: 1366, height: 900 }, 'desktop')
+  await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
 } catch (e) {
