@@ -210,6 +210,13 @@ async function lookAround(browser, base, viewport, tag) {
   await shot(page, `admin-households-${tag}`)
   await page.click('a[href="/console/admin/report"]')
   await page.locator('.stats').waitFor()
+  // The demo's sales are in this month (China time); the page opens on the previous one.
+  const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7)
+  await page.fill('input[name=month]', month)
+  await page.getByRole('button', { name: '查看' }).click()
+  await page.locator('.hbar').first().waitFor()
+  const bars = await page.locator('.hbar-name').allTextContents()
+  expect(bars.includes('十八洞村'), `${tag}: the report of ${month} charts income per village (${bars.join(', ')})`)
   await shot(page, `admin-report-${tag}`)
   const download = page.waitForEvent('download')
   await page.getByRole('button', { name: /下载 Excel/ }).click()
