@@ -429,3 +429,29 @@ openapi_check() {
 	(cd "$dir" && node validate.mjs ../../api/openapi.yaml) >&2 ||
 		die "api/openapi.yaml fails @apidevtools/swagger-parser validate (above)"
 }
+
+# console_tests: the console's unit tests (vitest), then its browser tests (console/e2e/run.mjs:
+# playwright-core driving Debian's Chromium, installed here if missing, against `fupin serve` on a
+# port of its own, over a fresh database console_e2e holding the demo, with a Redis prefix of its
+# own). Needs scripts/console.sh to have built the console. Screenshots: artifacts/console/.
+# FUPIN_CONSOLE=0 skips them.
+console_tests() {
+	[[ ${FUPIN_CONSOLE:-1} == 0 ]] && return 0
+	info "console unit tests (vitest)"
+	(cd "$FUPIN_ROOT/console" && ./node_modules/.bin/vitest run --reporter=dot) >&2 || die "console unit tests failed (above)"
+	[[ -x /usr/bin/chromium ]] || apt_install chromium || die "the console's browser tests need Chromium (Debian: apt-get install chromium)"
+	local url bin="$FUPIN_ROOT/bin/fupin-console-e2e"
+	url="$(url_with_db "$(admin_url)" console_e2e)"
+	info "console browser tests (database console_e2e, screenshots in artifacts/console/)"
+	go build -o "$bin" ./cmd/fupin || die "go build failed"
+	if have psql; then
+		env PGCONNECT_TIMEOUT=5 psql "$(admin_url)" -XAtq -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS console_e2e WITH (FORCE)' >/dev/null 2>&1 ||
+			die "could not drop the database console_e2e"
+	fi
+	ensure_database console_e2e
+	(
+		export DATABASE_URL="$url" REDIS_PREFIX="fupin-console-e2e-$$:" LOG_FORMAT=text LOG_LEVEL=warn
+		"$bin" migrate up >/dev/null && "$bin" demo >/dev/null &&
+			cd "$FUPIN_ROOT/console" && FUPIN_BIN="$bin" node e2e/run.mjs
+	) >&2 || die "console browser tests failed (above; screenshots in artifacts/console/)"
+}

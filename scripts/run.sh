@@ -15,6 +15,8 @@ fi
 
 export LOG_FORMAT="${LOG_FORMAT:-text}"
 
+# The web console, embedded by go build (FUPIN_CONSOLE=0 skips it: a placeholder page is served).
+scripts/console.sh
 info "building bin/fupin"
 go build -o bin/fupin ./cmd/fupin
 bin/fupin migrate up

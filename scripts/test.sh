@@ -47,6 +47,11 @@ fi
 # api/openapi.yaml must pass independent OpenAPI validators, not only this project's own tests.
 openapi_check
 
+# The web console: built (so that the binary under test embeds it), its unit tests, then its
+# browser tests against the real server. FUPIN_CONSOLE=0 skips all three.
+scripts/console.sh
+console_tests
+
 info "go vet, then go test -race on every package (compiling first takes a minute)"
 go vet ./...
 go test -race -count=1 ./... "$@"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -86,7 +87,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	}
 	a := &App{Config: cfg, DB: db, Cache: c, Log: log}
 	a.tokens = auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL)
-	a.Users = auth.NewUsers(db, a.tokens, cfg.BcryptCost)
+	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
 	a.Stations = station.NewService(db)
@@ -202,8 +203,9 @@ func (a *App) router() *gin.Engine {
 	r.GET("/readyz", a.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", api.OpenAPI) })
+	console.New(nil).Register(r)
 
-	authed := r.Group("", a.tokens.Authenticate())
+	authed := r.Group("", a.Users.Authenticate())
 	a.Users.Register(r, authed)
 	region.NewHandler(a.Regions).Register(r)
 	region.NewMergeHandler(region.NewMerger(a.DB)).Register(authed)

@@ -46,6 +46,7 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, `
 Demo data %s: 花垣县 (433124), 十八洞村 and neighbours, 50 households, 3 stations, 10 products.
 Try (the server listens at %[2]s):
+  Web console (sign in with an account below): %[2]s/console/
   Scan page of a sold item from 十八洞村:  %[2]s/t/%[3]s
   Its JSON twin:                            %[2]s/api/v1/trace/%[3]s
   Its QR image:                             %[2]s/api/v1/codes/%[3]s/qr.png

@@ -5,7 +5,6 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,6 +34,9 @@ type Principal struct {
 	Role      Role
 	StationID uuid.UUID // set for RoleStation
 	UnitID    uuid.UUID // set for RoleBuyer
+	// SessionID is the session the token was issued for (its `jti`), checked live on every
+	// request; uuid.Nil for a token issued without one (see Users.Authenticate).
+	SessionID uuid.UUID
 }
 
 // IsAdmin reports whether p is a county office user.
@@ -74,6 +76,9 @@ func (t *Tokens) Issue(p Principal) (string, time.Time, error) {
 	if p.UnitID != uuid.Nil {
 		c.UnitID = p.UnitID.String()
 	}
+	if p.SessionID != uuid.Nil {
+		c.ID = p.SessionID.String()
+	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 	return s, exp, err
 }
@@ -99,6 +104,10 @@ func (t *Tokens) Parse(token string) (Principal, error) {
 		p.UnitID, e = uuid.Parse(c.UnitID)
 		errs = append(errs, e)
 	}
+	if c.ID != "" {
+		p.SessionID, e = uuid.Parse(c.ID)
+		errs = append(errs, e)
+	}
 	if err := errors.Join(errs...); err != nil || !p.Role.Valid() ||
 		(p.Role == RoleStation) != (p.StationID != uuid.Nil) || (p.Role == RoleBuyer) != (p.UnitID != uuid.Nil) {
 		return Principal{}, fmt.Errorf("auth: malformed claims")
@@ -107,30 +116,6 @@ func (t *Tokens) Parse(token string) (Principal, error) {
 }
 
 const principalKey = "auth.principal"
-
-// Authenticate reads an optional `Authorization: Bearer` token; a bad one is a 401.
-func (t *Tokens) Authenticate() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		if h == "" {
-			c.Next()
-			return
-		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			httpx.Fail(c, apperr.Unauthorized("the Authorization header must be 'Bearer <token>'"))
-			return
-		}
-		p, err := t.Parse(strings.TrimSpace(token))
-		if err != nil {
-			httpx.Fail(c, apperr.Unauthorized("the bearer token is invalid or expired; log in again"))
-			return
-		}
-		c.Set(principalKey, p)
-		httpx.SetLogUser(c, p.UserID.String(), string(p.Role))
-		c.Next()
-	}
-}
 
 // Require lets through callers with one of roles: 401 without a token, 403 with another role.
 func Require(roles ...Role) gin.HandlerFunc {

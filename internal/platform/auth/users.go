@@ -3,18 +3,16 @@ package auth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 )
 
 // User is a row of `users`.
@@ -26,6 +24,7 @@ type User struct {
 	StationID    *uuid.UUID
 	UnitID       *uuid.UUID
 	CreatedAt    time.Time
+	DisabledAt   *time.Time // a disabled account cannot log in; disabling it ended its sessions
 }
 
 // Principal returns the user's role and scope.
@@ -42,19 +41,24 @@ func (u User) Principal() Principal {
 
 // Users stores accounts and logs them in.
 type Users struct {
-	db     *gorm.DB
-	tokens *Tokens
-	cost   int
+	db       *gorm.DB
+	cache    *cache.Cache
+	tokens   *Tokens
+	throttle Throttle
+	cost     int
 	// dummy keeps login time the same whether or not the username exists.
 	dummy []byte
 }
 
-// NewUsers builds the account service; cost is the bcrypt cost of new password hashes
-// (bcrypt.DefaultCost, 10, takes ~50 ms a hash here).
-func NewUsers(db *gorm.DB, tokens *Tokens, cost int) *Users {
+// NewUsers builds the account service; c caches whether sessions are live; cost is the bcrypt
+// cost of new password hashes (bcrypt.DefaultCost, 10, takes ~50 ms a hash here).
+func NewUsers(db *gorm.DB, c *cache.Cache, tokens *Tokens, cost int) *Users {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cost)
-	return &Users{db: db, tokens: tokens, cost: cost, dummy: dummy}
+	return &Users{db: db, cache: c, tokens: tokens, throttle: DefaultThrottle, cost: cost, dummy: dummy}
 }
+
+// SetThrottle replaces DefaultThrottle (tests shorten it).
+func (s *Users) SetThrottle(t Throttle) { s.throttle = t }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
 
@@ -76,9 +80,7 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	if !usernameRe.MatchString(req.Username) {
 		f.Add("username", "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'")
 	}
-	if n := len(req.Password); n < 10 || n > 72 {
-		f.Add("password", "must be 10 to 72 bytes long")
-	}
+	checkPassword(&f, "password", req.Password)
 	if !req.Role.Valid() {
 		f.Add("role", "must be admin, station or buyer")
 	}
@@ -113,8 +115,9 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	return u, err
 }
 
-// Login checks a username and password and returns a bearer token.
-// Errors: Unauthorized (wrong username or password; the two are not told apart).
+// Login checks a username and password, starts a session and returns its bearer token.
+// Errors: Unauthorized (wrong username or password; the two are not told apart), Forbidden (the
+// account is disabled; said only to whoever knows its password).
 func (s *Users) Login(ctx context.Context, username, password string) (string, time.Time, User, error) {
 	var u User
 	err := s.db.WithContext(ctx).Where("username = ?", strings.ToLower(strings.TrimSpace(username))).Take(&u).Error
@@ -129,72 +132,9 @@ func (s *Users) Login(ctx context.Context, username, password string) (string, t
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || notFound {
 		return "", time.Time{}, User{}, apperr.Unauthorized("wrong username or password")
 	}
-	token, exp, err := s.tokens.Issue(u.Principal())
+	if u.DisabledAt != nil {
+		return "", time.Time{}, User{}, apperr.Forbidden("该账户已停用，请联系县乡村振兴局。This account is disabled: ask the county office.")
+	}
+	token, exp, err := s.startSession(ctx, u)
 	return token, exp, u, err
-}
-
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-type loginResponse struct {
-	Token     string     `json:"token"`
-	TokenType string     `json:"token_type"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	Role      Role       `json:"role"`
-	StationID *uuid.UUID `json:"station_id,omitempty"`
-	UnitID    *uuid.UUID `json:"unit_id,omitempty"`
-}
-
-type userResponse struct {
-	ID        uuid.UUID  `json:"id"`
-	Username  string     `json:"username"`
-	Role      Role       `json:"role"`
-	StationID *uuid.UUID `json:"station_id,omitempty"`
-	UnitID    *uuid.UUID `json:"unit_id,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-}
-
-// Register adds POST /api/v1/auth/login (public) and POST /api/v1/users (admin).
-func (s *Users) Register(public, api gin.IRoutes) {
-	public.POST("/api/v1/auth/login", func(c *gin.Context) {
-		var req loginRequest
-		if err := httpx.Bind(c, &req); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		var f apperr.Fields
-		if req.Username == "" {
-			f.Add("username", "is required")
-		}
-		if req.Password == "" {
-			f.Add("password", "is required")
-		}
-		if err := f.Err(); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		token, exp, u, err := s.Login(c.Request.Context(), req.Username, req.Password)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: exp, Role: u.Role,
-			StationID: u.StationID, UnitID: u.UnitID})
-	})
-	api.POST("/api/v1/users", Require(RoleAdmin), func(c *gin.Context) {
-		var req NewUser
-		if err := httpx.Bind(c, &req); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		u, err := s.Create(c.Request.Context(), req)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		httpx.Created(c, userResponse{ID: u.ID, Username: u.Username, Role: u.Role, StationID: u.StationID,
-			UnitID: u.UnitID, CreatedAt: u.CreatedAt})
-	})
 }

@@ -1,0 +1,34 @@
+// The typed API client: generated types (schema.d.ts, from api/openapi.yaml) and openapi-fetch.
+// Every request carries the session's token in the Authorization header; a 401 on anything but
+// the login ends the session in the console too.
+import createClient from 'openapi-fetch'
+import type { components, paths } from './schema'
+import { session, signOut } from '../session'
+
+export type Schemas = components['schemas']
+
+export const api = createClient<paths>({ baseUrl: '' })
+
+let onExpired: () => void = () => {}
+/** whenExpired sets what to do when the server says the session has ended (go to the login). */
+export function whenExpired(fn: () => void) {
+  onExpired = fn
+}
+
+api.use({
+  onRequest({ request }) {
+    if (session.value) request.headers.set('Authorization', `Bearer ${session.value.token}`)
+    return request
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && session.value && !request.url.endsWith('/api/v1/auth/login')) {
+      signOut()
+      onExpired()
+    }
+    return response
+  },
+})
+
+export function authHeader(): Record<string, string> {
+  return session.value ? { Authorization: `Bearer ${session.value.token}` } : {}
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { parseCodes, previousMonth, yuan, chinaTime } from './format'
+
+describe('format', () => {
+  it('writes fen as yuan', () => {
+    expect(yuan(123456)).toBe('¥1,234.56')
+    expect(yuan(-5)).toBe('-¥0.05')
+    expect(yuan(0)).toBe('¥0.00')
+  })
+  it('reads China time', () => {
+    expect(chinaTime('2026-01-31T16:30:00Z')).toBe('2026-02-01 00:30')
+    expect(previousMonth(new Date('2026-01-31T16:30:00Z'))).toBe('2026-01')
+    expect(previousMonth(new Date('2026-01-15T00:00:00Z'))).toBe('2025-12')
+  })
+  it('reads pasted codes in any of their printed forms', () => {
+    expect(parseCodes('1v97mt7ds40rdk\n1V97M-T7DS4-0RDK, http://localhost:8080/t/4BY1QRAGYKYAXF；X')).toEqual([
+      '1V97MT7DS40RDK',
+      '1V97MT7DS40RDK',
+      '4BY1QRAGYKYAXF',
+      'X',
+    ])
+  })
+})

@@ -1,0 +1,193 @@
+package auth
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/httpx"
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string     `json:"token"`
+	TokenType string     `json:"token_type"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	Role      Role       `json:"role"`
+	StationID *uuid.UUID `json:"station_id,omitempty"`
+	UnitID    *uuid.UUID `json:"unit_id,omitempty"`
+}
+
+type userResponse struct {
+	ID         uuid.UUID  `json:"id"`
+	Username   string     `json:"username"`
+	Role       Role       `json:"role"`
+	StationID  *uuid.UUID `json:"station_id,omitempty"`
+	UnitID     *uuid.UUID `json:"unit_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+func toResponse(u User) userResponse {
+	return userResponse{ID: u.ID, Username: u.Username, Role: u.Role, StationID: u.StationID, UnitID: u.UnitID,
+		CreatedAt: u.CreatedAt, DisabledAt: u.DisabledAt}
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+type passwordReset struct {
+	Password string `json:"password"`
+}
+
+// Register adds the public login and, behind authentication, logout, the caller's account and
+// password, and the county office's management of accounts (/api/v1/users…).
+func (s *Users) Register(public, api gin.IRoutes) {
+	public.POST("/api/v1/auth/login", s.login)
+	api.POST("/api/v1/auth/logout", Require(RoleAdmin, RoleStation, RoleBuyer), func(c *gin.Context) {
+		if err := s.Logout(c.Request.Context(), MustFrom(c)); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+	api.GET("/api/v1/auth/me", Require(RoleAdmin, RoleStation, RoleBuyer), func(c *gin.Context) {
+		u, err := s.Get(c.Request.Context(), MustFrom(c).UserID)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, toResponse(u))
+	})
+	api.PUT("/api/v1/auth/password", Require(RoleAdmin, RoleStation, RoleBuyer), func(c *gin.Context) {
+		var req passwordChange
+		if err := httpx.Bind(c, &req); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		if err := s.ChangePassword(c.Request.Context(), MustFrom(c), req.CurrentPassword, req.NewPassword); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+	api.GET("/api/v1/users", Require(RoleAdmin), func(c *gin.Context) {
+		role := Role(c.Query("role"))
+		if role != "" && !role.Valid() {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("role", "must be admin, station or buyer")))
+			return
+		}
+		users, err := s.List(c.Request.Context(), role)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		out := make([]userResponse, len(users))
+		for i, u := range users {
+			out[i] = toResponse(u)
+		}
+		c.JSON(http.StatusOK, gin.H{"users": out})
+	})
+	api.POST("/api/v1/users", Require(RoleAdmin), func(c *gin.Context) {
+		var req NewUser
+		if err := httpx.Bind(c, &req); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		u, err := s.Create(c.Request.Context(), req)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		httpx.Created(c, toResponse(u))
+	})
+	for path, disabled := range map[string]bool{"/api/v1/users/:id/disable": true, "/api/v1/users/:id/enable": false} {
+		api.POST(path, Require(RoleAdmin), func(c *gin.Context) {
+			id, ok := httpx.PathUUID(c, "id")
+			if !ok {
+				return
+			}
+			u, err := s.SetDisabled(c.Request.Context(), id, disabled)
+			if err != nil {
+				httpx.Fail(c, err)
+				return
+			}
+			c.JSON(http.StatusOK, toResponse(u))
+		})
+	}
+	api.PUT("/api/v1/users/:id/password", Require(RoleAdmin), func(c *gin.Context) {
+		id, ok := httpx.PathUUID(c, "id")
+		if !ok {
+			return
+		}
+		var req passwordReset
+		if err := httpx.Bind(c, &req); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		if err := s.ResetPassword(c.Request.Context(), id, req.Password); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+}
+
+// login checks the backoff of the account and of the client's address first (a blocked login is
+// a 429 whatever its password), then the password; a failure counts against both.
+func (s *Users) login(c *gin.Context) {
+	var req loginRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	var f apperr.Fields
+	if req.Username == "" {
+		f.Add("username", "is required")
+	}
+	if req.Password == "" {
+		f.Add("password", "is required")
+	}
+	if err := f.Err(); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	account, address := accountKey(req.Username), addressKey(c.ClientIP())
+	wait, err := s.blockedFor(ctx, account, address)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if wait > 0 {
+		tooMany(c, wait)
+		return
+	}
+	token, exp, u, err := s.Login(ctx, req.Username, req.Password)
+	if apperr.Is(err, apperr.KindUnauthorized) {
+		if ferr := s.failed(ctx, account, s.throttle.AccountFree); ferr != nil {
+			err = ferr
+		} else if ferr := s.failed(ctx, address, s.throttle.AddressFree); ferr != nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if err := s.forgetFailures(ctx, account); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: exp, Role: u.Role,
+		StationID: u.StationID, UnitID: u.UnitID})
+}
