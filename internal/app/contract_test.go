@@ -75,7 +75,9 @@ var contractOptions = &openapi3filter.Options{
 	IncludeResponseStatus: true,
 	MultiError:            true,
 	AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-		if strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
+		// The scheme name is case-insensitive (RFC 9110 §11.1), as the server reads it.
+		scheme, _, ok := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
 			return nil
 		}
 		return errors.New("no bearer token")

@@ -51,6 +51,9 @@ func (r *PayoutRequest) validate() error {
 	}
 	if r.PaidAt.IsZero() {
 		f.Add("paid_at", "is required")
+	} else if r.PaidAt.After(time.Now().Add(5*time.Minute)) || r.PaidAt.Year() < 2014 {
+		// A few minutes' grace for the clocks of the bank's and the office's machines.
+		f.Add("paid_at", "must be the time the bank made the transfer, from 2014 to now, not %s", r.PaidAt.UTC().Format(time.RFC3339))
 	}
 	return f.Err()
 }

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ func TestPayoutsReduceWhatIsOwedNotIncome(t *testing.T) {
 	}
 	for name, req := range map[string]PayoutRequest{
 		"zero amount":  {HouseholdID: h, Amount: 0, Reference: ref, PaidAt: paidAt},
+		"future":       {HouseholdID: h, Amount: 1, Reference: ref, PaidAt: time.Now().Add(24 * time.Hour)},
+		"1900":         {HouseholdID: h, Amount: 1, Reference: ref, PaidAt: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)},
 		"no reference": {HouseholdID: h, Amount: 1, Reference: "  ", PaidAt: paidAt},
 		"no time":      {HouseholdID: h, Amount: 1, Reference: ref},
 	} {
@@ -156,11 +159,15 @@ func TestWageIncomeIsKeptApart(t *testing.T) {
 		t.Errorf("household outside the station: %v", err)
 	}
 	for name, mut := range map[string]func(*WorkRequest){
-		"task":    func(r *WorkRequest) { r.Task = "singing" },
-		"minutes": func(r *WorkRequest) { r.Minutes = 0 },
-		"pay":     func(r *WorkRequest) { r.Pay = -1 },
-		"date":    func(r *WorkRequest) { r.WorkDate = civil.Date{} },
-		"key":     func(r *WorkRequest) { r.Key = "" },
+		"task":     func(r *WorkRequest) { r.Task = "singing" },
+		"minutes":  func(r *WorkRequest) { r.Minutes = 0 },
+		"pay":      func(r *WorkRequest) { r.Pay = -1 },
+		"date":     func(r *WorkRequest) { r.WorkDate = civil.Date{} },
+		"future":   func(r *WorkRequest) { r.WorkDate = civil.Date{Time: time.Now().AddDate(0, 0, 2)} },
+		"1990":     func(r *WorkRequest) { r.WorkDate, _ = civil.ParseDate("1990-12-02") },
+		"too much": func(r *WorkRequest) { r.Pay = MaxWageFen + 1 },
+		"max int":  func(r *WorkRequest) { r.Pay = money.Money(math.MaxInt64) },
+		"key":      func(r *WorkRequest) { r.Key = "" },
 	} {
 		r := req
 		mut(&r)

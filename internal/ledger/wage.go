@@ -44,6 +44,11 @@ type WorkRecord struct {
 	Replayed    bool
 }
 
+// MaxWageFen bounds the pay of one work record (fen): a day's work of one person at a station is
+// paid far less than ¥10,000, so a larger figure is a typing error that would otherwise flow into
+// the household's income and the monthly report's per-capita figures.
+const MaxWageFen money.Money = 1_000_000
+
 func (r WorkRequest) validate() error {
 	var f apperr.Fields
 	if r.StationID == uuid.Nil {
@@ -55,14 +60,17 @@ func (r WorkRequest) validate() error {
 	if !workTasks[r.Task] {
 		f.Add("task", "must be one of picking, sorting, packing, delivery, other")
 	}
+	today := time.Now().In(civil.China).Format(time.DateOnly)
 	if r.WorkDate.IsZero() {
 		f.Add("work_date", "is required (YYYY-MM-DD)")
+	} else if d := r.WorkDate.String(); d > today || r.WorkDate.Year() < 2014 {
+		f.Add("work_date", "must be a day from 2014 to today (China time), not %s", d)
 	}
 	if r.Minutes < 1 || r.Minutes > 1440 {
 		f.Add("minutes", "must be 1 to 1440")
 	}
-	if r.Pay <= 0 {
-		f.Add("pay_fen", "must be a positive number of fen")
+	if r.Pay <= 0 || r.Pay > MaxWageFen {
+		f.Add("pay_fen", "must be a positive number of fen, at most %d (¥%d) for one piece of work", int64(MaxWageFen), int64(MaxWageFen)/100)
 	}
 	if r.Key == "" || len(r.Key) > 200 {
 		f.Add("Idempotency-Key", "must be 1 to 200 bytes")

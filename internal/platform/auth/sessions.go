@@ -138,8 +138,9 @@ func (t *Tokens) authenticate(check func(*gin.Context, Principal) error) gin.Han
 			c.Next()
 			return
 		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer.
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			httpx.Fail(c, apperr.Unauthorized("the Authorization header must be 'Bearer <token>'"))
 			return
 		}
