@@ -41,9 +41,13 @@ function startServer() {
 }
 
 const failures = []
+failures.push = (...items) => {
+  for (const what of items) console.log(`FAIL ${what}`)
+  return Array.prototype.push.apply(failures, items)
+}
 function expect(ok, what) {
-  if (!ok) failures.push(what)
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`)
+  if (ok) console.log(`ok   ${what}`)
+  else failures.push(what)
 }
 
 async function newPage(browser, base, viewport, label) {
