@@ -41,9 +41,13 @@ function startServer() {
 }
 
 const failures = []
+failures.push = (...items) => {
+  for (const what of items) console.log(`FAIL ${what}`)
+  return Array.prototype.push.apply(failures, items)
+}
 function expect(ok, what) {
-  if (!ok) failures.push(what)
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`)
+  if (ok) console.log(`ok   ${what}`)
+  else failures.push(what)
 }
 
 async function newPage(browser, base, viewport, label) {
@@ -182,6 +186,10 @@ async function throttle(browser, base) {
   expect(/请 30 秒后再试/.test(text ?? ''), `throttle: the sixth login, right password included, says to wait 30 s (${text?.trim()})`)
   expect(page.url().endsWith('/console/login'), 'throttle: still on the login page')
   await shot(page, 'login-throttled-phone')
+  await page.getByRole('button', { name: 'English' }).click()
+  await page.locator('label', { hasText: 'Username' }).waitFor()
+  expect(true, 'the English switch turns the login page to English')
+  await shot(page, 'login-english-phone')
   await context.close()
 }
 
@@ -221,7 +229,17 @@ async function lookAround(browser, base, viewport, tag) {
   const download = page.waitForEvent('download')
   await page.getByRole('button', { name: /下载 Excel/ }).click()
   const d = await download
-  expect(/\.xlsx$/.test(d.suggestedFilename()) && !/token|Bearer/i.test(d.url()), `${tag}: the report downloads as ${d.suggestedFilename()} from a blob URL`)
+  expect(/\.xlsx$/.test(d.suggestedFilename()) && d.url().startsWith('blob:'), `${tag}: the report downloads as ${d.suggestedFilename()} from a blob URL`)
+  // Logging out ends the session on the server: the token it held is refused from then on.
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('fupin.session') ?? '{}').token)
+  await page.getByRole('button', { name: '退出' }).click()
+  await page.waitForURL('**/console/login')
+  const after = await page.evaluate(
+    async (tok) => (await fetch('/api/v1/auth/me', { headers: { Authorization: `Bearer ${tok}` } })).status,
+    token,
+  )
+  expect(after === 401 && (await page.evaluate(() => sessionStorage.getItem('fupin.session'))) === null,
+    `${tag}: after 退出 the old token is refused (${after}) and the browser forgot it`)
   await context.close()
 }
 

@@ -254,8 +254,20 @@ func TestContractTourActions(t *testing.T) {
 	w := newWorld(t)
 	anon := client{t: t, h: w.a.Router}
 	anon.do("GET", "/readyz", nil).want(200)
+	var op struct{ ID, Username string }
 	w.admin.do("POST", "/api/v1/users", map[string]any{"username": "op." + randDigits(6), "password": testPassword,
-		"role": "station", "station_id": w.stationA}).want(201)
+		"role": "station", "station_id": w.stationA}).want(201).json(&op)
+	// Accounts and sessions (the console's): TestPasswordChangeAndAccountManagement checks their effects.
+	w.admin.do("GET", "/api/v1/users", nil).want(200)
+	w.admin.do("POST", "/api/v1/users/"+op.ID+"/disable", nil).want(200)
+	w.admin.do("POST", "/api/v1/users/"+op.ID+"/enable", nil).want(200)
+	w.admin.do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "handed over 2026"}).want(204)
+	var tok struct{ Token string }
+	anon.do("POST", "/api/v1/auth/login", map[string]string{"username": op.Username, "password": "handed over 2026"}).want(200).json(&tok)
+	opNew := client{t: t, h: w.a.Router, token: tok.Token}
+	opNew.do("GET", "/api/v1/auth/me", nil).want(200)
+	opNew.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": "handed over 2026", "new_password": testPassword}).want(204)
+	opNew.do("POST", "/api/v1/auth/logout", nil).want(204)
 
 	var coop struct{ ID string }
 	w.opA.do("POST", "/api/v1/cooperatives", map[string]any{"name": "十八洞猕猴桃合作社", "village_code": "433124110226",

@@ -27,6 +27,12 @@ api.use({
     }
     return response
   },
+  // A network failure (offline, a request cut by leaving the page) becomes a problem like the
+  // server's, so that every page handles it where it handles the API's errors.
+  onError() {
+    const offline = { status: 503, title: 'Network error', detail: '网络错误，请检查网络后重试。Network error: check the connection and try again.' }
+    return new Response(JSON.stringify(offline), { status: 503, headers: { 'Content-Type': 'application/problem+json' } })
+  },
 })
 
 export function authHeader(): Record<string, string> {

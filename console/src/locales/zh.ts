@@ -23,7 +23,7 @@ export const zh = {
   navOrders: '我的订单',
   navShip: '待发货订单',
   navProducts: '本站商品',
-  navHouseholds: '脱贫户',
+  navHouseholds: '农户档案',
   navReport: '月报',
   navUsers: '账户',
   cart: '购物车',
