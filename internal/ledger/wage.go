@@ -10,6 +10,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -64,8 +65,8 @@ func (r WorkRequest) validate() error {
 	if r.Pay <= 0 {
 		f.Add("pay_fen", "must be a positive number of fen")
 	}
-	if r.Key == "" || len(r.Key) > 200 {
-		f.Add("Idempotency-Key", "must be 1 to 200 bytes")
+	if !idempotency.ValidKey(r.Key) {
+		f.Add(idempotency.Header, idempotency.ReasonMalformed)
 	}
 	return f.Err()
 }

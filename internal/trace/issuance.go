@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +17,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 )
 
 // IssuanceStatus is where an issuance job is: pending → running → done, or failed.
@@ -71,8 +71,8 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 	if count < 1 || count > s.cfg.MaxIssue {
 		f.Add("count", "must be from 1 to %d per request", s.cfg.MaxIssue)
 	}
-	if len(key) > 255 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
-		f.Add("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a fresh UUID is a good choice)")
+	if key != "" && !idempotency.ValidKey(key) {
+		f.Add(idempotency.Header, idempotency.ReasonMalformed)
 	}
 	if err := f.Err(); err != nil {
 		return Issuance{}, false, err
