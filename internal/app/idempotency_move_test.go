@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
+)
+
+// Keys used before the move to idempotency_keys (00090 on) replay after it: the migrations are
+// rolled back to before 00090, leaving the keys only where each feature kept them, and applied
+// again, which copies them; then every request is sent again with its key.
+func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
+	w := newWorld(t)
+	codes := w.issue(t, w.product, 2)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "move-order").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "move-pay").want(201)
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	refund := map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}}
+	var r1 struct{ ID string }
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(201).json(&r1)
+
+	ctx, quiet := context.Background(), slog.New(slog.DiscardHandler)
+	for {
+		var current int64
+		if err := w.a.DB.Raw(`SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&current).Error; err != nil {
+			t.Fatal(err)
+		}
+		if current < 90 {
+			break
+		}
+		if err := database.MigrateDown(ctx, w.a.DB, quiet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := database.Migrate(ctx, w.a.DB, quiet); err != nil {
+		t.Fatal(err)
+	}
+
+	var r2 struct{ ID string }
+	rp := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(200)
+	if rp.json(&r2); r2.ID != r1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("refund retried after the move: %s, want the first refund %s replayed", rp.Body.String(), r1.ID)
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "other"}, "Idempotency-Key", "move-refund").
+		problem(409, "Idempotency-Key")
+}
