@@ -14,6 +14,12 @@ import (
 func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 	w := newWorld(t)
 	codes := w.issue(t, w.product, 2)
+	var batch struct{ ID string }
+	var job1 struct{ Issuance struct{ ID string } }
+	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "MOVE" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 5}).want(201).json(&batch)
+	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "move-codes").
+		want(201).json(&job1)
 	var o fullOrder
 	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
 		"Idempotency-Key", "move-order").want(201).json(&o)
@@ -48,5 +54,13 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 		t.Fatalf("refund retried after the move: %s, want the first refund %s replayed", rp.Body.String(), r1.ID)
 	}
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "other"}, "Idempotency-Key", "move-refund").
+		problem(409, "Idempotency-Key")
+
+	var job2 struct{ Issuance struct{ ID string } }
+	rp = w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "move-codes").want(201)
+	if rp.json(&job2); job2.Issuance.ID != job1.Issuance.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("issuance retried after the move: %s, want the first job %s replayed", rp.Body.String(), job1.Issuance.ID)
+	}
+	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 2}, "Idempotency-Key", "move-codes").
 		problem(409, "Idempotency-Key")
 }

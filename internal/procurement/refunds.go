@@ -87,9 +87,11 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			if replayed = again; err != nil || !again {
 				return err
 			}
-			if err := tx.Take(&out, "id = ?", ref).Error; err != nil {
+			var prior Refund // not out: gorm would add the id out may hold to the condition
+			if err := tx.Take(&prior, "id = ?", ref).Error; err != nil {
 				return err
 			}
+			out = prior
 			return tx.Where("refund_id = ?", out.ID).Order("order_line_id").Find(&out.Lines).Error
 		})
 	})
