@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
@@ -30,6 +31,18 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 	refund := map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}}
 	var r1 struct{ ID string }
 	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(201).json(&r1)
+
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	work := map[string]any{"household_id": w.households[0], "task": "packing", "work_date": today, "minutes": 30, "pay_fen": 500}
+	var work1 struct{ ID string }
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").want(201).json(&work1)
+	payout := map[string]any{"amount_fen": 100, "reference": "MOVE-" + randDigits(8), "paid_at": time.Now().UTC().Format(time.RFC3339)}
+	var payout1 struct{ ID string }
+	w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).want(201).json(&payout1)
+
+	if r1.ID == "" || job1.Issuance.ID == "" || work1.ID == "" || payout1.ID == "" {
+		t.Fatalf("ids of the first answers: refund %q, issuance %q, work %q, payout %q", r1.ID, job1.Issuance.ID, work1.ID, payout1.ID)
+	}
 
 	ctx, quiet := context.Background(), slog.New(slog.DiscardHandler)
 	for {
@@ -63,4 +76,20 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 	}
 	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 2}, "Idempotency-Key", "move-codes").
 		problem(409, "Idempotency-Key")
+
+	var work2 struct{ ID string }
+	rp = w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").want(200)
+	if rp.json(&work2); work2.ID != work1.ID {
+		t.Fatalf("work retried after the move: %s, want the first record %s", rp.Body.String(), work1.ID)
+	}
+	work["pay_fen"] = 501
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").problem(409, "Idempotency-Key")
+
+	var payout2 struct{ ID string }
+	rp = w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).want(200)
+	if rp.json(&payout2); payout2.ID != payout1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("payout retried after the move: %s, want the first payout %s replayed", rp.Body.String(), payout1.ID)
+	}
+	payout["amount_fen"] = 101
+	w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).problem(409, "reference")
 }

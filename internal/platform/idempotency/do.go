@@ -81,8 +81,12 @@ func replay(db *gorm.DB, scope Scope, key string, requestHash []byte) (string, b
 		if field == "" {
 			field = Header
 		}
-		return "", false, apperr.ConflictField(field, "%s %q was already used for a different %s (%s); use a new key for a new request",
-			field, key, scope.Name, *prior.ResultRef).With(scope.Name+"_id", *prior.ResultRef)
+		msg := "%s %q was already used for a different %s (%s)"
+		if field == Header {
+			msg += "; use a new key for a new request"
+		}
+		return "", false, apperr.ConflictField(field, msg, field, key, scope.Name, *prior.ResultRef).
+			With(scope.Name+"_id", *prior.ResultRef)
 	}
 	return *prior.ResultRef, true, nil
 }
