@@ -61,8 +61,17 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	items := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}}
+	var o2 fullOrder
+	rp := w.buyer1.do("POST", "/api/v1/orders", items, "Idempotency-Key", "move-order").want(200)
+	if rp.json(&o2); o2.ID != o.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("order retried after the move: %s, want the first order %s replayed", rp.Body.String(), o.ID)
+	}
+	items["items"] = []map[string]any{{"product_id": w.product, "quantity": 1}}
+	w.buyer1.do("POST", "/api/v1/orders", items, "Idempotency-Key", "move-order").problem(409, "Idempotency-Key")
+
 	var r2 struct{ ID string }
-	rp := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(200)
+	rp = w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(200)
 	if rp.json(&r2); r2.ID != r1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
 		t.Fatalf("refund retried after the move: %s, want the first refund %s replayed", rp.Body.String(), r1.ID)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -131,7 +132,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
-	// No look-up of the key first: the statement finds a used key (ON CONFLICT DO NOTHING) and
+	// No look-up of the key first: the statement finds a used key (idempotency_claim) and
 	// then takes no stock, so the common case, a new order, saves a round trip.
 	err = retry(ctx, func() error { return placeStmt(ctx, s.db, &o, items) })
 	if err == nil {
@@ -154,7 +155,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 // round trips, and the product rows stay locked only from this statement to its commit):
 //   - l: catalog.LockSQL locks the products in id order and reads their stock, price, station;
 //   - o: the order is inserted only if every item is listed and in stock on the locked rows
-//     (HAVING) and the unit's key is unused (ON CONFLICT DO NOTHING);
+//     (HAVING) and then only if the unit's key is new: idempotency_claim records it in
+//     idempotency_keys with the order's id (platform/idempotency; the CASE claims no key for an
+//     order refused for its stock);
 //   - taken: the stock is taken only if the order was inserted, by one UPDATE for all products
 //     (their ids named on the target as well, or the plan may join w to a sequential scan of the
 //     whole catalogue: it did, for every order);
@@ -190,8 +193,8 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		), o AS (
 		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
 		    SELECT ?, ?, ?, ?, sum(w.price_fen * w.quantity), ?, ?, ? FROM w
-		    HAVING count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) = ?
-		    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
+		    HAVING CASE WHEN count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) = ?
+		        THEN idempotency_claim(?, ?, ?, ?) ELSE false END
 		    RETURNING id
 		), taken AS (
 		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
@@ -206,7 +209,8 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item)
 		)
 		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, (SELECT count(*) FROM o) AS inserted FROM w`,
 		productIDs, productIDs, pgInts(quantities), pgArray(ids), pgInts(lineNos),
-		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n, productIDs,
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.IdempotencyKey, o.RequestHash, o.PlacedAt, n,
+		orderScope(o.UnitID).String(), o.IdempotencyKey, o.RequestHash, o.ID.String(), productIDs,
 	).Find(&rows).Error // Find: see ledger's insertEntry
 	if err != nil {
 		return err
@@ -251,20 +255,21 @@ func pgInts(v []int64) string {
 
 var errReplay = errors.New("procurement: idempotency key taken concurrently")
 
-// replay returns the order placed earlier with key, if any. Errors: Conflict when the key was
-// used for different items.
+// orderScope is where a unit's order keys are unique (idempotency_keys).
+func orderScope(unitID uuid.UUID) idempotency.Scope {
+	return idempotency.Scope{Name: "order", Within: unitID}
+}
+
+// replay returns the order placed earlier with key, if any. Errors: Conflict naming
+// Idempotency-Key (with order_id) when the key was used for different items.
 func (s *Orders) replay(ctx context.Context, unitID uuid.UUID, key string, hash []byte) (Order, bool, error) {
-	var o Order
-	err := s.db.WithContext(ctx).Where("unit_id = ? AND idempotency_key = ?", unitID, key).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Order{}, false, nil
-	}
-	if err != nil {
+	ref, found, err := idempotency.Lookup(ctx, s.db, orderScope(unitID), key, hash)
+	if err != nil || !found {
 		return Order{}, false, apperr.DB(err, "order")
 	}
-	if !bytes.Equal(o.RequestHash, hash) {
-		return Order{}, false, apperr.ConflictField("Idempotency-Key", "Idempotency-Key %q was already used for a different order (%s); use a new key for a new order", key, o.ID).
-			With("order_id", o.ID)
+	var o Order
+	if err := s.db.WithContext(ctx).Where("id = ?", ref).Take(&o).Error; err != nil {
+		return Order{}, false, apperr.DB(err, "order")
 	}
 	o.Lines, err = s.lines(ctx, s.db, o.ID)
 	if err == nil {

@@ -51,7 +51,11 @@ func Do(ctx context.Context, tx *gorm.DB, scope Scope, key string, requestHash [
 		return "", false, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return replay(db, scope, key, requestHash)
+		ref, found, err := lookup(db, scope, key, requestHash)
+		if err == nil && !found {
+			err = errUnfinished // recorded, yet gone: deleted by hand
+		}
+		return ref, found, err
 	}
 	if ref, err = work(); err != nil {
 		return "", false, err
@@ -60,23 +64,32 @@ func Do(ctx context.Context, tx *gorm.DB, scope Scope, key string, requestHash [
 	return ref, false, err
 }
 
+// Lookup reads what a key recorded in scope made, for a request whose work is done in one
+// statement of its own that claims the key with the SQL function idempotency_claim (migration
+// 00094; docs/architecture.md "Idempotency"): found is false for a key not recorded (or whose
+// claim has not committed yet). Errors: Conflict as Do's when the key was recorded for another
+// request.
+func Lookup(ctx context.Context, db *gorm.DB, scope Scope, key string, requestHash []byte) (ref string, found bool, err error) {
+	return lookup(db.WithContext(ctx), scope, key, requestHash)
+}
+
 // errUnfinished is a stored key without a result: only a caller that committed after Do failed
 // leaves one.
 var errUnfinished = errors.New("idempotency: a key was committed without its result")
 
-func replay(db *gorm.DB, scope Scope, key string, requestHash []byte) (string, bool, error) {
-	var prior struct {
+func lookup(db *gorm.DB, scope Scope, key string, requestHash []byte) (string, bool, error) {
+	var rows []struct {
 		RequestHash []byte
 		ResultRef   *string
 	}
 	err := db.Raw(`SELECT request_hash, result_ref FROM idempotency_keys WHERE scope = ? AND key = ?`,
-		scope.String(), key).Scan(&prior).Error
+		scope.String(), key).Scan(&rows).Error
 	switch {
-	case err != nil:
+	case err != nil || len(rows) == 0:
 		return "", false, err
-	case prior.ResultRef == nil:
+	case rows[0].ResultRef == nil:
 		return "", false, errUnfinished
-	case !bytes.Equal(prior.RequestHash, requestHash):
+	case !bytes.Equal(rows[0].RequestHash, requestHash):
 		field := scope.Field
 		if field == "" {
 			field = Header
@@ -85,8 +98,8 @@ func replay(db *gorm.DB, scope Scope, key string, requestHash []byte) (string, b
 		if field == Header {
 			msg += "; use a new key for a new request"
 		}
-		return "", false, apperr.ConflictField(field, msg, field, key, scope.Name, *prior.ResultRef).
-			With(scope.Name+"_id", *prior.ResultRef)
+		return "", false, apperr.ConflictField(field, msg, field, key, scope.Name, *rows[0].ResultRef).
+			With(scope.Name+"_id", *rows[0].ResultRef)
 	}
-	return *prior.ResultRef, true, nil
+	return *rows[0].ResultRef, true, nil
 }
