@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -12,6 +11,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -206,13 +206,10 @@ type WorkResponse struct {
 	EntryID     uuid.UUID  `json:"entry_id"`
 }
 
-var workKeyRe = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`)
-
 func (h *Handler) recordWork(c *gin.Context) {
-	key := c.GetHeader("Idempotency-Key")
-	if !workKeyRe.MatchString(key) {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key",
-			"header is required: 1 to 200 visible ASCII characters, one per piece of work (a UUID is a good choice)")))
+	key, err := idempotency.Key(c.Request.Header)
+	if err != nil {
+		httpx.Fail(c, err)
 		return
 	}
 	var body WorkBody

@@ -148,7 +148,7 @@ const (
 )
 
 // Entry is a balanced set of postings recorded together. IdempotencyKey is unique across the
-// ledger (at most 255 bytes); OccurredAt is when the business event happened (stored UTC) and is
+// ledger (at most 300 bytes); OccurredAt is when the business event happened (stored UTC) and is
 // not part of the request hash, so a retry with a later clock still replays.
 type Entry struct {
 	Kind           string
@@ -159,8 +159,9 @@ type Entry struct {
 	Postings       []Posting
 }
 
-// maxKeyLen bounds idempotency keys, as orders.idempotency_key does.
-const maxKeyLen = 255
+// maxKeyLen bounds entry keys. It leaves room for a prefix before a client's Idempotency-Key of up
+// to idempotency.MaxKeyLen (255) bytes: a wage's key is "wage:<station id>:<key>", 297 bytes at most.
+const maxKeyLen = 300
 
 // validate checks what the database would refuse anyway, so that callers get a typed Invalid
 // naming the field instead of a constraint error at commit. reversal is allowed only for Reverse.

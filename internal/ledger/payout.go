@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -71,8 +74,9 @@ func PayoutEntry(householdID uuid.UUID, amount money.Money, reference string, at
 }
 
 // PayOut records a payout in one transaction: it locks the household's payable account, refuses
-// an amount larger than what is owed, posts PayoutEntry and stores the payouts row. The same
-// reference for the same household and amount replays the first payout (Replayed true).
+// an amount larger than what is owed, posts PayoutEntry and stores the payouts row. The reference
+// is the idempotency key (idempotency.Do, scope payout): the same reference for the same household
+// and amount replays the first payout (Replayed true).
 //
 // Errors: Invalid naming fields; Conflict naming amount_fen when the amount exceeds what is owed,
 // or reference when it was used for another payout; Invalid naming household_id when there is no
@@ -90,56 +94,69 @@ func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error)
 			req.HouseholdID).Scan(&owed).Error; err != nil {
 			return apperr.DB(err, "ledger account")
 		}
-		var prior []struct {
+		owedNow := money.Money(0)
+		if len(owed) == 1 {
+			owedNow = money.Money(owed[0])
+		}
+		scope := idempotency.Scope{Name: "payout", Field: "reference"}
+		ref, replayed, err := idempotency.Do(ctx, tx, scope, req.Reference, payoutHash(req), func() (string, error) {
+			return s.payOut(ctx, tx, req, owedNow, &out)
+		})
+		if err != nil || !replayed {
+			return err
+		}
+		var p struct {
 			ID          uuid.UUID
 			HouseholdID uuid.UUID
 			AmountFen   int64
 			EntryID     uuid.UUID
 			PaidAt      time.Time
 		}
-		if err := tx.Raw(`SELECT id, household_id, amount_fen, entry_id, paid_at FROM payouts WHERE reference = ?`,
-			req.Reference).Scan(&prior).Error; err != nil {
+		if err := tx.Raw(`SELECT id, household_id, amount_fen, entry_id, paid_at FROM payouts WHERE id = ?`, ref).Scan(&p).Error; err != nil {
 			return apperr.DB(err, "payout")
 		}
-		owedNow := money.Money(0)
-		if len(owed) == 1 {
-			owedNow = money.Money(owed[0])
-		}
-		if len(prior) == 1 {
-			p := prior[0]
-			if p.HouseholdID != req.HouseholdID || p.AmountFen != int64(req.Amount) {
-				return apperr.ConflictField("reference", "transfer reference %q was already paid out to another household or amount", req.Reference)
-			}
-			out = Payout{ID: p.ID, HouseholdID: p.HouseholdID, Amount: money.Money(p.AmountFen), Reference: req.Reference,
-				EntryID: p.EntryID, PaidAt: p.PaidAt.UTC(), OwedAfter: owedNow, Replayed: true}
-			return nil
-		}
-		if req.Amount > owedNow {
-			return apperr.ConflictField("amount_fen", "the household is owed %s; a payout of %s would exceed it", owedNow, req.Amount).
-				With("owed_fen", int64(owedNow))
-		}
-		e := PayoutEntry(req.HouseholdID, req.Amount, req.Reference, req.PaidAt)
-		if err := e.validate(false); err != nil {
-			return err
-		}
-		entryID, _, err := post(ctx, tx, e, nil)
-		if err != nil {
-			return err
-		}
-		out = Payout{ID: uuid.Must(uuid.NewV7()), HouseholdID: req.HouseholdID, Amount: req.Amount, Reference: req.Reference,
-			EntryID: entryID, PaidAt: req.PaidAt.UTC(), OwedAfter: owedNow - req.Amount}
-		var createdBy *uuid.UUID
-		if req.CreatedBy != uuid.Nil {
-			createdBy = &req.CreatedBy
-		}
-		err = tx.Exec(`INSERT INTO payouts (id, household_id, amount_fen, reference, entry_id, paid_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, out.ID, out.HouseholdID, int64(out.Amount), out.Reference, out.EntryID, out.PaidAt, createdBy).Error
-		if apperr.PgCode(err) == apperr.PgForeignKeyViolation && apperr.PgConstraint(err) == "payouts_household_id_fkey" {
-			return apperr.Invalid(apperr.Field("household_id", "names no household"))
-		}
-		return apperr.DB(err, "payout")
+		out = Payout{ID: p.ID, HouseholdID: p.HouseholdID, Amount: money.Money(p.AmountFen), Reference: req.Reference,
+			EntryID: p.EntryID, PaidAt: p.PaidAt.UTC(), OwedAfter: owedNow, Replayed: true}
+		return nil
 	})
 	return out, err
+}
+
+// payOut is the work of PayOut once its reference is new: the household's payable is locked in tx
+// and owedNow is what it is owed. It fills out and returns the payout's id.
+func (s *Service) payOut(ctx context.Context, tx *gorm.DB, req PayoutRequest, owedNow money.Money, out *Payout) (string, error) {
+	if req.Amount > owedNow {
+		return "", apperr.ConflictField("amount_fen", "the household is owed %s; a payout of %s would exceed it", owedNow, req.Amount).
+			With("owed_fen", int64(owedNow))
+	}
+	e := PayoutEntry(req.HouseholdID, req.Amount, req.Reference, req.PaidAt)
+	if err := e.validate(false); err != nil {
+		return "", err
+	}
+	entryID, _, err := post(ctx, tx, e, nil)
+	if err != nil {
+		return "", err
+	}
+	*out = Payout{ID: uuid.Must(uuid.NewV7()), HouseholdID: req.HouseholdID, Amount: req.Amount, Reference: req.Reference,
+		EntryID: entryID, PaidAt: req.PaidAt.UTC(), OwedAfter: owedNow - req.Amount}
+	var createdBy *uuid.UUID
+	if req.CreatedBy != uuid.Nil {
+		createdBy = &req.CreatedBy
+	}
+	err = tx.Exec(`INSERT INTO payouts (id, household_id, amount_fen, reference, entry_id, paid_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, out.ID, out.HouseholdID, int64(out.Amount), out.Reference, out.EntryID, out.PaidAt, createdBy).Error
+	if apperr.PgCode(err) == apperr.PgForeignKeyViolation && apperr.PgConstraint(err) == "payouts_household_id_fkey" {
+		return "", apperr.Invalid(apperr.Field("household_id", "names no household"))
+	}
+	return out.ID.String(), apperr.DB(err, "payout")
+}
+
+// payoutHash is what a payout request means: the household and the amount (the paid_at of a
+// retry may differ). Migration 00093 computes the same for earlier payouts:
+// sha256(household_id || ':' || amount_fen).
+func payoutHash(req PayoutRequest) []byte {
+	sum := sha256.Sum256([]byte(req.HouseholdID.String() + ":" + strconv.FormatInt(int64(req.Amount), 10)))
+	return sum[:]
 }
 
 // Waiting is a household still owed money: Owed in fen, Since the time of the unit's payment (or,

@@ -10,6 +10,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -72,8 +73,8 @@ func (r WorkRequest) validate() error {
 	if r.Pay <= 0 || r.Pay > MaxWageFen {
 		f.Add("pay_fen", "must be a positive number of fen, at most %d (¥%d) for one piece of work", int64(MaxWageFen), int64(MaxWageFen)/100)
 	}
-	if r.Key == "" || len(r.Key) > 200 {
-		f.Add("Idempotency-Key", "must be 1 to 200 bytes")
+	if !idempotency.ValidKey(r.Key) {
+		f.Add(idempotency.Header, idempotency.ReasonMalformed)
 	}
 	return f.Err()
 }
@@ -97,8 +98,8 @@ func WageEntry(r WorkRequest) Entry {
 
 // RecordWork stores a work record and posts its wage in one transaction. The household must live
 // in one of the station's villages (checked in the query). Errors: Invalid naming fields (and
-// household_id when the household is not one the station serves); Conflict when the key was used
-// for different work.
+// household_id when the household is not one the station serves); Conflict naming Idempotency-Key
+// when the key was used for different work at the station (idempotency.Do, scope work_record).
 func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, error) {
 	if err := r.validate(); err != nil {
 		return WorkRecord{}, err
@@ -120,22 +121,26 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		if err := e.validate(false); err != nil {
 			return err
 		}
-		id, replayed, err := post(ctx, tx, e, nil)
-		if err != nil {
+		scope := idempotency.Scope{Name: "work_record", Within: r.StationID}
+		ref, replayed, err := idempotency.Do(ctx, tx, scope, r.Key, requestHash(e, nil), func() (string, error) {
+			id, _, err := post(ctx, tx, e, nil)
+			if err != nil {
+				return "", err
+			}
+			out.ID, out.EntryID = uuid.Must(uuid.NewV7()), id
+			var by *uuid.UUID
+			if r.RecordedBy != uuid.Nil {
+				by = &r.RecordedBy
+			}
+			return out.ID.String(), tx.Exec(`INSERT INTO work_records (id, station_id, household_id, task, work_date, minutes, pay_fen, entry_id, recorded_by)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, out.ID, r.StationID, r.HouseholdID, r.Task, r.WorkDate, r.Minutes,
+				int64(r.Pay), id, by).Error
+		})
+		if err != nil || !replayed {
 			return err
 		}
-		out.EntryID, out.Replayed = id, replayed
-		if replayed {
-			return tx.Raw(`SELECT id FROM work_records WHERE entry_id = ?`, id).Row().Scan(&out.ID)
-		}
-		out.ID = uuid.Must(uuid.NewV7())
-		var by *uuid.UUID
-		if r.RecordedBy != uuid.Nil {
-			by = &r.RecordedBy
-		}
-		return tx.Exec(`INSERT INTO work_records (id, station_id, household_id, task, work_date, minutes, pay_fen, entry_id, recorded_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, out.ID, r.StationID, r.HouseholdID, r.Task, r.WorkDate, r.Minutes,
-			int64(r.Pay), id, by).Error
+		out.Replayed = true
+		return tx.Raw(`SELECT id, entry_id FROM work_records WHERE id = ?`, ref).Row().Scan(&out.ID, &out.EntryID)
 	})
 	return out, apperr.DB(err, "work record")
 }

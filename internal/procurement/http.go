@@ -3,14 +3,13 @@ package procurement
 import (
 	"context"
 	"net/http"
-	"regexp"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 )
 
 // Handler serves /api/v1/orders.
@@ -36,22 +35,14 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.onOrder(h.orders.Cancel))
 }
 
-var keyRe = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
-
-// idempotencyKey reads the required Idempotency-Key header.
+// idempotencyKey reads the required Idempotency-Key header; a bad one is answered here.
 func idempotencyKey(c *gin.Context) (string, bool) {
-	keys := c.Request.Header.Values("Idempotency-Key")
-	switch {
-	case len(keys) == 0:
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header is required: a key unique per order or payment (a UUID is a good choice)")))
-	case len(keys) > 1:
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "header must be sent once")))
-	case !keyRe.MatchString(keys[0]):
-		httpx.Fail(c, apperr.Invalid(apperr.Field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")))
-	default:
-		return keys[0], true
+	key, err := idempotency.Key(c.Request.Header)
+	if err != nil {
+		httpx.Fail(c, err)
+		return "", false
 	}
-	return "", false
+	return key, true
 }
 
 func (h *Handler) place(c *gin.Context) {

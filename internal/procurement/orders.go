@@ -21,6 +21,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -132,8 +133,8 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
 		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
-	// No look-up of the key first: the statement finds a used key (ON CONFLICT DO NOTHING) and
-	// then takes no stock, so the common case, a new order, saves a round trip.
+	// No look-up of the key first: the transaction finds a used key (idempotency_claim) and is
+	// rolled back, so the common case, a new order, saves a round trip.
 	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, items) })
 	if err == nil {
 		return o, false, nil
@@ -153,8 +154,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 
 // placeTx places order o for items in one transaction: catalog.Reserve locks the products in id
 // order, reads their price and station and takes the stock (all or nothing); then one statement
-// inserts the order, unless the unit's key is used (ON CONFLICT DO NOTHING: the transaction is
-// then rolled back, which gives the stock back), its lines (prices and origins fixed now; their
+// inserts the order, unless the unit's key is used (idempotency_claim records it in
+// idempotency_keys with the order's id, platform/idempotency; a used key inserts nothing and the
+// transaction is rolled back, which gives the stock back), its lines (prices and origins fixed now; their
 // supplier shares are copied by the trigger of migration 00050) and one pending
 // shipment per station. The product rows stay locked from the reservation to the commit.
 // o gets its lines (in items order), total and shipments.
@@ -189,8 +191,7 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 		err = tx.WithContext(ctx).Raw(`
 			WITH o AS (
 			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-			    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			    ON CONFLICT (unit_id, idempotency_key) DO NOTHING
+			    SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
 			    RETURNING id
 			), w AS (
 			    SELECT * FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::bigint[]), (SELECT ?::text[]))
@@ -205,6 +206,7 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 			)
 			SELECT count(*) AS orders FROM o`,
 			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.IdempotencyKey, o.RequestHash, o.PlacedAt,
+			orderScope(o.UnitID).String(), o.IdempotencyKey, o.RequestHash, o.ID.String(),
 			pgArray(ids), pgInts(lineNos), pgArray(products), pgArray(stations), pgInts(quantities), pgInts(prices), pgArray(origins),
 		).Find(&inserted).Error // Find: see ledger's insertEntry
 		if err != nil {
@@ -233,20 +235,21 @@ func pgInts(v []int64) string {
 
 var errReplay = errors.New("procurement: idempotency key taken concurrently")
 
-// replay returns the order placed earlier with key, if any. Errors: Conflict when the key was
-// used for different items.
+// orderScope is where a unit's order keys are unique (idempotency_keys).
+func orderScope(unitID uuid.UUID) idempotency.Scope {
+	return idempotency.Scope{Name: "order", Within: unitID}
+}
+
+// replay returns the order placed earlier with key, if any. Errors: Conflict naming
+// Idempotency-Key (with order_id) when the key was used for different items.
 func (s *Orders) replay(ctx context.Context, unitID uuid.UUID, key string, hash []byte) (Order, bool, error) {
-	var o Order
-	err := s.db.WithContext(ctx).Where("unit_id = ? AND idempotency_key = ?", unitID, key).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Order{}, false, nil
-	}
-	if err != nil {
+	ref, found, err := idempotency.Lookup(ctx, s.db, orderScope(unitID), key, hash)
+	if err != nil || !found {
 		return Order{}, false, apperr.DB(err, "order")
 	}
-	if !bytes.Equal(o.RequestHash, hash) {
-		return Order{}, false, apperr.ConflictField("Idempotency-Key", "Idempotency-Key %q was already used for a different order (%s); use a new key for a new order", key, o.ID).
-			With("order_id", o.ID)
+	var o Order
+	if err := s.db.WithContext(ctx).Where("id = ?", ref).Take(&o).Error; err != nil {
+		return Order{}, false, apperr.DB(err, "order")
 	}
 	o.Lines, err = s.lines(ctx, s.db, o.ID)
 	if err == nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -72,95 +72,27 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	hash := refundHash(req.Lines, reason)
 	var out Refund
 	replayed := false
+	scope := idempotency.Scope{Name: "refund", Within: id}
 	err := retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			o, err := lockOrder(ctx, tx, p, id)
 			if err != nil {
 				return err
 			}
-			var prior Refund
-			err = tx.Where("order_id = ? AND idempotency_key = ?", id, key).Take(&prior).Error
-			if err == nil {
-				if !bytes.Equal(prior.RequestHash, hash) {
-					return apperr.ConflictField("Idempotency-Key", "Idempotency-Key %q was already used for a different refund (%s); use a new key", key, prior.ID).
-						With("refund_id", prior.ID)
-				}
-				out, replayed = prior, true
-				return tx.Where("refund_id = ?", prior.ID).Order("order_line_id").Find(&out.Lines).Error
-			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+			ref, again, err := idempotency.Do(ctx, tx, scope, key, hash, func() (string, error) {
+				r, err := s.makeRefund(ctx, tx, p, o, key, hash, reason, req.Lines)
+				out = r
+				return r.ID.String(), err
+			})
+			if replayed = again; err != nil || !again {
 				return err
 			}
-			if err := o.May(ActRefund); err != nil {
+			var prior Refund // not out: gorm would add the id out may hold to the condition
+			if err := tx.Take(&prior, "id = ?", ref).Error; err != nil {
 				return err
 			}
-			lines, err := s.lines(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			ships, err := s.shipments(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			received := map[uuid.UUID]bool{}
-			for _, sh := range ships {
-				received[sh.StationID] = sh.Status == ShipmentReceived
-			}
-			byID := map[uuid.UUID]Line{}
-			for _, l := range lines {
-				byID[l.ID] = l
-			}
-			items := req.Lines
-			if len(items) == 0 { // the whole order: what is received and not refunded yet
-				for _, l := range lines {
-					if received[l.StationID] && l.RefundedQuantity < l.Quantity {
-						items = append(items, RefundItem{LineID: l.ID, Quantity: l.Quantity - l.RefundedQuantity})
-					}
-				}
-				if len(items) == 0 {
-					return apperr.Conflict("nothing of this order is left to refund: no received line has unrefunded items").
-						With("current_status", o.Status)
-				}
-			}
-			var legs []ledger.RefundLine
-			for i, it := range items {
-				l, ok := byID[it.LineID]
-				switch {
-				case !ok:
-					return apperr.Invalid(apperr.Field(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order"))
-				case !received[l.StationID]:
-					return apperr.ConflictField(fmt.Sprintf("lines[%d].line_id", i), "line %d has not been received; refunds come after receipt", l.LineNo).
-						With("current_status", o.Status)
-				}
-				// The guard: refunded_quantity never passes quantity, whatever races.
-				res := tx.Exec(`UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ? AND refunded_quantity + ? <= quantity`,
-					it.Quantity, l.ID, it.Quantity)
-				if res.Error != nil {
-					return res.Error
-				}
-				if res.RowsAffected == 0 {
-					left := l.Quantity - l.RefundedQuantity
-					return apperr.ConflictField(fmt.Sprintf("lines[%d].quantity", i), "only %d of line %d are left to refund, %d asked",
-						left, l.LineNo, it.Quantity).With("refundable_quantity", left)
-				}
-				legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
-			}
-			now := s.now()
-			r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
-				CreatedBy: p.UserID, CreatedAt: now}
-			entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
-			if err != nil {
-				return err
-			}
-			r.EntryID = entry
-			for _, d := range done {
-				r.AmountFen += d.Amount
-				r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
-			}
-			if err := tx.Omit("Lines").Create(&r).Error; err != nil {
-				return err
-			}
-			out = r
-			return tx.Create(&r.Lines).Error
+			out = prior
+			return tx.Where("refund_id = ?", out.ID).Order("order_line_id").Find(&out.Lines).Error
 		})
 	})
 	if err != nil {
@@ -172,6 +104,82 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 		}
 	}
 	return out, replayed, nil
+}
+
+// makeRefund is the work of Refund once its key is new: o is locked in tx.
+func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, o Order, key string, hash []byte,
+	reason string, asked []RefundItem) (Refund, error) {
+	id := o.ID
+	if err := o.May(ActRefund); err != nil {
+		return Refund{}, err
+	}
+	lines, err := s.lines(ctx, tx, id)
+	if err != nil {
+		return Refund{}, err
+	}
+	ships, err := s.shipments(ctx, tx, id)
+	if err != nil {
+		return Refund{}, err
+	}
+	received := map[uuid.UUID]bool{}
+	for _, sh := range ships {
+		received[sh.StationID] = sh.Status == ShipmentReceived
+	}
+	byID := map[uuid.UUID]Line{}
+	for _, l := range lines {
+		byID[l.ID] = l
+	}
+	items := asked
+	if len(items) == 0 { // the whole order: what is received and not refunded yet
+		for _, l := range lines {
+			if received[l.StationID] && l.RefundedQuantity < l.Quantity {
+				items = append(items, RefundItem{LineID: l.ID, Quantity: l.Quantity - l.RefundedQuantity})
+			}
+		}
+		if len(items) == 0 {
+			return Refund{}, apperr.Conflict("nothing of this order is left to refund: no received line has unrefunded items").
+				With("current_status", o.Status)
+		}
+	}
+	var legs []ledger.RefundLine
+	for i, it := range items {
+		l, ok := byID[it.LineID]
+		switch {
+		case !ok:
+			return Refund{}, apperr.Invalid(apperr.Field(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order"))
+		case !received[l.StationID]:
+			return Refund{}, apperr.ConflictField(fmt.Sprintf("lines[%d].line_id", i), "line %d has not been received; refunds come after receipt", l.LineNo).
+				With("current_status", o.Status)
+		}
+		// The guard: refunded_quantity never passes quantity, whatever races.
+		res := tx.Exec(`UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ? AND refunded_quantity + ? <= quantity`,
+			it.Quantity, l.ID, it.Quantity)
+		if res.Error != nil {
+			return Refund{}, res.Error
+		}
+		if res.RowsAffected == 0 {
+			left := l.Quantity - l.RefundedQuantity
+			return Refund{}, apperr.ConflictField(fmt.Sprintf("lines[%d].quantity", i), "only %d of line %d are left to refund, %d asked",
+				left, l.LineNo, it.Quantity).With("refundable_quantity", left)
+		}
+		legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
+	}
+	now := s.now()
+	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
+		CreatedBy: p.UserID, CreatedAt: now}
+	entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
+	if err != nil {
+		return Refund{}, err
+	}
+	r.EntryID = entry
+	for _, d := range done {
+		r.AmountFen += d.Amount
+		r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
+	}
+	if err := tx.Omit("Lines").Create(&r).Error; err != nil {
+		return Refund{}, err
+	}
+	return r, tx.Create(&r.Lines).Error
 }
 
 // Refunds lists an order's refunds, oldest first, with their lines. A station sees only the

@@ -20,6 +20,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
 	"github.com/fupinmarket/fupin/internal/web"
 )
@@ -155,9 +156,14 @@ func (h *Handler) issue(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
+	key, err := idempotency.OptionalKey(c.Request.Header)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	p := auth.MustFrom(c)
-	job, replayed, err := h.svc.RequestIssue(ctx, p, id, req.Count, c.GetHeader("Idempotency-Key"))
+	job, replayed, err := h.svc.RequestIssue(ctx, p, id, req.Count, key)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

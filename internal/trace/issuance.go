@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +17,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 )
 
 // IssuanceStatus is where an issuance job is: pending → running → done, or failed.
@@ -71,8 +71,8 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 	if count < 1 || count > s.cfg.MaxIssue {
 		f.Add("count", "must be from 1 to %d per request", s.cfg.MaxIssue)
 	}
-	if len(key) > 255 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
-		f.Add("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a fresh UUID is a good choice)")
+	if key != "" && !idempotency.ValidKey(key) {
+		f.Add(idempotency.Header, idempotency.ReasonMalformed)
 	}
 	if err := f.Err(); err != nil {
 		return Issuance{}, false, err
@@ -90,37 +90,12 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 	if p.UserID != uuid.Nil {
 		job.RequestedBy = &p.UserID
 	}
-	// A replay is answered from the job as it stands, without the batch lock below: a running job's
-	// COPY holds that lock for as long as it runs, and the replay must answer at once as the first did.
-	if key != "" {
-		var prev Issuance
-		err := s.db.WithContext(ctx).Where("batch_id = ? AND idempotency_key = ?", batchID, key).Take(&prev).Error
-		if err == nil {
-			if prev.RequestHash != hash {
-				return Issuance{}, false, keyReused(prev)
-			}
-			return prev, true, nil
-		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return Issuance{}, false, apperr.DB(err, "issuance")
-		}
-	}
-	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+	// The key is recorded first (idempotency.Do), before the batch lock: a replay is answered from
+	// the job as it stands, and a running job's COPY holds that lock for as long as it runs.
+	reserve := func(tx *gorm.DB) error {
 		var b struct{ Quantity, CodesIssued int }
 		if err := tx.Raw(`SELECT quantity, codes_issued FROM batches WHERE id = ? FOR UPDATE`, batchID).Scan(&b).Error; err != nil {
 			return err
-		}
-		if key != "" {
-			var prev Issuance
-			err := tx.Where("batch_id = ? AND idempotency_key = ?", batchID, key).Take(&prev).Error
-			if err == nil {
-				if prev.RequestHash != hash {
-					return keyReused(prev)
-				}
-				job, replayed = prev, true
-				return nil
-			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
-			}
 		}
 		// Codes of jobs not yet done are reserved, so that two large jobs cannot both pass the
 		// check and one of them fail after minutes of work.
@@ -135,13 +110,25 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 				b.Quantity, b.CodesIssued, reserved, left).With("quantity", b.Quantity).With("codes_issued", b.CodesIssued)
 		}
 		return tx.Create(&job).Error
+	}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		tx = tx.WithContext(ctx)
+		if key == "" {
+			return reserve(tx)
+		}
+		scope := idempotency.Scope{Name: "issuance", Within: batchID}
+		ref, again, err := idempotency.Do(ctx, tx, scope, key, sum[:], func() (string, error) {
+			return job.ID.String(), reserve(tx)
+		})
+		if replayed = again; err != nil || !again {
+			return err
+		}
+		var prior Issuance // not job: gorm would add job's own id to the condition
+		err = tx.Where("id = ?", ref).Take(&prior).Error
+		job = prior
+		return err
 	})
 	return job, replayed, apperr.DB(err, "batch")
-}
-
-func keyReused(prev Issuance) error {
-	return apperr.ConflictField("Idempotency-Key", "this key was used for a request to issue %d codes; use a new key for a different request", prev.Count).
-		With("issuance_id", prev.ID)
 }
 
 // Issuance returns a job of a batch in the caller's scope. Errors: NotFound.

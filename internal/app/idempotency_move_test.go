@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/platform/database"
+)
+
+// Keys used before the move to idempotency_keys (00090 on) replay after it: the migrations are
+// rolled back to before 00090, leaving the keys only where each feature kept them, and applied
+// again, which copies them; then every request is sent again with its key.
+func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
+	w := newWorld(t)
+	codes := w.issue(t, w.product, 2)
+	var batch struct{ ID string }
+	var job1 struct{ Issuance struct{ ID string } }
+	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "MOVE" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 5}).want(201).json(&batch)
+	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "move-codes").
+		want(201).json(&job1)
+	var o fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+		"Idempotency-Key", "move-order").want(201).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "move-pay").want(201)
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	refund := map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}}
+	var r1 struct{ ID string }
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(201).json(&r1)
+
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	work := map[string]any{"household_id": w.households[0], "task": "packing", "work_date": today, "minutes": 30, "pay_fen": 500}
+	var work1 struct{ ID string }
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").want(201).json(&work1)
+	payout := map[string]any{"amount_fen": 100, "reference": "MOVE-" + randDigits(8), "paid_at": time.Now().UTC().Format(time.RFC3339)}
+	var payout1 struct{ ID string }
+	w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).want(201).json(&payout1)
+
+	if r1.ID == "" || job1.Issuance.ID == "" || work1.ID == "" || payout1.ID == "" {
+		t.Fatalf("ids of the first answers: refund %q, issuance %q, work %q, payout %q", r1.ID, job1.Issuance.ID, work1.ID, payout1.ID)
+	}
+
+	ctx, quiet := context.Background(), slog.New(slog.DiscardHandler)
+	for {
+		var current int64
+		if err := w.a.DB.Raw(`SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&current).Error; err != nil {
+			t.Fatal(err)
+		}
+		if current < 90 {
+			break
+		}
+		if err := database.MigrateDown(ctx, w.a.DB, quiet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := database.Migrate(ctx, w.a.DB, quiet); err != nil {
+		t.Fatal(err)
+	}
+
+	items := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}}
+	var o2 fullOrder
+	rp := w.buyer1.do("POST", "/api/v1/orders", items, "Idempotency-Key", "move-order").want(200)
+	if rp.json(&o2); o2.ID != o.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("order retried after the move: %s, want the first order %s replayed", rp.Body.String(), o.ID)
+	}
+	items["items"] = []map[string]any{{"product_id": w.product, "quantity": 1}}
+	w.buyer1.do("POST", "/api/v1/orders", items, "Idempotency-Key", "move-order").problem(409, "Idempotency-Key")
+
+	var r2 struct{ ID string }
+	rp = w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(200)
+	if rp.json(&r2); r2.ID != r1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("refund retried after the move: %s, want the first refund %s replayed", rp.Body.String(), r1.ID)
+	}
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "other"}, "Idempotency-Key", "move-refund").
+		problem(409, "Idempotency-Key")
+
+	var job2 struct{ Issuance struct{ ID string } }
+	rp = w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "move-codes").want(201)
+	if rp.json(&job2); job2.Issuance.ID != job1.Issuance.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("issuance retried after the move: %s, want the first job %s replayed", rp.Body.String(), job1.Issuance.ID)
+	}
+	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 2}, "Idempotency-Key", "move-codes").
+		problem(409, "Idempotency-Key")
+
+	var work2 struct{ ID string }
+	rp = w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").want(200)
+	if rp.json(&work2); work2.ID != work1.ID {
+		t.Fatalf("work retried after the move: %s, want the first record %s", rp.Body.String(), work1.ID)
+	}
+	work["pay_fen"] = 501
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", "move-work").problem(409, "Idempotency-Key")
+
+	var payout2 struct{ ID string }
+	rp = w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).want(200)
+	if rp.json(&payout2); payout2.ID != payout1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("payout retried after the move: %s, want the first payout %s replayed", rp.Body.String(), payout1.ID)
+	}
+	payout["amount_fen"] = 101
+	w.admin.do("POST", "/api/v1/households/"+w.households[0]+"/payouts", payout).problem(409, "reference")
+}

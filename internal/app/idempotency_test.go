@@ -1,0 +1,44 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Every POST that reads Idempotency-Key reads it one way: required where it is required, sent
+// once, 1 to 255 visible ASCII characters; a bad key is a 422 naming the header, before any work.
+func TestOneIdempotencyKeyReader(t *testing.T) {
+	w := newWorld(t)
+	long := strings.Repeat("k", 256)
+	order := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}}
+	id := uuid.NewString() // no such order or batch: the key is refused before it is looked up
+	posts := []struct {
+		c        client
+		path     string
+		body     any
+		required bool
+	}{
+		{w.buyer1, "/api/v1/orders", order, true},
+		{w.buyer1, "/api/v1/orders/" + id + "/payment", nil, true},
+		{w.buyer1, "/api/v1/orders/" + id + "/refunds", map[string]any{}, true},
+		{w.opA, "/api/v1/work-records", map[string]any{"household_id": w.households[0], "task": "picking",
+			"work_date": "2026-11-20", "minutes": 60, "pay_fen": 1000}, true},
+		{w.opA, "/api/v1/batches/" + id + "/codes", map[string]any{"count": 1}, false},
+	}
+	for _, p := range posts {
+		if p.required {
+			p.c.do("POST", p.path, p.body).problem(422, "Idempotency-Key")
+		}
+		p.c.do("POST", p.path, p.body, "Idempotency-Key", long).problem(422, "Idempotency-Key")
+		p.c.do("POST", p.path, p.body, "Idempotency-Key", "has space").problem(422, "Idempotency-Key")
+		p.c.do("POST", p.path, p.body, "Idempotency-Key", "").problem(422, "Idempotency-Key")
+	}
+	// The limit is 255 everywhere: work records took 200 before.
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	work := map[string]any{"household_id": w.households[0], "task": "picking", "work_date": today, "minutes": 60, "pay_fen": 1000}
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", strings.Repeat("w", 255)).want(201)
+	w.opA.do("POST", "/api/v1/work-records", work, "Idempotency-Key", strings.Repeat("w", 255)).want(200)
+}
