@@ -84,6 +84,9 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// takesNoArgs are the commands whose settings all come from the environment.
+var takesNoArgs = map[string]bool{"serve": true, "demo": true, "verify": true}
+
 // commands are the first words run knows.
 var commands = map[string]bool{"serve": true, "migrate": true, "demo": true, "import": true, "report": true, "verify": true}
 
@@ -103,6 +106,12 @@ func run(args []string, out io.Writer) error {
 		config.Usage(out)
 		trace.SettingsUsage(out)
 		return nil
+	}
+	// serve, demo and verify take no arguments (settings are environment variables): one given is
+	// a mistake, better refused than ignored (`fupin serve --port 9090` would serve on :8080).
+	if takesNoArgs[args[0]] && len(args) > 1 {
+		return usageError{fmt.Sprintf("fupin %s takes no arguments (settings are environment variables: fupin %s --help), not %q",
+			args[0], args[0], strings.Join(args[1:], " "))}
 	}
 	cfg, err := config.Load()
 	if err != nil {

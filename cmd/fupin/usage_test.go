@@ -19,6 +19,9 @@ func TestUsageExitStatus(t *testing.T) {
 		{nil, 2, false},
 		{[]string{"frobnicate"}, 2, false},
 		{[]string{"--serve"}, 2, false},
+		{[]string{"serve", "--bogus"}, 2, false}, // it served on :8080, ignoring the argument
+		{[]string{"demo", "extra"}, 2, false},
+		{[]string{"verify", "extra"}, 2, false},
 		{[]string{"help"}, 0, true},
 		{[]string{"--help"}, 0, true},
 	} {
