@@ -48,14 +48,13 @@ type App struct {
 	Orders     *procurement.Orders
 	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
-	// Attribution is the sale rule applied to one item, for the scan page (trace).
-	Attribution trace.Attribution
-	Regions     *region.Store
-	Reports     *report.Service
-	Router      *gin.Engine
-	traceHTTP   *trace.Handler
-	proxies     []string // TRUSTED_PROXIES
-	tokens      *auth.Tokens
+	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
+	Regions    *region.Store
+	Reports    *report.Service
+	Router     *gin.Engine
+	traceHTTP  *trace.Handler
+	proxies    []string // TRUSTED_PROXIES
+	tokens     *auth.Tokens
 }
 
 // Open connects to PostgreSQL and Redis and wires everything. Redis being down is not fatal:
@@ -98,8 +97,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	}
 	a.proxies = traceSettings.TrustedProxies
 	a.Ledger = ledger.NewService(db)
-	a.Attribution = itemAttribution{db}
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.Attribution, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+	a.ItemShares = itemAttribution{db}
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Settings: traceSettings})
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})

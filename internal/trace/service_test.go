@@ -405,7 +405,7 @@ func TestResolveSingleflight(t *testing.T) {
 	// With the load held at a gate until all 50 are inside the flight: exactly one load.
 	_, code := issuedCode(t, e.a, "并发测试猕猴桃")
 	regions := &gatedRegions{inner: e.a.Regions, gate: make(chan struct{})}
-	svc := trace.NewService(e.a.DB, e.a.Cache, regions, e.a.Households, e.a.Attribution, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
+	svc := trace.NewService(e.a.DB, e.a.Cache, regions, e.a.Households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
 	for i := range n {
 		wg.Add(1)
 		go func() {
