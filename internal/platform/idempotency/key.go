@@ -1,5 +1,8 @@
 // Package idempotency makes a POST safe to retry, one way for every feature: the client names the
-// request with an Idempotency-Key header, read here with one limit and one wording.
+// request with an Idempotency-Key header, read here with one limit and one wording (Key,
+// OptionalKey), and the feature's work runs once per key, recorded in idempotency_keys with what
+// it made (Do, or idempotency_claim and Lookup for a business event that is one statement), so
+// that a retry replays the first answer. docs/architecture.md, "Idempotency".
 package idempotency
 
 import (
