@@ -236,7 +236,8 @@ func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io
 		return errors.New(use)
 	}
 	region, format, table := args[1], "json", "areas"
-	month := report.MonthOf(time.Now().AddDate(0, -1, 0))
+	// Last month, from the first of this one: on 31 March, AddDate(0, -1, 0) is 3 March.
+	month := report.MonthOf(report.MonthOf(time.Now()).Start().AddDate(0, -1, 0))
 	for i := 2; i < len(args); i++ {
 		switch {
 		case (args[i] == "--format" || args[i] == "--table") && i+1 < len(args):
@@ -249,7 +250,7 @@ func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io
 		default:
 			m, ok := report.ParseMonth(args[i])
 			if !ok {
-				return errors.New(use)
+				return fmt.Errorf("%q is neither a month (YYYY-MM, e.g. 2026-11) nor --format or --table\n%s", args[i], use)
 			}
 			month = m
 		}

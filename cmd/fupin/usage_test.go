@@ -62,3 +62,12 @@ func TestBinaryUsageExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// A bad month to `fupin report monthly` is named in the error, not answered with the bare usage.
+func TestReportMonthlyNamesBadMonth(t *testing.T) {
+	var out strings.Builder
+	err := run([]string{"report", "monthly", "433124", "2026-13"}, &out)
+	if err == nil || !strings.Contains(err.Error(), `"2026-13" is neither a month (YYYY-MM`) {
+		t.Errorf("report monthly with month 2026-13: %v; want an error naming it", err)
+	}
+}
