@@ -551,7 +551,12 @@ func (h *Handler) headDigitalLink(c *gin.Context) {
 }
 
 // UnknownHead answers HEAD on paths under /t/ the router cannot match, as UnknownPage does GET.
-func (h *Handler) UnknownHead(c *gin.Context) { h.headOf(c, "", false) }
+func (h *Handler) UnknownHead(c *gin.Context) {
+	if h.slashedCode(c) {
+		return
+	}
+	h.headOf(c, "", false)
+}
 
 func (h *Handler) headOf(c *gin.Context, code string, ok bool) {
 	status := http.StatusNotFound
@@ -653,9 +658,30 @@ func (h *Handler) page(c *gin.Context) {
 }
 
 // UnknownPage answers paths under /t/ that the router cannot match (a "code" with slashes in
-// it) with the same "not a genuine code" page, since a phone shows it to a person.
+// it) with the same "not a genuine code" page, since a phone shows it to a person. A well-formed
+// code with a slash after it (a chat app or a hand-typed link adds one) is sent to its own page,
+// where the scan limits apply, rather than warned of as a fake.
 func (h *Handler) UnknownPage(c *gin.Context) {
+	if h.slashedCode(c) {
+		return
+	}
 	h.renderScan(c, strings.TrimPrefix(c.Request.URL.Path, "/t/"), "", false)
+}
+
+// slashedCode redirects /t/{code}/ to /t/{code} (301: GET and HEAD carry no body to re-send) and
+// says whether it did.
+func (h *Handler) slashedCode(c *gin.Context) bool {
+	raw := strings.TrimPrefix(c.Request.URL.Path, "/t/")
+	trimmed := strings.TrimRight(raw, "/")
+	if trimmed == raw || strings.Contains(trimmed, "/") {
+		return false
+	}
+	code, ok := ParseCode(trimmed)
+	if !ok {
+		return false
+	}
+	c.Redirect(http.StatusMovedPermanently, "/t/"+code)
+	return true
 }
 
 // digitalLink serves GS1 Digital Link paths /01/{gtin}/10/{batch}/21/{serial}: the same page as
