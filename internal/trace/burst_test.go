@@ -152,7 +152,10 @@ func TestHungRedisBurstCountsInFewStatements(t *testing.T) {
 		_, err := a.Trace.ScanFrom(ctx, code, client)
 		return err
 	}, code, n)
-	if got := count(countQuery) - before; got > 10 {
+	// One UPDATE per round of waiting scans: how many rounds depends on how the burst's goroutines
+	// are spread over the 50 ms timeouts (2 to 44 seen on a 2-core machine); one per scan, as
+	// before, is 500.
+	if got := count(countQuery) - before; got > n/4 {
 		t.Errorf("%d UPDATEs counted a burst of %d scans of one code with Redis hung, want a few", got, n)
 	}
 	t.Logf("%d UPDATEs and %d view loads for %d scans", count(countQuery)-before, count("JOIN batches")-loads, n)
