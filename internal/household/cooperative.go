@@ -149,7 +149,7 @@ func (s *Service) GetCooperative(ctx context.Context, p auth.Principal, id uuid.
 	}
 	q := s.db.WithContext(ctx).Table("cooperatives").Select("id, name, village_code, county_code, created_at").Where("id = ?", id)
 	if p.Role == auth.RoleStation {
-		q = q.Where("village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?)", p.StationID)
+		q = q.Where("village_code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?)", p.StationID)
 	} else if p.Role != auth.RoleAdmin {
 		q = q.Where("false")
 	}
@@ -198,7 +198,7 @@ func (h *Handler) getCooperative(c *gin.Context) {
 func (s *Service) CooperativesOutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
 	var inside []uuid.UUID
 	err := s.db.WithContext(ctx).Raw(`SELECT c.id FROM cooperatives c
-		JOIN station_villages sv ON sv.village_code = c.village_code AND sv.station_id = ?
+		JOIN station_villages_view sv ON sv.village_code = c.village_code AND sv.station_id = ?
 		WHERE c.id IN ?`, stationID, ids).Scan(&inside).Error
 	if err != nil {
 		return nil, apperr.DB(err, "cooperative")

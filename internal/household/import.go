@@ -356,7 +356,7 @@ func (s *Service) resolveVillages(ctx context.Context, p auth.Principal, rows []
 	}
 	q := s.db.WithContext(ctx).Table("regions").Select("code, name").Where("level = 5 AND valid_to IS NULL") // current villages
 	if p.Role == auth.RoleStation {
-		q = q.Where("code IN (SELECT village_code FROM station_villages WHERE station_id = ?)", p.StationID)
+		q = q.Where("code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?)", p.StationID)
 	}
 	if county != "" {
 		q = q.Where("code LIKE ?", county+"%")
@@ -457,7 +457,7 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 	var served map[string]bool
 	if p.Role == auth.RoleStation {
 		var vs []string
-		if err := s.db.WithContext(ctx).Table("station_villages").Where("station_id = ?", p.StationID).
+		if err := s.db.WithContext(ctx).Table("station_villages_view").Where("station_id = ?", p.StationID).
 			Pluck("village_code", &vs).Error; err != nil {
 			return plan, apperr.DB(err, "station")
 		}

@@ -19,7 +19,7 @@ func scoped(q *gorm.DB, p auth.Principal) *gorm.DB {
 	case auth.RoleAdmin:
 		return q
 	case auth.RoleStation:
-		return q.Where("households.village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?)", p.StationID)
+		return q.Where("households.village_code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?)", p.StationID)
 	}
 	return q.Where("false")
 }
@@ -57,7 +57,7 @@ func (s store) list(ctx context.Context, p auth.Principal, f ListFilter) ([]row,
 // villageServed reports whether a station serves a village.
 func (s store) villageServed(ctx context.Context, stationID uuid.UUID, village string) (bool, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Table("station_villages").
+	err := s.db.WithContext(ctx).Table("station_villages_view").
 		Where("station_id = ? AND village_code = ?", stationID, village).Count(&n).Error
 	return n > 0, err
 }

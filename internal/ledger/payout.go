@@ -194,7 +194,7 @@ WITH credits AS (
     FROM postings p
     JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_payable'
     JOIN journal_entries e ON e.id = p.entry_id
-    LEFT JOIN payments pay ON pay.order_id = e.order_id
+    LEFT JOIN payments_view pay ON pay.order_id = e.order_id
     WHERE p.amount_fen < 0
 ), cum AS (
     SELECT c.*, sum(c.amount) OVER (PARTITION BY c.household_id ORDER BY c.since, c.posting_id) AS upto
@@ -219,10 +219,10 @@ func (s *Service) WaitingHouseholds(ctx context.Context, scope *uuid.UUID, days 
 		SELECT c.household_id, h.archive_no, h.village_code,
 		       max(c.upto) - coalesce(d.paid, 0) AS owed, min(c.since) AS since
 		FROM cum c
-		JOIN households h ON h.id = c.household_id
+		JOIN households_view h ON h.id = c.household_id
 		LEFT JOIN debits d ON d.household_id = c.household_id
 		WHERE c.upto > coalesce(d.paid, 0)
-		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?::uuid))
+		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?::uuid))
 		GROUP BY c.household_id, h.archive_no, h.village_code, d.paid
 		HAVING min(c.since) < ?
 		ORDER BY min(c.since), c.household_id
@@ -261,10 +261,10 @@ func (s *Service) PayoutDelays(ctx context.Context, scope *uuid.UUID, from, to t
 		SELECT po.id AS payout_id, po.household_id, po.amount_fen, po.reference, po.paid_at,
 		       coalesce((SELECT min(c.since) FROM cum c WHERE c.household_id = d.household_id AND c.upto > d.before), po.paid_at) AS oldest_since
 		FROM payouts po
-		JOIN households h ON h.id = po.household_id
+		JOIN households_view h ON h.id = po.household_id
 		JOIN debits d ON d.entry_id = po.entry_id
 		WHERE po.paid_at >= ? AND po.paid_at < ?
-		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages WHERE station_id = ?::uuid))
+		  AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?::uuid))
 		ORDER BY po.paid_at DESC, po.id
 		LIMIT ?`, from, to, scope, scope, limit).Scan(&rows).Error
 	if err != nil {

@@ -179,7 +179,7 @@ func TestLedgerProperties(t *testing.T) {
 				}
 				q := 1 + rng.IntN(l.quantity)
 				err := database.Tx(ctx, w.db, func(tx *gorm.DB) error {
-					_, got, err := svc.PostRefund(ctx, tx, l.orderID, w.unitID, "r-"+randHex(6), []RefundLine{{l.line.OrderLineID, q}}, at)
+					_, got, err := svc.PostRefund(ctx, tx, l.orderID, w.unitID, "r-"+randHex(6), []RefundLine{{l.line.OrderLineID, q, money.Money(l.price)}}, at)
 					if err == nil && (len(got) != 1 || got[0].Amount != money.Money(int64(q)*l.price)) {
 						err = fmt.Errorf("refunded %+v, want %d × %d", got, q, l.price)
 					}

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"fmt"
 	"math/bits"
 	"sort"
 	"strconv"
@@ -15,10 +14,12 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// RefundLine asks to refund Quantity (> 0) items of one order line.
+// RefundLine asks to refund Quantity (> 0) items of one order line, sold at UnitPrice (> 0, fen):
+// the facts procurement hands in from its order line (procurement.Orders.Refund).
 type RefundLine struct {
 	OrderLineID uuid.UUID
 	Quantity    int
+	UnitPrice   money.Money
 }
 
 // RefundedLine is what a refund took back from one line: Amount = Quantity × the line's unit
@@ -44,16 +45,64 @@ type RefundedLine struct {
 // rounds to 0 fen has no posting.
 //
 // The caller must hold a lock that serialises refunds of the order (procurement locks the order
-// row) and guards the quantity itself; this function refuses too much all the same.
-// Errors: Invalid (no lines, a nil or repeated line, quantity < 1); NotFound (a line not of this
-// order); Conflict naming lines[i].quantity when more is asked than is left to refund, or
-// lines[i].order_line_id when the line has no sale entry yet (not received).
+// row) and guards the quantity itself; this function refuses too much all the same. The ledger
+// reads no order line: what each line still holds is in its postings.
+// Errors: Invalid (no lines, a nil or repeated line, quantity < 1, unit price < 1); Conflict
+// naming lines[i].quantity when more is asked than is left to refund, or lines[i].order_line_id
+// when the line has no sale entry of this order yet (not received).
 func (s *Service) PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, req []RefundLine, at time.Time) (uuid.UUID, []RefundedLine, error) {
+	if err := checkRefundLines(req); err != nil {
+		return uuid.Nil, nil, err
+	}
+	ids := make([]uuid.UUID, len(req))
+	for i, l := range req {
+		ids[i] = l.OrderLineID
+	}
+	held, err := heldByLine(ctx, tx, orderID, ids)
+	if err != nil {
+		return uuid.Nil, nil, err
+	}
+	oid := orderID
+	e := Entry{Kind: KindRefund, IdempotencyKey: key, OrderID: &oid, Memo: "refund " + key + " of order " + orderID.String(), OccurredAt: at}
+	out := make([]RefundedLine, 0, len(req))
+	for i, r := range req {
+		field := "lines[" + strconv.Itoa(i) + "]"
+		hs := held[r.OrderLineID]
+		var remaining int64
+		weights := make([]int64, len(hs))
+		for j, h := range hs {
+			remaining += h.remaining
+			weights[j] = h.remaining
+		}
+		if remaining == 0 {
+			sold, err := hasSale(ctx, tx, orderID, r.OrderLineID)
+			if err != nil {
+				return uuid.Nil, nil, err
+			}
+			if !sold {
+				return uuid.Nil, nil, apperr.ConflictField(field+".order_line_id", "the line has not been received, so there is nothing to refund yet")
+			}
+		}
+		p := int64(r.UnitPrice)
+		if left := remaining / p; int64(r.Quantity) > left {
+			return uuid.Nil, nil, apperr.ConflictField(field+".quantity",
+				"only %d of this line are left to refund, %d asked", left, r.Quantity).With("refundable_quantity", left)
+		}
+		amount := p * int64(r.Quantity)
+		e.Postings = append(e.Postings, refundLegs(r.OrderLineID, unitID, hs, splitWide(amount, weights), amount)...)
+		out = append(out, RefundedLine{OrderLineID: r.OrderLineID, Quantity: r.Quantity, Amount: money.Money(amount)})
+	}
+	id, _, err := s.Post(ctx, tx, e)
+	return id, out, err
+}
+
+// checkRefundLines refuses an empty refund, nil or repeated lines and non-positive quantities
+// or prices. Errors: Invalid naming lines[i].*.
+func checkRefundLines(req []RefundLine) error {
 	var f apperr.Fields
 	if len(req) == 0 {
 		f.Add("lines", "a refund needs at least one line")
 	}
-	ids := make([]uuid.UUID, 0, len(req))
 	seen := map[uuid.UUID]bool{}
 	for i, l := range req {
 		field := "lines[" + strconv.Itoa(i) + "]"
@@ -64,45 +113,39 @@ func (s *Service) PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID u
 		if l.Quantity < 1 {
 			f.Add(field+".quantity", "must be at least 1")
 		}
-		ids = append(ids, l.OrderLineID)
+		if l.UnitPrice < 1 {
+			f.Add(field+".unit_price", "must be at least 1 fen")
+		}
 	}
-	if err := f.Err(); err != nil {
-		return uuid.Nil, nil, err
-	}
-	var lines []struct {
-		ID           uuid.UUID
-		UnitPriceFen int64
-	}
-	if err := tx.WithContext(ctx).Raw(`SELECT id, unit_price_fen FROM order_lines WHERE order_id = ? AND id IN ?`,
-		orderID, ids).Scan(&lines).Error; err != nil {
-		return uuid.Nil, nil, err
-	}
-	price := make(map[uuid.UUID]int64, len(lines))
-	for _, l := range lines {
-		price[l.ID] = l.UnitPriceFen
-	}
+	return f.Err()
+}
+
+// holder is one beneficiary of a line: a household its business income, a station its
+// commission, with what it still holds of the line.
+type holder struct {
+	kind      AccountKind
+	owner     uuid.UUID
+	remaining int64
+}
+
+// heldByLine reads what each beneficiary still holds of each line of order orderID, as credited
+// by the sale less earlier refunds, from the postings; beneficiaries holding nothing are left out.
+func heldByLine(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]holder, error) {
 	var legs []struct {
 		OrderLineID uuid.UUID
 		Kind        AccountKind
 		OwnerID     uuid.UUID
 		Remaining   int64
 	}
-	// What each beneficiary still holds of each line: a household its business income, a station
-	// its commission, as credited by the sale less earlier refunds.
 	if err := tx.WithContext(ctx).Raw(`
 		SELECT p.order_line_id, a.kind, a.owner_id, -sum(p.amount_fen) AS remaining
 		FROM postings p
-		JOIN journal_entries e ON e.id = p.entry_id AND e.kind IN ('sale', 'refund')
+		JOIN journal_entries e ON e.id = p.entry_id AND e.kind IN ('sale', 'refund') AND e.order_id = ?
 		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'station_commission')
 		WHERE p.order_line_id IN ?
 		GROUP BY p.order_line_id, a.kind, a.owner_id
-		ORDER BY p.order_line_id, a.kind, a.owner_id`, ids).Scan(&legs).Error; err != nil {
-		return uuid.Nil, nil, err
-	}
-	type holder struct {
-		kind      AccountKind
-		owner     uuid.UUID
-		remaining int64
+		ORDER BY p.order_line_id, a.kind, a.owner_id`, orderID, ids).Scan(&legs).Error; err != nil {
+		return nil, err
 	}
 	held := map[uuid.UUID][]holder{}
 	for _, l := range legs {
@@ -110,59 +153,39 @@ func (s *Service) PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID u
 			held[l.OrderLineID] = append(held[l.OrderLineID], holder{l.Kind, l.OwnerID, l.Remaining})
 		}
 	}
-	oid := orderID
-	e := Entry{Kind: KindRefund, IdempotencyKey: key, OrderID: &oid, Memo: "refund " + key + " of order " + orderID.String(), OccurredAt: at}
-	out := make([]RefundedLine, 0, len(req))
-	for i, r := range req {
-		field := "lines[" + strconv.Itoa(i) + "]"
-		p, ok := price[r.OrderLineID]
-		if !ok {
-			return uuid.Nil, nil, apperr.NotFound(fmt.Sprintf("order line %s of order %s", r.OrderLineID, orderID))
+	return held, nil
+}
+
+// hasSale says whether line has a sale posting in an entry of order orderID.
+func hasSale(ctx context.Context, tx *gorm.DB, orderID, line uuid.UUID) (bool, error) {
+	var sold int64
+	err := tx.WithContext(ctx).Raw(`SELECT count(*) FROM postings p
+		JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'sale' AND e.order_id = ?
+		WHERE p.order_line_id = ?`, orderID, line).Scan(&sold).Error
+	return sold > 0, err
+}
+
+// refundLegs are the postings giving back amount of a line: parts[j] from holder hs[j] (both
+// halves of the sale for a household: less owed, and less income in the register; the commission
+// for a station), and the unit's receivable credited with the whole, line by line, so that each
+// line's refunds can be checked.
+func refundLegs(line, unitID uuid.UUID, hs []holder, parts []int64, amount int64) []Posting {
+	var ps []Posting
+	for j, part := range parts {
+		if part == 0 {
+			continue
 		}
-		hs := held[r.OrderLineID]
-		var remaining int64
-		weights := make([]int64, len(hs))
-		for j, h := range hs {
-			remaining += h.remaining
-			weights[j] = h.remaining
+		h, amt := hs[j], money.Money(part)
+		if h.kind == StationCommission {
+			ps = append(ps, Posting{Account: AccountRef{Kind: StationCommission, OwnerID: h.owner}, Amount: amt, OrderLineID: &line})
+			continue
 		}
-		if remaining == 0 {
-			var sold int64
-			tx.WithContext(ctx).Raw(`SELECT count(*) FROM postings p JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'sale'
-				WHERE p.order_line_id = ?`, r.OrderLineID).Scan(&sold)
-			if sold == 0 {
-				return uuid.Nil, nil, apperr.ConflictField(field+".order_line_id", "the line has not been received, so there is nothing to refund yet")
-			}
-		}
-		left := remaining / p
-		if int64(r.Quantity) > left {
-			return uuid.Nil, nil, apperr.ConflictField(field+".quantity",
-				"only %d of this line are left to refund, %d asked", left, r.Quantity).With("refundable_quantity", left)
-		}
-		amount := p * int64(r.Quantity)
-		parts := splitWide(amount, weights)
-		lineID := r.OrderLineID
-		for j, part := range parts {
-			if part == 0 {
-				continue
-			}
-			h, amt := hs[j], money.Money(part)
-			if h.kind == StationCommission {
-				e.Postings = append(e.Postings, Posting{Account: AccountRef{Kind: StationCommission, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID})
-				continue
-			}
-			// Both halves of the sale are undone: less owed, and less income in the register.
-			e.Postings = append(e.Postings,
-				Posting{Account: AccountRef{Kind: HouseholdPayable, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID},
-				Posting{Account: AccountRef{Kind: HouseholdAttributed, OwnerID: h.owner}, Amount: -amt, OrderLineID: &lineID},
-				Posting{Account: AccountRef{Kind: HouseholdIncome, OwnerID: h.owner}, Amount: amt, OrderLineID: &lineID})
-		}
-		// The unit's receivable is credited line by line, so that each line's refunds can be checked.
-		e.Postings = append(e.Postings, Posting{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -money.Money(amount), OrderLineID: &lineID})
-		out = append(out, RefundedLine{OrderLineID: r.OrderLineID, Quantity: r.Quantity, Amount: money.Money(amount)})
+		ps = append(ps,
+			Posting{Account: AccountRef{Kind: HouseholdPayable, OwnerID: h.owner}, Amount: amt, OrderLineID: &line},
+			Posting{Account: AccountRef{Kind: HouseholdAttributed, OwnerID: h.owner}, Amount: -amt, OrderLineID: &line},
+			Posting{Account: AccountRef{Kind: HouseholdIncome, OwnerID: h.owner}, Amount: amt, OrderLineID: &line})
 	}
-	id, _, err := s.Post(ctx, tx, e)
-	return id, out, err
+	return append(ps, Posting{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -money.Money(amount), OrderLineID: &line})
 }
 
 // splitWide is money.Split (largest remainder, ties to the earlier part) for 0 <= total <= the
@@ -208,7 +231,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		WITH rl AS (
-		    SELECT order_line_id, sum(quantity) AS q, sum(amount_fen) AS a FROM refund_lines GROUP BY order_line_id
+		    SELECT order_line_id, sum(quantity) AS q, sum(amount_fen) AS a FROM refund_lines_view GROUP BY order_line_id
 		), rp AS (
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
 		    FROM postings p
@@ -219,7 +242,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		)
 		SELECT ol.id, ol.order_id, ol.amount_fen, ol.unit_price_fen, ol.refunded_quantity,
 		       coalesce(rl.q, 0) AS rows_quantity, coalesce(rl.a, 0) AS rows_fen, coalesce(rp.a, 0) AS posted_fen
-		FROM order_lines ol
+		FROM order_lines_view ol
 		LEFT JOIN rl ON rl.order_line_id = ol.id
 		LEFT JOIN rp ON rp.order_line_id = ol.id
 		WHERE (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)

@@ -211,8 +211,8 @@ SELECT p.entry_id, e.kind, e.occurred_at, e.order_id, p.order_line_id, ol.produc
        coalesce(pr.name, '') AS product_name, coalesce(ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
 FROM postings p
 JOIN journal_entries e ON e.id = p.entry_id
-LEFT JOIN order_lines ol ON ol.id = p.order_line_id
-LEFT JOIN products pr ON pr.id = ol.product_id
+LEFT JOIN order_lines_view ol ON ol.id = p.order_line_id
+LEFT JOIN products_view pr ON pr.id = ol.product_id
 WHERE p.account_id = ?
 ORDER BY e.occurred_at DESC, p.entry_id DESC, p.id
 LIMIT ?`

@@ -67,8 +67,8 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 		return tx.WithContext(ctx).Raw(`SELECT
 			(SELECT count(*) FROM ledger_accounts) AS accounts,
 			(SELECT count(*) FROM journal_entries) AS entries,
-			(SELECT count(*) FROM orders WHERE status = 'completed') AS completed,
-			(SELECT count(*) FROM payments) AS payments,
+			(SELECT count(*) FROM orders_view WHERE status = 'completed') AS completed,
+			(SELECT count(*) FROM payments_view) AS payments,
 			o.owed, o.owed_fen, o.oldest_owed, o.held, o.held_fen
 			FROM (SELECT count(*) FILTER (WHERE NOT held) AS owed, coalesce(sum(amount_fen) FILTER (WHERE NOT held), 0) AS owed_fen,
 			             min(due) FILTER (WHERE NOT held) AS oldest_owed,
@@ -204,14 +204,14 @@ func (v *verifier) sales(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		WITH lines AS (
-		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments FROM order_lines GROUP BY order_id
+		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments FROM order_lines_view GROUP BY order_id
 		), sales AS (
 		    SELECT e.order_id,
 		           count(DISTINCT e.id) AS entries,
 		           count(DISTINCT r.id) AS reversed,
 		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit_debit
 		    FROM journal_entries e
-		    JOIN orders o ON o.id = e.order_id
+		    JOIN orders_view o ON o.id = e.order_id
 		    JOIN postings p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
@@ -232,7 +232,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		       coalesce(s.entries, 0) AS sale_entries, coalesce(s.reversed, 0) AS reversed,
 		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(t.credits, 0) AS credits,
 		       coalesce(t.refunds, 0) AS refunds
-		FROM orders o
+		FROM orders_view o
 		LEFT JOIN lines l ON l.order_id = o.id
 		LEFT JOIN sales s ON s.order_id = o.id
 		LEFT JOIN attributed t ON t.order_id = o.id
@@ -269,8 +269,8 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		SELECT ol.order_id, ol.id, ol.amount_fen, coalesce(c.refunds, 0) AS refunds, coalesce(c.credits, 0) AS credits
-		FROM order_lines ol
-		JOIN orders o ON o.id = ol.order_id AND o.status = 'completed'
+		FROM order_lines_view ol
+		JOIN orders_view o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
 		    SELECT p.order_line_id,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
@@ -456,7 +456,7 @@ func (v *verifier) payments(tx *gorm.DB) error {
 		)
 		SELECT coalesce(pay.order_id, pe.order_id) AS order_id, pay.amount_fen AS paid, pay.returned_at IS NOT NULL AS returned,
 		       coalesce(pe.entries, 0) AS entries, coalesce(pe.reversed, 0) AS reversed, coalesce(pe.bank, 0) AS bank
-		FROM payments pay
+		FROM payments_view pay
 		FULL JOIN pe ON pe.order_id = pay.order_id
 		WHERE pay.order_id IS NULL OR pe.order_id IS NULL
 		   OR pe.entries <> 1 OR pe.reversed <> (pay.returned_at IS NOT NULL)::int OR pe.bank <> pay.amount_fen
@@ -490,7 +490,7 @@ func (v *verifier) paymentReturns(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		SELECT o.id AS order_id, o.status, pay.return_due_at IS NOT NULL AS due, pay.amount_fen
-		FROM payments pay JOIN orders o ON o.id = pay.order_id
+		FROM payments_view pay JOIN orders_view o ON o.id = pay.order_id
 		WHERE (o.status = 'cancelled') <> (pay.return_due_at IS NOT NULL)
 		ORDER BY 1`).Scan(&rows).Error
 	for _, r := range rows {
@@ -521,14 +521,14 @@ func (v *verifier) refundPayments(tx *gorm.DB) error {
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'bank'), 0) AS bank,
 		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit
 		    FROM journal_entries e
-		    JOIN orders o ON o.id = e.order_id
+		    JOIN orders_view o ON o.id = e.order_id
 		    JOIN postings p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
 		    WHERE e.kind = 'refund_payment'
 		    GROUP BY e.idempotency_key
 		), rf AS (
-		    SELECT id, amount_fen, 'refund:' || id || ':payment' AS key FROM refunds WHERE return_ref IS NOT NULL
+		    SELECT id, amount_fen, 'refund:' || id || ':payment' AS key FROM refunds_view WHERE return_ref IS NOT NULL
 		)
 		SELECT coalesce(rf.key, rp.key) AS key, rf.id AS refund, rf.amount_fen AS amount,
 		       coalesce(rp.entries, 0) AS entries, coalesce(rp.reversed, 0) AS reversed,

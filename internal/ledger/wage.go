@@ -109,8 +109,8 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
 		var n int64
-		if err := tx.Raw(`SELECT count(*) FROM households h
-			JOIN station_villages sv ON sv.village_code = h.village_code AND sv.station_id = ?
+		if err := tx.Raw(`SELECT count(*) FROM households_view h
+			JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?
 			WHERE h.id = ?`, r.StationID, r.HouseholdID).Scan(&n).Error; err != nil {
 			return apperr.DB(err, "household")
 		}

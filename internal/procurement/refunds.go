@@ -162,7 +162,7 @@ func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, 
 			return Refund{}, apperr.ConflictField(fmt.Sprintf("lines[%d].quantity", i), "only %d of line %d are left to refund, %d asked",
 				left, l.LineNo, it.Quantity).With("refundable_quantity", left)
 		}
-		legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
+		legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity, UnitPrice: l.UnitPriceFen})
 	}
 	now := s.now()
 	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,

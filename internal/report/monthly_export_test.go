@@ -15,6 +15,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 func csvRows(t *testing.T, rep Monthly, table string) [][]string {
@@ -175,8 +176,11 @@ func TestMonthlyPageChinaTimeAndSeparators(t *testing.T) {
 func (c *county) refund(t testing.TB, order uuid.UUID, quantity int, at time.Time) {
 	t.Helper()
 	err := database.Tx(context.Background(), c.db, func(tx *gorm.DB) error {
-		var lines []struct{ ID uuid.UUID }
-		if err := tx.Raw(`SELECT id FROM order_lines WHERE order_id = ? AND line_no = 1`, order).Scan(&lines).Error; err != nil {
+		var lines []struct {
+			ID           uuid.UUID
+			UnitPriceFen money.Money
+		}
+		if err := tx.Raw(`SELECT id, unit_price_fen FROM order_lines WHERE order_id = ? AND line_no = 1`, order).Scan(&lines).Error; err != nil {
 			return err
 		}
 		line := lines[0].ID
@@ -184,7 +188,7 @@ func (c *county) refund(t testing.TB, order uuid.UUID, quantity int, at time.Tim
 			return err
 		}
 		_, _, err := c.ledger.PostRefund(context.Background(), tx, order, c.unit, "r-"+randHex(6),
-			[]ledger.RefundLine{{OrderLineID: line, Quantity: quantity}}, at)
+			[]ledger.RefundLine{{OrderLineID: line, Quantity: quantity, UnitPrice: lines[0].UnitPriceFen}}, at)
 		return err
 	})
 	if err != nil {

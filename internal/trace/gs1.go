@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
@@ -60,12 +61,8 @@ func (s *Service) SetGTIN(ctx context.Context, p auth.Principal, productID uuid.
 	if _, err := s.st.product(ctx, p, productID); err != nil {
 		return "", err
 	}
-	err := s.db.WithContext(ctx).Exec(`UPDATE products SET gtin = ? WHERE id = ?`, val, productID).Error
-	if apperr.PgCode(err) == apperr.PgUniqueViolation {
-		return "", apperr.ConflictField("gtin", "another product already has this GTIN")
-	}
-	if err != nil {
-		return "", apperr.DB(err, "product")
+	if err := catalog.SetGTIN(ctx, s.db, productID, val); err != nil {
+		return "", err
 	}
 	// Views do not show the GTIN, so no cache is invalidated.
 	if val == nil {
@@ -87,7 +84,7 @@ func (s *Service) DigitalLinkCode(ctx context.Context, gtin, batch, serial strin
 	}
 	var found string
 	err := s.db.WithContext(ctx).Raw(`SELECT c.code FROM trace_codes c JOIN batches b ON b.id = c.batch_id
-		JOIN products p ON p.id = b.product_id WHERE c.code = ? AND b.batch_no = ? AND p.gtin = ?`,
+		JOIN products_view p ON p.id = b.product_id WHERE c.code = ? AND b.batch_no = ? AND p.gtin = ?`,
 		code, strings.ToUpper(batch), g).Scan(&found).Error
 	if err != nil {
 		return "", false, apperr.DB(err, "code")

@@ -339,7 +339,7 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		Name       string
 		OriginCode string
 	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT name, origin_code FROM products WHERE id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT name, origin_code FROM products_view WHERE id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
 		return apperr.DB(err, "product")
 	}
 	path, err := s.regions.Path(ctx, prod.OriginCode)

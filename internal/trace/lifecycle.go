@@ -82,7 +82,7 @@ func lockCode(ctx context.Context, tx *gorm.DB, p auth.Principal, code string) (
 	var r codeRef
 	err := productScope(tx.WithContext(ctx).Table("trace_codes c").
 		Select("c.code, c.status, c.batch_id, products.station_id, products.origin_code").
-		Joins("JOIN batches b ON b.id = c.batch_id JOIN products ON products.id = b.product_id"), p).
+		Joins("JOIN batches b ON b.id = c.batch_id JOIN products_view products ON products.id = b.product_id"), p).
 		Where("c.code = ?", code).Clauses(forUpdateOf("c")).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return r, apperr.NotFound("traceability code")
@@ -197,7 +197,7 @@ func (s *Service) RecallBatch(ctx context.Context, p auth.Principal, batchID uui
 	var epoch int64
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var prod productRef
-		if err := tx.Raw(`SELECT p.id, p.station_id, p.origin_code FROM batches b JOIN products p ON p.id = b.product_id
+		if err := tx.Raw(`SELECT p.id, p.station_id, p.origin_code FROM batches b JOIN products_view p ON p.id = b.product_id
 			WHERE b.id = ? FOR UPDATE OF b`, b.ID).Scan(&prod).Error; err != nil {
 			return err
 		}
@@ -260,8 +260,8 @@ func (s *Service) DeclareError(ctx context.Context, p auth.Principal, eventID uu
 		q := productScope(tx.Table("trace_events e").Select("e.id, e.biz_step, e.disposition, e.batch_id, e.order_line_id, e.code, "+
 			"e.station_id, e.region_code, e.occurred_at, e.corrects_event_id").
 			Joins(`LEFT JOIN trace_codes c ON c.code = e.code
-				LEFT JOIN order_lines l ON l.id = e.order_line_id
-				JOIN products ON products.id = coalesce(l.product_id,
+				LEFT JOIN order_lines_view l ON l.id = e.order_line_id
+				JOIN products_view products ON products.id = coalesce(l.product_id,
 					(SELECT product_id FROM batches WHERE id = coalesce(e.batch_id, c.batch_id)))`), p)
 		if err := q.Where("e.id = ?", eventID).Take(&ev).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -34,7 +34,7 @@ type productRef struct {
 
 func (s store) product(ctx context.Context, p auth.Principal, id uuid.UUID) (productRef, error) {
 	var r productRef
-	err := productScope(s.db.WithContext(ctx).Table("products"), p).
+	err := productScope(s.db.WithContext(ctx).Table("products_view products"), p).
 		Select("id", "station_id", "origin_code").Where("id = ?", id).Take(&r).Error
 	return r, apperr.DB(err, "product")
 }
@@ -42,7 +42,7 @@ func (s store) product(ctx context.Context, p auth.Principal, id uuid.UUID) (pro
 func (s store) batch(ctx context.Context, p auth.Principal, id uuid.UUID) (Batch, error) {
 	var b Batch
 	err := productScope(s.db.WithContext(ctx).Table("batches").Select("batches.*").
-		Joins("JOIN products ON products.id = batches.product_id"), p).Where("batches.id = ?", id).Take(&b).Error
+		Joins("JOIN products_view products ON products.id = batches.product_id"), p).Where("batches.id = ?", id).Take(&b).Error
 	return b, apperr.DB(err, "batch")
 }
 
@@ -85,11 +85,11 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name
 		FROM trace_codes c
 		JOIN batches b ON b.id = c.batch_id
-		JOIN products p ON p.id = b.product_id
-		JOIN stations s ON s.id = p.station_id
-		LEFT JOIN order_lines l ON l.id = c.order_line_id
-		LEFT JOIN orders o ON o.id = l.order_id
-		LEFT JOIN assisting_units u ON u.id = o.unit_id
+		JOIN products_view p ON p.id = b.product_id
+		JOIN stations_view s ON s.id = p.station_id
+		LEFT JOIN order_lines_view l ON l.id = c.order_line_id
+		LEFT JOIN orders_view o ON o.id = l.order_id
+		LEFT JOIN assisting_units_view u ON u.id = o.unit_id
 		WHERE c.code = ?`, code).Scan(&r).Error
 	if err == nil && r.Code == "" {
 		err = gorm.ErrRecordNotFound
@@ -109,9 +109,9 @@ func (s store) villageNames(ctx context.Context, ids []uuid.UUID, soldAt *time.T
 	if soldAt != nil {
 		err = s.db.WithContext(ctx).Raw(`SELECT h.id,
 			       region_name_at(household_village_at(h.id, @at), (CAST(@at AS timestamptz) AT TIME ZONE 'Asia/Shanghai')::date) AS name
-			FROM households h WHERE h.id IN @ids`, map[string]any{"at": *soldAt, "ids": ids}).Scan(&rows).Error
+			FROM households_view h WHERE h.id IN @ids`, map[string]any{"at": *soldAt, "ids": ids}).Scan(&rows).Error
 	} else {
-		err = s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households h JOIN regions r ON r.code = h.village_code
+		err = s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households_view h JOIN regions_view r ON r.code = h.village_code
 		WHERE h.id IN ?`, ids).Scan(&rows).Error
 	}
 	out := make(map[uuid.UUID]string, len(rows))
@@ -129,8 +129,8 @@ func (s store) events(ctx context.Context, batchID uuid.UUID, lineID *uuid.UUID,
 		SELECT e.id, e.biz_step, e.disposition, e.occurred_at, coalesce(st.name, r.name, '') AS place,
 		       coalesce(d.reason, e.reason, '') AS reason, d.id IS NOT NULL AS declared_in_error
 		FROM trace_events e
-		LEFT JOIN stations st ON st.id = e.station_id
-		LEFT JOIN regions r ON r.code = e.region_code
+		LEFT JOIN stations_view st ON st.id = e.station_id
+		LEFT JOIN regions_view r ON r.code = e.region_code
 		LEFT JOIN trace_events d ON d.corrects_event_id = e.id
 		WHERE e.corrects_event_id IS NULL
 		  AND (e.batch_id = ? OR (e.order_line_id IS NOT NULL AND e.order_line_id = ?) OR e.code = ?)
