@@ -29,7 +29,7 @@ CREATE VIEW assisting_units_view AS
 CREATE VIEW orders_view AS
     SELECT id, unit_id, status, total_fen, placed_at, paid_at, completed_at FROM orders;
 CREATE VIEW order_lines_view AS
-    SELECT id, order_id, product_id, station_id, quantity, unit_price_fen, amount_fen, refunded_quantity,
+    SELECT id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, refunded_quantity,
            origin_code, shipped_at
     FROM order_lines;
 CREATE VIEW payments_view AS
