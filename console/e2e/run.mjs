@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { buyerJourney as buyerFullJourney } from './buyer.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -255,6 +256,9 @@ try {
   await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
+  for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {
+    await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+  }
 } catch (e) {
   failures.push(`stopped: ${e.stack ?? e}`)
 } finally {
