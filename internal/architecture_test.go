@@ -22,12 +22,6 @@ var exceptions = map[string][]string{
 		"station_villages"},
 }
 
-// debts are the pairs measured when the map was drawn (issue 12): each is to be moved behind its
-// owner's Go API and then deleted from this list; the test says which to remove.
-var debts = map[string][]string{
-	"demo": {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
-}
-
 // sqlTable finds a table named after a SQL keyword that introduces one.
 var sqlTable = regexp.MustCompile(`(?i)\b(from|join|into|update|table|references|copy)\s+([a-z_][a-z0-9_]*)`)
 
@@ -35,7 +29,7 @@ var sqlTable = regexp.MustCompile(`(?i)\b(from|join|into|update|table|references
 var createView = regexp.MustCompile(`(?i)\bcreate\s+(?:or\s+replace\s+)?view\s+([a-z_][a-z0-9_]*)`)
 
 // TestEachTableHasOneOwner fails when a package's SQL names a table that docs/architecture.md
-// gives to another package, outside the reviewed exceptions and the listed debts.
+// gives to another package, outside the reviewed exceptions (reading an owner's view is allowed).
 func TestEachTableHasOneOwner(t *testing.T) {
 	owners := readOwners(t, "../docs/architecture.md")
 	used := tablesNamedPerPackage(t, ".", owners, readViews(t))
@@ -49,18 +43,11 @@ func TestEachTableHasOneOwner(t *testing.T) {
 	}
 	for pkg, tables := range used {
 		for table := range tables {
-			if owners[table] == pkg || allowed(exceptions, pkg, table) || allowed(debts, pkg, table) {
+			if owners[table] == pkg || allowed(exceptions, pkg, table) {
 				continue
 			}
 			t.Errorf("package %s names table %s in SQL, which %s owns (docs/architecture.md): "+
 				"call %s's Go API or read a view it defines", pkg, table, owners[table], owners[table])
-		}
-	}
-	for pkg, tables := range debts {
-		for _, table := range tables {
-			if !used[pkg][table] {
-				t.Errorf("package %s no longer names %s: delete the pair from debts", pkg, table)
-			}
 		}
 	}
 }

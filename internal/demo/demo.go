@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/catalog"
@@ -68,40 +68,76 @@ func Load(ctx context.Context, a *app.App) (Summary, error) {
 		return Summary{}, err
 	}
 	sum := Summary{BaseURL: a.Config.PublicBaseURL}
-	var admins int64
-	if err := a.DB.WithContext(ctx).Table("users").Where("username = 'admin'").Count(&admins).Error; err != nil {
+	admins, err := a.Users.List(ctx, auth.RoleAdmin)
+	if err != nil {
 		return sum, err
 	}
-	if admins == 0 {
+	if !slices.ContainsFunc(admins, func(u auth.User) bool { return u.Username == "admin" }) {
 		if err := load(ctx, a); err != nil {
 			return sum, err
 		}
 		sum.Loaded = true
 	}
-	return summarize(ctx, a.DB, sum)
+	return summarize(ctx, a, sum)
 }
 
-func summarize(ctx context.Context, db *gorm.DB, sum Summary) (Summary, error) {
-	var row struct {
-		Code        string
-		HouseholdID uuid.UUID
-	}
-	err := db.WithContext(ctx).Raw(`
-		SELECT c.code, ps.household_id
-		FROM trace_codes c
-		JOIN order_lines l ON l.id = c.order_line_id
-		JOIN orders o ON o.id = l.order_id AND o.status = 'completed'
-		JOIN products p ON p.id = l.product_id AND p.name = ?
-		JOIN product_suppliers ps ON ps.product_id = p.id
-		ORDER BY c.code, ps.share_bp DESC LIMIT 1`, kiwi).Scan(&row).Error
+// summarize finds, through the services, the smallest sold kiwifruit code (the demo's sold items
+// are all of completed orders) and the kiwifruit's supplier household with the largest share.
+func summarize(ctx context.Context, a *app.App, sum Summary) (Summary, error) {
+	admin := auth.Principal{Role: auth.RoleAdmin}
+	products, err := a.Catalog.List(ctx, admin, catalog.ListFilter{Query: kiwi, Limit: 200})
 	if err != nil {
 		return sum, err
 	}
-	if row.Code == "" {
+	for _, p := range products {
+		if p.Name != kiwi {
+			continue
+		}
+		var share money.BasisPoints
+		for _, s := range p.Suppliers {
+			if s.HouseholdID != nil && s.ShareBP > share {
+				share, sum.HouseholdID = s.ShareBP, *s.HouseholdID
+			}
+		}
+		code, err := smallestSold(ctx, a, admin, p.ID)
+		if err != nil {
+			return sum, err
+		}
+		if code != "" && (sum.ScanCode == "" || code < sum.ScanCode) {
+			sum.ScanCode = code
+		}
+	}
+	if sum.ScanCode == "" {
 		return sum, ErrPartial
 	}
-	sum.ScanCode, sum.HouseholdID = row.Code, row.HouseholdID
 	return sum, nil
+}
+
+// smallestSold is the smallest code of the product's batches that is sold ("" when none is).
+func smallestSold(ctx context.Context, a *app.App, admin auth.Principal, productID uuid.UUID) (string, error) {
+	batches, err := a.Trace.Batches(ctx, admin, productID)
+	if err != nil {
+		return "", err
+	}
+	best := ""
+	for _, b := range batches {
+		for after := ""; ; {
+			codes, err := a.Trace.Codes(ctx, admin, b.ID, after, 1000)
+			if err != nil {
+				return "", err
+			}
+			for _, c := range codes {
+				if c.Status == trace.StatusSold && (best == "" || c.Code < best) {
+					best = c.Code
+				}
+			}
+			if len(codes) < 1000 {
+				break
+			}
+			after = codes[len(codes)-1].Code
+		}
+	}
+	return best, nil
 }
 
 const kiwi = "十八洞猕猴桃"
