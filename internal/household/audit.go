@@ -50,27 +50,6 @@ func actor(p auth.Principal) (*uuid.UUID, string) {
 	return &id, string(p.Role)
 }
 
-func today(now time.Time) civil.Date {
-	t := now.In(civil.China)
-	return civil.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}
-}
-
-// ReportDueDay is the day of the next month by which a month's report (月报) is filed; after it the
-// month is closed (docs/reports.md).
-const ReportDueDay = 10
-
-// firstOpenDay is the first day whose household facts may still change on day d: the first of
-// last month until its report is due, the first of this month after. A closed month's report
-// reproduces forever (docs/ledger.md, "History"), so a late change of size or status is recorded
-// from the first open day, not backdated into a month already filed.
-func firstOpenDay(d civil.Date) civil.Date {
-	first := civil.Date{Time: time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)}
-	if d.Day() <= ReportDueDay {
-		return civil.Date{Time: first.AddDate(0, -1, 0)}
-	}
-	return first
-}
-
 // maskedFields is what the audit log shows of a household's personal data.
 func maskedFields(h Household) map[string]any {
 	m := map[string]any{"archive_no": h.ArchiveNo, "head_name": pii.MaskName(h.HeadName),

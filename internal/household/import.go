@@ -19,6 +19,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
@@ -511,7 +512,7 @@ func (s *Service) applyImport(ctx context.Context, p auth.Principal, changes []c
 		return nil
 	}
 	actorID, role := actor(p)
-	day := today(now)
+	day := civil.Today(now)
 	err := database.PgxTx(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE household_import (
 			id uuid, archive_no text, head_name_enc bytea, id_number_enc bytea, id_number_hmac bytea, phone_enc bytea,

@@ -94,7 +94,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req NewHouseho
 		if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
 			return uniqueness(err)
 		}
-		if err := writeHistory(ctx, tx, h.ID, today(now), h.Status, h.Members, now); err != nil {
+		if err := writeHistory(ctx, tx, h.ID, civil.Today(now), h.Status, h.Members, now); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, p, h.ID, "register", created(h), now)
@@ -181,7 +181,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]H
 // Patch changes the named fields only; nil means "leave as is", so 0 or "" are real values.
 // EffectiveFrom is the day (China Standard Time) a change of members or status took effect, for
 // the dated history; default today. It may not be in the future, nor in a closed month
-// (firstOpenDay).
+// (civil.FirstOpenDay).
 type Patch struct {
 	Phone         *string     `json:"phone"`
 	Members       *int        `json:"members"`
@@ -195,7 +195,7 @@ type Patch struct {
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Household, error) {
 	var f apperr.Fields
 	now := s.now()
-	day := today(now)
+	day := civil.Today(now)
 	var phone string
 	if patch.Phone != nil {
 		phone = strings.ReplaceAll(text.ASCII(*patch.Phone), " ", "")
@@ -210,9 +210,9 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 		f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
 	}
 	if patch.EffectiveFrom != nil {
-		if open := firstOpenDay(day); patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Before(open.Time) {
+		if open := civil.FirstOpenDay(day); patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Before(open.Time) {
 			f.Add("effective_from", "must be a day from %s to today: earlier months are closed (their reports were filed by the %dth of the next month and never change), so record a late change from %s",
-				open, ReportDueDay, open)
+				open, civil.ReportDueDay, open)
 		}
 		day = *patch.EffectiveFrom
 	}
