@@ -5,7 +5,8 @@
 -- is recorded only with the payment it names. A late charge (recorded for an order cancelled
 -- before its payment, key "late:…") is never a client's payment and is not copied: it must not
 -- replay. With every feature moved, the feature key columns go: orders', refunds' and payments'.
--- Down puts them back from idempotency_keys (late charges get "late:<payment id>").
+-- Down puts them back from idempotency_keys; a row whose key is not there (a late charge, or a row
+-- written by hand) gets "late:<its id>" (payments) or "restored:<its id>" with an empty hash.
 
 -- +goose Up
 INSERT INTO idempotency_keys (scope, key, request_hash, result_ref, created_at)
@@ -20,15 +21,21 @@ ALTER TABLE payments DROP COLUMN idempotency_key;
 -- +goose Down
 ALTER TABLE orders ADD COLUMN idempotency_key text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
     ADD COLUMN request_hash bytea;
-UPDATE orders o SET idempotency_key = k.key, request_hash = k.request_hash
-FROM idempotency_keys k WHERE k.scope = 'order:' || o.unit_id AND k.result_ref = o.id::text;
+UPDATE orders o SET
+    idempotency_key = coalesce((SELECT k.key FROM idempotency_keys k
+        WHERE k.scope = 'order:' || o.unit_id AND k.result_ref = o.id::text), 'restored:' || o.id),
+    request_hash = coalesce((SELECT k.request_hash FROM idempotency_keys k
+        WHERE k.scope = 'order:' || o.unit_id AND k.result_ref = o.id::text), '\x'::bytea);
 ALTER TABLE orders ALTER COLUMN idempotency_key SET NOT NULL, ALTER COLUMN request_hash SET NOT NULL,
     ADD CONSTRAINT orders_unit_id_idempotency_key_key UNIQUE (unit_id, idempotency_key);
 
 ALTER TABLE refunds ADD COLUMN idempotency_key text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
     ADD COLUMN request_hash bytea;
-UPDATE refunds r SET idempotency_key = k.key, request_hash = k.request_hash
-FROM idempotency_keys k WHERE k.scope = 'refund:' || r.order_id AND k.result_ref = r.id::text;
+UPDATE refunds r SET
+    idempotency_key = coalesce((SELECT k.key FROM idempotency_keys k
+        WHERE k.scope = 'refund:' || r.order_id AND k.result_ref = r.id::text), 'restored:' || r.id),
+    request_hash = coalesce((SELECT k.request_hash FROM idempotency_keys k
+        WHERE k.scope = 'refund:' || r.order_id AND k.result_ref = r.id::text), '\x'::bytea);
 ALTER TABLE refunds ALTER COLUMN idempotency_key SET NOT NULL, ALTER COLUMN request_hash SET NOT NULL,
     ADD CONSTRAINT refunds_order_id_idempotency_key_key UNIQUE (order_id, idempotency_key);
 
