@@ -89,7 +89,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
-	a.Stations = station.NewService(db)
+	a.Stations = station.NewService(db, log)
 	a.Catalog = catalog.NewService(db, a.Households)
 	traceSettings, err := trace.LoadSettings()
 	if err != nil {
