@@ -25,7 +25,7 @@ func TestOneIdempotencyKeyReader(t *testing.T) {
 		{w.buyer1, "/api/v1/orders/" + id + "/payment", nil, true},
 		{w.buyer1, "/api/v1/orders/" + id + "/refunds", map[string]any{}, true},
 		{w.opA, "/api/v1/work-records", map[string]any{"household_id": w.households[0], "task": "picking",
-			"work_date": "2026-11-20", "minutes": 60, "pay_fen": 1000}, true},
+			"work_date": time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly), "minutes": 60, "pay_fen": 1000}, true},
 		{w.opA, "/api/v1/batches/" + id + "/codes", map[string]any{"count": 1}, false},
 	}
 	for _, p := range posts {

@@ -189,6 +189,10 @@ func count(t *testing.T, db *gorm.DB, sql string, args ...any) int {
 
 var t0 = time.Date(2024, 5, 20, 8, 0, 0, 0, time.UTC)
 
+// worldNow is the ledger's clock for tests whose facts are dated around t0: 5 June 2024 in China,
+// when May is still open to wages and payouts (its report is due on 10 June).
+func worldNow() time.Time { return time.Date(2024, 6, 5, 4, 0, 0, 0, time.UTC) }
+
 // hh is an owned account that the tests of Post use as any account; a station commission, which
 // verify constrains only on order lines, so that these tests leave the ledger verifiable.
 func hh(id uuid.UUID) AccountRef   { return AccountRef{Kind: StationCommission, OwnerID: id} }

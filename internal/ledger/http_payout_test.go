@@ -15,7 +15,7 @@ import (
 )
 
 func TestPayoutAndWorkHTTP(t *testing.T) {
-	svc := NewService(newWorld(t, 0).db)
+	svc := NewService(newWorld(t, 0).db).WithClock(worldNow)
 	s := sellOrder(t, svc)
 	h := s.w.households
 	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}

@@ -40,7 +40,7 @@ func remigrateFrom(t *testing.T, db *gorm.DB, version int64) {
 func TestWorkKeysFromBeforeTheMoveReplay(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, 1)
-	svc := NewService(w.db)
+	svc := NewService(w.db).WithClock(worldNow)
 	day, _ := civil.ParseDate("2024-05-31")
 	req := WorkRequest{StationID: w.stationID, HouseholdID: w.households[0], Task: "sorting", WorkDate: day, Minutes: 60,
 		Pay: money.Yuan(20), Key: "before-" + randHex(4)}

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
@@ -40,7 +41,10 @@ type Payout struct {
 	Replayed    bool
 }
 
-func (r *PayoutRequest) validate() error {
+// validate checks the request at now. A payout is dated when the bank made the transfer, which
+// must fall in an open month (civil.FirstOpenDay): what was owed at a month's end is in its filed
+// report.
+func (r *PayoutRequest) validate(now time.Time) error {
 	var f apperr.Fields
 	r.Reference = strings.TrimSpace(r.Reference)
 	if r.HouseholdID == uuid.Nil {
@@ -54,9 +58,11 @@ func (r *PayoutRequest) validate() error {
 	}
 	if r.PaidAt.IsZero() {
 		f.Add("paid_at", "is required")
-	} else if r.PaidAt.After(time.Now().Add(5*time.Minute)) || r.PaidAt.Year() < 2014 {
+	} else if open := civil.FirstOpenDay(civil.Today(now)); r.PaidAt.After(now.Add(5*time.Minute)) || civil.Today(r.PaidAt).Before(open.Time) {
 		// A few minutes' grace for the clocks of the bank's and the office's machines.
-		f.Add("paid_at", "must be the time the bank made the transfer, from 2014 to now, not %s", r.PaidAt.UTC().Format(time.RFC3339))
+		f.Add("paid_at", "must be the time the bank made the transfer, from %s (China time) to now, not %s: earlier months are "+
+			"closed (their reports were filed by the %dth of the next month and never change), so date a late transfer %s",
+			open, r.PaidAt.UTC().Format(time.RFC3339), civil.ReportDueDay, open)
 	}
 	return f.Err()
 }
@@ -82,7 +88,7 @@ func PayoutEntry(householdID uuid.UUID, amount money.Money, reference string, at
 // or reference when it was used for another payout; Invalid naming household_id when there is no
 // such household; Unavailable when the database is down.
 func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error) {
-	if err := req.validate(); err != nil {
+	if err := req.validate(s.now()); err != nil {
 		return Payout{}, err
 	}
 	var out Payout

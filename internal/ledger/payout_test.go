@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 func TestPayoutsReduceWhatIsOwedNotIncome(t *testing.T) {
 	ctx := context.Background()
-	svc := NewService(newWorld(t, 0).db)
+	svc := NewService(newWorld(t, 0).db).WithClock(worldNow)
 	s := sellOrder(t, svc) // the unit paid at t0+1h
 	h := s.w.households[0]
 	income := -balance(t, s.w.db, AccountRef{HouseholdIncome, h})
@@ -116,7 +117,7 @@ func TestPayoutsReduceWhatIsOwedNotIncome(t *testing.T) {
 func TestWageIncomeIsKeptApart(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, 2)
-	svc := NewService(w.db)
+	svc := NewService(w.db).WithClock(worldNow)
 	h := w.households[0]
 	day, _ := civil.ParseDate("2024-05-31")
 	req := WorkRequest{StationID: w.stationID, HouseholdID: h, Task: "packing", WorkDate: day, Minutes: 240,
@@ -174,6 +175,63 @@ func TestWageIncomeIsKeptApart(t *testing.T) {
 		if _, err := svc.RecordWork(ctx, r); !apperr.Is(err, apperr.KindInvalid) {
 			t.Errorf("%s: %v, want Invalid", name, err)
 		}
+	}
+	mustVerify(t, w.db)
+}
+
+// A month closes on the 10th of the next month (civil.FirstOpenDay): until the end of that day
+// wages and payouts may still be dated into it, from the next minute they are refused with a 422
+// naming the field and the first open day.
+func TestClosedMonthsRefuseWagesAndPayouts(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	h := w.households[0]
+	china := func(y int, m time.Month, d, hh, mm int) time.Time {
+		return time.Date(y, m, d, hh, mm, 0, 0, civil.China)
+	}
+	work := func(svc *Service, day string) error {
+		d, _ := civil.ParseDate(day)
+		_, err := svc.RecordWork(ctx, WorkRequest{StationID: w.stationID, HouseholdID: h, Task: "picking", WorkDate: d,
+			Minutes: 60, Pay: money.Yuan(50), Key: "w-" + randHex(6)})
+		return err
+	}
+	pay := func(svc *Service, at time.Time) error {
+		_, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 1, Reference: "B-" + randHex(6), PaidAt: at})
+		return err
+	}
+	refused := func(err error, field string) {
+		t.Helper()
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != field ||
+			!strings.Contains(e.Fields[0].Reason, "2024-06-01") {
+			t.Errorf("want a refusal naming %s and the first open day 2024-06-01, got %v", field, err)
+		}
+	}
+
+	// The last open day: 10 June, late evening in China. May is still open, April is not.
+	lastDay := NewService(w.db).WithClock(func() time.Time { return china(2024, 6, 10, 23, 59) })
+	if err := work(lastDay, "2024-05-01"); err != nil {
+		t.Fatalf("work on 1 May, recorded on 10 June: %v", err)
+	}
+	if err := pay(lastDay, china(2024, 5, 1, 0, 0)); err != nil {
+		t.Fatalf("payout dated 1 May 00:00, recorded on 10 June: %v", err)
+	}
+	if err := work(lastDay, "2024-04-30"); err == nil {
+		t.Error("work on 30 April recorded on 10 June: accepted, want refused (April's report was due on 10 May)")
+	}
+
+	// The next morning May is closed.
+	closed := NewService(w.db).WithClock(func() time.Time { return china(2024, 6, 11, 0, 30) })
+	refused(work(closed, "2024-05-31"), "work_date")
+	refused(pay(closed, china(2024, 5, 31, 23, 59)), "paid_at")
+	if err := work(closed, "2024-06-01"); err != nil {
+		t.Errorf("work on the first open day: %v", err)
+	}
+	if err := pay(closed, china(2024, 6, 1, 0, 0)); err != nil {
+		t.Errorf("payout at the first open day's first minute: %v", err)
+	}
+	if n := count(t, w.db, `SELECT count(*) FROM work_records`); n != 2 {
+		t.Errorf("%d work records, want the 2 accepted", n)
 	}
 	mustVerify(t, w.db)
 }

@@ -42,7 +42,7 @@ func TestLedgerProperties(t *testing.T) {
 	t.Logf("seed %d", seed)
 	ctx := context.Background()
 	w := newWorld(t, 8)
-	svc := NewService(w.db)
+	svc := NewService(w.db).WithClock(worldNow)
 	h := w.households
 
 	shares := func(n int) []int64 { // n random positive shares summing to 10000

@@ -16,10 +16,17 @@ import (
 )
 
 // Service posts entries and reads the ledger.
-type Service struct{ db *gorm.DB }
+type Service struct {
+	db  *gorm.DB
+	now func() time.Time // the clock that says which months are closed to wages and payouts
+}
 
-// NewService returns a Service over db.
-func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+// NewService returns a Service over db on the wall clock.
+func NewService(db *gorm.DB) *Service { return &Service{db: db, now: time.Now} }
+
+// WithClock returns the service reading the time from now: what a closed month is, for wages and
+// payouts, follows it (civil.FirstOpenDay). Tests and tools that replay a past day use it.
+func (s *Service) WithClock(now func() time.Time) *Service { return &Service{db: s.db, now: now} }
 
 // Post records e inside the caller's transaction tx, so that the business event and its entry
 // commit or roll back together; with a nil tx it runs in a transaction of its own. It takes one

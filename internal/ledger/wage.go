@@ -50,7 +50,10 @@ type WorkRecord struct {
 // the household's income and the monthly report's per-capita figures.
 const MaxWageFen money.Money = 1_000_000
 
-func (r WorkRequest) validate() error {
+// validate checks the request on the China day of now. A work date must fall in an open month
+// (civil.FirstOpenDay): a wage is income, and income dated into a month whose report is filed
+// would change that report.
+func (r WorkRequest) validate(now time.Time) error {
 	var f apperr.Fields
 	if r.StationID == uuid.Nil {
 		f.Add("station_id", "is required")
@@ -61,11 +64,14 @@ func (r WorkRequest) validate() error {
 	if !workTasks[r.Task] {
 		f.Add("task", "must be one of picking, sorting, packing, delivery, other")
 	}
-	today := time.Now().In(civil.China).Format(time.DateOnly)
+	today := civil.Today(now)
+	open := civil.FirstOpenDay(today)
 	if r.WorkDate.IsZero() {
 		f.Add("work_date", "is required (YYYY-MM-DD)")
-	} else if d := r.WorkDate.String(); d > today || r.WorkDate.Year() < 2014 {
-		f.Add("work_date", "must be a day from 2014 to today (China time), not %s", d)
+	} else if r.WorkDate.After(today.Time) || r.WorkDate.Before(open.Time) {
+		f.Add("work_date", "must be a day from %s to today (%s, China time), not %s: earlier months are closed "+
+			"(their reports were filed by the %dth of the next month and never change), so date late work %s",
+			open, today, r.WorkDate, civil.ReportDueDay, open)
 	}
 	if r.Minutes < 1 || r.Minutes > 1440 {
 		f.Add("minutes", "must be 1 to 1440")
@@ -101,7 +107,7 @@ func WageEntry(r WorkRequest) Entry {
 // household_id when the household is not one the station serves); Conflict naming Idempotency-Key
 // when the key was used for different work at the station (idempotency.Do, scope work_record).
 func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, error) {
-	if err := r.validate(); err != nil {
+	if err := r.validate(s.now()); err != nil {
 		return WorkRecord{}, err
 	}
 	out := WorkRecord{StationID: r.StationID, HouseholdID: r.HouseholdID, Task: r.Task, WorkDate: r.WorkDate,

@@ -146,7 +146,9 @@ func (c *county) sell(t testing.TB, product uuid.UUID, quantity int, price int64
 func (c *county) wage(t testing.TB, h uuid.UUID, day string, pay money.Money) {
 	t.Helper()
 	d, _ := civil.ParseDate(day)
-	if _, err := c.ledger.RecordWork(context.Background(), ledger.WorkRequest{StationID: c.station, HouseholdID: h, Task: "packing",
+	// The ledger's clock on the work day itself (20:00 in China): the day's month is open then.
+	at := c.ledger.WithClock(func() time.Time { return d.Time.Add(12 * time.Hour) })
+	if _, err := at.RecordWork(context.Background(), ledger.WorkRequest{StationID: c.station, HouseholdID: h, Task: "packing",
 		WorkDate: d, Minutes: 240, Pay: pay, Key: randHex(6)}); err != nil {
 		t.Fatal(err)
 	}
