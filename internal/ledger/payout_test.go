@@ -230,7 +230,7 @@ func TestClosedMonthsRefuseWagesAndPayouts(t *testing.T) {
 	if err := pay(closed, china(2024, 6, 1, 0, 0)); err != nil {
 		t.Errorf("payout at the first open day's first minute: %v", err)
 	}
-	if n := count(t, w.db, `SELECT count(*) FROM work_records`); n != 2 {
+	if n := count(t, w.db, `SELECT count(*) FROM work_records WHERE station_id = ?`, w.stationID); n != 2 {
 		t.Errorf("%d work records, want the 2 accepted", n)
 	}
 	mustVerify(t, w.db)
