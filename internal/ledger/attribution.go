@@ -247,7 +247,7 @@ func PaymentEntry(orderID, unitID uuid.UUID, amount money.Money, providerRef str
 		Memo:           "payment for order " + orderID.String() + " (ref " + providerRef + ")",
 		OccurredAt:     at,
 		Postings: []Posting{
-			{Account: BankShard(orderID), Amount: amount},
+			{Account: AccountRef{Kind: Bank}, Amount: amount},
 			{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: -amount},
 		},
 	}
@@ -266,7 +266,7 @@ func RefundPaymentEntry(refundID, orderID, unitID uuid.UUID, amount money.Money,
 		OccurredAt:     at,
 		Postings: []Posting{
 			{Account: AccountRef{Kind: UnitReceivable, OwnerID: unitID}, Amount: amount},
-			{Account: BankShard(refundID), Amount: -amount},
+			{Account: AccountRef{Kind: Bank}, Amount: -amount},
 		},
 	}
 }

@@ -159,7 +159,7 @@ func TestPaymentEntry(t *testing.T) {
 	if e.Kind != KindPayment || e.IdempotencyKey != "order:"+orderID.String()+":payment" || *e.OrderID != orderID {
 		t.Errorf("header %+v", e)
 	}
-	want := []Posting{{Account: BankShard(orderID), Amount: 5997}, {Account: unit(unitID), Amount: -5997}}
+	want := []Posting{{Account: AccountRef{Kind: Bank}, Amount: 5997}, {Account: unit(unitID), Amount: -5997}}
 	if !slices.Equal(e.Postings, want) {
 		t.Errorf("postings %+v, want %+v", e.Postings, want)
 	}

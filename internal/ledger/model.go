@@ -32,7 +32,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -89,36 +88,9 @@ func (k AccountKind) slot(entryID uuid.UUID) int16 {
 }
 
 // Owned reports whether accounts of kind k belong to an owner (household, cooperative, unit or
-// station). The bank has none, or one of its shards (BankShard).
+// station). The bank and the platform fee have none: the bank's load is spread over its slots like
+// any shared account's (the rows of its former shards, migration 00040, which had owners, keep their history).
 func (k AccountKind) Owned() bool { return k != Bank && k != PlatformFee }
-
-// bankShards is how many sub-accounts the bank is kept in. Every payment and payout updates the
-// bank's running balance under a row lock until commit; one row made every payment in the county
-// wait for the one before (measured: 25 of 32 sessions queued there under load).
-const bankShards = 16
-
-var bankShardIDs = func() [bankShards]uuid.UUID {
-	var ids [bankShards]uuid.UUID
-	for i := range ids {
-		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("fupin:bank:%d", i)))
-	}
-	return ids
-}()
-
-func isBankShard(id uuid.UUID) bool {
-	for _, s := range bankShardIDs {
-		if s == id {
-			return true
-		}
-	}
-	return false
-}
-
-// BankShard is the bank sub-account that the money of key (an order, a household) goes through.
-// The bank is the sum of its shards.
-func BankShard(key uuid.UUID) AccountRef {
-	return AccountRef{Kind: Bank, OwnerID: bankShardIDs[int(key[len(key)-1])%bankShards]}
-}
 
 // AccountRef names an account by kind and owner; OwnerID is uuid.Nil for bank and platform_fee.
 // Accounts are created on first use.
@@ -193,9 +165,7 @@ func (e Entry) validate(reversal bool) error {
 			f.Add(postingField(i, "account.kind"), "%q is not an account kind", p.Account.Kind)
 		case p.Account.Kind.Owned() && p.Account.OwnerID == uuid.Nil:
 			f.Add(postingField(i, "account.owner_id"), "a %s account needs an owner", p.Account.Kind)
-		case p.Account.Kind == Bank && p.Account.OwnerID != uuid.Nil && !isBankShard(p.Account.OwnerID):
-			f.Add(postingField(i, "account.owner_id"), "a bank account has no owner but one of its shards (BankShard)")
-		case p.Account.Kind == PlatformFee && p.Account.OwnerID != uuid.Nil:
+		case !p.Account.Kind.Owned() && p.Account.OwnerID != uuid.Nil:
 			f.Add(postingField(i, "account.owner_id"), "a %s account has no owner; use uuid.Nil", p.Account.Kind)
 		}
 		if p.Amount == 0 {

@@ -75,7 +75,7 @@ func PayoutEntry(householdID uuid.UUID, amount money.Money, reference string, at
 		Memo: "payout to household " + householdID.String() + " (ref " + reference + ")",
 		Postings: []Posting{
 			{Account: AccountRef{Kind: HouseholdPayable, OwnerID: householdID}, Amount: amount},
-			{Account: BankShard(householdID), Amount: -amount},
+			{Account: AccountRef{Kind: Bank}, Amount: -amount},
 		}}
 }
 

@@ -135,7 +135,7 @@ func reverse(ctx context.Context, tx *gorm.DB, entryID uuid.UUID, key, memo stri
 		Postings: make([]Posting, len(legs))}
 	for i, l := range legs {
 		ref := AccountRef{Kind: l.AccountKind}
-		if l.OwnerID != nil {
+		if l.OwnerID != nil && l.AccountKind.Owned() { // an old bank leg names its former shard as owner
 			ref.OwnerID = *l.OwnerID
 		}
 		e.Postings[i] = Posting{Account: ref, Amount: -money.Money(l.AmountFen), OrderLineID: l.OrderLineID}
