@@ -454,3 +454,41 @@ func TestPostRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// Before the bank's shards were folded into its slots, a bank leg named its shard as owner (rows of
+// migration 00040). Such an entry still reverses: the reversal posts to the bank's slot, the bank
+// as a whole is back where it was, and verify finds the reversal whole. A new entry naming a bank
+// owner is refused.
+func TestReverseOfAShardedBankLeg(t *testing.T) {
+	db := dbtest.DB(t)
+	svc := NewService(db)
+	ctx := context.Background()
+	u, h1, h2 := newID(), newID(), newID()
+	e := transfer("test:"+randHex(8), u, h1, h2, 400)
+	e.Postings[0].Account.OwnerID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("fupin:bank:3")) // as BankShard named it
+	if _, _, err := postTx(t, svc, e); !apperr.Is(err, apperr.KindInvalid) {
+		t.Fatalf("a new entry naming a bank owner: %v, want Invalid", err)
+	}
+	var orig uuid.UUID
+	err := database.Tx(ctx, db, func(tx *gorm.DB) error { // what the ledger wrote before the fold
+		var err error
+		orig, _, err = post(ctx, tx, e, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := svc.Reverse(ctx, nil, orig, "test:reverse:"+randHex(8), "", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bankNet int64
+	if err := db.Raw(`SELECT coalesce(sum(p.amount_fen), 0) FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE a.kind = 'bank' AND p.entry_id IN (?, ?)`, orig, rev).Scan(&bankNet).Error; err != nil {
+		t.Fatal(err)
+	}
+	if bankNet != 0 {
+		t.Errorf("the bank moved by %d over the entry and its reversal, want 0", bankNet)
+	}
+	mustVerify(t, db)
+}
