@@ -219,7 +219,6 @@ var ginDebts = map[string]bool{
 	"procurement/callback.go":   true,
 	"procurement/statements.go": true,
 	"procurement/units.go":      true,
-	"trace/limiter.go":          true,
 }
 
 // TestOnlyHTTPAdaptersImportGin keeps each feature's services free of gin: in the feature

@@ -98,7 +98,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.proxies = traceSettings.TrustedProxies
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall, Log: log,
 		Settings: traceSettings})
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -266,7 +267,7 @@ func BenchmarkLabelsPDF(b *testing.B) {
 				}
 				i++
 				return trace.LabelItem{Code: codes[i%len(codes)], ProductName: "十八洞猕猴桃（压测）", BatchNo: "B2026-11", Origin: "花垣县双龙镇十八洞村"}, true, nil
-			})
+			}, slog.Default())
 			rate := float64(n) / time.Since(start).Seconds()
 			close(stop)
 			p := <-peak

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -43,7 +42,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(), pageMemo: map[string][]byte{}}
+		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), pageMemo: map[string][]byte{}}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -324,7 +323,7 @@ func (h *Handler) labelsPDF(c *gin.Context) {
 		return
 	}
 	h.streamLabels(c, id, job, "application/pdf", "pdf", func(w io.Writer, next func() (LabelItem, bool, error)) (int, error) {
-		return WriteLabelsPDF(w, sp, h.svc.cfg.LabelFont, h.ScanURL, next)
+		return WriteLabelsPDF(w, sp, h.svc.cfg.LabelFont, h.ScanURL, next, h.svc.log)
 	})
 }
 
@@ -376,7 +375,7 @@ func (h *Handler) streamLabels(c *gin.Context, batchID uuid.UUID, job *uuid.UUID
 		httpx.Fail(c, err)
 		return
 	}
-	slog.Warn("labels cut short", "batch", batchID, "err", err)
+	h.svc.log.Warn("labels cut short", "batch", batchID, "err", err)
 	if conn, _, herr := c.Writer.Hijack(); herr == nil {
 		_ = conn.Close()
 	}
@@ -445,7 +444,7 @@ func (h *Handler) issuanceCSV(c *gin.Context) {
 	if err != nil {
 		// The status is sent; close the connection without the final chunk, so that the client sees
 		// a broken download rather than a list that merely looks short.
-		slog.Warn("codes CSV cut short", "issuance", job.ID, "err", err)
+		h.svc.log.Warn("codes CSV cut short", "issuance", job.ID, "err", err)
 		if conn, _, herr := c.Writer.Hijack(); herr == nil {
 			_ = conn.Close()
 		}

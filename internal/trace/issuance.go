@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -193,7 +192,7 @@ func (s *Service) releaseJob(id uuid.UUID) {
 	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET status = 'pending', lease_until = NULL, progress = 0
 		WHERE id = ? AND status = 'running'`, id).Error
 	if err != nil {
-		slog.Warn("interrupted issuance not released; it resumes when its lease lapses", "issuance", id, "err", err)
+		s.log.Warn("interrupted issuance not released; it resumes when its lease lapses", "issuance", id, "err", err)
 	}
 }
 
@@ -206,7 +205,7 @@ func (s *Service) reportProgress(ctx context.Context, id uuid.UUID, n int) {
 	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET progress = ?, lease_until = now() + ?::interval
 		WHERE id = ? AND status = 'running'`, n, fmt.Sprintf("%d seconds", int(issueLease.Seconds())), id).Error
 	if err != nil {
-		slog.Warn("issuance progress not recorded", "issuance", id, "err", err)
+		s.log.Warn("issuance progress not recorded", "issuance", id, "err", err)
 	}
 }
 
@@ -264,11 +263,11 @@ func (s *Service) RunIssuer(ctx context.Context, every time.Duration) {
 			Where("status = 'pending' OR (status = 'running' AND lease_until < now())").
 			Order("created_at").Limit(10).Pluck("id", &ids).Error
 		if err != nil && ctx.Err() == nil {
-			slog.Warn("issuer: cannot list open jobs", "err", err)
+			s.log.Warn("issuer: cannot list open jobs", "err", err)
 		}
 		for _, id := range ids {
 			if _, err := s.RunIssue(ctx, id, false); err != nil && !errors.Is(err, ErrJobBusy) && ctx.Err() == nil {
-				slog.Warn("issuer: job not finished", "issuance", id, "err", err)
+				s.log.Warn("issuer: job not finished", "issuance", id, "err", err)
 			}
 		}
 		select {
@@ -285,7 +284,7 @@ func (s *Service) StartIssue(id uuid.UUID) {
 	go func() {
 		defer s.jobs.Done()
 		if _, err := s.RunIssue(s.bg, id, false); err != nil && !errors.Is(err, ErrJobBusy) && s.bg.Err() == nil {
-			slog.Warn("issuance failed", "issuance", id, "err", err)
+			s.log.Warn("issuance failed", "issuance", id, "err", err)
 		}
 	}()
 }
@@ -403,12 +402,12 @@ func (s *Service) Stop(ctx context.Context) error {
 		n, err := s.FlushScans(ctx)
 		total += n
 		if err == nil {
-			slog.Info("scan counts flushed at shutdown", "scans", total)
+			s.log.Info("scan counts flushed at shutdown", "scans", total)
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			slog.Error("scan counts not flushed at shutdown: they stay in Redis for the next start", "scans", total, "err", err)
+			s.log.Error("scan counts not flushed at shutdown: they stay in Redis for the next start", "scans", total, "err", err)
 			return err
 		case <-time.After(200 * time.Millisecond):
 		}

@@ -144,9 +144,10 @@ func deflate(b []byte) []byte {
 
 // WriteLabelsPDF writes labels for the items next yields, page by page, to w, and returns how many
 // it wrote. url gives the URL each QR holds. The font (LABEL_FONT) is embedded, so the PDF prints
-// the same anywhere. next returns ok=false after the last item.
+// the same anywhere. next returns ok=false after the last item. log hears of a font that could not
+// be subset (it is then embedded whole).
 func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code string) string,
-	next func() (LabelItem, bool, error)) (int, error) {
+	next func() (LabelItem, bool, error), log *slog.Logger) (int, error) {
 	if err := sp.Validate(); err != nil {
 		return 0, err
 	}
@@ -210,7 +211,7 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 		if sub, err := subsetTrueType(lf.ttf, g.widths); err == nil {
 			ttf, name = sub, subsetTag(g.widths)+"+"+lf.name
 		} else {
-			slog.Warn("label font not subset; embedding it whole", "font", lf.name, "err", err)
+			log.Warn("label font not subset; embedding it whole", "font", lf.name, "err", err)
 		}
 	}
 	p.begin(type0)

@@ -15,13 +15,14 @@ type logSampler struct {
 	first       int
 	every       int
 	now         func() time.Time
+	log         *slog.Logger
 	mu          sync.Mutex
 	start       time.Time
 	seen, shown int
 }
 
-func newLogSampler() *logSampler {
-	return &logSampler{window: time.Minute, first: 20, every: 100, now: time.Now}
+func newLogSampler(log *slog.Logger) *logSampler {
+	return &logSampler{window: time.Minute, first: 20, every: 100, now: time.Now, log: log}
 }
 
 // keep says whether this line is logged.
@@ -31,7 +32,7 @@ func (l *logSampler) keep() bool {
 	defer l.mu.Unlock()
 	if now.Sub(l.start) >= l.window {
 		if left := l.seen - l.shown; left > 0 {
-			slog.Info("scans of unknown codes not logged (sampled)", "not_logged", left, "logged", l.shown,
+			l.log.Info("scans of unknown codes not logged (sampled)", "not_logged", left, "logged", l.shown,
 				"since", l.start.UTC().Format(time.RFC3339))
 		}
 		l.start, l.seen, l.shown = now, 0, 0

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -484,7 +483,7 @@ func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		if _, err := s.FlushScans(ctx); err != nil && ctx.Err() == nil {
-			slog.Warn("scan counts not flushed; retrying next interval", "err", err)
+			s.log.Warn("scan counts not flushed; retrying next interval", "err", err)
 		}
 		if time.Since(pruned) > time.Hour {
 			if err := s.db.WithContext(ctx).Exec(`DELETE FROM scan_flushes WHERE flushed_at < now() - interval '1 day'`).Error; err == nil {
@@ -492,7 +491,7 @@ func (s *Service) RunFlusher(ctx context.Context, every time.Duration) {
 			}
 		}
 		if _, err := s.RefreshEpoch(ctx); err != nil && ctx.Err() == nil {
-			slog.Warn("cache epoch not refreshed", "err", err)
+			s.log.Warn("cache epoch not refreshed", "err", err)
 		}
 	}
 }

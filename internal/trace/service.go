@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ type Service struct {
 	households  Households
 	attribution Attribution
 	cfg         Config
+	log         *slog.Logger
 	flight      singleflight.Group
 	pgScans     pgScans // scans counted in PostgreSQL while Redis is away
 	recentMu    sync.Mutex
@@ -68,15 +70,19 @@ type Service struct {
 type Config struct {
 	CacheTTL time.Duration // lifetime of a cached view
 	MaxIssue int           // most codes one request may issue
+	Log      *slog.Logger  // where background work and cut-short downloads are reported; nil: slog.Default()
 	Settings
 }
 
 // NewService builds the trace service.
 func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Households, attribution Attribution, cfg Config) *Service {
 	cfg.Settings = cfg.Settings.withDefaults()
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
-		attribution: attribution, cfg: cfg,
+		attribution: attribution, cfg: cfg, log: cfg.Log,
 		bg: bg, stop: stop, decoded: map[string]cachedView{}}
 }
 
