@@ -107,15 +107,15 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 				With("current_status", o.Status)
 		}
 		pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
-			ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
-		return s.markPaid(ctx, tx, o, &pay)
+			ProviderRef: cb.ProviderRef, PaidAt: s.now()}
+		return s.markPaid(ctx, tx, o, &pay, "callback:"+cb.ProviderRef)
 	})
 	if err != nil {
 		err = apperr.DB(err, "order")
 		s.recordRefused(ctx, cb, err)
 		if late != nil { // refused, but the unit's money was taken: it is owed back
 			pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: late.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
-				ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
+				ProviderRef: cb.ProviderRef, PaidAt: s.now()}
 			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil {
 				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
 			}

@@ -131,11 +131,10 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	}
 	hash := requestHash(items)
 	now := s.now()
-	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
-		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
+	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced, PlacedAt: now}
 	// No look-up of the key first: the transaction finds a used key (idempotency_claim) and is
 	// rolled back, so the common case, a new order, saves a round trip.
-	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, items) })
+	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, key, hash, items) })
 	if err == nil {
 		return o, false, nil
 	}
@@ -152,7 +151,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	return Order{}, false, apperr.DB(err, "order")
 }
 
-// placeTx places order o for items in one transaction: catalog.Reserve locks the products in id
+// placeTx places order o for items under the unit's key (with the request's hash) in one transaction: catalog.Reserve locks the products in id
 // order, reads their price and station and takes the stock (all or nothing); then one statement
 // inserts the order, unless the unit's key is used (idempotency_claim records it in
 // idempotency_keys with the order's id, platform/idempotency; a used key inserts nothing and the
@@ -164,7 +163,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 // The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
 // cannot see into: PostgreSQL then keeps one generic plan for it (see catalog.Reserve).
 // Errors: those of catalog.Reserve; errReplay when the unit's key was already used.
-func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
+func placeTx(ctx context.Context, db *gorm.DB, o *Order, key string, hash []byte, items []catalog.Item) error {
 	return database.Tx(ctx, db, func(tx *gorm.DB) error {
 		locked, err := catalog.Reserve(ctx, tx, items)
 		if err != nil {
@@ -190,8 +189,8 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 		var inserted struct{ Orders int }
 		err = tx.WithContext(ctx).Raw(`
 			WITH o AS (
-			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-			    SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
+			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
+			    SELECT ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
 			    RETURNING id
 			), w AS (
 			    SELECT * FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::bigint[]), (SELECT ?::text[]))
@@ -205,8 +204,8 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 			    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
 			)
 			SELECT count(*) AS orders FROM o`,
-			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.IdempotencyKey, o.RequestHash, o.PlacedAt,
-			orderScope(o.UnitID).String(), o.IdempotencyKey, o.RequestHash, o.ID.String(),
+			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.PlacedAt,
+			orderScope(o.UnitID).String(), key, hash, o.ID.String(),
 			pgArray(ids), pgInts(lineNos), pgArray(products), pgArray(stations), pgInts(quantities), pgInts(prices), pgArray(origins),
 		).Find(&inserted).Error // Find: see ledger's insertEntry
 		if err != nil {

@@ -80,7 +80,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				return err
 			}
 			ref, again, err := idempotency.Do(ctx, tx, scope, key, hash, func() (string, error) {
-				r, err := s.makeRefund(ctx, tx, p, o, key, hash, reason, req.Lines)
+				r, err := s.makeRefund(ctx, tx, p, o, reason, req.Lines)
 				out = r
 				return r.ID.String(), err
 			})
@@ -107,8 +107,7 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 }
 
 // makeRefund is the work of Refund once its key is new: o is locked in tx.
-func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, o Order, key string, hash []byte,
-	reason string, asked []RefundItem) (Refund, error) {
+func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, o Order, reason string, asked []RefundItem) (Refund, error) {
 	id := o.ID
 	if err := o.May(ActRefund); err != nil {
 		return Refund{}, err
@@ -165,8 +164,7 @@ func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, 
 		legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
 	}
 	now := s.now()
-	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
-		CreatedBy: p.UserID, CreatedAt: now}
+	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, CreatedBy: p.UserID, CreatedAt: now}
 	entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
 	if err != nil {
 		return Refund{}, err

@@ -2,6 +2,7 @@ package procurement
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -44,8 +46,8 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	// The unit's money has moved: record it even if the client has gone, and through a deadlock.
 	ctx = context.WithoutCancel(ctx)
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
-		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = retry(ctx, func() error { return s.markPaid(ctx, s.db, o, &pay) })
+		ProviderRef: ref, PaidAt: s.now()}
+	err = retry(ctx, func() error { return s.markPaid(ctx, s.db, o, &pay, key) })
 	if errors.Is(err, errReplay) {
 		o = Order{}
 		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
@@ -81,19 +83,26 @@ func (s *Orders) Payment(ctx context.Context, p auth.Principal, id uuid.UUID) (P
 	return pay, apperr.DB(err, "payment")
 }
 
-// markPaid marks order o paid if it is still placed, records pay and posts the payment entry, in
-// one statement through db (a transaction or the pool): the guarded UPDATE … WHERE status =
-// 'placed' feeds the payments INSERT and the ledger's entry, so no separate lock is needed.
+// markPaid marks order o paid if it is still placed, claims key for the payment (scope
+// payment:<order>, platform/idempotency), records pay and posts the payment entry, in one
+// statement through db (a transaction or the pool): the guarded UPDATE … WHERE status = 'placed'
+// feeds the claim, the payments INSERT and the ledger's entry, so no separate lock is needed.
+// The claim follows the update, so a key is recorded only with the payment it names; and it is
+// always new there: a key of this order's scope is only ever recorded by a statement that also
+// paid the order, which is then no longer placed.
 // errReplay when o is no longer placed (paid or cancelled meanwhile); then nothing was written.
-func (s *Orders) markPaid(ctx context.Context, db *gorm.DB, o Order, pay *Payment) error {
+func (s *Orders) markPaid(ctx context.Context, db *gorm.DB, o Order, pay *Payment, key string) error {
 	guard := ledger.Guard{SQL: `
-		guard AS (
+		paid AS (
 		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
+		), guard AS (
+		    SELECT paid.id FROM paid WHERE idempotency_claim(?, ?, ?, ?)
 		), pay AS (
-		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
-		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, paid_at)
+		    SELECT ?, guard.id, ?, ?, ?, ? FROM guard
 		)`, Args: []any{StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
-		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt}}
+		paymentScope(o.ID).String(), key, paymentHash[:], pay.ID.String(),
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.PaidAt}}
 	posted, err := s.ledger.PostPayment(ctx, db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	if err == nil && !posted {
 		return errReplay
@@ -101,18 +110,28 @@ func (s *Orders) markPaid(ctx context.Context, db *gorm.DB, o Order, pay *Paymen
 	return err
 }
 
+// paymentScope is where an order's payment keys are unique (idempotency_keys).
+func paymentScope(orderID uuid.UUID) idempotency.Scope {
+	return idempotency.Scope{Name: "payment", Within: orderID}
+}
+
+// paymentHash is the request hash of every payment: the request has no body, the order and the
+// key say all of it. Migration 00100 computes the same (sha256 of "payment").
+var paymentHash = sha256.Sum256([]byte("payment"))
+
 // paymentReplay answers a payment request for an order that is no longer placed: the first
-// payment when key matches it, a Conflict with the current state otherwise.
+// payment when key paid it, a Conflict with the current state otherwise.
 func (s *Orders) paymentReplay(ctx context.Context, o Order, key string) (Payment, bool, error) {
-	var pay Payment
-	err := s.db.WithContext(ctx).Where("order_id = ?", o.ID).Take(&pay).Error
+	ref, found, err := idempotency.Lookup(ctx, s.db, paymentScope(o.ID), key, paymentHash[:])
 	switch {
-	case err == nil && pay.IdempotencyKey == key:
-		return pay, true, nil
-	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil:
 		return Payment{}, false, apperr.DB(err, "payment")
+	case !found:
+		return Payment{}, false, o.refuse(ActPay)
 	}
-	return Payment{}, false, o.refuse(ActPay)
+	var pay Payment
+	err = s.db.WithContext(ctx).Take(&pay, "id = ?", ref).Error
+	return pay, err == nil, apperr.DB(err, "payment")
 }
 
 // ShipLine binds traceability codes to one order line: one code per item.
