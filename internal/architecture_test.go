@@ -258,3 +258,27 @@ func TestOnlyHTTPAdaptersImportGin(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsReadOnceInConfig keeps the environment read in one place, platform/config (and
+// dbtest's test-only URLs): a setting read elsewhere is missing from `fupin serve --help`, escapes
+// validation at start and cannot be set by a test that builds the app from a config.Config.
+func TestSettingsReadOnceInConfig(t *testing.T) {
+	read := regexp.MustCompile(`os\.(Getenv|LookupEnv|Environ)\(|env\.Parse`)
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		switch filepath.ToSlash(filepath.Dir(path)) {
+		case "platform/config", "platform/dbtest":
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && read.Match(b) {
+			t.Errorf("%s reads the environment: add the setting to config.Config and pass it down", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
