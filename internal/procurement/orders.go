@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -25,17 +26,31 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
-// our statement): post the entry of a payment, of a received station shipment (the sale lines we
-// hand it, attributed to households: SaleLines), of a refund and of its money paid back, and reverse a payment returned with its
-// cancelled order.
+// Ledger is what procurement needs from the ledger: itself bound to a transaction of ours (or
+// to the pool, where our statement is a transaction of its own): LedgerOf gives it of the ledger's
+// service.
 type Ledger interface {
-	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
-	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
-	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
-	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
-	PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+	WithTx(tx *gorm.DB) LedgerTx
 }
+
+// LedgerTx posts inside the transaction it is bound to: the entry of a payment (in our statement,
+// after our guard), of a received station shipment (the sale lines we hand it, attributed to
+// households: SaleLines), of a refund and of its money paid back, and the reversal of a payment
+// returned with its cancelled order. ledger.Tx has these methods.
+type LedgerTx interface {
+	PostPayment(ctx context.Context, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
+	PostShipmentSale(ctx context.Context, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
+	PostRefund(ctx context.Context, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
+	ReversePayment(ctx context.Context, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+}
+
+// LedgerOf is the ledger's service as procurement's Ledger.
+func LedgerOf(s *ledger.Service) Ledger { return ledgerService{s} }
+
+type ledgerService struct{ s *ledger.Service }
+
+func (l ledgerService) WithTx(tx *gorm.DB) LedgerTx { return l.s.WithTx(tx) }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
 type ViewCache interface {
@@ -58,12 +73,14 @@ type Orders struct {
 	ledger   Ledger
 	views    ViewCache
 	payments PaymentProvider
+	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewOrders builds the order service.
-func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider) *Orders {
-	return &Orders{db: db, ledger: l, views: views, payments: payments, now: func() time.Time { return time.Now().UTC() }}
+// NewOrders builds the order service; log takes what the operators must act on (a charge that
+// could not be recorded).
+func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider, log *slog.Logger) *Orders {
+	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // ItemRequest is one requested product and quantity.
@@ -341,26 +358,7 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 		return o, err
 	}
 	o.Shipments, err = s.shipments(ctx, s.db, id)
-	if p.Role == auth.RoleStation {
-		// A station sees its own lines only: another station's products and prices are not its business.
-		own := o.Lines[:0]
-		o.TotalFen = 0
-		for _, l := range o.Lines {
-			if l.StationID == p.StationID {
-				own = append(own, l)
-				o.TotalFen += l.AmountFen
-			}
-		}
-		o.Lines = own
-		mine := o.Shipments[:0]
-		for _, sh := range o.Shipments {
-			if sh.StationID == p.StationID {
-				mine = append(mine, sh)
-			}
-		}
-		o.Shipments = mine
-	}
-	return o, err
+	return o.seenBy(p), err
 }
 
 // List returns the caller's orders, newest first, at most limit (1..200, default 50), placed

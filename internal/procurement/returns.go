@@ -89,7 +89,7 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, retu
 				return err
 			}
 			r.ReturnedAt, r.ReturnRef = &now, &ref
-			_, err = s.ledger.PostRefundPayment(ctx, tx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
+			_, err = s.ledger.WithTx(tx).PostRefundPayment(ctx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
 			returned = err == nil
 			return err
 		})
@@ -131,7 +131,7 @@ func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned
 			if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
 				return err
 			}
-			_, err = s.ledger.ReversePayment(ctx, tx, orderID, now)
+			_, err = s.ledger.WithTx(tx).ReversePayment(ctx, orderID, now)
 			returned = err == nil
 			return err
 		})
@@ -192,12 +192,12 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
 		)`, Args: []any{o.ID, StatusCancelled, o.ID,
 		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.PaidAt, now}}
-	_, err := s.ledger.PostPayment(ctx, s.db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	_, err := s.ledger.WithTx(s.db).PostPayment(ctx, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	if err != nil {
 		// A concurrent late charge of the same order (the same charge) may have been recorded first.
 		var n int64
 		if cerr := s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error; cerr != nil || n == 0 {
-			slog.Error("a charge for a cancelled order could not be recorded: return it by hand",
+			s.log.Error("a charge for a cancelled order could not be recorded: return it by hand",
 				"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", pay.ProviderRef, "amount_fen", int64(pay.AmountFen), "err", err)
 			return apperr.DB(err, "payment")
 		}
