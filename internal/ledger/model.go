@@ -139,6 +139,13 @@ const maxKeyLen = 300
 // naming the field instead of a constraint error at commit. reversal is allowed only for Reverse.
 func (e Entry) validate(reversal bool) error {
 	var f apperr.Fields
+	e.checkHead(&f, reversal)
+	checkPostings(&f, e.Postings)
+	return f.Err()
+}
+
+// checkHead checks the entry's own fields: kind, key, time and order.
+func (e Entry) checkHead(f *apperr.Fields, reversal bool) {
 	switch e.Kind {
 	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage:
 	case KindReversal:
@@ -154,26 +161,20 @@ func (e Entry) validate(reversal bool) error {
 	if e.OccurredAt.IsZero() {
 		f.Add("occurred_at", "is required")
 	}
-	if len(e.Postings) < 2 {
-		f.Add("postings", "an entry needs at least two postings, has %d", len(e.Postings))
+	if e.OrderID != nil && *e.OrderID == uuid.Nil {
+		f.Add("order_id", "must be nil or a real id")
+	}
+}
+
+// checkPostings checks each posting (account, amount, line) and that they balance in 64 bits.
+func checkPostings(f *apperr.Fields, ps []Posting) {
+	if len(ps) < 2 {
+		f.Add("postings", "an entry needs at least two postings, has %d", len(ps))
 	}
 	var sum int64
 	overflow := false
-	for i, p := range e.Postings {
-		switch {
-		case !p.Account.Kind.Valid():
-			f.Add(postingField(i, "account.kind"), "%q is not an account kind", p.Account.Kind)
-		case p.Account.Kind.Owned() && p.Account.OwnerID == uuid.Nil:
-			f.Add(postingField(i, "account.owner_id"), "a %s account needs an owner", p.Account.Kind)
-		case !p.Account.Kind.Owned() && p.Account.OwnerID != uuid.Nil:
-			f.Add(postingField(i, "account.owner_id"), "a %s account has no owner; use uuid.Nil", p.Account.Kind)
-		}
-		if p.Amount == 0 {
-			f.Add(postingField(i, "amount"), "must not be zero")
-		}
-		if p.OrderLineID != nil && *p.OrderLineID == uuid.Nil {
-			f.Add(postingField(i, "order_line_id"), "must be nil or a real id")
-		}
+	for i, p := range ps {
+		checkPosting(f, i, p)
 		a := int64(p.Amount)
 		if (a > 0 && sum > math.MaxInt64-a) || (a < 0 && sum < math.MinInt64-a) {
 			overflow = true
@@ -182,13 +183,28 @@ func (e Entry) validate(reversal bool) error {
 	}
 	if overflow {
 		f.Add("postings", "amounts overflow 64 bits")
-	} else if sum != 0 && len(e.Postings) > 0 {
+	} else if sum != 0 && len(ps) > 0 {
 		f.Add("postings", "debits and credits must balance; they differ by %d fen", sum)
 	}
-	if e.OrderID != nil && *e.OrderID == uuid.Nil {
-		f.Add("order_id", "must be nil or a real id")
+}
+
+// checkPosting checks posting i: a known account kind with an owner exactly when the kind has
+// owners, a non-zero amount, and a real order line when one is named.
+func checkPosting(f *apperr.Fields, i int, p Posting) {
+	switch {
+	case !p.Account.Kind.Valid():
+		f.Add(postingField(i, "account.kind"), "%q is not an account kind", p.Account.Kind)
+	case p.Account.Kind.Owned() && p.Account.OwnerID == uuid.Nil:
+		f.Add(postingField(i, "account.owner_id"), "a %s account needs an owner", p.Account.Kind)
+	case !p.Account.Kind.Owned() && p.Account.OwnerID != uuid.Nil:
+		f.Add(postingField(i, "account.owner_id"), "a %s account has no owner; use uuid.Nil", p.Account.Kind)
 	}
-	return f.Err()
+	if p.Amount == 0 {
+		f.Add(postingField(i, "amount"), "must not be zero")
+	}
+	if p.OrderLineID != nil && *p.OrderLineID == uuid.Nil {
+		f.Add(postingField(i, "order_line_id"), "must be nil or a real id")
+	}
 }
 
 func postingField(i int, name string) string {

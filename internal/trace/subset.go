@@ -27,73 +27,12 @@ func subsetTrueType(ttf []byte, used map[uint16]int) ([]byte, error) {
 		return nil, errors.New("font has no TrueType outlines (glyf, loca, head, maxp)")
 	}
 	numGlyphs := int(be.Uint16(maxp[4:]))
-	long := be.Uint16(head[50:]) == 1
-	offset := func(i int) (int, error) {
-		var o int
-		if long {
-			if 4*i+4 > len(loca) {
-				return 0, errors.New("font loca table too short")
-			}
-			o = int(be.Uint32(loca[4*i:]))
-		} else {
-			if 2*i+2 > len(loca) {
-				return 0, errors.New("font loca table too short")
-			}
-			o = 2 * int(be.Uint16(loca[2*i:]))
-		}
-		if o > len(glyf) {
-			return 0, errors.New("font loca points past glyf")
-		}
-		return o, nil
+	o := outlineTable{loca: loca, glyf: glyf, long: be.Uint16(head[50:]) == 1}
+	keep, err := keptGlyphs(o, used, numGlyphs)
+	if err != nil {
+		return nil, err
 	}
-	outline := func(id int) ([]byte, error) {
-		from, err := offset(id)
-		if err != nil {
-			return nil, err
-		}
-		to, err := offset(id + 1)
-		if err != nil || to < from {
-			return nil, errors.New("font loca table out of order")
-		}
-		return glyf[from:to], nil
-	}
-
-	keep := map[int]bool{0: true}
-	todo := []int{0}
-	for id := range used {
-		todo = append(todo, int(id))
-	}
-	for len(todo) > 0 {
-		id := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		if id >= numGlyphs {
-			continue
-		}
-		keep[id] = true
-		g, err := outline(id)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range components(g) {
-			if !keep[c] {
-				todo = append(todo, c)
-			}
-		}
-	}
-
-	newGlyf := []byte{}
-	newLoca := make([]byte, 4*(numGlyphs+1))
-	for id := 0; id < numGlyphs; id++ {
-		be.PutUint32(newLoca[4*id:], uint32(len(newGlyf)))
-		if keep[id] {
-			g, _ := outline(id)
-			newGlyf = append(newGlyf, g...)
-			for len(newGlyf)%4 != 0 {
-				newGlyf = append(newGlyf, 0)
-			}
-		}
-	}
-	be.PutUint32(newLoca[4*numGlyphs:], uint32(len(newGlyf)))
+	newGlyf, newLoca := o.only(keep, numGlyphs)
 	newHead := append([]byte(nil), head...)
 	be.PutUint16(newHead[50:], 1) // long loca offsets
 	be.PutUint32(newHead[8:], 0)  // checkSumAdjustment, set below
@@ -110,6 +49,95 @@ func subsetTrueType(ttf []byte, used map[uint16]int) ([]byte, error) {
 		out["post"] = post3
 	}
 	return writeFont(out), nil
+}
+
+// outlineTable is a TrueType font's glyph outlines: 'glyf', and the offsets into it in 'loca'
+// (32-bit when long, head.indexToLocFormat 1; else 16-bit halves).
+type outlineTable struct {
+	loca, glyf []byte
+	long       bool
+}
+
+// offset is where glyph i's outline starts in glyf. Errors: a short loca, an offset past glyf.
+func (o outlineTable) offset(i int) (int, error) {
+	be := binary.BigEndian
+	var at int
+	if o.long {
+		if 4*i+4 > len(o.loca) {
+			return 0, errors.New("font loca table too short")
+		}
+		at = int(be.Uint32(o.loca[4*i:]))
+	} else {
+		if 2*i+2 > len(o.loca) {
+			return 0, errors.New("font loca table too short")
+		}
+		at = 2 * int(be.Uint16(o.loca[2*i:]))
+	}
+	if at > len(o.glyf) {
+		return 0, errors.New("font loca points past glyf")
+	}
+	return at, nil
+}
+
+// outline is glyph id's outline bytes (empty for a glyph without one).
+func (o outlineTable) outline(id int) ([]byte, error) {
+	from, err := o.offset(id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := o.offset(id + 1)
+	if err != nil || to < from {
+		return nil, errors.New("font loca table out of order")
+	}
+	return o.glyf[from:to], nil
+}
+
+// keptGlyphs is .notdef, the glyphs in used and, transitively, the components of the composite
+// glyphs among them: every outline the sheet's text draws.
+func keptGlyphs(o outlineTable, used map[uint16]int, numGlyphs int) (map[int]bool, error) {
+	keep := map[int]bool{0: true}
+	todo := []int{0}
+	for id := range used {
+		todo = append(todo, int(id))
+	}
+	for len(todo) > 0 {
+		id := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if id >= numGlyphs {
+			continue
+		}
+		keep[id] = true
+		g, err := o.outline(id)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range components(g) {
+			if !keep[c] {
+				todo = append(todo, c)
+			}
+		}
+	}
+	return keep, nil
+}
+
+// only rebuilds glyf with the outlines of the kept glyphs (each padded to 4 bytes) and a long loca
+// in which every other glyph is empty under its own id.
+func (o outlineTable) only(keep map[int]bool, numGlyphs int) (glyf, loca []byte) {
+	be := binary.BigEndian
+	glyf = []byte{}
+	loca = make([]byte, 4*(numGlyphs+1))
+	for id := 0; id < numGlyphs; id++ {
+		be.PutUint32(loca[4*id:], uint32(len(glyf)))
+		if keep[id] {
+			g, _ := o.outline(id) // read once already by keptGlyphs
+			glyf = append(glyf, g...)
+			for len(glyf)%4 != 0 {
+				glyf = append(glyf, 0)
+			}
+		}
+	}
+	be.PutUint32(loca[4*numGlyphs:], uint32(len(glyf)))
+	return glyf, loca
 }
 
 // components lists the glyph ids a composite glyph is built from (OpenType 'glyf', composite
