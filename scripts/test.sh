@@ -14,6 +14,11 @@ ensure_test_tools
 # shellcheck source=scripts/pgbouncer.sh
 source scripts/pgbouncer.sh
 start_pgbouncer
+# A PostgreSQL primary with a streaming standby on loopback for the replica tests
+# (TEST_REPLICA_PRIMARY_URL, TEST_REPLICA_URL); both stopped on exit.
+# shellcheck source=scripts/replica.sh
+source scripts/replica.sh
+start_replica_pair
 
 # gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
