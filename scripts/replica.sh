@@ -81,7 +81,9 @@ start_replica_pair() {
 	pg_ctl_dir "$p" -o "-p $REPLICA_PRIMARY_PORT" start || die "the replica test primary did not start: $(tail -n 5 "$p.log")"
 	as_pg "$REPLICA_PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$REPLICA_PRIMARY_PORT" -U postgres -D "$s" -R -X stream \
 		--no-sync >"$REPLICA_DIR/basebackup.log" 2>&1 || die "pg_basebackup failed: $(tail -n 5 "$REPLICA_DIR/basebackup.log")"
-	# The standby keeps the primary's settings (copied), on a port of its own.
+	# The standby keeps the primary's settings (copied), on a port of its own; promoted, it has no
+	# standby of its own, so it must not wait for one (a failover manager such as Patroni does this).
+	if ((sync)); then printf "synchronous_standby_names = ''\n" | as_pg tee -a "$s/postgresql.conf" >/dev/null; fi
 	pg_ctl_dir "$s" -o "-p $REPLICA_STANDBY_PORT" start || die "the standby did not start: $(tail -n 5 "$s.log")"
 	export TEST_REPLICA_PRIMARY_URL="postgres://postgres@127.0.0.1:${REPLICA_PRIMARY_PORT}/postgres?sslmode=disable"
 	export TEST_REPLICA_URL="postgres://postgres@127.0.0.1:${REPLICA_STANDBY_PORT}/postgres?sslmode=disable"
