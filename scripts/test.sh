@@ -59,7 +59,8 @@ console_tests
 
 info "go vet, then go test -race on every package (compiling first takes a minute)"
 go vet ./...
-go test -race -count=1 ./... "$@"
+# -timeout: a package binary may need more than go test's default 10 minutes on a loaded 2-core machine (trace took 10 at load 30).
+go test -race -count=1 -timeout 30m ./... "$@"
 
 # The failover drill (issue 15): a primary crashed and its standby promoted under a load of
 # idempotent orders; about 40 s. FUPIN_FAILOVER_DRILL=0 skips it.

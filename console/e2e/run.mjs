@@ -13,6 +13,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
+import { countyJourney } from './county.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -86,10 +88,10 @@ async function buyerJourney(browser, base, viewport, tag) {
   await shot(page, `buyer-catalog-${tag}`)
   await page.fill('input[name=q]', '蜂蜜')
   await page.click('form[role=search] button[type=submit]')
-  await page.waitForFunction(() => {
-    const names = [...document.querySelectorAll('.product h3')].map((e) => e.textContent ?? '')
+  await until(async () => {
+    const names = await page.locator('.product h3').allTextContents()
     return names.length > 0 && names.every((n) => n.includes('蜂蜜'))
-  })
+  }, `${tag}: search 蜂蜜`)
   const found = await page.locator('.product h3').allTextContents()
   expect(found.length > 0 && found.every((n) => n.includes('蜂蜜')), `${tag}: search 蜂蜜 finds only honey (${found.join(', ')})`)
   await page.locator('.product').first().getByRole('button').click()
@@ -222,9 +224,9 @@ async function lookAround(browser, base, viewport, tag) {
   const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7)
   await page.fill('input[name=month]', month)
   await page.getByRole('button', { name: '查看' }).click()
-  await page.locator('.hbar').first().waitFor()
-  const bars = await page.locator('.hbar-name').allTextContents()
-  expect(bars.includes('十八洞村'), `${tag}: the report of ${month} charts income per village (${bars.join(', ')})`)
+  await page.locator('.income-chart[data-ready=true]').waitFor()
+  const bars = (await page.locator('.income-chart').getAttribute('aria-label')) ?? ''
+  expect(bars.includes('十八洞村'), `${tag}: the report of ${month} charts income per village (${bars})`)
   await shot(page, `admin-report-${tag}`)
   const download = page.waitForEvent('download')
   await page.getByRole('button', { name: /下载 Excel/ }).click()
@@ -255,6 +257,10 @@ try {
   await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
+  for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {
+    await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+    await countyJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+  }
 } catch (e) {
   failures.push(`stopped: ${e.stack ?? e}`)
 } finally {
