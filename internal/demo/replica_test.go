@@ -21,7 +21,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/replica"
-	"github.com/fupinmarket/fupin/internal/platform/replica/replicatest"
 )
 
 // The whole application with DATABASE_REPLICA_URLS naming a real streaming standby: scans on a
@@ -29,7 +28,7 @@ import (
 // statistics count them); with its replay paused, a code issued meanwhile still scans as genuine
 // and reads go to the primary once it lags; with it gone, the service answers from the primary.
 func TestServedByReplica(t *testing.T) {
-	p := replicatest.New(t)
+	p := dbtest.NewReplicaPair(t)
 	ctx := context.Background()
 	mdb, err := database.Open(ctx, p.PrimaryURL, database.Pool{MaxOpen: 2, MaxIdle: 1, MaxLifetime: time.Minute})
 	if err != nil {
@@ -72,29 +71,29 @@ func TestServedByReplica(t *testing.T) {
 	station := loginAs(t, h, "station-shibadong")
 
 	// A scan on a cache miss reads trace_codes on the standby.
-	before := replicatest.TableReads(t, p.ReplicaURL, "trace_codes")
+	before := dbtest.TableReads(t, p.ReplicaURL, "trace_codes")
 	var view struct{ Verdict, Status string }
 	call(t, h, "GET", "/api/v1/trace/"+sum.ScanCode, "", nil, 200, &view)
 	if view.Verdict != "genuine" || view.Status != "sold" {
 		t.Fatalf("scan: %+v", view)
 	}
-	replicatest.WaitReads(t, p.ReplicaURL, "trace_codes", before)
+	dbtest.WaitReads(t, p.ReplicaURL, "trace_codes", before)
 
 	// The monthly report reads the ledger on the standby.
-	before = replicatest.TableReads(t, p.ReplicaURL, "postings")
+	before = dbtest.TableReads(t, p.ReplicaURL, "postings")
 	month := time.Now().In(civil.China).Format("2006-01")
 	var report map[string]any
 	call(t, h, "GET", "/api/v1/reports/monthly?region_code=433124&month="+month, admin, nil, 200, &report)
-	replicatest.WaitReads(t, p.ReplicaURL, "postings", before)
+	dbtest.WaitReads(t, p.ReplicaURL, "postings", before)
 
 	// The catalogue search reads products on the standby.
-	before = replicatest.TableReads(t, p.ReplicaURL, "products")
+	before = dbtest.TableReads(t, p.ReplicaURL, "products")
 	var page struct{ Products []struct{ ID string } }
 	call(t, h, "GET", "/api/v1/catalog/products?certified=any", admin, nil, 200, &page)
 	if len(page.Products) == 0 {
 		t.Fatal("catalogue search found nothing")
 	}
-	replicatest.WaitReads(t, p.ReplicaURL, "products", before)
+	dbtest.WaitReads(t, p.ReplicaURL, "products", before)
 
 	var ready struct {
 		Checks struct{ Replicas []replica.Status }
@@ -109,8 +108,8 @@ func TestServedByReplica(t *testing.T) {
 	}
 
 	// Replay paused: a code issued now is not on the standby, yet it scans as genuine at once.
-	replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_pause()`)
-	t.Cleanup(func() { replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`) })
+	dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_pause()`)
+	t.Cleanup(func() { dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`) })
 	var products struct{ Products []struct{ ID string } }
 	call(t, h, "GET", "/api/v1/products", station, nil, 200, &products)
 	var batch struct{ ID string }
@@ -134,7 +133,7 @@ func TestServedByReplica(t *testing.T) {
 	if ready.Checks.Replicas[0].State != replica.StateLagging || ready.Checks.Replicas[0].LagSeconds < 0.5 {
 		t.Fatalf("readyz while lagging: %+v", ready.Checks.Replicas)
 	}
-	replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`)
+	dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`)
 	waitReplica(t, a, replica.StateOK)
 
 	// The standby gone: every read is answered, from the primary.

@@ -12,11 +12,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/replica"
-	"github.com/fupinmarket/fupin/internal/platform/replica/replicatest"
 )
 
-func open(t *testing.T, p replicatest.Pair, urls []string, maxLag time.Duration) (*gorm.DB, *replica.Set) {
+func open(t *testing.T, p dbtest.ReplicaPair, urls []string, maxLag time.Duration) (*gorm.DB, *replica.Set) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, p.PrimaryURL, database.Pool{MaxOpen: 4, MaxIdle: 4, MaxLifetime: time.Minute})
@@ -74,8 +74,8 @@ func count(t *testing.T, ctx context.Context, db *gorm.DB) int64 {
 // An idle primary writes no transactions, so a caught-up replica's replay timestamp ages without
 // any real lag: the Set measures lag on WAL positions and keeps serving from it.
 func TestIdlePrimaryIsNotLag(t *testing.T) {
-	p := replicatest.New(t)
-	replicatest.Exec(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
+	p := dbtest.NewReplicaPair(t)
+	dbtest.ExecOn(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
 	const maxLag = 200 * time.Millisecond
 	_, set := open(t, p, []string{p.ReplicaURL}, maxLag)
 	waitState(t, set, replica.StateOK)
@@ -110,21 +110,21 @@ func TestIdlePrimaryIsNotLag(t *testing.T) {
 // replica is judged lagging, and answer what the primary has; unmarked reads never leave the
 // primary.
 func TestPausedReplayFallsBackToPrimary(t *testing.T) {
-	p := replicatest.New(t)
-	replicatest.Exec(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
-	replicatest.Exec(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(1, 10)`)
+	p := dbtest.NewReplicaPair(t)
+	dbtest.ExecOn(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
+	dbtest.ExecOn(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(1, 10)`)
 	db, set := open(t, p, []string{p.ReplicaURL}, 300*time.Millisecond)
 	waitState(t, set, replica.StateOK)
 	lagOK := replica.MayLag(context.Background())
 
-	before := replicatest.TableReads(t, p.ReplicaURL, "items")
+	before := dbtest.TableReads(t, p.ReplicaURL, "items")
 	if n := count(t, lagOK, db); n != 10 {
 		t.Fatalf("count on the replica: %d, want 10", n)
 	}
 	if !replica.Served(lagOK) {
 		t.Fatal("a marked read was not served by the replica")
 	}
-	replicatest.WaitReads(t, p.ReplicaURL, "items", before) // the standby's own statistics
+	dbtest.WaitReads(t, p.ReplicaURL, "items", before) // the standby's own statistics
 	reads, _ := set.Reads()
 	if reads[state(t, set).Name] == 0 {
 		t.Fatalf("reads: %v", reads)
@@ -134,9 +134,9 @@ func TestPausedReplayFallsBackToPrimary(t *testing.T) {
 		t.Fatalf("an unmarked read: %d, served by a replica %v", n, replica.Served(plain))
 	}
 
-	replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_pause()`)
-	t.Cleanup(func() { replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`) })
-	replicatest.Exec(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(11, 15)`)
+	dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_pause()`)
+	t.Cleanup(func() { dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`) })
+	dbtest.ExecOn(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(11, 15)`)
 	st := waitState(t, set, replica.StateLagging)
 	if st.LagSeconds <= 0.3 {
 		t.Fatalf("lagging with lag %v", st.LagSeconds)
@@ -151,7 +151,7 @@ func TestPausedReplayFallsBackToPrimary(t *testing.T) {
 			replica.Served(ctx), primaryBefore, primaryAfter)
 	}
 
-	replicatest.Exec(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`)
+	dbtest.ExecOn(t, p.ReplicaURL, `SELECT pg_wal_replay_resume()`)
 	waitState(t, set, replica.StateOK)
 	ctx = replica.MayLag(context.Background())
 	if n := count(t, ctx, db); n != 15 || !replica.Served(ctx) {
@@ -163,9 +163,9 @@ func TestPausedReplayFallsBackToPrimary(t *testing.T) {
 // partition does) fails no read: the read runs on the primary at once and the replica is out
 // until a check finds it again.
 func TestStoppedReplicaFailsNoRead(t *testing.T) {
-	p := replicatest.New(t)
-	replicatest.Exec(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
-	replicatest.Exec(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(1, 7)`)
+	p := dbtest.NewReplicaPair(t)
+	dbtest.ExecOn(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
+	dbtest.ExecOn(t, p.PrimaryURL, `INSERT INTO items SELECT generate_series(1, 7)`)
 	u, err := url.Parse(p.ReplicaURL)
 	if err != nil {
 		t.Fatal(err)
@@ -197,8 +197,8 @@ func TestStoppedReplicaFailsNoRead(t *testing.T) {
 
 // A replica that is not a standby (promoted, or the primary named by mistake) is never read from.
 func TestNotStandbyIsSkipped(t *testing.T) {
-	p := replicatest.New(t)
-	replicatest.Exec(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
+	p := dbtest.NewReplicaPair(t)
+	dbtest.ExecOn(t, p.PrimaryURL, `CREATE TABLE items (id int PRIMARY KEY)`)
 	db, set := open(t, p, []string{p.PrimaryURL}, time.Second)
 	if st := state(t, set); st.State != replica.StateNotStandby {
 		t.Fatalf("the primary as a replica: %+v", st)

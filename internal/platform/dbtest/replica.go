@@ -1,12 +1,10 @@
-// Package replicatest gives tests a database on a real PostgreSQL primary with a streaming standby
-// (scripts/replica.sh, started by scripts/test.sh: TEST_REPLICA_PRIMARY_URL, TEST_REPLICA_URL).
-package replicatest
+package dbtest
+
+// A database on a real PostgreSQL primary with a streaming standby (scripts/replica.sh, started by
+// scripts/test.sh: TEST_REPLICA_PRIMARY_URL, TEST_REPLICA_URL), for the replica tests.
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -14,18 +12,18 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Pair is a fresh database, migrated or not, on the primary and as seen through the standby.
-type Pair struct {
+// ReplicaPair is a fresh database, migrated or not, on the primary and as seen through the standby.
+type ReplicaPair struct {
 	PrimaryURL string // the database on the primary
 	ReplicaURL string // the same database on the standby
 	Name       string
 }
 
-// New creates a database on the primary, waits for the standby to have it, and drops it at the
+// NewReplicaPair creates a database on the primary, waits for the standby to have it, and drops it at the
 // end of the test. It skips the test when TEST_REPLICA_PRIMARY_URL or TEST_REPLICA_URL is unset
 // (scripts/test.sh always sets them). Tests that use the pair hold a lock on the primary for their
 // duration, so that one package pausing the standby's replay never surprises another's.
-func New(t testing.TB) Pair {
+func NewReplicaPair(t testing.TB) ReplicaPair {
 	t.Helper()
 	primary, standby := os.Getenv("TEST_REPLICA_PRIMARY_URL"), os.Getenv("TEST_REPLICA_URL")
 	if primary == "" || standby == "" {
@@ -48,16 +46,14 @@ func New(t testing.TB) Pair {
 		_, _ = sc.Exec(ctx, `SELECT pg_wal_replay_resume()`)
 		sc.Close(ctx)
 	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "fupin_replica_" + hex.EncodeToString(b)
+	name := "fupin_replica_" + randHex(4)
 	if _, err := lock.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {
 		_, _ = lock.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
-	p := Pair{PrimaryURL: WithDatabase(primary, name), ReplicaURL: WithDatabase(standby, name), Name: name}
+	p := ReplicaPair{PrimaryURL: withDatabase(primary, name), ReplicaURL: withDatabase(standby, name), Name: name}
 	for {
 		c, err := pgx.Connect(ctx, p.ReplicaURL)
 		if err == nil {
@@ -71,18 +67,8 @@ func New(t testing.TB) Pair {
 	}
 }
 
-// WithDatabase returns a PostgreSQL URL with its database replaced by name.
-func WithDatabase(raw, name string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// Exec runs one statement on url (a pause or resume of replay, a write on the primary).
-func Exec(t testing.TB, url, sql string, args ...any) {
+// ExecOn runs one statement on url (a pause or resume of replay, a write on the primary).
+func ExecOn(t testing.TB, url, sql string, args ...any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
