@@ -1,4 +1,4 @@
-package app
+package procurement_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -60,7 +61,7 @@ func stateOf(t *testing.T, r resp, want string) {
 	}
 }
 
-func verifyLedger(t *testing.T, a *App) string {
+func verifyLedger(t *testing.T, a *app.App) string {
 	t.Helper()
 	var out strings.Builder
 	if n, err := ledger.Verify(context.Background(), a.DB, &out); err != nil || n != 0 {
@@ -587,7 +588,7 @@ func TestThousandLineOrder(t *testing.T) {
 	// The test app's body limit is 64 KiB; the default of 1 MiB holds 1,000 lines easily.
 	cfg := w.a.Config
 	cfg.BodyLimitBytes = 1 << 20
-	big, err := New(cfg, w.a.DB, w.a.Cache, w.a.Log)
+	big, err := app.New(cfg, w.a.DB, w.a.Cache, w.a.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
