@@ -22,6 +22,18 @@ var exceptions = map[string][]string{
 		"station_villages"},
 }
 
+// debts are the pairs measured when the map was drawn (issue 12): each is to be moved behind its
+// owner's Go API or views and then deleted from this list; the test says which to remove. Pairs
+// hid in gorm's Table("name") until the test read it; the regions ones check that a region exists,
+// and region cannot be imported by the packages its merge calls: an interface the app wires, or a
+// regions view, would do.
+var debts = map[string][]string{
+	"catalog":     {"regions"},
+	"household":   {"regions"},
+	"procurement": {"households", "regions", "trace_codes"},
+	"station":     {"regions"},
+}
+
 // sqlTable finds a table named after a SQL keyword that introduces one.
 var sqlTable = regexp.MustCompile(`(?i)\b(from|join|into|update|table|references|copy)\s+([a-z_][a-z0-9_]*)`)
 
@@ -29,7 +41,8 @@ var sqlTable = regexp.MustCompile(`(?i)\b(from|join|into|update|table|references
 var createView = regexp.MustCompile(`(?i)\bcreate\s+(?:or\s+replace\s+)?view\s+([a-z_][a-z0-9_]*)`)
 
 // TestEachTableHasOneOwner fails when a package's SQL names a table that docs/architecture.md
-// gives to another package, outside the reviewed exceptions (reading an owner's view is allowed).
+// gives to another package, outside the reviewed exceptions and the listed debts (reading an owner's
+// view is allowed).
 func TestEachTableHasOneOwner(t *testing.T) {
 	owners := readOwners(t, "../docs/architecture.md")
 	used := tablesNamedPerPackage(t, ".", owners, readViews(t))
@@ -43,11 +56,18 @@ func TestEachTableHasOneOwner(t *testing.T) {
 	}
 	for pkg, tables := range used {
 		for table := range tables {
-			if owners[table] == pkg || allowed(exceptions, pkg, table) {
+			if owners[table] == pkg || allowed(exceptions, pkg, table) || allowed(debts, pkg, table) {
 				continue
 			}
 			t.Errorf("package %s names table %s in SQL, which %s owns (docs/architecture.md): "+
 				"call %s's Go API or read a view it defines", pkg, table, owners[table], owners[table])
+		}
+	}
+	for pkg, tables := range debts {
+		for _, table := range tables {
+			if !used[pkg][table] {
+				t.Errorf("package %s no longer names %s: delete the pair from debts", pkg, table)
+			}
 		}
 	}
 }
@@ -99,9 +119,9 @@ func readOwners(t *testing.T, path string) map[string]string {
 }
 
 // tablesNamedPerPackage reads every non-test Go file under root and collects, per package path
-// (relative to internal/), the owned tables its string literals name after a SQL keyword or as a
-// gorm TableName. A view read by another package (after FROM or JOIN) is what views are for, and is
-// not collected.
+// (relative to internal/), the owned tables its string literals name after a SQL keyword, as a
+// gorm TableName or as the argument of gorm's Table. A view read by another package (after FROM or
+// JOIN, or as gorm's Table, which reads) is what views are for, and is not collected.
 func tablesNamedPerPackage(t *testing.T, root string, owners map[string]string, views map[string]bool) map[string]map[string]bool {
 	t.Helper()
 	used := map[string]map[string]bool{}
@@ -131,6 +151,16 @@ func tablesNamedPerPackage(t *testing.T, root string, owners map[string]string, 
 					}
 					return true
 				})
+			}
+			if call, ok := n.(*ast.CallExpr); ok && len(call.Args) > 0 {
+				// gorm's db.Table("name") names a table with no SQL keyword before it.
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Table" {
+					if s, ok := stringLit(call.Args[0]); ok {
+						if name, _, _ := strings.Cut(strings.TrimSpace(s), " "); name != "" && !views[strings.ToLower(name)] {
+							note(pkg, strings.ToLower(name))
+						}
+					}
+				}
 			}
 			if s, ok := stringLit(n); ok {
 				for _, m := range sqlTable.FindAllStringSubmatch(s, -1) {
