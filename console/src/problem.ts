@@ -1,6 +1,7 @@
 // Problem documents (RFC 9457) from the API, shown in the page: the detail on top, each field's
 // reason next to its field, in Chinese where the reason is a known one.
 import { lang } from './i18n'
+import { stationReasons } from './problem_station'
 
 export interface FieldError {
   field: string
@@ -15,6 +16,7 @@ export interface Problem {
 }
 
 const zhReasons: [RegExp, string][] = [
+  ...stationReasons,
   [/^is required$/, '必填'],
   [/^must be 10 to 72 bytes long$/, '长度须为 10 到 72 字节'],
   [/^is not the account's password$/, '当前密码不正确'],

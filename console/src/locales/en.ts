@@ -1,6 +1,8 @@
 import type { zh } from './zh'
+import { enStation } from './en_station'
 
 export const en: Record<keyof typeof zh, string> = {
+  ...enStation,
   appName: 'Fupin Market',
   console: 'Console',
   login: 'Sign in',

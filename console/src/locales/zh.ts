@@ -1,4 +1,7 @@
+import { zhStation } from './zh_station'
+
 export const zh = {
+  ...zhStation,
   appName: '扶贫集市',
   console: '控制台',
   login: '登录',
