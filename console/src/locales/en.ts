@@ -1,7 +1,9 @@
 import type { zh } from './zh'
-import { enStation } from './en_station'
+import { enCounty } from './en-county'
+import { enStation } from './en-station'
 
 export const en: Record<keyof typeof zh, string> = {
+  ...enCounty,
   ...enStation,
   appName: 'Fupin Market',
   console: 'Console',

@@ -1,6 +1,8 @@
-import { zhStation } from './zh_station'
+import { zhCounty } from './zh-county'
+import { zhStation } from './zh-station'
 
 export const zh = {
+  ...zhCounty,
   ...zhStation,
   appName: '扶贫集市',
   console: '控制台',

@@ -1,4 +1,4 @@
-import type { zhStation } from './zh_station'
+import type { zhStation } from './zh-station'
 
 export const enStation: Record<keyof typeof zhStation, string> = {
   newProduct: 'New product',
