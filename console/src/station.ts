@@ -1,15 +1,8 @@
-// Helpers of the station operator's pages: money typed in yuan, shares typed in percent, both
-// read as text into integers (no floating point near money), and the station's villages.
+// Helpers of the station operator's pages: shares typed in percent, read as text into basis
+// points (no floating point), prices written back as yuan to edit, and the station's villages.
+// Prices typed in yuan are read by money.ts.
 import { reactive } from 'vue'
 import { api } from './api/client'
-
-/** fenOf reads a price typed in yuan ("68", "68.5", "68.50", "¥1,068.00") as integer fen; NaN when it is not one. */
-export function fenOf(text: string): number {
-  const s = text.trim().replace(/^[¥￥]/, '').replace(/,/g, '')
-  const m = /^(\d{1,9})(?:\.(\d{0,2}))?$/.exec(s)
-  if (!m) return NaN
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-}
 
 /** yuanText writes fen as a yuan amount to edit ("68.50"). */
 export function yuanText(fen: number): string {
