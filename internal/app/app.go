@@ -102,8 +102,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
-	a.Stations = station.NewService(db, log)
-	a.Catalog = catalog.NewService(db, a.Households)
+	a.Stations = station.NewService(db, a.Regions, log)
+	a.Catalog = catalog.NewService(db, a.Households, a.Regions)
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
