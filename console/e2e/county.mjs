@@ -110,9 +110,9 @@ export async function countyJourney({ browser, base, viewport, tag, newPage, log
   await page.click('a[href="/console/admin/audit"]')
   const top = page.locator('.audit-table .el-table__row').first()
   await top.waitFor()
-  const cells = await top.locator('td').allTextContents()
-  expect(cells[1].trim() === `E2E-${tag}-${run}-3`.toUpperCase() && cells[2].trim() === '登记',
-    `${tag}: the audit log's newest entry is the registration (${cells.slice(0, 4).join(' | ')})`)
+  const entry = await top.locator('td').allTextContents()
+  expect(entry[1].trim() === `E2E-${tag}-${run}-3`.toUpperCase() && entry[2].trim() === '登记',
+    `${tag}: the audit log's newest entry is the registration (${entry.slice(0, 4).join(' | ')})`)
   await shot(page, `county-audit-${tag}`)
   await context.close()
 }
