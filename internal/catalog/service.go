@@ -184,8 +184,11 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Prod
 		return prod, apperr.DB(err, "product")
 	}
 	sup, err := SuppliersOf(ctx, s.db, []uuid.UUID{id})
+	if err != nil {
+		return prod, apperr.DB(err, "product")
+	}
 	prod.Suppliers = sup[id]
-	return prod, apperr.DB(err, "product")
+	return prod, s.withPhotos(ctx, []*Product{&prod})
 }
 
 // ListFilter narrows a listing; zero values mean "any".
@@ -220,10 +223,15 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]P
 		ids[i] = list[i].ID
 	}
 	sup, err := SuppliersOf(ctx, s.db, ids)
+	if err != nil {
+		return list, apperr.DB(err, "product")
+	}
+	ptrs := make([]*Product, len(list))
 	for i := range list {
 		list[i].Suppliers = sup[list[i].ID]
+		ptrs[i] = &list[i]
 	}
-	return list, apperr.DB(err, "product")
+	return list, s.withPhotos(ctx, ptrs)
 }
 
 func escapeLike(s string) string {
