@@ -287,7 +287,7 @@ func (s *Set) addSample(x sample) {
 	defer s.samplesMu.Unlock()
 	keep := max(3*s.opts.MaxLag, 10*time.Second)
 	i := 0
-	for i < len(s.samples)-1 && x.at.Sub(s.samples[i].at) > keep {
+	for i < len(s.samples) && x.at.Sub(s.samples[i].at) > keep {
 		i++
 	}
 	s.samples = append(s.samples[i:], x)
