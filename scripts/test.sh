@@ -14,6 +14,10 @@ ensure_test_tools
 # shellcheck source=scripts/pgbouncer.sh
 source scripts/pgbouncer.sh
 start_pgbouncer
+# Two Redis Clusters of three masters for the cluster tests (TEST_REDIS_CLUSTER_ADDRS, …); stopped on exit.
+# shellcheck source=scripts/redis-cluster.sh
+source scripts/redis-cluster.sh
+start_redis_clusters
 
 # gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
