@@ -148,15 +148,21 @@ func TestMasterLostMidLoad(t *testing.T) {
 	}
 	conf := restartable(t, rdb, victim)
 
+	// A scan answered 503 because PostgreSQL refused it (on this machine, shared by many test
+	// runs: "too many clients") is not a failure of the cluster handling; it may have been counted
+	// in Redis before the refusal, so the counts are checked between the scans answered 200 and
+	// the scans sent.
 	var (
-		served     sync.Map     // code → *atomic.Int64: scans answered 200
+		served     = map[string]*atomic.Int64{} // scans answered 200
+		sent       = map[string]*atomic.Int64{}
 		victimDone atomic.Int64 // scans answered of the victim's codes
 		failed     atomic.Int64
+		pgRefused  atomic.Int64
 		stop       = make(chan struct{})
 		wg         sync.WaitGroup
 	)
 	for _, code := range codes {
-		served.Store(code, new(atomic.Int64))
+		served[code], sent[code] = new(atomic.Int64), new(atomic.Int64)
 	}
 	for w := range 6 {
 		wg.Add(1)
@@ -169,13 +175,19 @@ func TestMasterLostMidLoad(t *testing.T) {
 				default:
 				}
 				code := codes[i%len(codes)]
+				sent[code].Add(1)
 				rec := getFrom(e.a.Router, "/api/v1/trace/"+code, "198.51.100."+strconv.Itoa(w))
-				if rec.Code != http.StatusOK {
-					failed.Add(1)
+				switch {
+				case rec.Code == http.StatusServiceUnavailable && strings.Contains(rec.Body.String(), "database"):
+					pgRefused.Add(1)
+					continue
+				case rec.Code != http.StatusOK:
+					if failed.Add(1) <= 3 {
+						t.Errorf("scan of %s: %d %s", code, rec.Code, rec.Body.String())
+					}
 					continue
 				}
-				c, _ := served.Load(code)
-				c.(*atomic.Int64).Add(1)
+				served[code].Add(1)
 				if onVictim[code] {
 					victimDone.Add(1)
 				}
@@ -228,21 +240,23 @@ func TestMasterLostMidLoad(t *testing.T) {
 	if n := failed.Load(); n > 0 {
 		t.Errorf("%d scans not answered 200 while a master was down", n)
 	}
+	if n := pgRefused.Load(); n > 0 {
+		t.Logf("%d scans refused by PostgreSQL (503), not by the cluster", n)
+	}
 	if _, err := e.a.Trace.FlushScans(ctx); err == nil {
 		t.Log("the last flush reached every master (the victim answered again?)")
 	}
 
 	var lost int64
 	for _, code := range codes {
-		c, _ := served.Load(code)
-		n, got := c.(*atomic.Int64).Load(), scanCount(t, e.a, code)
+		n, most, got := served[code].Load(), sent[code].Load(), scanCount(t, e.a, code)
 		switch {
-		case got > n:
-			t.Errorf("%s: %d scans in PostgreSQL, only %d answered: counted twice", code, got, n)
-		case !onVictim[code] && got != n:
+		case got > most:
+			t.Errorf("%s: %d scans in PostgreSQL, only %d sent: counted twice", code, got, most)
+		case !onVictim[code] && got < n:
 			t.Errorf("%s (on a master that stayed up): %d scans in PostgreSQL, %d answered", code, got, n)
 		case onVictim[code]:
-			lost += n - got
+			lost += max(n-got, 0)
 		}
 	}
 	t.Logf("victim %s: %d scans of its codes answered, %d lost, bound %d", victim, victimDone.Load(), lost, bound)
