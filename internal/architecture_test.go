@@ -27,7 +27,7 @@ var exceptions = map[string][]string{
 var debts = map[string][]string{
 	"demo":      {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
 	"household": {"station_villages"},
-	"ledger":    {"households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
+	"ledger":    {"double_charges", "households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
 	"trace":     {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }
 
