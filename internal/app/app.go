@@ -223,6 +223,7 @@ func (a *App) router() *gin.Engine {
 	procurement.NewStatements(a.DB).Register(authed)
 	a.Assistance.Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
 	return r
 }
