@@ -65,6 +65,21 @@ func TestDoubleCharge(t *testing.T) {
 	if out := verifyLedger(t, w.a); !strings.Contains(out, "150.00") {
 		t.Fatalf("verify does not show the charge owed:\n%s", out)
 	}
+	var list struct {
+		Returns []struct {
+			Kind      string `json:"kind"`
+			OrderID   string `json:"order_id"`
+			AmountFen int64  `json:"amount_fen"`
+		}
+	}
+	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200).json(&list)
+	shown := false
+	for _, r := range list.Returns {
+		shown = shown || r.Kind == "double_charge" && r.OrderID == o.ID && r.AmountFen == 15000
+	}
+	if !shown {
+		t.Fatalf("the county office's list does not show the charge: %+v", list.Returns)
+	}
 	var pay struct {
 		DoubleCharges []struct {
 			AmountFen   int64   `json:"amount_fen"`
