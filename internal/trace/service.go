@@ -19,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
 )
@@ -37,6 +38,11 @@ type Households interface {
 // scan page says exactly what the sale entry credits (commission, cooperatives, rounding).
 type Attribution interface {
 	ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error)
+}
+
+// Photos is what trace needs from the catalog: the path of a product's photo ("" for none).
+type Photos interface {
+	PhotoURL(ctx context.Context, productID uuid.UUID) (string, error)
 }
 
 // Service records batches, issues codes and resolves scans.
@@ -68,6 +74,7 @@ type Service struct {
 type Config struct {
 	CacheTTL time.Duration // lifetime of a cached view
 	MaxIssue int           // most codes one request may issue
+	Photos   Photos        // product photos for the scan page; nil shows none
 	Settings
 }
 
@@ -254,7 +261,15 @@ const decodedMax = 2048
 func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (View, error) {
 	res, err, _ := s.flight.Do(code, func() (any, error) {
 		issued := s.issued.Load() // before the lookup: an issuance committed during it makes a "not found" stale
-		v, err := s.load(context.WithoutCancel(ctx), code)
+		// A cache miss may be served by a replica (DATABASE_REPLICA_URLS), and what it served is
+		// cached no longer than the lag it may have (replica.CacheTTL).
+		lctx := replica.MayLag(context.WithoutCancel(ctx))
+		v, err := s.load(lctx, code)
+		if apperr.Is(err, apperr.KindNotFound) && replica.Served(lctx) {
+			// A code issued within the replica's lag is not a fake: only the primary says unknown.
+			lctx = context.WithoutCancel(ctx)
+			v, err = s.load(lctx, code)
+		}
 		if apperr.Is(err, apperr.KindNotFound) {
 			if b, err := json.Marshal(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
 				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}}); err == nil {
@@ -265,7 +280,7 @@ func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (Vie
 			return v, err
 		}
 		if b, err := json.Marshal(cachedView{Epoch: epoch, View: v}); err == nil {
-			s.cache.Set(ctx, viewKeyPrefix+code, b, s.ttl)
+			s.cache.Set(ctx, viewKeyPrefix+code, b, replica.CacheTTL(lctx, s.ttl))
 		}
 		return v, nil
 	})
@@ -363,6 +378,11 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 			v.VoidReason = *r.VoidReason
 		}
 		v.VoidedAt = r.VoidedAt
+	}
+	if s.cfg.Photos != nil {
+		if v.Product.PhotoURL, err = s.cfg.Photos.PhotoURL(ctx, r.ProductID); err != nil {
+			return View{}, err
+		}
 	}
 	path, err := s.regions.Path(ctx, r.OriginCode)
 	if err != nil {

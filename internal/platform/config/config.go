@@ -34,6 +34,9 @@ type Config struct {
 	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
 	DBConnLifetime  time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m" desc:"recycle pooled connections after this long"`
 	DBPooler        string        `env:"DB_POOLER" envDefault:"none" desc:"none, session or transaction: set transaction when DATABASE_URL is a pooler in transaction mode (PgBouncer pool_mode=transaction): no prepared statements or session locks (docs/operations.md)"`
+	DBReplicaURLs   []string      `env:"DATABASE_REPLICA_URLS" envSeparator:"," desc:"comma-separated PostgreSQL URLs of streaming replicas for reads that tolerate a little lag (catalogue search, reports, exports, scan views on a cache miss); empty: all reads on DATABASE_URL (docs/scaling.md)"`
+	DBReplicaMaxLag time.Duration `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"5s" desc:"a replica further behind the primary than this (measured on WAL positions) is skipped; with none left, reads go to the primary"`
+	DBReplicaCheck  time.Duration `env:"DATABASE_REPLICA_CHECK_INTERVAL" envDefault:"1s" desc:"how often each replica's state and lag are checked"`
 	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it)"`
 	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
@@ -79,13 +82,7 @@ func Load() (Config, error) {
 
 // Validate checks values that would otherwise fail later and obscurely.
 func (c Config) Validate() error {
-	var errs []error
-	if _, err := c.DataKeyBytes(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(c.JWTSecret) < 32 {
-		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
-	}
+	errs := c.secretErrors()
 	for _, r := range c.PublicBaseURL {
 		if r > 127 {
 			errs = append(errs, errors.New("PUBLIC_BASE_URL must be ASCII (it is printed inside QR codes)"))
@@ -94,12 +91,6 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.PublicBaseURL, "http://") && !strings.HasPrefix(c.PublicBaseURL, "https://") {
 		errs = append(errs, errors.New("PUBLIC_BASE_URL must start with http:// or https://"))
-	}
-	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
-		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
-	}
-	if len(c.PaymentSecret) < 32 {
-		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
 	}
 	if c.OrderPayTimeout < time.Second {
 		errs = append(errs, errors.New("ORDER_PAY_TIMEOUT must be at least 1s"))
@@ -110,14 +101,45 @@ func (c Config) Validate() error {
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
 	}
+	errs = append(errs, c.databaseErrors()...)
+	errs = append(errs, proxyErrors(c.TrustedProxies)...)
+	return errors.Join(errs...)
+}
+
+// secretErrors checks the keys: long enough, and not the built-in development ones in production.
+func (c Config) secretErrors() []error {
+	var errs []error
+	if _, err := c.DataKeyBytes(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
+	}
+	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
+		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
+	}
+	if len(c.PaymentSecret) < 32 {
+		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
+	}
+	return errs
+}
+
+// databaseErrors checks the pool, the pooler mode and the replicas' lag and checks.
+func (c Config) databaseErrors() []error {
+	var errs []error
 	if c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		errs = append(errs, fmt.Errorf("DB_POOLER must be none, session or transaction, not %q", c.DBPooler))
+	}
+	if c.DBReplicaMaxLag < 100*time.Millisecond {
+		errs = append(errs, errors.New("DATABASE_REPLICA_MAX_LAG must be at least 100ms"))
+	}
+	if c.DBReplicaCheck < 10*time.Millisecond || c.DBReplicaCheck > c.DBReplicaMaxLag {
+		errs = append(errs, errors.New("DATABASE_REPLICA_CHECK_INTERVAL must be from 10ms to DATABASE_REPLICA_MAX_LAG (a replica is judged on checks)"))
 	}
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
 	}
-	errs = append(errs, proxyErrors(c.TrustedProxies)...)
-	return errors.Join(errs...)
+	return errs
 }
 
 // proxyErrors names each entry of TRUSTED_PROXIES that is neither an IP address nor a CIDR, so
