@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -650,7 +651,7 @@ func TestRefundProviderDown(t *testing.T) {
 	}
 	metrics := func() string {
 		req := httptest.NewRequest("GET", "/metrics", nil)
-		req.RemoteAddr = "127.0.0.1:9090" // Prometheus on the host: no token needed
+		req.RemoteAddr = net.JoinHostPort("127.0.0.1", "40000") // Prometheus on the host: no token needed
 		rec := httptest.NewRecorder()
 		w.a.Router.ServeHTTP(rec, req)
 		return resp{rec, t}.want(200).Body.String()
