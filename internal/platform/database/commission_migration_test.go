@@ -13,8 +13,9 @@ import (
 // 00060 on a database with data: order lines placed before it keep their station's rate, lines
 // inserted after it take the rate in force then, and every change of a station's rate is logged.
 func TestCommissionMigrationWithData(t *testing.T) {
+	t.Parallel() // on a database of its own: it rolls the schema back
 	ctx := context.Background()
-	db := dbtest.DB(t)
+	db := dbtest.Fresh(t)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if err := db.Exec(q, args...).Error; err != nil {

@@ -22,8 +22,9 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // Every migration rolls back and re-applies cleanly, so `fupin migrate down` is trustworthy.
 func TestMigrationsDownAndUp(t *testing.T) {
+	t.Parallel() // on a database of its own: it rolls the schema back
 	ctx := context.Background()
-	db := dbtest.DB(t)
+	db := dbtest.Fresh(t)
 	files, err := fs.Glob(migrations.FS, "*.sql")
 	if err != nil || len(files) < 7 {
 		t.Fatalf("migration files %v: %v", files, err)
@@ -53,8 +54,9 @@ func TestMigrationsDownAndUp(t *testing.T) {
 // 00048 on a database with data: a payment returned before it (00044) gets its return_due_at
 // before the check that needs it, and its Down is refused while a payment is owed.
 func TestReturnsOwedMigrationWithData(t *testing.T) {
+	t.Parallel() // on a database of its own: it rolls the schema back
 	ctx := context.Background()
-	db := dbtest.DB(t)
+	db := dbtest.Fresh(t)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if err := db.Exec(q, args...).Error; err != nil {
