@@ -11,9 +11,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
@@ -29,6 +32,27 @@ func (s scope) CheckVisible(_ context.Context, p auth.Principal, id uuid.UUID) e
 	return nil
 }
 
+// authRouter serves h behind the application's authentication; token starts a session of p,
+// whose UserID must name an account.
+func authRouter(t *testing.T, db *gorm.DB, h *Handler) (*gin.Engine, func(p auth.Principal) string) {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	rdb, prefix := dbtest.Redis(t)
+	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
+		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
+	r := gin.New()
+	r.Use(httpx.Errors(), users.Authenticate())
+	h.Register(r)
+	return r, func(p auth.Principal) string {
+		t.Helper()
+		tok, _, err := users.Start(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+}
+
 func TestHandler(t *testing.T) {
 	db := dbtest.DB(t)
 	svc := NewService(db)
@@ -36,23 +60,12 @@ func TestHandler(t *testing.T) {
 	h := s.w.households
 	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
 
-	gin.SetMode(gin.TestMode)
-	tokens := auth.NewTokens("test-secret-test-secret-test-secret", time.Hour)
-	r := gin.New()
-	r.Use(httpx.Errors(), tokens.Authenticate())
-	NewHandler(svc, visible).Register(r)
-
-	token := func(p auth.Principal) string {
-		tok, _, err := tokens.Issue(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	admin := token(auth.Principal{UserID: newID(), Role: auth.RoleAdmin})
-	station := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: s.w.stationID})
-	otherStation := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: newID()})
-	buyer := token(auth.Principal{UserID: newID(), Role: auth.RoleBuyer, UnitID: s.w.unitID})
+	r, token := authRouter(t, db, NewHandler(svc, visible))
+	// Sessions of the world's one account, in each role and scope.
+	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
+	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})
+	otherStation := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: newID()})
+	buyer := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleBuyer, UnitID: s.w.unitID})
 
 	get := func(tok, id string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/households/"+id+"/ledger", nil)
