@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -86,10 +87,10 @@ async function buyerJourney(browser, base, viewport, tag) {
   await shot(page, `buyer-catalog-${tag}`)
   await page.fill('input[name=q]', '蜂蜜')
   await page.click('form[role=search] button[type=submit]')
-  await page.waitForFunction(() => {
-    const names = [...document.querySelectorAll('.product h3')].map((e) => e.textContent ?? '')
+  await until(async () => {
+    const names = await page.locator('.product h3').allTextContents()
     return names.length > 0 && names.every((n) => n.includes('蜂蜜'))
-  })
+  }, `${tag}: search 蜂蜜`)
   const found = await page.locator('.product h3').allTextContents()
   expect(found.length > 0 && found.every((n) => n.includes('蜂蜜')), `${tag}: search 蜂蜜 finds only honey (${found.join(', ')})`)
   await page.locator('.product').first().getByRole('button').click()
@@ -255,6 +256,9 @@ try {
   await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
+  for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {
+    await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+  }
 } catch (e) {
   failures.push(`stopped: ${e.stack ?? e}`)
 } finally {

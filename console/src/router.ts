@@ -21,6 +21,8 @@ export const router = createRouter({
         { path: 'admin/households', component: () => import('./views/AdminHouseholds.vue'), meta: { role: 'admin' } },
         { path: 'admin/report', component: () => import('./views/AdminReport.vue'), meta: { role: 'admin' } },
         { path: 'admin/users', component: () => import('./views/AdminUsers.vue'), meta: { role: 'admin' } },
+        { path: 'buyer/statement', component: () => import('./views/BuyerStatement.vue'), meta: { role: 'buyer' } },
+        { path: 'buyer/progress', component: () => import('./views/BuyerProgress.vue'), meta: { role: 'buyer' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

@@ -53,7 +53,6 @@ type App struct {
 	Reports    *report.Service
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
-	proxies    []string // TRUSTED_PROXIES
 	tokens     *auth.Tokens
 }
 
@@ -89,23 +88,26 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
-	a.Stations = station.NewService(db)
+	a.Stations = station.NewService(db, log)
 	a.Catalog = catalog.NewService(db, a.Households)
-	traceSettings, err := trace.LoadSettings()
-	if err != nil {
-		return nil, err
-	}
-	a.proxies = traceSettings.TrustedProxies
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
-		Settings: traceSettings})
+		Settings: TraceSettings(cfg)})
 	a.Units = procurement.NewUnits(db)
-	a.Orders = procurement.NewOrders(db, a.Ledger, a.Trace, procurement.SimulatedProvider{})
+	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{})
 	a.Reports = report.NewService(db)
 	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()
 	return a, nil
+}
+
+// TraceSettings are the traceability settings of the configuration.
+func TraceSettings(cfg config.Config) trace.Settings {
+	return trace.Settings{IssueSyncMax: cfg.IssueSyncMax, IssuePoll: cfg.IssuePoll, ScanFlushInterval: cfg.ScanFlushInterval,
+		SuspiciousScans: cfg.SuspiciousScans, SuspiciousClients: cfg.SuspiciousClients, ScanRate: cfg.ScanRate,
+		ScanBurst: cfg.ScanBurst, ScanAddressRate: cfg.ScanAddressRate, ScanAddressBurst: cfg.ScanAddressBurst,
+		LabelFont: cfg.LabelFont}
 }
 
 // Close releases the database pool and the Redis client.
@@ -163,8 +165,8 @@ func (a *App) router() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	// Client addresses (scan rate limit, distinct scanners) come from the TCP peer unless it is a
-	// configured proxy: gin would otherwise believe any X-Forwarded-For. Validated by LoadSettings.
-	_ = r.SetTrustedProxies(a.proxies)
+	// configured proxy: gin would otherwise believe any X-Forwarded-For. Validated by config.
+	_ = r.SetTrustedProxies(a.Config.TrustedProxies)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

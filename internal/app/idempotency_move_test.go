@@ -70,6 +70,12 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 	items["items"] = []map[string]any{{"product_id": w.product, "quantity": 1}}
 	w.buyer1.do("POST", "/api/v1/orders", items, "Idempotency-Key", "move-order").problem(409, "Idempotency-Key")
 
+	rp = w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "move-pay").want(200)
+	if rp.Header().Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("payment retried after the move: %s, want the first payment replayed", rp.Body.String())
+	}
+	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "other-pay"), "completed")
+
 	var r2 struct{ ID string }
 	rp = w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refund, "Idempotency-Key", "move-refund").want(200)
 	if rp.json(&r2); r2.ID != r1.ID || rp.Header().Get("Idempotency-Replayed") != "true" {

@@ -726,7 +726,7 @@ func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 	ctx := context.Background()
 	_, _, owed := w.owedRefunds(t, "poison", "fine")
 	first, second := owed[0], owed[1]
-	picky := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first: true}})
+	picky := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first: true}})
 	if n, err := picky.ReturnOwed(ctx); n != 1 || err == nil {
 		t.Fatalf("pass with the oldest return refused: %d returned, %v; want the other one returned and the failure reported", n, err)
 	}
@@ -785,7 +785,7 @@ func TestCancelProviderDown(t *testing.T) {
 	var admin auth.Principal
 	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
 	admin.Role = auth.RoleAdmin
-	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{})
 	got, err := down.Cancel(ctx, admin, mustUUID(t, o.ID))
 	if err != nil || got.Status != procurement.StatusCancelled {
 		t.Fatalf("cancel with the provider down: %v, %v", got.Status, err)
@@ -838,7 +838,7 @@ func (w world) placedByBuyer1(t *testing.T, key string) (fullOrder, auth.Princip
 func (w world) owedRefunds(t *testing.T, keys ...string) (fullOrder, *procurement.Orders, []uuid.UUID) {
 	t.Helper()
 	o, admin := w.receivedOrder(t)
-	down := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, downProvider{})
+	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{})
 	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	var owed []uuid.UUID
 	for _, key := range keys {
@@ -890,12 +890,21 @@ type failingLedger struct {
 	err   error
 }
 
-func (l *failingLedger) PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, ref string, at time.Time) (uuid.UUID, error) {
-	if l.fails > 0 {
-		l.fails--
-		return uuid.Nil, l.err
+func (l *failingLedger) WithTx(tx *gorm.DB) procurement.LedgerTx {
+	return failingLedgerTx{l.Service.WithTx(tx), l}
+}
+
+type failingLedgerTx struct {
+	ledger.Tx
+	l *failingLedger
+}
+
+func (t failingLedgerTx) PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, ref string, at time.Time) (uuid.UUID, error) {
+	if t.l.fails > 0 {
+		t.l.fails--
+		return uuid.Nil, t.l.err
 	}
-	return l.Service.PostRefundPayment(ctx, tx, refundID, orderID, unitID, amount, ref, at)
+	return t.Tx.PostRefundPayment(ctx, refundID, orderID, unitID, amount, ref, at)
 }
 
 // cancellingProvider cancels the order as it charges it: the buyer's cancel (or the unpaid-order
@@ -911,13 +920,13 @@ func (p cancellingProvider) Charge(ctx context.Context, orderID uuid.UUID, amoun
 }
 
 // A payment whose order is cancelled after the charge was taken is refused (409, cancelled), and
-// the charge is not lost: it is recorded as a payment owed back (its key marked late, so it never
+// the charge is not lost: it is recorded as a payment owed back (claiming no key, so it never
 // replays as the client's payment) and returned, its entry reversed; a retry changes nothing.
 func TestPayLosesRaceToCancel(t *testing.T) {
 	w := newWorld(t)
 	o, buyer := w.placedByBuyer1(t, "race-1")
 	var orders *procurement.Orders
-	orders = procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, cancellingProvider{cancel: func(id uuid.UUID) {
+	orders = procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, cancellingProvider{cancel: func(id uuid.UUID) {
 		if _, err := orders.Cancel(context.Background(), buyer, id); err != nil {
 			t.Errorf("cancel during the charge: %v", err)
 		}
@@ -927,13 +936,14 @@ func TestPayLosesRaceToCancel(t *testing.T) {
 		t.Fatalf("pay that lost to a cancel: %v; want a Conflict saying the charge goes back", err)
 	}
 	var pay struct {
-		IdempotencyKey string
-		AmountFen      int64
-		ReturnRef      *string
+		Keys      int
+		AmountFen int64
+		ReturnRef *string
 	}
-	w.a.DB.Raw("SELECT idempotency_key, amount_fen, return_ref FROM payments WHERE order_id = ?", o.ID).Scan(&pay)
-	if pay.IdempotencyKey != "late:race-pay" || pay.AmountFen != 20000 || pay.ReturnRef == nil {
-		t.Fatalf("the late charge: %+v; want recorded under late:race-pay and returned", pay)
+	w.a.DB.Raw(`SELECT (SELECT count(*) FROM idempotency_keys WHERE scope = 'payment:' || p.order_id) AS keys, amount_fen, return_ref
+		FROM payments p WHERE order_id = ?`, o.ID).Scan(&pay)
+	if pay.Keys != 0 || pay.AmountFen != 20000 || pay.ReturnRef == nil {
+		t.Fatalf("the late charge: %+v; want recorded under no key of the client's and returned", pay)
 	}
 	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "race-pay"), "cancelled")
 	verifyLedger(t, w.a)
@@ -957,7 +967,7 @@ func TestPayClientGoneAfterCharge(t *testing.T) {
 	w := newWorld(t)
 	o, buyer := w.placedByBuyer1(t, "gone-1")
 	ctx, gone := context.WithCancel(context.Background())
-	orders := procurement.NewOrders(w.a.DB, w.a.Ledger, w.a.Trace, goneProvider{gone: gone})
+	orders := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, goneProvider{gone: gone})
 	if _, _, err := orders.Pay(ctx, buyer, mustUUID(t, o.ID), "gone-pay"); err != nil {
 		t.Fatalf("pay whose client went after the charge: %v", err)
 	}

@@ -97,3 +97,54 @@ func (h *Handler) update(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, p)
 }
+
+// RegisterSearch adds GET /api/v1/catalog/products and the certification routes.
+func (h *Handler) RegisterSearch(api gin.IRoutes) {
+	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
+	api.GET("/api/v1/catalog/products", anyone, h.search)
+	api.POST("/api/v1/products/:id/certifications", auth.Require(auth.RoleAdmin), h.certify)
+	api.GET("/api/v1/products/:id/certifications", anyone, h.certifications)
+}
+
+func (h *Handler) search(c *gin.Context) {
+	page, err := h.svc.Search(c.Request.Context(), SearchRequest{Query: c.Query("q"), Category: c.Query("category"),
+		Region: c.Query("region"), StationID: c.Query("station_id"), Certified: c.Query("certified"), InStock: c.Query("in_stock"),
+		MinPrice: c.Query("min_price"), MaxPrice: c.Query("max_price"), Sort: c.Query("sort"), Cursor: c.Query("cursor"),
+		Limit: c.Query("limit")})
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+func (h *Handler) certify(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	var req CertificationRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	out, err := h.svc.Certify(c.Request.Context(), auth.MustFrom(c), id, req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Created(c, out)
+}
+
+func (h *Handler) certifications(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	list, err := h.svc.Certifications(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"certifications": list})
+}

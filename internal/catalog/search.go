@@ -4,18 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
@@ -353,49 +350,4 @@ func (s *Service) Certifications(ctx context.Context, p auth.Principal, productI
 	list := []Certification{}
 	err := s.db.WithContext(ctx).Where("product_id = ?", productID).Order("valid_until DESC, id").Find(&list).Error
 	return list, apperr.DB(err, "certification")
-}
-
-// RegisterSearch adds GET /api/v1/catalog/products and the certification routes.
-func (h *Handler) RegisterSearch(api gin.IRoutes) {
-	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
-	api.GET("/api/v1/catalog/products", anyone, func(c *gin.Context) {
-		page, err := h.svc.Search(c.Request.Context(), SearchRequest{Query: c.Query("q"), Category: c.Query("category"),
-			Region: c.Query("region"), StationID: c.Query("station_id"), Certified: c.Query("certified"), InStock: c.Query("in_stock"),
-			MinPrice: c.Query("min_price"), MaxPrice: c.Query("max_price"), Sort: c.Query("sort"), Cursor: c.Query("cursor"),
-			Limit: c.Query("limit")})
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, page)
-	})
-	api.POST("/api/v1/products/:id/certifications", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
-		id, ok := httpx.PathUUID(c, "id")
-		if !ok {
-			return
-		}
-		var req CertificationRequest
-		if err := httpx.Bind(c, &req); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		out, err := h.svc.Certify(c.Request.Context(), auth.MustFrom(c), id, req)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		httpx.Created(c, out)
-	})
-	api.GET("/api/v1/products/:id/certifications", anyone, func(c *gin.Context) {
-		id, ok := httpx.PathUUID(c, "id")
-		if !ok {
-			return
-		}
-		list, err := h.svc.Certifications(c.Request.Context(), auth.MustFrom(c), id)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"certifications": list})
-	})
 }

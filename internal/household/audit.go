@@ -3,17 +3,14 @@ package household
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 )
 
@@ -169,30 +166,4 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id uuid.UUID) (
 		return nil, apperr.DB(err, "household history")
 	}
 	return out, nil
-}
-
-func (h *Handler) audit(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	entries, err := h.svc.Audit(c.Request.Context(), auth.MustFrom(c), id)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"audit": entries})
-}
-
-func (h *Handler) history(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	entries, err := h.svc.History(c.Request.Context(), auth.MustFrom(c), id)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"history": entries})
 }

@@ -2,18 +2,15 @@ package household
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -163,34 +160,6 @@ func (s *Service) GetCooperative(ctx context.Context, p auth.Principal, id uuid.
 		return Cooperative{}, apperr.DB(err, "cooperative")
 	}
 	return c, nil
-}
-
-func (h *Handler) createCooperative(c *gin.Context) {
-	var req NewCooperative
-	if err := httpx.Bind(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	coop, err := h.svc.RegisterCooperative(c.Request.Context(), auth.MustFrom(c), req)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.Header("Location", "/api/v1/cooperatives/"+coop.ID.String())
-	httpx.Created(c, coop)
-}
-
-func (h *Handler) getCooperative(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	coop, err := h.svc.GetCooperative(c.Request.Context(), auth.MustFrom(c), id)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, coop)
 }
 
 // CooperativesOutsideStation returns those of ids that are not cooperatives of the station's

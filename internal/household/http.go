@@ -1,6 +1,7 @@
 package household
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
@@ -138,4 +140,106 @@ func (h *Handler) update(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, ToView(hh))
+}
+
+func (h *Handler) audit(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	entries, err := h.svc.Audit(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"audit": entries})
+}
+
+func (h *Handler) history(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	entries, err := h.svc.History(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"history": entries})
+}
+
+func (h *Handler) createCooperative(c *gin.Context) {
+	var req NewCooperative
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	coop, err := h.svc.RegisterCooperative(c.Request.Context(), auth.MustFrom(c), req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/cooperatives/"+coop.ID.String())
+	httpx.Created(c, coop)
+}
+
+func (h *Handler) getCooperative(c *gin.Context) {
+	id, ok := httpx.PathUUID(c, "id")
+	if !ok {
+		return
+	}
+	coop, err := h.svc.GetCooperative(c.Request.Context(), auth.MustFrom(c), id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, coop)
+}
+
+// MaxImportBytes bounds an uploaded roster (a 100,000-row XLSX is about 6 MB); the app lifts the
+// general body limit to this for the import route only.
+const MaxImportBytes = 64 << 20
+
+// importFile answers POST /api/v1/households/import: a multipart upload (field "file"), with
+// skip_bad_rows=true to import the good rows of a file with bad ones and county=<6 digits> to
+// narrow village names. 200 with the report when applied; 422 naming rows and columns (and the
+// report under "report") when refused.
+func (h *Handler) importFile(c *gin.Context) {
+	var f apperr.Fields
+	opts := ImportOptions{County: c.Query("county")}
+	switch c.Query("skip_bad_rows") {
+	case "", "false":
+	case "true":
+		opts.SkipBadRows = true
+	default:
+		f.Add("skip_bad_rows", "must be true or false")
+	}
+	if opts.County != "" && (len(opts.County) != 6 || !allDigits(opts.County)) {
+		f.Add("county", "must be a 6-digit county code")
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			httpx.Fail(c, err)
+			return
+		}
+		f.Add("file", "upload the roster (XLSX or CSV) as multipart/form-data field \"file\"")
+	}
+	if err := f.Err(); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	file, err := fh.Open()
+	if err != nil {
+		httpx.Fail(c, apperr.Invalid(apperr.Field("file", "cannot be read: %v", err)))
+		return
+	}
+	defer file.Close()
+	rep, err := h.svc.Import(c.Request.Context(), auth.MustFrom(c), file, opts)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
 }

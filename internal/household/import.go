@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
@@ -22,7 +20,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -582,52 +579,4 @@ func (s *Service) applyImport(ctx context.Context, p auth.Principal, changes []c
 		return uniqueness(err)
 	}
 	return nil
-}
-
-// MaxImportBytes bounds an uploaded roster (a 100,000-row XLSX is about 6 MB); the app lifts the
-// general body limit to this for the import route only.
-const MaxImportBytes = 64 << 20
-
-// importFile answers POST /api/v1/households/import: a multipart upload (field "file"), with
-// skip_bad_rows=true to import the good rows of a file with bad ones and county=<6 digits> to
-// narrow village names. 200 with the report when applied; 422 naming rows and columns (and the
-// report under "report") when refused.
-func (h *Handler) importFile(c *gin.Context) {
-	var f apperr.Fields
-	opts := ImportOptions{County: c.Query("county")}
-	switch c.Query("skip_bad_rows") {
-	case "", "false":
-	case "true":
-		opts.SkipBadRows = true
-	default:
-		f.Add("skip_bad_rows", "must be true or false")
-	}
-	if opts.County != "" && (len(opts.County) != 6 || !allDigits(opts.County)) {
-		f.Add("county", "must be a 6-digit county code")
-	}
-	fh, err := c.FormFile("file")
-	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			httpx.Fail(c, err)
-			return
-		}
-		f.Add("file", "upload the roster (XLSX or CSV) as multipart/form-data field \"file\"")
-	}
-	if err := f.Err(); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	file, err := fh.Open()
-	if err != nil {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("file", "cannot be read: %v", err)))
-		return
-	}
-	defer file.Close()
-	rep, err := h.svc.Import(c.Request.Context(), auth.MustFrom(c), file, opts)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, rep)
 }

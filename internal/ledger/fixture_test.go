@@ -146,8 +146,8 @@ func (w *world) order(t *testing.T, status string, lines ...lineSpec) order {
 	for _, l := range lines {
 		o.Total += money.Money(int64(l.quantity) * l.price)
 	}
-	exec(t, w.db, `INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-		VALUES (?, ?, ?, ?, ?, ?, '\x00'::bytea, now())`, o.ID, w.unitID, w.userID, status, int64(o.Total), randHex(8))
+	exec(t, w.db, `INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
+		VALUES (?, ?, ?, ?, ?, now())`, o.ID, w.unitID, w.userID, status, int64(o.Total))
 	for i, l := range lines {
 		id := newID()
 		exec(t, w.db, `INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen)

@@ -38,8 +38,8 @@ func sellOrder(t *testing.T, svc *Service) sold {
 	paidAt, doneAt := t0.Add(time.Hour), t0.Add(72*time.Hour)
 
 	err := database.Tx(ctx, w.db, func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
-			VALUES (?, ?, ?, 'test', ?, ?, ?)`, newID(), o.ID, int64(o.Total), "ref-"+randHex(6), randHex(6), paidAt).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, paid_at)
+			VALUES (?, ?, ?, 'test', ?, ?)`, newID(), o.ID, int64(o.Total), "ref-"+randHex(6), paidAt).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE orders SET status = 'paid', paid_at = ? WHERE id = ?`, paidAt, o.ID).Error; err != nil {
@@ -179,8 +179,8 @@ func TestVerify(t *testing.T) {
 	}
 	// A payment row without its payment entry.
 	exec(t, db, `UPDATE orders SET status = 'paid' WHERE id = ?`, o.ID)
-	exec(t, db, `INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
-		VALUES (?, ?, ?, 'test', ?, 'k', now())`, newID(), o.ID, int64(o.Total), "ref-"+randHex(6))
+	exec(t, db, `INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, paid_at)
+		VALUES (?, ?, ?, 'test', ?, now())`, newID(), o.ID, int64(o.Total), "ref-"+randHex(6))
 	out.Reset()
 	n, err = Verify(ctx, db, &out)
 	if err != nil || n != 1 || !strings.Contains(out.String(), "expected exactly 1 payment entry") {
@@ -200,8 +200,8 @@ func TestVerify(t *testing.T) {
 	// amount; both found. (The refund row points at the payment entry: this check reads only its
 	// return.)
 	refundID := newID()
-	exec(t, db, `INSERT INTO refunds (id, order_id, amount_fen, idempotency_key, request_hash, entry_id, created_by, created_at, returned_at, return_ref)
-		VALUES (?, ?, 1999, 'k', '\x00'::bytea, ?, ?, now(), now(), ?)`, refundID, o.ID, payEntry, s.w.userID, "ret-"+randHex(6))
+	exec(t, db, `INSERT INTO refunds (id, order_id, amount_fen, entry_id, created_by, created_at, returned_at, return_ref)
+		VALUES (?, ?, 1999, ?, ?, now(), now(), ?)`, refundID, o.ID, payEntry, s.w.userID, "ret-"+randHex(6))
 	out.Reset()
 	n, err = Verify(ctx, db, &out)
 	if err != nil || n != 1 || !strings.Contains(out.String(), "refund "+refundID.String()+": expected exactly 1 refund payment entry") {

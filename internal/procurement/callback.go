@@ -19,7 +19,6 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
@@ -82,14 +81,11 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	}
 	outcome := CallbackPaid
 	var late *Order // cancelled before the callback came, and no payment recorded
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		o, err := lockOrder(ctx, tx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID)
-		if err != nil {
-			return err
-		}
+	_, err := s.update(ctx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID, func(u *orderTx, o *Order) error {
+		outcome, late = CallbackPaid, nil // a retried attempt starts again
 		if o.May(ActRecordPayment) != nil {
 			var pay Payment
-			err := tx.Where("order_id = ?", o.ID).Take(&pay).Error
+			err := u.tx.Where("order_id = ?", o.ID).Take(&pay).Error
 			if err == nil && pay.ProviderRef == cb.ProviderRef {
 				outcome = CallbackDuplicate
 				return nil
@@ -98,7 +94,8 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 				return err
 			}
 			if err != nil && o.Status == StatusCancelled {
-				late = &o
+				cancelled := *o
+				late = &cancelled
 			}
 			return o.refuse(ActRecordPayment)
 		}
@@ -107,15 +104,17 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 				With("current_status", o.Status)
 		}
 		pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
-			ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
-		return s.markPaid(ctx, tx, o, &pay)
+			ProviderRef: cb.ProviderRef, PaidAt: s.now()}
+		// The guarded statement of markPaid moves the order to paid itself (as Pay's does); o is
+		// left as loaded, so the repository writes nothing more.
+		return s.markPaid(ctx, u.ledger, *o, &pay, "callback:"+cb.ProviderRef)
 	})
 	if err != nil {
 		err = apperr.DB(err, "order")
 		s.recordRefused(ctx, cb, err)
 		if late != nil { // refused, but the unit's money was taken: it is owed back
 			pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: late.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
-				ProviderRef: cb.ProviderRef, IdempotencyKey: "callback:" + cb.ProviderRef, PaidAt: s.now()}
+				ProviderRef: cb.ProviderRef, PaidAt: s.now()}
 			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil {
 				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
 			}

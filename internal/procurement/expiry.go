@@ -2,15 +2,14 @@ package procurement
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
 // expiryBatch bounds the orders one pass looks at, so a pass stays short after a long outage;
@@ -34,22 +33,18 @@ func (s *Orders) ExpireUnpaid(ctx context.Context, timeout time.Duration) (int, 
 			return n, apperr.DB(err, "order")
 		}
 		for _, id := range ids {
-			err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-				o, err := lockOrder(ctx, tx, admin, id)
-				if err != nil {
-					return err
-				}
+			_, err := s.update(ctx, admin, id, func(u *orderTx, o *Order) error {
 				if o.May(ActExpire) != nil {
 					return errReplay // paid or cancelled since we looked: nothing to do
 				}
-				return s.release(ctx, tx, o)
+				return s.cancel(ctx, u, o, ActExpire)
 			})
 			switch {
 			case err == nil:
 				n++
-			case err == errReplay:
+			case errors.Is(err, errReplay):
 			default:
-				return n, apperr.DB(err, "order")
+				return n, err
 			}
 		}
 		if len(ids) < expiryBatch {

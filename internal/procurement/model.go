@@ -50,20 +50,18 @@ const (
 
 // Order is a bulk order of one assisting unit.
 type Order struct {
-	ID             uuid.UUID   `gorm:"primaryKey" json:"id"`
-	UnitID         uuid.UUID   `json:"unit_id"`
-	PlacedBy       uuid.UUID   `json:"placed_by"`
-	Status         Status      `json:"status"`
-	TotalFen       money.Money `json:"total_fen"`
-	IdempotencyKey string      `json:"-"`
-	RequestHash    []byte      `json:"-"`
-	PlacedAt       time.Time   `json:"placed_at"`
-	PaidAt         *time.Time  `json:"paid_at"`
-	ShippedAt      *time.Time  `json:"shipped_at"`
-	CompletedAt    *time.Time  `json:"completed_at"`
-	CancelledAt    *time.Time  `json:"cancelled_at"`
-	Lines          []Line      `gorm:"-" json:"lines,omitempty"`
-	Shipments      []Shipment  `gorm:"-" json:"shipments,omitempty"`
+	ID          uuid.UUID   `gorm:"primaryKey" json:"id"`
+	UnitID      uuid.UUID   `json:"unit_id"`
+	PlacedBy    uuid.UUID   `json:"placed_by"`
+	Status      Status      `json:"status"`
+	TotalFen    money.Money `json:"total_fen"`
+	PlacedAt    time.Time   `json:"placed_at"`
+	PaidAt      *time.Time  `json:"paid_at"`
+	ShippedAt   *time.Time  `json:"shipped_at"`
+	CompletedAt *time.Time  `json:"completed_at"`
+	CancelledAt *time.Time  `json:"cancelled_at"`
+	Lines       []Line      `gorm:"-" json:"lines,omitempty"`
+	Shipments   []Shipment  `gorm:"-" json:"shipments,omitempty"`
 }
 
 // Line is one product of an order, its unit price fixed when the order was placed.
@@ -110,19 +108,17 @@ type Shipment struct {
 // Refund gives back money for items of received lines: AmountFen is the sum of its lines, each
 // quantity × the line's unit price. EntryID is its ledger entry (kind refund).
 type Refund struct {
-	ID             uuid.UUID    `gorm:"primaryKey" json:"id"`
-	OrderID        uuid.UUID    `json:"order_id"`
-	AmountFen      money.Money  `json:"amount_fen"`
-	Reason         string       `json:"reason"`
-	IdempotencyKey string       `json:"-"`
-	RequestHash    []byte       `json:"-"`
-	EntryID        uuid.UUID    `json:"entry_id"`
-	CreatedBy      uuid.UUID    `json:"created_by"`
-	CreatedAt      time.Time    `json:"created_at"`
-	ReturnedAt     *time.Time   `json:"returned_at"` // when the money went back to the unit; nil while it is owed (returned by a background pass)
-	ReturnRef      *string      `json:"return_ref"`  // the payment provider's reference of that return
-	ReturnHeld     *string      `json:"-"`           // why the county office holds the return back (the pass skips it)
-	Lines          []RefundLine `gorm:"-" json:"lines"`
+	ID         uuid.UUID    `gorm:"primaryKey" json:"id"`
+	OrderID    uuid.UUID    `json:"order_id"`
+	AmountFen  money.Money  `json:"amount_fen"`
+	Reason     string       `json:"reason"`
+	EntryID    uuid.UUID    `json:"entry_id"`
+	CreatedBy  uuid.UUID    `json:"created_by"`
+	CreatedAt  time.Time    `json:"created_at"`
+	ReturnedAt *time.Time   `json:"returned_at"` // when the money went back to the unit; nil while it is owed (returned by a background pass)
+	ReturnRef  *string      `json:"return_ref"`  // the payment provider's reference of that return
+	ReturnHeld *string      `json:"-"`           // why the county office holds the return back (the pass skips it)
+	Lines      []RefundLine `gorm:"-" json:"lines"`
 }
 
 // RefundLine is one line of a refund.
@@ -135,13 +131,12 @@ type RefundLine struct {
 
 // Payment records that an order was paid through a provider.
 type Payment struct {
-	ID             uuid.UUID   `gorm:"primaryKey" json:"id"`
-	OrderID        uuid.UUID   `json:"order_id"`
-	AmountFen      money.Money `json:"amount_fen"`
-	Provider       string      `json:"provider"`
-	ProviderRef    string      `json:"provider_ref"`
-	IdempotencyKey string      `json:"-"`
-	PaidAt         time.Time   `json:"paid_at"`
+	ID          uuid.UUID   `gorm:"primaryKey" json:"id"`
+	OrderID     uuid.UUID   `json:"order_id"`
+	AmountFen   money.Money `json:"amount_fen"`
+	Provider    string      `json:"provider"`
+	ProviderRef string      `json:"provider_ref"`
+	PaidAt      time.Time   `json:"paid_at"`
 	// ReturnDueAt is set when the order is cancelled after payment: from then the payment is owed
 	// back to the unit. ReturnedAt and ReturnRef are set when the provider has returned it.
 	ReturnDueAt *time.Time `json:"-"`

@@ -32,9 +32,10 @@ type Transition struct {
 }
 
 // Life is the order's whole life, the one place that says what may happen next. docs/ledger.md
-// quotes it (a test keeps the two equal). Every action first locks the order row, then asks
-// Order.May; the checks that depend on more than the status (a shipment shipped, a line received)
-// follow in the action itself.
+// quotes it (a test keeps the two equal). Every action goes through the order repository
+// (Orders.update: lock, load, decide, persist), whose decision asks Order.May; the checks that
+// depend on more than the status (a shipment shipped, a line received) follow in the order's
+// method of the action (order_events.go).
 var Life = []Transition{
 	{ActPay, []Status{StatusPlaced}, StatusPaid, "the provider has charged the unit"},
 	{ActRecordPayment, []Status{StatusPlaced}, StatusPaid, "the provider's callback reports a charge"},
@@ -82,24 +83,39 @@ func (o Order) refuse(a Action) error {
 		With("current_status", o.Status)
 }
 
-// enter moves o to action a's status at time at, setting the matching timestamp, and returns the
-// columns to write. It does not check May: the caller has, under the order's lock.
-func (o *Order) enter(a Action, at time.Time) map[string]any {
+// enter moves o to action a's status at time at, setting the matching timestamp. It does not
+// check May: the caller has, under the order's lock. The repository writes the change
+// (statusColumns).
+func (o *Order) enter(a Action, at time.Time) {
 	to := transition(a).To
-	o.Status = to
 	switch to {
 	case StatusPaid:
 		o.PaidAt = &at
-		return map[string]any{"status": to, "paid_at": at}
 	case StatusShipped:
 		o.ShippedAt = &at
-		return map[string]any{"status": to, "shipped_at": at}
 	case StatusCompleted:
 		o.CompletedAt = &at
-		return map[string]any{"status": to, "completed_at": at}
 	case StatusCancelled:
 		o.CancelledAt = &at
-		return map[string]any{"status": to, "cancelled_at": at}
+	default:
+		panic("procurement: action " + string(a) + " does not change the status")
 	}
-	panic("procurement: action " + string(a) + " does not change the status")
+	o.Status = to
+}
+
+// statusColumns are the columns of o's status and the timestamp that goes with it, as enter set
+// them.
+func (o Order) statusColumns() map[string]any {
+	cols := map[string]any{"status": o.Status}
+	switch o.Status {
+	case StatusPaid:
+		cols["paid_at"] = o.PaidAt
+	case StatusShipped:
+		cols["shipped_at"] = o.ShippedAt
+	case StatusCompleted:
+		cols["completed_at"] = o.CompletedAt
+	case StatusCancelled:
+		cols["cancelled_at"] = o.CancelledAt
+	}
+	return cols
 }

@@ -43,7 +43,8 @@ func TestOrderEnterSetsStatusAndTime(t *testing.T) {
 	at := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	for _, a := range []Action{ActPay, ActShip, ActReceive, ActCancel} {
 		var o Order
-		cols := o.enter(a, at)
+		o.enter(a, at)
+		cols := o.statusColumns()
 		to := transition(a).To
 		if o.Status != to || cols["status"] != to {
 			t.Errorf("%s: status %s, columns %v; want %s", a, o.Status, cols, to)

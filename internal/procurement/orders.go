@@ -25,17 +25,31 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// Ledger is what procurement needs from the ledger, each inside our transaction (the payment in
-// our statement): post the entry of a payment, of a received station shipment (the sale lines we
-// hand it, attributed to households: SaleLines), of a refund and of its money paid back, and reverse a payment returned with its
-// cancelled order.
+// Ledger is what procurement needs from the ledger: itself bound to a transaction of ours (or
+// to the pool, where our statement is a transaction of its own): LedgerOf gives it of the ledger's
+// service.
 type Ledger interface {
-	PostPayment(ctx context.Context, db *gorm.DB, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
-	PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
-	PostRefund(ctx context.Context, tx *gorm.DB, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
-	ReversePayment(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
-	PostRefundPayment(ctx context.Context, tx *gorm.DB, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+	WithTx(tx *gorm.DB) LedgerTx
 }
+
+// LedgerTx posts inside the transaction it is bound to: the entry of a payment (in our statement,
+// after our guard), of a received station shipment (the sale lines we hand it, attributed to
+// households: SaleLines), of a refund and of its money paid back, and the reversal of a payment
+// returned with its cancelled order. ledger.Tx has these methods.
+type LedgerTx interface {
+	PostPayment(ctx context.Context, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
+	PostShipmentSale(ctx context.Context, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
+	PostRefund(ctx context.Context, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
+	ReversePayment(ctx context.Context, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
+	PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+}
+
+// LedgerOf is the ledger's service as procurement's Ledger.
+func LedgerOf(s *ledger.Service) Ledger { return ledgerService{s} }
+
+type ledgerService struct{ s *ledger.Service }
+
+func (l ledgerService) WithTx(tx *gorm.DB) LedgerTx { return l.s.WithTx(tx) }
 
 // ViewCache is what procurement needs from the scan cache: forget codes whose view changed.
 type ViewCache interface {
@@ -131,11 +145,10 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	}
 	hash := requestHash(items)
 	now := s.now()
-	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced,
-		IdempotencyKey: key, RequestHash: hash, PlacedAt: now}
+	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced, PlacedAt: now}
 	// No look-up of the key first: the transaction finds a used key (idempotency_claim) and is
 	// rolled back, so the common case, a new order, saves a round trip.
-	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, items) })
+	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, key, hash, items) })
 	if err == nil {
 		return o, false, nil
 	}
@@ -152,7 +165,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	return Order{}, false, apperr.DB(err, "order")
 }
 
-// placeTx places order o for items in one transaction: catalog.Reserve locks the products in id
+// placeTx places order o for items under the unit's key (with the request's hash) in one transaction: catalog.Reserve locks the products in id
 // order, reads their price and station and takes the stock (all or nothing); then one statement
 // inserts the order, unless the unit's key is used (idempotency_claim records it in
 // idempotency_keys with the order's id, platform/idempotency; a used key inserts nothing and the
@@ -164,7 +177,7 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 // The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
 // cannot see into: PostgreSQL then keeps one generic plan for it (see catalog.Reserve).
 // Errors: those of catalog.Reserve; errReplay when the unit's key was already used.
-func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) error {
+func placeTx(ctx context.Context, db *gorm.DB, o *Order, key string, hash []byte, items []catalog.Item) error {
 	return database.Tx(ctx, db, func(tx *gorm.DB) error {
 		locked, err := catalog.Reserve(ctx, tx, items)
 		if err != nil {
@@ -190,8 +203,8 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 		var inserted struct{ Orders int }
 		err = tx.WithContext(ctx).Raw(`
 			WITH o AS (
-			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, idempotency_key, request_hash, placed_at)
-			    SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
+			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
+			    SELECT ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
 			    RETURNING id
 			), w AS (
 			    SELECT * FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::bigint[]), (SELECT ?::text[]))
@@ -205,8 +218,8 @@ func placeTx(ctx context.Context, db *gorm.DB, o *Order, items []catalog.Item) e
 			    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
 			)
 			SELECT count(*) AS orders FROM o`,
-			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.IdempotencyKey, o.RequestHash, o.PlacedAt,
-			orderScope(o.UnitID).String(), o.IdempotencyKey, o.RequestHash, o.ID.String(),
+			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.PlacedAt,
+			orderScope(o.UnitID).String(), key, hash, o.ID.String(),
 			pgArray(ids), pgInts(lineNos), pgArray(products), pgArray(stations), pgInts(quantities), pgInts(prices), pgArray(origins),
 		).Find(&inserted).Error // Find: see ledger's insertEntry
 		if err != nil {
@@ -342,26 +355,7 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 		return o, err
 	}
 	o.Shipments, err = s.shipments(ctx, s.db, id)
-	if p.Role == auth.RoleStation {
-		// A station sees its own lines only: another station's products and prices are not its business.
-		own := o.Lines[:0]
-		o.TotalFen = 0
-		for _, l := range o.Lines {
-			if l.StationID == p.StationID {
-				own = append(own, l)
-				o.TotalFen += l.AmountFen
-			}
-		}
-		o.Lines = own
-		mine := o.Shipments[:0]
-		for _, sh := range o.Shipments {
-			if sh.StationID == p.StationID {
-				mine = append(mine, sh)
-			}
-		}
-		o.Shipments = mine
-	}
-	return o, err
+	return o.seenBy(p), err
 }
 
 // List returns the caller's orders, newest first, at most limit (1..200, default 50), placed

@@ -9,12 +9,10 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
@@ -73,86 +71,55 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 	var out Refund
 	replayed := false
 	scope := idempotency.Scope{Name: "refund", Within: id}
-	err := retry(ctx, func() error {
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			o, err := lockOrder(ctx, tx, p, id)
-			if err != nil {
-				return err
-			}
-			ref, again, err := idempotency.Do(ctx, tx, scope, key, hash, func() (string, error) {
-				r, err := s.makeRefund(ctx, tx, p, o, key, hash, reason, req.Lines)
-				out = r
-				return r.ID.String(), err
-			})
-			if replayed = again; err != nil || !again {
-				return err
-			}
+	_, err := s.update(ctx, p, id, func(u *orderTx, o *Order) error {
+		ref, again, err := idempotency.Do(ctx, u.tx, scope, key, hash, func() (string, error) {
+			r, err := s.makeRefund(ctx, u, p, *o, reason, req.Lines)
+			out = r
+			return r.ID.String(), err
+		})
+		if replayed = again; err != nil {
+			return err
+		}
+		if again {
 			var prior Refund // not out: gorm would add the id out may hold to the condition
-			if err := tx.Take(&prior, "id = ?", ref).Error; err != nil {
+			if err := u.tx.Take(&prior, "id = ?", ref).Error; err != nil {
 				return err
 			}
 			out = prior
-			return tx.Where("refund_id = ?", out.ID).Order("order_line_id").Find(&out.Lines).Error
+			if err := u.tx.Where("refund_id = ?", out.ID).Order("order_line_id").Find(&out.Lines).Error; err != nil {
+				return err
+			}
+		}
+		// Owed: return it once the refund has committed; if that fails, the background pass will.
+		u.afterCommit(func(ctx context.Context) {
+			if out.ReturnedAt != nil {
+				return
+			}
+			if r, _, err := s.returnRefund(ctx, out.ID); err == nil && r.ReturnedAt != nil {
+				out.ReturnedAt, out.ReturnRef = r.ReturnedAt, r.ReturnRef
+			}
 		})
+		return nil
 	})
 	if err != nil {
-		return Refund{}, false, apperr.DB(err, "order")
-	}
-	if out.ReturnedAt == nil { // owed: return it now; if that fails, the background pass will
-		if r, _, err := s.returnRefund(ctx, out.ID); err == nil && r.ReturnedAt != nil {
-			out.ReturnedAt, out.ReturnRef = r.ReturnedAt, r.ReturnRef
-		}
+		return Refund{}, false, err
 	}
 	return out, replayed, nil
 }
 
-// makeRefund is the work of Refund once its key is new: o is locked in tx.
-func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, o Order, key string, hash []byte,
-	reason string, asked []RefundItem) (Refund, error) {
-	id := o.ID
-	if err := o.May(ActRefund); err != nil {
-		return Refund{}, err
-	}
-	lines, err := s.lines(ctx, tx, id)
+// makeRefund is the work of Refund once its key is new, on order o locked in u: the items o says
+// may be refunded (Order.refundable), each line's refunded_quantity grown by a guarded update, the
+// refund entry and the refund with its lines.
+func (s *Orders) makeRefund(ctx context.Context, u *orderTx, p auth.Principal, o Order, reason string, asked []RefundItem) (Refund, error) {
+	items, lines, err := o.refundable(asked)
 	if err != nil {
 		return Refund{}, err
 	}
-	ships, err := s.shipments(ctx, tx, id)
-	if err != nil {
-		return Refund{}, err
-	}
-	received := map[uuid.UUID]bool{}
-	for _, sh := range ships {
-		received[sh.StationID] = sh.Status == ShipmentReceived
-	}
-	byID := map[uuid.UUID]Line{}
-	for _, l := range lines {
-		byID[l.ID] = l
-	}
-	items := asked
-	if len(items) == 0 { // the whole order: what is received and not refunded yet
-		for _, l := range lines {
-			if received[l.StationID] && l.RefundedQuantity < l.Quantity {
-				items = append(items, RefundItem{LineID: l.ID, Quantity: l.Quantity - l.RefundedQuantity})
-			}
-		}
-		if len(items) == 0 {
-			return Refund{}, apperr.Conflict("nothing of this order is left to refund: no received line has unrefunded items").
-				With("current_status", o.Status)
-		}
-	}
-	var legs []ledger.RefundLine
+	legs := make([]ledger.RefundLine, 0, len(items))
 	for i, it := range items {
-		l, ok := byID[it.LineID]
-		switch {
-		case !ok:
-			return Refund{}, apperr.Invalid(apperr.Field(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order"))
-		case !received[l.StationID]:
-			return Refund{}, apperr.ConflictField(fmt.Sprintf("lines[%d].line_id", i), "line %d has not been received; refunds come after receipt", l.LineNo).
-				With("current_status", o.Status)
-		}
+		l := lines[i]
 		// The guard: refunded_quantity never passes quantity, whatever races.
-		res := tx.Exec(`UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ? AND refunded_quantity + ? <= quantity`,
+		res := u.tx.Exec(`UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ? AND refunded_quantity + ? <= quantity`,
 			it.Quantity, l.ID, it.Quantity)
 		if res.Error != nil {
 			return Refund{}, res.Error
@@ -165,9 +132,8 @@ func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, 
 		legs = append(legs, ledger.RefundLine{OrderLineID: l.ID, Quantity: it.Quantity})
 	}
 	now := s.now()
-	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: id, Reason: reason, IdempotencyKey: key, RequestHash: hash,
-		CreatedBy: p.UserID, CreatedAt: now}
-	entry, done, err := s.ledger.PostRefund(ctx, tx, id, o.UnitID, "refund:"+r.ID.String(), legs, now)
+	r := Refund{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Reason: reason, CreatedBy: p.UserID, CreatedAt: now}
+	entry, done, err := u.ledger.PostRefund(ctx, o.ID, o.UnitID, "refund:"+r.ID.String(), legs, now)
 	if err != nil {
 		return Refund{}, err
 	}
@@ -176,10 +142,10 @@ func (s *Orders) makeRefund(ctx context.Context, tx *gorm.DB, p auth.Principal, 
 		r.AmountFen += d.Amount
 		r.Lines = append(r.Lines, RefundLine{RefundID: r.ID, OrderLineID: d.OrderLineID, Quantity: d.Quantity, AmountFen: d.Amount})
 	}
-	if err := tx.Omit("Lines").Create(&r).Error; err != nil {
+	if err := u.tx.Omit("Lines").Create(&r).Error; err != nil {
 		return Refund{}, err
 	}
-	return r, tx.Create(&r.Lines).Error
+	return r, u.tx.Create(&r.Lines).Error
 }
 
 // Refunds lists an order's refunds, oldest first, with their lines. A station sees only the

@@ -89,7 +89,7 @@ func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, retu
 				return err
 			}
 			r.ReturnedAt, r.ReturnRef = &now, &ref
-			_, err = s.ledger.PostRefundPayment(ctx, tx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
+			_, err = s.ledger.WithTx(tx).PostRefundPayment(ctx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
 			returned = err == nil
 			return err
 		})
@@ -131,7 +131,7 @@ func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned
 			if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
 				return err
 			}
-			_, err = s.ledger.ReversePayment(ctx, tx, orderID, now)
+			_, err = s.ledger.WithTx(tx).ReversePayment(ctx, orderID, now)
 			returned = err == nil
 			return err
 		})
@@ -173,8 +173,8 @@ func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid
 
 // oweLateCharge records a charge the provider took for order o after o was cancelled (a cancel or
 // the unpaid-order expiry won the race with the payment, or the provider's callback came late), so
-// that the money is not left at the provider unrecorded: the payment row (its key prefixed "late:",
-// so it never replays as the client's payment) and its ledger entry are written, owed back at
+// that the money is not left at the provider unrecorded: the payment row (claiming no key, so it
+// never replays as the client's payment) and its ledger entry are written, owed back at
 // once, in one statement guarded by "o is cancelled and has no payment"; then the return is tried
 // (returnPayment), and if that fails the background pass returns it. Nothing is written when o
 // already has a payment: the provider's charge is idempotent per order, so that is this charge.
@@ -188,11 +188,11 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 		guard AS (
 		    SELECT id FROM orders WHERE id = ? AND status = ? AND NOT EXISTS (SELECT 1 FROM payments WHERE order_id = ?)
 		), pay AS (
-		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at, return_due_at)
-		    SELECT ?, guard.id, ?, ?, ?, ?, ?, ? FROM guard
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, paid_at, return_due_at)
+		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
 		)`, Args: []any{o.ID, StatusCancelled, o.ID,
-		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, "late:" + pay.IdempotencyKey, pay.PaidAt, now}}
-	_, err := s.ledger.PostPayment(ctx, s.db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.PaidAt, now}}
+	_, err := s.ledger.WithTx(s.db).PostPayment(ctx, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	if err != nil {
 		// A concurrent late charge of the same order (the same charge) may have been recorded first.
 		var n int64

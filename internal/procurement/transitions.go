@@ -2,19 +2,17 @@ package procurement
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
-	"fmt"
 	"log/slog"
-	"slices"
+	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
-	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -44,8 +42,8 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 	// The unit's money has moved: record it even if the client has gone, and through a deadlock.
 	ctx = context.WithoutCancel(ctx)
 	pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: o.TotalFen, Provider: s.payments.Name(),
-		ProviderRef: ref, IdempotencyKey: key, PaidAt: s.now()}
-	err = retry(ctx, func() error { return s.markPaid(ctx, s.db, o, &pay) })
+		ProviderRef: ref, PaidAt: s.now()}
+	err = retry(ctx, func() error { return s.markPaid(ctx, s.ledger.WithTx(s.db), o, &pay, key) })
 	if errors.Is(err, errReplay) {
 		o = Order{}
 		if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
@@ -81,38 +79,55 @@ func (s *Orders) Payment(ctx context.Context, p auth.Principal, id uuid.UUID) (P
 	return pay, apperr.DB(err, "payment")
 }
 
-// markPaid marks order o paid if it is still placed, records pay and posts the payment entry, in
-// one statement through db (a transaction or the pool): the guarded UPDATE … WHERE status =
-// 'placed' feeds the payments INSERT and the ledger's entry, so no separate lock is needed.
+// markPaid marks order o paid if it is still placed, claims key for the payment (scope
+// payment:<order>, platform/idempotency), records pay and posts the payment entry, in one
+// statement through l (the ledger bound to a transaction, or to the pool): the guarded UPDATE … WHERE status = 'placed'
+// feeds the claim, the payments INSERT and the ledger's entry, so no separate lock is needed.
+// The claim follows the update, so a key is recorded only with the payment it names; and it is
+// always new there: a key of this order's scope is only ever recorded by a statement that also
+// paid the order, which is then no longer placed.
 // errReplay when o is no longer placed (paid or cancelled meanwhile); then nothing was written.
-func (s *Orders) markPaid(ctx context.Context, db *gorm.DB, o Order, pay *Payment) error {
+func (s *Orders) markPaid(ctx context.Context, l LedgerTx, o Order, pay *Payment, key string) error {
 	guard := ledger.Guard{SQL: `
-		guard AS (
+		paid AS (
 		    UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ? RETURNING id
+		), guard AS (
+		    SELECT paid.id FROM paid WHERE idempotency_claim(?, ?, ?, ?)
 		), pay AS (
-		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, idempotency_key, paid_at)
-		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
+		    INSERT INTO payments (id, order_id, amount_fen, provider, provider_ref, paid_at)
+		    SELECT ?, guard.id, ?, ?, ?, ? FROM guard
 		)`, Args: []any{StatusPaid, pay.PaidAt, o.ID, StatusPlaced,
-		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.IdempotencyKey, pay.PaidAt}}
-	posted, err := s.ledger.PostPayment(ctx, db, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+		paymentScope(o.ID).String(), key, paymentHash[:], pay.ID.String(),
+		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.PaidAt}}
+	posted, err := l.PostPayment(ctx, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
 	if err == nil && !posted {
 		return errReplay
 	}
 	return err
 }
 
+// paymentScope is where an order's payment keys are unique (idempotency_keys).
+func paymentScope(orderID uuid.UUID) idempotency.Scope {
+	return idempotency.Scope{Name: "payment", Within: orderID}
+}
+
+// paymentHash is the request hash of every payment: the request has no body, the order and the
+// key say all of it. Migration 00100 computes the same (sha256 of "payment").
+var paymentHash = sha256.Sum256([]byte("payment"))
+
 // paymentReplay answers a payment request for an order that is no longer placed: the first
-// payment when key matches it, a Conflict with the current state otherwise.
+// payment when key paid it, a Conflict with the current state otherwise.
 func (s *Orders) paymentReplay(ctx context.Context, o Order, key string) (Payment, bool, error) {
-	var pay Payment
-	err := s.db.WithContext(ctx).Where("order_id = ?", o.ID).Take(&pay).Error
+	ref, found, err := idempotency.Lookup(ctx, s.db, paymentScope(o.ID), key, paymentHash[:])
 	switch {
-	case err == nil && pay.IdempotencyKey == key:
-		return pay, true, nil
-	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil:
 		return Payment{}, false, apperr.DB(err, "payment")
+	case !found:
+		return Payment{}, false, o.refuse(ActPay)
 	}
-	return Payment{}, false, o.refuse(ActPay)
+	var pay Payment
+	err = s.db.WithContext(ctx).Take(&pay, "id = ?", ref).Error
+	return pay, err == nil, apperr.DB(err, "payment")
 }
 
 // ShipLine binds traceability codes to one order line: one code per item.
@@ -128,7 +143,8 @@ type ShipRequest struct {
 
 // Ship records the shipment of lines of a paid order by their station: in one transaction, each
 // line's codes become sold on that line, a shipping event is recorded, and when every line has
-// shipped the order becomes shipped. A station ships only its own lines; an admin any.
+// shipped the order becomes shipped. A station ships only its own lines; an admin any. It answers
+// with the order as the caller sees it (Get).
 // Errors: Invalid (lines[i].codes count or codes), NotFound, Conflict (state; line shipped).
 func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req ShipRequest) (Order, error) {
 	if p.Role != auth.RoleStation && p.Role != auth.RoleAdmin {
@@ -137,80 +153,24 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 	if len(req.Lines) == 0 {
 		return Order{}, apperr.Invalid(apperr.Field("lines", "must list at least one line to ship"))
 	}
-	var codes []string
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		o, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := o.May(ActShip); err != nil {
-			return err
-		}
-		lines, err := s.lines(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		byID := make(map[uuid.UUID]*Line, len(lines))
-		for i := range lines {
-			byID[lines[i].ID] = &lines[i]
-		}
+	o, err := s.update(ctx, p, id, func(u *orderTx, o *Order) error {
 		now := s.now()
-		seen := map[uuid.UUID]bool{}
-		for i, sl := range req.Lines {
-			field := fmt.Sprintf("lines[%d]", i)
-			l, ok := byID[sl.LineID]
-			switch {
-			case !ok || p.Role == auth.RoleStation && l.StationID != p.StationID:
-				return apperr.Invalid(apperr.Field(field+".line_id", "is not a line of this order that your station ships"))
-			case seen[sl.LineID]:
-				return apperr.Invalid(apperr.Field(field+".line_id", "is listed twice"))
-			case l.ShippedAt != nil:
-				return apperr.ConflictField(field+".line_id", "line %d has already shipped", l.LineNo)
-			case len(sl.Codes) != l.Quantity:
-				return apperr.Invalid(apperr.Field(field+".codes", "must hold exactly %d codes, one per item of the line (got %d)", l.Quantity, len(sl.Codes)))
-			}
-			seen[sl.LineID] = true
-			if err := trace.BindCodes(ctx, tx, field+".codes", l.ID, l.ProductID, sl.Codes); err != nil {
+		shipped, err := o.ship(p, req, now)
+		if err != nil {
+			return err
+		}
+		for _, sl := range shipped {
+			if err := u.bindCodes(ctx, sl.field, sl.line, sl.codes); err != nil {
 				return err
 			}
-			if err := tx.Model(&Line{}).Where("id = ?", l.ID).Update("shipped_at", now).Error; err != nil {
-				return err
-			}
-			if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepShipping, trace.DispInTransit, l.StationID, p.UserID, now); err != nil {
-				return err
-			}
-			l.ShippedAt = &now
-			codes = append(codes, sl.Codes...)
-		}
-		// A station's shipment is shipped when all its lines are; the order when every line is.
-		pending := map[uuid.UUID]bool{}
-		for _, l := range lines {
-			if l.ShippedAt == nil {
-				pending[l.StationID] = true
-			}
-		}
-		var done []uuid.UUID
-		for _, l := range lines {
-			if !pending[l.StationID] && !slices.Contains(done, l.StationID) {
-				done = append(done, l.StationID)
-			}
-		}
-		if len(done) > 0 {
-			if err := tx.Model(&Shipment{}).Where("order_id = ? AND station_id IN ? AND status = ?", id, done, ShipmentPending).
-				Updates(map[string]any{"status": ShipmentShipped, "shipped_at": now}).Error; err != nil {
+			if err := u.lineEvent(ctx, sl.line, trace.StepShipping, trace.DispInTransit, p.UserID, now); err != nil {
 				return err
 			}
 		}
-		if len(pending) > 0 {
-			return nil
-		}
-		return tx.Model(&Order{}).Where("id = ?", id).Updates(o.enter(ActShip, now)).Error
+		u.afterCommit(func(ctx context.Context) { s.forgetLines(ctx, id) })
+		return nil
 	})
-	if err != nil {
-		return Order{}, apperr.DB(err, "order")
-	}
-	s.forgetLines(ctx, id)
-	return s.Get(ctx, p, id)
+	return o.seenBy(p), err
 }
 
 // Receive confirms receipt of every shipped station shipment of an order not received yet, by
@@ -235,84 +195,42 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 	if p.Role != auth.RoleBuyer {
 		return Order{}, apperr.Forbidden("only the ordering unit's buyers confirm receipt")
 	}
-	var out Order // the order as this transaction leaves it: the answer, without reading it again
-	err := retry(ctx, func() error {
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			o, err := lockOrder(ctx, tx, p, id)
-			if err != nil {
+	// The answer is the order as the transaction leaves it, without reading it again.
+	return s.update(ctx, p, id, func(u *orderTx, o *Order) error {
+		now := s.now()
+		received, err := o.receive(station, now)
+		if err != nil {
+			return err
+		}
+		for _, i := range received {
+			if err := s.postReceipt(ctx, u, o, &o.Shipments[i], p.UserID, now); err != nil {
 				return err
 			}
-			act := ActReceive
-			if station != nil {
-				act = ActReceiveShipment
-			}
-			if err := o.May(act); err != nil {
-				return err
-			}
-			ships, err := s.shipments(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			lines, err := s.lines(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			now := s.now()
-			var todo []Shipment
-			for _, sh := range ships {
-				switch {
-				case station != nil && sh.StationID != *station:
-				case station != nil && sh.Status != ShipmentShipped:
-					return apperr.Conflict("cannot confirm receipt of a shipment that is %s (it must be shipped)", sh.Status).
-						With("current_status", o.Status).With("shipment_status", sh.Status)
-				case sh.Status == ShipmentShipped:
-					todo = append(todo, sh)
-				}
-			}
-			if station != nil && len(todo) == 0 {
-				return apperr.NotFound("shipment of that station in this order")
-			}
-			for i := range ships {
-				sh := &ships[i]
-				if !slices.ContainsFunc(todo, func(t Shipment) bool { return t.StationID == sh.StationID }) {
-					continue
-				}
-				for _, l := range lines {
-					if l.StationID != sh.StationID {
-						continue
-					}
-					if err := trace.RecordLineEvent(ctx, tx, l.ID, trace.StepReceiving, trace.DispRetailSold, l.StationID, p.UserID, now); err != nil {
-						return err
-					}
-				}
-				sale, err := SaleLines(ctx, tx, o.ID, &sh.StationID)
-				if err != nil {
-					return err
-				}
-				entry, err := s.ledger.PostShipmentSale(ctx, tx, o.ID, o.UnitID, sh.StationID, sale, now)
-				if err != nil {
-					return err
-				}
-				if err := tx.Model(&Shipment{}).Where("order_id = ? AND station_id = ?", id, sh.StationID).
-					Updates(map[string]any{"status": ShipmentReceived, "received_at": now, "sale_entry_id": entry}).Error; err != nil {
-					return err
-				}
-				sh.Status, sh.ReceivedAt, sh.SaleEntryID = ShipmentReceived, &now, &entry
-			}
-			o.Lines, o.Shipments = lines, ships
-			out = o
-			// Every shipment transition locks the order first, so ships is the whole truth here.
-			if slices.ContainsFunc(ships, func(sh Shipment) bool { return sh.Status != ShipmentReceived }) {
-				return nil
-			}
-			return tx.Model(&Order{}).Where("id = ?", id).Updates(out.enter(act, now)).Error
-		})
+		}
+		u.afterCommit(func(ctx context.Context) { s.forgetLines(ctx, id) })
+		return nil
 	})
-	if err != nil {
-		return Order{}, apperr.DB(err, "order")
+}
+
+// postReceipt records what the receipt of shipment sh of o does outside the order: a receiving
+// event per line of its station, and its sale entry (the lines' frozen facts, SaleLines, posted by
+// the ledger), whose id sh keeps.
+func (s *Orders) postReceipt(ctx context.Context, u *orderTx, o *Order, sh *Shipment, by uuid.UUID, now time.Time) error {
+	for _, l := range o.Lines {
+		if l.StationID != sh.StationID {
+			continue
+		}
+		if err := u.lineEvent(ctx, l, trace.StepReceiving, trace.DispRetailSold, by, now); err != nil {
+			return err
+		}
 	}
-	s.forgetLines(ctx, id)
-	return out, nil
+	sale, err := SaleLines(ctx, u.tx, o.ID, &sh.StationID)
+	if err != nil {
+		return err
+	}
+	entry, err := u.ledger.PostShipmentSale(ctx, o.ID, o.UnitID, sh.StationID, sale, now)
+	sh.SaleEntryID = &entry
+	return err
 }
 
 // Cancel cancels an order and releases its stock, in one transaction. A placed order simply
@@ -326,63 +244,32 @@ func (s *Orders) Cancel(ctx context.Context, p auth.Principal, id uuid.UUID) (Or
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Order{}, apperr.Forbidden("only the ordering unit or the county office cancels an order")
 	}
-	paid := false
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		o, err := lockOrder(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := o.May(ActCancel); err != nil {
-			return err
-		}
-		if paid = o.Status == StatusPaid; paid {
-			return s.cancelPaidLocked(ctx, tx, o)
-		}
-		return s.release(ctx, tx, o)
+	return s.update(ctx, p, id, func(u *orderTx, o *Order) error {
+		return s.cancel(ctx, u, o, ActCancel)
 	})
-	if err != nil {
-		return Order{}, apperr.DB(err, "order")
-	}
-	if paid {
-		_, _ = s.returnPayment(ctx, id) // on failure the money stays owed, for the background pass
-	}
-	return s.Get(ctx, p, id)
 }
 
-// cancelPaidLocked cancels the locked, paid order o inside tx and makes its payment owed back to
-// the unit, unless a shipment has shipped (Conflict).
-func (s *Orders) cancelPaidLocked(ctx context.Context, tx *gorm.DB, o Order) error {
-	var shipped int64
-	if err := tx.Model(&Shipment{}).Where("order_id = ? AND status <> ?", o.ID, ShipmentPending).Count(&shipped).Error; err != nil {
-		return err
-	}
-	if shipped > 0 {
-		return apperr.Conflict("cannot cancel an order once a shipment has shipped; receive it, then ask for a refund").
-			With("current_status", o.Status)
-	}
-	if err := s.release(ctx, tx, o); err != nil {
-		return err
-	}
-	return tx.Model(&Payment{}).Where("order_id = ?", o.ID).Update("return_due_at", s.now()).Error
-}
-
-// release gives back the stock of order o and marks it and its shipments cancelled, inside tx.
-func (s *Orders) release(ctx context.Context, tx *gorm.DB, o Order) error {
-	lines, err := s.lines(ctx, tx, o.ID)
+// cancel cancels o by action a inside u: its stock released and, when it was paid, its payment
+// owed back from now and returned after the commit (on failure it stays owed, for the background
+// pass).
+func (s *Orders) cancel(ctx context.Context, u *orderTx, o *Order, a Action) error {
+	now := s.now()
+	paid, err := o.cancel(a, now)
 	if err != nil {
 		return err
 	}
-	items := make([]catalog.Item, len(lines))
-	for i, l := range lines {
-		items[i] = catalog.Item{ProductID: l.ProductID, Quantity: l.Quantity}
-	}
-	if err := catalog.Release(ctx, tx, items); err != nil {
+	if err := u.releaseStock(ctx, o.Lines); err != nil {
 		return err
 	}
-	if err := tx.Model(&Shipment{}).Where("order_id = ?", o.ID).Update("status", ShipmentCancelled).Error; err != nil {
+	if !paid {
+		return nil
+	}
+	if err := u.tx.Model(&Payment{}).Where("order_id = ?", o.ID).Update("return_due_at", now).Error; err != nil {
 		return err
 	}
-	return tx.Model(&Order{}).Where("id = ?", o.ID).Updates(o.enter(ActCancel, s.now())).Error
+	id := o.ID
+	u.afterCommit(func(ctx context.Context) { _, _ = s.returnPayment(ctx, id) })
+	return nil
 }
 
 // forgetLines drops the cached scan views of every code of an order, after its state changed.

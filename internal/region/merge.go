@@ -75,22 +75,65 @@ func (m *Merger) Merge(ctx context.Context, p auth.Principal, req MergeRequest) 
 	if !p.IsAdmin() {
 		return Merge{}, apperr.Forbidden("only the county office merges villages")
 	}
+	codes, succ, name, err := req.parse()
+	if err != nil {
+		return Merge{}, err
+	}
+	now := m.now()
+	today := now.In(civil.China).Format(time.DateOnly)
+	out := Merge{ID: uuid.Must(uuid.NewV7()), MergedCodes: codes, EffectiveOn: today}
+	err = database.Tx(ctx, m.db, func(tx *gorm.DB) error {
+		if err := lockMerged(tx, codes); err != nil {
+			return err
+		}
+		created, err := prepareSuccessor(tx, succ, name, today)
+		if err != nil {
+			return err
+		}
+		out.Created = created
+		res := tx.Exec(`UPDATE regions SET valid_to = ?, successor_code = ? WHERE code IN ?`, today, succ, codes)
+		if res.Error != nil {
+			if apperr.PgConstraint(res.Error) == "regions_validity" {
+				return apperr.ConflictField("villages", "a village created today cannot be merged away the same day")
+			}
+			return res.Error
+		}
+		moved, err := moveToSuccessor(ctx, tx, codes, succ, p.UserID, now)
+		if err != nil {
+			return err
+		}
+		out.HouseholdsMoved = moved
+		if err := tx.Exec(`INSERT INTO region_merges (id, successor_code, merged_codes, effective_on, households, actor_id, created_at)
+			VALUES (?, ?, CAST(? AS text[]), ?, ?, ?, ?)`, out.ID, succ, pgTextArray(codes), today, moved, p.UserID, now).Error; err != nil {
+			return err
+		}
+		return tx.Where("code = ?", succ).Take(&out.Successor).Error
+	})
+	if err != nil {
+		return Merge{}, apperr.DB(err, "region merge")
+	}
+	return out, nil
+}
+
+// parse validates the request before any lookup: the merged codes (cleaned, in request order),
+// the successor's code and its new name ("" to keep it). Errors: Invalid naming villages,
+// villages[i], successor_code or successor_name.
+func (req MergeRequest) parse() (codes []string, succ, name string, err error) {
 	var f apperr.Fields
 	if len(req.Villages) == 0 || len(req.Villages) > MaxMerged {
 		f.Add("villages", "must list 1 to %d village codes to merge", MaxMerged)
 	}
-	succ := text.ASCII(req.SuccessorCode)
+	succ = text.ASCII(req.SuccessorCode)
 	if len(succ) != 12 || !ValidCode(succ) {
 		f.Add("successor_code", "must be a 12-digit village code")
 	}
-	var name string
 	if req.SuccessorName != "" {
 		var ok bool
 		if name, ok = text.Name(req.SuccessorName, 60); !ok {
 			f.Add("successor_name", "must be 1 to 60 characters after trimming blanks")
 		}
 	}
-	codes := make([]string, len(req.Villages))
+	codes = make([]string, len(req.Villages))
 	for i, v := range req.Villages {
 		codes[i] = text.ASCII(v)
 		field := fmt.Sprintf("villages[%d]", i)
@@ -105,91 +148,76 @@ func (m *Merger) Merge(ctx context.Context, p auth.Principal, req MergeRequest) 
 			f.Add(field, "is not in the successor's county %s; villages merge within a county", succ[:6])
 		}
 	}
-	if err := f.Err(); err != nil {
-		return Merge{}, err
+	return codes, succ, name, f.Err()
+}
+
+// lockMerged locks the villages to merge, in code order, and checks each is a current village.
+// Errors: Invalid naming villages[i] that names no village; Conflict naming villages[i] merged
+// away before.
+func lockMerged(tx *gorm.DB, codes []string) error {
+	var src []Region
+	if err := tx.Where("code IN ?", codes).Order("code").
+		Clauses(clause.Locking{Strength: "UPDATE"}).Find(&src).Error; err != nil {
+		return err
 	}
-	now := m.now()
-	today := now.In(civil.China).Format(time.DateOnly)
-	out := Merge{ID: uuid.Must(uuid.NewV7()), MergedCodes: codes, EffectiveOn: today}
-	err := database.Tx(ctx, m.db, func(tx *gorm.DB) error {
-		var src []Region
-		if err := tx.Where("code IN ?", codes).Order("code").
-			Clauses(clause.Locking{Strength: "UPDATE"}).Find(&src).Error; err != nil {
-			return err
-		}
-		for i, c := range codes {
-			j := slices.IndexFunc(src, func(r Region) bool { return r.Code == c })
-			switch {
-			case j < 0 || src[j].Level != Village:
-				f.Add(fmt.Sprintf("villages[%d]", i), "names no village; import regions or check the code")
-			case src[j].ValidTo != nil:
-				return apperr.ConflictField(fmt.Sprintf("villages[%d]", i), "village %s was already merged away on %s", c, src[j].ValidTo)
-			}
-		}
-		if err := f.Err(); err != nil {
-			return err
-		}
-		var cur []Region
-		if err := tx.Where("code = ?", succ).Clauses(clause.Locking{Strength: "UPDATE"}).Find(&cur).Error; err != nil {
-			return err
-		}
+	var f apperr.Fields
+	for i, c := range codes {
+		j := slices.IndexFunc(src, func(r Region) bool { return r.Code == c })
 		switch {
-		case len(cur) == 1 && (cur[0].Level != Village || cur[0].ValidTo != nil):
-			return apperr.Invalid(apperr.Field("successor_code", "must be a current village (this one is not a village or was merged away)"))
-		case len(cur) == 1 && name != "" && name != cur[0].Name:
-			// The trigger of migration 00052 keeps the old name as a version.
-			if err := tx.Table("regions").Where("code = ?", succ).Update("name", name).Error; err != nil {
-				return err
-			}
-		case len(cur) == 0:
-			if name == "" {
-				return apperr.Invalid(apperr.Field("successor_name", "is required for a new village (successor_code names none yet)"))
-			}
-			var township []Region
-			if err := tx.Where("code = ? AND valid_to IS NULL", succ[:9]).Find(&township).Error; err != nil {
-				return err
-			}
-			if len(township) == 0 {
-				return apperr.Invalid(apperr.Field("successor_code", "its township %s does not exist (or was merged away); a new village goes under a current township", succ[:9]))
-			}
-			if err := tx.Exec(`INSERT INTO regions (code, name, level, parent_code, valid_from) VALUES (?, ?, 5, ?, ?)`,
-				succ, name, succ[:9], today).Error; err != nil {
-				return err
-			}
-			out.Created = true
+		case j < 0 || src[j].Level != Village:
+			f.Add(fmt.Sprintf("villages[%d]", i), "names no village; import regions or check the code")
+		case src[j].ValidTo != nil:
+			return apperr.ConflictField(fmt.Sprintf("villages[%d]", i), "village %s was already merged away on %s", c, src[j].ValidTo)
 		}
-		res := tx.Exec(`UPDATE regions SET valid_to = ?, successor_code = ? WHERE code IN ?`, today, succ, codes)
-		if res.Error != nil {
-			if apperr.PgConstraint(res.Error) == "regions_validity" {
-				return apperr.ConflictField("villages", "a village created today cannot be merged away the same day")
-			}
-			return res.Error
-		}
-		// What else keeps a village code moves through its owner, in this transaction.
-		moved, err := household.MoveVillages(ctx, tx, codes, succ, p.UserID, now)
-		if err != nil {
-			return err
-		}
-		out.HouseholdsMoved = moved
-		if err := household.MoveCooperatives(ctx, tx, codes, succ); err != nil {
-			return err
-		}
-		if err := catalog.MoveOrigins(ctx, tx, codes, succ, now); err != nil {
-			return err
-		}
-		if err := station.ServeSuccessor(ctx, tx, codes, succ); err != nil {
-			return err
-		}
-		if err := tx.Exec(`INSERT INTO region_merges (id, successor_code, merged_codes, effective_on, households, actor_id, created_at)
-			VALUES (?, ?, CAST(? AS text[]), ?, ?, ?, ?)`, out.ID, succ, pgTextArray(codes), today, moved, p.UserID, now).Error; err != nil {
-			return err
-		}
-		return tx.Where("code = ?", succ).Take(&out.Successor).Error
-	})
-	if err != nil {
-		return Merge{}, apperr.DB(err, "region merge")
 	}
-	return out, nil
+	return f.Err()
+}
+
+// prepareSuccessor locks the successor village and renames it (name not "" and new), or creates
+// it under its current township from today; created says it did. Errors: Invalid naming
+// successor_code or successor_name.
+func prepareSuccessor(tx *gorm.DB, succ, name, today string) (created bool, err error) {
+	var cur []Region
+	if err := tx.Where("code = ?", succ).Clauses(clause.Locking{Strength: "UPDATE"}).Find(&cur).Error; err != nil {
+		return false, err
+	}
+	switch {
+	case len(cur) == 1 && (cur[0].Level != Village || cur[0].ValidTo != nil):
+		return false, apperr.Invalid(apperr.Field("successor_code", "must be a current village (this one is not a village or was merged away)"))
+	case len(cur) == 1 && name != "" && name != cur[0].Name:
+		// The trigger of migration 00052 keeps the old name as a version.
+		return false, tx.Table("regions").Where("code = ?", succ).Update("name", name).Error
+	case len(cur) == 1:
+		return false, nil
+	case name == "":
+		return false, apperr.Invalid(apperr.Field("successor_name", "is required for a new village (successor_code names none yet)"))
+	}
+	var township []Region
+	if err := tx.Where("code = ? AND valid_to IS NULL", succ[:9]).Find(&township).Error; err != nil {
+		return false, err
+	}
+	if len(township) == 0 {
+		return false, apperr.Invalid(apperr.Field("successor_code", "its township %s does not exist (or was merged away); a new village goes under a current township", succ[:9]))
+	}
+	return true, tx.Exec(`INSERT INTO regions (code, name, level, parent_code, valid_from) VALUES (?, ?, 5, ?, ?)`,
+		succ, name, succ[:9], today).Error
+}
+
+// moveToSuccessor moves what else keeps a village code through its owner, in the merge's
+// transaction: households (how many moved is returned), cooperatives, product origins and the
+// villages stations serve.
+func moveToSuccessor(ctx context.Context, tx *gorm.DB, codes []string, succ string, actor uuid.UUID, now time.Time) (int, error) {
+	moved, err := household.MoveVillages(ctx, tx, codes, succ, actor, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := household.MoveCooperatives(ctx, tx, codes, succ); err != nil {
+		return 0, err
+	}
+	if err := catalog.MoveOrigins(ctx, tx, codes, succ, now); err != nil {
+		return 0, err
+	}
+	return moved, station.ServeSuccessor(ctx, tx, codes, succ)
 }
 
 // pgTextArray is a PostgreSQL array literal of codes (digits only: no quoting needed).

@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
@@ -25,7 +28,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.PUT("/api/v1/poverty-lines", auth.Require(auth.RoleAdmin), h.setLine)
 	api.GET("/api/v1/households/:id/income", staff, h.householdIncome)
 	api.GET("/api/v1/reports/below-line", staff, h.belowLine)
-	h.registerMonthly(api, staff)
+	api.GET("/api/v1/reports/monthly", staff, h.monthly)
 }
 
 func (h *Handler) lines(c *gin.Context) {
@@ -131,4 +134,70 @@ func (h *Handler) belowLine(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, rep)
+}
+
+// Media types of the monthly report's formats.
+const (
+	mediaCSV  = "text/csv; charset=utf-8"
+	mediaXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	mediaHTML = "text/html; charset=utf-8"
+)
+
+// monthly answers GET /api/v1/reports/monthly?region_code=&month=YYYY-MM&format=json|csv|xlsx|html
+// (&table=areas|products|units for CSV). The month defaults to the previous one (the report is
+// due by the 10th of the next month).
+func (h *Handler) monthly(c *gin.Context) {
+	var f apperr.Fields
+	month := MonthOf(MonthOf(h.svc.now()).Start().AddDate(0, -1, 0))
+	if v := c.Query("month"); v != "" {
+		m, ok := ParseMonth(v)
+		if !ok {
+			f.Add("month", "must be a month YYYY-MM from 2010")
+		}
+		month = m
+	}
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "csv" && format != "xlsx" && format != "html" {
+		f.Add("format", "must be json, csv, xlsx or html")
+	}
+	table := c.DefaultQuery("table", "areas")
+	if table != "areas" && table != "products" && table != "units" {
+		f.Add("table", "must be areas, products or units")
+	}
+	region := c.Query("region_code")
+	if region == "" {
+		f.Add("region_code", "is required: a county (6 digits), township (9) or village (12) code")
+	}
+	if err := f.Err(); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	rep, err := h.svc.MonthlyReport(c.Request.Context(), auth.MustFrom(c), region, month)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	name := fmt.Sprintf("yuebao-%s-%s", rep.RegionCode, rep.Month)
+	var buf bytes.Buffer
+	switch format {
+	case "json":
+		c.JSON(http.StatusOK, rep)
+		return
+	case "csv":
+		err = WriteCSV(&buf, rep, table)
+		c.Header("Content-Disposition", `attachment; filename="`+name+"-"+table+`.csv"`)
+		format = mediaCSV
+	case "xlsx":
+		err = WriteXLSX(&buf, rep)
+		c.Header("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		format = mediaXLSX
+	case "html":
+		err = WriteHTML(&buf, rep)
+		format = mediaHTML
+	}
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, format, buf.Bytes())
 }

@@ -2,19 +2,15 @@ package station
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
 	"time"
 	"unicode/utf8"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -87,7 +83,7 @@ func (s *Service) SetCommission(ctx context.Context, p auth.Principal, id uuid.U
 		return Commission{}, apperr.DB(err, "station")
 	}
 	if old != *req.CommissionBP {
-		slog.InfoContext(ctx, "station commission set", "station_id", id, "from_bp", old, "to_bp", *req.CommissionBP, "user_id", p.UserID)
+		s.log.InfoContext(ctx, "station commission set", "station_id", id, "from_bp", old, "to_bp", *req.CommissionBP, "user_id", p.UserID)
 	}
 	return s.Commission(ctx, id)
 }
@@ -106,24 +102,6 @@ func (s *Service) Commission(ctx context.Context, id uuid.UUID) (Commission, err
 	err := s.db.WithContext(ctx).Raw(`SELECT previous_bp, commission_bp, changed_at, changed_by, reason
 		FROM station_commission_changes WHERE station_id = ? ORDER BY changed_at DESC, id DESC`, id).Scan(&out.Changes).Error
 	return out, apperr.DB(err, "station")
-}
-
-func (h *Handler) setCommission(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
-		return
-	}
-	var req SetCommission
-	if err := httpx.Bind(c, &req); err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	out, err := h.svc.SetCommission(c.Request.Context(), auth.MustFrom(c), id, req)
-	if err != nil {
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
 // CommissionOf returns station id's commission now in basis points, read through db.

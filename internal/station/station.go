@@ -5,19 +5,16 @@ package station
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
-	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -43,10 +40,13 @@ type Station struct {
 }
 
 // Service registers and reads stations.
-type Service struct{ db *gorm.DB }
+type Service struct {
+	db  *gorm.DB
+	log *slog.Logger
+}
 
-// NewService builds the station service.
-func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+// NewService builds the station service; log records the county office's changes of commission.
+func NewService(db *gorm.DB, log *slog.Logger) *Service { return &Service{db: db, log: log} }
 
 // NewStation is a registration request.
 type NewStation struct {
@@ -161,51 +161,6 @@ func (s *Service) withVillages(ctx context.Context, list []Station) error {
 		list[at[r.StationID]].Villages = append(list[at[r.StationID]].Villages, r.VillageCode)
 	}
 	return err
-}
-
-// Handler serves /api/v1/stations.
-type Handler struct{ svc *Service }
-
-// NewHandler builds the station handler.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
-
-// Register adds POST and PUT …/commission (admin) and GET (any signed-in user) station routes.
-func (h *Handler) Register(api gin.IRoutes) {
-	api.POST("/api/v1/stations", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
-		var req NewStation
-		if err := httpx.Bind(c, &req); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		st, err := h.svc.Create(c.Request.Context(), req)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		httpx.Created(c, st)
-	})
-	api.PUT("/api/v1/stations/:id/commission", auth.Require(auth.RoleAdmin), h.setCommission)
-	anyone := auth.Require(auth.RoleAdmin, auth.RoleStation, auth.RoleBuyer)
-	api.GET("/api/v1/stations", anyone, func(c *gin.Context) {
-		list, err := h.svc.List(c.Request.Context(), c.Query("county_code"))
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"stations": list})
-	})
-	api.GET("/api/v1/stations/:id", anyone, func(c *gin.Context) {
-		id, ok := httpx.PathUUID(c, "id")
-		if !ok {
-			return
-		}
-		st, err := h.svc.Get(c.Request.Context(), id)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, st)
-	})
 }
 
 // Names returns the names of the stations ids, read through db (a transaction or the pool);

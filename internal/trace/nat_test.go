@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -13,10 +15,11 @@ import (
 // seconds for ten minutes, all at the same instants: none is refused with the default limits.
 // One phone hammering one code, and one scraper walking through codes, still are.
 func TestScanLimitsCarrierNAT(t *testing.T) {
-	s, err := trace.LoadSettings()
+	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := app.TraceSettings(cfg)
 	allow := trace.ScanLimiter(s)
 	if allow == nil {
 		t.Fatal("the default settings have no scan limit")
@@ -58,7 +61,7 @@ func TestScanLimitsCarrierNAT(t *testing.T) {
 	}
 	// The limits are listed by `fupin serve --help`.
 	var help strings.Builder
-	trace.SettingsUsage(&help)
+	config.Usage(&help)
 	for _, name := range []string{"SCAN_RATE_PER_SECOND", "SCAN_BURST", "SCAN_ADDRESS_RATE_PER_SECOND", "SCAN_ADDRESS_BURST", "TRUSTED_PROXIES"} {
 		if !strings.Contains(help.String(), name) {
 			t.Errorf("serve --help does not list %s", name)

@@ -1,6 +1,8 @@
 import type { zh } from './zh'
+import { enCounty } from './en-county'
 
 export const en: Record<keyof typeof zh, string> = {
+  ...enCounty,
   appName: 'Fupin Market',
   console: 'Console',
   login: 'Sign in',

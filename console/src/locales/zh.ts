@@ -1,4 +1,7 @@
+import { zhCounty } from './zh-county'
+
 export const zh = {
+  ...zhCounty,
   appName: '扶贫集市',
   console: '控制台',
   login: '登录',

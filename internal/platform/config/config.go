@@ -1,6 +1,7 @@
-// Package config reads the process configuration from environment variables. Every variable has a
-// working local default, so `fupin serve` runs on a development machine with nothing set;
-// `fupin serve --help` lists them (Usage).
+// Package config reads the process configuration from environment variables, and is the only
+// package that does (cmd/fupin aside): the app passes each feature the values it needs. Every
+// variable has a working local default, so `fupin serve` runs on a development machine with
+// nothing set; `fupin serve --help` lists them (Usage).
 package config
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"reflect"
 	"strings"
 	"time"
@@ -49,6 +51,19 @@ type Config struct {
 	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
 	ReturnInterval  time.Duration `env:"RETURN_RETRY_INTERVAL" envDefault:"1m" desc:"how often fupin serve retries returning money owed to units (refunds, cancelled payments) that the payment provider failed to return at once"`
 	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`
+	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; set it when serving behind a proxy or load balancer, or every phone shares the proxy's address (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
+
+	// Traceability (the trace package's Settings).
+	IssueSyncMax      int           `env:"ISSUE_SYNC_MAX" envDefault:"10000" desc:"issuance requests up to this many codes answer at once with the codes (201); larger ones become a tracked job (202)"`
+	IssuePoll         time.Duration `env:"ISSUE_POLL" envDefault:"5s" desc:"how often the issuer looks for pending or abandoned issuance jobs"`
+	ScanFlushInterval time.Duration `env:"SCAN_FLUSH_INTERVAL" envDefault:"2s" desc:"scan counts kept in Redis are written to PostgreSQL this often (a crash loses at most this much counting)"`
+	SuspiciousScans   int64         `env:"SCAN_SUSPICIOUS_COUNT" envDefault:"20" desc:"a sold code scanned more than this many times is shown as suspicious"`
+	SuspiciousClients int64         `env:"SCAN_SUSPICIOUS_CLIENTS" envDefault:"5" desc:"a sold code scanned from more than this many distinct clients is shown as suspicious"`
+	ScanRate          float64       `env:"SCAN_RATE_PER_SECOND" envDefault:"1" desc:"scans and lookups of one code one client address may make per second on average (0 turns all scan limits off)"`
+	ScanBurst         int           `env:"SCAN_BURST" envDefault:"10" desc:"scans and lookups of one code one client address may make at once before its rate applies"`
+	ScanAddressRate   float64       `env:"SCAN_ADDRESS_RATE_PER_SECOND" envDefault:"20" desc:"scans and code lookups of all codes one client address may make per second on average: phones behind one carrier NAT or office gateway share it (0 turns this budget off)"`
+	ScanAddressBurst  int           `env:"SCAN_ADDRESS_BURST" envDefault:"200" desc:"scans and code lookups of all codes one client address may make at once before its rate applies"`
+	LabelFont         string        `env:"LABEL_FONT" envDefault:"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" desc:"TrueType font (.ttf, or the first font of a .ttc) with Chinese glyphs for PDF labels"`
 }
 
 // Load reads the environment and validates the result.
@@ -100,6 +115,11 @@ func (c Config) Validate() error {
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
 	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -118,6 +138,6 @@ func Usage(w io.Writer) {
 	fmt.Fprintln(w, "Environment variables (default in brackets):")
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		fmt.Fprintf(w, "  %-22s %s [%s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), f.Tag.Get("envDefault"))
+		fmt.Fprintf(w, "  %-29s %s [%s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), f.Tag.Get("envDefault"))
 	}
 }

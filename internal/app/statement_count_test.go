@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm/logger"
+)
+
+// countingLogger counts the SQL statements gorm sends (BEGIN and COMMIT are not among them).
+type countingLogger struct {
+	logger.Interface
+	n *atomic.Int64
+}
+
+func (l countingLogger) Trace(context.Context, time.Time, func() (string, int64), error) { l.n.Add(1) }
+
+// Placing, paying, shipping and receiving an order of one line, over HTTP, run no more statements
+// than they did before the order repository (issue 12; counted at commit 180f312, the request's
+// session check included where it is made), so that the hot paths do not slow down.
+func TestStatementsPerOrder(t *testing.T) {
+	w := newWorld(t)
+	codes := w.issue(t, w.product, 2)
+	var n atomic.Int64
+	w.a.DB.Logger = countingLogger{w.a.DB.Logger, &n}
+	count := func(name string, max int64, f func()) {
+		t.Helper()
+		n.Store(0)
+		f()
+		t.Logf("%s: %d statements", name, n.Load())
+		if got := n.Load(); got > max {
+			t.Errorf("%s ran %d statements, at most %d before", name, got, max)
+		}
+	}
+	var o order
+	count("place", 3, func() {
+		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
+			"Idempotency-Key", "count-1").want(201).json(&o)
+	})
+	count("pay", 2, func() {
+		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "count-pay").want(201)
+	})
+	count("ship", 11, func() {
+		w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+			{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+	})
+	count("receive", 9, func() { w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200) })
+}

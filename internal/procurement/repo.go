@@ -1,0 +1,167 @@
+package procurement
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/trace"
+)
+
+// orderTx is one business event on one order, inside its transaction: the collaborators bound to
+// that transaction, and the steps to run once it has committed (forgetting cached scan views,
+// returning money through the provider), which must never run if it rolls back.
+type orderTx struct {
+	tx     *gorm.DB
+	ledger LedgerTx
+	after  []func(context.Context)
+}
+
+// afterCommit registers step to run after the transaction commits (in order of registration);
+// a rolled-back or retried attempt drops what it registered.
+func (u *orderTx) afterCommit(step func(ctx context.Context)) { u.after = append(u.after, step) }
+
+// bindCodes sells codes on line l (trace.BindCodes), field naming them in a refusal.
+func (u *orderTx) bindCodes(ctx context.Context, field string, l Line, codes []string) error {
+	return trace.BindCodes(ctx, u.tx, field, l.ID, l.ProductID, codes)
+}
+
+// lineEvent records the EPCIS event of step (shipping, receiving) for line l (trace.RecordLineEvent).
+func (u *orderTx) lineEvent(ctx context.Context, l Line, step, disposition string, by uuid.UUID, at time.Time) error {
+	return trace.RecordLineEvent(ctx, u.tx, l.ID, step, disposition, l.StationID, by, at)
+}
+
+// releaseStock gives the stock of lines back to their products (catalog.Release).
+func (u *orderTx) releaseStock(ctx context.Context, lines []Line) error {
+	items := make([]catalog.Item, len(lines))
+	for i, l := range lines {
+		items[i] = catalog.Item{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	return catalog.Release(ctx, u.tx, items)
+}
+
+// update is the one way an order changes: in one transaction it locks order id (scoped to p:
+// out of scope is NotFound), loads it with its lines and shipments, lets decide change it (decide
+// asks the order, whose methods check Life, and does through u what the event does elsewhere:
+// codes, events, ledger entries, stock), then writes what decide changed of the order, its lines'
+// shipment times and its shipments (persist). A deadlock or serialization failure runs it all again,
+// a bounded number of times (retry), so decide must start from the order it is given. Once the
+// transaction has committed, the steps decide registered run (afterCommit). It returns the order
+// as decide left it.
+func (s *Orders) update(ctx context.Context, p auth.Principal, id uuid.UUID, decide func(u *orderTx, o *Order) error) (Order, error) {
+	var out Order
+	var after []func(context.Context)
+	err := retry(ctx, func() error {
+		after = nil
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			o, err := lockOrder(ctx, tx, p, id)
+			if err != nil {
+				return err
+			}
+			if o.Lines, err = s.lines(ctx, tx, id); err != nil {
+				return err
+			}
+			if o.Shipments, err = s.shipments(ctx, tx, id); err != nil {
+				return err
+			}
+			before := o.clone()
+			u := &orderTx{tx: tx, ledger: s.ledger.WithTx(tx)}
+			if err := decide(u, &o); err != nil {
+				return err
+			}
+			if err := persist(ctx, tx, before, o); err != nil {
+				return err
+			}
+			out, after = o, u.after
+			return nil
+		})
+	})
+	if err != nil {
+		return Order{}, apperr.DB(err, "order")
+	}
+	for _, step := range after {
+		step(ctx)
+	}
+	return out, nil
+}
+
+// clone copies o with its own lines and shipments, to compare with what decide makes of it.
+func (o Order) clone() Order {
+	o.Lines = append([]Line(nil), o.Lines...)
+	o.Shipments = append([]Shipment(nil), o.Shipments...)
+	return o
+}
+
+// persist writes what changed from before to o: the order's status with its timestamp, the
+// shipment time of lines newly shipped, and the shipments that changed, those changed alike in one
+// statement (all shipped, or all cancelled, at once), so that an event writes what it wrote
+// before the repository and no more.
+func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
+	db := tx.WithContext(ctx)
+	if o.Status != before.Status {
+		if err := db.Model(&Order{}).Where("id = ?", o.ID).Updates(o.statusColumns()).Error; err != nil {
+			return err
+		}
+	}
+	shipped := map[time.Time][]uuid.UUID{}
+	var times []time.Time
+	for i, l := range o.Lines {
+		if l.ShippedAt != nil && before.Lines[i].ShippedAt == nil {
+			if shipped[*l.ShippedAt] == nil {
+				times = append(times, *l.ShippedAt)
+			}
+			shipped[*l.ShippedAt] = append(shipped[*l.ShippedAt], l.ID)
+		}
+	}
+	for _, at := range times {
+		if err := db.Model(&Line{}).Where("id IN ?", shipped[at]).Update("shipped_at", at).Error; err != nil {
+			return err
+		}
+	}
+	// Shipments changed alike are written together: all shipped, or all cancelled, at once.
+	type row struct {
+		status            ShipmentStatus
+		shipped, received int64
+		entry             uuid.UUID
+	}
+	var rows []row
+	stations := map[row][]uuid.UUID{}
+	for i, sh := range o.Shipments {
+		if sh == before.Shipments[i] {
+			continue
+		}
+		r := row{sh.Status, micros(sh.ShippedAt), micros(sh.ReceivedAt), uuid.Nil}
+		if sh.SaleEntryID != nil {
+			r.entry = *sh.SaleEntryID
+		}
+		if stations[r] == nil {
+			rows = append(rows, r)
+		}
+		stations[r] = append(stations[r], sh.StationID)
+	}
+	for _, r := range rows {
+		first := o.Shipments[slices.IndexFunc(o.Shipments, func(sh Shipment) bool { return sh.StationID == stations[r][0] })]
+		err := db.Model(&Shipment{}).Where("order_id = ? AND station_id IN ?", o.ID, stations[r]).
+			Updates(map[string]any{"status": first.Status, "shipped_at": first.ShippedAt, "received_at": first.ReceivedAt,
+				"sale_entry_id": first.SaleEntryID}).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// micros is t in microseconds (what PostgreSQL keeps), 0 for none.
+func micros(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMicro()
+}
