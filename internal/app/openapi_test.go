@@ -57,7 +57,8 @@ func openAPIApp(t *testing.T) *App {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	// The problem writer and the cache log failures of the unreachable services on the default logger.
+	// Feature packages that still log on the default logger (trace, procurement) would log the
+	// unreachable services' failures there.
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { slog.SetDefault(prev) })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -41,7 +42,7 @@ func authRouter(t *testing.T, db *gorm.DB, h *Handler) (*gin.Engine, func(p auth
 	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
 		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
 	r := gin.New()
-	r.Use(httpx.Errors(), users.Authenticate())
+	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
 	h.Register(r)
 	return r, func(p auth.Principal) string {
 		t.Helper()

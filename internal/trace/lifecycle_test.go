@@ -3,6 +3,7 @@ package trace_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -211,7 +212,7 @@ func TestChangeWhileRedisDownInvalidates(t *testing.T) {
 	if _, err := e.a.Trace.Resolve(ctx, code); err != nil { // cached in the live Redis
 		t.Fatal(err)
 	}
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
+	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

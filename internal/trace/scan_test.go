@@ -3,6 +3,7 @@ package trace_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -170,7 +171,7 @@ func TestSuspiciousVerdict(t *testing.T) {
 	if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
+	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

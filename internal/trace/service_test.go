@@ -3,6 +3,7 @@ package trace_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -273,7 +274,7 @@ func TestResolveUnknownCode(t *testing.T) {
 
 // With Redis unreachable, scans are served from PostgreSQL alone and still counted.
 func TestScanWithRedisDown(t *testing.T) {
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
+	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,10 +21,12 @@ type Cache struct {
 	timeout   time.Duration
 	downUntil atomic.Int64 // unix nanoseconds; while in the future, Redis is skipped
 	timeouts  atomic.Int64 // consecutive timed-out calls
+	log       *slog.Logger // where outages are reported
 }
 
-// Open parses a redis:// URL; timeout bounds each call (dial, read, write).
-func Open(url, prefix string, timeout time.Duration) (*Cache, error) {
+// Open parses a redis:// URL; timeout bounds each call (dial, read, write); log reports outages
+// (one line per second of one).
+func Open(url, prefix string, timeout time.Duration, log *slog.Logger) (*Cache, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -32,12 +34,14 @@ func Open(url, prefix string, timeout time.Duration) (*Cache, error) {
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
 	opt.MaxRetries = 0
 	opt.PoolSize = 32
-	return New(redis.NewClient(opt), prefix, timeout), nil
+	c := New(redis.NewClient(opt), prefix, timeout)
+	c.log = log
+	return c, nil
 }
 
-// New wraps an existing client.
+// New wraps an existing client, for tests: it reports no outage (Open does).
 func New(rdb *redis.Client, prefix string, timeout time.Duration) *Cache {
-	return &Cache{rdb: rdb, prefix: prefix, timeout: timeout}
+	return &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
 }
 
 // ErrSkipped is returned while Redis is considered down.
@@ -70,7 +74,7 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 		now := time.Now()
 		if prev := c.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
 			// One line per outage second, not one per call failing at the same moment.
-			slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+			c.log.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
 		}
 	}
 	return err
