@@ -195,11 +195,7 @@ func TestOneChinaZone(t *testing.T) {
 // lose gin (its service taking plain Go values, its adapter moving to http.go) and then be deleted
 // from this list; the test says which to remove.
 var ginDebts = map[string]bool{
-	"procurement/assistance.go": true,
-	"procurement/callback.go":   true,
-	"procurement/statements.go": true,
-	"procurement/units.go":      true,
-	"trace/limiter.go":          true,
+	"trace/limiter.go": true,
 }
 
 // TestOnlyHTTPAdaptersImportGin keeps each feature's services free of gin: in the feature

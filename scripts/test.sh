@@ -54,4 +54,5 @@ console_tests
 
 info "go vet, then go test -race on every package (compiling first takes a minute)"
 go vet ./...
-go test -race -count=1 ./... "$@"
+# -timeout: a package binary may need more than go test's default 10 minutes on a loaded 2-core machine (trace took 10 at load 30).
+go test -race -count=1 -timeout 30m ./... "$@"

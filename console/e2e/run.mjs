@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
+import { countyJourney } from './county.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -223,9 +224,9 @@ async function lookAround(browser, base, viewport, tag) {
   const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7)
   await page.fill('input[name=month]', month)
   await page.getByRole('button', { name: '查看' }).click()
-  await page.locator('.hbar').first().waitFor()
-  const bars = await page.locator('.hbar-name').allTextContents()
-  expect(bars.includes('十八洞村'), `${tag}: the report of ${month} charts income per village (${bars.join(', ')})`)
+  await page.locator('.income-chart[data-ready=true]').waitFor()
+  const bars = (await page.locator('.income-chart').getAttribute('aria-label')) ?? ''
+  expect(bars.includes('十八洞村'), `${tag}: the report of ${month} charts income per village (${bars})`)
   await shot(page, `admin-report-${tag}`)
   const download = page.waitForEvent('download')
   await page.getByRole('button', { name: /下载 Excel/ }).click()
@@ -258,6 +259,7 @@ try {
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
   for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {
     await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+    await countyJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
   }
 } catch (e) {
   failures.push(`stopped: ${e.stack ?? e}`)

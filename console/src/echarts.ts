@@ -3,9 +3,9 @@
 // page's first load never carries it (docs/console.md, "First load").
 import { use, init } from 'echarts/core'
 import { BarChart } from 'echarts/charts'
-import { AriaComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-use([BarChart, AriaComponent, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer])
+use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer])
 
 export { init }

@@ -95,7 +95,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Settings: TraceSettings(cfg)})
 	a.Units = procurement.NewUnits(db)
-	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{})
+	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
 	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()

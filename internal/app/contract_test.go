@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/fupinmarket/fupin/api"
+	"github.com/fupinmarket/fupin/internal/procurement"
 )
 
 // Every request the tests of this package send through client.do (and the contract tests of
@@ -311,4 +312,26 @@ func TestContractTourActions(t *testing.T) {
 		anon.do(method, "/api/v1/trace/"+issued.Codes[2].Code, nil).want(200)
 	}
 	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/recall", map[string]any{"note": "检出农残超标"}).want(200)
+
+	// The buying side's actions; their behaviour is tested in internal/procurement.
+	var o fullOrder
+	var placed struct {
+		UnitID string `json:"unit_id"`
+	}
+	item := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}}
+	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").want(201).json(&placed)
+	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").want(200).json(&o)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200)
+	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-callback").want(201).json(&o)
+	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"TOUR-%s","amount_fen":%d,"status":"succeeded"}`, o.ID, randDigits(8), o.TotalFen)
+	anon.do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader,
+		procurement.Sign([]byte(w.a.Config.PaymentSecret), []byte(body))).want(200)
+	shipCodes := w.issue(t, w.product, 1)
+	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": shipCodes}}}).want(200)
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil).want(200)
+	u := "/api/v1/units/" + placed.UnitID
+	w.buyer1.do("POST", u+"/contacts", map[string]any{"name": "龙金花", "phone": "13974301234", "title": "工会主席"}).want(201)
+	w.admin.do("POST", u+"/pairings", map[string]any{"village_code": "433124110226", "starts_on": "2026-01-01"}).want(201)
+	w.admin.do("PUT", u+"/targets/2026", map[string]any{"amount_fen": 100000}).want(200)
 }

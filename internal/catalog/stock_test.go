@@ -29,12 +29,24 @@ func exec(t *testing.T, db *gorm.DB, sql string, args ...any) {
 func stockWorld(t *testing.T, stock []int, listed []bool) (*gorm.DB, []uuid.UUID) {
 	t.Helper()
 	db := dbtest.DB(t)
+	station, household := stationWorld(t, db)
+	ids := make([]uuid.UUID, len(stock))
+	for i := range stock {
+		ids[i] = insertProduct(t, db, station, household, "腊肉", "农产品", 1000, stock[i], listed[i])
+	}
+	return db, ids
+}
+
+// stationWorld makes a station of 十八洞村 (its regions up to the province if missing) and a
+// household of that village.
+func stationWorld(t *testing.T, db *gorm.DB) (station, household uuid.UUID) {
+	t.Helper()
 	const village = "433124110226"
 	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
 		('43', '湖南省', 1, NULL), ('4331', '湘西土家族苗族自治州', 2, '43'), ('433124', '花垣县', 3, '4331'),
 		('433124110', '双龙镇', 4, '433124'), ('433124110226', '十八洞村', 5, '433124110')
 		ON CONFLICT (code) DO NOTHING`)
-	station, household := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	station, household = uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
 	exec(t, db, `INSERT INTO stations (id, name, level, region_code, county_code) VALUES (?, '十八洞村服务点', 'village', ?, '433124')`,
 		station, village)
 	b := make([]byte, 16)
@@ -42,21 +54,24 @@ func stockWorld(t *testing.T, stock []int, listed []bool) (*gorm.DB, []uuid.UUID
 	exec(t, db, `INSERT INTO households (id, archive_no, head_name_enc, id_number_enc, id_number_hmac, village_code,
 		county_code, members, status) VALUES (?, ?, '\x00'::bytea, '\x00'::bytea, ?, ?, '433124', 4, 'poor')`,
 		household, "A-"+hex.EncodeToString(b[:8]), b, village)
-	ids := make([]uuid.UUID, len(stock))
-	for i := range stock {
-		ids[i] = uuid.Must(uuid.NewV7())
-		err := database.Tx(context.Background(), db, func(tx *gorm.DB) error {
-			if err := tx.Exec(`INSERT INTO products (id, station_id, name, category, unit, price_fen, stock, origin_code, listed)
-				VALUES (?, ?, ?, '农产品', '盒', 1000, ?, ?, ?)`, ids[i], station, "腊肉", stock[i], village, listed[i]).Error; err != nil {
-				return err
-			}
-			return tx.Exec(`INSERT INTO product_suppliers (product_id, household_id, share_bp) VALUES (?, ?, 10000)`, ids[i], household).Error
-		})
-		if err != nil {
-			t.Fatal(err)
+	return station, household
+}
+
+// insertProduct lists a product of the station from 十八洞村, supplied wholly by household.
+func insertProduct(t *testing.T, db *gorm.DB, station, household uuid.UUID, name, category string, priceFen, stock int, listed bool) uuid.UUID {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	err := database.Tx(context.Background(), db, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO products (id, station_id, name, category, unit, price_fen, stock, origin_code, listed)
+			VALUES (?, ?, ?, ?, '箱', ?, ?, '433124110226', ?)`, id, station, name, category, priceFen, stock, listed).Error; err != nil {
+			return err
 		}
+		return tx.Exec(`INSERT INTO product_suppliers (product_id, household_id, share_bp) VALUES (?, ?, 10000)`, id, household).Error
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return db, ids
+	return id
 }
 
 func stockOf(t *testing.T, db *gorm.DB, id uuid.UUID) int {

@@ -5,21 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -49,18 +43,8 @@ func Sign(secret, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// PaymentCallback applies a verified callback: a placed order becomes paid (payment row, status,
-// payment entry: the same transaction as Pay); a repeat of the callback that paid it changes
-// nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks. A
-// callback for an order cancelled before it came is refused, but the money it reports was taken
-// from the unit: it is recorded as a payment owed back and returned (oweLateCharge). One with
-// another provider_ref for a cancelled order that already has a payment is refused and only
-// kept in payment_callbacks: the provider's charge is idempotent per order (PaymentProvider), so
-// it would be a second charge on the provider's side, for the operators to take up with it.
-// Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
-// (cancelled order, amount not the order total, or paid under another reference; with
-// current_status).
-func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, error) {
+// validate names the fields of cb that must be fixed.
+func (cb Callback) validate() error {
 	var f apperr.Fields
 	if cb.OrderID == uuid.Nil {
 		f.Add("order_id", "is required")
@@ -73,7 +57,22 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	if cb.Status == "succeeded" && cb.AmountFen <= 0 {
 		f.Add("amount_fen", "must be a positive amount in fen")
 	}
-	if err := f.Err(); err != nil {
+	return f.Err()
+}
+
+// PaymentCallback applies a verified callback: a placed order becomes paid (payment row, status,
+// payment entry: the same transaction as Pay); a repeat of the callback that paid it changes
+// nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks. A
+// callback for an order cancelled before it came is refused, but the money it reports was taken
+// from the unit: it is recorded as a payment owed back and returned (oweLateCharge). One with
+// another provider_ref for a cancelled order that already has a payment is refused and only
+// kept in payment_callbacks: the provider's charge is idempotent per order (PaymentProvider), so
+// it would be a second charge on the provider's side, for the operators to take up with it.
+// Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
+// (cancelled order, amount not the order total, or paid under another reference; with
+// current_status).
+func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, error) {
+	if err := cb.validate(); err != nil {
 		return "", err
 	}
 	if cb.Status != "succeeded" {
@@ -137,52 +136,4 @@ func (s *Orders) recordRefused(ctx context.Context, cb Callback, why error) {
 	}
 	s.db.WithContext(ctx).Exec(`INSERT INTO payment_callbacks (id, order_id, provider_ref, outcome) VALUES (?, ?, ?, ?)`,
 		uuid.Must(uuid.NewV7()), cb.OrderID, storable(cb.ProviderRef, 200), storable(why.Error(), 500))
-}
-
-// CallbackHandler serves POST /api/v1/payments/callback: public, authenticated by the signature.
-type CallbackHandler struct {
-	orders *Orders
-	secret []byte
-	log    *slog.Logger
-}
-
-// NewCallbackHandler builds the handler; secret is PAYMENT_CALLBACK_SECRET.
-func NewCallbackHandler(orders *Orders, secret string, log *slog.Logger) *CallbackHandler {
-	return &CallbackHandler{orders: orders, secret: []byte(secret), log: log}
-}
-
-// Register adds the callback route (no bearer token: the provider signs instead).
-func (h *CallbackHandler) Register(r gin.IRoutes) {
-	r.POST("/api/v1/payments/callback", h.callback)
-}
-
-func (h *CallbackHandler) callback(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "could not be read")))
-		return
-	}
-	got := c.GetHeader(SignatureHeader)
-	if !strings.HasPrefix(got, "sha256=") || !hmac.Equal([]byte(got), []byte(Sign(h.secret, body))) {
-		h.log.Warn("payment callback refused: bad signature", "request_id", httpx.RequestID(c))
-		// 422 naming the header, as for any other bad header: the route is public, and the
-		// signature, not a bearer token, is its credential.
-		httpx.Fail(c, apperr.Invalid(apperr.Field(SignatureHeader, "must be sha256=<hex HMAC-SHA256 of the raw body under the shared secret>; this one does not verify")))
-		return
-	}
-	var cb Callback
-	if err := json.Unmarshal(body, &cb); err != nil {
-		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "must be a JSON object with order_id, provider_ref, amount_fen and status")))
-		return
-	}
-	outcome, err := h.orders.PaymentCallback(c.Request.Context(), cb)
-	if err != nil {
-		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindNotFound || e.Kind == apperr.KindConflict) {
-			h.log.Warn("payment callback refused", "order_id", cb.OrderID, "provider_ref", cb.ProviderRef, "reason", e.Msg,
-				"request_id", httpx.RequestID(c))
-		}
-		httpx.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"order_id": cb.OrderID, "outcome": outcome})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -72,12 +73,14 @@ type Orders struct {
 	ledger   Ledger
 	views    ViewCache
 	payments PaymentProvider
+	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewOrders builds the order service.
-func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider) *Orders {
-	return &Orders{db: db, ledger: l, views: views, payments: payments, now: func() time.Time { return time.Now().UTC() }}
+// NewOrders builds the order service; log takes what the operators must act on (a charge that
+// could not be recorded).
+func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider, log *slog.Logger) *Orders {
+	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // ItemRequest is one requested product and quantity.

@@ -30,22 +30,8 @@ type RefundRequest struct {
 	Reason string       `json:"reason"`
 }
 
-// Refund gives money back for received items of an order, in one transaction: a guarded update
-// of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
-// ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
-// fen. Then, after that commit, the money is paid back to the unit through the payment provider
-// with its refund_payment entry (returnRefund); if the provider fails the refund is still made and
-// its money owed (returned_at null) until a retry of the same request or the background pass
-// (ReturnOwed) returns it. key makes it idempotent per order: the same key and request return the
-// first refund (replayed=true), the same key with another request is a Conflict.
-// Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
-// or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
-// a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
-// (lines[i].quantity, with refundable_quantity).
-func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
-	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
-		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
-	}
+// validate names the fields of req that must be fixed, and returns its reason trimmed.
+func (req RefundRequest) validate() (string, error) {
 	var f apperr.Fields
 	reason, ok := text.Name(req.Reason, 200)
 	if !ok && req.Reason != "" {
@@ -64,14 +50,34 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			f.Add(fmt.Sprintf("lines[%d].quantity", i), "must be a whole number from 1 to %d", MaxQuantity)
 		}
 	}
-	if err := f.Err(); err != nil {
+	return reason, f.Err()
+}
+
+// Refund gives money back for received items of an order, in one transaction: a guarded update
+// of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
+// ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
+// fen. Then, after that commit, the money is paid back to the unit through the payment provider
+// with its refund_payment entry (returnRefund); if the provider fails the refund is still made and
+// its money owed (returned_at null) until a retry of the same request or the background pass
+// (ReturnOwed) returns it. key makes it idempotent per order: the same key and request return the
+// first refund (replayed=true), the same key with another request is a Conflict.
+// Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
+// or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
+// a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
+// (lines[i].quantity, with refundable_quantity).
+func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
+	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
+		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
+	}
+	reason, err := req.validate()
+	if err != nil {
 		return Refund{}, false, err
 	}
 	hash := refundHash(req.Lines, reason)
 	var out Refund
 	replayed := false
 	scope := idempotency.Scope{Name: "refund", Within: id}
-	_, err := s.update(ctx, p, id, func(u *orderTx, o *Order) error {
+	_, err = s.update(ctx, p, id, func(u *orderTx, o *Order) error {
 		ref, again, err := idempotency.Do(ctx, u.tx, scope, key, hash, func() (string, error) {
 			r, err := s.makeRefund(ctx, u, p, *o, reason, req.Lines)
 			out = r

@@ -197,7 +197,7 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 		// A concurrent late charge of the same order (the same charge) may have been recorded first.
 		var n int64
 		if cerr := s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error; cerr != nil || n == 0 {
-			slog.Error("a charge for a cancelled order could not be recorded: return it by hand",
+			s.log.Error("a charge for a cancelled order could not be recorded: return it by hand",
 				"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", pay.ProviderRef, "amount_fen", int64(pay.AmountFen), "err", err)
 			return apperr.DB(err, "payment")
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,7 +58,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 		return s.paymentReplay(ctx, o, key)
 	}
 	if err != nil {
-		slog.Error("a charge could not be recorded: the order stays unpaid; return the charge by hand or pay the order with it",
+		s.log.Error("a charge could not be recorded: the order stays unpaid; return the charge by hand or pay the order with it",
 			"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", ref, "amount_fen", int64(o.TotalFen), "err", err)
 	}
 	return pay, false, apperr.DB(err, "order")

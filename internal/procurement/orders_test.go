@@ -1,4 +1,4 @@
-package app
+package procurement_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -60,7 +61,7 @@ func stateOf(t *testing.T, r resp, want string) {
 	}
 }
 
-func verifyLedger(t *testing.T, a *App) string {
+func verifyLedger(t *testing.T, a *app.App) string {
 	t.Helper()
 	var out strings.Builder
 	if n, err := ledger.Verify(context.Background(), a.DB, &out); err != nil || n != 0 {
@@ -587,7 +588,7 @@ func TestThousandLineOrder(t *testing.T) {
 	// The test app's body limit is 64 KiB; the default of 1 MiB holds 1,000 lines easily.
 	cfg := w.a.Config
 	cfg.BodyLimitBytes = 1 << 20
-	big, err := New(cfg, w.a.DB, w.a.Cache, w.a.Log)
+	big, err := app.New(cfg, w.a.DB, w.a.Cache, w.a.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,7 +727,7 @@ func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 	ctx := context.Background()
 	_, _, owed := w.owedRefunds(t, "poison", "fine")
 	first, second := owed[0], owed[1]
-	picky := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first: true}})
+	picky := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, pickyProvider{bad: map[uuid.UUID]bool{first: true}}, w.a.Log)
 	if n, err := picky.ReturnOwed(ctx); n != 1 || err == nil {
 		t.Fatalf("pass with the oldest return refused: %d returned, %v; want the other one returned and the failure reported", n, err)
 	}
@@ -785,7 +786,7 @@ func TestCancelProviderDown(t *testing.T) {
 	var admin auth.Principal
 	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
 	admin.Role = auth.RoleAdmin
-	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{})
+	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
 	got, err := down.Cancel(ctx, admin, mustUUID(t, o.ID))
 	if err != nil || got.Status != procurement.StatusCancelled {
 		t.Fatalf("cancel with the provider down: %v, %v", got.Status, err)
@@ -838,7 +839,7 @@ func (w world) placedByBuyer1(t *testing.T, key string) (fullOrder, auth.Princip
 func (w world) owedRefunds(t *testing.T, keys ...string) (fullOrder, *procurement.Orders, []uuid.UUID) {
 	t.Helper()
 	o, admin := w.receivedOrder(t)
-	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{})
+	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
 	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	var owed []uuid.UUID
 	for _, key := range keys {
@@ -930,7 +931,7 @@ func TestPayLosesRaceToCancel(t *testing.T) {
 		if _, err := orders.Cancel(context.Background(), buyer, id); err != nil {
 			t.Errorf("cancel during the charge: %v", err)
 		}
-	}})
+	}}, w.a.Log)
 	_, _, err := orders.Pay(context.Background(), buyer, mustUUID(t, o.ID), "race-pay")
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || !strings.Contains(e.Msg, "goes back to the unit") {
 		t.Fatalf("pay that lost to a cancel: %v; want a Conflict saying the charge goes back", err)
@@ -967,7 +968,7 @@ func TestPayClientGoneAfterCharge(t *testing.T) {
 	w := newWorld(t)
 	o, buyer := w.placedByBuyer1(t, "gone-1")
 	ctx, gone := context.WithCancel(context.Background())
-	orders := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, goneProvider{gone: gone})
+	orders := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, goneProvider{gone: gone}, w.a.Log)
 	if _, _, err := orders.Pay(ctx, buyer, mustUUID(t, o.ID), "gone-pay"); err != nil {
 		t.Fatalf("pay whose client went after the charge: %v", err)
 	}
@@ -987,7 +988,7 @@ func TestRefundRetriedPaysBackOnce(t *testing.T) {
 	o, admin := w.receivedOrder(t)
 	provider := &countingProvider{returns: map[uuid.UUID]int{}}
 	flaky := &failingLedger{Service: w.a.Ledger, fails: 1, err: &pgconn.PgError{Code: apperr.PgDeadlockDetected}}
-	orders := procurement.NewOrders(w.a.DB, flaky, w.a.Trace, provider)
+	orders := procurement.NewOrders(w.a.DB, flaky, w.a.Trace, provider, w.a.Log)
 	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	r, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "retried", one)
 	if err != nil || r.ReturnedAt == nil || len(provider.returns) != 1 || provider.returns[r.ID] != 2 {

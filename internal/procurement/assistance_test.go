@@ -1,4 +1,4 @@
-package app
+package procurement_test
 
 import (
 	"bytes"

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { zhReason, zhReasons } from './reasons'
+import { fieldErrors } from './problem'
+
+// Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
+const fromTheAPI: [string, string][] = [
+  ['is required', '必填'],
+  ['must be 18 characters (17 digits and a check digit or X)', '须为 18 位（17 位数字加 1 位校验码或 X）'],
+  ['the check character is wrong: re-check the number as typed', '校验位不对，请核对号码'],
+  ['characters 7 to 14 are not a real birth date (YYYYMMDD)', '第 7 到 14 位不是真实的出生日期（YYYYMMDD）'],
+  ['must be an 11-digit mobile number or a landline such as 0743-1234567', '须为 11 位手机号或固话，如 0743-1234567'],
+  ['names no current village; import regions or check the code (a merged village\'s households go to its successor)', '没有这个村（或已合并），请核对代码'],
+  ['is not a village your station serves', '不是本站服务的村'],
+  ['a household with this archive number is already registered', '这个户编号已登记过'],
+  ['is already registered under archive number HY-2016-00231', '已登记在户编号 HY-2016-00231 下'],
+  ['repeats the archive number of row 3', '与第 3 行的户编号重复'],
+  ['the header has no 身份证号 column', '表头缺少“身份证号”列'],
+  ['2 villages are called 龙门村; give the 12-digit code', '有 2 个村叫 龙门村，请填 12 位村代码'],
+  ['no village called 桃花村 in your scope; give the 12-digit code', '范围内没有叫 桃花村 的村，请填 12 位村代码'],
+  ['must be a month YYYY-MM or a year YYYY (China Standard Time), such as 2026-03', '须为月份 YYYY-MM 或年份 YYYY（中国标准时间），如 2026-03'],
+  ['must be from 2000 to 2100', '须在 2000 到 2100 之间'],
+  ['must be 2010 to 2100 (or give rolling_to=YYYY-MM)', '须在 2010 到 2100 之间'],
+  ['must not be below min_price', '不能低于最低单价'],
+  ['insufficient stock of 十八洞猕猴桃: 9 ordered, 2 left', '十八洞猕猴桃 库存不足：订购 9，剩余 2'],
+  ['must hold exactly 2 codes, one per item of the line (got 1)', '须正好 2 个追溯码（每件一个），现在是 1 个'],
+  ['the line has not been received, so there is nothing to refund yet', '这一行还没有收货，暂不能退款'],
+  ['a unit with credit code 91350100M000100Y43 is already registered', '信用代码 91350100M000100Y43 的单位已登记'],
+  ['must be agency, state_owned, private or social_org', '须为机关事业单位、国有企业、民营企业或社会组织'],
+  ['must not be before valid_from', '不能早于有效期起始日'],
+  ['must be 10 to 72 bytes long', '长度须为 10 到 72 字节'],
+  ['is not the account\'s password', '当前密码不正确'],
+]
+
+describe('zhReason', () => {
+  it.each(fromTheAPI)('%s', (en, zh) => {
+    expect(zhReason(en)).toBe(zh)
+  })
+  it('keeps a reason it does not know as the API wrote it', () => {
+    expect(zhReason('must be a colour the county likes')).toBe('must be a colour the county likes')
+  })
+  it('translates whole reasons only (every shape is anchored)', () => {
+    for (const [re] of zhReasons) {
+      expect(re.source.startsWith('^'), re.source).toBe(true)
+      expect(re.source.endsWith('$'), re.source).toBe(true)
+    }
+    expect(zhReason('is required, and more')).toBe('is required, and more')
+  })
+  it('puts each field error next to its field, in Chinese', () => {
+    const p = {
+      status: 422,
+      errors: [
+        { field: 'id_number', reason: 'the check character is wrong: re-check the number as typed' },
+        { field: 'id_number', reason: 'is required' },
+        { field: 'members', reason: 'must be from 1 to 30' },
+      ],
+    }
+    expect(fieldErrors(p)).toEqual({ id_number: '校验位不对，请核对号码', members: '须在 1 到 30 之间' })
+  })
+})
