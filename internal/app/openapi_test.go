@@ -13,11 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -25,8 +23,8 @@ import (
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // These tests hold api/openapi.yaml to the router: the same routes, every operation named and
@@ -51,8 +49,7 @@ func openAPIApp(t *testing.T) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 50 * time.Millisecond, MaxRetries: -1})
-	a, err := New(cfg, db, cache.New(rdb, "fupin-openapi-test:", 50*time.Millisecond), slog.New(slog.DiscardHandler))
+	a, err := New(cfg, db, dbtest.DeadRedis(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,8 @@ import (
 
 func TestPayoutAndWorkHTTP(t *testing.T) {
 	db := newWorld(t, 0).db
-	svc := NewService(db)
-	s := sellOrder(t, svc)
+	s, r, token := soldRouter(t, db)
 	h := s.w.households
-	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
-	r, token := authRouter(t, db, NewHandler(svc, visible))
 	// Real users, since payouts and work records name who recorded them.
 	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
 	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})

@@ -33,18 +33,23 @@ func (s scope) CheckVisible(_ context.Context, p auth.Principal, id uuid.UUID) e
 	return nil
 }
 
-// authRouter serves h behind the application's authentication; token starts a session of p,
-// whose UserID must name an account.
-func authRouter(t *testing.T, db *gorm.DB, h *Handler) (*gin.Engine, func(p auth.Principal) string) {
+// soldRouter sells an order on db and serves the ledger's handler behind the application's
+// authentication, a station seeing the first two households; token starts a session of p, whose
+// UserID must name an account.
+func soldRouter(t *testing.T, db *gorm.DB) (sold, *gin.Engine, func(p auth.Principal) string) {
 	t.Helper()
+	svc := NewService(db)
+	s := sellOrder(t, svc)
+	h := s.w.households
+	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
 	gin.SetMode(gin.TestMode)
 	rdb, prefix := dbtest.Redis(t)
 	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
 		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
 	r := gin.New()
 	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
-	h.Register(r)
-	return r, func(p auth.Principal) string {
+	NewHandler(svc, visible).Register(r)
+	return s, r, func(p auth.Principal) string {
 		t.Helper()
 		tok, _, err := users.Start(t.Context(), p)
 		if err != nil {
@@ -55,13 +60,8 @@ func authRouter(t *testing.T, db *gorm.DB, h *Handler) (*gin.Engine, func(p auth
 }
 
 func TestHandler(t *testing.T) {
-	db := dbtest.DB(t)
-	svc := NewService(db)
-	s := sellOrder(t, svc)
+	s, r, token := soldRouter(t, dbtest.DB(t))
 	h := s.w.households
-	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
-
-	r, token := authRouter(t, db, NewHandler(svc, visible))
 	// Sessions of the world's one account, in each role and scope.
 	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
 	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})

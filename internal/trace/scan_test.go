@@ -3,7 +3,6 @@ package trace_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // getFrom sends a GET from a given client address.
@@ -171,11 +170,7 @@ func TestSuspiciousVerdict(t *testing.T) {
 	if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dead.Close() })
+	dead := dbtest.DeadRedis(t)
 	down := newApp(t, dead)
 	if body := get(t, down.Router, "/t/"+code).Body.String(); !strings.Contains(body, `data-verdict="suspicious"`) {
 		t.Errorf("with Redis down, the suspicious code is not suspicious")

@@ -18,6 +18,17 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
+// failWith answers a request whose handler fails with err, and returns what was logged.
+func failWith(err error) (*httptest.ResponseRecorder, *bytes.Buffer) {
+	var logs bytes.Buffer
+	r := gin.New()
+	r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
+	r.POST("/x", func(c *gin.Context) { Fail(c, err) })
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+	return w, &logs
+}
+
 // The one problem writer answers a lost or restarting database with 503 and Retry-After even when
 // the service passed the driver's error on untyped: never a 500.
 func TestProblemLostDatabaseIs503(t *testing.T) {
@@ -27,12 +38,7 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 		"EOF":            fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF),
 		"commit unknown": apperr.OutcomeUnknown(&pgconn.PgError{Severity: "FATAL", Code: "57P01"}),
 	} {
-		var logs bytes.Buffer
-		r := gin.New()
-		r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
-		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		w, logs := failWith(err)
 		var p Problem
 		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
 			json.Unmarshal(w.Body.Bytes(), &p) != nil || p.Status != 503 || p.Detail == "" {
@@ -50,12 +56,7 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 		"syntax":       &pgconn.PgError{Code: "42601", Message: "syntax error at secret_table"},
 		"missing file": fmt.Errorf("label font: %w", missing),
 	} {
-		var logs bytes.Buffer
-		r := gin.New()
-		r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
-		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		w, logs := failWith(err)
 		if w.Code != http.StatusInternalServerError || w.Header().Get("Retry-After") != "" {
 			t.Errorf("%s: %d %v", name, w.Code, w.Header())
 		}
