@@ -90,26 +90,8 @@ var takesNoArgs = map[string]bool{"serve": true, "demo": true, "verify": true}
 var commands = map[string]bool{"serve": true, "migrate": true, "demo": true, "import": true, "report": true, "verify": true}
 
 func run(args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"no command given"}
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(out, usage)
-		return nil
-	}
-	if !commands[args[0]] {
-		return usageError{fmt.Sprintf("unknown command %q", args[0])}
-	}
-	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
-		fmt.Fprint(out, usage+"\n")
-		config.Usage(out)
-		return nil
-	}
-	// serve, demo and verify take no arguments (settings are environment variables): one given is
-	// a mistake, better refused than ignored (`fupin serve --port 9090` would serve on :8080).
-	if takesNoArgs[args[0]] && len(args) > 1 {
-		return usageError{fmt.Sprintf("fupin %s takes no arguments (settings are environment variables: fupin %s --help), not %q",
-			args[0], args[0], strings.Join(args[1:], " "))}
+	if done, err := checkArgs(args, out); done || err != nil {
+		return err
 	}
 	cfg, err := config.Load()
 	if err != nil {
@@ -129,17 +111,7 @@ func run(args []string, out io.Writer) error {
 	case "migrate":
 		return migrate(ctx, cfg, log, args[1:], out)
 	case "demo":
-		a, err := app.Open(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		sum, err := demo.Load(ctx, a)
-		if err != nil {
-			return err
-		}
-		sum.Print(out)
-		return nil
+		return loadDemo(ctx, cfg, log, out)
 	case "import":
 		if len(args) >= 3 && args[1] == "households" {
 			return importHouseholds(ctx, cfg, log, args[2:], out)
@@ -147,36 +119,88 @@ func run(args []string, out io.Writer) error {
 		if len(args) != 3 || args[1] != "regions" {
 			return errors.New("usage: fupin import regions DIR | fupin import households FILE [--skip-bad-rows] [--county CODE]")
 		}
-		db, err := openDB(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer database.Close(db)
-		start := time.Now()
-		counts, err := region.Import(ctx, db, args[2])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s\nimported in %s\n", counts, time.Since(start).Round(time.Millisecond))
-		return nil
+		return importRegions(ctx, cfg, args[2], out)
 	case "report":
 		return monthlyReport(ctx, cfg, args[1:], out)
 	case "verify":
-		db, err := openDB(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer database.Close(db)
-		n, err := ledger.Verify(ctx, db, out)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("verify: %d mismatches", n)
-		}
-		return nil
+		return verify(ctx, cfg, out)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// checkArgs refuses a command line that names no command, or arguments to a command that takes
+// none, and answers help; done says nothing is left to run.
+func checkArgs(args []string, out io.Writer) (done bool, err error) {
+	if len(args) == 0 {
+		return true, usageError{"no command given"}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(out, usage)
+		return true, nil
+	}
+	if !commands[args[0]] {
+		return true, usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+		fmt.Fprint(out, usage+"\n")
+		config.Usage(out)
+		return true, nil
+	}
+	// serve, demo and verify take no arguments (settings are environment variables): one given is
+	// a mistake, better refused than ignored (`fupin serve --port 9090` would serve on :8080).
+	if takesNoArgs[args[0]] && len(args) > 1 {
+		return true, usageError{fmt.Sprintf("fupin %s takes no arguments (settings are environment variables: fupin %s --help), not %q",
+			args[0], args[0], strings.Join(args[1:], " "))}
+	}
+	return false, nil
+}
+
+// loadDemo loads the demo data and prints what to try.
+func loadDemo(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sum, err := demo.Load(ctx, a)
+	if err != nil {
+		return err
+	}
+	sum.Print(out)
+	return nil
+}
+
+// importRegions loads the national division files of dir and prints the counts.
+func importRegions(ctx context.Context, cfg config.Config, dir string, out io.Writer) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	start := time.Now()
+	counts, err := region.Import(ctx, db, dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s\nimported in %s\n", counts, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// verify re-derives the ledger; any mismatch is an error (exit 1).
+func verify(ctx context.Context, cfg config.Config, out io.Writer) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	n, err := ledger.Verify(ctx, db, out)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("verify: %d mismatches", n)
+	}
+	return nil
 }
 
 // importHouseholds runs a roster import as the command (audit role "command") and prints the

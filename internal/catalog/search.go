@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,39 +88,10 @@ func (r SearchRequest) parse() (searchQuery, error) {
 		}
 		q.station = id
 	}
-	if q.certified == "" {
-		q.certified = "true"
-	}
-	if q.certified != "true" && q.certified != "false" && q.certified != "any" {
-		f.Add("certified", "must be true, false or any")
-	}
-	if q.inStock == "" {
-		q.inStock = "true"
-	}
-	if q.inStock != "true" && q.inStock != "any" {
-		f.Add("in_stock", "must be true or any")
-	}
-	for name, dst := range map[string]*int64{"min_price": &q.minPrice, "max_price": &q.maxPrice} {
-		v := map[string]string{"min_price": r.MinPrice, "max_price": r.MaxPrice}[name]
-		if v == "" {
-			continue
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || n > MaxPriceFen {
-			f.Add(name, "must be a whole number of fen from 0 to %d", MaxPriceFen)
-			continue
-		}
-		*dst = n
-	}
-	if q.minPrice > q.maxPrice {
-		f.Add("max_price", "must not be below min_price")
-	}
-	if q.sort == "" {
-		q.sort = SortNewest
-	}
-	if q.sort != SortNewest && q.sort != SortPriceAsc && q.sort != SortPriceDesc {
-		f.Add("sort", "must be newest, price_asc or price_desc")
-	}
+	q.certified = oneOf(&f, "certified", q.certified, "must be true, false or any", "true", "false", "any")
+	q.inStock = oneOf(&f, "in_stock", q.inStock, "must be true or any", "true", "any")
+	r.parsePrices(&f, &q)
+	q.sort = oneOf(&f, "sort", q.sort, "must be newest, price_asc or price_desc", SortNewest, SortPriceAsc, SortPriceDesc)
 	if r.Limit != "" {
 		n, err := strconv.Atoi(r.Limit)
 		if err != nil || n < 1 || n > 100 {
@@ -136,6 +108,105 @@ func (r SearchRequest) parse() (searchQuery, error) {
 		q.after = &c
 	}
 	return q, f.Err()
+}
+
+// oneOf is v, or allowed[0] (the default) when v is empty; another value is added to f under name
+// with problem.
+func oneOf(f *apperr.Fields, name, v, problem string, allowed ...string) string {
+	if v == "" {
+		return allowed[0]
+	}
+	if !slices.Contains(allowed, v) {
+		f.Add(name, "%s", problem)
+	}
+	return v
+}
+
+// parsePrices sets q's price range from min_price and max_price (fen), each optional.
+func (r SearchRequest) parsePrices(f *apperr.Fields, q *searchQuery) {
+	for name, dst := range map[string]*int64{"min_price": &q.minPrice, "max_price": &q.maxPrice} {
+		v := map[string]string{"min_price": r.MinPrice, "max_price": r.MaxPrice}[name]
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > MaxPriceFen {
+			f.Add(name, "must be a whole number of fen from 0 to %d", MaxPriceFen)
+			continue
+		}
+		*dst = n
+	}
+	if q.minPrice > q.maxPrice {
+		f.Add("max_price", "must not be below min_price")
+	}
+}
+
+// sql is q as the WHERE and ORDER BY of the search and their named arguments; certification is
+// judged on today (YYYY-MM-DD, China).
+func (q searchQuery) sql(today string) (where, order string, args map[string]any) {
+	conds := []string{"p.listed"}
+	args = map[string]any{"today": today, "limit": q.limit + 1}
+	if q.inStock == "true" {
+		conds = append(conds, "p.stock > 0")
+	}
+	if q.q != "" {
+		conds = append(conds, "p.name ILIKE @like")
+		args["like"] = "%" + escapeLike(q.q) + "%"
+		if n := len([]rune(q.q)); n == 2 {
+			// Too short for a trigram: the bigram index finds the candidates, ILIKE confirms.
+			conds = append(conds, "name_bigrams(p.name) @> ARRAY[lower(@q)]")
+			args["q"] = q.q
+		}
+	}
+	if q.category != "" {
+		conds = append(conds, "p.category = @category")
+		args["category"] = q.category
+	}
+	if q.region != "" {
+		conds = append(conds, "p.origin_code LIKE @region")
+		args["region"] = q.region + "%"
+	}
+	if q.station != uuid.Nil {
+		conds = append(conds, "p.station_id = @station")
+		args["station"] = q.station
+	}
+	valid := "EXISTS (SELECT 1 FROM product_certifications c WHERE c.product_id = p.id AND c.valid_from <= CAST(@today AS date) AND c.valid_until >= CAST(@today AS date))"
+	switch q.certified {
+	case "true":
+		conds = append(conds, valid)
+	case "false":
+		conds = append(conds, "NOT "+valid)
+	}
+	if q.minPrice > 0 {
+		conds = append(conds, "p.price_fen >= @min")
+		args["min"] = q.minPrice
+	}
+	if q.maxPrice < MaxPriceFen {
+		conds = append(conds, "p.price_fen <= @max")
+		args["max"] = q.maxPrice
+	}
+	order, after := q.keyset()
+	if after != "" {
+		conds = append(conds, after)
+		args["cid"], args["cprice"] = q.after.ID, q.after.Price
+	}
+	return strings.Join(conds, " AND "), order, args
+}
+
+// keyset is the sort's ORDER BY and, after a cursor, the condition that starts the page after it.
+func (q searchQuery) keyset() (order, after string) {
+	switch q.sort {
+	case SortPriceAsc:
+		order, after = "p.price_fen, p.id", "(p.price_fen, p.id) > (@cprice, @cid)"
+	case SortPriceDesc:
+		order, after = "p.price_fen DESC, p.id DESC", "(p.price_fen, p.id) < (@cprice, @cid)"
+	default:
+		order, after = "p.id DESC", "p.id < @cid"
+	}
+	if q.after == nil {
+		after = ""
+	}
+	return order, after
 }
 
 // Certificate is the product's certificate valid today, if any.
@@ -177,67 +248,7 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 	if err != nil {
 		return SearchPage{}, err
 	}
-	today := time.Now().In(civil.China).Format(time.DateOnly)
-	var where []string
-	args := map[string]any{"today": today, "limit": q.limit + 1}
-	where = append(where, "p.listed")
-	if q.inStock == "true" {
-		where = append(where, "p.stock > 0")
-	}
-	if q.q != "" {
-		where = append(where, "p.name ILIKE @like")
-		args["like"] = "%" + escapeLike(q.q) + "%"
-		if n := len([]rune(q.q)); n == 2 {
-			// Too short for a trigram: the bigram index finds the candidates, ILIKE confirms.
-			where = append(where, "name_bigrams(p.name) @> ARRAY[lower(@q)]")
-			args["q"] = q.q
-		}
-	}
-	if q.category != "" {
-		where = append(where, "p.category = @category")
-		args["category"] = q.category
-	}
-	if q.region != "" {
-		where = append(where, "p.origin_code LIKE @region")
-		args["region"] = q.region + "%"
-	}
-	if q.station != uuid.Nil {
-		where = append(where, "p.station_id = @station")
-		args["station"] = q.station
-	}
-	valid := "EXISTS (SELECT 1 FROM product_certifications c WHERE c.product_id = p.id AND c.valid_from <= CAST(@today AS date) AND c.valid_until >= CAST(@today AS date))"
-	switch q.certified {
-	case "true":
-		where = append(where, valid)
-	case "false":
-		where = append(where, "NOT "+valid)
-	}
-	if q.minPrice > 0 {
-		where = append(where, "p.price_fen >= @min")
-		args["min"] = q.minPrice
-	}
-	if q.maxPrice < MaxPriceFen {
-		where = append(where, "p.price_fen <= @max")
-		args["max"] = q.maxPrice
-	}
-	order := "p.id DESC"
-	switch q.sort {
-	case SortPriceAsc:
-		order = "p.price_fen, p.id"
-	case SortPriceDesc:
-		order = "p.price_fen DESC, p.id DESC"
-	}
-	if c := q.after; c != nil {
-		args["cid"], args["cprice"] = c.ID, c.Price
-		switch q.sort {
-		case SortNewest:
-			where = append(where, "p.id < @cid")
-		case SortPriceAsc:
-			where = append(where, "(p.price_fen, p.id) > (@cprice, @cid)")
-		case SortPriceDesc:
-			where = append(where, "(p.price_fen, p.id) < (@cprice, @cid)")
-		}
-	}
+	where, order, args := q.sql(time.Now().In(civil.China).Format(time.DateOnly))
 	var rows []struct {
 		CatalogItem
 		CertificateNo *string
@@ -254,7 +265,7 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 		    WHERE c.product_id = p.id AND c.valid_from <= CAST(@today AS date) AND c.valid_until >= CAST(@today AS date)
 		    ORDER BY c.valid_until DESC LIMIT 1
 		) c ON true
-		WHERE `+strings.Join(where, " AND ")+`
+		WHERE `+where+`
 		ORDER BY `+order+`
 		LIMIT @limit`, args).Scan(&rows).Error
 	if err != nil {

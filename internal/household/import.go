@@ -20,6 +20,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -179,115 +180,26 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 	rep := ImportReport{Errors: []RowError{}}
 	now := s.now()
 	errs := errorList{all: []RowError{}} // none is [] in the report, not null
-	var rows []rosterRow
-	var cols map[string]int
-	byArchive := map[string]int{}
-	byHMAC := map[string]int{}
-	tooMany := errors.New("too many rows")
-	err := readRoster(r, func(line int, cells []string) error {
-		if cols == nil {
-			if blank(cells) {
-				return nil
-			}
-			cols = map[string]int{}
-			for i, c := range cells {
-				key := headerAliases[strings.ReplaceAll(text.ASCII(c), " ", "")]
-				if key != "" {
-					if _, dup := cols[key]; !dup {
-						cols[key] = i
-					}
-				}
-			}
-			for _, k := range []string{"archive_no", "head_name", "id_number", "members", "village", "status"} {
-				if _, ok := cols[k]; !ok {
-					errs.add(line, columnNames[k], "the header has no %s column", columnNames[k])
-				}
-			}
-			if errs.total > 0 {
-				return errHeader
-			}
-			return nil
-		}
-		if blank(cells) {
-			return nil
-		}
-		rep.Rows++
-		if rep.Rows > MaxImportRows {
-			return tooMany
-		}
-		cell := func(k string) string {
-			i, ok := cols[k]
-			if !ok || i >= len(cells) {
-				return ""
-			}
-			return cells[i]
-		}
-		row := rosterRow{line: line, req: NewHousehold{ArchiveNo: cell("archive_no"), HeadName: cell("head_name"),
-			IDNumber: cell("id_number"), Phone: cell("phone"), VillageCode: cell("village")}}
-		bad := false
-		m := strings.TrimSuffix(strings.TrimSpace(text.ASCII(cell("members"))), "人")
-		if n, err := strconv.Atoi(m); err == nil {
-			row.req.Members = n
-		} else {
-			row.req.Members = -1 // reported by validate as out of range
-		}
-		st := strings.ReplaceAll(text.ASCII(cell("status")), " ", "")
-		if v, ok := statusNames[st]; ok {
-			row.req.Status = v
-		} else {
-			row.req.Status = Status(st)
-		}
-		// A village given by name is resolved later; give validate a placeholder code.
-		village := strings.ReplaceAll(text.ASCII(row.req.VillageCode), " ", "")
-		row.req.VillageCode = village
-		byName := village != "" && !allDigits(village)
-		if byName {
-			row.req.VillageCode = "000000000000"
-		}
-		for _, fe := range row.req.validate(now) {
-			errs.add(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
-			bad = true
-		}
-		if byName {
-			row.req.VillageCode = village
-		}
-		if prev, dup := byArchive[row.req.ArchiveNo]; dup && row.req.ArchiveNo != "" {
-			errs.add(line, columnNames["archive_no"], "repeats the archive number of row %d", prev)
-			bad = true
-		} else {
-			byArchive[row.req.ArchiveNo] = line
-		}
-		if !bad {
-			row.hmac = s.vault.BlindIndex(row.req.IDNumber)
-			if prev, dup := byHMAC[string(row.hmac)]; dup {
-				errs.add(line, columnNames["id_number"], "repeats the resident ID number of row %d", prev)
-				bad = true
-			} else {
-				byHMAC[string(row.hmac)] = line
-			}
-		}
-		if !bad {
-			rows = append(rows, row)
-		}
-		return nil
-	})
+	rd := &rosterReader{now: now, vault: s.vault, errs: &errs, byArchive: map[string]int{}, byHMAC: map[string]int{}}
+	err := readRoster(r, rd.line)
+	rep.Rows = rd.count
 	switch {
 	case errors.Is(err, errHeader):
 		rep.Errors, rep.ErrorsTotal = errs.all, errs.total
 		return rep, refused(rep)
-	case errors.Is(err, tooMany):
+	case errors.Is(err, errTooMany):
 		return rep, apperr.Invalid(apperr.Field("file", "has more than %d rows; split it", MaxImportRows))
 	case err != nil:
 		return rep, apperr.Invalid(apperr.Field("file", "%v", err))
-	case cols == nil:
+	case rd.cols == nil:
 		return rep, apperr.Invalid(apperr.Field("file", "is empty: it needs a header row and at least one household"))
 	}
 	if errs.total == 0 || opts.SkipBadRows {
-		if err := s.resolveVillages(ctx, p, rows, opts.County, &errs); err != nil {
+		if err := s.resolveVillages(ctx, p, rd.rows, opts.County, &errs); err != nil {
 			return rep, err
 		}
 	}
-	plan, err := s.planImport(ctx, p, rows, &errs)
+	plan, err := s.planImport(ctx, p, rd.rows, &errs)
 	if err != nil {
 		return rep, err
 	}
@@ -309,6 +221,119 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 	}
 	rep.Applied = true
 	return rep, nil
+}
+
+// rosterReader turns the roster's lines into rows: the header's columns first, then each
+// household, checked as a registration is and against the rows before it (archive number and ID
+// number once each). Bad rows go to errs, good ones to rows.
+type rosterReader struct {
+	now       time.Time
+	vault     *pii.Vault
+	errs      *errorList
+	cols      map[string]int // column of each field, from the header
+	byArchive map[string]int // line of each archive number
+	byHMAC    map[string]int // line of each ID number (its blind index)
+	rows      []rosterRow
+	count     int // households read
+}
+
+var errTooMany = errors.New("too many rows")
+
+// line reads one line of the roster (readRoster's callback). Errors: errHeader, errTooMany.
+func (rd *rosterReader) line(line int, cells []string) error {
+	if blank(cells) {
+		return nil
+	}
+	if rd.cols == nil {
+		return rd.header(line, cells)
+	}
+	rd.count++
+	if rd.count > MaxImportRows {
+		return errTooMany
+	}
+	if row, ok := rd.household(line, cells); ok {
+		rd.rows = append(rd.rows, row)
+	}
+	return nil
+}
+
+// header finds the columns by their names (aliases allowed, the first of a repeated one wins).
+// Errors: errHeader when a required column is missing (each recorded in errs).
+func (rd *rosterReader) header(line int, cells []string) error {
+	rd.cols = map[string]int{}
+	for i, c := range cells {
+		key := headerAliases[strings.ReplaceAll(text.ASCII(c), " ", "")]
+		if key != "" {
+			if _, dup := rd.cols[key]; !dup {
+				rd.cols[key] = i
+			}
+		}
+	}
+	for _, k := range []string{"archive_no", "head_name", "id_number", "members", "village", "status"} {
+		if _, ok := rd.cols[k]; !ok {
+			rd.errs.add(line, columnNames[k], "the header has no %s column", columnNames[k])
+		}
+	}
+	if rd.errs.total > 0 {
+		return errHeader
+	}
+	return nil
+}
+
+// household reads one household's line; ok is false when it is bad (its errors are in errs).
+func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok bool) {
+	cell := func(k string) string {
+		i, ok := rd.cols[k]
+		if !ok || i >= len(cells) {
+			return ""
+		}
+		return cells[i]
+	}
+	row = rosterRow{line: line, req: NewHousehold{ArchiveNo: cell("archive_no"), HeadName: cell("head_name"),
+		IDNumber: cell("id_number"), Phone: cell("phone"), VillageCode: cell("village")}}
+	bad := false
+	m := strings.TrimSuffix(strings.TrimSpace(text.ASCII(cell("members"))), "人")
+	if n, err := strconv.Atoi(m); err == nil {
+		row.req.Members = n
+	} else {
+		row.req.Members = -1 // reported by validate as out of range
+	}
+	st := strings.ReplaceAll(text.ASCII(cell("status")), " ", "")
+	if v, ok := statusNames[st]; ok {
+		row.req.Status = v
+	} else {
+		row.req.Status = Status(st)
+	}
+	// A village given by name is resolved later; give validate a placeholder code.
+	village := strings.ReplaceAll(text.ASCII(row.req.VillageCode), " ", "")
+	row.req.VillageCode = village
+	byName := village != "" && !allDigits(village)
+	if byName {
+		row.req.VillageCode = "000000000000"
+	}
+	for _, fe := range row.req.validate(rd.now) {
+		rd.errs.add(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
+		bad = true
+	}
+	if byName {
+		row.req.VillageCode = village
+	}
+	if prev, dup := rd.byArchive[row.req.ArchiveNo]; dup && row.req.ArchiveNo != "" {
+		rd.errs.add(line, columnNames["archive_no"], "repeats the archive number of row %d", prev)
+		bad = true
+	} else {
+		rd.byArchive[row.req.ArchiveNo] = line
+	}
+	if bad {
+		return row, false
+	}
+	row.hmac = rd.vault.BlindIndex(row.req.IDNumber)
+	if prev, dup := rd.byHMAC[string(row.hmac)]; dup {
+		rd.errs.add(line, columnNames["id_number"], "repeats the resident ID number of row %d", prev)
+		return row, false
+	}
+	rd.byHMAC[string(row.hmac)] = line
+	return row, true
 }
 
 var errHeader = errors.New("bad header")
@@ -411,6 +436,58 @@ type importPlan struct {
 	unchanged int
 }
 
+// idOwner is the household an ID number is registered to: its archive number and village.
+type idOwner struct{ archiveNo, village string }
+
+// registered reads, 20,000 at a time, the households of the given archive numbers and the owners
+// of the given ID numbers (blind indexes).
+func (s *Service) registered(ctx context.Context, archives []string, hmacs [][]byte) (map[string]row, map[string]idOwner, error) {
+	existing := map[string]row{}
+	hmacOwner := map[string]idOwner{}
+	const chunk = 20000
+	for i := 0; i < len(archives); i += chunk {
+		j := min(i+chunk, len(archives))
+		var found []row
+		if err := s.db.WithContext(ctx).Where("archive_no IN ?", archives[i:j]).Find(&found).Error; err != nil {
+			return nil, nil, apperr.DB(err, "household")
+		}
+		for _, f := range found {
+			existing[f.ArchiveNo] = f
+		}
+		var owners []struct {
+			ArchiveNo    string
+			VillageCode  string
+			IDNumberHmac []byte `gorm:"column:id_number_hmac"`
+		}
+		if err := s.db.WithContext(ctx).Table("households").Select("archive_no, village_code, id_number_hmac").
+			Where("id_number_hmac IN ?", hmacs[i:j]).Scan(&owners).Error; err != nil {
+			return nil, nil, apperr.DB(err, "household")
+		}
+		for _, o := range owners {
+			hmacOwner[string(o.IDNumberHmac)] = idOwner{o.ArchiveNo, o.VillageCode}
+		}
+	}
+	return existing, hmacOwner, nil
+}
+
+// servedVillages is the set of villages a station operator p serves; nil (every village) for
+// the county office and the command.
+func (s *Service) servedVillages(ctx context.Context, p auth.Principal) (map[string]bool, error) {
+	if p.Role != auth.RoleStation {
+		return nil, nil
+	}
+	var vs []string
+	if err := s.db.WithContext(ctx).Table("station_villages").Where("station_id = ?", p.StationID).
+		Pluck("village_code", &vs).Error; err != nil {
+		return nil, apperr.DB(err, "station")
+	}
+	served := map[string]bool{}
+	for _, v := range vs {
+		served[v] = true
+	}
+	return served, nil
+}
+
 // planImport compares the good rows with the register: new archive numbers are inserted, existing
 // ones updated when a field differs (compared in clear: sealed values differ on every seal), and
 // rows whose ID number belongs to another archive number, or whose archive number belongs to a
@@ -425,43 +502,13 @@ func (s *Service) planImport(ctx context.Context, p auth.Principal, rows []roste
 			hmacs = append(hmacs, r.hmac)
 		}
 	}
-	existing := map[string]row{}
-	type owner struct{ archiveNo, village string }
-	hmacOwner := map[string]owner{}
-	const chunk = 20000
-	for i := 0; i < len(archives); i += chunk {
-		j := min(i+chunk, len(archives))
-		var found []row
-		if err := s.db.WithContext(ctx).Where("archive_no IN ?", archives[i:j]).Find(&found).Error; err != nil {
-			return plan, apperr.DB(err, "household")
-		}
-		for _, f := range found {
-			existing[f.ArchiveNo] = f
-		}
-		var owners []struct {
-			ArchiveNo    string
-			VillageCode  string
-			IDNumberHmac []byte `gorm:"column:id_number_hmac"`
-		}
-		if err := s.db.WithContext(ctx).Table("households").Select("archive_no, village_code, id_number_hmac").
-			Where("id_number_hmac IN ?", hmacs[i:j]).Scan(&owners).Error; err != nil {
-			return plan, apperr.DB(err, "household")
-		}
-		for _, o := range owners {
-			hmacOwner[string(o.IDNumberHmac)] = owner{o.ArchiveNo, o.VillageCode}
-		}
+	existing, hmacOwner, err := s.registered(ctx, archives, hmacs)
+	if err != nil {
+		return plan, err
 	}
-	var served map[string]bool
-	if p.Role == auth.RoleStation {
-		var vs []string
-		if err := s.db.WithContext(ctx).Table("station_villages").Where("station_id = ?", p.StationID).
-			Pluck("village_code", &vs).Error; err != nil {
-			return plan, apperr.DB(err, "station")
-		}
-		served = map[string]bool{}
-		for _, v := range vs {
-			served[v] = true
-		}
+	served, err := s.servedVillages(ctx, p)
+	if err != nil {
+		return plan, err
 	}
 	for _, r := range rows {
 		if errs.bad[r.line] {

@@ -193,10 +193,48 @@ type Patch struct {
 // row is locked, the fields that really change are written, and nothing (no audit) when nothing
 // changes. Errors: NotFound, Invalid.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, patch Patch) (Household, error) {
-	var f apperr.Fields
 	now := s.now()
-	day := today(now)
-	var phone string
+	phone, day, err := patch.parse(today(now))
+	if err != nil {
+		return Household{}, err
+	}
+	var out Household
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		var r row
+		if err := scoped(tx.WithContext(ctx), p).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error; err != nil {
+			return apperr.DB(err, "household")
+		}
+		old, err := s.open(r)
+		if err != nil {
+			return err
+		}
+		next, cols := s.applyPatch(old, patch, phone)
+		out = next
+		if len(cols) == 0 {
+			return nil
+		}
+		cols["updated_at"] = now
+		out.UpdatedAt = now
+		if err := tx.WithContext(ctx).Model(&row{}).Where("id = ?", id).Updates(cols).Error; err != nil {
+			return err
+		}
+		if next.Members != old.Members || next.Status != old.Status {
+			if err := recordChange(ctx, tx, id, day, next, now); err != nil {
+				return err
+			}
+		}
+		return writeAudit(ctx, tx, p, id, "update", diff(old, next), now)
+	})
+	if err != nil {
+		return Household{}, apperr.DB(err, "household")
+	}
+	return out, nil
+}
+
+// parse validates a patch on day (today, China): the cleaned phone and the day the change of
+// size or status takes effect. Errors: Invalid naming phone, members, status or effective_from.
+func (patch Patch) parse(day civil.Date) (phone string, from civil.Date, err error) {
+	var f apperr.Fields
 	if patch.Phone != nil {
 		phone = strings.ReplaceAll(text.ASCII(*patch.Phone), " ", "")
 		if phone != "" && !phoneRe.MatchString(phone) {
@@ -209,67 +247,47 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if patch.Status != nil && !patch.Status.Valid() {
 		f.Add("status", "must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship")
 	}
+	from = day
 	if patch.EffectiveFrom != nil {
 		if open := firstOpenDay(day); patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Before(open.Time) {
 			f.Add("effective_from", "must be a day from %s to today: earlier months are closed (their reports were filed by the %dth of the next month and never change), so record a late change from %s",
 				open, ReportDueDay, open)
 		}
-		day = *patch.EffectiveFrom
+		from = *patch.EffectiveFrom
 	}
-	if err := f.Err(); err != nil {
-		return Household{}, err
+	return phone, from, f.Err()
+}
+
+// applyPatch is old with the patch's changes and the columns that change (phone sealed).
+func (s *Service) applyPatch(old Household, patch Patch, phone string) (Household, map[string]any) {
+	next := old
+	cols := map[string]any{}
+	if patch.Phone != nil && phone != old.Phone {
+		next.Phone, cols["phone_enc"] = phone, s.vault.Seal(phone)
 	}
-	var out Household
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		var r row
-		if err := scoped(tx.WithContext(ctx), p).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&r).Error; err != nil {
-			return apperr.DB(err, "household")
-		}
-		old, err := s.open(r)
-		if err != nil {
-			return err
-		}
-		next := old
-		cols := map[string]any{}
-		if patch.Phone != nil && phone != old.Phone {
-			next.Phone, cols["phone_enc"] = phone, s.vault.Seal(phone)
-		}
-		if patch.Members != nil && *patch.Members != old.Members {
-			next.Members, cols["members"] = *patch.Members, *patch.Members
-		}
-		if patch.Status != nil && *patch.Status != old.Status {
-			next.Status, cols["status"] = *patch.Status, *patch.Status
-		}
-		out = next
-		if len(cols) == 0 {
-			return nil
-		}
-		cols["updated_at"] = now
-		out.UpdatedAt = now
-		if err := tx.WithContext(ctx).Model(&row{}).Where("id = ?", id).Updates(cols).Error; err != nil {
-			return err
-		}
-		if next.Members != old.Members || next.Status != old.Status {
-			// The history is a sequence: a change cannot take effect before one already recorded,
-			// or the register's current figures and its history would disagree.
-			var last []civil.Date
-			if err := tx.WithContext(ctx).Raw(`SELECT max(valid_from) FROM household_history WHERE household_id = ? HAVING count(*) > 0`, id).
-				Scan(&last).Error; err != nil {
-				return err
-			}
-			if len(last) == 1 && day.Before(last[0].Time) {
-				return apperr.Invalid(apperr.Field("effective_from", "must not be before the last recorded change, %s", last[0]))
-			}
-			if err := writeHistory(ctx, tx, id, day, next.Status, next.Members, now); err != nil {
-				return err
-			}
-		}
-		return writeAudit(ctx, tx, p, id, "update", diff(old, next), now)
-	})
-	if err != nil {
-		return Household{}, apperr.DB(err, "household")
+	if patch.Members != nil && *patch.Members != old.Members {
+		next.Members, cols["members"] = *patch.Members, *patch.Members
 	}
-	return out, nil
+	if patch.Status != nil && *patch.Status != old.Status {
+		next.Status, cols["status"] = *patch.Status, *patch.Status
+	}
+	return next, cols
+}
+
+// recordChange writes the household's new size and status into its history from day.
+// Errors: Invalid naming effective_from when day is before the last recorded change.
+func recordChange(ctx context.Context, tx *gorm.DB, id uuid.UUID, day civil.Date, next Household, now time.Time) error {
+	// The history is a sequence: a change cannot take effect before one already recorded, or the
+	// register's current figures and its history would disagree.
+	var last []civil.Date
+	if err := tx.WithContext(ctx).Raw(`SELECT max(valid_from) FROM household_history WHERE household_id = ? HAVING count(*) > 0`, id).
+		Scan(&last).Error; err != nil {
+		return err
+	}
+	if len(last) == 1 && day.Before(last[0].Time) {
+		return apperr.Invalid(apperr.Field("effective_from", "must not be before the last recorded change, %s", last[0]))
+	}
+	return writeHistory(ctx, tx, id, day, next.Status, next.Members, now)
 }
 
 // OutsideStation returns those of ids that are not households of the station's villages.

@@ -80,7 +80,10 @@ type Orders struct {
 // NewOrders builds the order service; log takes what the operators must act on (a charge that
 // could not be recorded).
 func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider, log *slog.Logger) *Orders {
-	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: func() time.Time { return time.Now().UTC() }}
+	// Microseconds, as PostgreSQL keeps them: an order answered from memory (update) shows the
+	// times a later read of it shows.
+	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: now}
 }
 
 // ItemRequest is one requested product and quantity.

@@ -213,36 +213,17 @@ type BelowLineReport struct {
 // BelowLine lists the households in p's scope still below the line after counting their
 // attributed income. Errors: Invalid naming fields.
 func (s *Service) BelowLine(ctx context.Context, p auth.Principal, q BelowLineQuery) (BelowLineReport, error) {
-	var f apperr.Fields
-	if q.RollingTo == nil && (q.Year < 2010 || q.Year > 2100) {
-		f.Add("year", "must be 2010 to 2100 (or give rolling_to=YYYY-MM)")
-	}
-	if q.Kind != LinePoverty && q.Kind != LineMonitoring {
-		f.Add("line", "must be poverty or monitoring")
-	}
-	if len(q.VillagePrefix) > 12 || !digits(q.VillagePrefix) {
-		f.Add("village_code", "must be a region code or a prefix of one (digits)")
-	}
-	if err := f.Err(); err != nil {
+	if err := q.check(); err != nil {
 		return BelowLineReport{}, err
 	}
 	if q.Limit <= 0 || q.Limit > 5000 {
 		q.Limit = 1000
 	}
-	var from, to Month
+	from, to, period := q.period()
 	if q.RollingTo != nil {
-		to = q.RollingTo.Next()
-		from = MonthOf(to.Start().AddDate(-1, 0, 0))
 		q.Year = q.RollingTo.Year
-	} else {
-		from, to = Month{q.Year, time.January}, Month{q.Year + 1, time.January}
 	}
-	rep := BelowLineReport{Kind: q.Kind, Villages: []VillageBelow{}}
-	if q.RollingTo != nil {
-		rep.Period = from.String() + ".." + q.RollingTo.String()
-	} else {
-		rep.Period = itoa(q.Year)
-	}
+	rep := BelowLineReport{Kind: q.Kind, Villages: []VillageBelow{}, Period: period}
 	lines, err := s.Lines(ctx)
 	if err != nil {
 		return rep, err
@@ -298,6 +279,40 @@ func (s *Service) BelowLine(ctx context.Context, p auth.Principal, q BelowLineQu
 		}
 	}
 	rep.Below = len(below)
+	rep.Villages, rep.Truncated = byVillageThenIncome(below, villageOf, byVillage, q.Limit)
+	return rep, nil
+}
+
+// check validates the query. Errors: Invalid naming year, line or village_code.
+func (q BelowLineQuery) check() error {
+	var f apperr.Fields
+	if q.RollingTo == nil && (q.Year < 2010 || q.Year > 2100) {
+		f.Add("year", "must be 2010 to 2100 (or give rolling_to=YYYY-MM)")
+	}
+	if q.Kind != LinePoverty && q.Kind != LineMonitoring {
+		f.Add("line", "must be poverty or monitoring")
+	}
+	if len(q.VillagePrefix) > 12 || !digits(q.VillagePrefix) {
+		f.Add("village_code", "must be a region code or a prefix of one (digits)")
+	}
+	return f.Err()
+}
+
+// period is the months counted, [from, to), and their label: the calendar year, or the twelve
+// months to RollingTo ("2025-12..2026-11").
+func (q BelowLineQuery) period() (from, to Month, label string) {
+	if q.RollingTo == nil {
+		return Month{q.Year, time.January}, Month{q.Year + 1, time.January}, itoa(q.Year)
+	}
+	to = q.RollingTo.Next()
+	from = MonthOf(to.Start().AddDate(-1, 0, 0))
+	return from, to, from.String() + ".." + q.RollingTo.String()
+}
+
+// byVillageThenIncome puts the first limit households below the line (villageOf[i] is below[i]'s
+// village) into their villages, ordered by village code, then per-capita income, then archive
+// number; truncated says some were left out.
+func byVillageThenIncome(below []BelowHousehold, villageOf []string, byVillage map[string]*VillageBelow, limit int) (out []VillageBelow, truncated bool) {
 	idx := make([]int, len(below))
 	for i := range idx {
 		idx[i] = i
@@ -312,8 +327,8 @@ func (s *Service) BelowLine(ctx context.Context, p auth.Principal, q BelowLineQu
 		return below[idx[a]].ArchiveNo < below[idx[b]].ArchiveNo
 	})
 	for n, i := range idx {
-		if n == q.Limit {
-			rep.Truncated = true
+		if n == limit {
+			truncated = true
 			break
 		}
 		v := byVillage[villageOf[i]]
@@ -326,10 +341,11 @@ func (s *Service) BelowLine(ctx context.Context, p auth.Principal, q BelowLineQu
 		}
 	}
 	sort.Strings(codes)
+	out = []VillageBelow{}
 	for _, c := range codes {
-		rep.Villages = append(rep.Villages, *byVillage[c])
+		out = append(out, *byVillage[c])
 	}
-	return rep, nil
+	return out, truncated
 }
 
 func digits(s string) bool {

@@ -276,8 +276,32 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 			t.SalesFen += r.Sales
 		}
 	}
-	// Orders with at least one line of the area's products, per unit, village and township of the
-	// origin frozen with each line (an order counts once per area however many of its lines are the area's).
+	if err := countOrders(tx, productScope, a, units, out); err != nil {
+		return err
+	}
+	scope, hargs := scopeSQL(p)
+	var uh []struct {
+		UnitID     uuid.UUID
+		Households int
+	}
+	if err := tx.Raw(sprintf(unitHouseholdsSQL, scope), append([]any{month.Start(), month.Next().Start(), region + "%"}, hargs...)...).
+		Scan(&uh).Error; err != nil {
+		return apperr.DB(err, "monthly report")
+	}
+	for _, r := range uh {
+		if us := units[r.UnitID]; us != nil {
+			us.HouseholdsBenefited = r.Households
+		}
+	}
+	sortSales(products, units, out)
+	return nil
+}
+
+// countOrders counts the orders with at least one line of the area's products sold in the month
+// (args: the month's bounds, the region's LIKE prefix, then productScope's), in total, per unit,
+// and per village and township of the origin frozen with each line: an order counts once per area
+// however many of its lines are the area's.
+func countOrders(tx *gorm.DB, productScope string, args []any, units map[uuid.UUID]*UnitSales, out *Monthly) error {
 	var orders []struct {
 		OrderID    uuid.UUID
 		UnitID     uuid.UUID
@@ -287,7 +311,7 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		JOIN orders o ON o.id = e.order_id
 		JOIN order_lines ol ON ol.order_id = o.id
 		JOIN products pr ON pr.id = ol.product_id
-		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND ol.origin_code LIKE ? AND %s`, productScope), a...).Scan(&orders).Error
+		WHERE e.kind = 'sale' AND e.occurred_at >= ? AND e.occurred_at < ? AND ol.origin_code LIKE ? AND %s`, productScope), args...).Scan(&orders).Error
 	if err != nil {
 		return apperr.DB(err, "monthly report")
 	}
@@ -317,20 +341,11 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 			as[i].Orders = len(counted[as[i].Code])
 		}
 	}
-	scope, hargs := scopeSQL(p)
-	var uh []struct {
-		UnitID     uuid.UUID
-		Households int
-	}
-	if err := tx.Raw(sprintf(unitHouseholdsSQL, scope), append([]any{month.Start(), month.Next().Start(), region + "%"}, hargs...)...).
-		Scan(&uh).Error; err != nil {
-		return apperr.DB(err, "monthly report")
-	}
-	for _, r := range uh {
-		if us := units[r.UnitID]; us != nil {
-			us.HouseholdsBenefited = r.Households
-		}
-	}
+	return nil
+}
+
+// sortSales puts the products and units into out, the best-selling first, and the top products.
+func sortSales(products map[uuid.UUID]*ProductSales, units map[uuid.UUID]*UnitSales, out *Monthly) {
 	for _, ps := range products {
 		out.Products = append(out.Products, *ps)
 	}
@@ -354,7 +369,6 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		}
 		return out.Units[i].Name < out.Units[j].Name
 	})
-	return nil
 }
 
 // areas fills in the names of the villages and townships with figures, plus the area's other

@@ -59,50 +59,15 @@ type NewStation struct {
 // Create stores a station and its villages in one transaction.
 // Errors: Invalid (name, level, region_code, village_codes[i]).
 func (s *Service) Create(ctx context.Context, req NewStation) (Station, error) {
-	var f apperr.Fields
-	name, ok := text.Name(req.Name, 60)
-	if !ok {
-		f.Add("name", "must be 1 to 60 characters after trimming blanks")
-	}
-	if req.Level != LevelCounty && req.Level != LevelTownship && req.Level != LevelVillage {
-		f.Add("level", "must be county, township or village")
-	}
-	region := text.ASCII(req.RegionCode)
-	if n := len(region); (n != 6 && n != 9 && n != 12) || strings.Trim(region, "0123456789") != "" {
-		f.Add("region_code", "must be a 6, 9 or 12-digit region code inside a county")
-	}
-	if len(req.VillageCodes) == 0 || len(req.VillageCodes) > 500 {
-		f.Add("village_codes", "must list 1 to 500 villages the station serves")
-	}
-	villages := make([]string, 0, len(req.VillageCodes))
-	for i, v := range req.VillageCodes {
-		v = text.ASCII(v)
-		if len(v) != 12 || strings.Trim(v, "0123456789") != "" || len(region) >= 6 && !strings.HasPrefix(v, region[:6]) {
-			f.Add(fmt.Sprintf("village_codes[%d]", i), "must be a 12-digit village code in the station's county")
-			continue
-		}
-		villages = append(villages, v)
-	}
-	if err := f.Err(); err != nil {
+	name, region, villages, err := req.parse()
+	if err != nil {
 		return Station{}, err
 	}
-	slices.Sort(villages)
-	villages = slices.Compact(villages)
 	st := Station{ID: uuid.Must(uuid.NewV7()), Name: name, Level: req.Level, RegionCode: region,
 		CountyCode: region[:6], CreatedAt: time.Now().UTC(), Villages: villages}
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Table("regions").Where("code = ?", region).Count(&n).Error; err != nil {
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+		if err := regionsExist(tx, region, villages); err != nil {
 			return err
-		}
-		if n == 0 {
-			return apperr.Invalid(apperr.Field("region_code", "names no region; import regions or check the code"))
-		}
-		if err := tx.Table("regions").Where("code IN ? AND level = 5", villages).Count(&n).Error; err != nil {
-			return err
-		}
-		if int(n) != len(villages) {
-			return apperr.Invalid(apperr.Field("village_codes", "names a village that does not exist; import regions or check the codes"))
 		}
 		if err := tx.Omit("Villages").Create(&st).Error; err != nil {
 			return err
@@ -114,6 +79,56 @@ func (s *Service) Create(ctx context.Context, req NewStation) (Station, error) {
 		return tx.Table("station_villages").Create(rows).Error
 	})
 	return st, apperr.DB(err, "station")
+}
+
+// parse validates a registration before any lookup: the trimmed name, the region code and the
+// villages, sorted and once each. Errors: Invalid (name, level, region_code, village_codes[i]).
+func (req NewStation) parse() (name, region string, villages []string, err error) {
+	var f apperr.Fields
+	name, ok := text.Name(req.Name, 60)
+	if !ok {
+		f.Add("name", "must be 1 to 60 characters after trimming blanks")
+	}
+	if req.Level != LevelCounty && req.Level != LevelTownship && req.Level != LevelVillage {
+		f.Add("level", "must be county, township or village")
+	}
+	region = text.ASCII(req.RegionCode)
+	if n := len(region); (n != 6 && n != 9 && n != 12) || strings.Trim(region, "0123456789") != "" {
+		f.Add("region_code", "must be a 6, 9 or 12-digit region code inside a county")
+	}
+	if len(req.VillageCodes) == 0 || len(req.VillageCodes) > 500 {
+		f.Add("village_codes", "must list 1 to 500 villages the station serves")
+	}
+	villages = make([]string, 0, len(req.VillageCodes))
+	for i, v := range req.VillageCodes {
+		v = text.ASCII(v)
+		if len(v) != 12 || strings.Trim(v, "0123456789") != "" || len(region) >= 6 && !strings.HasPrefix(v, region[:6]) {
+			f.Add(fmt.Sprintf("village_codes[%d]", i), "must be a 12-digit village code in the station's county")
+			continue
+		}
+		villages = append(villages, v)
+	}
+	slices.Sort(villages)
+	return name, region, slices.Compact(villages), f.Err()
+}
+
+// regionsExist checks that the station's region and every village it serves are known regions.
+// Errors: Invalid naming region_code or village_codes.
+func regionsExist(tx *gorm.DB, region string, villages []string) error {
+	var n int64
+	if err := tx.Table("regions").Where("code = ?", region).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.Invalid(apperr.Field("region_code", "names no region; import regions or check the code"))
+	}
+	if err := tx.Table("regions").Where("code IN ? AND level = 5", villages).Count(&n).Error; err != nil {
+		return err
+	}
+	if int(n) != len(villages) {
+		return apperr.Invalid(apperr.Field("village_codes", "names a village that does not exist; import regions or check the codes"))
+	}
+	return nil
 }
 
 // Get returns a station with its villages. Errors: NotFound.

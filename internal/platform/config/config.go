@@ -115,12 +115,20 @@ func (c Config) Validate() error {
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
 	}
-	for _, p := range c.TrustedProxies {
+	errs = append(errs, proxyErrors(c.TrustedProxies)...)
+	return errors.Join(errs...)
+}
+
+// proxyErrors names each entry of TRUSTED_PROXIES that is neither an IP address nor a CIDR, so
+// that a typo stops the start instead of reaching gin, whose refusal the app does not check.
+func proxyErrors(proxies []string) []error {
+	var errs []error
+	for _, p := range proxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // DataKeyBytes decodes DATA_KEY.
