@@ -23,12 +23,18 @@ var exceptions = map[string][]string{
 }
 
 // debts are the pairs measured when the map was drawn (issue 12): each is to be moved behind its
-// owner's Go API and then deleted from this list; the test says which to remove.
+// owner's Go API and then deleted from this list; the test says which to remove. Seven pairs
+// (catalog's, household's and station's regions, demo's households, procurement's three) hid in
+// gorm's Table("name") until the test read it; the regions ones check that a region exists, and
+// region cannot be imported by the packages its merge calls: an interface the app wires would do.
 var debts = map[string][]string{
-	"demo":      {"ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
-	"household": {"station_villages"},
-	"ledger":    {"households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
-	"trace":     {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
+	"catalog":     {"regions"},
+	"demo":        {"households", "ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
+	"household":   {"regions", "station_villages"},
+	"procurement": {"households", "regions", "trace_codes"},
+	"station":     {"regions"},
+	"ledger":      {"households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
+	"trace":       {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }
 
 // sqlTable finds a table named after a SQL keyword that introduces one.
@@ -112,8 +118,8 @@ func readOwners(t *testing.T, path string) map[string]string {
 }
 
 // tablesNamedPerPackage reads every non-test Go file under root and collects, per package path
-// (relative to internal/), the owned tables its string literals name after a SQL keyword or as a
-// gorm TableName.
+// (relative to internal/), the owned tables its string literals name after a SQL keyword, as a
+// gorm TableName or as the argument of gorm's Table.
 func tablesNamedPerPackage(t *testing.T, root string, owners map[string]string) map[string]map[string]bool {
 	t.Helper()
 	used := map[string]map[string]bool{}
@@ -143,6 +149,16 @@ func tablesNamedPerPackage(t *testing.T, root string, owners map[string]string) 
 					}
 					return true
 				})
+			}
+			if call, ok := n.(*ast.CallExpr); ok && len(call.Args) > 0 {
+				// gorm's db.Table("name") names a table with no SQL keyword before it.
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Table" {
+					if s, ok := stringLit(call.Args[0]); ok {
+						if name, _, _ := strings.Cut(strings.TrimSpace(s), " "); name != "" {
+							note(pkg, strings.ToLower(name))
+						}
+					}
+				}
 			}
 			if s, ok := stringLit(n); ok {
 				for _, m := range sqlTable.FindAllStringSubmatch(s, -1) {

@@ -14,6 +14,11 @@ ensure_test_tools
 # shellcheck source=scripts/pgbouncer.sh
 source scripts/pgbouncer.sh
 start_pgbouncer
+# A PostgreSQL primary with a streaming standby on loopback for the replica tests
+# (TEST_REPLICA_PRIMARY_URL, TEST_REPLICA_URL); both stopped on exit.
+# shellcheck source=scripts/replica.sh
+source scripts/replica.sh
+start_replica_pair
 
 # gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -56,3 +61,10 @@ info "go vet, then go test -race on every package (compiling first takes a minut
 go vet ./...
 # -timeout: a package binary may need more than go test's default 10 minutes on a loaded 2-core machine (trace took 10 at load 30).
 go test -race -count=1 -timeout 30m ./... "$@"
+
+# The failover drill (issue 15): a primary crashed and its standby promoted under a load of
+# idempotent orders; about 40 s. FUPIN_FAILOVER_DRILL=0 skips it.
+if [[ ${FUPIN_FAILOVER_DRILL:-1} != 0 ]]; then
+	info "failover drill (scripts/failover-drill.sh)"
+	scripts/failover-drill.sh
+fi

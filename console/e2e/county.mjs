@@ -1,7 +1,7 @@
 // The county office's journey in the browser (imported by run.mjs, which passes its helpers):
 // import a roster with one bad row → the row's error in the page, in Chinese → fix the file →
 // import it → a registration refused next to its field → the month's report with its charts →
-// a unit's target set → stations and certification pages.
+// a unit's target set → stations and certification pages → the ledger's check and money owed.
 import { until } from './buyer.mjs'
 
 // A resident ID number with its GB 11643 check character (so that only the row we spoil is bad).
@@ -96,5 +96,14 @@ export async function countyJourney({ browser, base, viewport, tag, newPage, log
   await page.click('a[href="/console/admin/certification"]')
   await page.locator('.cert-table .el-table__row').first().waitFor()
   await shot(page, `county-certification-${tag}`)
+
+  // The ledger checked on demand, and the money owed back to units (the buyer journey's refund
+  // was returned at once by the simulated provider, so nothing is owed).
+  await page.click('a[href="/console/admin/checks"]')
+  const status = page.locator('.verify-status')
+  await status.waitFor()
+  expect(/账务一致/.test((await status.textContent()) ?? ''), `${tag}: fupin verify from the console says the ledger is consistent`)
+  await page.locator('.owed-table').waitFor()
+  await shot(page, `county-checks-${tag}`)
   await context.close()
 }

@@ -26,6 +26,7 @@ export const router = createRouter({
         { path: 'admin/units', component: () => import('./views/AdminUnits.vue'), meta: { role: 'admin' } },
         { path: 'admin/stations', component: () => import('./views/AdminStations.vue'), meta: { role: 'admin' } },
         { path: 'admin/certification', component: () => import('./views/AdminProducts.vue'), meta: { role: 'admin' } },
+        { path: 'admin/checks', component: () => import('./views/AdminChecks.vue'), meta: { role: 'admin' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

@@ -25,6 +25,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
+	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/report"
@@ -51,6 +52,7 @@ type App struct {
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
+	Replicas   *replica.Set // DATABASE_REPLICA_URLS; nil without
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
 	tokens     *auth.Tokens
@@ -84,6 +86,18 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Cache: c, Log: log}
+	if len(cfg.DBReplicaURLs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if a.Replicas, err = replica.Open(ctx, db, cfg.DBReplicaURLs, replica.Options{MaxLag: cfg.DBReplicaMaxLag,
+			CheckInterval: cfg.DBReplicaCheck, MaxOpen: cfg.DBMaxOpenConns, Log: log}); err != nil {
+			return nil, err
+		}
+		if err := db.Use(a.Replicas); err != nil {
+			a.Replicas.Close()
+			return nil, err
+		}
+	}
 	a.tokens = auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL)
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
@@ -112,6 +126,7 @@ func TraceSettings(cfg config.Config) trace.Settings {
 
 // Close releases the database pool and the Redis client.
 func (a *App) Close() {
+	a.Replicas.Close()
 	a.Cache.Close()
 	database.Close(a.DB)
 }
@@ -177,6 +192,9 @@ func (a *App) router() *gin.Engine {
 		Name: "fupin_scans_total", Help: "Scans of traceability codes by verdict.",
 	}, []string{"verdict"})
 	reg.MustRegister(scans, owedCollector{a.Orders})
+	if a.Replicas != nil {
+		reg.MustRegister(a.Replicas)
+	}
 	metrics := httpx.NewMetrics(reg)
 
 	var quiet []string
@@ -184,7 +202,7 @@ func (a *App) router() *gin.Engine {
 		quiet = trace.ScanRoutes
 	}
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(a.Log),
-		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), httpx.BodyTypes(multipartRoutes...))
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), httpx.BodyTypes(multipartRoutes...), mayLag())
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") {
 			switch c.Request.Method {
@@ -223,8 +241,28 @@ func (a *App) router() *gin.Engine {
 	procurement.NewStatements(a.DB).Register(authed)
 	a.Assistance.Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
 	return r
+}
+
+// lagTolerant are the routes whose reads may be served by a replica up to DATABASE_REPLICA_MAX_LAG
+// behind (replica.MayLag): the catalogue search, reports and exports. Nothing here must read what
+// the same request wrote. Scan views mark their own loads (trace), since a scan also counts.
+var lagTolerant = map[string]bool{
+	"/api/v1/catalog/products":      true,
+	"/api/v1/reports/monthly":       true,
+	"/api/v1/reports/below-line":    true,
+	"/api/v1/households/:id/income": true,
+	"/api/v1/units/:id/statement":   true,
+}
+
+func mayLag() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) && lagTolerant[c.FullPath()] {
+			c.Request = c.Request.WithContext(replica.MayLag(c.Request.Context()))
+		}
+	}
 }
 
 // multipartRoutes are the routes that take multipart/form-data uploads; every other body is JSON
@@ -250,6 +288,10 @@ func (a *App) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	if a.Replicas != nil {
+		// A replica's trouble is not the service's: reads go to the primary. It is shown, not failed on.
+		checks["replicas"] = a.Replicas.Statuses()
+	}
 	status := http.StatusOK
 	if sqlDB, err := a.DB.DB(); err != nil || sqlDB.PingContext(ctx) != nil {
 		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable

@@ -255,6 +255,9 @@ func TestContractTourActions(t *testing.T) {
 	w := newWorld(t)
 	anon := client{t: t, h: w.a.Router}
 	anon.do("GET", "/readyz", nil).want(200)
+	// The county office's checks (TestRefundProviderDown in procurement checks their content).
+	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200)
+	w.admin.do("GET", "/api/v1/ledger/verify", nil).want(200)
 	var op struct{ ID, Username string }
 	w.admin.do("POST", "/api/v1/users", map[string]any{"username": "op." + randDigits(6), "password": testPassword,
 		"role": "station", "station_id": w.stationA}).want(201).json(&op)

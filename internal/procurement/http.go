@@ -33,6 +33,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.POST("/api/v1/orders/:id/refunds", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.refund)
 	api.GET("/api/v1/orders/:id/refunds", anyone, h.refunds)
 	api.POST("/api/v1/orders/:id/cancel", auth.Require(auth.RoleAdmin, auth.RoleBuyer), h.onOrder(h.orders.Cancel))
+	api.GET("/api/v1/returns/owed", auth.Require(auth.RoleAdmin), h.owed)
 }
 
 // idempotencyKey reads the required Idempotency-Key header; a bad one is answered here.

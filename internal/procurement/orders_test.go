@@ -665,6 +665,30 @@ func TestRefundProviderDown(t *testing.T) {
 	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, held back by the county office (return_held): 10000 fen (¥100.00) in 1") {
 		t.Fatalf("verify does not show the held return:\n%s", out)
 	}
+	// The county office sees the same in the console: the returns owed (the one not held was
+	// returned above, so only the held one is left) and verify's report.
+	var list struct {
+		HeldCount int `json:"held_count"`
+		Returns   []struct {
+			Kind, ID string
+			Held     *string
+			UnitName string `json:"unit_name"`
+		}
+	}
+	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200).json(&list)
+	if len(list.Returns) != 1 || list.Returns[0].ID != owed[1].String() || list.HeldCount != 1 || list.Returns[0].Kind != "refund" || list.Returns[0].Held == nil || list.Returns[0].UnitName == "" {
+		t.Fatalf("returns owed with one held: %+v", list)
+	}
+	var report struct {
+		Mismatches int
+		Lines      []string
+	}
+	w.admin.do("GET", "/api/v1/ledger/verify", nil).want(200).json(&report)
+	if report.Mismatches != 0 || !strings.Contains(strings.Join(report.Lines, "\n"), "held back by the county office") {
+		t.Fatalf("GET /ledger/verify: %+v", report)
+	}
+	w.opA.do("GET", "/api/v1/returns/owed", nil).want(403)
+	w.buyer1.do("GET", "/api/v1/ledger/verify", nil).want(403)
 	w.a.DB.Exec("UPDATE refunds SET return_held = NULL WHERE id = ?", owed[1])
 
 	var wg sync.WaitGroup

@@ -99,18 +99,20 @@ type MergeResponse struct {
 
 // Register adds POST /api/v1/regions/merges behind authentication (api), for admins only.
 func (h *MergeHandler) Register(api gin.IRoutes) {
-	api.POST("/api/v1/regions/merges", auth.Require(auth.RoleAdmin), func(c *gin.Context) {
-		var req MergeRequest
-		if err := httpx.Bind(c, &req); err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		m, err := h.m.Merge(c.Request.Context(), auth.MustFrom(c), req)
-		if err != nil {
-			httpx.Fail(c, err)
-			return
-		}
-		httpx.Created(c, MergeResponse{ID: m.ID.String(), Successor: ToResponse(m.Successor), Created: m.Created,
-			MergedCodes: m.MergedCodes, EffectiveOn: m.EffectiveOn, HouseholdsMoved: m.HouseholdsMoved})
-	})
+	api.POST("/api/v1/regions/merges", auth.Require(auth.RoleAdmin), h.merge)
+}
+
+func (h *MergeHandler) merge(c *gin.Context) {
+	var req MergeRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	m, err := h.m.Merge(c.Request.Context(), auth.MustFrom(c), req)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	httpx.Created(c, MergeResponse{ID: m.ID.String(), Successor: ToResponse(m.Successor), Created: m.Created,
+		MergedCodes: m.MergedCodes, EffectiveOn: m.EffectiveOn, HouseholdsMoved: m.HouseholdsMoved})
 }

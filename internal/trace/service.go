@@ -19,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/region"
 )
@@ -254,7 +255,15 @@ const decodedMax = 2048
 func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (View, error) {
 	res, err, _ := s.flight.Do(code, func() (any, error) {
 		issued := s.issued.Load() // before the lookup: an issuance committed during it makes a "not found" stale
-		v, err := s.load(context.WithoutCancel(ctx), code)
+		// A cache miss may be served by a replica (DATABASE_REPLICA_URLS), and what it served is
+		// cached no longer than the lag it may have (replica.CacheTTL).
+		lctx := replica.MayLag(context.WithoutCancel(ctx))
+		v, err := s.load(lctx, code)
+		if apperr.Is(err, apperr.KindNotFound) && replica.Served(lctx) {
+			// A code issued within the replica's lag is not a fake: only the primary says unknown.
+			lctx = context.WithoutCancel(ctx)
+			v, err = s.load(lctx, code)
+		}
 		if apperr.Is(err, apperr.KindNotFound) {
 			if b, err := json.Marshal(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
 				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}}); err == nil {
@@ -265,7 +274,7 @@ func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (Vie
 			return v, err
 		}
 		if b, err := json.Marshal(cachedView{Epoch: epoch, View: v}); err == nil {
-			s.cache.Set(ctx, viewKeyPrefix+code, b, s.ttl)
+			s.cache.Set(ctx, viewKeyPrefix+code, b, replica.CacheTTL(lctx, s.ttl))
 		}
 		return v, nil
 	})

@@ -34,6 +34,9 @@ type Config struct {
 	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
 	DBConnLifetime  time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m" desc:"recycle pooled connections after this long"`
 	DBPooler        string        `env:"DB_POOLER" envDefault:"none" desc:"none, session or transaction: set transaction when DATABASE_URL is a pooler in transaction mode (PgBouncer pool_mode=transaction): no prepared statements or session locks (docs/operations.md)"`
+	DBReplicaURLs   []string      `env:"DATABASE_REPLICA_URLS" envSeparator:"," desc:"comma-separated PostgreSQL URLs of streaming replicas for reads that tolerate a little lag (catalogue search, reports, exports, scan views on a cache miss); empty: all reads on DATABASE_URL (docs/scaling.md)"`
+	DBReplicaMaxLag time.Duration `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"5s" desc:"a replica further behind the primary than this (measured on WAL positions) is skipped; with none left, reads go to the primary"`
+	DBReplicaCheck  time.Duration `env:"DATABASE_REPLICA_CHECK_INTERVAL" envDefault:"1s" desc:"how often each replica's state and lag are checked"`
 	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it)"`
 	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
@@ -111,6 +114,12 @@ func (c Config) Validate() error {
 	}
 	if c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		errs = append(errs, fmt.Errorf("DB_POOLER must be none, session or transaction, not %q", c.DBPooler))
+	}
+	if c.DBReplicaMaxLag < 100*time.Millisecond {
+		errs = append(errs, errors.New("DATABASE_REPLICA_MAX_LAG must be at least 100ms"))
+	}
+	if c.DBReplicaCheck < 10*time.Millisecond || c.DBReplicaCheck > c.DBReplicaMaxLag {
+		errs = append(errs, errors.New("DATABASE_REPLICA_CHECK_INTERVAL must be from 10ms to DATABASE_REPLICA_MAX_LAG (a replica is judged on checks)"))
 	}
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
