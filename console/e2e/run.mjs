@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
 import { countyJourney } from './county.mjs'
+import { stationJourney } from './station.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -25,7 +26,7 @@ const password = 'fupin-demo-2026'
 function startServer() {
   return new Promise((resolve, reject) => {
     const proc = spawn(bin, ['serve'], {
-      env: { ...process.env, ADDR: '127.0.0.1:0', LOG_FORMAT: 'text', LOG_LEVEL: 'warn' },
+      env: { ...process.env, ADDR: '127.0.0.1:0', LOG_FORMAT: 'text', LOG_LEVEL: 'warn', ISSUE_SYNC_MAX: '50' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
@@ -209,7 +210,7 @@ async function lookAround(browser, base, viewport, tag) {
   }
   await shot(page, `station-orders-${tag}`)
   await page.click('a[href="/console/station/products"]')
-  await page.locator('.el-table__row').first().waitFor()
+  await page.locator('.item').first().waitFor()
   await shot(page, `station-products-${tag}`)
   await context.close()
   ;({ context, page } = await newPage(browser, base, viewport, `admin ${tag}`))
@@ -255,6 +256,9 @@ try {
   const phoneOrder = await buyerJourney(browser, base, { width: 390, height: 844 }, 'phone')
   await buyerJourney(browser, base, { width: 1366, height: 900 }, 'desktop')
   await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
+  const helpers = { newPage, login, shot, expect }
+  await stationJourney(browser, base, { width: 390, height: 844 }, 'phone', helpers)
+  await stationJourney(browser, base, { width: 1366, height: 900 }, 'desktop', helpers)
   await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
   await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
   for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {

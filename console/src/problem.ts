@@ -2,6 +2,7 @@
 // reason next to its field, in Chinese where the reason is a known one.
 import { lang } from './i18n'
 import { zhReason } from './reasons'
+import { stationReasons } from './problem_station'
 
 export interface FieldError {
   field: string
@@ -17,7 +18,9 @@ export interface Problem {
 
 /** reason returns a field error's reason in the page's language. */
 export function reason(r: string): string {
-  return lang.value === 'zh' ? zhReason(r) : r
+  if (lang.value !== 'zh') return r
+  for (const [re, zh] of stationReasons) if (re.test(r)) return r.replace(re, zh)
+  return zhReason(r)
 }
 
 /** fieldErrors maps a problem's errors by field (first reason of each). */

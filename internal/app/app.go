@@ -102,12 +102,12 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault)
-	a.Stations = station.NewService(db, log)
-	a.Catalog = catalog.NewService(db, a.Households)
+	a.Stations = station.NewService(db, a.Regions, log)
+	a.Catalog = catalog.NewService(db, a.Households, a.Regions)
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
-		Settings: TraceSettings(cfg)})
+		Photos: a.Catalog, Settings: TraceSettings(cfg)})
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
@@ -233,6 +233,7 @@ func (a *App) router() *gin.Engine {
 	catalogHTTP := catalog.NewHandler(a.Catalog)
 	catalogHTTP.Register(authed)
 	catalogHTTP.RegisterSearch(authed)
+	catalogHTTP.RegisterPhotos(r, authed)
 	a.traceHTTP = trace.NewHandler(a.Trace, web.New(), a.Config.PublicBaseURL, scanCounter{scans})
 	a.traceHTTP.Register(r, authed)
 	a.Units.Register(authed)
@@ -268,18 +269,23 @@ func mayLag() gin.HandlerFunc {
 // multipartRoutes are the routes that take multipart/form-data uploads; every other body is JSON
 // (httpx.BodyTypes answers 415 otherwise). A new upload route (a product photo, say) is added
 // here, and its operation in api/openapi.yaml lists multipart/form-data.
-var multipartRoutes = []string{"/api/v1/households/import"}
+var multipartRoutes = []string{"/api/v1/households/import", catalog.PhotoRoute}
 
-// bodyLimit is httpx.BodyLimit with one exception: roster uploads may be as large as
-// household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB).
+// bodyLimit is httpx.BodyLimit with two exceptions: roster uploads may be as large as
+// household.MaxImportBytes (a 100,000-row XLSX is about 6 MB; the default limit is 1 MiB), and
+// product photos as catalog.MaxPhotoBody (a 5 MiB photo and its part's headers).
 func bodyLimit(n int64) gin.HandlerFunc {
-	def, roster := httpx.BodyLimit(n), httpx.BodyLimit(max(n, household.MaxImportBytes))
+	def := httpx.BodyLimit(n)
+	roster, photo := httpx.BodyLimit(max(n, household.MaxImportBytes)), httpx.BodyLimit(max(n, catalog.MaxPhotoBody))
 	return func(c *gin.Context) {
-		if c.FullPath() == "/api/v1/households/import" {
+		switch c.FullPath() {
+		case "/api/v1/households/import":
 			roster(c)
-			return
+		case catalog.PhotoRoute:
+			photo(c)
+		default:
+			def(c)
 		}
-		def(c)
 	}
 }
 

@@ -25,6 +25,8 @@ type Product struct {
 	CreatedAt  time.Time   `json:"created_at"`
 	UpdatedAt  time.Time   `json:"updated_at"`
 	Suppliers  []Supplier  `gorm:"-" json:"suppliers"`
+	// PhotoURL is where its photo is served (PhotoPath), nil when it has none.
+	PhotoURL *string `gorm:"-" json:"photo_url"`
 }
 
 // Supplier is a household's or a cooperative's share of a product's revenue, in basis points (all

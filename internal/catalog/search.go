@@ -231,6 +231,7 @@ type CatalogItem struct {
 	CreatedAt   time.Time    `json:"created_at"`
 	Certified   bool         `gorm:"-" json:"certified"`
 	Certificate *Certificate `gorm:"-" json:"certificate"`
+	PhotoURL    *string      `gorm:"-" json:"photo_url"` // PhotoPath; nil without a photo
 }
 
 // SearchPage is one page of results; NextCursor is empty on the last page.
@@ -255,10 +256,12 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 		IssuingOffice *string
 		ValidFrom     *civil.Date
 		ValidUntil    *civil.Date
+		PhotoEtag     *string
 	}
 	err = s.db.WithContext(ctx).Raw(`
 		SELECT p.id, p.station_id, p.name, p.category, p.unit, p.spec, p.price_fen, p.stock, p.origin_code, p.created_at,
-		       c.certificate_no, c.issuing_office, c.valid_from, c.valid_until
+		       c.certificate_no, c.issuing_office, c.valid_from, c.valid_until,
+		       (SELECT ph.etag FROM product_photos ph WHERE ph.product_id = p.id) AS photo_etag
 		FROM products p
 		LEFT JOIN LATERAL (
 		    SELECT certificate_no, issuing_office, valid_from, valid_until FROM product_certifications c
@@ -282,6 +285,10 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 		if r.CertificateNo != nil {
 			it.Certified = true
 			it.Certificate = &Certificate{CertificateNo: *r.CertificateNo, IssuingOffice: *r.IssuingOffice, ValidFrom: *r.ValidFrom, ValidUntil: *r.ValidUntil}
+		}
+		if r.PhotoEtag != nil {
+			u := PhotoPath(it.ID, *r.PhotoEtag)
+			it.PhotoURL = &u
 		}
 		page.Products = append(page.Products, it)
 	}

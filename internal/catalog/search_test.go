@@ -44,7 +44,7 @@ var wantErr = apperrtest.Want
 func TestCatalogSearch(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.DB(t)
-	svc := NewService(db, nil)
+	svc := NewService(db, nil, tableRegions{db})
 	stationA, household := stationWorld(t, db)
 	stationB, _ := stationWorld(t, db)
 	admin := auth.Principal{UserID: uuid.Must(uuid.NewV7()), Role: auth.RoleAdmin}

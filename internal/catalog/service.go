@@ -25,15 +25,23 @@ type Households interface {
 	CooperativesOutsideStation(ctx context.Context, stationID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error)
 }
 
+// Regions is what the catalog needs from the region register (region.Store).
+type Regions interface {
+	// Exist reports whether every one of codes names a region of level, or of any level when
+	// level is 0.
+	Exist(ctx context.Context, codes []string, level int) (bool, error)
+}
+
 // Service lists and updates products.
 type Service struct {
 	db         *gorm.DB
 	households Households
+	regions    Regions
 }
 
 // NewService builds the catalog service.
-func NewService(db *gorm.DB, households Households) *Service {
-	return &Service{db: db, households: households}
+func NewService(db *gorm.DB, households Households, regions Regions) *Service {
+	return &Service{db: db, households: households, regions: regions}
 }
 
 // NewProduct is a listing request. StationID is taken from a station operator's token; an admin
@@ -109,14 +117,14 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	if err := s.checkSupplierScope(ctx, stationID, prod.Suppliers); err != nil {
 		return Product{}, err
 	}
-	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Table("regions").Where("code = ?", prod.OriginCode).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return apperr.Invalid(apperr.Field("origin_code", "names no region; import regions or check the code"))
-		}
+	known, err := s.regions.Exist(ctx, []string{prod.OriginCode}, 0)
+	if err != nil {
+		return Product{}, err
+	}
+	if !known {
+		return Product{}, apperr.Invalid(apperr.Field("origin_code", "names no region; import regions or check the code"))
+	}
+	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Omit("Suppliers").Create(&prod).Error; err != nil {
 			return err
 		}
@@ -176,8 +184,11 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Prod
 		return prod, apperr.DB(err, "product")
 	}
 	sup, err := SuppliersOf(ctx, s.db, []uuid.UUID{id})
+	if err != nil {
+		return prod, apperr.DB(err, "product")
+	}
 	prod.Suppliers = sup[id]
-	return prod, apperr.DB(err, "product")
+	return prod, s.withPhotos(ctx, []*Product{&prod})
 }
 
 // ListFilter narrows a listing; zero values mean "any".
@@ -212,10 +223,15 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f ListFilter) ([]P
 		ids[i] = list[i].ID
 	}
 	sup, err := SuppliersOf(ctx, s.db, ids)
+	if err != nil {
+		return list, apperr.DB(err, "product")
+	}
+	ptrs := make([]*Product, len(list))
 	for i := range list {
 		list[i].Suppliers = sup[list[i].ID]
+		ptrs[i] = &list[i]
 	}
-	return list, apperr.DB(err, "product")
+	return list, s.withPhotos(ctx, ptrs)
 }
 
 func escapeLike(s string) string {

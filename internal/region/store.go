@@ -22,6 +22,21 @@ func (s *Store) Get(ctx context.Context, code string) (Region, error) {
 	return r, apperr.DB(err, "region")
 }
 
+// Exist reports whether every one of codes names a region (current or merged away) of level
+// (Province to Village), or of any level when level is 0. Unavailable if the database cannot be
+// reached.
+func (s *Store) Exist(ctx context.Context, codes []string, level int) (bool, error) {
+	q := s.db.WithContext(ctx).Model(&Region{}).Where("code IN ?", codes)
+	if level != 0 {
+		q = q.Where("level = ?", level)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return false, apperr.DB(err, "region")
+	}
+	return int(n) == len(codes), nil
+}
+
 // pathSQL walks up parent_code from the region. The length guard stops the walk should a row ever
 // name itself as parent (the table's CHECK allows that: a code starts with itself).
 const pathSQL = `

@@ -59,3 +59,29 @@ func TestStore(t *testing.T) {
 		t.Errorf("Children(village) = %#v, %v; want an empty, non-nil slice", none, err)
 	}
 }
+
+// Exist answers for every code at once, of one level or of any.
+func TestExist(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.DB(t)
+	if _, err := LoadSeed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(db)
+	for _, c := range []struct {
+		codes []string
+		level int
+		want  bool
+	}{
+		{[]string{"433124"}, 0, true},
+		{[]string{"433124", "433124110226"}, 0, true},
+		{[]string{"433124110226"}, Village, true},
+		{[]string{"433124", "433124110226"}, Village, false},
+		{[]string{"433124110226", "433124999999"}, 0, false},
+	} {
+		got, err := s.Exist(ctx, c.codes, c.level)
+		if err != nil || got != c.want {
+			t.Errorf("Exist(%v, %d) = %v, %v; want %v", c.codes, c.level, got, err, c.want)
+		}
+	}
+}

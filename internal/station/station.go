@@ -41,12 +41,22 @@ type Station struct {
 
 // Service registers and reads stations.
 type Service struct {
-	db  *gorm.DB
-	log *slog.Logger
+	db      *gorm.DB
+	regions Regions
+	log     *slog.Logger
+}
+
+// Regions is what a station needs from the region register (region.Store).
+type Regions interface {
+	// Exist reports whether every one of codes names a region of level (5: village), or of any
+	// level when level is 0.
+	Exist(ctx context.Context, codes []string, level int) (bool, error)
 }
 
 // NewService builds the station service; log records the county office's changes of commission.
-func NewService(db *gorm.DB, log *slog.Logger) *Service { return &Service{db: db, log: log} }
+func NewService(db *gorm.DB, regions Regions, log *slog.Logger) *Service {
+	return &Service{db: db, regions: regions, log: log}
+}
 
 // NewStation is a registration request.
 type NewStation struct {
@@ -65,10 +75,10 @@ func (s *Service) Create(ctx context.Context, req NewStation) (Station, error) {
 	}
 	st := Station{ID: uuid.Must(uuid.NewV7()), Name: name, Level: req.Level, RegionCode: region,
 		CountyCode: region[:6], CreatedAt: time.Now().UTC(), Villages: villages}
+	if err := s.regionsExist(ctx, region, villages); err != nil {
+		return Station{}, err
+	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-		if err := regionsExist(tx, region, villages); err != nil {
-			return err
-		}
 		if err := tx.Omit("Villages").Create(&st).Error; err != nil {
 			return err
 		}
@@ -114,18 +124,18 @@ func (req NewStation) parse() (name, region string, villages []string, err error
 
 // regionsExist checks that the station's region and every village it serves are known regions.
 // Errors: Invalid naming region_code or village_codes.
-func regionsExist(tx *gorm.DB, region string, villages []string) error {
-	var n int64
-	if err := tx.Table("regions").Where("code = ?", region).Count(&n).Error; err != nil {
+func (s *Service) regionsExist(ctx context.Context, region string, villages []string) error {
+	ok, err := s.regions.Exist(ctx, []string{region}, 0)
+	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if !ok {
 		return apperr.Invalid(apperr.Field("region_code", "names no region; import regions or check the code"))
 	}
-	if err := tx.Table("regions").Where("code IN ? AND level = 5", villages).Count(&n).Error; err != nil {
+	if ok, err = s.regions.Exist(ctx, villages, 5); err != nil {
 		return err
 	}
-	if int(n) != len(villages) {
+	if !ok {
 		return apperr.Invalid(apperr.Field("village_codes", "names a village that does not exist; import regions or check the codes"))
 	}
 	return nil

@@ -28,7 +28,7 @@ func newService(t *testing.T) (*Service, *gorm.DB) {
 		ON CONFLICT (code) DO NOTHING`).Error; err != nil {
 		t.Fatal(err)
 	}
-	return NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil))), db
+	return NewService(db, tableRegions{db}, slog.New(slog.NewTextHandler(io.Discard, nil))), db
 }
 
 // wantErr fails unless err is an apperr of kind naming field ("" for none).

@@ -84,6 +84,7 @@ type ProductView struct {
 	Category string    `json:"category"`
 	Unit     string    `json:"unit"`
 	Spec     string    `json:"spec"`
+	PhotoURL string    `json:"photo_url,omitempty"` // a path on this server; absent without a photo
 }
 
 // RegionName is one level of a region path.

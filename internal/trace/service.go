@@ -40,6 +40,11 @@ type Attribution interface {
 	ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error)
 }
 
+// Photos is what trace needs from the catalog: the path of a product's photo ("" for none).
+type Photos interface {
+	PhotoURL(ctx context.Context, productID uuid.UUID) (string, error)
+}
+
 // Service records batches, issues codes and resolves scans.
 type Service struct {
 	db          *gorm.DB
@@ -69,6 +74,7 @@ type Service struct {
 type Config struct {
 	CacheTTL time.Duration // lifetime of a cached view
 	MaxIssue int           // most codes one request may issue
+	Photos   Photos        // product photos for the scan page; nil shows none
 	Settings
 }
 
@@ -372,6 +378,11 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 			v.VoidReason = *r.VoidReason
 		}
 		v.VoidedAt = r.VoidedAt
+	}
+	if s.cfg.Photos != nil {
+		if v.Product.PhotoURL, err = s.cfg.Photos.PhotoURL(ctx, r.ProductID); err != nil {
+			return View{}, err
+		}
 	}
 	path, err := s.regions.Path(ctx, r.OriginCode)
 	if err != nil {

@@ -1,8 +1,10 @@
 import type { zh } from './zh'
 import { enCounty } from './en-county'
+import { enStation } from './en-station'
 
 export const en: Record<keyof typeof zh, string> = {
   ...enCounty,
+  ...enStation,
   appName: 'Fupin Market',
   console: 'Console',
   login: 'Sign in',

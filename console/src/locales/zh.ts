@@ -1,7 +1,9 @@
 import { zhCounty } from './zh-county'
+import { zhStation } from './zh-station'
 
 export const zh = {
   ...zhCounty,
+  ...zhStation,
   appName: '扶贫集市',
   console: '控制台',
   login: '登录',
