@@ -1,7 +1,7 @@
 // The county office's journey in the browser (imported by run.mjs, which passes its helpers):
 // import a roster with one bad row → the row's error in the page, in Chinese → fix the file →
 // import it → a registration refused next to its field → the month's report with its charts →
-// a unit's target set → stations and certification pages → the ledger's check and money owed.
+// a unit's target set → stations and certification pages → the ledger's check and money owed → the audit log.
 import { until } from './buyer.mjs'
 
 // A resident ID number with its GB 11643 check character (so that only the row we spoil is bad).
@@ -105,5 +105,14 @@ export async function countyJourney({ browser, base, viewport, tag, newPage, log
   expect(/账务一致/.test((await status.textContent()) ?? ''), `${tag}: fupin verify from the console says the ledger is consistent`)
   await page.locator('.owed-table').waitFor()
   await shot(page, `county-checks-${tag}`)
+
+  // The audit log shows this journey's registration on top.
+  await page.click('a[href="/console/admin/audit"]')
+  const top = page.locator('.audit-table .el-table__row').first()
+  await top.waitFor()
+  const entry = await top.locator('td').allTextContents()
+  expect(entry[1].trim() === `E2E-${tag}-${run}-3`.toUpperCase() && entry[2].trim() === '登记',
+    `${tag}: the audit log's newest entry is the registration (${entry.slice(0, 4).join(' | ')})`)
+  await shot(page, `county-audit-${tag}`)
   await context.close()
 }

@@ -28,6 +28,7 @@ export const router = createRouter({
         { path: 'admin/stations', component: () => import('./views/AdminStations.vue'), meta: { role: 'admin' } },
         { path: 'admin/certification', component: () => import('./views/AdminProducts.vue'), meta: { role: 'admin' } },
         { path: 'admin/checks', component: () => import('./views/AdminChecks.vue'), meta: { role: 'admin' } },
+        { path: 'admin/audit', component: () => import('./views/AdminAudit.vue'), meta: { role: 'admin' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

@@ -90,7 +90,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if a.Replicas, err = replica.Open(ctx, db, cfg.DBReplicaURLs, replica.Options{MaxLag: cfg.DBReplicaMaxLag,
-			CheckInterval: cfg.DBReplicaCheck, MaxOpen: cfg.DBMaxOpenConns, Log: log}); err != nil {
+			CheckInterval: cfg.DBReplicaCheck, MaxOpen: cfg.DBMaxOpenConns, Pooler: database.Pooler(cfg.DBPooler), Log: log}); err != nil {
 			return nil, err
 		}
 		if err := db.Use(a.Replicas); err != nil {

@@ -258,6 +258,7 @@ func TestContractTourActions(t *testing.T) {
 	// The county office's checks (TestRefundProviderDown in procurement checks their content).
 	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200)
 	w.admin.do("GET", "/api/v1/ledger/verify", nil).want(200)
+	w.admin.do("GET", "/api/v1/audit?limit=5", nil).want(200)
 	var op struct{ ID, Username string }
 	w.admin.do("POST", "/api/v1/users", map[string]any{"username": "op." + randDigits(6), "password": testPassword,
 		"role": "station", "station_id": w.stationA}).want(201).json(&op)

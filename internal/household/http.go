@@ -59,6 +59,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.GET("/api/v1/households/:id/history", staff, h.history)
 	api.POST("/api/v1/cooperatives", staff, h.createCooperative)
 	api.GET("/api/v1/cooperatives/:id", staff, h.getCooperative)
+	api.GET("/api/v1/audit", auth.Require(auth.RoleAdmin), h.auditLog)
 }
 
 func (h *Handler) create(c *gin.Context) {

@@ -81,13 +81,7 @@ func Load() (Config, error) {
 
 // Validate checks values that would otherwise fail later and obscurely.
 func (c Config) Validate() error {
-	var errs []error
-	if _, err := c.DataKeyBytes(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(c.JWTSecret) < 32 {
-		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
-	}
+	errs := c.secretErrors()
 	for _, r := range c.PublicBaseURL {
 		if r > 127 {
 			errs = append(errs, errors.New("PUBLIC_BASE_URL must be ASCII (it is printed inside QR codes)"))
@@ -96,12 +90,6 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.PublicBaseURL, "http://") && !strings.HasPrefix(c.PublicBaseURL, "https://") {
 		errs = append(errs, errors.New("PUBLIC_BASE_URL must start with http:// or https://"))
-	}
-	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
-		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
-	}
-	if len(c.PaymentSecret) < 32 {
-		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
 	}
 	if c.OrderPayTimeout < time.Second {
 		errs = append(errs, errors.New("ORDER_PAY_TIMEOUT must be at least 1s"))
@@ -112,6 +100,32 @@ func (c Config) Validate() error {
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
 	}
+	errs = append(errs, c.databaseErrors()...)
+	errs = append(errs, proxyErrors(c.TrustedProxies)...)
+	return errors.Join(errs...)
+}
+
+// secretErrors checks the keys: long enough, and not the built-in development ones in production.
+func (c Config) secretErrors() []error {
+	var errs []error
+	if _, err := c.DataKeyBytes(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
+	}
+	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
+		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
+	}
+	if len(c.PaymentSecret) < 32 {
+		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
+	}
+	return errs
+}
+
+// databaseErrors checks the pool, the pooler mode and the replicas' lag and checks.
+func (c Config) databaseErrors() []error {
+	var errs []error
 	if c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		errs = append(errs, fmt.Errorf("DB_POOLER must be none, session or transaction, not %q", c.DBPooler))
 	}
@@ -124,8 +138,7 @@ func (c Config) Validate() error {
 	if c.DBMaxOpenConns < 1 {
 		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS must be at least 1"))
 	}
-	errs = append(errs, proxyErrors(c.TrustedProxies)...)
-	return errors.Join(errs...)
+	return errs
 }
 
 // proxyErrors names each entry of TRUSTED_PROXIES that is neither an IP address nor a CIDR, so

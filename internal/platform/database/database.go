@@ -54,7 +54,7 @@ func Open(ctx context.Context, url string, pool Pool) (*gorm.DB, error) {
 	dialector := postgres.New(postgres.Config{DSN: url, OptionOpenDB: []stdlib.OptionOpenDB{
 		stdlib.OptionBeforeConnect(func(_ context.Context, c *pgx.ConnConfig) error {
 			c.OnPgError = onPgError
-			pool.Pooler.configure(c)
+			pool.Pooler.Configure(c)
 			return nil
 		}),
 		stdlib.OptionShouldPing(func(_ context.Context, p stdlib.ShouldPingParams) bool {

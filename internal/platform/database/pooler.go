@@ -42,8 +42,8 @@ func ParsePooler(s string) (Pooler, error) {
 	return "", fmt.Errorf("DB_POOLER must be none, session or transaction, not %q", s)
 }
 
-// configure sets up a new connection for the pooler.
-func (p Pooler) configure(c *pgx.ConnConfig) {
+// Configure sets up a new connection for the pooler (replicas behind a pooler too).
+func (p Pooler) Configure(c *pgx.ConnConfig) {
 	if p == PoolerTransaction {
 		c.DefaultQueryExecMode = pgx.QueryExecModeExec
 		c.StatementCacheCapacity = 0

@@ -30,6 +30,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
 // States of a replica, as /readyz and /metrics show them.
@@ -43,9 +44,10 @@ const (
 
 // Options configure a Set. Zero values take the defaults.
 type Options struct {
-	MaxLag        time.Duration // DATABASE_REPLICA_MAX_LAG, default 5 s
-	CheckInterval time.Duration // default 1 s
-	MaxOpen       int           // pool size of each replica, default 16
+	MaxLag        time.Duration   // DATABASE_REPLICA_MAX_LAG, default 5 s
+	CheckInterval time.Duration   // default 1 s
+	MaxOpen       int             // pool size of each replica, default 16
+	Pooler        database.Pooler // DB_POOLER: replicas behind the same kind of pooler as the primary
 	Log           *slog.Logger
 }
 
@@ -125,6 +127,7 @@ func Open(ctx context.Context, primary *gorm.DB, urls []string, opts Options) (*
 			// A replica that does not answer must not hold a read for long: it falls back.
 			cfg.ConnectTimeout = 2 * time.Second
 		}
+		opts.Pooler.Configure(cfg) // no named prepared statements behind a transaction pooler
 		db := stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(opts.MaxOpen)
 		db.SetMaxIdleConns(opts.MaxOpen)
@@ -287,7 +290,7 @@ func (s *Set) addSample(x sample) {
 	defer s.samplesMu.Unlock()
 	keep := max(3*s.opts.MaxLag, 10*time.Second)
 	i := 0
-	for i < len(s.samples)-1 && x.at.Sub(s.samples[i].at) > keep {
+	for i < len(s.samples) && x.at.Sub(s.samples[i].at) > keep {
 		i++
 	}
 	s.samples = append(s.samples[i:], x)
