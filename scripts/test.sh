@@ -19,6 +19,10 @@ start_pgbouncer
 # shellcheck source=scripts/replica.sh
 source scripts/replica.sh
 start_replica_pair
+# Two Redis Clusters of three masters for the cluster tests (TEST_REDIS_CLUSTER_ADDRS, …); stopped on exit.
+# shellcheck source=scripts/redis-cluster.sh
+source scripts/redis-cluster.sh
+start_redis_clusters
 
 # gofmt: every Go file of the tree (tracked or new), except vendor/ and testdata/.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

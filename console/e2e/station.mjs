@@ -5,7 +5,7 @@
 // bar) → the label PDF downloaded from a blob: URL → a buyer orders two and pays (API) → the
 // station ships them, one code read by the "camera" (a canvas stream showing the label's QR, the
 // way a phone's camera would; decoded by jsQR, as Chromium on Linux has no BarcodeDetector), one
-// pasted → delist. Screenshots: station-*-{phone,desktop}.png.
+// pasted → delist → its households with this month's income. Screenshots: station-*-{phone,desktop}.png.
 import { readFileSync } from 'node:fs'
 
 export async function stationJourney(browser, base, viewport, tag, h) {
@@ -169,6 +169,19 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await again.locator('.el-tag', { hasText: '已下架' }).waitFor()
   expect(true, `${tag}: the product is delisted`)
   await shot(page, `station-products-${tag}`)
+
+  // Its households and their income this month (the demo's sales are in this month).
+  await page.click('a[href="/console/station/households"]')
+  await page.locator('.income-table .el-table__row').first().waitFor()
+  let totals = []
+  for (let i = 0; i < 100; i++) { // until every row's income has arrived
+    totals = await page.locator('.month-total').allTextContents()
+    if (totals.length && !totals.includes('…')) break
+    await page.waitForTimeout(300)
+  }
+  expect(totals.length > 0 && totals.some((x) => x !== '¥0.00'),
+    `${tag}: ${totals.length} households of the station, ${totals.filter((x) => x !== '¥0.00').length} with income this month`)
+  await shot(page, `station-households-${tag}`)
   await context.close()
 }
 

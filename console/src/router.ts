@@ -19,6 +19,7 @@ export const router = createRouter({
         { path: 'station/orders', component: () => import('./views/StationOrders.vue'), meta: { role: 'station' } },
         { path: 'station/products', component: () => import('./views/StationProducts.vue'), meta: { role: 'station' } },
         { path: 'station/batches', component: () => import('./views/StationBatches.vue'), meta: { role: 'station' } },
+        { path: 'station/households', component: () => import('./views/StationHouseholds.vue'), meta: { role: 'station' } },
         { path: 'admin/households', component: () => import('./views/AdminHouseholds.vue'), meta: { role: 'admin' } },
         { path: 'admin/report', component: () => import('./views/AdminReport.vue'), meta: { role: 'admin' } },
         { path: 'admin/users', component: () => import('./views/AdminUsers.vue'), meta: { role: 'admin' } },

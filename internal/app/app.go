@@ -67,7 +67,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.Open(cfg.RedisURL, cfg.RedisPrefix, cfg.RedisTimeout, log)
+	redisURL := cfg.RedisURL
+	if cfg.RedisCluster != "" {
+		redisURL = cache.ClusterURL(cfg.RedisURL, cfg.RedisCluster)
+	}
+	c, err := cache.Open(redisURL, cfg.RedisPrefix, cfg.RedisTimeout, log)
 	if err != nil {
 		database.Close(db)
 		return nil, err

@@ -27,14 +27,20 @@ import (
 // testApp is the whole application on this package's test database and a Redis prefix of its own.
 func testApp(t *testing.T) *App {
 	t.Helper()
+	rdb, prefix := dbtest.Redis(t)
+	return testAppOn(t, cache.New(rdb, prefix, 50*time.Millisecond))
+}
+
+// testAppOn is testApp on the given cache.
+func testAppOn(t *testing.T, c *cache.Cache) *App {
+	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.BodyLimitBytes = 64 << 10
 	cfg.BcryptCost = 4 // the lowest bcrypt allows: tests make many users
-	rdb, prefix := dbtest.Redis(t)
-	a, err := New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(cfg, dbtest.DB(t), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func BenchmarkScan(b *testing.B) {
 	sum := loadDemo(b, e.a)
 	d := time.Duration(envInt("BENCH_SECONDS", 10)) * time.Second
 	appURL := serve(b, e.a.Router)
-	key := e.prefix + "trace:view:" + sum.ScanCode
+	key := e.prefix + trace.ViewKey(sum.ScanCode)
 	for range b.N {
 		if r := get(b, e.a.Router, "/api/v1/trace/"+sum.ScanCode); r.Code != http.StatusOK { // warm the cache
 			b.Fatal(r.Code)

@@ -17,3 +17,10 @@ func ScanLimiter(s Settings) func(addr, code string, at time.Time) bool {
 		return ok
 	}
 }
+
+// Redis keys of a code (keys.go), without the cache's prefix.
+var (
+	ViewKey    = viewKey
+	StatsKey   = statsKey
+	ClientsKey = clientsKey
+)

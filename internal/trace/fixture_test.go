@@ -36,7 +36,7 @@ const village = "433124110226"
 // env is one test's application: the package's database, Redis under the test's own prefix.
 type env struct {
 	a      *app.App
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 

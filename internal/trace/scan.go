@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -28,17 +29,9 @@ import (
 // process or of Redis loses at most the scans of the last interval; a graceful shutdown flushes
 // them (Stop). With Redis down, scans are counted in PostgreSQL directly.
 //
-// Keys: trace:view:{code}, trace:sc:{code} (hash), trace:cl:{code} (HyperLogLog), trace:dirty
-// (set), trace:flushing (set of batch ids) and trace:flush:{id} (hash: a batch of counts set aside
-// on its way to PostgreSQL, see FlushScans). On Redis Cluster the per-code keys would need a common hash tag and the dirty set
-// sharding; this deployment uses one Redis.
+// Keys: keys.go (one hash tag per shard of codes, for Redis Cluster).
 
 const (
-	statsKeyPrefix   = "trace:sc:"
-	clientsKeyPrefix = "trace:cl:"
-	dirtyKey         = "trace:dirty"
-	flushingKey      = "trace:flushing" // set of ids of batches set aside (see FlushScans)
-	flushKeyPrefix   = "trace:flush:"
 	// statsTTL lets an idle code's counters expire from Redis (they were flushed long before) and
 	// be re-read from PostgreSQL on its next scan, which also repairs any drift left by scans that
 	// were counted in PostgreSQL directly while Redis was down.
@@ -122,7 +115,7 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		return View{}, apperr.DB(err, "code")
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	keys := []string{viewKeyPrefix + code, statsKeyPrefix + code, dirtyKey, clientsKeyPrefix + code}
+	keys := []string{viewKey(code), statsKey(code), dirtyKey(shardOf(code)), clientsKey(code)}
 	ttl := strconv.Itoa(int(statsTTL.Seconds()))
 	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", ttl, "0")
 	if err != nil {
@@ -191,7 +184,7 @@ func (s *Service) initCounters(ctx context.Context, code string) (redisFailed bo
 	type result struct{ redisFailed bool }
 	res, err, _ := s.flight.Do("counters:"+code, func() (any, error) {
 		ctx := context.WithoutCancel(ctx) // one caller giving up must not fail the others
-		n, err := s.cache.Eval(ctx, existsScript, []string{statsKeyPrefix + code})
+		n, err := s.cache.Eval(ctx, existsScript, []string{statsKey(code)})
 		if err != nil {
 			return result{true}, nil
 		}
@@ -211,7 +204,7 @@ func (s *Service) initCounters(ctx context.Context, code string) (redisFailed bo
 		if pg.FirstScannedAt != nil {
 			first = strconv.FormatInt(pg.FirstScannedAt.UnixMilli(), 10)
 		}
-		if _, err := s.cache.Eval(ctx, initScript, []string{statsKeyPrefix + code}, strconv.FormatInt(pg.ScanCount, 10), first,
+		if _, err := s.cache.Eval(ctx, initScript, []string{statsKey(code)}, strconv.FormatInt(pg.ScanCount, 10), first,
 			strconv.FormatInt(pg.ScanClients, 10), int(statsTTL.Seconds())); err != nil {
 			return result{true}, nil
 		}
@@ -360,15 +353,36 @@ func (s *Service) judge(v View) View {
 // in Redis under an id (takeScript) before it is written, and the write records the id in
 // scan_flushes in the same transaction, so a flush cut short anywhere loses nothing and counts
 // nothing twice: FlushScans first finishes the batches earlier flushes (of any replica) set aside.
-// Errors: Unavailable (PostgreSQL), Redis errors; what was not written stays for the next flush.
+// It flushes every shard (keys.go), going on past a shard that fails (its master down, on a
+// cluster). Errors: Unavailable (PostgreSQL), Redis errors, joined; what was not written stays for
+// the next flush.
 func (s *Service) FlushScans(ctx context.Context) (int64, error) {
+	var (
+		written int64
+		errs    []error
+	)
+	for _, tag := range shardTags {
+		n, err := s.flushShard(ctx, tag)
+		written += n
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return written, errors.Join(errs...)
+}
+
+// flushShard is FlushScans for the codes of one shard.
+func (s *Service) flushShard(ctx context.Context, tag string) (int64, error) {
 	var written int64
-	ids, err := s.cache.SMembers(ctx, flushingKey)
+	ids, err := s.cache.SMembers(ctx, flushingKey(tag))
 	if err != nil {
 		return 0, fmt.Errorf("list scan batches set aside: %w", err)
 	}
 	for _, id := range ids {
-		n, err := s.finishFlush(ctx, id)
+		n, err := s.finishFlush(ctx, tag, id)
 		written += n
 		if err != nil {
 			return written, err
@@ -376,15 +390,15 @@ func (s *Service) FlushScans(ctx context.Context) (int64, error) {
 	}
 	for {
 		id := uuid.Must(uuid.NewV7()).String()
-		res, err := s.cache.Eval(ctx, takeScript, []string{dirtyKey, flushingKey, flushKeyPrefix + id},
-			flushBatch, id, s.cache.Key(statsKeyPrefix), s.cache.Key(clientsKeyPrefix))
+		res, err := s.cache.Eval(ctx, takeScript, []string{dirtyKey(tag), flushingKey(tag), flushKey(tag, id)},
+			flushBatch, id, s.cache.Key(statsPrefix(tag)), s.cache.Key(clientsPrefix(tag)))
 		if err != nil {
 			return written, fmt.Errorf("take scan counts: %w", err)
 		}
 		if popped, _ := res.(int64); popped == 0 {
 			return written, nil
 		}
-		n, err := s.finishFlush(ctx, id)
+		n, err := s.finishFlush(ctx, tag, id)
 		written += n
 		if err != nil {
 			return written, err
@@ -394,8 +408,8 @@ func (s *Service) FlushScans(ctx context.Context) (int64, error) {
 
 // finishFlush writes the batch set aside under id to PostgreSQL, unless scan_flushes says it is
 // written already, then forgets it in Redis. It returns the scans it wrote.
-func (s *Service) finishFlush(ctx context.Context, id string) (int64, error) {
-	batch, err := s.cache.HGetAll(ctx, flushKeyPrefix+id)
+func (s *Service) finishFlush(ctx context.Context, tag, id string) (int64, error) {
+	batch, err := s.cache.HGetAll(ctx, flushKey(tag, id))
 	if err != nil {
 		return 0, fmt.Errorf("read scan batch %s: %w", id, err)
 	}
@@ -440,7 +454,7 @@ func (s *Service) finishFlush(ctx context.Context, id string) (int64, error) {
 			return 0, apperr.DB(err, "scan counts")
 		}
 	}
-	if _, err := s.cache.Eval(ctx, doneScript, []string{flushKeyPrefix + id, flushingKey}, id); err != nil {
+	if _, err := s.cache.Eval(ctx, doneScript, []string{flushKey(tag, id), flushingKey(tag)}, id); err != nil {
 		// PostgreSQL has the batch; the next flush finds it set aside and skips it.
 		return written, fmt.Errorf("forget scan batch %s: %w", id, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 // getFrom sends a GET from a given client address.
@@ -78,7 +79,7 @@ func TestScanCountsFlushedExactly(t *testing.T) {
 		t.Errorf("scan_count %d after a second flush", got)
 	}
 	// Counters that left Redis (expired) restart from PostgreSQL's record.
-	e.rdb.Del(ctx, e.prefix+"trace:sc:"+code, e.prefix+"trace:cl:"+code)
+	e.rdb.Del(ctx, e.prefix+trace.StatsKey(code), e.prefix+trace.ClientsKey(code))
 	rec = getFrom(e.a.Router, "/api/v1/trace/"+code, "198.51.100.1")
 	_ = json.Unmarshal(rec.Body.Bytes(), &d)
 	if d.Scans.Count != workers*each+2 || d.Scans.Clients < workers {

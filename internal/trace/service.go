@@ -176,8 +176,6 @@ type CodeRow struct {
 	IssuedAt    time.Time  `json:"issued_at"`
 }
 
-const viewKeyPrefix = "trace:view:"
-
 // cachedView is what Redis holds for a code: the view and the cache epoch it was loaded under.
 // A view older than the current epoch is a miss (see bumpEpoch).
 //
@@ -203,7 +201,7 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 	if err != nil {
 		return View{}, apperr.DB(err, "code")
 	}
-	if b, ok := s.cache.Get(ctx, viewKeyPrefix+code); ok {
+	if b, ok := s.cache.Get(ctx, viewKey(code)); ok {
 		if v, ok := s.fresh(b, epoch); ok {
 			if v.Verdict == VerdictUnknown {
 				return v, apperr.NotFound("traceability code")
@@ -273,14 +271,14 @@ func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (Vie
 		if apperr.Is(err, apperr.KindNotFound) {
 			if b, err := json.Marshal(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
 				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}}); err == nil {
-				s.cache.Set(ctx, viewKeyPrefix+code, b, notFoundTTL)
+				s.cache.Set(ctx, viewKey(code), b, notFoundTTL)
 			}
 		}
 		if err != nil {
 			return v, err
 		}
 		if b, err := json.Marshal(cachedView{Epoch: epoch, View: v}); err == nil {
-			s.cache.Set(ctx, viewKeyPrefix+code, b, replica.CacheTTL(lctx, s.ttl))
+			s.cache.Set(ctx, viewKey(code), b, replica.CacheTTL(lctx, s.ttl))
 		}
 		return v, nil
 	})
@@ -297,7 +295,7 @@ func (s *Service) Forget(ctx context.Context, codes []string) {
 	keys := make([]string, len(codes))
 	s.recentMu.Lock()
 	for i, c := range codes {
-		keys[i] = viewKeyPrefix + c
+		keys[i] = viewKey(c)
 		delete(s.recent, c)
 	}
 	s.recentMu.Unlock()

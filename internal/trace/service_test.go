@@ -190,7 +190,7 @@ func TestIssueCodesScopedToStation(t *testing.T) {
 	}
 }
 
-func viewKey(e env, code string) string { return e.prefix + "trace:view:" + code }
+func viewKey(e env, code string) string { return e.prefix + trace.ViewKey(code) }
 
 func TestResolveCachesViewAndForgetDropsIt(t *testing.T) {
 	e := newEnv(t)

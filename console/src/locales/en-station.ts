@@ -50,5 +50,5 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   incomeThisMonth: 'Income this month',
   incomeBusiness: 'Business income',
   incomeWage: 'Wage income',
-  belowLine: 'Below the line',
+  belowLine: 'Below the poverty line',
 }

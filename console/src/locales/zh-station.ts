@@ -49,5 +49,5 @@ export const zhStation = {
   incomeThisMonth: '本月收入',
   incomeBusiness: '经营性收入',
   incomeWage: '工资性收入',
-  belowLine: '低于监测线',
+  belowLine: '低于贫困线',
 }

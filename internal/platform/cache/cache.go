@@ -2,79 +2,114 @@
 // anything. Every call has a short budget; when Redis fails, calls report a miss and the cache
 // stays out of the way for a second (so a dead Redis costs one timeout per second, not one per
 // request), then tries again: caching resumes by itself when Redis returns.
+//
+// Redis may be one server or a Redis Cluster (Open). On a cluster the second out of the way is
+// counted per master: a master down sends the keys of its slots to PostgreSQL, while the others
+// go on serving theirs. Keys that a script or a multi-key command uses together must share a hash
+// tag (Slot); Eval refuses keys of different slots, and Del splits its keys by slot.
 package cache
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Cache is a namespaced, fail-fast Redis client.
+// Cache is a namespaced, fail-fast Redis (or Redis Cluster) client.
 type Cache struct {
-	rdb       *redis.Client
-	prefix    string
-	timeout   time.Duration
-	downUntil atomic.Int64 // unix nanoseconds; while in the future, Redis is skipped
-	timeouts  atomic.Int64 // consecutive timed-out calls
-	log       *slog.Logger // where outages are reported
+	rdb     redis.UniversalClient
+	cluster *redis.ClusterClient // nil: one Redis
+	prefix  string
+	timeout time.Duration
+	one     breaker      // one Redis; on a cluster, calls that span masters
+	masters sync.Map     // master address → *breaker (cluster)
+	log     *slog.Logger // where outages are reported
 }
 
-// Open parses a redis:// URL; timeout bounds each call (dial, read, write); log reports outages
-// (one line per second of one).
+// breaker keeps calls away from a Redis (or a cluster master) that just failed.
+type breaker struct {
+	downUntil atomic.Int64 // unix nanoseconds; while in the future, Redis is skipped
+	timeouts  atomic.Int64 // consecutive timed-out calls
+}
+
+// Open connects to the Redis that url names; timeout bounds each call (dial, read, write); log
+// reports outages (one line per second of one). url is redis:// (or rediss://) for one server, or
+// redis+cluster://host:port,host:port (or rediss+cluster://) for a Redis Cluster, with any of its
+// masters or replicas as seeds: the client learns the slot map from them. See ParseURL.
 func Open(url, prefix string, timeout time.Duration, log *slog.Logger) (*Cache, error) {
-	opt, err := redis.ParseURL(url)
+	rdb, err := NewClient(url, timeout)
 	if err != nil {
 		return nil, err
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
-	opt.MaxRetries = 0
-	opt.PoolSize = 32
-	c := New(redis.NewClient(opt), prefix, timeout)
+	c := New(rdb, prefix, timeout)
 	c.log = log
 	return c, nil
 }
 
-// New wraps an existing client, for tests: it reports no outage (Open does).
-func New(rdb *redis.Client, prefix string, timeout time.Duration) *Cache {
-	return &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
+// New wraps an existing client (a *redis.Client or a *redis.ClusterClient), for tests: it reports
+// no outage (Open does).
+func New(rdb redis.UniversalClient, prefix string, timeout time.Duration) *Cache {
+	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
+	c.cluster, _ = rdb.(*redis.ClusterClient)
+	return c
 }
 
 // ErrSkipped is returned while Redis is considered down.
 var ErrSkipped = errors.New("cache: redis is down, skipped")
 
-// Client returns the underlying client (for health checks).
-func (c *Cache) Client() *redis.Client { return c.rdb }
+// Client returns the underlying client (for health checks and tests).
+func (c *Cache) Client() redis.UniversalClient { return c.rdb }
 
 // Close closes the client.
 func (c *Cache) Close() error { return c.rdb.Close() }
 
-func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	if time.Now().UnixNano() < c.downUntil.Load() {
-		return ErrSkipped
+// breakerFor is the breaker of the master that holds key (with key "", or on one Redis, the
+// cache's only one).
+func (c *Cache) breakerFor(ctx context.Context, key string) (*breaker, string) {
+	if c.cluster == nil || key == "" {
+		return &c.one, ""
 	}
+	node, err := c.cluster.MasterForKey(ctx, key)
+	if err != nil {
+		return &c.one, ""
+	}
+	addr := node.Options().Addr
+	if b, ok := c.masters.Load(addr); ok {
+		return b.(*breaker), addr
+	}
+	b, _ := c.masters.LoadOrStore(addr, &breaker{})
+	return b.(*breaker), addr
+}
+
+// call runs fn within the call budget unless the Redis (master) holding key is taken for down.
+func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	b, addr := c.breakerFor(cctx, key)
+	if time.Now().UnixNano() < b.downUntil.Load() {
+		return ErrSkipped
+	}
 	err := fn(cctx)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up (a request gone, a shutdown cancelling background work): that says
 		// nothing about Redis, and must not make the calls that follow (a final flush) skip it.
 	case err == nil || errors.Is(err, redis.Nil):
-		c.timeouts.Store(0)
-	case errors.Is(err, context.DeadlineExceeded) && c.timeouts.Add(1) < 3:
+		b.timeouts.Store(0)
+	case errors.Is(err, context.DeadlineExceeded) && b.timeouts.Add(1) < 3:
 		// One slow call under load (waiting for a pooled connection, a busy CPU) is not a dead
 		// Redis: falling back to PostgreSQL for a second would only add load. Three in a row are.
 	default:
-		c.timeouts.Store(0)
+		b.timeouts.Store(0)
 		now := time.Now()
-		if prev := c.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
+		if prev := b.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
 			// One line per outage second, not one per call failing at the same moment.
-			c.log.Warn("redis call failed; using PostgreSQL alone for a second", "err", err)
+			c.log.Warn("redis call failed; using PostgreSQL alone for a second", "err", err, "master", addr)
 		}
 	}
 	return err
@@ -83,7 +118,7 @@ func (c *Cache) call(ctx context.Context, fn func(ctx context.Context) error) er
 // Get returns the value under key and whether it was found. Errors count as misses.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool) {
 	var b []byte
-	err := c.call(ctx, func(ctx context.Context) (err error) {
+	err := c.call(ctx, c.prefix+key, func(ctx context.Context) (err error) {
 		b, err = c.rdb.Get(ctx, c.prefix+key).Bytes()
 		return err
 	})
@@ -92,34 +127,41 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool) {
 
 // Set stores value under key for ttl; failures are logged, not returned: a cache may forget.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) {
-	_ = c.call(ctx, func(ctx context.Context) error { return c.rdb.Set(ctx, c.prefix+key, value, ttl).Err() })
+	_ = c.call(ctx, c.prefix+key, func(ctx context.Context) error { return c.rdb.Set(ctx, c.prefix+key, value, ttl).Err() })
 }
 
-// Del removes keys. It returns an error so that callers that must not serve stale data know.
+// Del removes keys: one DEL per slot, pipelined (a cluster refuses a DEL across slots). It returns
+// an error when any DEL failed, so that callers that must not serve stale data know.
 func (c *Cache) Del(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = c.prefix + k
+	bySlot := map[int][]string{}
+	for _, k := range keys {
+		s := Slot(c.prefix + k)
+		bySlot[s] = append(bySlot[s], c.prefix+k)
 	}
-	return c.call(ctx, func(ctx context.Context) error { return c.rdb.Del(ctx, full...).Err() })
-}
-
-// Incr adds one to the counter under key and returns the new value.
-func (c *Cache) Incr(ctx context.Context, key string) (int64, error) {
-	var n int64
-	err := c.call(ctx, func(ctx context.Context) (err error) {
-		n, err = c.rdb.Incr(ctx, c.prefix+key).Result()
+	if len(bySlot) == 1 {
+		full := bySlot[Slot(c.prefix+keys[0])]
+		return c.call(ctx, full[0], func(ctx context.Context) error { return c.rdb.Del(ctx, full...).Err() })
+	}
+	return c.call(ctx, "", func(ctx context.Context) error {
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, full := range bySlot {
+				p.Del(ctx, full...)
+			}
+			return nil
+		})
 		return err
 	})
-	return n, err
 }
 
-// Ping checks Redis now, ignoring the down window (for /readyz).
+// Ping checks Redis now, ignoring the down windows (for /readyz); on a cluster, every master.
 func (c *Cache) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*c.timeout)
 	defer cancel()
+	if c.cluster != nil {
+		return c.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	}
 	return c.rdb.Ping(ctx).Err()
 }

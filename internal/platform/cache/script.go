@@ -2,34 +2,46 @@ package cache
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"testing"
 
 	"github.com/redis/go-redis/v9"
 )
 
+// ErrCrossSlot is returned by Eval when its keys do not all hash to one cluster slot.
+var ErrCrossSlot = errors.New("cache: a script's keys must share a hash tag (one cluster slot)")
+
 // Eval runs a Lua script (EVALSHA, loading it on first use) on keys, each under the cache's
 // prefix, within the call budget. Errors are Redis's (or ErrSkipped while Redis is considered
 // down); redis.Nil when the script returns nil.
+//
+// The keys must share one slot (Slot), on one Redis as on a cluster, so that a script that works
+// here works on a cluster: otherwise Eval returns ErrCrossSlot without calling Redis, and in a
+// test binary it panics, so that a test of any path that runs the script fails. A script that
+// builds key names from data (not in KEYS) must build them with the hash tag of its KEYS.
 func (c *Cache) Eval(ctx context.Context, s *redis.Script, keys []string, args ...any) (any, error) {
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = c.prefix + k
+		if Slot(full[i]) != Slot(full[0]) {
+			err := fmt.Errorf("%w: %q and %q", ErrCrossSlot, full[0], full[i])
+			if testing.Testing() {
+				panic(err)
+			}
+			return nil, err
+		}
+	}
+	key := ""
+	if len(full) > 0 {
+		key = full[0]
 	}
 	var res any
-	err := c.call(ctx, func(ctx context.Context) (err error) {
+	err := c.call(ctx, key, func(ctx context.Context) (err error) {
 		res, err = s.Run(ctx, c.rdb, full, args...).Result()
 		return err
 	})
 	return res, err
-}
-
-// SPopN removes and returns up to n members of the set under key.
-func (c *Cache) SPopN(ctx context.Context, key string, n int64) ([]string, error) {
-	var out []string
-	err := c.call(ctx, func(ctx context.Context) (err error) {
-		out, err = c.rdb.SPopN(ctx, c.prefix+key, n).Result()
-		return err
-	})
-	return out, err
 }
 
 // Key is key under the cache's prefix, as Redis knows it (for scripts that build keys from data).
@@ -38,7 +50,7 @@ func (c *Cache) Key(key string) string { return c.prefix + key }
 // SMembers returns the members of the set under key.
 func (c *Cache) SMembers(ctx context.Context, key string) ([]string, error) {
 	var out []string
-	err := c.call(ctx, func(ctx context.Context) (err error) {
+	err := c.call(ctx, c.prefix+key, func(ctx context.Context) (err error) {
 		out, err = c.rdb.SMembers(ctx, c.prefix+key).Result()
 		return err
 	})
@@ -48,7 +60,7 @@ func (c *Cache) SMembers(ctx context.Context, key string) ([]string, error) {
 // HGetAll returns the fields of the hash under key (empty when there is none).
 func (c *Cache) HGetAll(ctx context.Context, key string) (map[string]string, error) {
 	var out map[string]string
-	err := c.call(ctx, func(ctx context.Context) (err error) {
+	err := c.call(ctx, c.prefix+key, func(ctx context.Context) (err error) {
 		out, err = c.rdb.HGetAll(ctx, c.prefix+key).Result()
 		return err
 	})

@@ -37,7 +37,8 @@ type Config struct {
 	DBReplicaURLs   []string      `env:"DATABASE_REPLICA_URLS" envSeparator:"," desc:"comma-separated PostgreSQL URLs of streaming replicas for reads that tolerate a little lag (catalogue search, reports, exports, scan views on a cache miss); empty: all reads on DATABASE_URL (docs/scaling.md)"`
 	DBReplicaMaxLag time.Duration `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"5s" desc:"a replica further behind the primary than this (measured on WAL positions) is skipped; with none left, reads go to the primary"`
 	DBReplicaCheck  time.Duration `env:"DATABASE_REPLICA_CHECK_INTERVAL" envDefault:"1s" desc:"how often each replica's state and lag are checked"`
-	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it)"`
+	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it): redis://host:port/db, or redis+cluster://host:port,host:port for a Redis Cluster (docs/scaling.md)"`
+	RedisCluster    string        `env:"REDIS_CLUSTER_ADDRS" desc:"host:port,host:port of Redis Cluster nodes (seeds); when set, REDIS_URL gives only the scheme and the password"`
 	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
 	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`

@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
@@ -175,26 +176,66 @@ func URL(t testing.TB) string {
 }
 
 // Redis returns a client and a key prefix of this test's own; keys under it are deleted at the end.
-func Redis(t testing.TB) (*redis.Client, string) {
+// RedisURL may name a Redis Cluster (redis+cluster://…, see cache.Open).
+func Redis(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	opt, err := redis.ParseURL(RedisURL())
+	return redisAt(t, RedisURL())
+}
+
+// The variables that give the tests a Redis Cluster of three masters on loopback (scripts/test.sh
+// starts them: scripts/redis-cluster.sh): host:port,host:port,host:port.
+const (
+	// SharedCluster is for any test; every test keeps to its own prefix.
+	SharedCluster = "TEST_REDIS_CLUSTER_ADDRS"
+	// StoppableCluster is for a test that shuts a master down (it starts it again after).
+	StoppableCluster = "TEST_REDIS_CLUSTER_STOPPABLE_ADDRS"
+)
+
+// RedisCluster is Redis for tests that need a Redis Cluster, the one the variable which names
+// (SharedCluster or StoppableCluster); the test is skipped, saying so, when it is unset.
+func RedisCluster(t testing.TB, which string) (*redis.ClusterClient, string) {
+	t.Helper()
+	addrs := os.Getenv(which)
+	if addrs == "" {
+		t.Skip("no Redis Cluster: set " + which + " (scripts/test.sh does; by hand: scripts/redis-cluster.sh)")
+	}
+	rdb, prefix := redisAt(t, "redis+cluster://"+addrs)
+	return rdb.(*redis.ClusterClient), prefix
+}
+
+func redisAt(t testing.TB, url string) (redis.UniversalClient, string) {
+	t.Helper()
+	rdb, err := cache.NewClient(url, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("dbtest: Redis is required for these tests (scripts/test.sh starts it): %v", err)
 	}
 	prefix := "fupintest:" + randHex(6) + ":"
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
+		DeleteKeys(context.Background(), rdb, prefix)
 		rdb.Close()
 	})
 	return rdb, prefix
+}
+
+// DeleteKeys deletes the keys under prefix, on every master of a cluster (SCAN sees one server's
+// keys), one DEL per key (keys of different slots).
+func DeleteKeys(ctx context.Context, rdb redis.UniversalClient, prefix string) {
+	sweep := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		return iter.Err()
+	}
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		_ = c.ForEachMaster(ctx, sweep)
+	case *redis.Client:
+		_ = sweep(ctx, c)
+	}
 }
 
 func withDatabase(raw, name string) string {
