@@ -31,7 +31,7 @@ var debts = map[string][]string{
 	"demo":        {"households", "ledger_accounts", "order_lines", "orders", "product_suppliers", "products", "trace_codes", "users"},
 	"household":   {"regions", "station_villages"},
 	"procurement": {"households", "regions", "trace_codes"},
-	"ledger":      {"households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
+	"ledger":      {"double_charges", "households", "order_lines", "orders", "payments", "products", "refund_lines", "refunds", "returns_owed", "station_villages"},
 	"trace":       {"assisting_units", "households", "order_lines", "orders", "products", "regions", "stations"},
 }
 

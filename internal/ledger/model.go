@@ -145,6 +145,9 @@ const (
 	KindPayout        = "payout"
 	KindWage          = "wage"
 	KindReversal      = "reversal" // only through Service.Reverse
+	// KindDoubleCharge records a second charge of one order, owed back to the unit: debit the
+	// bank, credit the unit's receivable (DoubleChargeEntry).
+	KindDoubleCharge = "double_charge"
 )
 
 // Entry is a balanced set of postings recorded together. IdempotencyKey is unique across the
@@ -168,13 +171,13 @@ const maxKeyLen = 300
 func (e Entry) validate(reversal bool) error {
 	var f apperr.Fields
 	switch e.Kind {
-	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage:
+	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage, KindDoubleCharge:
 	case KindReversal:
 		if !reversal {
 			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
 		}
 	default:
-		f.Add("kind", "must be sale, payment, refund, refund_payment, payout or wage, not %q", e.Kind)
+		f.Add("kind", "must be sale, payment, refund, refund_payment, payout, wage or double_charge, not %q", e.Kind)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
 		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)

@@ -42,7 +42,10 @@ const verifyShown = 20
 //     is owed back to its unit or returned (paymentReturns);
 //   - every refund paid back (refunds.return_ref) has exactly one refund_payment entry, not
 //     reversed, crediting the bank and debiting its unit's receivable with the refund's amount, and
-//     every refund_payment entry has its refund.
+//     every refund_payment entry has its refund;
+//   - every double charge (a second charge of one order, double_charges) has exactly one
+//     double_charge entry debiting the bank and crediting its unit with its amount, reversed
+//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges).
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line (and, when money is owed back to units, how much and since when: not a mismatch),
@@ -58,7 +61,7 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
-			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.paymentReturns, v.refunds, v.refundPayments,
+			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err

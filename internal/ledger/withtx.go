@@ -46,3 +46,13 @@ func (t Tx) ReversePayment(ctx context.Context, orderID uuid.UUID, at time.Time)
 func (t Tx) PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error) {
 	return t.s.PostRefundPayment(ctx, t.tx, refundID, orderID, unitID, amount, providerRef, at)
 }
+
+// PostDoubleCharge is Service.PostDoubleCharge in t's transaction.
+func (t Tx) PostDoubleCharge(ctx context.Context, guard Guard, chargeID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (bool, error) {
+	return t.s.PostDoubleCharge(ctx, t.tx, guard, chargeID, orderID, unitID, amount, providerRef, at)
+}
+
+// ReverseDoubleCharge is Service.ReverseDoubleCharge in t's transaction.
+func (t Tx) ReverseDoubleCharge(ctx context.Context, chargeID uuid.UUID, at time.Time) (uuid.UUID, error) {
+	return t.s.ReverseDoubleCharge(ctx, t.tx, chargeID, at)
+}

@@ -65,9 +65,10 @@ func (cb Callback) validate() error {
 // nothing (CallbackDuplicate). Refused callbacks are also written to payment_callbacks. A
 // callback for an order cancelled before it came is refused, but the money it reports was taken
 // from the unit: it is recorded as a payment owed back and returned (oweLateCharge). One with
-// another provider_ref for a cancelled order that already has a payment is refused and only
-// kept in payment_callbacks: the provider's charge is idempotent per order (PaymentProvider), so
-// it would be a second charge on the provider's side, for the operators to take up with it.
+// another provider_ref for an order that already has a payment (paid, shipped, completed or
+// cancelled) is refused too, but the unit was charged twice: the second charge is recorded as a
+// double charge owed back to the unit and returned (oweDoubleCharge; the same reference again
+// records nothing more).
 // Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
 // (cancelled order, amount not the order total, or paid under another reference; with
 // current_status).
@@ -79,20 +80,23 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		return CallbackIgnored, nil
 	}
 	outcome := CallbackPaid
-	var late *Order // cancelled before the callback came, and no payment recorded
+	var late *Order   // cancelled before the callback came, and no payment recorded
+	var second *Order // already has a payment under another reference: charged twice
 	_, err := s.update(ctx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID, func(u *orderTx, o *Order) error {
-		outcome, late = CallbackPaid, nil // a retried attempt starts again
+		outcome, late, second = CallbackPaid, nil, nil // a retried attempt starts again
 		if o.May(ActRecordPayment) != nil {
 			var pay Payment
 			err := u.tx.Where("order_id = ?", o.ID).Take(&pay).Error
-			if err == nil && pay.ProviderRef == cb.ProviderRef {
+			switch {
+			case err == nil && pay.ProviderRef == cb.ProviderRef:
 				outcome = CallbackDuplicate
 				return nil
-			}
-			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			case err == nil:
+				charged := *o
+				second = &charged
+			case !errors.Is(err, gorm.ErrRecordNotFound):
 				return err
-			}
-			if err != nil && o.Status == StatusCancelled {
+			case o.Status == StatusCancelled:
 				cancelled := *o
 				late = &cancelled
 			}
@@ -116,6 +120,11 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 				ProviderRef: cb.ProviderRef, PaidAt: s.now()}
 			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil {
 				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
+			}
+		}
+		if second != nil { // refused, but the unit was charged twice: the second charge is owed back
+			if derr := s.oweDoubleCharge(ctx, *second, cb); derr != nil {
+				return "", derr // not recorded: a 5xx, so that the provider sends the callback again
 			}
 		}
 		return "", err

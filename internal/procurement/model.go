@@ -143,6 +143,8 @@ type Payment struct {
 	ReturnedAt  *time.Time `json:"returned_at"`
 	ReturnRef   *string    `json:"return_ref"`
 	ReturnHeld  *string    `json:"-"` // why the county office holds the return back (the pass skips it)
+	// DoubleCharges are the order's second charges, owed back to the unit (Payment reads them).
+	DoubleCharges []DoubleCharge `gorm:"-" json:"double_charges,omitempty"`
 }
 
 // Limits on one order.

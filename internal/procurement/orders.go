@@ -36,13 +36,16 @@ type Ledger interface {
 // LedgerTx posts inside the transaction it is bound to: the entry of a payment (in our statement,
 // after our guard), of a received station shipment (the sale lines we hand it, attributed to
 // households: SaleLines), of a refund and of its money paid back, and the reversal of a payment
-// returned with its cancelled order. ledger.Tx has these methods.
+// returned with its cancelled order; a second charge of an order owed back to its unit and its
+// reversal when returned. ledger.Tx has these methods.
 type LedgerTx interface {
 	PostPayment(ctx context.Context, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
 	PostShipmentSale(ctx context.Context, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
 	PostRefund(ctx context.Context, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
+	PostDoubleCharge(ctx context.Context, guard ledger.Guard, chargeID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
+	ReverseDoubleCharge(ctx context.Context, chargeID uuid.UUID, at time.Time) (uuid.UUID, error)
 }
 
 // LedgerOf is the ledger's service as procurement's Ledger.

@@ -206,8 +206,8 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 	return nil
 }
 
-// ReturnOwed is one pass over the money still owed back to units: each refund and each payment
-// of a cancelled order not yet returned, and not held by the county office, is tried once, each in its own transaction, those with the
+// ReturnOwed is one pass over the money still owed back to units: each refund, each payment of a
+// cancelled order and each double charge not yet returned, and not held by the county office, is tried once, each in its own transaction, those with the
 // fewest failed attempts first and then the oldest, so one return the provider keeps refusing
 // does not hold up the others. It returns how many it returned. After 3 failures in a row the
 // pass stops (the provider is down: the rest would only fail too) and returns the last failure.
@@ -215,10 +215,10 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 // once (a row being returned by one is skipped by the others).
 func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	var owed []struct {
-		Refund bool
-		ID     uuid.UUID
+		Kind string
+		ID   uuid.UUID
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT refund, id FROM returns_owed WHERE return_held IS NULL
+	err := s.db.WithContext(ctx).Raw(`SELECT kind, id FROM returns_owed WHERE return_held IS NULL
 		ORDER BY return_attempts, due LIMIT ?`, returnBatch).Scan(&owed).Error
 	if err != nil {
 		return 0, apperr.DB(err, "refund")
@@ -227,9 +227,12 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	var last error
 	for _, o := range owed {
 		returned := false
-		if o.Refund {
+		switch o.Kind {
+		case "refund":
 			_, returned, err = s.returnRefund(ctx, o.ID)
-		} else {
+		case "double_charge":
+			returned, err = s.returnDoubleCharge(ctx, o.ID)
+		default:
 			returned, err = s.returnPayment(ctx, o.ID)
 		}
 		if err != nil {

@@ -66,8 +66,9 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 
 // Payment returns the payment of an order: how much, under which provider reference, and, for an
 // order cancelled after payment, whether the money has gone back to the unit (returned_at null
-// while it is owed). Errors: Forbidden (stations: payments are the unit's business); NotFound (no
-// such order in scope, or not paid).
+// while it is owed), and the order's double charges (each owed back until returned). Errors:
+// Forbidden (stations: payments are the unit's business); NotFound (no such order in scope, or
+// not paid).
 func (s *Orders) Payment(ctx context.Context, p auth.Principal, id uuid.UUID) (Payment, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Payment{}, apperr.Forbidden("only the ordering unit's buyers or the county office read a payment")
@@ -75,7 +76,11 @@ func (s *Orders) Payment(ctx context.Context, p auth.Principal, id uuid.UUID) (P
 	var pay Payment
 	err := scoped(s.db.WithContext(ctx), p).Table("payments").Select("payments.*").
 		Joins("JOIN orders ON orders.id = payments.order_id").Take(&pay, "orders.id = ?", id).Error
-	return pay, apperr.DB(err, "payment")
+	if err != nil {
+		return pay, apperr.DB(err, "payment")
+	}
+	pay.DoubleCharges, err = s.doubleCharges(ctx, id)
+	return pay, err
 }
 
 // markPaid marks order o paid if it is still placed, claims key for the payment (scope

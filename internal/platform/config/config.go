@@ -55,6 +55,7 @@ type Config struct {
 	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
 	ReturnInterval  time.Duration `env:"RETURN_RETRY_INTERVAL" envDefault:"1m" desc:"how often fupin serve retries returning money owed to units (refunds, cancelled payments) that the payment provider failed to return at once"`
 	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`
+	MetricsToken    string        `env:"METRICS_TOKEN" desc:"bearer token that lets Prometheus scrape /metrics from any address (default none: /metrics answers only loopback and private addresses, 404 to others; with a token others without it get 401)"`
 	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; set it when serving behind a proxy or load balancer, or every phone shares the proxy's address (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
 
 	// Traceability (the trace package's Settings).

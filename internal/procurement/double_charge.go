@@ -1,0 +1,112 @@
+package procurement
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/money"
+)
+
+// DoubleCharge is a second charge of one order: the provider reported a succeeded payment under
+// another reference for an order that already had its payment. The order is paid once; this
+// money is owed back to the unit from CreatedAt until the provider has returned it (ReturnedAt,
+// ReturnRef), like a cancelled order's payment. One per provider reference.
+type DoubleCharge struct {
+	ID          uuid.UUID   `gorm:"primaryKey" json:"id"`
+	OrderID     uuid.UUID   `json:"-"`
+	AmountFen   money.Money `json:"amount_fen"`
+	Provider    string      `json:"provider"`
+	ProviderRef string      `json:"provider_ref"`
+	ChargedAt   time.Time   `json:"charged_at"`
+	CreatedAt   time.Time   `json:"owed_since"`
+	ReturnedAt  *time.Time  `json:"returned_at"`
+	ReturnRef   *string     `json:"return_ref"`
+	ReturnHeld  *string     `json:"-"` // why the county office holds the return back (the pass skips it)
+}
+
+// oweDoubleCharge records the charge cb reports for order o, which already has a payment under
+// another reference, as a double charge owed back to o's unit: the row and its ledger entry
+// (DoubleChargeEntry) in one statement, nothing when a double charge with this reference is
+// already recorded (the provider repeating its callback); then the return is tried
+// (returnDoubleCharge), and if that fails the background pass returns it. The writes do not stop
+// when the client goes: the money has moved. An error means the charge could not be recorded
+// (the database failed); it is logged at ERROR with what the operators need to return it by hand.
+func (s *Orders) oweDoubleCharge(ctx context.Context, o Order, cb Callback) error {
+	ctx = context.WithoutCancel(ctx)
+	dc := DoubleCharge{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
+		ProviderRef: cb.ProviderRef, ChargedAt: s.now()}
+	guard := ledger.Guard{SQL: `
+		guard AS (
+		    INSERT INTO double_charges (id, order_id, amount_fen, provider, provider_ref, charged_at)
+		    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_ref) DO NOTHING RETURNING id
+		)`, Args: []any{dc.ID, dc.OrderID, dc.AmountFen, dc.Provider, dc.ProviderRef, dc.ChargedAt}}
+	posted, err := s.ledger.WithTx(s.db).PostDoubleCharge(ctx, guard, dc.ID, o.ID, o.UnitID, dc.AmountFen, dc.ProviderRef, dc.ChargedAt)
+	if err != nil {
+		s.log.Error("a second charge of an order could not be recorded: return it by hand",
+			"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", cb.ProviderRef, "amount_fen", int64(cb.AmountFen), "err", err)
+		return apperr.DB(err, "double charge")
+	}
+	if posted {
+		_, _ = s.returnDoubleCharge(ctx, dc.ID) // on failure the money stays owed, for the background pass
+	}
+	return nil
+}
+
+// returnDoubleCharge gives double charge id back to its unit if it is still owed and not held: in
+// one transaction the order and then the charge's row are locked, the provider returns the charge
+// (idempotent per charge id), the row records when and under which reference, and the charge's
+// entry is reversed. It says whether this call returned it; a row another transaction holds is
+// left to that one. A failed attempt is counted on the row.
+// Errors: Unavailable when the provider fails (the money stays owed).
+func (s *Orders) returnDoubleCharge(ctx context.Context, id uuid.UUID) (returned bool, err error) {
+	err = retry(ctx, func() error {
+		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			returned = false
+			var dc DoubleCharge
+			if err := tx.Select("order_id").Take(&dc, "id = ?", id).Error; err != nil {
+				return err
+			}
+			if _, err := lockOrderKeyShare(tx, dc.OrderID); err != nil {
+				return err
+			}
+			if err := tx.Clauses(skipLocked).Take(&dc, "id = ?", id).Error; err != nil {
+				return err
+			}
+			if dc.ReturnedAt != nil || dc.ReturnHeld != nil {
+				return nil
+			}
+			ref, err := s.providerReturn(ctx, dc.ID, dc.ProviderRef, dc.AmountFen)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			if err := tx.Model(&DoubleCharge{}).Where("id = ?", dc.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
+				return err
+			}
+			_, err = s.ledger.WithTx(tx).ReverseDoubleCharge(ctx, dc.ID, now)
+			returned = err == nil
+			return err
+		})
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		s.returnFailed(ctx, "double_charges", "id", id, err)
+	}
+	return returned, apperr.DB(err, "double charge")
+}
+
+// doubleCharges lists the double charges of order orderID, oldest first.
+func (s *Orders) doubleCharges(ctx context.Context, orderID uuid.UUID) ([]DoubleCharge, error) {
+	out := []DoubleCharge{}
+	err := s.db.WithContext(ctx).Where("order_id = ?", orderID).Order("created_at, id").Find(&out).Error
+	return out, apperr.DB(err, "double charge")
+}
