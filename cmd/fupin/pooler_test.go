@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -330,11 +328,7 @@ func (b *burst) report() {
 	}
 }
 
-func randToken(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randToken = dbtest.RandHex
 
 // `fupin serve --help` documents DB_POOLER and its values.
 func TestServeHelpNamesPooler(t *testing.T) {

@@ -71,7 +71,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.RedisCluster != "" {
 		redisURL = cache.ClusterURL(cfg.RedisURL, cfg.RedisCluster)
 	}
-	c, err := cache.Open(redisURL, cfg.RedisPrefix, cfg.RedisTimeout)
+	c, err := cache.Open(redisURL, cfg.RedisPrefix, cfg.RedisTimeout, log)
 	if err != nil {
 		database.Close(db)
 		return nil, err
@@ -205,7 +205,7 @@ func (a *App) router() *gin.Engine {
 	if !a.Config.LogScans {
 		quiet = trace.ScanRoutes
 	}
-	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(),
+	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(a.Log),
 		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), httpx.BodyTypes(multipartRoutes...), mayLag())
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") {

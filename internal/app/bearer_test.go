@@ -1,7 +1,11 @@
 package app
 
 import (
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
@@ -16,4 +20,24 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 		anon.do("GET", "/api/v1/stations", nil, "Authorization", scheme+" "+admin.token).want(200)
 	}
 	anon.do("GET", "/api/v1/stations", nil, "Authorization", "Basic "+admin.token).want(401)
+}
+
+// A token without a session id (jti), even signed with the server's secret for a real account,
+// is refused: it could be neither logged out nor ended by a password change or disabling.
+func TestTokenWithoutSessionIsRefused(t *testing.T) {
+	a := testApp(t)
+	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	var me struct{ ID string }
+	admin.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
+	now := time.Now()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": me.ID, "role": "admin", "iss": "fupin",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}).SignedString([]byte(a.Config.JWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := client{t: t, h: a.Router}
+	r := anon.do("GET", "/api/v1/stations", nil, "Authorization", "Bearer "+tok).want(401)
+	if ct := r.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") || !strings.Contains(r.Body.String(), "names no session") {
+		t.Fatalf("%s: %s", ct, r.Body)
+	}
 }

@@ -13,11 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -25,8 +23,8 @@ import (
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // These tests hold api/openapi.yaml to the router: the same routes, every operation named and
@@ -34,9 +32,9 @@ import (
 // without a token or with a role not listed in x-roles is refused, and whatever the router answers
 // is a status (and media type) the document lists for that operation.
 //
-// They need no database: the app is wired on a PostgreSQL and a Redis that cannot be reached, and
-// the requests are chosen to be settled by routing, authentication and input checks, or to fail
-// fast on the unreachable database (a documented 503).
+// The routes test needs no database: its app is wired on a PostgreSQL and a Redis that cannot be
+// reached. The roles test runs on the package's database, since every token's session is checked
+// live; its requests are chosen to be settled by routing, authentication and input checks.
 
 // openAPIApp wires the application on a database and a cache that are never reached.
 func openAPIApp(t *testing.T) *App {
@@ -51,13 +49,13 @@ func openAPIApp(t *testing.T) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 50 * time.Millisecond, MaxRetries: -1})
-	a, err := New(cfg, db, cache.New(rdb, "fupin-openapi-test:", 50*time.Millisecond), slog.New(slog.DiscardHandler))
+	a, err := New(cfg, db, dbtest.DeadRedis(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	// The problem writer and the cache log failures of the unreachable services on the default logger.
+	// Feature packages that still log on the default logger (trace, procurement) would log the
+	// unreachable services' failures there.
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { slog.SetDefault(prev) })
@@ -276,19 +274,34 @@ func TestOpenAPIDocument(t *testing.T) {
 // checks the answers against the document: 401 without a valid token, 403 for a role not in
 // x-roles, and otherwise a status and media type the operation documents.
 func TestOpenAPIRoles(t *testing.T) {
-	a := openAPIApp(t)
+	a := testApp(t)
 	doc := openAPILoad(t)
-	tokens := map[auth.Role]string{}
-	for _, p := range []auth.Principal{
-		{UserID: uuid.New(), Role: auth.RoleAdmin},
-		{UserID: uuid.New(), Role: auth.RoleStation, StationID: uuid.New()},
-		{UserID: uuid.New(), Role: auth.RoleBuyer, UnitID: uuid.New()},
+	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	var st, unit struct{ ID uuid.UUID }
+	admin.do("POST", "/api/v1/stations", map[string]any{"name": "角色测试服务点" + randDigits(4), "level": "village",
+		"region_code": "433124110226", "village_codes": []string{"433124110226"}}).want(201).json(&st)
+	admin.do("POST", "/api/v1/units", map[string]any{"name": "角色测试单位" + randDigits(4), "credit_code": creditCode(),
+		"kind": "state_owned"}).want(201).json(&unit)
+	// A session per call, as one call (POST /auth/logout) ends the session it is made in.
+	principals := map[auth.Role]auth.Principal{}
+	for _, u := range []auth.NewUser{
+		{Role: auth.RoleAdmin},
+		{Role: auth.RoleStation, StationID: &st.ID},
+		{Role: auth.RoleBuyer, UnitID: &unit.ID},
 	} {
-		tok, _, err := a.tokens.Issue(p)
+		u.Username, u.Password = string(u.Role)+"-roles-"+randDigits(6), testPassword
+		user, err := a.Users.Create(t.Context(), u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tokens[p.Role] = tok
+		principals[u.Role] = user.Principal()
+	}
+	session := func(role auth.Role) string {
+		tok, _, err := a.Users.Start(t.Context(), principals[role])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
 	call := func(o openAPIOp, authz string) *httptest.ResponseRecorder {
 		// Malformed path parameters, and no body: each handler refuses the input before it needs
@@ -332,8 +345,8 @@ func TestOpenAPIRoles(t *testing.T) {
 			}
 		}
 		roles := openAPIRoles(o)
-		for role, tok := range tokens {
-			w := call(o, "Bearer "+tok)
+		for role := range principals {
+			w := call(o, "Bearer "+session(role))
 			if !slices.Contains(roles, string(role)) {
 				if w.Code != http.StatusForbidden {
 					t.Errorf("%s %s: %d; x-roles %v leaves it out, so want 403", role, o, w.Code, roles)

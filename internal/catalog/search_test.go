@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/apperr/apperrtest"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
@@ -36,22 +37,7 @@ func names(p SearchPage) string {
 }
 
 // wantErr fails unless err is an apperr of kind naming field ("" for none).
-func wantErr(t *testing.T, err error, kind apperr.Kind, field string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != kind {
-		t.Fatalf("error %v, want kind %v", err, kind)
-	}
-	if field == "" {
-		return
-	}
-	for _, f := range e.Fields {
-		if f.Field == field && f.Reason != "" {
-			return
-		}
-	}
-	t.Fatalf("error %v does not name field %q", err, field)
-}
+var wantErr = apperrtest.Want
 
 // Buyers' search: Chinese substrings of two or more characters, filters, the certified default
 // (an expired certificate drops out), keyset pages that cover everything exactly once.

@@ -17,12 +17,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
-func exec(t *testing.T, db *gorm.DB, sql string, args ...any) {
-	t.Helper()
-	if err := db.Exec(sql, args...).Error; err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+var exec = dbtest.Exec
 
 // stockWorld lists products of one station, each supplied wholly by one household, with the
 // given stock; listed[i] false leaves product i unlisted.

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,8 +41,8 @@ func TestServedByReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := startProxy(t, u.Host) // so that the test can take the standby away from this app alone
-	u.Host = px.addr
+	px := dbtest.StartProxy(t, u.Host) // so that the test can take the standby away from this app alone
+	u.Host = px.Addr
 	t.Setenv("DATABASE_URL", p.PrimaryURL)
 	t.Setenv("DATABASE_REPLICA_URLS", u.String())
 	t.Setenv("DATABASE_REPLICA_MAX_LAG", "500ms")
@@ -137,7 +135,7 @@ func TestServedByReplica(t *testing.T) {
 	waitReplica(t, a, replica.StateOK)
 
 	// The standby gone: every read is answered, from the primary.
-	px.stop()
+	px.Stop()
 	call(t, h, "GET", "/api/v1/reports/monthly?region_code=433124&month="+month, admin, nil, 200, &report)
 	call(t, h, "GET", "/api/v1/catalog/products?certified=any", admin, nil, 200, &page)
 	waitReplica(t, a, replica.StateDown)
@@ -212,51 +210,4 @@ func grep(s, word string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// proxy forwards TCP to a target until stopped; stop cuts every connection and closes the port.
-type proxy struct {
-	addr  string
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := &proxy{addr: ln.Addr().String(), ln: ln}
-	t.Cleanup(px.stop)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			px.mu.Lock()
-			px.conns = append(px.conns, c, s)
-			px.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return px
-}
-
-func (px *proxy) stop() {
-	px.ln.Close()
-	px.mu.Lock()
-	defer px.mu.Unlock()
-	for _, c := range px.conns {
-		c.Close()
-	}
-	px.conns = nil
 }

@@ -3,7 +3,6 @@ package household
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -32,18 +31,9 @@ type fixture struct {
 	admin   auth.Principal
 }
 
-func exec(t testing.TB, db *gorm.DB, sql string, args ...any) {
-	t.Helper()
-	if err := db.Exec(sql, args...).Error; err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+var exec = dbtest.Exec
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randHex = dbtest.RandHex
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()

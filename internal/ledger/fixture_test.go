@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -22,18 +21,9 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randHex = dbtest.RandHex
 
-func exec(t *testing.T, db *gorm.DB, sql string, args ...any) {
-	t.Helper()
-	if err := db.Exec(sql, args...).Error; err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+var exec = dbtest.Exec
 
 // world is the minimum of rows an order needs: the region chain of 十八洞村, a station, an
 // assisting unit with a buyer, households and products supplied by them.

@@ -6,32 +6,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
 func TestPayoutAndWorkHTTP(t *testing.T) {
-	svc := NewService(newWorld(t, 0).db).WithClock(worldNow)
-	s := sellOrder(t, svc)
+	db := newWorld(t, 0).db
+	s, r, token := soldRouter(t, db)
 	h := s.w.households
-	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
-
-	gin.SetMode(gin.TestMode)
-	tokens := auth.NewTokens("test-secret-test-secret-test-secret", time.Hour)
-	r := gin.New()
-	r.Use(httpx.Errors(), tokens.Authenticate())
-	NewHandler(svc, visible).Register(r)
-	token := func(p auth.Principal) string {
-		tok, _, err := tokens.Issue(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
 	// Real users, since payouts and work records name who recorded them.
 	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
 	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
@@ -29,30 +33,40 @@ func (s scope) CheckVisible(_ context.Context, p auth.Principal, id uuid.UUID) e
 	return nil
 }
 
-func TestHandler(t *testing.T) {
-	db := dbtest.DB(t)
-	svc := NewService(db)
+// soldRouter sells an order on db and serves the ledger's handler behind the application's
+// authentication, a station seeing the first two households; token starts a session of p, whose
+// UserID must name an account.
+func soldRouter(t *testing.T, db *gorm.DB) (sold, *gin.Engine, func(p auth.Principal) string) {
+	t.Helper()
+	svc := NewService(db).WithClock(worldNow) // the world's payouts and work are dated in May and June 2024
 	s := sellOrder(t, svc)
 	h := s.w.households
 	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
-
 	gin.SetMode(gin.TestMode)
-	tokens := auth.NewTokens("test-secret-test-secret-test-secret", time.Hour)
+	rdb, prefix := dbtest.Redis(t)
+	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
+		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
 	r := gin.New()
-	r.Use(httpx.Errors(), tokens.Authenticate())
+	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
 	NewHandler(svc, visible).Register(r)
-
-	token := func(p auth.Principal) string {
-		tok, _, err := tokens.Issue(p)
+	return s, r, func(p auth.Principal) string {
+		t.Helper()
+		tok, _, err := users.Start(t.Context(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tok
 	}
-	admin := token(auth.Principal{UserID: newID(), Role: auth.RoleAdmin})
-	station := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: s.w.stationID})
-	otherStation := token(auth.Principal{UserID: newID(), Role: auth.RoleStation, StationID: newID()})
-	buyer := token(auth.Principal{UserID: newID(), Role: auth.RoleBuyer, UnitID: s.w.unitID})
+}
+
+func TestHandler(t *testing.T) {
+	s, r, token := soldRouter(t, dbtest.DB(t))
+	h := s.w.households
+	// Sessions of the world's one account, in each role and scope.
+	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
+	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})
+	otherStation := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: newID()})
+	buyer := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleBuyer, UnitID: s.w.unitID})
 
 	get := func(tok, id string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/households/"+id+"/ledger", nil)

@@ -53,6 +53,16 @@ type orderCharge struct {
 	ProviderRef string
 }
 
+// The returns (returnRefund, returnPayment, returnDoubleCharge) do not go through the order
+// repository (Orders.update), on purpose: update takes the order FOR UPDATE and loads its lines and
+// shipments to let the order decide a transition, while a return changes no order state, only its
+// own row, and waits on the payment provider (up to providerTimeout) inside its transaction. Under
+// FOR UPDATE that wait would hold up every transition of the order (ship, receive, refund, the
+// payment callback); FOR KEY SHARE, which the return's ledger entry takes anyway through its
+// foreign key, holds up none of them. What the three share (lock the order, skip a row another
+// return holds, call the provider, record, post, count a failure) could be one helper taking the
+// row's table and its ledger step; not done yet.
+
 // returnRefund pays refund id's money back to its unit if it is still owed and not held: in one
 // transaction the order and then the refund row are locked, the provider returns the amount from
 // the order's charge, the refund records when and under which reference, and the refund_payment

@@ -3,6 +3,7 @@ package region
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,7 +22,7 @@ func TestHandler(t *testing.T) {
 	}
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
-	r.Use(httpx.Errors())
+	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)))
 	NewHandler(NewStore(db)).Register(r)
 	get := func(code string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()

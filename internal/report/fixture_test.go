@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -26,18 +25,9 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randHex = dbtest.RandHex
 
-func exec(t testing.TB, db *gorm.DB, sql string, args ...any) {
-	t.Helper()
-	if err := db.Exec(sql, args...).Error; err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+var exec = dbtest.Exec
 
 // county is a fresh county of its own (so tests do not see each other's rows): two townships,
 // three villages, a station serving the first village, an assisting unit and households.

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/apperr/apperrtest"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
@@ -31,22 +32,7 @@ func newService(t *testing.T) (*Service, *gorm.DB) {
 }
 
 // wantErr fails unless err is an apperr of kind naming field ("" for none).
-func wantErr(t *testing.T, err error, kind apperr.Kind, field string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != kind {
-		t.Fatalf("error %v, want kind %v", err, kind)
-	}
-	if field == "" {
-		return
-	}
-	for _, f := range e.Fields {
-		if f.Field == field && f.Reason != "" {
-			return
-		}
-	}
-	t.Fatalf("error %v does not name field %q", err, field)
-}
+var wantErr = apperrtest.Want
 
 // A station serves villages of its county that exist; each bad field is named; its villages come
 // back sorted and once each.

@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -138,7 +139,7 @@ func TestHungRedisBurstCountsInFewStatements(t *testing.T) {
 		}
 		heldMu.Unlock()
 	})
-	hung, err := cache.Open("redis://"+ln.Addr().String()+"/0", "x:", 50*time.Millisecond)
+	hung, err := cache.Open("redis://"+ln.Addr().String()+"/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

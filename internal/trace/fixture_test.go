@@ -3,7 +3,6 @@ package trace_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -94,13 +93,7 @@ func loadDemo(t testing.TB, a *app.App) demo.Summary {
 	return *demoSum
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
+var randHex = dbtest.RandHex
 
 func randInt(n int64) int64 {
 	v, err := rand.Int(rand.Reader, big.NewInt(n))

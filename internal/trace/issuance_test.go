@@ -19,10 +19,10 @@ import (
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
-// bearer is an Authorization header value for p, signed with the app's secret.
+// bearer is an Authorization header value for a new session of p (an existing account).
 func bearer(t *testing.T, a *app.App, p auth.Principal) string {
 	t.Helper()
-	tok, _, err := auth.NewTokens(a.Config.JWTSecret, a.Config.TokenTTL).Issue(p)
+	tok, _, err := a.Users.Start(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
-	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -211,11 +211,7 @@ func TestChangeWhileRedisDownInvalidates(t *testing.T) {
 	if _, err := e.a.Trace.Resolve(ctx, code); err != nil { // cached in the live Redis
 		t.Fatal(err)
 	}
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dead.Close() })
+	dead := dbtest.DeadRedis(t)
 	down := newApp(t, dead)
 	if _, err := down.Trace.Activate(ctx, fx.Operator, code); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -171,11 +171,7 @@ func TestSuspiciousVerdict(t *testing.T) {
 	if _, err := e.a.Trace.FlushScans(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dead.Close() })
+	dead := dbtest.DeadRedis(t)
 	down := newApp(t, dead)
 	if body := get(t, down.Router, "/t/"+code).Body.String(); !strings.Contains(body, `data-verdict="suspicious"`) {
 		t.Errorf("with Redis down, the suspicious code is not suspicious")

@@ -273,11 +273,7 @@ func TestResolveUnknownCode(t *testing.T) {
 
 // With Redis unreachable, scans are served from PostgreSQL alone and still counted.
 func TestScanWithRedisDown(t *testing.T) {
-	dead, err := cache.Open("redis://127.0.0.1:1/0", "x:", 50*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dead.Close() })
+	dead := dbtest.DeadRedis(t)
 	a := newApp(t, dead)
 	sum := loadDemo(t, a)
 	facts := factsOf(t, a, sum.ScanCode)

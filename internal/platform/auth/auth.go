@@ -35,7 +35,7 @@ type Principal struct {
 	StationID uuid.UUID // set for RoleStation
 	UnitID    uuid.UUID // set for RoleBuyer
 	// SessionID is the session the token was issued for (its `jti`), checked live on every
-	// request; uuid.Nil for a token issued without one (see Users.Authenticate).
+	// request (Users.Authenticate refuses a token without one).
 	SessionID uuid.UUID
 }
 
@@ -62,8 +62,8 @@ func NewTokens(secret string, ttl time.Duration) *Tokens {
 
 const issuer = "fupin"
 
-// Issue returns a token for p and its expiry time.
-func (t *Tokens) Issue(p Principal) (string, time.Time, error) {
+// issue returns a token for p and its expiry time; Users.Start records its session.
+func (t *Tokens) issue(p Principal) (string, time.Time, error) {
 	now := time.Now().UTC()
 	exp := now.Add(t.ttl)
 	c := claims{Role: p.Role, RegisteredClaims: jwt.RegisteredClaims{

@@ -24,16 +24,18 @@ const revokedCacheTTL = time.Hour
 
 func sessionKey(id uuid.UUID) string { return "session:" + id.String() }
 
-// startSession records a session for u that ends when its token expires, and returns the token.
-func (s *Users) startSession(ctx context.Context, u User) (string, time.Time, error) {
-	p := u.Principal()
+// Start records a session for p, ending when its token expires, and returns the session's bearer
+// token and expiry: what Login does once the password is right. p.UserID must name an account
+// (Errors: a foreign-key violation from the database otherwise); p's role and scope are signed
+// as given, so a caller other than Login (tests, tools acting as a user) must have them right.
+func (s *Users) Start(ctx context.Context, p Principal) (string, time.Time, error) {
 	p.SessionID = uuid.Must(uuid.NewV7())
-	token, exp, err := s.tokens.Issue(p)
+	token, exp, err := s.tokens.issue(p)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	err = s.db.WithContext(ctx).Exec("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, now(), ?)",
-		p.SessionID, u.ID, exp).Error
+		p.SessionID, p.UserID, exp).Error
 	if err != nil {
 		return "", time.Time{}, apperr.DB(err, "session")
 	}
@@ -90,12 +92,8 @@ func (s *Users) forget(ctx context.Context, ids []uuid.UUID) {
 	_ = s.cache.Del(ctx, keys...) // Redis down: the cached "live" lapses within liveCacheTTL
 }
 
-// Logout revokes the caller's session. A token issued without a session cannot be revoked and
-// lapses at its expiry.
+// Logout revokes the caller's session.
 func (s *Users) Logout(ctx context.Context, p Principal) error {
-	if p.SessionID == uuid.Nil {
-		return nil
-	}
 	err := s.db.WithContext(ctx).Exec("UPDATE sessions SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL", p.SessionID).Error
 	if err != nil {
 		return apperr.DB(err, "session")
@@ -104,52 +102,19 @@ func (s *Users) Logout(ctx context.Context, p Principal) error {
 	return nil
 }
 
-// Authenticate reads an optional `Authorization: Bearer` token: a bad, expired or revoked one is a
-// 401. Tokens name their session (`jti`) since sessions exist, and the session must be live; a
-// token without one (none is issued any more; tests sign their own) is taken on its signature
-// and expiry alone.
+// Authenticate reads an optional `Authorization: Bearer` token: a bad or expired one, one that
+// names no session (`jti`), or one whose session has ended is a 401 problem. Every token names its
+// session since sessions exist; one signed without (by hand, with the server's secret) would
+// otherwise outlive logout, password changes and disabling, so it is refused.
 func (s *Users) Authenticate() gin.HandlerFunc {
-	return s.tokens.authenticate(func(c *gin.Context, p Principal) error {
-		if p.SessionID == uuid.Nil {
-			return nil
-		}
-		live, err := s.sessionLive(c.Request.Context(), p.SessionID)
-		if err != nil {
-			return err
-		}
-		if !live {
-			return apperr.Unauthorized("the session has ended (logged out, password changed or account disabled); log in again")
-		}
-		return nil
-	})
-}
-
-// Authenticate is Users.Authenticate without the session check: a token's signature and expiry
-// only. For handler tests that run without the sessions table; the application uses
-// Users.Authenticate.
-func (t *Tokens) Authenticate() gin.HandlerFunc {
-	return t.authenticate(func(*gin.Context, Principal) error { return nil })
-}
-
-func (t *Tokens) authenticate(check func(*gin.Context, Principal) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.GetHeader("Authorization")
 		if h == "" {
 			c.Next()
 			return
 		}
-		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer.
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			httpx.Fail(c, apperr.Unauthorized("the Authorization header must be 'Bearer <token>'"))
-			return
-		}
-		p, err := t.Parse(strings.TrimSpace(token))
+		p, err := s.authenticate(c.Request.Context(), h)
 		if err != nil {
-			httpx.Fail(c, apperr.Unauthorized("the bearer token is invalid or expired; log in again"))
-			return
-		}
-		if err := check(c, p); err != nil {
 			httpx.Fail(c, err)
 			return
 		}
@@ -157,4 +122,28 @@ func (t *Tokens) authenticate(check func(*gin.Context, Principal) error) gin.Han
 		httpx.SetLogUser(c, p.UserID.String(), string(p.Role))
 		c.Next()
 	}
+}
+
+// authenticate checks an Authorization header value and returns its Principal.
+func (s *Users) authenticate(ctx context.Context, header string) (Principal, error) {
+	// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are Bearer.
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return Principal{}, apperr.Unauthorized("the Authorization header must be 'Bearer <token>'")
+	}
+	p, err := s.tokens.Parse(strings.TrimSpace(token))
+	if err != nil {
+		return Principal{}, apperr.Unauthorized("the bearer token is invalid or expired; log in again")
+	}
+	if p.SessionID == uuid.Nil {
+		return Principal{}, apperr.Unauthorized("the bearer token names no session; log in again (POST /api/v1/auth/login)")
+	}
+	live, err := s.sessionLive(ctx, p.SessionID)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !live {
+		return Principal{}, apperr.Unauthorized("the session has ended (logged out, password changed or account disabled); log in again")
+	}
+	return p, nil
 }

@@ -135,6 +135,6 @@ func (s *Users) Login(ctx context.Context, username, password string) (string, t
 	if u.DisabledAt != nil {
 		return "", time.Time{}, User{}, apperr.Forbidden("该账户已停用，请联系县乡村振兴局。This account is disabled: ask the county office.")
 	}
-	token, exp, err := s.startSession(ctx, u)
+	token, exp, err := s.Start(ctx, u.Principal())
 	return token, exp, u, err
 }

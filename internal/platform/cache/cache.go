@@ -26,8 +26,9 @@ type Cache struct {
 	cluster *redis.ClusterClient // nil: one Redis
 	prefix  string
 	timeout time.Duration
-	one     breaker  // one Redis; on a cluster, calls that span masters
-	masters sync.Map // master address → *breaker (cluster)
+	one     breaker      // one Redis; on a cluster, calls that span masters
+	masters sync.Map     // master address → *breaker (cluster)
+	log     *slog.Logger // where outages are reported
 }
 
 // breaker keeps calls away from a Redis (or a cluster master) that just failed.
@@ -36,21 +37,24 @@ type breaker struct {
 	timeouts  atomic.Int64 // consecutive timed-out calls
 }
 
-// Open connects to the Redis that url names; timeout bounds each call (dial, read, write).
-// url is redis:// (or rediss://) for one server, or redis+cluster://host:port,host:port (or
-// rediss+cluster://) for a Redis Cluster, with any of its masters or replicas as seeds: the
-// client learns the slot map from them. See ParseURL.
-func Open(url, prefix string, timeout time.Duration) (*Cache, error) {
+// Open connects to the Redis that url names; timeout bounds each call (dial, read, write); log
+// reports outages (one line per second of one). url is redis:// (or rediss://) for one server, or
+// redis+cluster://host:port,host:port (or rediss+cluster://) for a Redis Cluster, with any of its
+// masters or replicas as seeds: the client learns the slot map from them. See ParseURL.
+func Open(url, prefix string, timeout time.Duration, log *slog.Logger) (*Cache, error) {
 	rdb, err := NewClient(url, timeout)
 	if err != nil {
 		return nil, err
 	}
-	return New(rdb, prefix, timeout), nil
+	c := New(rdb, prefix, timeout)
+	c.log = log
+	return c, nil
 }
 
-// New wraps an existing client (a *redis.Client or a *redis.ClusterClient).
+// New wraps an existing client (a *redis.Client or a *redis.ClusterClient), for tests: it reports
+// no outage (Open does).
 func New(rdb redis.UniversalClient, prefix string, timeout time.Duration) *Cache {
-	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout}
+	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
 	c.cluster, _ = rdb.(*redis.ClusterClient)
 	return c
 }
@@ -105,7 +109,7 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 		now := time.Now()
 		if prev := b.downUntil.Swap(now.Add(time.Second).UnixNano()); prev < now.UnixNano() {
 			// One line per outage second, not one per call failing at the same moment.
-			slog.Warn("redis call failed; using PostgreSQL alone for a second", "err", err, "master", addr)
+			c.log.Warn("redis call failed; using PostgreSQL alone for a second", "err", err, "master", addr)
 		}
 	}
 	return err

@@ -7,23 +7,14 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // 00060 on a database with data: order lines placed before it keep their station's rate, lines
 // inserted after it take the rate in force then, and every change of a station's rate is logged.
 func TestCommissionMigrationWithData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.DB(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := db.Exec(q, args...).Error; err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := downToVersion(ctx, db, 59); err != nil {
-		t.Fatal(err)
-	}
+	db, exec := freshAt(t, 59)
 	const (
 		station   = "0190f3b2-0000-7000-8000-000000000601"
 		unit      = "0190f3b2-0000-7000-8000-000000000602"

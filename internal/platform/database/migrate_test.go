@@ -22,8 +22,9 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // Every migration rolls back and re-applies cleanly, so `fupin migrate down` is trustworthy.
 func TestMigrationsDownAndUp(t *testing.T) {
+	t.Parallel() // on a database of its own: it rolls the schema back
 	ctx := context.Background()
-	db := dbtest.DB(t)
+	db := dbtest.Fresh(t)
 	files, err := fs.Glob(migrations.FS, "*.sql")
 	if err != nil || len(files) < 7 {
 		t.Fatalf("migration files %v: %v", files, err)
@@ -53,17 +54,9 @@ func TestMigrationsDownAndUp(t *testing.T) {
 // 00048 on a database with data: a payment returned before it (00044) gets its return_due_at
 // before the check that needs it, and its Down is refused while a payment is owed.
 func TestReturnsOwedMigrationWithData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.DB(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := db.Exec(q, args...).Error; err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := downToVersion(ctx, db, 47); err != nil {
-		t.Fatal(err)
-	}
+	db, exec := freshAt(t, 47)
 	exec(`INSERT INTO assisting_units (id, name, credit_code, kind) VALUES ('0190f3b2-0000-7000-8000-000000000001', '迁移测试单位', '91350100M000100Y43', 'agency')`)
 	exec(`INSERT INTO users (id, username, password_hash, role, unit_id) VALUES ('0190f3b2-0000-7000-8000-000000000002', 'migration-buyer', 'x', 'buyer', '0190f3b2-0000-7000-8000-000000000001')`)
 	for i, status := range []string{"cancelled", "cancelled"} {

@@ -1,10 +1,12 @@
-// Package dbtest gives each test package its own real PostgreSQL database (created, migrated and
-// dropped around the package's tests) and its own Redis key prefix. Never a mock.
+// Package dbtest gives each test package its own real PostgreSQL database (cloned from a migrated
+// template database, dropped after the package's tests), a database of a test's own where it
+// needs one, and a Redis key prefix per test. Never a mock.
 //
 // Use in a package's tests:
 //
 //	func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 //	func TestX(t *testing.T) { db := dbtest.DB(t); rdb, prefix := dbtest.Redis(t) }
+//	func TestY(t *testing.T) { t.Parallel(); db := dbtest.Fresh(t) }
 package dbtest
 
 import (
@@ -50,48 +52,111 @@ func RedisURL() string {
 }
 
 var (
+	admin     *gorm.DB // the server's admin database, where test databases are created and dropped
+	template  string   // the migrated template each test database is cloned from; "" migrates each
+	pooler    database.Pooler
 	shared    *gorm.DB
 	sharedURL string
-	setupErr  error
 )
 
-// Run creates a fresh database for this test binary, migrates it, runs the tests and drops it.
+// Run gives this test binary its own database, cloned from the migrated template of this
+// migration set (built first by whichever test binary needs it first), runs the tests and drops
+// it.
+//
+// TEST_DB_POOLER=transaction with TEST_DATABASE_URL naming a PgBouncer in transaction mode runs a
+// package's tests through it (see DB_POOLER in docs/operations.md), migrations included: each
+// database is then created empty and migrated through the pooler, not cloned.
 func Run(m *testing.M) int {
 	ctx := context.Background()
-	name := "fupin_t_" + strings.TrimSuffix(filepath.Base(os.Args[0]), ".test") + "_" + randHex(4)
-	name = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		return '_'
-	}, strings.ToLower(name))
-	admin, err := database.Open(ctx, AdminURL(), database.Pool{MaxOpen: 2, MaxIdle: 1, MaxLifetime: time.Minute})
+	var err error
+	if pooler, err = database.ParsePooler(os.Getenv("TEST_DB_POOLER")); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: TEST_DB_POOLER:", err)
+		return 1
+	}
+	admin, err = database.Open(ctx, AdminURL(), database.Pool{MaxOpen: 4, MaxIdle: 1, MaxLifetime: time.Minute, Pooler: pooler})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbtest: PostgreSQL is required for these tests (scripts/test.sh starts it):", err)
 		return 1
 	}
 	defer database.Close(admin)
-	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest: create database:", err)
+	if pooler != database.PoolerTransaction {
+		if template, err = ensureTemplate(ctx, admin); err != nil {
+			fmt.Fprintln(os.Stderr, "dbtest: template database:", err)
+			return 1
+		}
+	}
+	name := databaseName("fupin_t_" + strings.TrimSuffix(filepath.Base(os.Args[0]), ".test"))
+	shared, sharedURL, err = create(ctx, name, database.Pool{MaxOpen: 24, MaxIdle: 24, MaxLifetime: time.Hour})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest:", err)
 		return 1
 	}
-	defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-
-	sharedURL = withDatabase(AdminURL(), name)
-	// TEST_DB_POOLER=transaction with TEST_DATABASE_URL naming a PgBouncer in transaction mode
-	// runs a package's tests through it (see DB_POOLER in docs/operations.md).
-	shared, setupErr = database.Open(ctx, sharedURL, database.Pool{MaxOpen: 24, MaxIdle: 24, MaxLifetime: time.Hour,
-		Pooler: database.Pooler(os.Getenv("TEST_DB_POOLER"))})
-	if setupErr == nil {
-		setupErr = database.Migrate(ctx, shared, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
-	if setupErr != nil {
-		fmt.Fprintln(os.Stderr, "dbtest:", setupErr)
-		return 1
-	}
+	defer drop(name)
 	code := m.Run()
 	database.Close(shared)
 	return code
+}
+
+// create makes database name (a clone of the template, or migrated when there is none) and
+// opens a pool on it.
+func create(ctx context.Context, name string, pool database.Pool) (*gorm.DB, string, error) {
+	q := "CREATE DATABASE " + name
+	if template != "" {
+		q += " TEMPLATE " + template
+	}
+	if err := admin.WithContext(ctx).Exec(q).Error; err != nil {
+		return nil, "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	url := withDatabase(AdminURL(), name)
+	pool.Pooler = pooler
+	db, err := database.Open(ctx, url, pool)
+	if err == nil && template == "" {
+		if err = database.Migrate(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			database.Close(db)
+		}
+	}
+	if err != nil {
+		drop(name)
+		return nil, "", fmt.Errorf("database %s: %w", name, err)
+	}
+	return db, url, nil
+}
+
+func drop(name string) {
+	admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+}
+
+// Fresh returns a database of t's own, cloned from the template and dropped when t ends, for a
+// test that changes what others would see (the schema, a whole table) or wants t.Parallel()
+// without sharing rows. The pool holds at most 8 connections.
+func Fresh(t testing.TB) *gorm.DB {
+	t.Helper()
+	DB(t)
+	name := databaseName("fupin_f_" + t.Name())
+	db, _, err := create(context.Background(), name, database.Pool{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour})
+	if err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	t.Cleanup(func() {
+		database.Close(db)
+		drop(name)
+	})
+	return db
+}
+
+// databaseName is prefix, lower-cased with anything but [a-z0-9_] as _, cut to fit PostgreSQL's
+// 63 bytes with a random suffix.
+func databaseName(prefix string) string {
+	prefix = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(prefix))
+	if len(prefix) > 50 {
+		prefix = prefix[:50]
+	}
+	return prefix + "_" + randHex(4)
 }
 
 // DB returns this package's migrated database.

@@ -75,10 +75,7 @@ func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeOf(c)
 		if (skip[route] && c.Writer.Status() < 400) || unlogged(c) {
 			return
 		}
@@ -95,6 +92,15 @@ func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
 		}
 		log.LogAttrs(c, levelFor(c.Writer.Status()), "request", attrs...)
 	}
+}
+
+// routeOf is the route pattern c matched, "unmatched" for none: a label that does not grow with
+// the paths clients make up.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
 }
 
 func levelFor(status int) slog.Level {
@@ -149,10 +155,7 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeOf(c)
 		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
 		m.latency.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
 	}

@@ -43,8 +43,8 @@ var kinds = map[apperr.Kind]struct {
 		"Unsupported media type"},
 }
 
-// WriteProblem renders err as problem+json. Untyped errors are logged and become a bare 500, so
-// that internals never leak to clients.
+// WriteProblem renders err as problem+json. Untyped errors become a bare 500, so that internals
+// never leak to clients; they and 503s are logged on the logger Errors was given.
 func WriteProblem(c *gin.Context, err error) {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
@@ -61,11 +61,11 @@ func WriteProblem(c *gin.Context, err error) {
 		p.Type, p.Title, p.Status, p.Detail, p.Errors = ProblemBase+k.slug, k.title, k.status, e.Msg, e.Fields
 		extra = e.Extra
 		if e.Kind == apperr.KindUnavailable {
-			slog.ErrorContext(c, "dependency unavailable", "request_id", p.RequestID, "err", err)
+			logger(c).ErrorContext(c, "dependency unavailable", "request_id", p.RequestID, "err", err)
 			c.Header("Retry-After", "5")
 		}
 	} else {
-		slog.ErrorContext(c, "internal error", "request_id", p.RequestID, "err", err)
+		logger(c).ErrorContext(c, "internal error", "request_id", p.RequestID, "err", err)
 		p.Type, p.Title, p.Status = ProblemBase+"internal", "Internal error", http.StatusInternalServerError
 		p.Detail = "an unexpected error occurred; quote the request id when reporting it"
 	}
@@ -87,15 +87,31 @@ func WriteProblem(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(p.Status, doc)
 }
 
-// Errors renders the last error a handler attached with c.Error, unless a response was written.
-func Errors() gin.HandlerFunc {
+// Errors renders the last error a handler attached with c.Error, unless a response was written,
+// and gives log to every problem written after it in the chain (WriteProblem logs 500s and 503s).
+func Errors(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(loggerKey, log)
 		c.Next()
 		if len(c.Errors) == 0 || c.Writer.Written() {
 			return
 		}
 		WriteProblem(c, c.Errors.Last().Err)
 	}
+}
+
+const loggerKey = "httpx.logger"
+
+var discard = slog.New(slog.DiscardHandler)
+
+// logger is the logger Errors set; before Errors in the chain (or on a router without it) problems
+// are not logged: Recovery, the one middleware before it that writes problems, logs on its own.
+func logger(c *gin.Context) *slog.Logger {
+	v, _ := c.Get(loggerKey)
+	if l, ok := v.(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return discard
 }
 
 // Fail attaches err to the request for the Errors middleware and stops the chain.

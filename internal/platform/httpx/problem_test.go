@@ -1,12 +1,15 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +17,17 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
+
+// failWith answers a request whose handler fails with err, and returns what was logged.
+func failWith(err error) (*httptest.ResponseRecorder, *bytes.Buffer) {
+	var logs bytes.Buffer
+	r := gin.New()
+	r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
+	r.POST("/x", func(c *gin.Context) { Fail(c, err) })
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+	return w, &logs
+}
 
 // The one problem writer answers a lost or restarting database with 503 and Retry-After even when
 // the service passed the driver's error on untyped: never a 500.
@@ -24,15 +38,15 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 		"EOF":            fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF),
 		"commit unknown": apperr.OutcomeUnknown(&pgconn.PgError{Severity: "FATAL", Code: "57P01"}),
 	} {
-		r := gin.New()
-		r.Use(RequestIDs(), Errors())
-		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		w, logs := failWith(err)
 		var p Problem
 		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
 			json.Unmarshal(w.Body.Bytes(), &p) != nil || p.Status != 503 || p.Detail == "" {
 			t.Errorf("%s: %d Retry-After %q: %s", name, w.Code, w.Header().Get("Retry-After"), w.Body.String())
+		}
+		// On the logger the router was given, with the request id the client was told.
+		if !strings.Contains(logs.String(), `"msg":"dependency unavailable"`) || !strings.Contains(logs.String(), p.RequestID) {
+			t.Errorf("%s: logged %q", name, logs.String())
 		}
 	}
 	// Anything else untyped stays a bare 500 that tells nothing of the internals (a missing file
@@ -42,13 +56,12 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 		"syntax":       &pgconn.PgError{Code: "42601", Message: "syntax error at secret_table"},
 		"missing file": fmt.Errorf("label font: %w", missing),
 	} {
-		r := gin.New()
-		r.Use(RequestIDs(), Errors())
-		r.POST("/x", func(c *gin.Context) { Fail(c, err) })
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/x", nil))
+		w, logs := failWith(err)
 		if w.Code != http.StatusInternalServerError || w.Header().Get("Retry-After") != "" {
 			t.Errorf("%s: %d %v", name, w.Code, w.Header())
+		}
+		if !strings.Contains(logs.String(), `"msg":"internal error"`) {
+			t.Errorf("%s: logged %q", name, logs.String())
 		}
 	}
 }

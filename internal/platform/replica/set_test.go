@@ -2,10 +2,7 @@ package replica_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -170,8 +167,8 @@ func TestStoppedReplicaFailsNoRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := startProxy(t, u.Host)
-	u.Host = px.addr
+	px := dbtest.StartProxy(t, u.Host)
+	u.Host = px.Addr
 	db, set := open(t, p, []string{u.String()}, 5*time.Second)
 	waitState(t, set, replica.StateOK)
 	ctx := replica.MayLag(context.Background())
@@ -179,7 +176,7 @@ func TestStoppedReplicaFailsNoRead(t *testing.T) {
 		t.Fatalf("through the replica: %d, served %v", n, replica.Served(ctx))
 	}
 
-	px.stop()
+	px.Stop()
 	for i := 0; i < 5; i++ {
 		ctx := replica.MayLag(context.Background())
 		if n := count(t, ctx, db); n != 7 {
@@ -207,51 +204,4 @@ func TestNotStandbyIsSkipped(t *testing.T) {
 	if n := count(t, ctx, db); n != 0 || replica.Served(ctx) {
 		t.Fatalf("%d, served by a replica %v", n, replica.Served(ctx))
 	}
-}
-
-// proxy forwards TCP to a target until stopped; stop cuts every connection and closes the port.
-type proxy struct {
-	addr  string
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := &proxy{addr: ln.Addr().String(), ln: ln}
-	t.Cleanup(px.stop)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			px.mu.Lock()
-			px.conns = append(px.conns, c, s)
-			px.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return px
-}
-
-func (px *proxy) stop() {
-	px.ln.Close()
-	px.mu.Lock()
-	defer px.mu.Unlock()
-	for _, c := range px.conns {
-		c.Close()
-	}
-	px.conns = nil
 }

@@ -1,1 +1,0 @@
-package database_test
