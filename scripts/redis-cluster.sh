@@ -22,14 +22,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/pgbouncer.sh" # lib.sh, add_exit_trap, fr
 # start_redis_cluster DIR: starts a three-master cluster under DIR and prints its addresses
 # (comma-separated).
 start_redis_cluster() {
-	local dir="$1" port ports=() addrs=()
+	local dir="$1" port try ports=() addrs=()
 	for _ in 1 2 3; do
-		for _ in {1..20}; do
-			port="$(free_loopback_port)" || die "no free loopback port for Redis Cluster"
-			# The cluster bus listens on port + 10000: both must be free (and below 65536).
-			((port + 10000 < 65536)) && ! tcp_open 127.0.0.1 $((port + 10000)) &&
-				[[ " ${ports[*]} " != *" $port "* ]] && break
+		for try in {1..50}; do
+			# The cluster bus listens on port + 10000. Both stay below Linux's ephemeral range
+			# (32768 and up), where any outgoing connection may take a port between our check and
+			# redis-server's bind; and neither may be one this script has handed out already (a
+			# node started a moment ago may not have bound yet).
+			port=$((20000 + RANDOM % 2700))
+			[[ " ${REDIS_CLUSTER_TAKEN:-} " != *" $port "* && " ${REDIS_CLUSTER_TAKEN:-} " != *" $((port + 10000)) "* ]] &&
+				! tcp_open 127.0.0.1 "$port" && ! tcp_open 127.0.0.1 $((port + 10000)) && break
+			((try < 50)) || die "no free loopback port pair (P, P+10000) for Redis Cluster in 20000-32699"
 		done
+		REDIS_CLUSTER_TAKEN="${REDIS_CLUSTER_TAKEN:-} $port $((port + 10000))"
 		mkdir -p "$dir/$port"
 		cat >"$dir/$port/redis.conf" <<-CONF
 			bind 127.0.0.1

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -198,7 +199,9 @@ func call(t *testing.T, h http.Handler, method, path, token string, body any, wa
 func metrics(t *testing.T, h http.Handler) string {
 	t.Helper()
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.RemoteAddr = net.JoinHostPort("127.0.0.1", "40000") // Prometheus on the host: no token needed
+	h.ServeHTTP(w, req)
 	return w.Body.String()
 }
 

@@ -73,10 +73,10 @@ func TestClusterURL(t *testing.T) {
 
 func TestNewClient(t *testing.T) {
 	for url, cluster := range map[string]bool{
-		"redis://127.0.0.1:6379/0":                           false,
-		"redis+cluster://127.0.0.1:7000":                     true,
-		"redis+cluster://u:p@127.0.0.1:7000,127.0.0.1:7001/": true,
-		"rediss+cluster://h1:7000,h2:7000?pool_size=4":       true,
+		"redis://127.0.0.1:6379/0":                     false,
+		"redis+cluster://h1:7000":                      true,
+		"redis+cluster://u:p@h1:7000,h2:7001/":         true,
+		"rediss+cluster://h1:7000,h2:7000?pool_size=4": true,
 	} {
 		rdb, err := cache.NewClient(url, time.Second)
 		if err != nil {
