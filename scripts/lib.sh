@@ -393,7 +393,8 @@ ensure_test_tools() {
 	have zbarimg || pkgs+=(zbar-tools)
 	have pdftoppm || pkgs+=(poppler-utils)
 	have soffice || pkgs+=(libreoffice-calc-nogui)
-	have docker || have docker-compose || pkgs+=(docker-compose)
+	# A docker CLI without its compose plugin cannot validate the file either.
+	{ have docker && docker compose version >/dev/null 2>&1; } || have docker-compose || pkgs+=(docker-compose)
 	((${#pkgs[@]})) || return 0
 	if ! have apt-get; then
 		warn "missing test tools (${pkgs[*]}) and no apt-get: tests that need them will fail"
