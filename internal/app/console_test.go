@@ -30,6 +30,9 @@ func TestConsoleIsServedUnderItsPrefixOnly(t *testing.T) {
 			t.Errorf("GET %s: %d %q %q", target, w.Code, w.Header().Get("Content-Type"), w.Header().Get("Content-Security-Policy"))
 		}
 	}
+	if w := get("/"); w.Code != http.StatusFound || w.Header().Get("Location") != console.Prefix {
+		t.Errorf("GET /: %d to %q, want 302 to the console", w.Code, w.Header().Get("Location"))
+	}
 	for _, target := range []string{"/api/v1/nothing", "/consoles"} {
 		if w := get(target); w.Code != http.StatusNotFound || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
 			t.Errorf("GET %s: %d %q", target, w.Code, w.Header().Get("Content-Type"))

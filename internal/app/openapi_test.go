@@ -115,9 +115,9 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	router := map[string]bool{}
 	for _, r := range a.Router.Routes() {
-		// The web console's files are not API operations: internal/console and
-		// TestConsoleIsServedUnderItsPrefixOnly test them.
-		if r.Path == "/console" || strings.HasPrefix(r.Path, console.Prefix) {
+		// The web console's files, and the root that redirects to it, are not API operations:
+		// internal/console and TestConsoleIsServedUnderItsPrefixOnly test them.
+		if r.Path == "/" || r.Path == "/console" || strings.HasPrefix(r.Path, console.Prefix) {
 			continue
 		}
 		router[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true

@@ -64,8 +64,12 @@ func New(fsys fs.FS) *Site {
 // Built reports whether the console was built into the binary.
 func (s *Site) Built() bool { return s.index != nil }
 
-// Register adds GET and HEAD of /console and everything under /console/.
+// Register adds GET and HEAD of /console and everything under /console/, and of the site's root,
+// which sends a browser opened on the bare host to the console (302: the root may serve something
+// else one day, so browsers must not remember it).
 func (s *Site) Register(r gin.IRoutes) {
+	r.GET("/", toConsole)
+	r.HEAD("/", toConsole)
 	r.GET("/console", redirect)
 	r.HEAD("/console", redirect)
 	r.GET("/console/*path", s.serve)
@@ -74,6 +78,10 @@ func (s *Site) Register(r gin.IRoutes) {
 
 func redirect(c *gin.Context) {
 	c.Redirect(http.StatusMovedPermanently, Prefix)
+}
+
+func toConsole(c *gin.Context) {
+	c.Redirect(http.StatusFound, Prefix)
 }
 
 func headers(h http.Header) {
