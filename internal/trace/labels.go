@@ -204,8 +204,13 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 	p.write([]byte("]>>\nendobj\n"))
 	p.begin(catalog)
 	p.printf("<</Type/Catalog/Pages %d 0 R>>\nendobj\n", pages)
-	// Only the glyphs this sheet uses are embedded (a subset, named TAG+Font); a font that cannot
-	// be subset is embedded whole.
+	p.font(lf, g, log, type0, cid, desc, file, toUnicode)
+	return count, p.finish(catalog)
+}
+
+// font writes the font objects (numbers reserved by the caller): only the glyphs the document
+// uses are embedded (a subset, named TAG+Font); a font that cannot be subset is embedded whole.
+func (p *pdfWriter) font(lf *labelFont, g *glyphs, log *slog.Logger, type0, cid, desc, file, toUnicode int) {
 	ttf, name := lf.ttf, lf.name
 	if !lf.wholeOnly {
 		if sub, err := subsetTrueType(lf.ttf, g.widths); err == nil {
@@ -225,14 +230,17 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, file)
 	p.stream(file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(ttf)), deflate(ttf))
 	p.stream(toUnicode, "/Filter/FlateDecode", deflate(g.toUnicode()))
+}
 
+// finish writes the cross-reference table and the trailer, and flushes.
+func (p *pdfWriter) finish(catalog int) error {
 	xref := p.n
 	p.printf("xref\n0 %d\n0000000000 65535 f \n", len(p.offs))
 	for _, off := range p.offs[1:] {
 		p.printf("%010d 00000 n \n", off)
 	}
 	p.printf("trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offs), catalog, xref)
-	return count, p.w.Flush()
+	return p.w.Flush()
 }
 
 // drawLabel appends one label's drawing operators to the page: the QR as merged rectangles, then

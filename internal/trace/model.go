@@ -70,6 +70,7 @@ type View struct {
 	Station     StationView     `json:"station"`
 	Households  []HouseholdView `json:"households"`
 	Sale        *SaleView       `json:"sale,omitempty"`
+	Certificate *CertificateRef `json:"certificate,omitempty"` // the batch's current 承诺达标合格证; absent without one
 	Events      []EventView     `json:"events"`
 	Scans       ScanView        `json:"scans"`
 	// rev identifies the cached revision this view was decoded from ("" when loaded from
@@ -121,6 +122,16 @@ type HouseholdView struct {
 	ShareBP     int32       `json:"share_bp"`
 	ItemFen     money.Money `json:"item_income_fen"`
 	ItemYuan    string      `json:"item_income"`
+}
+
+// CertificateRef names the batch's current 承诺达标合格证 (certificate of compliance, issued by the
+// station for the batch: internal/certificate) and where its public page is (URL, a path on this
+// server: /c/{serial}, its JSON twin /api/v1/certificates/{serial}).
+type CertificateRef struct {
+	Serial   string    `json:"serial"`
+	Issuer   string    `json:"issuer"`
+	IssuedAt time.Time `json:"issued_at"`
+	URL      string    `json:"url"`
 }
 
 // SaleView says who bought the item and when.

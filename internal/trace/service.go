@@ -46,6 +46,9 @@ type Photos interface {
 	PhotoURL(ctx context.Context, productID uuid.UUID) (string, error)
 }
 
+// CertificatePath is where a certificate's public page is: CertificatePath + serial.
+const CertificatePath = "/c/"
+
 // Service records batches, issues codes and resolves scans.
 type Service struct {
 	db          *gorm.DB
@@ -147,6 +150,12 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		return Batch{}, apperr.ConflictField("batch_no", "this product already has a batch %s", no)
 	}
 	return b, apperr.DB(err, "batch")
+}
+
+// Batch returns a batch the caller may see: its station's, or any for the county office.
+// Errors: NotFound (missing or out of scope), Unavailable.
+func (s *Service) Batch(ctx context.Context, p auth.Principal, id uuid.UUID) (Batch, error) {
+	return s.st.batch(ctx, p, id)
 }
 
 // Batches lists a product's batches, newest first. Errors: NotFound.
@@ -399,6 +408,10 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 	if r.UnitName != nil {
 		v.Sale = &SaleView{UnitName: *r.UnitName, OrderedAt: *r.PlacedAt, ShippedAt: r.ShippedAt, ReceivedAt: r.CompletedAt,
 			PriceFen: *r.UnitPriceFen, PriceYuan: r.UnitPriceFen.String()}
+	}
+	if r.CertSerial != nil {
+		v.Certificate = &CertificateRef{Serial: *r.CertSerial, Issuer: *r.CertIssuer, IssuedAt: *r.CertIssuedAt,
+			URL: CertificatePath + *r.CertSerial}
 	}
 	if v.Households, err = s.householdViews(ctx, r); err != nil {
 		return View{}, err

@@ -72,6 +72,9 @@ type viewRow struct {
 	PlacedAt       *time.Time
 	CompletedAt    *time.Time
 	UnitName       *string
+	CertSerial     *string
+	CertIssuer     *string
+	CertIssuedAt   *time.Time
 }
 
 func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
@@ -82,7 +85,8 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
 		       coalesce(l.origin_code, p.origin_code) AS origin_code, -- a sold item's origin as its order froze it
 		       s.id AS station_id, s.name AS station_name,
-		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name
+		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name,
+		       cert.serial AS cert_serial, cert.issuer_name AS cert_issuer, cert.issued_at AS cert_issued_at
 		FROM trace_codes c
 		JOIN batches b ON b.id = c.batch_id
 		JOIN products_view p ON p.id = b.product_id
@@ -90,6 +94,7 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		LEFT JOIN order_lines_view l ON l.id = c.order_line_id
 		LEFT JOIN orders_view o ON o.id = l.order_id
 		LEFT JOIN assisting_units_view u ON u.id = o.unit_id
+		LEFT JOIN certificates_view cert ON cert.batch_id = b.id -- the batch's current 承诺达标合格证 (certificate)
 		WHERE c.code = ?`, code).Scan(&r).Error
 	if err == nil && r.Code == "" {
 		err = gorm.ErrRecordNotFound
