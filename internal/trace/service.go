@@ -58,6 +58,7 @@ type Service struct {
 	regions     Regions
 	households  Households
 	attribution Attribution
+	issueChecks []IssueCheck // other features' rules on issuance (AddIssueCheck)
 	cfg         Config
 	log         *slog.Logger
 	flight      singleflight.Group
