@@ -128,6 +128,10 @@ func TestThroughTransactionPooler(t *testing.T) {
 	var batch struct{ ID string }
 	h.json(h.call("POST", "/api/v1/products/"+product.ID+"/batches", tokens["admin"],
 		map[string]any{"batch_no": "POOL-1", "produced_on": "2026-11-20", "quantity": 5000}, 201), &batch)
+	// The product may be of a category the 承诺达标合格证 rule covers (the demo's kiwifruit): its batch's certificate first.
+	h.call("POST", "/api/v1/batches/"+batch.ID+"/certificates", tokens["admin"], map[string]any{"quantity": 5000, "quantity_unit": "箱",
+		"contact_name": "石站长", "contact_phone": "0743-7221234", "basis": []string{"self_test"},
+		"commitments": []string{"no_banned_inputs", "residues_within_limits", "truthful"}}, 201)
 
 	var wg sync.WaitGroup
 	start := make(chan struct{})

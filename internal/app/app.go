@@ -16,6 +16,7 @@ import (
 
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/certificate"
 	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
@@ -45,17 +46,19 @@ type App struct {
 	Stations   *station.Service
 	Catalog    *catalog.Service
 	Trace      *trace.Service
-	Units      *procurement.Units
-	Orders     *procurement.Orders
-	Assistance *procurement.Assistance
-	Ledger     *ledger.Service
-	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
-	Regions    *region.Store
-	Reports    *report.Service
-	Replicas   *replica.Set // DATABASE_REPLICA_URLS; nil without
-	Router     *gin.Engine
-	traceHTTP  *trace.Handler
-	tokens     *auth.Tokens
+	// Certificates are the batches' 承诺达标合格证 (certificates of compliance).
+	Certificates *certificate.Service
+	Units        *procurement.Units
+	Orders       *procurement.Orders
+	Assistance   *procurement.Assistance
+	Ledger       *ledger.Service
+	ItemShares   trace.Attribution // the sale rule applied to one item, for the scan page
+	Regions      *region.Store
+	Reports      *report.Service
+	Replicas     *replica.Set // DATABASE_REPLICA_URLS; nil without
+	Router       *gin.Engine
+	traceHTTP    *trace.Handler
+	tokens       *auth.Tokens
 }
 
 // Open connects to PostgreSQL and Redis and wires everything. Redis being down is not fatal:
@@ -112,6 +115,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
+	a.Certificates = certificate.NewService(db, a.Trace, a.Regions, a.Trace, cfg.LabelFont, log)
+	a.Trace.AddIssueCheck(a.Certificates.IssueCheck)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
@@ -238,8 +243,10 @@ func (a *App) router() *gin.Engine {
 	catalogHTTP.Register(authed)
 	catalogHTTP.RegisterSearch(authed)
 	catalogHTTP.RegisterPhotos(r, authed)
-	a.traceHTTP = trace.NewHandler(a.Trace, web.New(), a.Config.PublicBaseURL, scanCounter{scans})
+	pages := web.New()
+	a.traceHTTP = trace.NewHandler(a.Trace, pages, a.Config.PublicBaseURL, scanCounter{scans})
 	a.traceHTTP.Register(r, authed)
+	certificate.NewHandler(a.Certificates, pages, a.Config.PublicBaseURL).Register(r, authed)
 	a.Units.Register(authed)
 	procurement.NewHandler(a.Orders).Register(authed)
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)

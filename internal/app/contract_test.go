@@ -284,6 +284,7 @@ func TestContractTourActions(t *testing.T) {
 	var batch struct{ ID string }
 	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": batchNo, "produced_on": "2026-11-20", "quantity": 5}).
 		want(201).json(&batch)
+	certify(w.opA, batch.ID)
 	var issued struct {
 		Codes    []struct{ Code string }
 		Issuance struct{ ID string }

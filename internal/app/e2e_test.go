@@ -92,6 +92,7 @@ func (w world) issue(t *testing.T, product string, n int) []string {
 	var b struct{ ID string }
 	w.opA.do("POST", "/api/v1/products/"+product+"/batches", map[string]any{"batch_no": "B" + randDigits(6),
 		"produced_on": "2026-11-20", "quantity": n}).want(201).json(&b)
+	certify(w.opA, b.ID)
 	var out struct{ Codes []struct{ Code string } }
 	w.opA.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": n}).want(201).json(&out)
 	codes := make([]string, len(out.Codes))
@@ -99,6 +100,14 @@ func (w world) issue(t *testing.T, product string, n int) []string {
 		codes[i] = c.Code
 	}
 	return codes
+}
+
+// certify issues a batch's 承诺达标合格证, which codes of a covered product (水果) need first
+// (internal/certificate).
+func certify(op client, batch string) {
+	op.do("POST", "/api/v1/batches/"+batch+"/certificates", map[string]any{"quantity": 100, "quantity_unit": "箱",
+		"contact_name": "石站长", "contact_phone": "0743-7221234", "basis": []string{"self_test"},
+		"commitments": []string{"no_banned_inputs", "residues_within_limits", "truthful"}}).want(201)
 }
 
 type order struct {

@@ -19,6 +19,7 @@ func TestKeysFromBeforeTheMoveReplay(t *testing.T) {
 	var job1 struct{ Issuance struct{ ID string } }
 	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": "MOVE" + randDigits(6),
 		"produced_on": "2026-11-20", "quantity": 5}).want(201).json(&batch)
+	certify(w.opA, batch.ID)
 	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "move-codes").
 		want(201).json(&job1)
 	var o fullOrder

@@ -129,7 +129,7 @@ func (s store) coverage(ctx context.Context) ([]Coverage, error) {
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT category, class, note, decided_at FROM certificate_coverage
 		UNION ALL
-		SELECT DISTINCT p.category, NULL, '', NULL FROM products_view p
+		SELECT DISTINCT p.category, NULL::text, '', NULL::timestamptz FROM products_view p
 		WHERE NOT EXISTS (SELECT 1 FROM certificate_coverage cc WHERE cc.category = p.category)
 		ORDER BY 1`).Scan(&rows).Error
 	out := make([]Coverage, len(rows))

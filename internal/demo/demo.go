@@ -316,6 +316,9 @@ func shipAll(ctx context.Context, a *app.App, admin auth.Principal, o procuremen
 		if err != nil {
 			return fmt.Errorf("batch: %w", err)
 		}
+		if err := certify(ctx, a, admin, b); err != nil {
+			return err
+		}
 		codes, err := a.Trace.IssueCodes(ctx, admin, b.ID, l.Quantity*2)
 		if err != nil {
 			return fmt.Errorf("codes: %w", err)

@@ -115,6 +115,10 @@ func TestServedByReplica(t *testing.T) {
 	call(t, h, "POST", "/api/v1/products/"+products.Products[0].ID+"/batches", station,
 		map[string]any{"batch_no": "R-" + p.Name[len(p.Name)-8:], "produced_on": time.Now().In(civil.China).Format("2006-01-02"), "quantity": 5},
 		201, &batch)
+	// The product may be of a category the 承诺达标合格证 rule covers: its batch's certificate first.
+	call(t, h, "POST", "/api/v1/batches/"+batch.ID+"/certificates", station, map[string]any{"quantity": 5, "quantity_unit": "箱",
+		"contact_name": "石站长", "contact_phone": "0743-7221234", "basis": []string{"self_test"},
+		"commitments": []string{"no_banned_inputs", "residues_within_limits", "truthful"}}, 201, nil)
 	var issued struct{ Codes []struct{ Code string } }
 	call(t, h, "POST", "/api/v1/batches/"+batch.ID+"/codes", station, map[string]any{"count": 1}, 201, &issued)
 	call(t, h, "GET", "/api/v1/trace/"+issued.Codes[0].Code, "", nil, 200, &view)

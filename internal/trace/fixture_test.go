@@ -3,12 +3,14 @@ package trace_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/certificate"
 	"github.com/fupinmarket/fupin/internal/demo"
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -176,6 +179,12 @@ func (fx stationFx) batch(t testing.TB, a *app.App, productID uuid.UUID, quantit
 		Quantity: quantity})
 	if err != nil {
 		t.Fatalf("create batch: %v", err)
+	}
+	// The product is fruit (水果): its codes need the batch's 承诺达标合格证 first (internal/certificate).
+	if _, err := a.Certificates.Issue(context.Background(), fx.Operator, b.ID, certificate.IssueRequest{Quantity: json.Number(strconv.Itoa(quantity)),
+		QuantityUnit: "箱", ContactName: "石站长", ContactPhone: "0743-7221234", Basis: []certificate.Basis{certificate.SelfTest},
+		Commitments: []certificate.Commitment{certificate.NoBannedInputs, certificate.ResiduesWithinLimits, certificate.Truthful}}); err != nil {
+		t.Fatalf("certificate of the batch: %v", err)
 	}
 	return b
 }
