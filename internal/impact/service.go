@@ -228,3 +228,12 @@ func (s *Service) build(ctx context.Context, o orderRow, row issuedRow, supersed
 	}
 	return r, hs, nil
 }
+
+// Next is the version that superseded i (NotFound if none did).
+func (s *Service) Next(ctx context.Context, i Issued) (Issued, error) {
+	r, err := s.st.version(ctx, i.OrderID, i.Version+1)
+	if err != nil {
+		return Issued{}, err
+	}
+	return r.issued(), nil
+}

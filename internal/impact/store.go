@@ -186,3 +186,9 @@ func entryIDs(ids []uuid.UUID) string {
 	slices.Sort(s)
 	return strings.Join(s, ",")
 }
+
+func (s store) version(ctx context.Context, orderID uuid.UUID, version int) (issuedRow, error) {
+	var r issuedRow
+	err := s.db.WithContext(ctx).Raw(issuedSQL+`WHERE r.order_id = ? AND r.version = ?`, orderID, version).Take(&r).Error
+	return r, apperr.DB(err, "impact receipt")
+}
