@@ -5,6 +5,8 @@
 --
 -- The kind checks are extended from what they hold when this runs, not rewritten from a list:
 -- other migrations of the same session add kinds too, and a fixed list here would drop theirs.
+-- They are written back as `kind IN (…)`, which PostgreSQL keeps as ARRAY['…'::text, …], the form
+-- the next such migration reads.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -16,15 +18,15 @@ BEGIN
     FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
     WHERE c.conname = 'ledger_accounts_kind_check';
     ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
-    EXECUTE format('ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind = ANY (%L::text[]))',
-                   array_append(kinds, 'household_property_income'));
+    EXECUTE 'ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(array_append(kinds, 'household_property_income')) k) || '))';
 
     SELECT array_agg(DISTINCT m[1]) INTO kinds
     FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
     WHERE c.conname = 'journal_entries_kind_check';
     ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_kind_check;
-    EXECUTE format('ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind = ANY (%L::text[]))',
-                   array_append(kinds, 'dividend'));
+    EXECUTE 'ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(array_append(kinds, 'dividend')) k) || '))';
 END $$;
 -- +goose StatementEnd
 
@@ -75,14 +77,14 @@ BEGIN
     FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
     WHERE c.conname = 'ledger_accounts_kind_check';
     ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
-    EXECUTE format('ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind = ANY (%L::text[]))',
-                   array_remove(kinds, 'household_property_income'));
+    EXECUTE 'ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(array_remove(kinds, 'household_property_income')) k) || '))';
 
     SELECT array_agg(DISTINCT m[1]) INTO kinds
     FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
     WHERE c.conname = 'journal_entries_kind_check';
     ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_kind_check;
-    EXECUTE format('ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind = ANY (%L::text[]))',
-                   array_remove(kinds, 'dividend'));
+    EXECUTE 'ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(array_remove(kinds, 'dividend')) k) || '))';
 END $$;
 -- +goose StatementEnd

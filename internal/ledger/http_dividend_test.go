@@ -3,13 +3,21 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
@@ -18,12 +26,12 @@ import (
 // refusals: a closed month, the future, an unknown payer kind, no key, a household of another
 // station's villages. Verify re-derives it.
 func TestDividendHTTP(t *testing.T) {
-	db := newWorld(t, 0).db
-	s, r, token := soldRouter(t, db)
-	h := s.w.households
-	admin := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleAdmin})
-	station := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: s.w.stationID})
-	other := token(auth.Principal{UserID: s.w.userID, Role: auth.RoleStation, StationID: newID()})
+	wd := newWorldOn(t, dbtest.Fresh(t), 2)
+	r, token := routerOn(t, wd.db, scope{wd.households[0]: wd.stationID, wd.households[1]: wd.stationID})
+	h := wd.households
+	admin := token(auth.Principal{UserID: wd.userID, Role: auth.RoleAdmin})
+	station := token(auth.Principal{UserID: wd.userID, Role: auth.RoleStation, StationID: wd.stationID})
+	other := token(auth.Principal{UserID: wd.userID, Role: auth.RoleStation, StationID: newID()})
 	do := func(tok, method, path, key, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -78,20 +86,41 @@ func TestDividendHTTP(t *testing.T) {
 	if w := do(admin, "POST", "/api/v1/dividends", "a-"+key, strings.Replace(body, "collective", "cooperative", 1)); w.Code != http.StatusCreated {
 		t.Errorf("county office records a dividend: %d %s", w.Code, w.Body)
 	}
-	mustVerify(t, s.w.db)
+	mustVerify(t, wd.db)
 
 	// A dividend entry without its row is what verify exists to catch (seen inside a transaction
 	// that is rolled back, so other tests' verify stays clean).
-	tx := s.w.db.Begin()
+	tx := wd.db.Begin()
 	defer tx.Rollback()
 	e := DividendEntry(DividendRequest{HouseholdID: h[1], PayerKind: PayerCollective, PayerName: "x", PaidOn: civil.Today(worldNow()),
 		Amount: 100, Key: "orphan-" + randHex(6)})
-	if _, _, err := NewService(s.w.db).Post(t.Context(), tx, e); err != nil {
+	if _, _, err := NewService(wd.db).Post(t.Context(), tx, e); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
 	if n, err := Verify(t.Context(), tx, &out); err != nil || n != 1 || !strings.Contains(out.String(), "no dividend row records it") {
 		t.Errorf("verify of an orphan dividend entry: %d mismatches, err %v\n%s", n, err, out.String())
+	}
+}
+
+// routerOn serves the ledger's handler on db (dated as the world is) behind the application's
+// authentication; token starts a session of p, whose UserID must name an account.
+func routerOn(t *testing.T, db *gorm.DB, visible scope) (*gin.Engine, func(p auth.Principal) string) {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	rdb, prefix := dbtest.Redis(t)
+	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
+		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
+	r := gin.New()
+	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
+	NewHandler(NewService(db).WithClock(worldNow), visible).Register(r)
+	return r, func(p auth.Principal) string {
+		t.Helper()
+		tok, _, err := users.Start(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
 }
 
