@@ -42,8 +42,7 @@ func newWorld(t *testing.T, households int) *world {
 	return newWorldOn(t, dbtest.DB(t), households)
 }
 
-// newWorldOn is newWorld on db (a dbtest.Fresh database for rows that must not reach the shared
-// one: migrations rolled back by other tests refuse entry kinds they do not know).
+// newWorldOn builds the world in db (dbtest.Fresh for a test that breaks the ledger on purpose).
 func newWorldOn(t *testing.T, db *gorm.DB, households int) *world {
 	t.Helper()
 	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
