@@ -589,7 +589,7 @@ func (v *verifier) dividends(tx *gorm.DB) error {
 			r.ID, fen(r.AmountFen), fen(r.Credited))
 	}
 	var orphans []uuid.UUID
-	err = tx.Raw(`SELECT e.id FROM journal_entries e WHERE e.kind = 'dividend' AND `+v.in("entries", "e.id")+`
+	err = tx.Raw(`SELECT e.id FROM journal_entries e WHERE e.kind = 'dividend' AND ` + v.in("entries", "e.id") + `
 		AND NOT EXISTS (SELECT 1 FROM dividends d WHERE d.entry_id = e.id) ORDER BY e.id`).Scan(&orphans).Error
 	for _, id := range orphans {
 		v.report("dividend entry %s: no dividend row records it", id)
