@@ -81,7 +81,7 @@ func (v *verifier) doubleCharges(tx *gorm.DB) error {
 		    WHERE e.kind = 'double_charge'
 		    GROUP BY e.idempotency_key
 		), dc AS (
-		    SELECT id, amount_fen, returned_at IS NOT NULL AS returned, 'charge:' || id AS key FROM double_charges
+		    SELECT id, amount_fen, returned_at IS NOT NULL AS returned, 'charge:' || id AS key FROM double_charges_view
 		)
 		SELECT coalesce(dc.key, de.key) AS key, dc.id AS charge, dc.amount_fen AS amount, coalesce(dc.returned, false) AS returned,
 		       coalesce(de.entries, 0) AS entries, coalesce(de.reversed, 0) AS reversed,
