@@ -8,7 +8,7 @@
 //	                               import a roster (XLSX or CSV) of households, upserted by archive number
 //	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
 //	                               write the monthly report (月报) of an area to stdout
-//	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
+//	fupin verify                   re-derive every ledger balance, order attribution and impact receipt; non-zero exit on mismatch
 //
 // Exit status: 0 on success, 1 when the command fails, 2 when no command or an unknown one is
 // given (the usage is then printed to stderr).
@@ -34,6 +34,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/demo"
 	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/config"
@@ -197,7 +198,12 @@ func verify(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if n > 0 {
+	// Issued impact receipts re-derived from the same ledger (docs/impact.md).
+	m, err := impact.NewService(db, ledger.NewService(db), nil).Verify(ctx, out)
+	if err != nil {
+		return err
+	}
+	if n += m; n > 0 {
 		return fmt.Errorf("verify: %d mismatches", n)
 	}
 	return nil
