@@ -46,7 +46,13 @@ func TestMigrateDemoVerify(t *testing.T) {
 		t.Fatalf("second demo run:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run([]string{"verify"}, &out); err != nil || !strings.Contains(out.String(), "impact receipts: 1 checked against the ledger, 0 mismatches") {
+	if err := run([]string{"verify", "--full"}, &out); err != nil || !strings.Contains(out.String(), "ledger verify OK") ||
+		!strings.Contains(out.String(), "impact receipts: 1 checked against the ledger, 0 mismatches") {
+		t.Fatalf("verify --full: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	// The routine run starts from the checkpoint the full one left.
+	if err := run([]string{"verify"}, &out); err != nil || !strings.Contains(out.String(), "routine run: since checkpoint") {
 		t.Fatalf("verify: %v\n%s", err, out.String())
 	}
 	if err := run([]string{"frobnicate"}, &out); err == nil {
