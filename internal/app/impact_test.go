@@ -17,8 +17,8 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
-	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 type impactReceipt struct {
