@@ -19,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/certificate"
 	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
@@ -30,6 +31,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/report"
+	"github.com/fupinmarket/fupin/internal/reserve"
 	"github.com/fupinmarket/fupin/internal/station"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -51,10 +53,12 @@ type App struct {
 	Units        *procurement.Units
 	Orders       *procurement.Orders
 	Assistance   *procurement.Assistance
+	Reserve      *reserve.Service
 	Ledger       *ledger.Service
 	ItemShares   trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions      *region.Store
 	Reports      *report.Service
+	Impact       *impact.Service
 	Replicas     *replica.Set // DATABASE_REPLICA_URLS; nil without
 	Router       *gin.Engine
 	traceHTTP    *trace.Handler
@@ -120,7 +124,10 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
+	a.Impact = impact.NewService(db, a.Ledger, a.Households)
 	a.Assistance = procurement.NewAssistance(db, vault)
+	a.Reserve = reserve.NewService(db, vault, reserve.Config{NationalMinRatioBP: cfg.ReserveMinBP})
+	a.Assistance.UseReservedShares(a.Reserve)
 	a.Router = a.router()
 	return a, nil
 }
@@ -252,9 +259,11 @@ func (a *App) router() *gin.Engine {
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
 	procurement.NewStatements(a.DB).Register(authed)
 	a.Assistance.Register(authed)
+	reserve.NewHandler(a.Reserve).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
+	impact.NewHandler(a.Impact, a.Config.PublicBaseURL, a.Config.LabelFont, a.Log).Register(r, authed)
 	return r
 }
 
