@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -285,6 +286,17 @@ func TestContractTourActions(t *testing.T) {
 	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": batchNo, "produced_on": "2026-11-20", "quantity": 5}).
 		want(201).json(&batch)
 	certify(w.opA, batch.ID)
+	// The certificate's reads (internal/certificate tests their content and refusals).
+	var certs struct{ Certificates []struct{ Serial string } }
+	w.opA.do("GET", "/api/v1/batches/"+batch.ID+"/certificates", nil).want(200).json(&certs)
+	if len(certs.Certificates) != 1 {
+		t.Fatalf("certificates %+v", certs)
+	}
+	serial := certs.Certificates[0].Serial
+	anon.do("GET", "/api/v1/certificates/"+serial, nil).want(200)
+	anon.do("GET", "/c/"+serial, nil).want(200)
+	w.opA.do("GET", "/api/v1/certificates/"+serial+"/certificate.pdf", nil).want(200)
+	w.admin.do("PUT", "/api/v1/certificate-coverage/"+url.PathEscape("鲜笋"), map[string]any{"class": "vegetables", "note": "第三条（一）"}).want(200)
 	var issued struct {
 		Codes    []struct{ Code string }
 		Issuance struct{ ID string }
