@@ -224,7 +224,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		    GROUP BY e.order_id
 		), attributed AS (
 		    SELECT e.order_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM journal_entries e
 		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
@@ -278,7 +278,7 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 		JOIN orders_view o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
 		    SELECT p.order_line_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id
