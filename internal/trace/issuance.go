@@ -19,6 +19,17 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 )
 
+// IssueCheck is asked, inside the transaction that reserves codes for a batch (the batch row locked
+// FOR UPDATE), whether the batch may have `after` codes issued and reserved in all (those issued,
+// those of jobs not yet done, and this request's). It returns nil to allow, or a problem
+// (apperr: Conflict or Invalid naming the field) to refuse; the request is then not recorded.
+// Other features' rules register here (internal/app wires them): a covered product's batch needs
+// its 承诺达标合格证, codes never exceed what was delivered into the batch.
+type IssueCheck func(ctx context.Context, tx *gorm.DB, batchID, productID uuid.UUID, after int) error
+
+// AddIssueCheck registers a check asked by every RequestIssue. Call it while wiring, before serving.
+func (s *Service) AddIssueCheck(c IssueCheck) { s.issueChecks = append(s.issueChecks, c) }
+
 // IssuanceStatus is where an issuance job is: pending → running → done, or failed.
 type IssuanceStatus string
 
@@ -64,7 +75,8 @@ const progressEvery = 50_000
 // reserves them against the batch's quantity. key is the Idempotency-Key (may be empty): the same
 // key with the same count returns the first job (replayed = true); with another count it is a
 // Conflict naming Idempotency-Key.
-// Errors: Invalid (count, key), NotFound (batch out of scope), Conflict (beyond the quantity, key reuse).
+// Errors: Invalid (count, key), NotFound (batch out of scope), Conflict (beyond the quantity, key reuse),
+// and whatever a registered IssueCheck returns.
 func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int, key string) (job Issuance, replayed bool, err error) {
 	var f apperr.Fields
 	if count < 1 || count > s.cfg.MaxIssue {
@@ -92,8 +104,11 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 	// The key is recorded first (idempotency.Do), before the batch lock: a replay is answered from
 	// the job as it stands, and a running job's COPY holds that lock for as long as it runs.
 	reserve := func(tx *gorm.DB) error {
-		var b struct{ Quantity, CodesIssued int }
-		if err := tx.Raw(`SELECT quantity, codes_issued FROM batches WHERE id = ? FOR UPDATE`, batchID).Scan(&b).Error; err != nil {
+		var b struct {
+			Quantity, CodesIssued int
+			ProductID             uuid.UUID
+		}
+		if err := tx.Raw(`SELECT quantity, codes_issued, product_id FROM batches WHERE id = ? FOR UPDATE`, batchID).Scan(&b).Error; err != nil {
 			return err
 		}
 		// Codes of jobs not yet done are reserved, so that two large jobs cannot both pass the
@@ -107,6 +122,11 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 			left := max(b.Quantity-b.CodesIssued-reserved, 0)
 			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes (%d more being issued): at most %d more can be issued",
 				b.Quantity, b.CodesIssued, reserved, left).With("quantity", b.Quantity).With("codes_issued", b.CodesIssued)
+		}
+		for _, check := range s.issueChecks {
+			if err := check(ctx, tx, batchID, b.ProductID, b.CodesIssued+reserved+count); err != nil {
+				return err
+			}
 		}
 		return tx.Create(&job).Error
 	}

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
@@ -261,4 +263,43 @@ func TestIssueJobRestartLeavesNoPartialBatch(t *testing.T) {
 	}
 	_, _, err = e.a.Trace.RequestIssue(ctx, fx.Operator, b.ID, 1, "")
 	wantKind(t, err, apperr.KindConflict, "one code beyond a full batch")
+}
+
+// A registered IssueCheck sees the batch, its product and the total after the request, inside the
+// reserving transaction; its refusal is the caller's answer and no job is recorded.
+func TestIssueCheckRefusesAndRecordsNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fx := newStation(t, e.a, "")
+	p := fx.product(t, e.a, "检查测试椪柑")
+	b := fx.batch(t, e.a, p.ID, 10)
+	if _, err := e.a.Trace.IssueCodes(ctx, fx.Operator, b.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		batch, product uuid.UUID
+		after          int
+	}
+	var got []seen
+	e.a.Trace.AddIssueCheck(func(_ context.Context, tx *gorm.DB, batchID, productID uuid.UUID, after int) error {
+		got = append(got, seen{batchID, productID, after})
+		if after > 5 {
+			return apperr.ConflictField("count", "at most 5 in this test")
+		}
+		return nil
+	})
+	_, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, b.ID, 4, "check-1")
+	wantKind(t, err, apperr.KindConflict, "a request the check refuses")
+	var jobs int64
+	e.a.DB.Raw(`SELECT count(*) FROM code_issuances WHERE batch_id = ?`, b.ID).Scan(&jobs)
+	if jobs != 1 { // the first IssueCodes' job only
+		t.Fatalf("%d jobs recorded, want 1: a refused request left a job", jobs)
+	}
+	if _, err := e.a.Trace.IssueCodes(ctx, fx.Operator, b.ID, 2); err != nil {
+		t.Fatalf("a request the check allows: %v", err)
+	}
+	want := []seen{{b.ID, p.ID, 7}, {b.ID, p.ID, 5}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("checks saw %+v, want %+v", got, want)
+	}
 }

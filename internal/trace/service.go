@@ -55,6 +55,7 @@ type Service struct {
 	regions     Regions
 	households  Households
 	attribution Attribution
+	issueChecks []IssueCheck // other features' rules on issuance (AddIssueCheck)
 	cfg         Config
 	log         *slog.Logger
 	flight      singleflight.Group
