@@ -3,6 +3,31 @@
 -- attribution by the deliveries of the batches its items were taken from, fixed at shipment.
 
 -- +goose Up
+-- The ledger's kinds for the purchase model (docs/ledger.md, "Purchase model"): accounts
+-- station_purchases and station_sales, entries purchase and rebate. The kind checks are extended
+-- from what they hold when this runs, not rewritten from a list (other migrations of this session
+-- add kinds too; monitoring's 00260 reads them back the same way).
+-- +goose StatementBegin
+DO $$
+DECLARE
+    kinds text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
+    WHERE c.conname = 'ledger_accounts_kind_check';
+    ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
+    EXECUTE 'ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(kinds || ARRAY['station_purchases', 'station_sales']) k) || '))';
+
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
+    WHERE c.conname = 'journal_entries_kind_check';
+    ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_kind_check;
+    EXECUTE 'ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(kinds || ARRAY['purchase', 'rebate']) k) || '))';
+END $$;
+-- +goose StatementEnd
+
 -- The settlement model of a product (catalog's columns; catalog reads and writes them): consignment
 -- (代销, the households are credited when an item is sold) or purchase (收购, the station pays the
 -- household on delivery and the sale credits the station, which shares rebate_bp of its margin back).
@@ -92,3 +117,22 @@ DROP TABLE order_line_settlements;
 DROP TABLE batch_deliveries;
 DROP FUNCTION refuse_supply_change();
 ALTER TABLE products DROP COLUMN rebate_bp, DROP COLUMN settlement;
+-- +goose StatementBegin
+DO $$
+DECLARE
+    kinds text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
+    WHERE c.conname = 'ledger_accounts_kind_check';
+    ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
+    EXECUTE 'ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(kinds) k WHERE k NOT IN ('station_purchases', 'station_sales')) || '))';
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m
+    WHERE c.conname = 'journal_entries_kind_check';
+    ALTER TABLE journal_entries DROP CONSTRAINT journal_entries_kind_check;
+    EXECUTE 'ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check CHECK (kind IN ('
+        || (SELECT string_agg(quote_literal(k), ', ') FROM unnest(kinds) k WHERE k NOT IN ('purchase', 'rebate')) || '))';
+END $$;
+-- +goose StatementEnd

@@ -50,7 +50,7 @@ type App struct {
 	Orders     *procurement.Orders
 	Assistance *procurement.Assistance
 	Ledger     *ledger.Service
-	Supply     *supply.Service // batches' deliveries (收购 and 代销)
+	Supply     *supply.Service   // batches' deliveries (收购 and 代销)
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
@@ -114,7 +114,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
-	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger)
+	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
+	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)

@@ -45,7 +45,10 @@ const verifyShown = 20
 //     every refund_payment entry has its refund;
 //   - every double charge (a second charge of one order, double_charges) has exactly one
 //     double_charge entry debiting the bank and crediting its unit with its amount, reversed
-//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges).
+//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges);
+//   - every purchase-model delivery has its purchase entry and every purchase entry its delivery
+//     (purchases), and every line attributed by deliveries at shipment credits only the households
+//     that delivered, a purchase-model line the station, with the rebate its facts give (supplyLines).
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line (and, when money is owed back to units, how much and since when: not a mismatch),
@@ -62,6 +65,7 @@ func Verify(ctx context.Context, db *gorm.DB, w io.Writer) (mismatches int, err 
 		for _, check := range []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
 			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
+			v.purchases, v.supplyLines,
 		} {
 			if err := check(tx.WithContext(ctx)); err != nil {
 				return err

@@ -37,18 +37,35 @@ type Purchases interface {
 	ReversePurchase(ctx context.Context, tx *gorm.DB, deliveryID uuid.UUID, reason string, at time.Time) (uuid.UUID, error)
 }
 
+// Views is what supply needs from trace's scan view cache: a delivery into a batch that already
+// has codes changes the households its unsold items' pages name.
+type Views interface {
+	InvalidateAll(ctx context.Context) error
+}
+
 // Service records deliveries into batches.
 type Service struct {
 	db         *gorm.DB
 	batches    Batches
 	households Households
 	ledger     Purchases
+	views      Views
 	now        func() time.Time
 }
 
 // NewService builds the service on the wall clock.
-func NewService(db *gorm.DB, batches Batches, households Households, l Purchases) *Service {
-	return &Service{db: db, batches: batches, households: households, ledger: l, now: time.Now}
+func NewService(db *gorm.DB, batches Batches, households Households, l Purchases, views Views) *Service {
+	return &Service{db: db, batches: batches, households: households, ledger: l, views: views, now: time.Now}
+}
+
+// forgetViews makes the cached scan views stale after a change of batch b's deliveries, when
+// the batch has codes (whose unsold items' pages name its households). One epoch bump for all
+// views, as trace does for products and suppliers: codes are issued after deliveries as a rule,
+// so this is rare. A failure leaves views stale until their TTL and is not the delivery's.
+func (s *Service) forgetViews(ctx context.Context, b trace.BatchUse) {
+	if b.CodesIssued > 0 {
+		_ = s.views.InvalidateAll(context.WithoutCancel(ctx))
+	}
 }
 
 // WithClock returns the service reading the time from now (tests of dates and closed months).
@@ -182,6 +199,7 @@ func (s *Service) Record(ctx context.Context, p auth.Principal, batchID uuid.UUI
 	if err != nil {
 		return Delivery{}, false, apperr.DB(err, "delivery")
 	}
+	s.forgetViews(ctx, b)
 	d.fill()
 	return d, replayed, s.name(ctx, []*Delivery{&d})
 }
@@ -323,6 +341,7 @@ func (s *Service) Reverse(ctx context.Context, p auth.Principal, batchID, delive
 	if err != nil {
 		return Delivery{}, apperr.DB(err, "delivery")
 	}
+	s.forgetViews(ctx, b)
 	r.fill()
 	return r, s.name(ctx, []*Delivery{&r})
 }

@@ -46,11 +46,11 @@ func (s *Service) BatchOf(ctx context.Context, p auth.Principal, id uuid.UUID) (
 	if err != nil {
 		return BatchUse{}, err
 	}
-	var station uuid.UUID
-	if err := s.db.WithContext(ctx).Raw(`SELECT station_id FROM products_view WHERE id = ?`, b.ProductID).Scan(&station).Error; err != nil {
+	var row struct{ StationID uuid.UUID }
+	if err := s.db.WithContext(ctx).Raw(`SELECT station_id FROM products_view WHERE id = ?`, b.ProductID).Scan(&row).Error; err != nil {
 		return BatchUse{}, apperr.DB(err, "batch")
 	}
-	return BatchUse{Batch: b, StationID: station}, nil
+	return BatchUse{Batch: b, StationID: row.StationID}, nil
 }
 
 // LineBatches says, inside the caller's transaction tx, how many codes of order line lineID come
