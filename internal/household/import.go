@@ -377,7 +377,7 @@ func (s *Service) resolveVillages(ctx context.Context, p auth.Principal, rows []
 			names[r.req.VillageCode] = true
 		}
 	}
-	q := s.db.WithContext(ctx).Table("regions").Select("code, name").Where("level = 5 AND valid_to IS NULL") // current villages
+	q := s.db.WithContext(ctx).Table("regions_view").Select("code, name").Where("level = 5 AND valid_to IS NULL") // current villages
 	if p.Role == auth.RoleStation {
 		q = q.Where("code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?)", p.StationID)
 	}

@@ -65,6 +65,6 @@ func (s store) villageServed(ctx context.Context, stationID uuid.UUID, village s
 func (s store) villageExists(ctx context.Context, code string) (bool, error) {
 	var n int64
 	// A village merged away (valid_to set) keeps its code for history but takes no new households.
-	err := s.db.WithContext(ctx).Table("regions").Where("code = ? AND level = 5 AND valid_to IS NULL", code).Count(&n).Error
+	err := s.db.WithContext(ctx).Table("regions_view").Where("code = ? AND level = 5 AND valid_to IS NULL", code).Count(&n).Error
 	return n > 0, err
 }

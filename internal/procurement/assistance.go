@@ -171,7 +171,7 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 			f.Add("village_code", "must be a 12-digit village code")
 		} else {
 			var n int64
-			if err := s.db.WithContext(ctx).Table("regions").Where("code = ? AND level = 5", code).Count(&n).Error; err != nil {
+			if err := s.db.WithContext(ctx).Table("regions_view").Where("code = ? AND level = 5", code).Count(&n).Error; err != nil {
 				return Pairing{}, apperr.DB(err, "region")
 			}
 			if n == 0 {
@@ -181,7 +181,7 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 		pr.VillageCode = &code
 	default:
 		var n int64
-		if err := s.db.WithContext(ctx).Table("households").Where("id = ?", *req.HouseholdID).Count(&n).Error; err != nil {
+		if err := s.db.WithContext(ctx).Table("households_view").Where("id = ?", *req.HouseholdID).Count(&n).Error; err != nil {
 			return Pairing{}, apperr.DB(err, "household")
 		}
 		if n == 0 {

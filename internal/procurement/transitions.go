@@ -279,7 +279,7 @@ func (s *Orders) cancel(ctx context.Context, u *orderTx, o *Order, a Action) err
 // forgetLines drops the cached scan views of every code of an order, after its state changed.
 func (s *Orders) forgetLines(ctx context.Context, orderID uuid.UUID) {
 	var codes []string
-	err := s.db.WithContext(ctx).Table("trace_codes").
+	err := s.db.WithContext(ctx).Table("trace_codes_view").
 		Where("order_line_id IN (SELECT id FROM order_lines WHERE order_id = ?)", orderID).Pluck("code", &codes).Error
 	if err == nil {
 		s.views.Forget(ctx, codes)
