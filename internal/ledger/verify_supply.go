@@ -96,11 +96,11 @@ func (v *verifier) supplyLines(tx *gorm.DB) error {
 		    GROUP BY f.order_line_id, f.settlement, f.cost_fen, f.rebate_bp
 		)
 		SELECT order_line_id, settlement, sale_income, net, rebated, station_debit, strangers,
-		       CASE WHEN settlement = 'purchase' AND net > cost_fen THEN (net - cost_fen) * rebate_bp / 10000 ELSE 0 END AS want
+		       CASE WHEN settlement = 'purchase' AND net > cost_fen THEN CAST((net - cost_fen) * rebate_bp AS bigint) / 10000 ELSE 0 END AS want
 		FROM per_line
 		WHERE legs > 0 AND (strangers > 0
 		   OR (settlement = 'purchase' AND (sale_income <> 0 OR rebated <> station_debit
-		       OR rebated <> CASE WHEN net > cost_fen THEN (net - cost_fen) * rebate_bp / 10000 ELSE 0 END)))
+		       OR rebated <> CASE WHEN net > cost_fen THEN CAST((net - cost_fen) * rebate_bp AS bigint) / 10000 ELSE 0 END)))
 		ORDER BY 1`).Scan(&rows).Error
 	for _, r := range rows {
 		switch {
