@@ -54,7 +54,7 @@ func supplyDemo(ctx context.Context, a *app.App, admin auth.Principal) error {
 		price := int64(4000 + 200*i) // ¥40.00, ¥42.00, ¥44.00 a bag
 		issued := today
 		_, _, err := a.Supply.Record(ctx, operator, b.ID, supply.NewDelivery{HouseholdID: g.ID, Quantity: 4 + 2*i, DeliveredOn: today,
-			Certificate: &supply.Certificate{Number: fmt.Sprintf("HGZ-433124-%s-%03d", today.Format("20060102"), i+1), IssuedOn: &issued},
+			Certificate:      &supply.Certificate{Number: fmt.Sprintf("HGZ-433124-%s-%03d", today.Format("20060102"), i+1), IssuedOn: &issued},
 			PurchasePriceFen: &price}, fmt.Sprintf("demo-rice-%d", i))
 		if err != nil {
 			return fmt.Errorf("delivery %d: %w", i, err)
