@@ -248,7 +248,10 @@ func load(ctx context.Context, a *app.App) error {
 	if err := assistance(ctx, a, admin); err != nil {
 		return err
 	}
-	return supplyDemo(ctx, a, admin)
+	if err := supplyDemo(ctx, a, admin); err != nil {
+		return err
+	}
+	return atRisk(ctx, a, admin)
 }
 
 func newHousehold(n int, village string) household.NewHousehold {
