@@ -152,6 +152,9 @@ func TestImpactReceipt(t *testing.T) {
 	// The public page and its JSON twin, without a login.
 	anon := client{t: t, h: w.a.Router}
 	page := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200)
+	if csp := page.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Fatalf("public page CSP %q", csp)
+	}
 	if body := page.Body.String(); !strings.Contains(body, "摘要一致") || !strings.Contains(body, b1.Villages[0].Name) {
 		t.Fatalf("public page: %.400s", body)
 	}
