@@ -245,7 +245,16 @@ func load(ctx context.Context, a *app.App) error {
 	if err := orders(ctx, a, admin, products); err != nil {
 		return err
 	}
-	return assistance(ctx, a, admin)
+	if err := assistance(ctx, a, admin); err != nil {
+		return err
+	}
+	if err := supplyDemo(ctx, a, admin); err != nil {
+		return err
+	}
+	if err := atRisk(ctx, a, admin); err != nil {
+		return err
+	}
+	return reserveShares(ctx, a, admin, products)
 }
 
 func newHousehold(n int, village string) household.NewHousehold {
