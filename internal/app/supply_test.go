@@ -42,6 +42,7 @@ func (w world) deliver(t *testing.T, batch string, body map[string]any) string {
 
 func (w world) codesOf(t *testing.T, batch string, n int) []string {
 	t.Helper()
+	certify(w.opA, batch)
 	var out struct{ Codes []struct{ Code string } }
 	w.opA.do("POST", "/api/v1/batches/"+batch+"/codes", map[string]any{"count": n}).want(201).json(&out)
 	codes := make([]string, len(out.Codes))
