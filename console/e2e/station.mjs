@@ -90,7 +90,7 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await sup.locator('.supplier').first().waitFor()
   await sup.getByRole('button', { name: '添加农户' }).click()
   await sup.locator('.supplier-pick').nth(1).click()
-  await page.locator('.el-select-dropdown__item:visible:not(.is-selected)').first().click()
+  await page.locator('.el-select-dropdown__item:visible').first().click()
   await sup.locator('input[name=share]').nth(1).fill('30')
   await sup.getByRole('button', { name: '保存' }).click()
   const sumError = sup.locator('.el-form-item__error', { hasText: '分成合计须为 100%' })
@@ -99,7 +99,10 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await shot(page, `station-suppliers-refused-${tag}`)
   await sup.getByRole('button', { name: '平均分配' }).click()
   await sup.getByRole('button', { name: '保存' }).click()
-  await sup.waitFor({ state: 'hidden' })
+  await sup.waitFor({ state: 'hidden', timeout: 10_000 }).catch(async (e) => {
+    await shot(page, `station-suppliers-failed-${tag}`)
+    throw e
+  })
   const shares = await page.evaluate(async (id) => {
     const s = JSON.parse(sessionStorage.getItem('fupin.session') ?? '{}')
     const p = await (await fetch(`/api/v1/products/${id}`, { headers: { Authorization: `Bearer ${s.token}` } })).json()
