@@ -20,17 +20,21 @@ import (
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/monitoring"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/report"
+	"github.com/fupinmarket/fupin/internal/reserve"
 	"github.com/fupinmarket/fupin/internal/station"
+	"github.com/fupinmarket/fupin/internal/supply"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
 )
@@ -49,10 +53,13 @@ type App struct {
 	Units      *procurement.Units
 	Orders     *procurement.Orders
 	Assistance *procurement.Assistance
+	Reserve    *reserve.Service
 	Ledger     *ledger.Service
+	Supply     *supply.Service   // batches' deliveries (收购 and 代销)
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
+	Monitoring *monitoring.Service
 	Impact     *impact.Service
 	Replicas   *replica.Set // DATABASE_REPLICA_URLS; nil without
 	Router     *gin.Engine
@@ -114,11 +121,17 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
+	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
+	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
+	a.Monitoring = monitoring.NewService(db, a.Reports, monitoring.Settings{DropBP: money.BasisPoints(cfg.MonitoringDropBP),
+		LineMarginBP: money.BasisPoints(cfg.MonitoringLineMarginBP)})
 	a.Impact = impact.NewService(db, a.Ledger, a.Households)
 	a.Assistance = procurement.NewAssistance(db, vault)
+	a.Reserve = reserve.NewService(db, vault, reserve.Config{NationalMinRatioBP: cfg.ReserveMinBP})
+	a.Assistance.UseReservedShares(a.Reserve)
 	a.Router = a.router()
 	return a, nil
 }
@@ -248,9 +261,12 @@ func (a *App) router() *gin.Engine {
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
 	procurement.NewStatements(a.DB).Register(authed)
 	a.Assistance.Register(authed)
+	reserve.NewHandler(a.Reserve).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	supply.NewHandler(a.Supply).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
+	monitoring.NewHandler(a.Monitoring).Register(authed)
 	impact.NewHandler(a.Impact, a.Config.PublicBaseURL, a.Config.LabelFont, a.Log).Register(r, authed)
 	return r
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/impact"
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 type impactReceipt struct {
@@ -149,6 +152,9 @@ func TestImpactReceipt(t *testing.T) {
 	// The public page and its JSON twin, without a login.
 	anon := client{t: t, h: w.a.Router}
 	page := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200)
+	if csp := page.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Fatalf("public page CSP %q", csp)
+	}
 	if body := page.Body.String(); !strings.Contains(body, "摘要一致") || !strings.Contains(body, b1.Villages[0].Name) {
 		t.Fatalf("public page: %.400s", body)
 	}
@@ -237,6 +243,22 @@ func TestImpactReceipt(t *testing.T) {
 		t.Fatalf("report PDF:\n%s", text)
 	}
 	verifyLedger(t, w.a)
+
+	// fupin verify re-derives every version from the ledger; a household line forged onto a
+	// receipt (rolled back afterwards) is a mismatch.
+	var out strings.Builder
+	if n, err := w.a.Impact.Verify(context.Background(), &out); err != nil || n != 0 {
+		t.Fatalf("impact verify: %d mismatches, %v\n%s", n, err, out.String())
+	}
+	tx := w.a.DB.Begin()
+	defer tx.Rollback()
+	dbtest.Exec(t, tx, `INSERT INTO impact_receipt_households (receipt_id, household_id, village_code, village_name, income_fen)
+		VALUES (?, ?, '433124110226', 'x', 100)`, r2.ReceiptID, w.householdB)
+	out.Reset()
+	if n, err := impact.NewService(tx, ledger.NewService(tx), nil).Verify(context.Background(), &out); err != nil || n != 1 ||
+		!strings.Contains(out.String(), w.householdB) {
+		t.Fatalf("a forged household line: %d mismatches, %v\n%s", n, err, out.String())
+	}
 }
 
 // buyerUnit is the unit of a buyer's token.
@@ -265,4 +287,90 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// History never moves: a receipt names each household's village as it was at the sale, and the
+// version a later refund issues still does after the village was merged away and renamed. Requests
+// racing to issue the first receipt issue it once.
+func TestImpactReceiptHistory(t *testing.T) {
+	w := newWorld(t)
+	v1, v3 := "433124110971", "433124110973"
+	dbtest.Exec(t, w.a.DB, `INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村丙', 5, '433124110')`, v1)
+	var st struct{ ID string }
+	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
+	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	var h, p, b struct{ ID string }
+	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "石秀英", "id_number": idNumber(),
+		"village_code": v1, "members": 3, "status": "lifted"}).want(201).json(&h)
+	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
+	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	var issued struct{ Codes []struct{ Code string } }
+	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
+	var o fullOrder
+	w.buyer2.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
+		"Idempotency-Key", "impact-history").want(201).json(&o)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").want(201)
+	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).want(200)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+
+	// Eight requests at once issue one receipt.
+	admin := auth.Principal{Role: auth.RoleAdmin}
+	ids := make(chan string, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			i, err := w.a.Impact.Current(context.Background(), admin, mustUUID(t, o.ID))
+			ids <- i.ID.String()
+			errs <- err
+		}()
+	}
+	first := ""
+	for range 8 {
+		id, err := <-ids, <-errs
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = id
+		}
+		if id != first {
+			t.Fatalf("racing requests issued receipts %s and %s", first, id)
+		}
+	}
+
+	village := func(r impactReceipt) (string, string) {
+		var b impactBody
+		if err := json.Unmarshal(r.Receipt, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Villages) != 1 || len(b.Villages[0].Households) != 1 || b.Villages[0].Households[0].HeadName != "石*英" {
+			t.Fatalf("villages %+v", b.Villages)
+		}
+		return b.Villages[0].Code, b.Villages[0].Name
+	}
+	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
+	var r1 impactReceipt
+	w.buyer2.do("GET", path, nil).want(200).json(&r1)
+	if code, name := village(r1); r1.ReceiptID != first || code != v1 || name != "旧村丙" {
+		t.Fatalf("receipt %s: village %s %s", r1.ReceiptID, code, name)
+	}
+
+	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村丁"}).want(201)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-history-refund").want(201)
+	var r2 impactReceipt
+	w.buyer2.do("GET", path, nil).want(200).json(&r2)
+	if code, name := village(r2); r2.Version != 2 || code != v1 || name != "旧村丙" {
+		t.Fatalf("after the merge, version %d names village %s %s; want %s 旧村丙", r2.Version, code, name, v1)
+	}
+	var old impactReceipt
+	w.buyer2.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).want(200).json(&old)
+	if !bytes.Equal(old.Receipt, r1.Receipt) {
+		t.Fatal("version 1 changed after the merge")
+	}
 }

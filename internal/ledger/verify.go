@@ -33,10 +33,13 @@ const verifyShown = 20
 //   - on every order line, what is owed to households (household_payable) equals their income,
 //     and every cooperative's pass-through nets to zero per entry and line (a cooperative keeps
 //     nothing: its members got all of it);
-//   - every household's memorandum pair holds: household_attributed = business + wage income;
+//   - every household's memorandum pair holds: household_attributed = business + wage + property
+//     income;
 //   - no payout paid a household more than it was owed at the time (its payable not in debit after it),
 //     and every payout row has its payout entry debiting the payable with its amount;
 //   - every work record has its wage entry, crediting wage income with its pay;
+//   - every dividend row has its dividend entry, unreversed, crediting the household's property
+//     income with its amount, and every dividend entry has its row (dividends);
 //   - every payment row has exactly one payment entry debiting the bank with the payment's amount,
 //     reversed exactly when the payment was returned (order cancelled after payment), and every
 //     payment entry has a payment row; the payment of every cancelled order, and only of those,
@@ -46,7 +49,10 @@ const verifyShown = 20
 //     every refund_payment entry has its refund;
 //   - every double charge (a second charge of one order, double_charges) has exactly one
 //     double_charge entry debiting the bank and crediting its unit with its amount, reversed
-//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges).
+//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges);
+//   - every purchase-model delivery has its purchase entry and every purchase entry its delivery
+//     (purchases), and every line attributed by deliveries at shipment credits only the households
+//     that delivered, a purchase-model line the station, with the rebate its facts give (supplyLines).
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line (and, when money is owed back to units, how much and since when: not a mismatch),
@@ -98,7 +104,8 @@ func verify(ctx context.Context, db *gorm.DB, w io.Writer, full bool) (mismatche
 		}
 		checks := []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
-			v.memorandum, v.payables, v.payouts, v.wages, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
+			v.memorandum, v.payables, v.payouts, v.wages, v.dividends, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
+			v.purchases, v.supplyLines,
 		}
 		if !v.full {
 			checks = append(checks, v.checkpointBalances, v.checkpointTotals, v.completedWithoutSale)
@@ -333,7 +340,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		    GROUP BY e.order_id
 		), attributed AS (
 		    SELECT e.order_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM journal_entries e
 		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
@@ -387,7 +394,7 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 		JOIN orders_view o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
 		    SELECT p.order_line_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id
@@ -453,7 +460,7 @@ func (v *verifier) passthrough(tx *gorm.DB) error {
 	return err
 }
 
-// memorandum: each household's attributed total mirrors its business and wage income.
+// memorandum: each household's attributed total mirrors its business, wage and property income.
 func (v *verifier) memorandum(tx *gorm.DB) error {
 	var rows []struct {
 		OwnerID    uuid.UUID
@@ -466,12 +473,12 @@ func (v *verifier) memorandum(tx *gorm.DB) error {
 		       coalesce(-sum(s.total) FILTER (WHERE a.kind <> 'household_attributed'), 0) AS income
 		FROM verify_sums s
 		JOIN ledger_accounts a ON a.id = s.account_id
-		WHERE a.kind IN ('household_attributed', 'household_income', 'household_wage_income')
+		WHERE a.kind IN ('household_attributed', 'household_income', 'household_wage_income', 'household_property_income')
 		GROUP BY a.owner_id
 		HAVING sum(s.total) <> 0
 		ORDER BY a.owner_id`).Scan(&rows).Error
 	for _, r := range rows {
-		v.report("household %s: expected attributed %s = business + wage income, found income %s",
+		v.report("household %s: expected attributed %s = business + wage + property income, found income %s",
 			r.OwnerID, fen(r.Attributed), fen(r.Income))
 	}
 	return err
@@ -553,6 +560,43 @@ func (v *verifier) wages(tx *gorm.DB) error {
 		ORDER BY w.id`).Scan(&rows).Error
 	for _, r := range rows {
 		v.report("work record %s: expected wage income %s, found %s", r.ID, fen(r.PayFen), fen(r.Credited))
+	}
+	return err
+}
+
+// dividends: each dividend row's entry credits its household's property income with its amount and
+// is not reversed; each dividend entry belongs to a row.
+func (v *verifier) dividends(tx *gorm.DB) error {
+	var rows []struct {
+		ID        uuid.UUID
+		AmountFen int64
+		Credited  int64
+	}
+	err := tx.Raw(`
+		SELECT d.id, d.amount_fen, coalesce(-sum(p.amount_fen) FILTER (
+		           WHERE a.kind = 'household_property_income' AND a.owner_id = d.household_id), 0) AS credited
+		FROM dividends d
+		LEFT JOIN journal_entries e ON e.id = d.entry_id AND e.kind = 'dividend'
+		LEFT JOIN postings p ON p.entry_id = e.id
+		LEFT JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE ` + v.in("entries", "d.entry_id") + `
+		GROUP BY d.id, d.amount_fen, d.entry_id
+		HAVING coalesce(-sum(p.amount_fen) FILTER (
+		           WHERE a.kind = 'household_property_income' AND a.owner_id = d.household_id), 0) <> d.amount_fen
+		    OR EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses_entry_id = d.entry_id)
+		ORDER BY d.id`).Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		v.report("dividend %s: expected its entry to credit property income with %s, found %s (or it is reversed)",
+			r.ID, fen(r.AmountFen), fen(r.Credited))
+	}
+	var orphans []uuid.UUID
+	err = tx.Raw(`SELECT e.id FROM journal_entries e WHERE e.kind = 'dividend' AND ` + v.in("entries", "e.id") + `
+		AND NOT EXISTS (SELECT 1 FROM dividends d WHERE d.entry_id = e.id) ORDER BY e.id`).Scan(&orphans).Error
+	for _, id := range orphans {
+		v.report("dividend entry %s: no dividend row records it", id)
 	}
 	return err
 }
