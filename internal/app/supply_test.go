@@ -167,6 +167,23 @@ func TestDeliveriesAttributeSales(t *testing.T) {
 	if len(sold.Households) != 2 || sold.Households[0].ItemFen != 7500 || sold.Households[1].ItemFen != 2500 {
 		t.Fatalf("sold item's households = %+v, want 7500 and 2500 fen of ¥100.00", sold.Households)
 	}
+	page := anon.do("GET", "/t/"+codes[0], nil).want(200).Body.String()
+	var sup struct {
+		Households []struct {
+			HeadName string `json:"head_name"`
+		}
+	}
+	w.opA.do("GET", "/api/v1/batches/"+b+"/deliveries", nil).want(200).json(&sup)
+	for _, h := range sup.Households[1:] { // the two who delivered before the shipment (the third delivered most since)
+		if !strings.Contains(page, h.HeadName) {
+			t.Fatalf("scan page does not name %s, who delivered into the batch", h.HeadName)
+		}
+	}
+	// The unsold item's cached view names the third household too: the delivery made it stale.
+	anon.do("GET", "/api/v1/trace/"+codes[3], nil).want(200).json(&unsold)
+	if len(unsold.Households) != 3 {
+		t.Fatalf("unsold item's households after a third delivery = %+v", unsold.Households)
+	}
 	verifyLedger(t, w.a)
 }
 
@@ -191,6 +208,12 @@ func TestPurchaseModel(t *testing.T) {
 	b := w.batch(t, p.ID, 100)
 	w.opA.do("POST", "/api/v1/batches/"+b+"/codes", map[string]any{"count": 1}).problem(409, "count") // no deliveries yet
 	w.opA.do("POST", "/api/v1/batches/"+b+"/deliveries", delivery(w.households[0], 1), "Idempotency-Key", "np").problem(422, "purchase_price_fen")
+
+	closed := delivery(w.households[0], 1)
+	closed["purchase_price_fen"] = 6000
+	closed["delivered_on"] = civil.FirstOpenDay(civil.Today(time.Now())).AddDate(0, 0, -1).Format(time.DateOnly)
+	closed["certificate"] = map[string]any{"photo_ref": "photos/hgz-1.jpg"}
+	w.opA.do("POST", "/api/v1/batches/"+b+"/deliveries", closed, "Idempotency-Key", "closed").problem(422, "delivered_on")
 
 	d0 := delivery(w.households[0], 1)
 	d0["purchase_price_fen"] = 6000
@@ -219,6 +242,19 @@ func TestPurchaseModel(t *testing.T) {
 	w.a.DB.Raw(`SELECT -sum(balance_fen) FROM ledger_accounts WHERE kind = 'station_sales' AND owner_id = ?`, w.stationA).Scan(&stationSales)
 	if stationSales != 20000-1900 {
 		t.Fatalf("station's sales %d, want %d", stationSales, 20000-1900)
+	}
+	verifyLedger(t, w.a)
+
+	// A purchase delivered in error is reversed with its entry: the household's income goes back.
+	wrong := delivery(w.households[2], 2)
+	wrong["purchase_price_fen"] = 4000
+	id := w.deliver(t, b, wrong)
+	if got := income(t, w, w.households[2]); got != 8000 {
+		t.Fatalf("household 2 earned %d, want 8000", got)
+	}
+	w.opA.do("POST", "/api/v1/batches/"+b+"/deliveries/"+id+"/reversal", map[string]any{"reason": "another household's sacks"}).want(201)
+	if got := income(t, w, w.households[2]); got != 0 {
+		t.Fatalf("household 2 kept %d after the reversal", got)
 	}
 	verifyLedger(t, w.a)
 

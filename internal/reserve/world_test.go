@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/household"
@@ -34,13 +35,19 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
 func testApp(t *testing.T) *app.App {
 	t.Helper()
+	return testAppOn(t, dbtest.DB(t))
+}
+
+// testAppOn is the application on db (dbtest.Fresh for a test that needs a database of its own).
+func testAppOn(t *testing.T, db *gorm.DB) *app.App {
+	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.BcryptCost = 4
 	rdb, prefix := dbtest.Redis(t)
-	a, err := app.New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.New(cfg, db, cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
