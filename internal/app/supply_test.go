@@ -205,6 +205,22 @@ func TestPurchaseModel(t *testing.T) {
 	if p.Settlement != "purchase" || p.RebateBP != 2000 {
 		t.Fatalf("product = %+v", p)
 	}
+	// The terms change through PATCH; a rebate needs the purchase model.
+	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"rebate_bp": 500}).problem(422, "rebate_bp")
+	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"settlement": "barter"}).problem(422, "settlement")
+	var patched struct {
+		Settlement string
+		RebateBP   int `json:"rebate_bp"`
+	}
+	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"settlement": "purchase", "rebate_bp": 500}).want(200).json(&patched)
+	if patched.Settlement != "purchase" || patched.RebateBP != 500 {
+		t.Fatalf("patched = %+v", patched)
+	}
+	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"settlement": "consignment"}).want(200).json(&patched)
+	if patched.Settlement != "consignment" || patched.RebateBP != 0 {
+		t.Fatalf("back to consignment = %+v, want no rebate", patched)
+	}
+
 	b := w.batch(t, p.ID, 100)
 	w.opA.do("POST", "/api/v1/batches/"+b+"/codes", map[string]any{"count": 1}).problem(409, "count") // no deliveries yet
 	w.opA.do("POST", "/api/v1/batches/"+b+"/deliveries", delivery(w.households[0], 1), "Idempotency-Key", "np").problem(422, "purchase_price_fen")
@@ -242,6 +258,15 @@ func TestPurchaseModel(t *testing.T) {
 	w.a.DB.Raw(`SELECT -sum(balance_fen) FROM ledger_accounts WHERE kind = 'station_sales' AND owner_id = ?`, w.stationA).Scan(&stationSales)
 	if stationSales != 20000-1900 {
 		t.Fatalf("station's sales %d, want %d", stationSales, 20000-1900)
+	}
+	verifyLedger(t, w.a)
+
+	// A refund of one bag takes its price back from the station's sales (the rebate stands).
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "buy-refund").want(201)
+	w.a.DB.Raw(`SELECT -sum(balance_fen) FROM ledger_accounts WHERE kind = 'station_sales' AND owner_id = ?`, w.stationA).Scan(&stationSales)
+	if stationSales != 10000-1900 {
+		t.Fatalf("station's sales after a refund of one bag %d, want %d", stationSales, 10000-1900)
 	}
 	verifyLedger(t, w.a)
 
