@@ -456,3 +456,31 @@ console_tests() {
 			cd "$FUPIN_ROOT/console" && FUPIN_BIN="$bin" node e2e/run.mjs
 	) >&2 || die "console browser tests failed (above; screenshots in artifacts/console/)"
 }
+
+# console_lighthouse: scripts/lighthouse.sh (scripts/lighthouse/run.mjs: Lighthouse's mobile
+# profile on the login and catalogue pages, against `fupin serve` over a fresh database
+# console_lighthouse holding the demo). `npm ci` runs only when node_modules is missing or older
+# than the lock file. FUPIN_CONSOLE=0 skips it.
+console_lighthouse() {
+	[[ ${FUPIN_CONSOLE:-1} == 0 ]] && return 0
+	local dir="$FUPIN_ROOT/scripts/lighthouse"
+	ensure_node
+	if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+		info "installing Lighthouse (npm ci in scripts/lighthouse)"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in $dir failed"
+	fi
+	[[ -x /usr/bin/chromium ]] || apt_install chromium || die "Lighthouse needs Chromium (Debian: apt-get install chromium)"
+	local url bin="$FUPIN_ROOT/bin/fupin-lighthouse"
+	url="$(url_with_db "$(admin_url)" console_lighthouse)"
+	info "Lighthouse on the console (database console_lighthouse, reports in artifacts/console/)"
+	go build -o "$bin" ./cmd/fupin || die "go build failed"
+	if have psql; then
+		env PGCONNECT_TIMEOUT=5 psql "$(admin_url)" -XAtq -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS console_lighthouse WITH (FORCE)' >/dev/null 2>&1 ||
+			die "could not drop the database console_lighthouse"
+	fi
+	ensure_database console_lighthouse
+	(
+		export DATABASE_URL="$url" REDIS_PREFIX="fupin-console-lighthouse-$$:" LOG_FORMAT=text LOG_LEVEL=warn
+		"$bin" migrate up >/dev/null && "$bin" demo >/dev/null && FUPIN_BIN="$bin" node "$dir/run.mjs"
+	) >&2 || die "Lighthouse: the console is under the bar (above; reports in artifacts/console/)"
+}

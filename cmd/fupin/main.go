@@ -8,7 +8,8 @@
 //	                               import a roster (XLSX or CSV) of households, upserted by archive number
 //	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
 //	                               write the monthly report (月报) of an area to stdout
-//	fupin verify                   re-derive every ledger balance and order attribution; non-zero exit on mismatch
+//	fupin verify [--full]          check the ledger since its last checkpoint (--full: re-derive all of it,
+//	                               every balance and order attribution); non-zero exit on mismatch
 //
 // Exit status: 0 on success, 1 when the command fails, 2 when no command or an unknown one is
 // given (the usage is then printed to stderr).
@@ -52,7 +53,8 @@ commands:
   import households FILE [--skip-bad-rows] [--county CODE]
                            import a roster (XLSX or CSV; 户编号, 户主姓名, 身份证号, 联系电话,
                            家庭人口, 所在村, 户类型); all or nothing unless --skip-bad-rows
-  verify                   check the ledger against orders; exit 1 on any mismatch
+  verify [--full]          check the ledger against orders since the last checkpoint of verified
+                           balances (--full: all of it); exit 1 on any mismatch
   report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]
                            the monthly report (月报) of a county, township or village to stdout
 
@@ -84,7 +86,7 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // takesNoArgs are the commands whose settings all come from the environment.
-var takesNoArgs = map[string]bool{"serve": true, "demo": true, "verify": true}
+var takesNoArgs = map[string]bool{"serve": true, "demo": true}
 
 // commands are the first words run knows.
 var commands = map[string]bool{"serve": true, "migrate": true, "demo": true, "import": true, "report": true, "verify": true}
@@ -123,7 +125,7 @@ func run(args []string, out io.Writer) error {
 	case "report":
 		return monthlyReport(ctx, cfg, args[1:], out)
 	case "verify":
-		return verify(ctx, cfg, out)
+		return verify(ctx, cfg, len(args) == 2, out)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
 }
@@ -146,8 +148,12 @@ func checkArgs(args []string, out io.Writer) (done bool, err error) {
 		config.Usage(out)
 		return true, nil
 	}
-	// serve, demo and verify take no arguments (settings are environment variables): one given is
-	// a mistake, better refused than ignored (`fupin serve --port 9090` would serve on :8080).
+	// serve and demo take no arguments, verify only --full (settings are environment variables):
+	// anything else is a mistake, better refused than ignored (`fupin serve --port 9090` would
+	// serve on :8080).
+	if args[0] == "verify" && (len(args) > 2 || len(args) == 2 && args[1] != "--full") {
+		return true, usageError{fmt.Sprintf("fupin verify takes only --full, not %q", strings.Join(args[1:], " "))}
+	}
 	if takesNoArgs[args[0]] && len(args) > 1 {
 		return true, usageError{fmt.Sprintf("fupin %s takes no arguments (settings are environment variables: fupin %s --help), not %q",
 			args[0], args[0], strings.Join(args[1:], " "))}
@@ -186,14 +192,19 @@ func importRegions(ctx context.Context, cfg config.Config, dir string, out io.Wr
 	return nil
 }
 
-// verify re-derives the ledger; any mismatch is an error (exit 1).
-func verify(ctx context.Context, cfg config.Config, out io.Writer) error {
+// verify checks the ledger since its last checkpoint, or all of it (full); any mismatch is an
+// error (exit 1).
+func verify(ctx context.Context, cfg config.Config, full bool, out io.Writer) error {
 	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer database.Close(db)
-	n, err := ledger.Verify(ctx, db, out)
+	check := ledger.VerifyRoutine
+	if full {
+		check = ledger.Verify
+	}
+	n, err := check(ctx, db, out)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,12 @@ func TestMigrateDemoVerify(t *testing.T) {
 		t.Fatalf("second demo run:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run([]string{"verify"}, &out); err != nil {
+	if err := run([]string{"verify", "--full"}, &out); err != nil || !strings.Contains(out.String(), "ledger verify OK") {
+		t.Fatalf("verify --full: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	// The routine run starts from the checkpoint the full one left.
+	if err := run([]string{"verify"}, &out); err != nil || !strings.Contains(out.String(), "routine run: since checkpoint") {
 		t.Fatalf("verify: %v\n%s", err, out.String())
 	}
 	if err := run([]string{"frobnicate"}, &out); err == nil {

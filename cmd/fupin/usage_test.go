@@ -22,6 +22,8 @@ func TestUsageExitStatus(t *testing.T) {
 		{[]string{"serve", "--bogus"}, 2, false}, // it served on :8080, ignoring the argument
 		{[]string{"demo", "extra"}, 2, false},
 		{[]string{"verify", "extra"}, 2, false},
+		{[]string{"verify", "--full", "extra"}, 2, false},
+		{[]string{"verify", "--fast"}, 2, false},
 		{[]string{"help"}, 0, true},
 		{[]string{"--help"}, 0, true},
 	} {

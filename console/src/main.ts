@@ -1,9 +1,8 @@
 import { createApp } from 'vue'
-import 'element-plus/dist/index.css'
+import { elements } from './elements' // before style.css, whose rules override Element Plus's
 import './style.css'
 import App from './App.vue'
 import { router } from './router'
-import { elements } from './elements'
 import { lang } from './i18n'
 
 document.documentElement.lang = lang.value === 'zh' ? 'zh-CN' : 'en'

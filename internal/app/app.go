@@ -18,6 +18,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/console"
 	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
@@ -52,6 +53,7 @@ type App struct {
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
+	Impact     *impact.Service
 	Replicas   *replica.Set // DATABASE_REPLICA_URLS; nil without
 	Router     *gin.Engine
 	traceHTTP  *trace.Handler
@@ -115,6 +117,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
+	a.Impact = impact.NewService(db, a.Ledger, a.Households)
 	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Router = a.router()
 	return a, nil
@@ -248,6 +251,7 @@ func (a *App) router() *gin.Engine {
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
+	impact.NewHandler(a.Impact, a.Config.PublicBaseURL, a.Config.LabelFont, a.Log).Register(r, authed)
 	return r
 }
 

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,6 +44,7 @@ type Site struct {
 	files fs.FS
 	index []byte
 	built time.Time
+	gz    sync.Map // file name → *gzipped (gzip.go)
 }
 
 // New reads the embedded build; fsys nil means the embedded files (tests pass their own).
@@ -105,6 +107,14 @@ func (s *Site) serve(c *gin.Context) {
 				c.Header("Cache-Control", "public, max-age=31536000, immutable")
 			} else {
 				c.Header("Cache-Control", "no-cache")
+			}
+			if compressible[path.Ext(name)] {
+				c.Header("Vary", "Accept-Encoding")
+			}
+			if gz := s.gzipOf(name); gz != nil && acceptsGzip(c.GetHeader("Accept-Encoding")) {
+				c.Header("Content-Encoding", "gzip")
+				http.ServeContent(c.Writer, c.Request, name, s.built, bytes.NewReader(gz))
+				return
 			}
 			c.FileFromFS(name, http.FS(s.files))
 			return

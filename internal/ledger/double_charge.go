@@ -78,10 +78,11 @@ func (v *verifier) doubleCharges(tx *gorm.DB) error {
 		    JOIN postings p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
-		    WHERE e.kind = 'double_charge'
+		    WHERE e.kind = 'double_charge' AND ` + v.in("orders", "e.order_id") + `
 		    GROUP BY e.idempotency_key
 		), dc AS (
 		    SELECT id, amount_fen, returned_at IS NOT NULL AS returned, 'charge:' || id AS key FROM double_charges_view
+		    WHERE ` + v.in("orders", "order_id") + `
 		)
 		SELECT coalesce(dc.key, de.key) AS key, dc.id AS charge, dc.amount_fen AS amount, coalesce(dc.returned, false) AS returned,
 		       coalesce(de.entries, 0) AS entries, coalesce(de.reversed, 0) AS reversed,

@@ -39,7 +39,12 @@ const village = "433124110226"
 
 func newWorld(t *testing.T, households int) *world {
 	t.Helper()
-	db := dbtest.DB(t)
+	return newWorldOn(t, dbtest.DB(t), households)
+}
+
+// newWorldOn builds the world in db (dbtest.Fresh for a test that breaks the ledger on purpose).
+func newWorldOn(t *testing.T, db *gorm.DB, households int) *world {
+	t.Helper()
 	exec(t, db, `INSERT INTO regions (code, name, level, parent_code) VALUES
 		('43', '湖南省', 1, NULL), ('4331', '湘西土家族苗族自治州', 2, '43'), ('433124', '花垣县', 3, '4331'),
 		('433124110', '双龙镇', 4, '433124'), ('433124110226', '十八洞村', 5, '433124110')

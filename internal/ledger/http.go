@@ -39,23 +39,26 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.GET("/api/v1/payouts/waiting", both, h.waiting)
 	api.GET("/api/v1/payouts/delays", both, h.delays)
 	api.POST("/api/v1/work-records", both, h.recordWork)
+	api.POST("/api/v1/dividends", both, h.recordDividend)
 }
 
 // StatementResponse is a household's income statement as the API shows it. Money is in fen
 // (`*_fen`, integers) with a formatted copy for people (`*_yuan`, "¥12.30"). Lines are the newest
 // 500 postings, newest first; truncated says there are more (postings counts them all).
 type StatementResponse struct {
-	HouseholdID uuid.UUID      `json:"household_id"`
-	IncomeFen   int64          `json:"income_fen"`
-	IncomeYuan  string         `json:"income_yuan"`
-	WageFen     int64          `json:"wage_income_fen"`
-	WageYuan    string         `json:"wage_income_yuan"`
-	OwedFen     int64          `json:"owed_fen"`
-	OwedYuan    string         `json:"owed_yuan"`
-	Entries     int            `json:"entries"`
-	Postings    int            `json:"postings"`
-	Truncated   bool           `json:"truncated"`
-	Lines       []LineResponse `json:"lines"`
+	HouseholdID  uuid.UUID      `json:"household_id"`
+	IncomeFen    int64          `json:"income_fen"`
+	IncomeYuan   string         `json:"income_yuan"`
+	WageFen      int64          `json:"wage_income_fen"`
+	WageYuan     string         `json:"wage_income_yuan"`
+	PropertyFen  int64          `json:"property_income_fen"`
+	PropertyYuan string         `json:"property_income_yuan"`
+	OwedFen      int64          `json:"owed_fen"`
+	OwedYuan     string         `json:"owed_yuan"`
+	Entries      int            `json:"entries"`
+	Postings     int            `json:"postings"`
+	Truncated    bool           `json:"truncated"`
+	Lines        []LineResponse `json:"lines"`
 }
 
 // LineResponse is one posting to the household's income: amount_fen is positive for income and
@@ -77,7 +80,8 @@ type LineResponse struct {
 // ToStatementResponse converts a Statement for output.
 func ToStatementResponse(st Statement) StatementResponse {
 	r := StatementResponse{HouseholdID: st.HouseholdID, IncomeFen: int64(st.IncomeFen), IncomeYuan: st.IncomeFen.String(),
-		WageFen: int64(st.WageIncomeFen), WageYuan: st.WageIncomeFen.String(), OwedFen: int64(st.OwedFen), OwedYuan: st.OwedFen.String(),
+		WageFen: int64(st.WageIncomeFen), WageYuan: st.WageIncomeFen.String(),
+		PropertyFen: int64(st.PropertyIncomeFen), PropertyYuan: st.PropertyIncomeFen.String(), OwedFen: int64(st.OwedFen), OwedYuan: st.OwedFen.String(),
 		Entries: st.Entries, Postings: st.Postings, Truncated: st.Truncated, Lines: make([]LineResponse, len(st.Lines))}
 	for i, l := range st.Lines {
 		r.Lines[i] = LineResponse{EntryID: l.EntryID, Kind: l.Kind, OccurredAt: l.OccurredAt, OrderID: l.OrderID,

@@ -67,7 +67,7 @@ const (
 // Valid reports whether k is a known kind.
 func (k AccountKind) Valid() bool {
 	switch k {
-	case HouseholdIncome, HouseholdWageIncome, HouseholdAttributed, HouseholdPayable, CooperativePassthrough,
+	case HouseholdIncome, HouseholdWageIncome, HouseholdPropertyIncome, HouseholdAttributed, HouseholdPayable, CooperativePassthrough,
 		UnitReceivable, StationCommission, StationWages, PlatformFee, Bank:
 		return true
 	}
@@ -150,13 +150,13 @@ func (e Entry) validate(reversal bool) error {
 // checkHead checks the entry's own fields: kind, key, time and order.
 func (e Entry) checkHead(f *apperr.Fields, reversal bool) {
 	switch e.Kind {
-	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage, KindDoubleCharge:
+	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage, KindDoubleCharge, KindDividend:
 	case KindReversal:
 		if !reversal {
 			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
 		}
 	default:
-		f.Add("kind", "must be sale, payment, refund, refund_payment, payout, wage or double_charge, not %q", e.Kind)
+		f.Add("kind", "must be sale, payment, refund, refund_payment, payout, wage, double_charge or dividend, not %q", e.Kind)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
 		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)
@@ -296,15 +296,17 @@ func requestHash(e Entry, reverses *uuid.UUID) []byte {
 // WageIncomeFen is the household's wage income (工资性收入, from station work), kept apart from
 // IncomeFen (business income from sales, 经营性收入); OwedFen is what the platform still owes it
 // (its household_payable, credit-normal, negated), which payouts reduce and income does not.
+// PropertyIncomeFen is its property income (财产性收入: dividends of cooperatives and collectives).
 type Statement struct {
-	HouseholdID   uuid.UUID
-	IncomeFen     money.Money
-	WageIncomeFen money.Money
-	OwedFen       money.Money
-	Entries       int
-	Postings      int
-	Lines         []StatementLine
-	Truncated     bool
+	HouseholdID       uuid.UUID
+	IncomeFen         money.Money
+	WageIncomeFen     money.Money
+	PropertyIncomeFen money.Money
+	OwedFen           money.Money
+	Entries           int
+	Postings          int
+	Lines             []StatementLine
+	Truncated         bool
 }
 
 // StatementLineLimit caps Statement.Lines. Older postings still count in IncomeFen, Entries and

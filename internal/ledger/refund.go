@@ -231,13 +231,14 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		WITH rl AS (
-		    SELECT order_line_id, sum(quantity) AS q, sum(amount_fen) AS a FROM refund_lines_view GROUP BY order_line_id
+		    SELECT order_line_id, sum(quantity) AS q, sum(amount_fen) AS a FROM refund_lines_view
+		    WHERE ` + v.in("lines", "order_line_id") + ` GROUP BY order_line_id
 		), rp AS (
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'refund'
 		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission')
-		    WHERE p.order_line_id IS NOT NULL
+		    WHERE p.order_line_id IS NOT NULL AND ` + v.in("lines", "p.order_line_id") + `
 		    GROUP BY p.order_line_id
 		)
 		SELECT ol.id, ol.order_id, ol.amount_fen, ol.unit_price_fen, ol.refunded_quantity,
@@ -245,7 +246,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		FROM order_lines_view ol
 		LEFT JOIN rl ON rl.order_line_id = ol.id
 		LEFT JOIN rp ON rp.order_line_id = ol.id
-		WHERE (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
+		WHERE ` + v.in("lines", "ol.id") + ` AND (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
 		  AND (coalesce(rl.q, 0) <> ol.refunded_quantity OR coalesce(rl.a, 0) <> coalesce(rp.a, 0)
 		       OR coalesce(rl.a, 0) <> ol.refunded_quantity * ol.unit_price_fen OR coalesce(rl.a, 0) > ol.amount_fen)
 		ORDER BY ol.order_id, ol.id`).Scan(&rows).Error

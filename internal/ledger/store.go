@@ -238,13 +238,16 @@ func householdStatement(ctx context.Context, tx *gorm.DB, householdID uuid.UUID)
 		BalanceFen int64
 	}
 	if err := tx.WithContext(ctx).Raw(`SELECT kind, balance_fen FROM ledger_accounts
-		WHERE owner_id = ? AND kind IN ('household_wage_income', 'household_payable')`, householdID).Scan(&others).Error; err != nil {
+		WHERE owner_id = ? AND kind IN ('household_wage_income', 'household_property_income', 'household_payable')`, householdID).Scan(&others).Error; err != nil {
 		return st, apperr.DB(err, "household income")
 	}
 	for _, o := range others {
-		if o.Kind == string(HouseholdWageIncome) {
+		switch AccountKind(o.Kind) {
+		case HouseholdWageIncome:
 			st.WageIncomeFen = money.Money(-o.BalanceFen)
-		} else {
+		case HouseholdPropertyIncome:
+			st.PropertyIncomeFen = money.Money(-o.BalanceFen)
+		default:
 			st.OwedFen = money.Money(-o.BalanceFen)
 		}
 	}

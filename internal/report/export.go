@@ -29,11 +29,12 @@ func reflectInt(n any) int64 {
 func tables(rep Monthly) map[string]sheet.Table {
 	m := sheet.Text(rep.Month)
 	areas := sheet.Table{Name: "地区",
-		Header: []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "订单数", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "人均增收(元)"}}
+		Header: []string{"月份", "区划代码", "名称", "层级", "销售额(元)", "订单数", "带贫户数", "增收(元)", "经营性收入(元)", "工资性收入(元)", "财产性收入(元)",
+			"人均增收(元)"}}
 	row := func(code, name string, level int, s Summary) {
 		areas.Rows = append(areas.Rows, []sheet.Cell{m, sheet.Text(code), sheet.Text(name), sheet.Text(levelNames[level]),
 			sheet.Money(s.SalesFen), sheet.Int(int64(s.Orders)), sheet.Int(int64(s.HouseholdsBenefited)), sheet.Money(s.IncomeFen), sheet.Money(s.BusinessFen),
-			sheet.Money(s.WageFen), sheet.Money(s.PerCapitaAddedFen)})
+			sheet.Money(s.WageFen), sheet.Money(s.PropertyFen), sheet.Money(s.PerCapitaAddedFen)})
 	}
 	row(rep.RegionCode, rep.RegionName, rep.Level, rep.Totals)
 	for _, a := range rep.Townships {

@@ -12,12 +12,14 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
 
-// Income is income of one period: business (经营性, sales net of refunds) and wage (工资性) in fen,
-// their total, the household size at the end of the period and the per-capita total.
+// Income is income of one period: business (经营性, sales net of refunds), wage (工资性) and
+// property (财产性: dividends of cooperatives and village collectives) in fen, their total, the
+// household size at the end of the period and the per-capita total.
 type Income struct {
 	Period       string `json:"period"` // "2024-05", "2024" or "2023-06..2024-05"
 	BusinessFen  int64  `json:"business_fen"`
 	WageFen      int64  `json:"wage_fen"`
+	PropertyFen  int64  `json:"property_fen"`
 	TotalFen     int64  `json:"total_fen"`
 	Members      int    `json:"members"`
 	PerCapitaFen int64  `json:"per_capita_fen"`
@@ -43,16 +45,18 @@ type monthSum struct {
 	Month    string
 	Business int64
 	Wage     int64
+	Property int64
 }
 
 const incomeByMonthSQL = `
 SELECT to_char(e.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month,
        coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
-       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage
+       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage,
+       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_property_income'), 0) AS property
 FROM ledger_accounts a
 JOIN postings p ON p.account_id = a.id
 JOIN journal_entries e ON e.id = p.entry_id
-WHERE a.owner_id = ? AND a.kind IN ('household_income', 'household_wage_income')
+WHERE a.owner_id = ? AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
   AND e.occurred_at >= ? AND e.occurred_at < ?
 GROUP BY 1 ORDER BY 1`
 
@@ -130,22 +134,25 @@ func (s *Service) HouseholdIncomeOf(ctx context.Context, p auth.Principal, id uu
 			if err != nil {
 				return apperr.DB(err, "household history")
 			}
-			in := Income{Period: m.String(), BusinessFen: ms.Business, WageFen: ms.Wage, TotalFen: ms.Business + ms.Wage, Members: n}
+			in := Income{Period: m.String(), BusinessFen: ms.Business, WageFen: ms.Wage, PropertyFen: ms.Property,
+				TotalFen: ms.Business + ms.Wage + ms.Property, Members: n}
 			in.PerCapitaFen = perCapita(in.TotalFen, n)
 			out.Months = append(out.Months, in)
 			out.Year.BusinessFen += ms.Business
 			out.Year.WageFen += ms.Wage
+			out.Year.PropertyFen += ms.Property
 		}
 		for m := rollFrom; m != end; m = m.Next() {
 			out.Rolling12.BusinessFen += byMonth[m.String()].Business
 			out.Rolling12.WageFen += byMonth[m.String()].Wage
+			out.Rolling12.PropertyFen += byMonth[m.String()].Property
 		}
 		n, err := members(end.Start())
 		if err != nil {
 			return apperr.DB(err, "household history")
 		}
 		for _, in := range []*Income{&out.Year, &out.Rolling12} {
-			in.TotalFen = in.BusinessFen + in.WageFen
+			in.TotalFen = in.BusinessFen + in.WageFen + in.PropertyFen
 			in.Members = n
 			in.PerCapitaFen = perCapita(in.TotalFen, n)
 		}
@@ -244,7 +251,8 @@ func (s *Service) BelowLine(ctx context.Context, p auth.Principal, q BelowLineQu
 		    SELECT a.owner_id, -sum(p.amount_fen) AS income
 		    FROM journal_entries e
 		    JOIN postings p ON p.entry_id = e.id
-		    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_wage_income')
+		    JOIN ledger_accounts a ON a.id = p.account_id
+		        AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
 		    WHERE e.occurred_at >= ? AND e.occurred_at < ?
 		    GROUP BY a.owner_id
 		)

@@ -20,7 +20,7 @@ import (
 //   - sales: what assisting units were charged for products whose origin (frozen with the order
 //     line when the order was placed) is in the area (their
 //     receivable debits of sale entries, less refunds, line by line), by product and by unit;
-//   - income added: business and wage income credited to the area's households (net of refunds),
+//   - income added: business, wage and property income credited to the area's households (net of refunds),
 //     each entry counted for the village its household belonged to when the entry happened
 //     (household_village_at), not the one it belongs to now;
 //   - households benefited (带贫户数): the area's households whose income rose in the month;
@@ -36,6 +36,7 @@ type Summary struct {
 	IncomeFen           int64 `json:"income_fen"`
 	BusinessFen         int64 `json:"business_fen"`
 	WageFen             int64 `json:"wage_fen"`
+	PropertyFen         int64 `json:"property_fen"`
 	PerCapitaAddedFen   int64 `json:"per_capita_added_fen"`
 }
 
@@ -123,18 +124,21 @@ const monthlyIncomeSQL = `
 WITH inc AS (
     SELECT a.owner_id AS household_id, household_village_at(a.owner_id, e.occurred_at) AS village_code,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
-           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage
+           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage,
+           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_property_income'), 0) AS property
     FROM journal_entries e
     JOIN postings p ON p.entry_id = e.id
-    JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_wage_income')
+    JOIN ledger_accounts a ON a.id = p.account_id
+        AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
     WHERE e.occurred_at >= ? AND e.occurred_at < ?
     GROUP BY 1, 2
 )
 SELECT h.village_code,
        coalesce(sum(inc.business), 0) AS business, coalesce(sum(inc.wage), 0) AS wage,
-       count(*) FILTER (WHERE inc.business + inc.wage > 0) AS benefited,
-       coalesce(sum(` + membersExpr + `) FILTER (WHERE inc.business + inc.wage > 0), 0) AS members,
-       coalesce(sum(inc.business + inc.wage) FILTER (WHERE inc.business + inc.wage > 0), 0) AS gained
+       coalesce(sum(inc.property), 0) AS property,
+       count(*) FILTER (WHERE inc.business + inc.wage + inc.property > 0) AS benefited,
+       coalesce(sum(` + membersExpr + `) FILTER (WHERE inc.business + inc.wage + inc.property > 0), 0) AS members,
+       coalesce(sum(inc.business + inc.wage + inc.property) FILTER (WHERE inc.business + inc.wage + inc.property > 0), 0) AS gained
 FROM inc
 JOIN households reg ON reg.id = inc.household_id
 CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
@@ -147,6 +151,7 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 		VillageCode string
 		Business    int64
 		Wage        int64
+		Property    int64
 		Benefited   int
 		Members     int
 		Gained      int64
@@ -161,7 +166,7 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 	gained := map[string]int64{}
 	for _, r := range rows {
 		v := &Area{Code: r.VillageCode, Level: 5}
-		v.BusinessFen, v.WageFen, v.IncomeFen = r.Business, r.Wage, r.Business+r.Wage
+		v.BusinessFen, v.WageFen, v.PropertyFen, v.IncomeFen = r.Business, r.Wage, r.Property, r.Business+r.Wage+r.Property
 		v.HouseholdsBenefited, v.Members = r.Benefited, r.Members
 		v.PerCapitaAddedFen = perCapita(r.Gained, r.Members)
 		villages[r.VillageCode] = v
@@ -187,6 +192,7 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 func addIncome(dst *Summary, v Summary) {
 	dst.BusinessFen += v.BusinessFen
 	dst.WageFen += v.WageFen
+	dst.PropertyFen += v.PropertyFen
 	dst.IncomeFen += v.IncomeFen
 	dst.HouseholdsBenefited += v.HouseholdsBenefited
 	dst.Members += v.Members

@@ -81,7 +81,7 @@ func TestMonthlyReport(t *testing.T) {
 		buf.Reset()
 		WriteCSV(&buf, rep, "areas")
 		recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
-		if len(recs) != 7 || recs[1][1] != `="`+c.code+`"` || recs[1][7] != "410.00" || recs[1][10] != "58.57" || recs[1][5] != "2" {
+		if len(recs) != 7 || recs[1][1] != `="`+c.code+`"` || recs[1][7] != "410.00" || recs[1][11] != "58.57" || recs[1][10] != "0.00" || recs[1][5] != "2" {
 			t.Errorf("areas %q", recs)
 		}
 		// Opened as a clerk does: codes stay exact text, money is numbers.

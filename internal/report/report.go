@@ -5,7 +5,8 @@
 //
 // Months and years are cut in China Standard Time (Asia/Shanghai, UTC+8 without daylight saving):
 // an entry at 2024-05-31 17:00 UTC belongs to June. Income is what the ledger attributed: business
-// income (经营性收入, sales net of refunds) and wage income (工资性收入, station work), by the time
+// income (经营性收入, sales net of refunds), wage income (工资性收入, station work) and property
+// income (财产性收入, dividends of cooperatives and village collectives), by the time
 // of their entries (a refund lowers the month it happens in). Per-capita income is income divided
 // by the household size (家庭人口) in force at the end of the period (household_history), rounded to
 // the nearest fen. Authorization is in the queries: a station operator sees only its villages.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -156,7 +155,7 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 		return 0, err
 	}
 	p := &pdfWriter{w: bufio.NewWriterSize(w, 256<<10), offs: []int64{0}}
-	catalog, pages, type0, cid, desc, file, toUnicode := p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj()
+	o := p.newObjs()
 	p.write([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"))
 	g := newGlyphs(lf)
 	var kids []int
@@ -169,7 +168,7 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 		pg := p.newObj()
 		p.begin(pg)
 		p.printf("<</Type/Page/Parent %d 0 R/MediaBox[0 0 %.2f %.2f]/Resources<</Font<</F1 %d 0 R>>>>/Contents %d 0 R>>\nendobj\n",
-			pages, a4W*ptPerMM, a4H*ptPerMM, type0, content)
+			o.pages, a4W*ptPerMM, a4H*ptPerMM, o.type0, content)
 		kids = append(kids, pg)
 		page.Reset()
 	}
@@ -196,14 +195,28 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 		flush()
 	}
 
-	p.begin(pages)
+	return count, p.finish(lf, g, o, kids, log)
+}
+
+// pdfObjs are the numbers of the objects every PDF of ours has: catalog, page tree and the font's
+// five (Type0, CIDFont, descriptor, font file, ToUnicode).
+type pdfObjs struct{ catalog, pages, type0, cid, desc, file, toUnicode int }
+
+func (p *pdfWriter) newObjs() pdfObjs {
+	return pdfObjs{p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj(), p.newObj()}
+}
+
+// finish writes the page tree of kids, the catalog, the font (subset to the glyphs g used, or
+// whole if it cannot be) and the cross-reference table, and flushes.
+func (p *pdfWriter) finish(lf *labelFont, g *glyphs, o pdfObjs, kids []int, log *slog.Logger) error {
+	p.begin(o.pages)
 	p.printf("<</Type/Pages/Count %d/Kids[", len(kids))
 	for _, k := range kids {
 		p.printf("%d 0 R ", k)
 	}
 	p.write([]byte("]>>\nendobj\n"))
-	p.begin(catalog)
-	p.printf("<</Type/Catalog/Pages %d 0 R>>\nendobj\n", pages)
+	p.begin(o.catalog)
+	p.printf("<</Type/Catalog/Pages %d 0 R>>\nendobj\n", o.pages)
 	// Only the glyphs this sheet uses are embedded (a subset, named TAG+Font); a font that cannot
 	// be subset is embedded whole.
 	ttf, name := lf.ttf, lf.name
@@ -214,25 +227,25 @@ func WriteLabelsPDF(w io.Writer, sp LabelSpec, fontPath string, url func(code st
 			log.Warn("label font not subset; embedding it whole", "font", lf.name, "err", err)
 		}
 	}
-	p.begin(type0)
+	p.begin(o.type0)
 	p.printf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]/ToUnicode %d 0 R>>\nendobj\n",
-		name, cid, toUnicode)
-	p.begin(cid)
+		name, o.cid, o.toUnicode)
+	p.begin(o.cid)
 	p.printf("<</Type/Font/Subtype/CIDFontType2/BaseFont/%s/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"+
-		"/FontDescriptor %d 0 R/CIDToGIDMap/Identity/DW 1000/W %s>>\nendobj\n", name, desc, g.widthArray())
-	p.begin(desc)
+		"/FontDescriptor %d 0 R/CIDToGIDMap/Identity/DW 1000/W %s>>\nendobj\n", name, o.desc, g.widthArray())
+	p.begin(o.desc)
 	p.printf("<</Type/FontDescriptor/FontName/%s/Flags 4/FontBBox[-100 %d 1100 %d]/ItalicAngle 0/Ascent %d/Descent %d"+
-		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, file)
-	p.stream(file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(ttf)), deflate(ttf))
-	p.stream(toUnicode, "/Filter/FlateDecode", deflate(g.toUnicode()))
+		"/CapHeight %d/StemV 80/FontFile2 %d 0 R>>\nendobj\n", name, lf.descent, lf.ascent, lf.ascent, lf.descent, lf.ascent, o.file)
+	p.stream(o.file, fmt.Sprintf("/Filter/FlateDecode/Length1 %d", len(ttf)), deflate(ttf))
+	p.stream(o.toUnicode, "/Filter/FlateDecode", deflate(g.toUnicode()))
 
 	xref := p.n
 	p.printf("xref\n0 %d\n0000000000 65535 f \n", len(p.offs))
 	for _, off := range p.offs[1:] {
 		p.printf("%010d 00000 n \n", off)
 	}
-	p.printf("trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offs), catalog, xref)
-	return count, p.w.Flush()
+	p.printf("trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(p.offs), o.catalog, xref)
+	return p.w.Flush()
 }
 
 // drawLabel appends one label's drawing operators to the page: the QR as merged rectangles, then
@@ -241,32 +254,8 @@ func drawLabel(b *bytes.Buffer, g *glyphs, sp LabelSpec, col, row int, bitmap []
 	x0 := (sp.MarginLeft + float64(col)*(sp.LabelW+sp.GapX)) * ptPerMM
 	top := (a4H - sp.MarginTop - float64(row)*(sp.LabelH+sp.GapY)) * ptPerMM
 	side := sp.qrSide() * ptPerMM
-	mod := side / float64(len(bitmap))
 	qx, qy := x0+labelPad*ptPerMM, top-labelPad*ptPerMM // QR's top-left corner
-	b.WriteString("0 g\n")
-	var num [24]byte
-	put := func(v float64) {
-		b.Write(strconv.AppendFloat(num[:0], v, 'f', 3, 64))
-		b.WriteByte(' ')
-	}
-	for y, line := range bitmap {
-		for x := 0; x < len(line); {
-			if !line[x] {
-				x++
-				continue
-			}
-			start := x
-			for x < len(line) && line[x] {
-				x++
-			}
-			put(qx + float64(start)*mod)
-			put(qy - float64(y+1)*mod)
-			put(float64(x-start) * mod)
-			put(mod)
-			b.WriteString("re\n")
-		}
-	}
-	b.WriteString("f\n")
+	drawQR(b, bitmap, qx, qy, side)
 
 	tx := qx + side + 1.5*ptPerMM
 	avail := x0 + sp.LabelW*ptPerMM - labelPad*ptPerMM - tx

@@ -1,0 +1,268 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/impact"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+)
+
+type impactReceipt struct {
+	ReceiptID     string          `json:"receipt_id"`
+	Version       int             `json:"version"`
+	Digest        string          `json:"digest"`
+	DigestMatches bool            `json:"digest_matches"`
+	SupersededBy  string          `json:"superseded_by"`
+	PublicURL     string          `json:"public_url"`
+	Receipt       json.RawMessage `json:"receipt"`
+}
+
+type impactBody struct {
+	Version            int
+	Supersedes         string
+	OrderTotalFen      int64 `json:"order_total_fen"`
+	RefundedFen        int64 `json:"refunded_fen"`
+	CommissionFen      int64 `json:"commission_fen"`
+	HouseholdIncomeFen int64 `json:"household_income_fen"`
+	HouseholdCount     int   `json:"household_count"`
+	Villages           []struct {
+		Code, Name string
+		IncomeFen  int64 `json:"income_fen"`
+		Households []struct {
+			HeadName    string `json:"head_name"`
+			SaleFen     int64  `json:"sale_fen"`
+			RefundedFen int64  `json:"refunded_fen"`
+			IncomeFen   int64  `json:"income_fen"`
+		}
+	}
+	LedgerEntries []struct{ ID, Kind string } `json:"ledger_entries"`
+}
+
+// recomputeDigest is a third party's check, written apart from internal/impact's canonical
+// encoder: the standard library sorts object keys and, without HTML escaping, writes these
+// receipts (integers, strings without control characters) exactly as RFC 8785 does.
+func recomputeDigest(t *testing.T, receipt json.RawMessage) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(receipt))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return hex.EncodeToString(sum[:])
+}
+
+// incomes are the households' income amounts of a receipt, sorted, with the village total check.
+func (b impactBody) incomes(t *testing.T) []int64 {
+	t.Helper()
+	var out []int64
+	var total int64
+	for _, v := range b.Villages {
+		var sum int64
+		for _, h := range v.Households {
+			if !strings.Contains(h.HeadName, "*") {
+				t.Fatalf("head name %q is not masked", h.HeadName)
+			}
+			if h.SaleFen-h.RefundedFen != h.IncomeFen {
+				t.Fatalf("household %+v: sale − refunded ≠ income", h)
+			}
+			out = append(out, h.IncomeFen)
+			sum += h.IncomeFen
+		}
+		if sum != v.IncomeFen {
+			t.Fatalf("village %s: households sum to %d, village says %d", v.Code, sum, v.IncomeFen)
+		}
+		total += sum
+	}
+	if total != b.HouseholdIncomeFen || b.OrderTotalFen-b.RefundedFen != b.CommissionFen+b.HouseholdIncomeFen {
+		t.Fatalf("receipt does not reconcile: %+v", b)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The impact receipt of a completed order through the API: amounts equal to the ledger's, the
+// digest recomputed independently, the public page and its refusals, scope, the PDF, a refund
+// issuing version 2 (version 1 unchanged and still checkable), and the unit's annual report.
+func TestImpactReceipt(t *testing.T) {
+	w := newWorld(t)
+	o, _ := w.receivedOrder(t)
+	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
+
+	var r1 impactReceipt
+	w.buyer1.do("GET", path, nil).want(200).json(&r1)
+	if got := recomputeDigest(t, r1.Receipt); got != r1.Digest || !r1.DigestMatches || r1.Version != 1 {
+		t.Fatalf("digest %s recomputed as %s (matches %v, version %d)", r1.Digest, got, r1.DigestMatches, r1.Version)
+	}
+	var b1 impactBody
+	if err := json.Unmarshal(r1.Receipt, &b1); err != nil {
+		t.Fatal(err)
+	}
+	ledgerIncomes := func() []int64 {
+		var out []int64
+		for _, h := range w.households {
+			out = append(out, income(t, w, h))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := b1.incomes(t), ledgerIncomes(); !slices.Equal(got, want) || b1.OrderTotalFen != 20000 || b1.HouseholdCount != 3 {
+		t.Fatalf("receipt incomes %v, ledger %v (total %d, households %d)", got, want, b1.OrderTotalFen, b1.HouseholdCount)
+	}
+	if len(b1.Villages) != 1 || b1.Villages[0].Code != "433124110226" || b1.Villages[0].Name == "" {
+		t.Fatalf("villages %+v", b1.Villages)
+	}
+	// Asked again: the same receipt, not a new one.
+	var again impactReceipt
+	w.admin.do("GET", path, nil).want(200).json(&again)
+	if again.ReceiptID != r1.ReceiptID || again.Digest != r1.Digest {
+		t.Fatalf("receipt reissued: %s/%s, was %s/%s", again.ReceiptID, again.Digest, r1.ReceiptID, r1.Digest)
+	}
+
+	// Scope: another unit's buyer gets 404, a station 403; an order not completed has none (409).
+	w.buyer2.do("GET", path, nil).problem(404, "")
+	w.opA.do("GET", path, nil).problem(403, "")
+	var placed fullOrder
+	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
+		"Idempotency-Key", "impact-placed").want(201).json(&placed)
+	stateOf(t, w.buyer1.do("GET", "/api/v1/orders/"+placed.ID+"/impact-receipt", nil), "placed")
+	w.buyer1.do("GET", path+"?format=docx", nil).problem(422, "format")
+
+	// The public page and its JSON twin, without a login.
+	anon := client{t: t, h: w.a.Router}
+	page := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200)
+	if body := page.Body.String(); !strings.Contains(body, "摘要一致") || !strings.Contains(body, b1.Villages[0].Name) {
+		t.Fatalf("public page: %.400s", body)
+	}
+	if !strings.HasSuffix(r1.PublicURL, "/r/"+r1.ReceiptID+"?digest="+r1.Digest) {
+		t.Fatalf("public url %s", r1.PublicURL)
+	}
+	tampered := []byte(r1.Digest)
+	tampered[10] = "01"[map[bool]int{true: 1, false: 0}[tampered[10] == '0']]
+	if p := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+string(tampered), nil).want(409); !strings.Contains(p.Body.String(), "摘要不符") {
+		t.Fatalf("tampered digest page: %.400s", p.Body.String())
+	}
+	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+string(tampered), nil).problem(409, "digest")
+	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest=xyz", nil).problem(422, "digest")
+	anon.do("GET", "/r/0190a000-0000-7000-8000-000000000000", nil).want(404)
+	var pub impactReceipt
+	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).json(&pub)
+	if !bytes.Equal(pub.Receipt, r1.Receipt) || recomputeDigest(t, pub.Receipt) != r1.Digest {
+		t.Fatal("the public JSON is not the receipt the buyer got")
+	}
+
+	// The PDF: text extracted by poppler carries the figures and the digest.
+	pdf := w.buyer1.do("GET", path+"?format=pdf", nil).want(200)
+	if ct := pdf.Header().Get("Content-Type"); ct != "application/pdf" {
+		t.Fatalf("content type %s", ct)
+	}
+	text := pdfText(t, pdf.Body.Bytes())
+	for _, want := range []string{"带农增收凭证", "¥200.00", r1.Digest[:32], r1.Digest[32:], b1.Villages[0].Name} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("PDF text lacks %q:\n%s", want, text)
+		}
+	}
+
+	// A stored receipt cannot be changed, even in SQL.
+	if err := w.a.DB.Exec(`UPDATE impact_receipts SET body = body WHERE id = ?`, r1.ReceiptID).Error; err == nil {
+		t.Fatal("an issued receipt was updated")
+	}
+
+	// A refund of one item: version 2, net of it, naming version 1's digest; version 1 unchanged.
+	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-refund").want(201)
+	var r2 impactReceipt
+	w.buyer1.do("GET", path, nil).want(200).json(&r2)
+	var b2 impactBody
+	if err := json.Unmarshal(r2.Receipt, &b2); err != nil {
+		t.Fatal(err)
+	}
+	if r2.Version != 2 || b2.Supersedes != r1.Digest || b2.RefundedFen != 10000 || recomputeDigest(t, r2.Receipt) != r2.Digest ||
+		len(b2.LedgerEntries) != 2 {
+		t.Fatalf("after the refund: version %d supersedes %s refunded %d entries %d", r2.Version, b2.Supersedes, b2.RefundedFen, len(b2.LedgerEntries))
+	}
+	if got, want := b2.incomes(t), ledgerIncomes(); !slices.Equal(got, want) || b2.HouseholdIncomeFen != 10000 {
+		t.Fatalf("after the refund: receipt %v, ledger %v", got, want)
+	}
+	var old impactReceipt
+	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).json(&old)
+	if !bytes.Equal(old.Receipt, r1.Receipt) || old.SupersededBy != r2.Digest {
+		t.Fatalf("version 1 changed or does not name its successor: superseded_by %q", old.SupersededBy)
+	}
+	if body := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).Body.String(); !strings.Contains(body, "第 2 版取代") {
+		t.Fatalf("version 1's page does not say it was superseded: %.600s", body)
+	}
+
+	// The annual report sums the current receipts; another unit's is 404.
+	unit1 := buyerUnit(t, w.buyer1)
+	year := strconv.Itoa(impact.Year(time.Now()))
+	var rep struct {
+		ReceiptCount       int   `json:"receipt_count"`
+		HouseholdIncomeFen int64 `json:"household_income_fen"`
+		HouseholdCount     int   `json:"household_count"`
+		Villages           []struct {
+			Code           string
+			IncomeFen      int64 `json:"income_fen"`
+			HouseholdCount int   `json:"household_count"`
+		}
+		Receipts []struct{ Digest string }
+	}
+	w.buyer1.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).want(200).json(&rep)
+	if rep.ReceiptCount != 1 || rep.HouseholdIncomeFen != b2.HouseholdIncomeFen || rep.HouseholdCount != 3 || len(rep.Villages) != 1 ||
+		rep.Villages[0].IncomeFen != 10000 || rep.Villages[0].HouseholdCount != 3 || rep.Receipts[0].Digest != r2.Digest {
+		t.Fatalf("annual report %+v", rep)
+	}
+	w.buyer2.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).problem(404, "")
+	w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year=1999", nil).problem(422, "year")
+	w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=xlsx", nil).want(200)
+	if text := pdfText(t, w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=pdf", nil).want(200).Body.Bytes()); !strings.Contains(text, "¥100.00") || !strings.Contains(text, r2.Digest) {
+		t.Fatalf("report PDF:\n%s", text)
+	}
+	verifyLedger(t, w.a)
+}
+
+// buyerUnit is the unit of a buyer's token.
+func buyerUnit(t *testing.T, c client) string {
+	t.Helper()
+	var me struct {
+		Role   auth.Role
+		UnitID string `json:"unit_id"`
+	}
+	c.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
+	return me.UnitID
+}
+
+// pdfText extracts a PDF's text with poppler's pdftotext (scripts/lib.sh installs poppler-utils).
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: apt-get install poppler-utils")
+	}
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
