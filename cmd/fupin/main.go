@@ -9,7 +9,7 @@
 //	fupin report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html]
 //	                               write the monthly report (月报) of an area to stdout
 //	fupin verify [--full]          check the ledger since its last checkpoint (--full: re-derive all of it,
-//	                               every balance and order attribution); non-zero exit on mismatch
+//	                               every balance, order attribution and impact receipt); non-zero exit on mismatch
 //
 // Exit status: 0 on success, 1 when the command fails, 2 when no command or an unknown one is
 // given (the usage is then printed to stderr).
@@ -35,6 +35,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/app"
 	"github.com/fupinmarket/fupin/internal/demo"
 	"github.com/fupinmarket/fupin/internal/household"
+	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/config"
@@ -54,7 +55,7 @@ commands:
                            import a roster (XLSX or CSV; 户编号, 户主姓名, 身份证号, 联系电话,
                            家庭人口, 所在村, 户类型); all or nothing unless --skip-bad-rows
   verify [--full]          check the ledger against orders since the last checkpoint of verified
-                           balances (--full: all of it); exit 1 on any mismatch
+                           balances (--full: all of it, impact receipts too); exit 1 on any mismatch
   report monthly REGION [YYYY-MM] [--format json|csv|xlsx|html] [--table areas|products|units]
                            the monthly report (月报) of a county, township or village to stdout
 
@@ -207,6 +208,14 @@ func verify(ctx context.Context, cfg config.Config, full bool, out io.Writer) er
 	n, err := check(ctx, db, out)
 	if err != nil {
 		return err
+	}
+	if full {
+		// Every issued impact receipt re-derived from the same ledger (docs/impact.md).
+		m, err := impact.NewService(db, ledger.NewService(db), nil).Verify(ctx, out)
+		if err != nil {
+			return err
+		}
+		n += m
 	}
 	if n > 0 {
 		return fmt.Errorf("verify: %d mismatches", n)

@@ -27,6 +27,10 @@ func TestMigrateDemoVerify(t *testing.T) {
 	if first == nil || !strings.Contains(out.String(), "Demo data loaded") {
 		t.Fatalf("demo printed no scan URL:\n%s", out.String())
 	}
+	receipt := regexp.MustCompile(`/r/[0-9a-f-]{36}\?digest=[0-9a-f]{64}`).FindString(out.String())
+	if receipt == "" {
+		t.Fatalf("demo printed no impact receipt URL:\n%s", out.String())
+	}
 	// The buyers' default catalogue shows certified products only: the demo's are certified.
 	var certified int64
 	if err := dbtest.DB(t).Raw(`SELECT count(DISTINCT product_id) FROM product_certifications
@@ -37,11 +41,13 @@ func TestMigrateDemoVerify(t *testing.T) {
 	if err := run([]string{"demo"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "already loaded") || !strings.Contains(out.String(), "/t/"+first[1]) {
+	if !strings.Contains(out.String(), "already loaded") || !strings.Contains(out.String(), "/t/"+first[1]) ||
+		!strings.Contains(out.String(), receipt) {
 		t.Fatalf("second demo run:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run([]string{"verify", "--full"}, &out); err != nil || !strings.Contains(out.String(), "ledger verify OK") {
+	if err := run([]string{"verify", "--full"}, &out); err != nil || !strings.Contains(out.String(), "ledger verify OK") ||
+		!strings.Contains(out.String(), "impact receipts: 1 checked against the ledger, 0 mismatches") {
 		t.Fatalf("verify --full: %v\n%s", err, out.String())
 	}
 	out.Reset()

@@ -30,6 +30,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/report"
+	"github.com/fupinmarket/fupin/internal/reserve"
 	"github.com/fupinmarket/fupin/internal/station"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
@@ -49,6 +50,7 @@ type App struct {
 	Units      *procurement.Units
 	Orders     *procurement.Orders
 	Assistance *procurement.Assistance
+	Reserve    *reserve.Service
 	Ledger     *ledger.Service
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
@@ -119,6 +121,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Reports = report.NewService(db)
 	a.Impact = impact.NewService(db, a.Ledger, a.Households)
 	a.Assistance = procurement.NewAssistance(db, vault)
+	a.Reserve = reserve.NewService(db, vault, reserve.Config{NationalMinRatioBP: cfg.ReserveMinBP})
+	a.Assistance.UseReservedShares(a.Reserve)
 	a.Router = a.router()
 	return a, nil
 }
@@ -248,6 +252,7 @@ func (a *App) router() *gin.Engine {
 	procurement.NewCallbackHandler(a.Orders, a.Config.PaymentSecret, a.Log).Register(r)
 	procurement.NewStatements(a.DB).Register(authed)
 	a.Assistance.Register(authed)
+	reserve.NewHandler(a.Reserve).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)

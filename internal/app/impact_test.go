@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/impact"
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 type impactReceipt struct {
@@ -238,6 +241,22 @@ func TestImpactReceipt(t *testing.T) {
 		t.Fatalf("report PDF:\n%s", text)
 	}
 	fixture.VerifyLedger(t, w.a.DB)
+
+	// fupin verify re-derives every version from the ledger; a household line forged onto a
+	// receipt (rolled back afterwards) is a mismatch.
+	var out strings.Builder
+	if n, err := w.a.Impact.Verify(context.Background(), &out); err != nil || n != 0 {
+		t.Fatalf("impact verify: %d mismatches, %v\n%s", n, err, out.String())
+	}
+	tx := w.a.DB.Begin()
+	defer tx.Rollback()
+	dbtest.Exec(t, tx, `INSERT INTO impact_receipt_households (receipt_id, household_id, village_code, village_name, income_fen)
+		VALUES (?, ?, '433124110226', 'x', 100)`, r2.ReceiptID, w.HouseholdB)
+	out.Reset()
+	if n, err := impact.NewService(tx, ledger.NewService(tx), nil).Verify(context.Background(), &out); err != nil || n != 1 ||
+		!strings.Contains(out.String(), w.HouseholdB) {
+		t.Fatalf("a forged household line: %d mismatches, %v\n%s", n, err, out.String())
+	}
 }
 
 // buyerUnit is the unit of a buyer's token.

@@ -34,7 +34,8 @@ type Summary struct {
 	BaseURL     string
 	ScanCode    string // a sold kiwifruit code from 十八洞村
 	HouseholdID uuid.UUID
-	Loaded      bool // false when the demo was already there
+	ImpactURL   string // the public page of an impact receipt, digest included
+	Loaded      bool   // false when the demo was already there
 }
 
 // Print writes the URLs to try.
@@ -51,11 +52,12 @@ Try (the server listens at %[2]s):
   Its JSON twin:                            %[2]s/api/v1/trace/%[3]s
   Its QR image:                             %[2]s/api/v1/codes/%[3]s/qr.png
   OpenAPI document:                         %[2]s/openapi.yaml
+  An impact receipt (带农增收凭证), checked:  %[6]s
   A household's income ledger (log in first; accounts: admin, station-shibadong,
   station-shuanglong, station-county, buyer-agency, buyer-power; password %[5]s):
     TOKEN=$(curl -s -X POST %[2]s/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"%[5]s"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
     curl -H "Authorization: Bearer $TOKEN" %[2]s/api/v1/households/%[4]s/ledger
-`, state, s.BaseURL, s.ScanCode, s.HouseholdID, Password)
+`, state, s.BaseURL, s.ScanCode, s.HouseholdID, Password, s.ImpactURL)
 }
 
 // ErrPartial means an earlier demo load stopped half way.
@@ -110,7 +112,8 @@ func summarize(ctx context.Context, a *app.App, sum Summary) (Summary, error) {
 	if sum.ScanCode == "" {
 		return sum, ErrPartial
 	}
-	return sum, nil
+	sum.ImpactURL, err = impactReceipt(ctx, a)
+	return sum, err
 }
 
 // smallestSold is the smallest code of the product's batches that is sold ("" when none is).

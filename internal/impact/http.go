@@ -37,10 +37,14 @@ func NewHandler(svc *Service, baseURL, fontPath string, log *slog.Logger) *Handl
 // PublicPath is the public page of a receipt, as the QR on its PDF opens it.
 const PublicPath = "/r/"
 
-// PublicURL is the public page of a receipt with its digest, so that the page checks it.
-func (h *Handler) PublicURL(i Issued) string {
-	return h.base + PublicPath + i.ID.String() + "?digest=" + i.Digest
+// PublicURL is the public page of receipt i under baseURL (PUBLIC_BASE_URL), with its digest, so
+// that the page checks it: what the QR on the receipt's PDF holds.
+func PublicURL(baseURL string, i Issued) string {
+	return baseURL + PublicPath + i.ID.String() + "?digest=" + i.Digest
 }
+
+// PublicURL is the public page of a receipt on this server.
+func (h *Handler) PublicURL(i Issued) string { return PublicURL(h.base, i) }
 
 // Register adds the routes: public ones on public (no login), the others on authed.
 //

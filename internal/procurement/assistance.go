@@ -20,10 +20,22 @@ import (
 // Assistance keeps what a unit commits to: contacts, pairings (结对帮扶) and annual purchase
 // targets, and measures its progress against them.
 type Assistance struct {
-	db    *gorm.DB
-	vault *pii.Vault
-	now   func() time.Time
+	db       *gorm.DB
+	vault    *pii.Vault
+	now      func() time.Time
+	reserved ReservedShares
 }
+
+// ReservedShares answers a unit's reserved share (预留份额) for a year: the reserved amount of
+// its approved filing, where it filed one (ok false otherwise). The reserve package implements
+// it; Progress then measures the unit against that amount instead of its bare target.
+type ReservedShares interface {
+	ApprovedReserve(ctx context.Context, unitID uuid.UUID, year int) (amount money.Money, ok bool, err error)
+}
+
+// UseReservedShares makes Progress prefer approved filings of reserved shares over targets.
+// Called once while the application is built, before serving.
+func (s *Assistance) UseReservedShares(r ReservedShares) { s.reserved = r }
 
 // NewAssistance builds the service; vault seals contacts' names and phones.
 func NewAssistance(db *gorm.DB, vault *pii.Vault) *Assistance {
@@ -253,11 +265,14 @@ func (s *Assistance) SetTarget(ctx context.Context, p auth.Principal, unitID uui
 // households paired with the unit on the day of payment, directly or through their village,
 // by the products' supplier shares (floored to the fen); PairedShareBP is PairedFen / BoughtFen
 // in basis points; HouseholdsBenefited counts distinct supplier households of lines not wholly
-// refunded. TargetFen is 0 when no target is set; RemainingFen is never negative.
+// refunded. TargetFen is the reserved amount of the unit's approved filing of reserved shares
+// where it has one (TargetSource "reserve_filing"), else the target the county office set
+// ("unit_target"), else 0 ("none"); RemainingFen is never negative.
 type Progress struct {
 	UnitID              uuid.UUID   `json:"unit_id"`
 	Year                int         `json:"year"`
 	TargetFen           money.Money `json:"target_fen"`
+	TargetSource        string      `json:"target_source"`
 	BoughtFen           money.Money `json:"bought_fen"`
 	RemainingFen        money.Money `json:"remaining_fen"`
 	TargetReachedBP     int64       `json:"target_reached_bp"`
@@ -302,7 +317,19 @@ func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid
 	if err != nil {
 		return Progress{}, apperr.DB(err, "progress")
 	}
-	pr.UnitID, pr.Year = unitID, year
+	pr.UnitID, pr.Year, pr.TargetSource = unitID, year, "none"
+	if pr.TargetFen > 0 {
+		pr.TargetSource = "unit_target"
+	}
+	if s.reserved != nil {
+		amount, ok, err := s.reserved.ApprovedReserve(ctx, unitID, year)
+		if err != nil {
+			return Progress{}, err
+		}
+		if ok {
+			pr.TargetFen, pr.TargetSource = amount, "reserve_filing"
+		}
+	}
 	pr.RemainingFen = max(pr.TargetFen-pr.BoughtFen, 0)
 	if pr.TargetFen > 0 {
 		pr.TargetReachedBP = int64(pr.BoughtFen) * 10000 / int64(pr.TargetFen)

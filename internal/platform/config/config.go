@@ -56,6 +56,7 @@ type Config struct {
 	ReturnInterval  time.Duration `env:"RETURN_RETRY_INTERVAL" envDefault:"1m" desc:"how often fupin serve retries returning money owed to units (refunds, cancelled payments) that the payment provider failed to return at once"`
 	PaymentSecret   string        `env:"PAYMENT_CALLBACK_SECRET" envDefault:"dev-only-payment-callback-secret-change-me" desc:"HMAC-SHA256 key the payment provider signs callbacks with (at least 32 bytes)"`
 	MetricsToken    string        `env:"METRICS_TOKEN" desc:"bearer token that lets Prometheus scrape /metrics from any address (default none: /metrics answers only loopback and private addresses, 404 to others; with a token others without it get 401)"`
+	ReserveMinBP    int           `env:"RESERVE_MIN_RATIO_BP" envDefault:"1000" desc:"national minimum reserve ratio of budget units' canteen food purchases, in basis points (1000 = 10 %, 财库〔2021〕20号); provinces, cities and counties override it through the API (docs/reserve.md)"`
 	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; set it when serving behind a proxy or load balancer, or every phone shares the proxy's address (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
 
 	// Traceability (the trace package's Settings).
@@ -98,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReturnInterval < time.Second {
 		errs = append(errs, errors.New("RETURN_RETRY_INTERVAL must be at least 1s"))
+	}
+	if c.ReserveMinBP < 1 || c.ReserveMinBP > 10000 {
+		errs = append(errs, errors.New("RESERVE_MIN_RATIO_BP must be from 1 to 10000 basis points"))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))

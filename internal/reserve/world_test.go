@@ -1,0 +1,157 @@
+package reserve_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/config"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/procurement"
+	"github.com/fupinmarket/fupin/internal/region"
+)
+
+// Reserve's tests drive the whole application over its API, on this package's test database.
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+func testApp(t *testing.T) *app.App {
+	t.Helper()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BcryptCost = 4
+	rdb, prefix := dbtest.Redis(t)
+	a, err := app.New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := region.LoadSeed(context.Background(), a.DB); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type client struct {
+	t     *testing.T
+	h     http.Handler
+	token string
+}
+
+type resp struct {
+	*httptest.ResponseRecorder
+	t *testing.T
+}
+
+func (r resp) json(dst any) {
+	r.t.Helper()
+	if err := json.Unmarshal(r.Body.Bytes(), dst); err != nil {
+		r.t.Fatalf("decode %s: %v", r.Body.String(), err)
+	}
+}
+
+func (r resp) want(status int) resp {
+	r.t.Helper()
+	if r.Code != status {
+		r.t.Fatalf("status %d, want %d: %s", r.Code, status, r.Body.String())
+	}
+	return r
+}
+
+// problem asserts an RFC 9457 problem with status naming field ("" for none) and returns it.
+func (r resp) problem(status int, field string) map[string]any {
+	r.t.Helper()
+	r.want(status)
+	if ct := r.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		r.t.Fatalf("content type %q, want problem+json: %s", ct, r.Body.String())
+	}
+	var p map[string]any
+	r.json(&p)
+	if field == "" {
+		return p
+	}
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if m, _ := e.(map[string]any); m["field"] == field && m["reason"] != "" {
+			return p
+		}
+	}
+	r.t.Fatalf("problem does not name field %q: %s", field, r.Body.String())
+	return nil
+}
+
+func (c client) do(method, path string, body any, headers ...string) resp {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	c.h.ServeHTTP(w, req)
+	return resp{w, c.t}
+}
+
+const testPassword = "correct horse battery"
+
+func login(t *testing.T, a *app.App, role auth.Role, stationID, unitID *uuid.UUID) client {
+	t.Helper()
+	name := fmt.Sprintf("%s-%s", role, randDigits(8))
+	if _, err := a.Users.Create(context.Background(), auth.NewUser{Username: name, Password: testPassword, Role: role,
+		StationID: stationID, UnitID: unitID}); err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	client{t: t, h: a.Router}.do("POST", "/api/v1/auth/login", map[string]string{"username": name, "password": testPassword}).
+		want(200).json(&tok)
+	return client{t: t, h: a.Router, token: tok.Token}
+}
+
+func randDigits(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		d, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b.WriteByte(byte('0' + d.Int64()))
+	}
+	return b.String()
+}
+
+// unit registers an assisting unit and returns its id and a buyer of it.
+func unit(t *testing.T, a *app.App, admin client, name string) (uuid.UUID, client) {
+	t.Helper()
+	first17 := "114331" + randDigits(11)
+	var u struct{ ID uuid.UUID }
+	admin.do("POST", "/api/v1/units", map[string]any{"name": name + randDigits(4),
+		"credit_code": first17 + string(procurement.CreditCheckChar(first17)), "kind": "agency"}).want(201).json(&u)
+	return u.ID, login(t, a, auth.RoleBuyer, nil, &u.ID)
+}
