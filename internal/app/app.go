@@ -20,11 +20,13 @@ import (
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/monitoring"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/procurement"
@@ -55,6 +57,7 @@ type App struct {
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
+	Monitoring *monitoring.Service
 	Impact     *impact.Service
 	Replicas   *replica.Set // DATABASE_REPLICA_URLS; nil without
 	Router     *gin.Engine
@@ -119,6 +122,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
+	a.Monitoring = monitoring.NewService(db, a.Reports, monitoring.Settings{DropBP: money.BasisPoints(cfg.MonitoringDropBP),
+		LineMarginBP: money.BasisPoints(cfg.MonitoringLineMarginBP)})
 	a.Impact = impact.NewService(db, a.Ledger, a.Households)
 	a.Assistance = procurement.NewAssistance(db, vault)
 	a.Reserve = reserve.NewService(db, vault, reserve.Config{NationalMinRatioBP: cfg.ReserveMinBP})
@@ -256,6 +261,7 @@ func (a *App) router() *gin.Engine {
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
+	monitoring.NewHandler(a.Monitoring).Register(authed)
 	impact.NewHandler(a.Impact, a.Config.PublicBaseURL, a.Config.LabelFont, a.Log).Register(r, authed)
 	return r
 }

@@ -80,3 +80,22 @@ func lineFor(lines []Line, year int, province, kind string) (Line, bool) {
 	}
 	return best, found
 }
+
+// LineFor is the line of kind (poverty or monitoring) that applies to year in province (two
+// digits): the latest year not after year, the province's own before the national one. ok is false
+// when none is configured. Other features (monitoring's early warning) read lines through it.
+func (s *Service) LineFor(ctx context.Context, year int, province, kind string) (l Line, ok bool, err error) {
+	lines, err := s.Lines(ctx)
+	if err != nil {
+		return Line{}, false, err
+	}
+	l, ok = lineFor(lines, year, province, kind)
+	return l, ok, nil
+}
+
+// MonitoringLine is the monitoring line (防止返贫监测标准) of year in province, per person per year
+// in fen, with its source; ok is false when none applies (monitoring.Lines).
+func (s *Service) MonitoringLine(ctx context.Context, year int, province string) (amountFen int64, source string, ok bool, err error) {
+	l, ok, err := s.LineFor(ctx, year, province, LineMonitoring)
+	return int64(l.AmountFen), l.Source, ok, err
+}

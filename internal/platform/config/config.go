@@ -59,6 +59,10 @@ type Config struct {
 	ReserveMinBP    int           `env:"RESERVE_MIN_RATIO_BP" envDefault:"1000" desc:"national minimum reserve ratio of budget units' canteen food purchases, in basis points (1000 = 10 %, 财库〔2021〕20号); provinces, cities and counties override it through the API (docs/reserve.md)"`
 	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:"," desc:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; set it when serving behind a proxy or load balancer, or every phone shares the proxy's address (default none: the client is the TCP peer, so nobody can spoof addresses to dodge the scan rate limit or inflate a code's distinct clients)"`
 
+	// Monitoring's early warning (docs/monitoring.md).
+	MonitoringDropBP       int `env:"MONITORING_INCOME_DROP_BP" envDefault:"3000" desc:"a household warns when its income through the platform in the last three complete months fell by more than this share (basis points, 3000 = 30%) against the same months a year earlier"`
+	MonitoringLineMarginBP int `env:"MONITORING_LINE_MARGIN_BP" envDefault:"1000" desc:"a household warns when its rolling 12-month per-capita income through the platform is at or below the monitoring line plus this margin (basis points, 1000 = 10%)"`
+
 	// Traceability (the trace package's Settings).
 	IssueSyncMax      int           `env:"ISSUE_SYNC_MAX" envDefault:"10000" desc:"issuance requests up to this many codes answer at once with the codes (201); larger ones become a tracked job (202)"`
 	IssuePoll         time.Duration `env:"ISSUE_POLL" envDefault:"5s" desc:"how often the issuer looks for pending or abandoned issuance jobs"`
@@ -99,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReturnInterval < time.Second {
 		errs = append(errs, errors.New("RETURN_RETRY_INTERVAL must be at least 1s"))
+	}
+	if c.MonitoringDropBP < 1 || c.MonitoringDropBP > 10000 || c.MonitoringLineMarginBP < 0 || c.MonitoringLineMarginBP > 10000 {
+		errs = append(errs, errors.New("MONITORING_INCOME_DROP_BP must be from 1 to 10000 and MONITORING_LINE_MARGIN_BP from 0 to 10000 (basis points)"))
 	}
 	if c.ReserveMinBP < 1 || c.ReserveMinBP > 10000 {
 		errs = append(errs, errors.New("RESERVE_MIN_RATIO_BP must be from 1 to 10000 basis points"))
