@@ -286,3 +286,89 @@ func pdfText(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// History never moves: a receipt names each household's village as it was at the sale, and the
+// version a later refund issues still does after the village was merged away and renamed. Requests
+// racing to issue the first receipt issue it once.
+func TestImpactReceiptHistory(t *testing.T) {
+	w := newWorld(t)
+	v1, v3 := "433124110971", "433124110973"
+	dbtest.Exec(t, w.a.DB, `INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村丙', 5, '433124110')`, v1)
+	var st struct{ ID string }
+	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
+	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	var h, p, b struct{ ID string }
+	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "石秀英", "id_number": idNumber(),
+		"village_code": v1, "members": 3, "status": "lifted"}).want(201).json(&h)
+	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
+	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	var issued struct{ Codes []struct{ Code string } }
+	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
+	var o fullOrder
+	w.buyer2.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
+		"Idempotency-Key", "impact-history").want(201).json(&o)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").want(201)
+	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).want(200)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+
+	// Eight requests at once issue one receipt.
+	admin := auth.Principal{Role: auth.RoleAdmin}
+	ids := make(chan string, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			i, err := w.a.Impact.Current(context.Background(), admin, mustUUID(t, o.ID))
+			ids <- i.ID.String()
+			errs <- err
+		}()
+	}
+	first := ""
+	for range 8 {
+		id, err := <-ids, <-errs
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = id
+		}
+		if id != first {
+			t.Fatalf("racing requests issued receipts %s and %s", first, id)
+		}
+	}
+
+	village := func(r impactReceipt) (string, string) {
+		var b impactBody
+		if err := json.Unmarshal(r.Receipt, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Villages) != 1 || len(b.Villages[0].Households) != 1 || b.Villages[0].Households[0].HeadName != "石*英" {
+			t.Fatalf("villages %+v", b.Villages)
+		}
+		return b.Villages[0].Code, b.Villages[0].Name
+	}
+	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
+	var r1 impactReceipt
+	w.buyer2.do("GET", path, nil).want(200).json(&r1)
+	if code, name := village(r1); r1.ReceiptID != first || code != v1 || name != "旧村丙" {
+		t.Fatalf("receipt %s: village %s %s", r1.ReceiptID, code, name)
+	}
+
+	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村丁"}).want(201)
+	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-history-refund").want(201)
+	var r2 impactReceipt
+	w.buyer2.do("GET", path, nil).want(200).json(&r2)
+	if code, name := village(r2); r2.Version != 2 || code != v1 || name != "旧村丙" {
+		t.Fatalf("after the merge, version %d names village %s %s; want %s 旧村丙", r2.Version, code, name, v1)
+	}
+	var old impactReceipt
+	w.buyer2.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).want(200).json(&old)
+	if !bytes.Equal(old.Receipt, r1.Receipt) {
+		t.Fatal("version 1 changed after the merge")
+	}
+}

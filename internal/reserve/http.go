@@ -1,6 +1,8 @@
 package reserve
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -21,6 +23,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	admin := auth.Require(auth.RoleAdmin)
 	both := auth.Require(auth.RoleAdmin, auth.RoleBuyer)
 	buyer := auth.Require(auth.RoleBuyer)
+	h.registerCompletion(api)
 	api.GET("/api/v1/reserve/minimum-ratios", both, func(c *gin.Context) {
 		out, err := h.s.ListMinRatios(c.Request.Context())
 		respond(c, http.StatusOK, out, err)
@@ -146,4 +149,53 @@ func respond(c *gin.Context, status int, body any, err error) {
 		return
 	}
 	c.JSON(status, body)
+}
+
+// registerCompletion adds the completion and notice routes.
+func (h *Handler) registerCompletion(api gin.IRoutes) {
+	both := auth.Require(auth.RoleAdmin, auth.RoleBuyer)
+	admin := auth.Require(auth.RoleAdmin)
+	api.GET("/api/v1/reserve/completion", both, func(c *gin.Context) {
+		year, ok := h.queryYear(c)
+		through, ok2 := queryThrough(c)
+		if !ok || !ok2 {
+			return
+		}
+		out, err := h.s.Completion(c.Request.Context(), auth.MustFrom(c), year, through)
+		respond(c, http.StatusOK, out, err)
+	})
+	api.GET("/api/v1/reserve/notice", admin, func(c *gin.Context) {
+		year, ok := h.queryYear(c)
+		through, ok2 := queryThrough(c)
+		if !ok || !ok2 {
+			return
+		}
+		format := c.DefaultQuery("format", "json")
+		if format != "json" && format != "xlsx" {
+			httpx.Fail(c, httpx.BadParam("format", "json or xlsx"))
+			return
+		}
+		n, err := h.s.Notice(c.Request.Context(), auth.MustFrom(c), year, through)
+		if err != nil || format == "json" {
+			respond(c, http.StatusOK, n, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := WriteNoticeXLSX(&buf, n); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="reserve-notice-%d-%02d.xlsx"`, n.Year, n.ThroughMonth))
+		c.Data(http.StatusOK, mediaXLSX, buf.Bytes())
+	})
+}
+
+const mediaXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// queryThrough reads ?through_month= (0..12; -1 when absent: the service's default).
+func queryThrough(c *gin.Context) (int, bool) {
+	if c.Query("through_month") == "" {
+		return -1, true
+	}
+	return httpx.QueryInt(c, "through_month", 0, 12)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
@@ -154,4 +155,38 @@ func unit(t *testing.T, a *app.App, admin client, name string) (uuid.UUID, clien
 	admin.do("POST", "/api/v1/units", map[string]any{"name": name + randDigits(4),
 		"credit_code": first17 + string(procurement.CreditCheckChar(first17)), "kind": "agency"}).want(201).json(&u)
 	return u.ID, login(t, a, auth.RoleBuyer, nil, &u.ID)
+}
+
+// seller is a station of 十八洞村 with three households and a product of ¥100.00 that buyers
+// can order and pay for.
+type seller struct{ product string }
+
+func newSeller(t *testing.T, a *app.App, admin client) seller {
+	t.Helper()
+	var st struct{ ID uuid.UUID }
+	admin.do("POST", "/api/v1/stations", map[string]any{"name": "十八洞村电商服务点", "level": "village",
+		"region_code": "433124110226", "village_codes": []string{"433124110226"}}).want(201).json(&st)
+	op := login(t, a, auth.RoleStation, &st.ID, nil)
+	var sup []map[string]any
+	for _, share := range []int{3334, 3333, 3333} {
+		first17 := fmt.Sprintf("433124%04d%02d%02d%s", 1950+len(sup)*7, 1+len(sup), 10+len(sup), randDigits(3))
+		var h struct{ ID string }
+		op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "龙金花",
+			"id_number": first17 + string(household.IDCheckChar(first17)), "phone": "1397430" + randDigits(4),
+			"village_code": "433124110226", "members": 4, "status": "lifted"}).want(201).json(&h)
+		sup = append(sup, map[string]any{"household_id": h.ID, "share_bp": share})
+	}
+	var p struct{ ID string }
+	op.do("POST", "/api/v1/products", map[string]any{"name": "十八洞猕猴桃", "category": "水果", "unit": "箱", "spec": "5kg/箱",
+		"price_fen": 10000, "stock": 1000, "origin_code": "433124110226", "suppliers": sup}).want(201).json(&p)
+	return seller{product: p.ID}
+}
+
+// buy has buyer order n boxes (¥100.00 each) and pay: a purchase counted from its payment.
+func (s seller) buy(t *testing.T, buyer client, n int) {
+	t.Helper()
+	var o struct{ ID string }
+	buyer.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": s.product, "quantity": n}}},
+		"Idempotency-Key", "order-"+randDigits(12)).want(201).json(&o)
+	buyer.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-"+randDigits(12)).want(201)
 }
