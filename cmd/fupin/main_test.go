@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fupinmarket/fupin/internal/monitoring"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
+	"github.com/fupinmarket/fupin/internal/report"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
@@ -36,6 +38,14 @@ func TestMigrateDemoVerify(t *testing.T) {
 	if err := dbtest.DB(t).Raw(`SELECT count(DISTINCT product_id) FROM product_certifications
 		WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN valid_from AND valid_until`).Scan(&certified).Error; err != nil || certified != 10 {
 		t.Fatalf("%d demo products certified today (%v), want 10", certified, err)
+	}
+	// One warning on the county office's monitoring list, whatever the month (internal/demo/monitoring.go).
+	db := dbtest.DB(t)
+	list, err := monitoring.NewService(db, report.NewService(db), monitoring.Settings{DropBP: 3000, LineMarginBP: 1000}).
+		Warnings(t.Context(), "433124")
+	if err != nil || len(list.Warnings) != 1 || strings.Join(list.Warnings[0].Reasons, ",") != monitoring.ReasonIncomeDrop ||
+		list.Warnings[0].PriorFen != 300000 || list.Warnings[0].RecentFen != 0 {
+		t.Fatalf("demo monitoring warnings (%v): %+v", err, list)
 	}
 	out.Reset()
 	if err := run([]string{"demo"}, &out); err != nil {

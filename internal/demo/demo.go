@@ -245,7 +245,10 @@ func load(ctx context.Context, a *app.App) error {
 	if err := orders(ctx, a, admin, products); err != nil {
 		return err
 	}
-	return assistance(ctx, a, admin)
+	if err := assistance(ctx, a, admin); err != nil {
+		return err
+	}
+	return atRisk(ctx, a, admin)
 }
 
 func newHousehold(n int, village string) household.NewHousehold {
