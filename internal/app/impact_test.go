@@ -153,6 +153,9 @@ func TestImpactReceipt(t *testing.T) {
 	// The public page and its JSON twin, without a login.
 	anon := fixture.Client{T: t, H: w.a.Router}
 	page := anon.Do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200)
+	if csp := page.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Fatalf("public page CSP %q", csp)
+	}
 	if body := page.Body.String(); !strings.Contains(body, "摘要一致") || !strings.Contains(body, b1.Villages[0].Name) {
 		t.Fatalf("public page: %.400s", body)
 	}
@@ -295,25 +298,25 @@ func TestImpactReceiptHistory(t *testing.T) {
 	v1, v3 := "433124110971", "433124110973"
 	dbtest.Exec(t, w.a.DB, `INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村丙', 5, '433124110')`, v1)
 	var st struct{ ID string }
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
-		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
-	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	w.Admin.Do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).Want(201).JSON(&st)
+	op := fixture.Login(t, w.a.Router, w.a.Users, auth.RoleStation, &st.ID, nil)
 	var h, p, b struct{ ID string }
-	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "石秀英", "id_number": idNumber(),
-		"village_code": v1, "members": 3, "status": "lifted"}).want(201).json(&h)
-	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
-		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
-	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
-		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	op.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "石秀英", "id_number": fixture.IDNumber(),
+		"village_code": v1, "members": 3, "status": "lifted"}).Want(201).JSON(&h)
+	op.Do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).Want(201).JSON(&p)
+	op.Do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + fixture.RandDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).Want(201).JSON(&b)
 	var issued struct{ Codes []struct{ Code string } }
-	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
-	var o fullOrder
-	w.buyer2.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
-		"Idempotency-Key", "impact-history").want(201).json(&o)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").want(201)
-	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).want(200)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	op.Do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).Want(201).JSON(&issued)
+	var o fixture.FullOrder
+	w.Buyer2.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
+		"Idempotency-Key", "impact-history").Want(201).JSON(&o)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").Want(201)
+	op.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).Want(200)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 
 	// Eight requests at once issue one receipt.
 	admin := auth.Principal{Role: auth.RoleAdmin}
@@ -321,7 +324,7 @@ func TestImpactReceiptHistory(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {
-			i, err := w.a.Impact.Current(context.Background(), admin, mustUUID(t, o.ID))
+			i, err := w.a.Impact.Current(context.Background(), admin, fixture.MustUUID(t, o.ID))
 			ids <- i.ID.String()
 			errs <- err
 		}()
@@ -352,22 +355,22 @@ func TestImpactReceiptHistory(t *testing.T) {
 	}
 	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
 	var r1 impactReceipt
-	w.buyer2.do("GET", path, nil).want(200).json(&r1)
+	w.Buyer2.Do("GET", path, nil).Want(200).JSON(&r1)
 	if code, name := village(r1); r1.ReceiptID != first || code != v1 || name != "旧村丙" {
 		t.Fatalf("receipt %s: village %s %s", r1.ReceiptID, code, name)
 	}
 
-	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
-		"successor_name": "新合村丁"}).want(201)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "impact-history-refund").want(201)
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村丁"}).Want(201)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-history-refund").Want(201)
 	var r2 impactReceipt
-	w.buyer2.do("GET", path, nil).want(200).json(&r2)
+	w.Buyer2.Do("GET", path, nil).Want(200).JSON(&r2)
 	if code, name := village(r2); r2.Version != 2 || code != v1 || name != "旧村丙" {
 		t.Fatalf("after the merge, version %d names village %s %s; want %s 旧村丙", r2.Version, code, name, v1)
 	}
 	var old impactReceipt
-	w.buyer2.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).want(200).json(&old)
+	w.Buyer2.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).Want(200).JSON(&old)
 	if !bytes.Equal(old.Receipt, r1.Receipt) {
 		t.Fatal("version 1 changed after the merge")
 	}

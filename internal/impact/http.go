@@ -158,6 +158,8 @@ func (h *Handler) publicPage(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	// As the scan page: the page needs nothing but its inline style (no script, no outside request).
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	c.Data(status, "text/html; charset=utf-8", b.Bytes())
 }
 

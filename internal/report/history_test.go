@@ -119,10 +119,12 @@ func TestClosedMonthIsReproducible(t *testing.T) {
 	october := Month{2026, time.October}
 	c.sell(t, product, 7, 12345, time.Date(2026, 10, 15, 10, 0, 0, 0, civil.China))
 	c.wage(t, r.ids[0], "2026-10-20", 8000)
+	c.dividend(t, r.ids[1], "2026-10-25", 5000)
 	svc := NewService(c.db)
 	svc.now = func() time.Time { return time.Date(2026, 11, 5, 9, 0, 0, 0, civil.China) }
 	before := monthlyOutputs(t, svc, c, october)
-	if !strings.Contains(before["csv areas"], c.villages[0]) || !strings.Contains(before["json"], `"households_benefited":2`) {
+	if !strings.Contains(before["csv areas"], c.villages[0]) || !strings.Contains(before["json"], `"households_benefited":2`) ||
+		!strings.Contains(before["json"], `"property_fen":5000`) {
 		t.Fatalf("the report before the changes lacks its figures:\n%s\n%s", before["csv areas"], before["json"])
 	}
 
