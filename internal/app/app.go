@@ -34,6 +34,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/report"
 	"github.com/fupinmarket/fupin/internal/reserve"
 	"github.com/fupinmarket/fupin/internal/station"
+	"github.com/fupinmarket/fupin/internal/supply"
 	"github.com/fupinmarket/fupin/internal/trace"
 	"github.com/fupinmarket/fupin/internal/web"
 )
@@ -54,6 +55,7 @@ type App struct {
 	Assistance *procurement.Assistance
 	Reserve    *reserve.Service
 	Ledger     *ledger.Service
+	Supply     *supply.Service   // batches' deliveries (收购 and 代销)
 	ItemShares trace.Attribution // the sale rule applied to one item, for the scan page
 	Regions    *region.Store
 	Reports    *report.Service
@@ -119,6 +121,8 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
+	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
+	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)
 	a.Reports = report.NewService(db)
@@ -259,6 +263,7 @@ func (a *App) router() *gin.Engine {
 	a.Assistance.Register(authed)
 	reserve.NewHandler(a.Reserve).Register(authed)
 	ledger.NewHandler(a.Ledger, a.Households).Register(authed)
+	supply.NewHandler(a.Supply).Register(authed)
 	ledger.NewVerifyHandler(a.DB).Register(authed)
 	report.NewHandler(a.Reports).Register(authed)
 	monitoring.NewHandler(a.Monitoring).Register(authed)

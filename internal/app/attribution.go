@@ -13,21 +13,35 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/procurement"
 	"github.com/fupinmarket/fupin/internal/station"
+	"github.com/fupinmarket/fupin/internal/supply"
 )
 
 // itemAttribution is trace's Attribution: it gathers the facts of one item from their owners and
 // applies the ledger's sale rule to them (ledger.ItemAttribution). A sold item (price > 0) is its
-// order line as procurement froze it; an unsold one is the product's current station, commission,
-// suppliers and cooperative members (catalog, station, household), with no amounts.
+// order line as procurement froze it (or supply fixed it at shipment, by the deliveries of the
+// item's batch); an unsold one is the households who delivered into its batch (supply), or for a
+// batch without deliveries the product's current suppliers and cooperative members (catalog,
+// household), with the station's commission now and no amounts.
 type itemAttribution struct{ db *gorm.DB }
 
 // ItemAttribution: see trace.Attribution. Errors: NotFound when the product (or line) has no
 // suppliers.
-func (a itemAttribution) ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error) {
+func (a itemAttribution) ItemAttribution(ctx context.Context, productID, batchID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error) {
 	if price > 0 {
 		line, err := procurement.LineSale(ctx, a.db, lineID, price)
 		if err != nil {
 			return nil, err
+		}
+		return ledger.ItemAttribution(line)
+	}
+	delivered, err := supply.BatchShares(ctx, a.db, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if len(delivered) > 0 {
+		line := ledger.SaleLine{OrderLineID: lineID}
+		for _, d := range delivered {
+			line.Suppliers = append(line.Suppliers, ledger.Supplier{HouseholdID: d.HouseholdID, ShareBP: d.ShareBP})
 		}
 		return ledger.ItemAttribution(line)
 	}

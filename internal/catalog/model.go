@@ -22,9 +22,13 @@ type Product struct {
 	Stock      int         `json:"stock"`
 	OriginCode string      `json:"origin_code"`
 	Listed     bool        `json:"listed"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-	Suppliers  []Supplier  `gorm:"-" json:"suppliers"`
+	// Settlement is consignment (代销) or purchase (收购); RebateBP the part of a purchase-model
+	// product's margin shared back with the delivering households (settlement.go).
+	Settlement string     `json:"settlement"`
+	RebateBP   int32      `json:"rebate_bp"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Suppliers  []Supplier `gorm:"-" json:"suppliers"`
 	// PhotoURL is where its photo is served (PhotoPath), nil when it has none.
 	PhotoURL *string `gorm:"-" json:"photo_url"`
 }

@@ -56,6 +56,10 @@ type NewProduct struct {
 	Stock      int        `json:"stock"`
 	OriginCode string     `json:"origin_code"`
 	Suppliers  []Supplier `json:"suppliers"`
+	// Settlement is consignment (default) or purchase; RebateBP (purchase only) the part of the
+	// margin shared back with the delivering households (docs/supply.md).
+	Settlement *string `json:"settlement"`
+	RebateBP   *int32  `json:"rebate_bp"`
 }
 
 func checkPrice(f *apperr.Fields, field string, fen int64) {
@@ -87,7 +91,17 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	now := time.Now().UTC()
 	prod := Product{ID: uuid.Must(uuid.NewV7()), StationID: stationID,
-		PriceFen: money.Money(req.PriceFen), Stock: req.Stock, Listed: true, CreatedAt: now, UpdatedAt: now}
+		PriceFen: money.Money(req.PriceFen), Stock: req.Stock, Listed: true, Settlement: Consignment, CreatedAt: now, UpdatedAt: now}
+	checkSettlement(&f, req.Settlement, req.RebateBP)
+	if req.RebateBP != nil && *req.RebateBP > 0 && req.Settlement == nil {
+		f.Add("rebate_bp", "a rebate (二次返利) is shared from the margin of bought produce: give settlement purchase with it")
+	}
+	if req.Settlement != nil {
+		prod.Settlement = *req.Settlement
+	}
+	if req.RebateBP != nil {
+		prod.RebateBP = *req.RebateBP
+	}
 	var ok bool
 	if prod.Name, ok = text.Name(req.Name, MaxNameLen); !ok {
 		f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
@@ -246,6 +260,10 @@ type Patch struct {
 	Stock     *int        `json:"stock"`
 	Listed    *bool       `json:"listed"`
 	Suppliers *[]Supplier `json:"suppliers"`
+	// Settlement and RebateBP change how deliveries recorded and items shipped from now on are
+	// settled; what was delivered or shipped before keeps its terms (docs/supply.md).
+	Settlement *string `json:"settlement"`
+	RebateBP   *int32  `json:"rebate_bp"`
 }
 
 // Update applies a patch to a product of the caller's station (or any, for an admin), in one
@@ -282,14 +300,30 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if patch.Suppliers != nil {
 		sups = checkSuppliers(&f, *patch.Suppliers)
 	}
+	if patch.Settlement != nil || patch.RebateBP != nil {
+		checkSettlement(&f, patch.Settlement, nil)
+		checkSettlement(&f, nil, patch.RebateBP) // the range; the pairing with the model is checked on the locked row
+		if patch.Settlement != nil {
+			cols["settlement"] = *patch.Settlement
+			if *patch.Settlement == Consignment {
+				cols["rebate_bp"] = 0 // consignment has no margin to share
+			}
+		}
+		if patch.RebateBP != nil {
+			cols["rebate_bp"] = *patch.RebateBP
+		}
+	}
 	if err := f.Err(); err != nil {
 		return Product{}, err
 	}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var cur Product
 		if err := scoped(tx.Model(&Product{}), p).Clauses(clause.Locking{Strength: "UPDATE"}).
-			Select("id", "station_id").Where("id = ?", id).Take(&cur).Error; err != nil {
+			Select("id", "station_id", "settlement").Where("id = ?", id).Take(&cur).Error; err != nil {
 			return err
+		}
+		if model, _ := cols["settlement"].(string); patch.RebateBP != nil && *patch.RebateBP > 0 && (model == Consignment || model == "" && cur.Settlement != Purchase) {
+			return apperr.Invalid(apperr.Field("rebate_bp", "a rebate (二次返利) is shared from the margin of bought produce: the product is settled by consignment; give settlement purchase with it"))
 		}
 		if patch.Suppliers != nil {
 			if err := s.checkSupplierScope(ctx, cur.StationID, sups); err != nil {

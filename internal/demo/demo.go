@@ -248,6 +248,9 @@ func load(ctx context.Context, a *app.App) error {
 	if err := assistance(ctx, a, admin); err != nil {
 		return err
 	}
+	if err := supplyDemo(ctx, a, admin); err != nil {
+		return err
+	}
 	return atRisk(ctx, a, admin)
 }
 

@@ -47,6 +47,13 @@ type SaleLine struct {
 	Suppliers    []Supplier
 	StationID    uuid.UUID
 	CommissionBP int32
+	// Purchase says the line's items were bought by the station from the delivering households
+	// (收购, docs/supply.md): the sale credits the station (station_sales) with what the commission
+	// leaves, and Suppliers (the delivering households) only share RebateBP of its margin over
+	// Cost (what the station paid for the items, fen) in a rebate entry (RebateEntry).
+	Purchase bool
+	Cost     money.Money
+	RebateBP int32
 }
 
 // MaxCommissionBP bounds a station's commission (stations.commission_bp has the same CHECK).
@@ -140,6 +147,13 @@ func linePostings(unitID uuid.UUID, l SaleLine, field string) ([]Posting, error)
 			out = append(out, post(StationCommission, l.StationID, -parts[1]))
 		}
 		net = parts[0]
+	}
+	if l.Purchase {
+		if l.StationID == uuid.Nil {
+			f.Add(field+".station_id", "a purchase-model line needs the station that bought the items")
+			return nil, f.Err()
+		}
+		return append(out, post(StationSales, l.StationID, -net)), nil
 	}
 	sups := slices.Clone(l.Suppliers)
 	slices.SortFunc(sups, func(a, b Supplier) int {

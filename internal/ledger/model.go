@@ -60,6 +60,8 @@ const (
 	UnitReceivable         AccountKind = "unit_receivable"         // debit-normal: what an assisting unit owes
 	StationCommission      AccountKind = "station_commission"      // credit-normal: a station's commission on sales
 	StationWages           AccountKind = "station_wages"           // debit-normal: a station's wage cost for household work
+	StationPurchases       AccountKind = "station_purchases"       // debit-normal: what a station paid households for produce it bought (收购)
+	StationSales           AccountKind = "station_sales"           // credit-normal: a station's revenue from produce it bought and sold, less rebates
 	PlatformFee            AccountKind = "platform_fee"            // the platform's share of sales (no owner)
 	Bank                   AccountKind = "bank"                    // money actually received or paid (no owner)
 )
@@ -68,7 +70,7 @@ const (
 func (k AccountKind) Valid() bool {
 	switch k {
 	case HouseholdIncome, HouseholdWageIncome, HouseholdPropertyIncome, HouseholdAttributed, HouseholdPayable, CooperativePassthrough,
-		UnitReceivable, StationCommission, StationWages, PlatformFee, Bank:
+		UnitReceivable, StationCommission, StationWages, StationPurchases, StationSales, PlatformFee, Bank:
 		return true
 	}
 	return false
@@ -120,6 +122,12 @@ const (
 	// KindDoubleCharge records a second charge of one order, owed back to the unit: debit the
 	// bank, credit the unit's receivable (DoubleChargeEntry).
 	KindDoubleCharge = "double_charge"
+	// KindPurchase pays a household for a delivery the station bought (收购): debit the station's
+	// purchases, credit the household's payable and business income (PurchaseEntry).
+	KindPurchase = "purchase"
+	// KindRebate shares part of a station's margin on bought produce back with the delivering
+	// households (二次返利): debit the station's sales, credit the households (RebateEntry).
+	KindRebate = "rebate"
 )
 
 // Entry is a balanced set of postings recorded together. IdempotencyKey is unique across the
@@ -150,13 +158,13 @@ func (e Entry) validate(reversal bool) error {
 // checkHead checks the entry's own fields: kind, key, time and order.
 func (e Entry) checkHead(f *apperr.Fields, reversal bool) {
 	switch e.Kind {
-	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage, KindDoubleCharge, KindDividend:
+	case KindSale, KindPayment, KindRefund, KindRefundPayment, KindPayout, KindWage, KindDoubleCharge, KindDividend, KindPurchase, KindRebate:
 	case KindReversal:
 		if !reversal {
 			f.Add("kind", "reversal entries are posted by Reverse, which links them to the reversed entry")
 		}
 	default:
-		f.Add("kind", "must be sale, payment, refund, refund_payment, payout, wage, double_charge or dividend, not %q", e.Kind)
+		f.Add("kind", "must be sale, payment, refund, refund_payment, payout, wage, double_charge, dividend, purchase or rebate, not %q", e.Kind)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen {
 		f.Add("idempotency_key", "must be 1 to %d bytes", maxKeyLen)

@@ -141,7 +141,7 @@ func heldByLine(ctx context.Context, tx *gorm.DB, orderID uuid.UUID, ids []uuid.
 		SELECT p.order_line_id, a.kind, a.owner_id, -sum(p.amount_fen) AS remaining
 		FROM postings p
 		JOIN journal_entries e ON e.id = p.entry_id AND e.kind IN ('sale', 'refund') AND e.order_id = ?
-		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'station_commission')
+		JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'station_commission', 'station_sales')
 		WHERE p.order_line_id IN ?
 		GROUP BY p.order_line_id, a.kind, a.owner_id
 		ORDER BY p.order_line_id, a.kind, a.owner_id`, orderID, ids).Scan(&legs).Error; err != nil {
@@ -176,8 +176,8 @@ func refundLegs(line, unitID uuid.UUID, hs []holder, parts []int64, amount int64
 			continue
 		}
 		h, amt := hs[j], money.Money(part)
-		if h.kind == StationCommission {
-			ps = append(ps, Posting{Account: AccountRef{Kind: StationCommission, OwnerID: h.owner}, Amount: amt, OrderLineID: &line})
+		if h.kind == StationCommission || h.kind == StationSales { // a station's part: commission, or the sale of bought produce
+			ps = append(ps, Posting{Account: AccountRef{Kind: h.kind, OwnerID: h.owner}, Amount: amt, OrderLineID: &line})
 			continue
 		}
 		ps = append(ps,
@@ -237,7 +237,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'refund'
-		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission')
+		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission', 'station_sales')
 		    WHERE p.order_line_id IS NOT NULL AND ` + v.in("lines", "p.order_line_id") + `
 		    GROUP BY p.order_line_id
 		)

@@ -24,7 +24,10 @@ func (s *Service) PostSale(ctx context.Context, tx *gorm.DB, orderID, unitID uui
 		return uuid.Nil, err
 	}
 	id, _, err := s.Post(ctx, tx, e)
-	return id, err
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return id, s.postRebate(ctx, tx, orderID, e.IdempotencyKey, lines, at)
 }
 
 // SaleRow is one (line, supplier, cooperative member) of a sale as its owner reads it: the line's
@@ -40,6 +43,11 @@ type SaleRow struct {
 	ShareBP       int32
 	MemberID      *uuid.UUID
 	MemberShareBP *int32
+	// Settlement, CostFen and RebateBP are the line's settlement fixed at shipment by its batches'
+	// deliveries (supply's order_line_settlements_view), nil when it has none.
+	Settlement *string
+	CostFen    *int64
+	RebateBP   *int32
 }
 
 // GroupSaleRows folds rows ordered by line, then supplier (household id, then cooperative id),
@@ -50,6 +58,9 @@ func GroupSaleRows(rows []SaleRow) []SaleLine {
 		if len(lines) == 0 || lines[len(lines)-1].OrderLineID != r.OrderLineID {
 			lines = append(lines, SaleLine{OrderLineID: r.OrderLineID, Amount: r.AmountFen,
 				StationID: r.StationID, CommissionBP: r.CommissionBP})
+			if l := &lines[len(lines)-1]; r.Settlement != nil && *r.Settlement == "purchase" {
+				l.Purchase, l.Cost, l.RebateBP = true, money.Money(*r.CostFen), *r.RebateBP
+			}
 		}
 		last := &lines[len(lines)-1]
 		switch {
@@ -86,7 +97,9 @@ type ItemShare struct {
 // station, commission and supplier shares frozen when the order was placed (what its sale entry
 // credits; procurement.LineSale), with Amount its unit price; for an item not sold yet the
 // product's current ones with Amount 0, which gives shares and no amounts. OrderLineID only breaks
-// rounding ties. Households are in order of share, largest first.
+// rounding ties. Households are in order of share, largest first. For a purchase-model line (收购,
+// the households were paid on delivery and the sale credits the station) Fen is the household's
+// part of the item's rebate (RebateEntry), 0 without one.
 // Errors: NotFound when line has no suppliers; as SaleEntry for a sold item.
 func ItemAttribution(line SaleLine) ([]ItemShare, error) {
 	if len(line.Suppliers) == 0 {
@@ -117,6 +130,9 @@ func ItemAttribution(line SaleLine) ([]ItemShare, error) {
 		e, err := SaleEntry(line.OrderLineID, line.OrderLineID, []SaleLine{line}, time.Time{})
 		if err != nil {
 			return nil, err
+		}
+		if line.Purchase { // the sale credits the station; households get the item's rebate (二次返利)
+			e, _, _ = RebateEntry(line.OrderLineID, "item", []SaleLine{line}, time.Time{})
 		}
 		for _, p := range e.Postings {
 			if p.Account.Kind == HouseholdIncome {

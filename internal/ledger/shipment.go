@@ -14,7 +14,8 @@ import (
 // (procurement.SaleLines), attributed exactly as PostSale does for a whole order (commission,
 // suppliers, cooperatives), posted as one sale entry under the key
 // "order:<order id>:sale:<station id>" (so an order of N stations ends with N sale entries whose
-// unit debits sum to the order total). Returns the entry id; a retry replays it.
+// unit debits sum to the order total), and the rebate of its purchase-model lines (RebateEntry)
+// when they have one. Returns the sale entry's id; a retry replays both.
 // Errors: as SaleEntry and Post (Invalid when the order has no lines of that station).
 func (s *Service) PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, unitID, stationID uuid.UUID, lines []SaleLine, at time.Time) (uuid.UUID, error) {
 	e, err := SaleEntry(orderID, unitID, lines, at)
@@ -24,5 +25,8 @@ func (s *Service) PostShipmentSale(ctx context.Context, tx *gorm.DB, orderID, un
 	e.IdempotencyKey = fmt.Sprintf("order:%s:sale:%s", orderID, stationID)
 	e.Memo = fmt.Sprintf("sale of order %s, shipment of station %s", orderID, stationID)
 	id, _, err := s.Post(ctx, tx, e)
-	return id, err
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return id, s.postRebate(ctx, tx, orderID, e.IdempotencyKey, lines, at)
 }

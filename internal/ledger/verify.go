@@ -49,7 +49,10 @@ const verifyShown = 20
 //     every refund_payment entry has its refund;
 //   - every double charge (a second charge of one order, double_charges) has exactly one
 //     double_charge entry debiting the bank and crediting its unit with its amount, reversed
-//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges).
+//     exactly when it was returned, and every double_charge entry has its charge (doubleCharges);
+//   - every purchase-model delivery has its purchase entry and every purchase entry its delivery
+//     (purchases), and every line attributed by deliveries at shipment credits only the households
+//     that delivered, a purchase-model line the station, with the rebate its facts give (supplyLines).
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line (and, when money is owed back to units, how much and since when: not a mismatch),
@@ -102,6 +105,7 @@ func verify(ctx context.Context, db *gorm.DB, w io.Writer, full bool) (mismatche
 		checks := []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
 			v.memorandum, v.payables, v.payouts, v.wages, v.dividends, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
+			v.purchases, v.supplyLines,
 		}
 		if !v.full {
 			checks = append(checks, v.checkpointBalances, v.checkpointTotals, v.completedWithoutSale)
@@ -336,7 +340,7 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		    GROUP BY e.order_id
 		), attributed AS (
 		    SELECT e.order_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM journal_entries e
 		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
@@ -390,7 +394,7 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 		JOIN orders_view o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
 		    SELECT p.order_line_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission')), 0) AS credits,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
 		    FROM postings p
 		    JOIN journal_entries e ON e.id = p.entry_id

@@ -12,6 +12,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/supply"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -28,9 +29,14 @@ type orderTx struct {
 // a rolled-back or retried attempt drops what it registered.
 func (u *orderTx) afterCommit(step func(ctx context.Context)) { u.after = append(u.after, step) }
 
-// bindCodes sells codes on line l (trace.BindCodes), field naming them in a refusal.
+// bindCodes sells codes on line l (trace.BindCodes), field naming them in a refusal, and fixes the
+// line's attribution by the deliveries of the codes' batches (supply.FixLine): the sale at receipt
+// and the scan pages use it, whatever is delivered later.
 func (u *orderTx) bindCodes(ctx context.Context, field string, l Line, codes []string) error {
-	return trace.BindCodes(ctx, u.tx, field, l.ID, l.ProductID, codes)
+	if err := trace.BindCodes(ctx, u.tx, field, l.ID, l.ProductID, codes); err != nil {
+		return err
+	}
+	return supply.FixLine(ctx, u.tx, l.ID, l.ProductID)
 }
 
 // lineEvent records the EPCIS event of step (shipping, receiving) for line l (trace.RecordLineEvent).

@@ -35,10 +35,11 @@ type Households interface {
 	MaskedHeads(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error)
 }
 
-// Attribution is what trace needs from the ledger: the sale rule applied to one item, so that the
-// scan page says exactly what the sale entry credits (commission, cooperatives, rounding).
+// Attribution is what trace needs from the ledger: the sale rule applied to one item of batch
+// batchID, so that the scan page says exactly what the sale entry credits (commission,
+// cooperatives, the households who delivered into the batch, rounding).
 type Attribution interface {
-	ItemAttribution(ctx context.Context, productID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error)
+	ItemAttribution(ctx context.Context, productID, batchID, lineID uuid.UUID, price money.Money) ([]ledger.ItemShare, error)
 }
 
 // Photos is what trace needs from the catalog: the path of a product's photo ("" for none).
@@ -420,7 +421,7 @@ func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdVie
 	if r.UnitPriceFen != nil && r.OrderLineID != nil {
 		price, lineID = *r.UnitPriceFen, *r.OrderLineID
 	}
-	shares, err := s.attribution.ItemAttribution(ctx, r.ProductID, lineID, price)
+	shares, err := s.attribution.ItemAttribution(ctx, r.ProductID, r.BatchID, lineID, price)
 	if err != nil {
 		return nil, err
 	}
