@@ -168,6 +168,23 @@ func TestDeliveriesAttributeSales(t *testing.T) {
 	if len(sold.Households) != 2 || sold.Households[0].ItemFen != 7500 || sold.Households[1].ItemFen != 2500 {
 		t.Fatalf("sold item's households = %+v, want 7500 and 2500 fen of ¥100.00", sold.Households)
 	}
+	page := anon.Do("GET", "/t/"+codes[0], nil).Want(200).Body.String()
+	var sup struct {
+		Households []struct {
+			HeadName string `json:"head_name"`
+		}
+	}
+	w.OpA.Do("GET", "/api/v1/batches/"+b+"/deliveries", nil).Want(200).JSON(&sup)
+	for _, h := range sup.Households[1:] { // the two who delivered before the shipment (the third delivered most since)
+		if !strings.Contains(page, h.HeadName) {
+			t.Fatalf("scan page does not name %s, who delivered into the batch", h.HeadName)
+		}
+	}
+	// The unsold item's cached view names the third household too: the delivery made it stale.
+	anon.Do("GET", "/api/v1/trace/"+codes[3], nil).Want(200).JSON(&unsold)
+	if len(unsold.Households) != 3 {
+		t.Fatalf("unsold item's households after a third delivery = %+v", unsold.Households)
+	}
 	fixture.VerifyLedger(t, w.a.DB)
 }
 
@@ -189,9 +206,31 @@ func TestPurchaseModel(t *testing.T) {
 	if p.Settlement != "purchase" || p.RebateBP != 2000 {
 		t.Fatalf("product = %+v", p)
 	}
+	// The terms change through PATCH; a rebate needs the purchase model.
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"rebate_bp": 500}).Problem(422, "rebate_bp")
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"settlement": "barter"}).Problem(422, "settlement")
+	var patched struct {
+		Settlement string
+		RebateBP   int `json:"rebate_bp"`
+	}
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"settlement": "purchase", "rebate_bp": 500}).Want(200).JSON(&patched)
+	if patched.Settlement != "purchase" || patched.RebateBP != 500 {
+		t.Fatalf("patched = %+v", patched)
+	}
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"settlement": "consignment"}).Want(200).JSON(&patched)
+	if patched.Settlement != "consignment" || patched.RebateBP != 0 {
+		t.Fatalf("back to consignment = %+v, want no rebate", patched)
+	}
+
 	b := w.batch(t, p.ID, 100)
 	w.OpA.Do("POST", "/api/v1/batches/"+b+"/codes", map[string]any{"count": 1}).Problem(409, "count") // no deliveries yet
 	w.OpA.Do("POST", "/api/v1/batches/"+b+"/deliveries", delivery(w.Households[0], 1), "Idempotency-Key", "np").Problem(422, "purchase_price_fen")
+
+	closed := delivery(w.Households[0], 1)
+	closed["purchase_price_fen"] = 6000
+	closed["delivered_on"] = civil.FirstOpenDay(civil.Today(time.Now())).AddDate(0, 0, -1).Format(time.DateOnly)
+	closed["certificate"] = map[string]any{"photo_ref": "photos/hgz-1.jpg"}
+	w.OpA.Do("POST", "/api/v1/batches/"+b+"/deliveries", closed, "Idempotency-Key", "closed").Problem(422, "delivered_on")
 
 	d0 := delivery(w.Households[0], 1)
 	d0["purchase_price_fen"] = 6000
@@ -220,6 +259,28 @@ func TestPurchaseModel(t *testing.T) {
 	w.a.DB.Raw(`SELECT -sum(balance_fen) FROM ledger_accounts WHERE kind = 'station_sales' AND owner_id = ?`, w.StationA).Scan(&stationSales)
 	if stationSales != 20000-1900 {
 		t.Fatalf("station's sales %d, want %d", stationSales, 20000-1900)
+	}
+	fixture.VerifyLedger(t, w.a.DB)
+
+	// A refund of one bag takes its price back from the station's sales (the rebate stands).
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "buy-refund").Want(201)
+	w.a.DB.Raw(`SELECT -sum(balance_fen) FROM ledger_accounts WHERE kind = 'station_sales' AND owner_id = ?`, w.StationA).Scan(&stationSales)
+	if stationSales != 10000-1900 {
+		t.Fatalf("station's sales after a refund of one bag %d, want %d", stationSales, 10000-1900)
+	}
+	fixture.VerifyLedger(t, w.a.DB)
+
+	// A purchase delivered in error is reversed with its entry: the household's income goes back.
+	wrong := delivery(w.Households[2], 2)
+	wrong["purchase_price_fen"] = 4000
+	id := w.deliver(t, b, wrong)
+	if got := w.Income(t, w.Households[2]); got != 8000 {
+		t.Fatalf("household 2 earned %d, want 8000", got)
+	}
+	w.OpA.Do("POST", "/api/v1/batches/"+b+"/deliveries/"+id+"/reversal", map[string]any{"reason": "another household's sacks"}).Want(201)
+	if got := w.Income(t, w.Households[2]); got != 0 {
+		t.Fatalf("household 2 kept %d after the reversal", got)
 	}
 	fixture.VerifyLedger(t, w.a.DB)
 

@@ -251,7 +251,10 @@ func load(ctx context.Context, a *app.App) error {
 	if err := supplyDemo(ctx, a, admin); err != nil {
 		return err
 	}
-	return atRisk(ctx, a, admin)
+	if err := atRisk(ctx, a, admin); err != nil {
+		return err
+	}
+	return reserveShares(ctx, a, admin, products)
 }
 
 func newHousehold(n int, village string) household.NewHousehold {

@@ -88,6 +88,7 @@ WITH inc AS (
            coalesce(sum(income_fen) FILTER (WHERE occurred_at >= @rolling_from AND occurred_at < @end), 0) AS rolling
     FROM household_income_view
     WHERE occurred_at >= @prior_from AND occurred_at < @end
+      AND household_id IN (SELECT id FROM households_view WHERE village_code LIKE @region) -- this area's only
     GROUP BY household_id
 )
 SELECT h.id, h.archive_no, h.village_code, inc.recent, inc.prior, inc.rolling,
