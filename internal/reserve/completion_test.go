@@ -68,8 +68,8 @@ func TestCompletionAndNotice(t *testing.T) {
 
 	s := newSeller(t, a, admin)
 	s.buyAndRefund(t, buyerA, 2, 1) // ¥200.00, ¥100.00 of it refunded
-	s.buy(t, buyerB, 1) // ¥100.00, counted for A's filing, which covers B
-	s.buy(t, buyerD, 2) // ¥200.00, more than D's whole reserve
+	s.buy(t, buyerB, 1)             // ¥100.00, counted for A's filing, which covers B
+	s.buy(t, buyerD, 2)             // ¥200.00, more than D's whole reserve
 
 	var c completion
 	admin.do("GET", fmt.Sprintf("/api/v1/reserve/completion?year=%d&through_month=%d", year, month), nil).want(200).json(&c)
