@@ -67,9 +67,9 @@ func TestCompletionAndNotice(t *testing.T) {
 		map[string]any{"reason": "请补充合同"}).want(200)
 
 	s := newSeller(t, a, admin)
-	s.buy(t, buyerA, 2) // ¥200.00
-	s.buy(t, buyerB, 1) // ¥100.00, counted for A's filing, which covers B
-	s.buy(t, buyerD, 2) // ¥200.00, more than D's whole reserve
+	s.buyAndRefund(t, buyerA, 2, 1) // ¥200.00, ¥100.00 of it refunded
+	s.buy(t, buyerB, 1)             // ¥100.00, counted for A's filing, which covers B
+	s.buy(t, buyerD, 2)             // ¥200.00, more than D's whole reserve
 
 	var c completion
 	admin.do("GET", fmt.Sprintf("/api/v1/reserve/completion?year=%d&through_month=%d", year, month), nil).want(200).json(&c)
@@ -79,18 +79,18 @@ func TestCompletionAndNotice(t *testing.T) {
 	byUnit := map[uuid.UUID]int{c.Units[0].UnitID: 0, c.Units[1].UnitID: 1}
 	ua, ud := c.Units[byUnit[unitA]], c.Units[byUnit[unitD]]
 	wantExpected := int64(18_000_00) * int64(month) / 12
-	if ua.ReservedFen != 18_000_00 || ua.BoughtFen != 300_00 || ua.BoughtThroughFen != 300_00 || ua.ExpectedFen != wantExpected ||
-		!ua.Behind || ua.GapFen != wantExpected-300_00 || len(ua.CoveredUnitIDs) != 1 || ua.CoveredUnitIDs[0] != unitB {
-		t.Fatalf("A's completion = %+v, want ¥300.00 bought of ¥18,000.00, expected %d, behind", ua, wantExpected)
+	if ua.ReservedFen != 18_000_00 || ua.BoughtFen != 200_00 || ua.BoughtThroughFen != 200_00 || ua.ExpectedFen != wantExpected ||
+		!ua.Behind || ua.GapFen != wantExpected-200_00 || len(ua.CoveredUnitIDs) != 1 || ua.CoveredUnitIDs[0] != unitB {
+		t.Fatalf("A's completion = %+v, want ¥200.00 bought (net of the refund) of ¥18,000.00, expected %d, behind", ua, wantExpected)
 	}
-	if len(ua.Months) != 12 || ua.Months[month-1].BoughtFen != 300_00 || ua.Months[month-1].Month != fmt.Sprintf("%d-%02d", year, month) {
-		t.Fatalf("A's months = %+v, want ¥300.00 in month %d", ua.Months, month)
+	if len(ua.Months) != 12 || ua.Months[month-1].BoughtFen != 200_00 || ua.Months[month-1].Month != fmt.Sprintf("%d-%02d", year, month) {
+		t.Fatalf("A's months = %+v, want ¥200.00 in month %d", ua.Months, month)
 	}
 	if ud.BoughtFen != 200_00 || ud.Behind {
 		t.Fatalf("D's completion = %+v, want ¥200.00 bought and not behind", ud)
 	}
 	if len(c.Supervisors) != 1 || c.Supervisors[0].UnitID != sup || c.Supervisors[0].Filings != 2 || c.Supervisors[0].UnitsBehind != 1 ||
-		c.Supervisors[0].ReservedFen != 18_120_00 || c.Supervisors[0].BoughtFen != 500_00 {
+		c.Supervisors[0].ReservedFen != 18_120_00 || c.Supervisors[0].BoughtFen != 400_00 {
 		t.Fatalf("supervisors = %+v", c.Supervisors)
 	}
 	// Before any month has ended nothing is expected yet; a month past 12 is refused.

@@ -171,3 +171,32 @@ func TestFilingAndReview(t *testing.T) {
 		t.Fatalf("the supervising department lists %+v, want only A's", list.Filings)
 	}
 }
+
+// TestConcurrentApprovals: two approvals of one filing at the same moment make one approval and
+// one 409, and the history holds a single approved event.
+func TestConcurrentApprovals(t *testing.T) {
+	a := testApp(t)
+	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	year := time.Now().In(civil.China).Year()
+	sup, supBuyer := unit(t, a, admin, "花垣县卫健局")
+	u, buyer := unit(t, a, admin, "花垣县人民医院")
+	supBuyer2 := login(t, a, auth.RoleBuyer, nil, &sup)
+	admin.do("PUT", "/api/v1/reserve/units/"+u.String(), map[string]any{"region_code": "433124", "supervisor_unit_id": sup}).want(200)
+	var f filing
+	buyer.do("PUT", fmt.Sprintf("/api/v1/units/%s/reserve-filings/%d", u, year), own(300_000_00, 1000)).want(200).json(&f)
+	codes := make(chan int, 2)
+	for _, c := range []client{supBuyer, supBuyer2} {
+		go func(c client) {
+			codes <- c.do("POST", "/api/v1/reserve/filings/"+f.ID.String()+"/approval", nil).Code
+		}(c)
+	}
+	got := map[int]int{<-codes: 1}
+	got[<-codes]++
+	if got[200] != 1 || got[409] != 1 {
+		t.Fatalf("two approvals at once answered %v, want one 200 and one 409", got)
+	}
+	buyer.do("GET", fmt.Sprintf("/api/v1/units/%s/reserve-filings/%d", u, year), nil).want(200).json(&f)
+	if len(f.History) != 2 || f.History[1].Action != "approved" {
+		t.Fatalf("history = %+v, want submitted then one approval", f.History)
+	}
+}

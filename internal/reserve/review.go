@@ -36,8 +36,11 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id uuid.UUID, to
 		if err := tx.Raw(`SELECT * FROM reserve_filings WHERE id = ? FOR UPDATE`, id).Scan(&r).Error; err != nil {
 			return apperr.DB(err, "filing")
 		}
-		if r.ID == uuid.Nil || !s.mayRead(tx, p, r) {
+		if r.ID == uuid.Nil {
 			return apperr.NotFound("filing")
+		}
+		if ok, err := s.mayRead(tx, p, r); err != nil || !ok {
+			return firstErr(err, apperr.NotFound("filing"))
 		}
 		if !mayReview(p, r) {
 			if r.SupervisorID == nil {
@@ -84,14 +87,17 @@ func mayReview(p auth.Principal, r filingRow) bool {
 	return p.Role == auth.RoleBuyer && p.UnitID == *r.SupervisorID
 }
 
-// mayRead: whoever may read the filing (canRead) sees it exists; others get NotFound.
-func (s *Service) mayRead(tx *gorm.DB, p auth.Principal, r filingRow) bool {
+// mayRead: whoever may read the filing (as canRead) learns that it exists; others get NotFound.
+func (s *Service) mayRead(tx *gorm.DB, p auth.Principal, r filingRow) (bool, error) {
 	if p.IsAdmin() || p.Role == auth.RoleBuyer && (p.UnitID == r.UnitID || r.SupervisorID != nil && *r.SupervisorID == p.UnitID) {
-		return true
+		return true, nil
+	}
+	if p.Role != auth.RoleBuyer {
+		return false, nil
 	}
 	var n int64
-	tx.Raw(`SELECT count(*) FROM reserve_filing_units WHERE filing_id = ? AND unit_id = ?`, r.ID, p.UnitID).Scan(&n)
-	return p.Role == auth.RoleBuyer && n > 0
+	err := tx.Raw(`SELECT count(*) FROM reserve_filing_units WHERE filing_id = ? AND unit_id = ?`, r.ID, p.UnitID).Scan(&n).Error
+	return n > 0, apperr.DB(err, "filing")
 }
 
 // FilingSummary is one line of a list of filings.

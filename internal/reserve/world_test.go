@@ -166,7 +166,10 @@ func unit(t *testing.T, a *app.App, admin client, name string) (uuid.UUID, clien
 
 // seller is a station of 十八洞村 with three households and a product of ¥100.00 that buyers
 // can order and pay for.
-type seller struct{ product string }
+type seller struct {
+	product string
+	op      client
+}
 
 func newSeller(t *testing.T, a *app.App, admin client) seller {
 	t.Helper()
@@ -186,14 +189,45 @@ func newSeller(t *testing.T, a *app.App, admin client) seller {
 	var p struct{ ID string }
 	op.do("POST", "/api/v1/products", map[string]any{"name": "十八洞猕猴桃", "category": "水果", "unit": "箱", "spec": "5kg/箱",
 		"price_fen": 10000, "stock": 1000, "origin_code": "433124110226", "suppliers": sup}).want(201).json(&p)
-	return seller{product: p.ID}
+	return seller{product: p.ID, op: op}
 }
 
 // buy has buyer order n boxes (¥100.00 each) and pay: a purchase counted from its payment.
-func (s seller) buy(t *testing.T, buyer client, n int) {
+func (s seller) buy(t *testing.T, buyer client, n int) string {
 	t.Helper()
-	var o struct{ ID string }
+	var o struct {
+		ID    string
+		Lines []struct{ ID string }
+	}
 	buyer.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": s.product, "quantity": n}}},
 		"Idempotency-Key", "order-"+randDigits(12)).want(201).json(&o)
 	buyer.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-"+randDigits(12)).want(201)
+	return o.ID
+}
+
+// buyAndRefund buys n boxes, has them shipped and received, and refunds r of them.
+func (s seller) buyAndRefund(t *testing.T, buyer client, n, r int) {
+	t.Helper()
+	id := s.buy(t, buyer, n)
+	var o struct{ Lines []struct{ ID string } }
+	buyer.do("GET", "/api/v1/orders/"+id, nil).want(200).json(&o)
+	var b struct{ ID string }
+	s.op.do("POST", "/api/v1/products/"+s.product+"/batches", map[string]any{"batch_no": "B" + randDigits(6),
+		"produced_on": "2026-11-20", "quantity": n}).want(201).json(&b)
+	// Fruit (水果): the batch's 承诺达标合格证 before its codes (internal/certificate).
+	s.op.do("POST", "/api/v1/batches/"+b.ID+"/certificates", map[string]any{"quantity": n, "quantity_unit": "箱",
+		"contact_name": "石站长", "contact_phone": "0743-7221234", "basis": []string{"self_test"},
+		"commitments": []string{"no_banned_inputs", "residues_within_limits", "truthful"}}).want(201)
+	var issued struct{ Codes []struct{ Code string } }
+	s.op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": n}, "Idempotency-Key", "codes-"+randDigits(12)).
+		want(201).json(&issued)
+	codes := []string{}
+	for _, c := range issued.Codes {
+		codes = append(codes, c.Code)
+	}
+	s.op.do("POST", "/api/v1/orders/"+id+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).
+		want(200)
+	buyer.do("POST", "/api/v1/orders/"+id+"/receipt", nil).want(200)
+	buyer.do("POST", "/api/v1/orders/"+id+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": r}}},
+		"Idempotency-Key", "refund-"+randDigits(12)).want(201)
 }
