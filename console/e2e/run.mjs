@@ -219,6 +219,20 @@ async function lookAround(browser, base, viewport, tag) {
   await page.locator('.el-table__row').first().waitFor()
   expect((await page.locator('.el-table__row').count()) > 0, `${tag}: the county office sees households`)
   await shot(page, `admin-households-${tag}`)
+  // At 390 px: the nav is one line (it wrapped over three), and neither the page nor the
+  // households table scrolls sideways.
+  const fit = await page.evaluate(() => {
+    const nav = document.querySelector('.bar nav')
+    const link = nav.querySelector('a')
+    const table = document.querySelector('.el-table__body-wrapper .el-scrollbar__wrap') ?? document.querySelector('.el-table__body-wrapper')
+    return {
+      navLines: Math.round(nav.getBoundingClientRect().height / link.getBoundingClientRect().height),
+      page: document.documentElement.scrollWidth - window.innerWidth,
+      table: table.scrollWidth - table.clientWidth,
+    }
+  })
+  expect(fit.navLines === 1 && fit.page <= 0 && (tag !== 'phone' || fit.table <= 0),
+    `${tag}: the nav is one line, the page and the households table do not scroll sideways (${JSON.stringify(fit)})`)
   await page.click('a[href="/console/admin/report"]')
   await page.locator('.stats').waitFor()
   // The demo's sales are in this month (China time); the page opens on the previous one.

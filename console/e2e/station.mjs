@@ -1,6 +1,7 @@
 // The station operator's journey in a real browser (run by run.mjs, which passes its helpers):
 // list a product (a bad price refused next to its field, in Chinese) with a supplier household
-// of its village → a photo (a wrong file refused) → change price and stock → a batch → issue
+// of its village → a photo (a wrong file refused) → change price and stock → its suppliers edited
+// (shares not summing to 100 % refused in the form, in Chinese) → a batch → issue
 // codes as a tracked job (the server runs with ISSUE_SYNC_MAX=50, so 60 codes show the progress
 // bar) → the label PDF downloaded from a blob: URL → a buyer orders two and pays (API) → the
 // station ships them, one code read by the "camera" (a canvas stream showing the label's QR, the
@@ -82,6 +83,33 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   expect((await card.textContent()).includes('库存 80'), `${tag}: price ¥48.00 and stock 80 saved`)
   await shot(page, `station-products-listed-${tag}`)
 
+  // Its supplier households edited: a second household at 30 % makes 130 %, refused in the form in
+  // Chinese; split evenly, saved, and the product then has two suppliers at 50 % each.
+  await card.locator('.edit-suppliers').click()
+  const sup = page.locator('.suppliers-form')
+  await sup.locator('.supplier').first().waitFor()
+  await sup.getByRole('button', { name: '添加农户' }).click()
+  await sup.locator('.supplier-pick').nth(1).click()
+  await page.locator('.el-select-dropdown__item:visible').first().click()
+  await sup.locator('input[name=share]').nth(1).fill('30')
+  await sup.getByRole('button', { name: '保存' }).click()
+  const sumError = sup.locator('.el-form-item__error', { hasText: '分成合计须为 100%' })
+  await sumError.waitFor()
+  expect(true, `${tag}: supplier shares of 130 % are refused in the form, in Chinese (${(await sumError.textContent())?.trim()})`)
+  await shot(page, `station-suppliers-refused-${tag}`)
+  await sup.getByRole('button', { name: '平均分配' }).click()
+  await sup.getByRole('button', { name: '保存' }).click()
+  await sup.waitFor({ state: 'hidden', timeout: 10_000 }).catch(async (e) => {
+    await shot(page, `station-suppliers-failed-${tag}`)
+    throw e
+  })
+  const shares = await page.evaluate(async (id) => {
+    const s = JSON.parse(sessionStorage.getItem('fupin.session') ?? '{}')
+    const p = await (await fetch(`/api/v1/products/${id}`, { headers: { Authorization: `Bearer ${s.token}` } })).json()
+    return p.suppliers.map((x) => x.share_bp)
+  }, productId)
+  expect(shares.length === 2 && shares[0] === 5000 && shares[1] === 5000, `${tag}: the product's suppliers saved as two households at 50 % each (${shares.join(', ')} bp)`)
+
   // A batch, 60 codes issued as a job with a progress bar, the labels as PDF.
   await card.locator('.batches-link').click()
   await page.waitForURL(`**/console/station/batches?product=${productId}`)
@@ -97,6 +125,15 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await batch.getByRole('button', { name: '生成追溯码' }).click()
   await batch.locator('progress').waitFor()
   await batch.locator('.job-done', { hasText: '已生成 60 个追溯码' }).waitFor({ timeout: 60_000 })
+  // The toasts of this form ("saved", "issued") never stack over it: on a phone one at a time, at
+  // the bottom of the screen.
+  const toasts = await page.evaluate(() => {
+    const form = document.querySelector('.batch-form').getBoundingClientRect()
+    const shown = [...document.querySelectorAll('.el-message')].map((m) => m.getBoundingClientRect())
+    return { count: shown.length, over: shown.filter((m) => m.bottom > form.top && m.top < form.bottom).length }
+  })
+  expect(tag !== 'phone' || (toasts.count <= 1 && toasts.over === 0),
+    `${tag}: toasts do not cover the batch form (${toasts.count} shown, ${toasts.over} over the form)`)
   const bar = await batch.locator('progress').evaluate((p) => [p.value, p.max])
   expect(bar[0] === 60 && bar[1] === 60 && (await batch.locator('.issued-count').textContent()) === '60',
     `${tag}: 60 codes issued through a tracked job, its progress bar full (${bar.join('/')})`)
@@ -171,6 +208,10 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await shot(page, `station-products-${tag}`)
 
   // Its households and their income this month (the demo's sales are in this month).
+  const incomeCalls = []
+  page.on('request', (r) => {
+    if (/\/api\/v1\/(households\/[^/]+\/income|reports\/household-income)/.test(r.url())) incomeCalls.push(new URL(r.url()).pathname)
+  })
   await page.click('a[href="/console/station/households"]')
   await page.locator('.income-table .el-table__row').first().waitFor()
   let totals = []
@@ -181,6 +222,12 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   }
   expect(totals.length > 0 && totals.some((x) => x !== '¥0.00'),
     `${tag}: ${totals.length} households of the station, ${totals.filter((x) => x !== '¥0.00').length} with income this month`)
+  expect(incomeCalls.length === 1 && incomeCalls[0] === '/api/v1/reports/household-income',
+    `${tag}: the households' month income comes in one call (${incomeCalls.join(', ')})`)
+  if (tag === 'phone') {
+    const wrap = await page.locator('.income-table .el-table__body-wrapper .el-scrollbar__wrap').evaluate((w) => w.scrollWidth - w.clientWidth)
+    expect(wrap <= 0, `${tag}: the households table fits the screen (${wrap} px to scroll sideways)`)
+  }
   await shot(page, `station-households-${tag}`)
   await context.close()
 }

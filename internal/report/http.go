@@ -28,6 +28,7 @@ func (h *Handler) Register(api gin.IRoutes) {
 	api.PUT("/api/v1/poverty-lines", auth.Require(auth.RoleAdmin), h.setLine)
 	api.GET("/api/v1/households/:id/income", staff, h.householdIncome)
 	api.GET("/api/v1/reports/below-line", staff, h.belowLine)
+	api.GET("/api/v1/reports/household-income", staff, h.monthIncomes)
 	api.GET("/api/v1/reports/monthly", staff, h.monthly)
 }
 
@@ -134,6 +135,31 @@ func (h *Handler) belowLine(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, rep)
+}
+
+// monthIncomes answers GET /api/v1/reports/household-income?month=YYYY-MM&village_code=&limit=:
+// each household's income in the month (default the current one, China time), one call for a
+// page of households.
+func (h *Handler) monthIncomes(c *gin.Context) {
+	month := MonthOf(h.svc.now())
+	if v := c.Query("month"); v != "" {
+		m, ok := ParseMonth(v)
+		if !ok {
+			httpx.Fail(c, httpx.BadParam("month", "a month YYYY-MM"))
+			return
+		}
+		month = m
+	}
+	limit, ok := httpx.QueryInt(c, "limit", 1, 5000)
+	if !ok {
+		return
+	}
+	out, err := h.svc.MonthIncomesOf(c.Request.Context(), auth.MustFrom(c), month, c.Query("village_code"), limit)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // Media types of the monthly report's formats.

@@ -68,6 +68,15 @@ async function audit(page, url, name, flags = {}) {
       }
     }
   }
+  if (scores.performance < bar.performance) {
+    // What the main thread spent its time on, by script: where blocking time comes from.
+    for (const item of (audits['bootup-time'].details?.items ?? []).slice(0, 5)) {
+      console.log(`  bootup: ${Math.round(item.total)} ms (script ${Math.round(item.scripting)} ms) ${item.url}`)
+    }
+    for (const item of (audits['mainthread-work-breakdown'].details?.items ?? []).slice(0, 5)) {
+      console.log(`  main thread: ${Math.round(item.duration)} ms ${item.groupLabel}`)
+    }
+  }
   return result.lhr
 }
 

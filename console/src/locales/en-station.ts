@@ -13,6 +13,8 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   shareBp: 'Share (%)',
   splitEvenly: 'Split evenly',
   sharesTotal: 'Total {pct}% (must be 100%)',
+  editSuppliers: 'Suppliers',
+  cooperative: 'Cooperative',
   addSupplier: 'Add household',
   delist: 'Delist',
   relist: 'List again',

@@ -12,6 +12,8 @@ export const zhStation = {
   shareBp: '分成（%）',
   splitEvenly: '平均分配',
   sharesTotal: '合计 {pct}%（须为 100%）',
+  editSuppliers: '供货农户',
+  cooperative: '合作社',
   addSupplier: '添加农户',
   delist: '下架',
   relist: '上架',
