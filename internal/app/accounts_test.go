@@ -7,40 +7,41 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
 
 // loginFrom logs in as username from the client address addr and returns the answer.
-func loginFrom(t *testing.T, a *App, addr, username, password string) resp {
+func loginFrom(t *testing.T, a *App, addr, username, password string) fixture.Resp {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
 	req := httptest.NewRequest("POST", "/api/v1/auth/login", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.RemoteAddr = addr + ":40000"
-	return resp{serveChecked(t, a.Router, req, body), t}
+	return fixture.Resp{ResponseRecorder: serveChecked(t, a.Router, req, body), T: t}
 }
 
-func tokenOf(t *testing.T, a *App, r resp) client {
+func tokenOf(t *testing.T, a *App, r fixture.Resp) fixture.Client {
 	t.Helper()
 	var tok struct{ Token string }
-	r.want(200).json(&tok)
-	return client{t: t, h: a.Router, token: tok.Token}
+	r.Want(200).JSON(&tok)
+	return fixture.Client{T: t, H: a.Router, Token: tok.Token}
 }
 
 // A logout ends that session on every operation at once, even though the session's liveness was
 // cached in Redis a moment before; the account's other sessions go on.
 func TestLogoutEndsItsSessionOnly(t *testing.T) {
 	a := testApp(t)
-	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	admin := fixture.Login(t, a.Router, a.Users, auth.RoleAdmin, nil, nil)
 	var me struct{ Username string }
-	admin.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
-	laptop := tokenOf(t, a, loginFrom(t, a, "203.0.113.9", me.Username, testPassword))
-	laptop.do("GET", "/api/v1/users", nil).want(200) // cached as live now
-	laptop.do("POST", "/api/v1/auth/logout", nil).want(204)
-	laptop.do("GET", "/api/v1/auth/me", nil).problem(401, "")
-	laptop.do("GET", "/api/v1/users", nil).problem(401, "")
-	laptop.do("POST", "/api/v1/auth/logout", nil).problem(401, "")
-	admin.do("GET", "/api/v1/auth/me", nil).want(200)
+	admin.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&me)
+	laptop := tokenOf(t, a, loginFrom(t, a, "203.0.113.9", me.Username, fixture.Password))
+	laptop.Do("GET", "/api/v1/users", nil).Want(200) // cached as live now
+	laptop.Do("POST", "/api/v1/auth/logout", nil).Want(204)
+	laptop.Do("GET", "/api/v1/auth/me", nil).Problem(401, "")
+	laptop.Do("GET", "/api/v1/users", nil).Problem(401, "")
+	laptop.Do("POST", "/api/v1/auth/logout", nil).Problem(401, "")
+	admin.Do("GET", "/api/v1/auth/me", nil).Want(200)
 }
 
 // Five failures in a row block the account's logins for 30 s (the right password included), then
@@ -48,25 +49,25 @@ func TestLogoutEndsItsSessionOnly(t *testing.T) {
 // it whatever the account, and other addresses are not blocked.
 func TestLoginThrottleBacksOff(t *testing.T) {
 	a := testApp(t)
-	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	admin := fixture.Login(t, a.Router, a.Users, auth.RoleAdmin, nil, nil)
 	var me struct{ Username string }
-	admin.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
+	admin.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&me)
 	const home = "198.51.100.1"
 	for i := 0; i < 5; i++ {
-		loginFrom(t, a, home, me.Username, "wrong password").problem(401, "")
+		loginFrom(t, a, home, me.Username, "wrong password").Problem(401, "")
 	}
-	r := loginFrom(t, a, home, strings.ToUpper(me.Username), testPassword)
-	r.problem(429, "")
+	r := loginFrom(t, a, home, strings.ToUpper(me.Username), fixture.Password)
+	r.Problem(429, "")
 	var p struct {
 		Detail     string
 		RetryAfter int `json:"retry_after"`
 	}
-	r.json(&p)
+	r.JSON(&p)
 	if ra := r.Header().Get("Retry-After"); ra != "30" || p.RetryAfter != 30 || !strings.Contains(p.Detail, "登录失败次数过多，请 30 秒后再试") {
 		t.Fatalf("Retry-After %q, problem %+v", ra, p)
 	}
 	// From elsewhere too: the account is what is blocked.
-	loginFrom(t, a, "198.51.100.2", me.Username, testPassword).problem(429, "")
+	loginFrom(t, a, "198.51.100.2", me.Username, fixture.Password).Problem(429, "")
 
 	expire := func() {
 		if err := a.DB.Exec("UPDATE login_throttle SET blocked_until = now() - interval '1 second'").Error; err != nil {
@@ -74,22 +75,22 @@ func TestLoginThrottleBacksOff(t *testing.T) {
 		}
 	}
 	expire()
-	loginFrom(t, a, home, me.Username, "wrong again").problem(401, "")
-	loginFrom(t, a, home, me.Username, testPassword).problem(429, "")
-	if ra := loginFrom(t, a, home, me.Username, testPassword).Header().Get("Retry-After"); ra != "60" {
+	loginFrom(t, a, home, me.Username, "wrong again").Problem(401, "")
+	loginFrom(t, a, home, me.Username, fixture.Password).Problem(429, "")
+	if ra := loginFrom(t, a, home, me.Username, fixture.Password).Header().Get("Retry-After"); ra != "60" {
 		t.Fatalf("after the sixth failure Retry-After %q, want 60", ra)
 	}
 	expire()
-	loginFrom(t, a, home, me.Username, testPassword).want(200)
-	loginFrom(t, a, home, me.Username, "wrong").problem(401, "") // the count started over
-	loginFrom(t, a, home, me.Username, testPassword).want(200)
+	loginFrom(t, a, home, me.Username, fixture.Password).Want(200)
+	loginFrom(t, a, home, me.Username, "wrong").Problem(401, "") // the count started over
+	loginFrom(t, a, home, me.Username, fixture.Password).Want(200)
 
 	const crowd = "198.51.100.3"
 	for i := 0; i < 20; i++ {
-		loginFrom(t, a, crowd, "nobody-"+randDigits(6), "guess"+randDigits(6)).problem(401, "")
+		loginFrom(t, a, crowd, "nobody-"+fixture.RandDigits(6), "guess"+fixture.RandDigits(6)).Problem(401, "")
 	}
-	loginFrom(t, a, crowd, me.Username, testPassword).problem(429, "")
-	loginFrom(t, a, "198.51.100.4", me.Username, testPassword).want(200)
+	loginFrom(t, a, crowd, me.Username, fixture.Password).Problem(429, "")
+	loginFrom(t, a, "198.51.100.4", me.Username, fixture.Password).Want(200)
 }
 
 // A password change ends the account's other sessions; the county office disables, re-enables and
@@ -98,17 +99,17 @@ func TestPasswordChangeAndAccountManagement(t *testing.T) {
 	w := newWorld(t)
 	a := w.a
 	var op struct{ ID, Username string }
-	w.opA.do("GET", "/api/v1/auth/me", nil).want(200).json(&op)
-	phone := tokenOf(t, a, loginFrom(t, a, "203.0.113.20", op.Username, testPassword))
+	w.OpA.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&op)
+	phone := tokenOf(t, a, loginFrom(t, a, "203.0.113.20", op.Username, fixture.Password))
 
-	w.opA.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": "not it at all", "new_password": "new secret 2026"}).
-		problem(422, "current_password")
-	w.opA.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": testPassword, "new_password": "short"}).
-		problem(422, "new_password")
-	w.opA.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": testPassword, "new_password": "new secret 2026"}).want(204)
-	phone.do("GET", "/api/v1/auth/me", nil).problem(401, "")
-	w.opA.do("GET", "/api/v1/auth/me", nil).want(200)
-	loginFrom(t, a, "203.0.113.20", op.Username, testPassword).problem(401, "")
+	w.OpA.Do("PUT", "/api/v1/auth/password", map[string]string{"current_password": "not it at all", "new_password": "new secret 2026"}).
+		Problem(422, "current_password")
+	w.OpA.Do("PUT", "/api/v1/auth/password", map[string]string{"current_password": fixture.Password, "new_password": "short"}).
+		Problem(422, "new_password")
+	w.OpA.Do("PUT", "/api/v1/auth/password", map[string]string{"current_password": fixture.Password, "new_password": "new secret 2026"}).Want(204)
+	phone.Do("GET", "/api/v1/auth/me", nil).Problem(401, "")
+	w.OpA.Do("GET", "/api/v1/auth/me", nil).Want(200)
+	loginFrom(t, a, "203.0.113.20", op.Username, fixture.Password).Problem(401, "")
 	phone = tokenOf(t, a, loginFrom(t, a, "203.0.113.20", op.Username, "new secret 2026"))
 
 	var list struct {
@@ -117,7 +118,7 @@ func TestPasswordChangeAndAccountManagement(t *testing.T) {
 			DisabledAt         *string `json:"disabled_at"`
 		}
 	}
-	w.admin.do("GET", "/api/v1/users?role=station", nil).want(200).json(&list)
+	w.Admin.Do("GET", "/api/v1/users?role=station", nil).Want(200).JSON(&list)
 	found := false
 	for _, u := range list.Users {
 		found = found || u.ID == op.ID
@@ -128,29 +129,29 @@ func TestPasswordChangeAndAccountManagement(t *testing.T) {
 	if !found {
 		t.Fatalf("operator %s not listed: %+v", op.ID, list)
 	}
-	w.opA.do("GET", "/api/v1/users", nil).problem(403, "")
+	w.OpA.Do("GET", "/api/v1/users", nil).Problem(403, "")
 
 	var disabled struct {
 		DisabledAt *string `json:"disabled_at"`
 	}
-	w.admin.do("POST", "/api/v1/users/"+op.ID+"/disable", nil).want(200).json(&disabled)
+	w.Admin.Do("POST", "/api/v1/users/"+op.ID+"/disable", nil).Want(200).JSON(&disabled)
 	if disabled.DisabledAt == nil {
 		t.Fatal("no disabled_at")
 	}
-	phone.do("GET", "/api/v1/products", nil).problem(401, "")
-	w.opA.do("GET", "/api/v1/products", nil).problem(401, "")
-	loginFrom(t, a, "203.0.113.21", op.Username, "new secret 2026").problem(403, "")
-	w.admin.do("POST", "/api/v1/users/"+op.ID+"/enable", nil).want(200)
+	phone.Do("GET", "/api/v1/products", nil).Problem(401, "")
+	w.OpA.Do("GET", "/api/v1/products", nil).Problem(401, "")
+	loginFrom(t, a, "203.0.113.21", op.Username, "new secret 2026").Problem(403, "")
+	w.Admin.Do("POST", "/api/v1/users/"+op.ID+"/enable", nil).Want(200)
 	phone = tokenOf(t, a, loginFrom(t, a, "203.0.113.21", op.Username, "new secret 2026"))
 
-	w.admin.do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "tiny"}).problem(422, "password")
-	w.admin.do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "handed over 2026"}).want(204)
-	phone.do("GET", "/api/v1/auth/me", nil).problem(401, "")
-	tokenOf(t, a, loginFrom(t, a, "203.0.113.21", op.Username, "handed over 2026")).do("GET", "/api/v1/auth/me", nil).want(200)
+	w.Admin.Do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "tiny"}).Problem(422, "password")
+	w.Admin.Do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "handed over 2026"}).Want(204)
+	phone.Do("GET", "/api/v1/auth/me", nil).Problem(401, "")
+	tokenOf(t, a, loginFrom(t, a, "203.0.113.21", op.Username, "handed over 2026")).Do("GET", "/api/v1/auth/me", nil).Want(200)
 
 	var adm struct{ ID string }
-	w.admin.do("GET", "/api/v1/auth/me", nil).want(200).json(&adm)
-	w.admin.do("POST", "/api/v1/users/"+adm.ID+"/disable", nil).problem(403, "")
-	w.admin.do("PUT", "/api/v1/users/"+adm.ID+"/password", map[string]string{"password": "handed over 2026"}).problem(403, "")
-	w.admin.do("POST", "/api/v1/users/0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f/disable", nil).problem(404, "")
+	w.Admin.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&adm)
+	w.Admin.Do("POST", "/api/v1/users/"+adm.ID+"/disable", nil).Problem(403, "")
+	w.Admin.Do("PUT", "/api/v1/users/"+adm.ID+"/password", map[string]string{"password": "handed over 2026"}).Problem(403, "")
+	w.Admin.Do("POST", "/api/v1/users/0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f/disable", nil).Problem(404, "")
 }

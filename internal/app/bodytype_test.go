@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
 )
 
 // A JSON operation given a text/plain or form-encoded body answers 415 naming Content-Type, and
@@ -17,9 +19,9 @@ func TestBodyOfAnotherTypeIsRefused(t *testing.T) {
 		return n
 	}
 	before := count()
-	household, _ := json.Marshal(map[string]any{"archive_no": "T" + randDigits(10), "head_name": "龙金花",
-		"id_number": idNumber(), "phone": "1397430" + randDigits(4), "village_code": "433124110226", "members": 4, "status": "lifted"})
-	form := url.Values{"archive_no": {"T" + randDigits(10)}, "head_name": {"龙金花"}, "id_number": {idNumber()},
+	household, _ := json.Marshal(map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "龙金花",
+		"id_number": fixture.IDNumber(), "phone": "1397430" + fixture.RandDigits(4), "village_code": "433124110226", "members": 4, "status": "lifted"})
+	form := url.Values{"archive_no": {"T" + fixture.RandDigits(10)}, "head_name": {"龙金花"}, "id_number": {fixture.IDNumber()},
 		"village_code": {"433124110226"}, "members": {"4"}, "status": {"lifted"}}.Encode()
 	for _, c := range []struct{ ctype, body string }{
 		{"text/plain", string(household)},
@@ -27,17 +29,17 @@ func TestBodyOfAnotherTypeIsRefused(t *testing.T) {
 		{"application/x-www-form-urlencoded", form},
 		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"archive_no\"\r\n\r\nT1\r\n--x--\r\n"},
 	} {
-		w.opA.do("POST", "/api/v1/households", c.body, "Content-Type", c.ctype).problem(415, "Content-Type")
+		w.OpA.Do("POST", "/api/v1/households", c.body, "Content-Type", c.ctype).Problem(415, "Content-Type")
 	}
 	if n := count(); n != before {
 		t.Fatalf("%d households created from bodies that are not JSON", n-before)
 	}
 	// The same JSON as application/json is taken.
-	w.opA.do("POST", "/api/v1/households", household).want(201)
+	w.OpA.Do("POST", "/api/v1/households", household).Want(201)
 
 	// The roster import takes multipart only; a refused type is answered before authentication.
-	w.opA.do("POST", "/api/v1/households/import", "户编号\n", "Content-Type", "text/csv").problem(415, "Content-Type")
-	client{t: t, h: w.a.Router}.do("POST", "/api/v1/orders", "items=1", "Content-Type", "application/x-www-form-urlencoded").problem(415, "Content-Type")
+	w.OpA.Do("POST", "/api/v1/households/import", "户编号\n", "Content-Type", "text/csv").Problem(415, "Content-Type")
+	fixture.Client{T: t, H: w.a.Router}.Do("POST", "/api/v1/orders", "items=1", "Content-Type", "application/x-www-form-urlencoded").Problem(415, "Content-Type")
 }
 
 // TestOpenAPIBodyTypes: every operation with a request body documents 413 and 415, and takes

@@ -9,9 +9,9 @@ import (
 func (w world) namedProduct(t *testing.T, name, category string, priceFen, stock int) string {
 	t.Helper()
 	var p struct{ ID string }
-	w.opA.do("POST", "/api/v1/products", map[string]any{"name": name, "category": category, "unit": "箱",
+	w.OpA.Do("POST", "/api/v1/products", map[string]any{"name": name, "category": category, "unit": "箱",
 		"price_fen": priceFen, "stock": stock, "origin_code": "433124110226",
-		"suppliers": []map[string]any{{"household_id": w.households[0], "share_bp": 10000}}}).want(201).json(&p)
+		"suppliers": []map[string]any{{"household_id": w.Households[0], "share_bp": 10000}}}).Want(201).JSON(&p)
 	return p.ID
 }
 
@@ -32,9 +32,9 @@ func (w world) search(t *testing.T, query string) catalogPage {
 	t.Helper()
 	var p catalogPage
 	if !strings.Contains(query, "station_id=") { // the package's database holds other tests' products too
-		query += "&station_id=" + w.stationA
+		query += "&station_id=" + w.StationA
 	}
-	w.buyer1.do("GET", "/api/v1/catalog/products?"+query, nil).want(200).json(&p)
+	w.Buyer1.Do("GET", "/api/v1/catalog/products?"+query, nil).Want(200).JSON(&p)
 	return p
 }
 
@@ -52,15 +52,15 @@ func names(p catalogPage) string {
 func TestCatalogSearchOverHTTP(t *testing.T) {
 	w := newWorld(t)
 	kiwi := w.namedProduct(t, "红心猕猴桃", "水果", 6800, 10)
-	w.admin.do("POST", "/api/v1/products/"+kiwi+"/certifications", map[string]any{"certificate_no": "HY-2026-001",
-		"issuing_office": "花垣县乡村振兴局", "valid_from": "2026-01-01", "valid_until": "2099-12-31"}).want(201)
-	w.opA.do("POST", "/api/v1/products/"+kiwi+"/certifications", map[string]any{}).problem(403, "")
+	w.Admin.Do("POST", "/api/v1/products/"+kiwi+"/certifications", map[string]any{"certificate_no": "HY-2026-001",
+		"issuing_office": "花垣县乡村振兴局", "valid_from": "2026-01-01", "valid_until": "2099-12-31"}).Want(201)
+	w.OpA.Do("POST", "/api/v1/products/"+kiwi+"/certifications", map[string]any{}).Problem(403, "")
 	var certs struct {
 		Certifications []struct {
 			CertificateNo string `json:"certificate_no"`
 		}
 	}
-	w.buyer1.do("GET", "/api/v1/products/"+kiwi+"/certifications", nil).want(200).json(&certs)
+	w.Buyer1.Do("GET", "/api/v1/products/"+kiwi+"/certifications", nil).Want(200).JSON(&certs)
 	if len(certs.Certifications) != 1 || certs.Certifications[0].CertificateNo != "HY-2026-001" {
 		t.Fatalf("certifications %+v", certs)
 	}
@@ -71,5 +71,5 @@ func TestCatalogSearchOverHTTP(t *testing.T) {
 	if got := names(w.search(t, "q="+url.QueryEscape("猕猴")+"&certified=false")); got != "十八洞猕猴桃" {
 		t.Errorf("uncertified kiwis: got [%s]", got)
 	}
-	w.buyer1.do("GET", "/api/v1/catalog/products?region=433", nil).problem(422, "region")
+	w.Buyer1.Do("GET", "/api/v1/catalog/products?region=433", nil).Problem(422, "region")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
@@ -21,13 +22,13 @@ import (
 func TestSessionsOnCluster(t *testing.T) {
 	rdb, prefix := dbtest.RedisCluster(t, dbtest.SharedCluster)
 	a := testAppOn(t, cache.New(rdb, prefix, 250*time.Millisecond))
-	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	admin := fixture.Login(t, a.Router, a.Users, auth.RoleAdmin, nil, nil)
 	var me struct{ Username string }
-	admin.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
-	var devices []client
+	admin.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&me)
+	var devices []fixture.Client
 	for i := range 12 {
-		c := tokenOf(t, a, loginFrom(t, a, "203.0.113."+strconv.Itoa(i+1), me.Username, testPassword))
-		c.do("GET", "/api/v1/auth/me", nil).want(200) // cached as live
+		c := tokenOf(t, a, loginFrom(t, a, "203.0.113."+strconv.Itoa(i+1), me.Username, fixture.Password))
+		c.Do("GET", "/api/v1/auth/me", nil).Want(200) // cached as live
 		devices = append(devices, c)
 	}
 	var mu sync.Mutex
@@ -52,15 +53,15 @@ func TestSessionsOnCluster(t *testing.T) {
 	if sessions < 13 || masters < 2 {
 		t.Fatalf("session keys per master %v: want the 13 sessions cached on several masters", holding)
 	}
-	admin.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": testPassword, "new_password": "new secret 2026"}).want(204)
+	admin.Do("PUT", "/api/v1/auth/password", map[string]string{"current_password": fixture.Password, "new_password": "new secret 2026"}).Want(204)
 	for i, c := range devices {
-		if r := c.do("GET", "/api/v1/auth/me", nil); r.Code != 401 {
+		if r := c.Do("GET", "/api/v1/auth/me", nil); r.Code != 401 {
 			t.Errorf("device %d still signed in after the password change: %d", i, r.Code)
 		}
 	}
-	admin.do("GET", "/api/v1/auth/me", nil).want(200)
+	admin.Do("GET", "/api/v1/auth/me", nil).Want(200)
 
-	r := client{t: t, h: a.Router}.do("GET", "/readyz", nil).want(200)
+	r := fixture.Client{T: t, H: a.Router}.Do("GET", "/readyz", nil).Want(200)
 	if !strings.Contains(r.Body.String(), `"redis":"ok"`) {
 		t.Errorf("readyz on the cluster: %s", r.Body.String())
 	}

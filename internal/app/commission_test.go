@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
 )
 
 // The county office sets a station's commission through the API; others may not; bodies that do
@@ -12,20 +14,20 @@ import (
 // the log of changes) is tested in internal/station (TestSetCommission).
 func TestStationCommissionOverHTTP(t *testing.T) {
 	w := newWorld(t)
-	path := "/api/v1/stations/" + w.stationA + "/commission"
+	path := "/api/v1/stations/" + w.StationA + "/commission"
 
-	w.opA.do("PUT", path, map[string]any{"commission_bp": 100}).problem(403, "")
+	w.OpA.Do("PUT", path, map[string]any{"commission_bp": 100}).Problem(403, "")
 	for _, bad := range []map[string]any{{"commission_bp": 5001}, {"commission_bp": "300"}, {"commission_bp": 2.5}} {
-		w.admin.do("PUT", path, bad).problem(422, "commission_bp")
+		w.Admin.Do("PUT", path, bad).Problem(422, "commission_bp")
 	}
-	w.admin.do("PUT", path, map[string]any{"commission_bp": 100, "rate": 1}).problem(422, "rate")
-	w.admin.do("PUT", "/api/v1/stations/"+uuid.NewString()+"/commission", map[string]any{"commission_bp": 100}).problem(404, "")
+	w.Admin.Do("PUT", path, map[string]any{"commission_bp": 100, "rate": 1}).Problem(422, "rate")
+	w.Admin.Do("PUT", "/api/v1/stations/"+uuid.NewString()+"/commission", map[string]any{"commission_bp": 100}).Problem(404, "")
 
-	codes := w.issue(t, w.product, 2)
-	place := func(key string) order {
-		var o order
-		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-			"Idempotency-Key", key).want(201).json(&o)
+	codes := w.Issue(t, w.Product, 2)
+	place := func(key string) fixture.Order {
+		var o fixture.Order
+		w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+			"Idempotency-Key", key).Want(201).JSON(&o)
 		return o
 	}
 	before := place("commission-before") // placed at 0 %
@@ -40,21 +42,21 @@ func TestStationCommissionOverHTTP(t *testing.T) {
 			Reason       string
 		}
 	}
-	w.admin.do("PUT", path, map[string]any{"commission_bp": 1000, "reason": "县乡村振兴局 2026 年第 3 号"}).want(200).json(&c)
-	if c.StationID != w.stationA || c.CommissionBP != 1000 || len(c.Changes) != 1 || c.Changes[0].PreviousBP != 0 ||
+	w.Admin.Do("PUT", path, map[string]any{"commission_bp": 1000, "reason": "县乡村振兴局 2026 年第 3 号"}).Want(200).JSON(&c)
+	if c.StationID != w.StationA || c.CommissionBP != 1000 || len(c.Changes) != 1 || c.Changes[0].PreviousBP != 0 ||
 		c.Changes[0].CommissionBP != 1000 || c.Changes[0].ChangedBy == nil || c.Changes[0].Reason != "县乡村振兴局 2026 年第 3 号" {
 		t.Fatalf("after the change: %+v", c)
 	}
 	after := place("commission-after") // placed at 10 %
 
-	for i, o := range []order{before, after} {
-		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-"+o.ID).want(201)
-		w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[i : i+1]}}}).want(200)
+	for i, o := range []fixture.Order{before, after} {
+		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-"+o.ID).Want(201)
+		w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[i : i+1]}}}).Want(200)
 	}
 	// Received after a second change: neither order pays it.
-	w.admin.do("PUT", path, map[string]any{"commission_bp": 2500}).want(200).json(&c)
-	commission := func(o order) int64 {
-		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	w.Admin.Do("PUT", path, map[string]any{"commission_bp": 2500}).Want(200).JSON(&c)
+	commission := func(o fixture.Order) int64 {
+		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 		var fen int64
 		if err := w.a.DB.Raw(`SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id
 			JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? AND e.kind = 'sale' AND a.kind = 'station_commission'`, o.ID).

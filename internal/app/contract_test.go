@@ -21,11 +21,12 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/fupinmarket/fupin/api"
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/procurement"
 )
 
-// Every request the tests of this package send through client.do (and the contract tests of
-// openapi_test.go) and every answer they get is held to api/openapi.yaml by kin-openapi's
+// Every request the tests of this package send through fixture.Client.Do (TestMain sets
+// fixture.Serve to serveChecked) and the contract tests of openapi_test.go, and every answer they get is held to api/openapi.yaml by kin-openapi's
 // openapi3filter, a library that reads the document itself: an answer whose status, headers or
 // body the document does not describe fails the test that received it, and so does a request the
 // document refuses that the server accepts. Nothing here restates the document by hand.
@@ -175,74 +176,74 @@ func contractUnexercised() []string {
 func TestContractTour(t *testing.T) {
 	w := newWorld(t)
 	var u struct{ ID string }
-	w.admin.do("POST", "/api/v1/units", map[string]any{"name": "空单位" + randDigits(4), "credit_code": creditCode(),
-		"kind": "state_owned"}).want(201).json(&u)
+	w.Admin.Do("POST", "/api/v1/units", map[string]any{"name": "空单位" + fixture.RandDigits(4), "credit_code": fixture.CreditCode(),
+		"kind": "state_owned"}).Want(201).JSON(&u)
 	unit := u.ID
 	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
-	h := w.households[0]
+	h := w.Households[0]
 	// Before any sale: the lists are empty, [] and not null.
 	for _, path := range []string{"/api/v1/orders", "/api/v1/households/" + h + "/ledger", "/api/v1/households/" + h + "/audit",
 		"/api/v1/households/" + h + "/history", "/api/v1/payouts/waiting", "/api/v1/payouts/delays", "/api/v1/reports/below-line",
-		"/api/v1/poverty-lines", "/api/v1/products/" + w.product + "/batches", "/api/v1/products/" + w.product + "/certifications",
+		"/api/v1/poverty-lines", "/api/v1/products/" + w.Product + "/batches", "/api/v1/products/" + w.Product + "/certifications",
 		"/api/v1/reports/monthly?region_code=433124&month=" + month,
 		"/api/v1/units/" + unit + "/statement?period=" + month, "/api/v1/units/" + unit + "/contacts",
 		"/api/v1/units/" + unit + "/pairings", "/api/v1/units/" + unit + "/progress"} {
-		w.admin.do("GET", path, nil).want(200)
+		w.Admin.Do("GET", path, nil).Want(200)
 	}
-	o, _ := w.receivedOrder(t)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "tour-refund").want(201)
+	o, _ := w.ReceivedOrder(t)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "tour-refund").Want(201)
 	var batches struct{ Batches []struct{ ID string } }
-	w.opA.do("GET", "/api/v1/products/"+w.product+"/batches", nil).want(200).json(&batches)
+	w.OpA.Do("GET", "/api/v1/products/"+w.Product+"/batches", nil).Want(200).JSON(&batches)
 	if len(batches.Batches) == 0 {
 		t.Fatal("no batch listed")
 	}
 	batch := batches.Batches[0].ID
 	var codes struct{ Codes []struct{ Code string } }
-	w.opA.do("GET", "/api/v1/batches/"+batch+"/codes", nil).want(200).json(&codes)
+	w.OpA.Do("GET", "/api/v1/batches/"+batch+"/codes", nil).Want(200).JSON(&codes)
 	if len(codes.Codes) == 0 {
 		t.Fatal("no code listed")
 	}
 	code := codes.Codes[0].Code
 	w.a.DB.Raw("SELECT unit_id FROM orders WHERE id = ?", o.ID).Scan(&unit)
 
-	reads := map[string][]client{
-		"/api/v1/stations":                                          {w.admin, w.opA, w.buyer1},
-		"/api/v1/stations/" + w.stationA:                            {w.admin, w.opA, w.buyer1},
-		"/api/v1/products":                                          {w.admin, w.opA, w.buyer1},
-		"/api/v1/products/" + w.product:                             {w.admin, w.opA, w.buyer1},
-		"/api/v1/products/" + w.product + "/certifications":         {w.admin, w.opA, w.buyer1},
-		"/api/v1/catalog/products":                                  {w.admin, w.opA, w.buyer1},
-		"/api/v1/batches/" + batch + "/codes":                       {w.admin, w.opA},
-		"/api/v1/households":                                        {w.admin, w.opA},
-		"/api/v1/households/" + h:                                   {w.admin, w.opA},
-		"/api/v1/households/" + h + "/ledger":                       {w.admin, w.opA},
-		"/api/v1/households/" + h + "/audit":                        {w.admin, w.opA},
-		"/api/v1/households/" + h + "/history":                      {w.admin, w.opA},
-		"/api/v1/households/" + h + "/income":                       {w.admin, w.opA},
-		"/api/v1/payouts/waiting":                                   {w.admin, w.opA},
-		"/api/v1/payouts/delays":                                    {w.admin, w.opA},
-		"/api/v1/poverty-lines":                                     {w.admin, w.opA},
-		"/api/v1/reports/below-line":                                {w.admin, w.opA},
-		"/api/v1/reports/monthly?region_code=433124&month=" + month: {w.admin},
-		"/api/v1/units":                                             {w.admin},
-		"/api/v1/units/" + unit:                                     {w.admin, w.buyer1},
-		"/api/v1/units/" + unit + "/statement?period=" + month:      {w.admin, w.buyer1},
-		"/api/v1/units/" + unit + "/contacts":                       {w.admin, w.buyer1},
-		"/api/v1/units/" + unit + "/pairings":                       {w.admin, w.buyer1},
-		"/api/v1/units/" + unit + "/progress":                       {w.admin, w.buyer1},
-		"/api/v1/orders":                                            {w.admin, w.opA, w.buyer1},
-		"/api/v1/orders/" + o.ID:                                    {w.admin, w.opA, w.buyer1},
-		"/api/v1/orders/" + o.ID + "/payment":                       {w.admin, w.buyer1},
-		"/api/v1/orders/" + o.ID + "/refunds":                       {w.admin, w.opA, w.buyer1},
-		"/api/v1/regions/433124110226":                              {{t: t, h: w.a.Router}},
-		"/api/v1/trace/" + code:                                     {{t: t, h: w.a.Router}},
-		"/api/v1/codes/" + code + "/qr.png":                         {{t: t, h: w.a.Router}},
-		"/t/" + code:                                                {{t: t, h: w.a.Router}},
+	reads := map[string][]fixture.Client{
+		"/api/v1/stations":                                          {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/stations/" + w.StationA:                            {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/products":                                          {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/products/" + w.Product:                             {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/products/" + w.Product + "/certifications":         {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/catalog/products":                                  {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/batches/" + batch + "/codes":                       {w.Admin, w.OpA},
+		"/api/v1/households":                                        {w.Admin, w.OpA},
+		"/api/v1/households/" + h:                                   {w.Admin, w.OpA},
+		"/api/v1/households/" + h + "/ledger":                       {w.Admin, w.OpA},
+		"/api/v1/households/" + h + "/audit":                        {w.Admin, w.OpA},
+		"/api/v1/households/" + h + "/history":                      {w.Admin, w.OpA},
+		"/api/v1/households/" + h + "/income":                       {w.Admin, w.OpA},
+		"/api/v1/payouts/waiting":                                   {w.Admin, w.OpA},
+		"/api/v1/payouts/delays":                                    {w.Admin, w.OpA},
+		"/api/v1/poverty-lines":                                     {w.Admin, w.OpA},
+		"/api/v1/reports/below-line":                                {w.Admin, w.OpA},
+		"/api/v1/reports/monthly?region_code=433124&month=" + month: {w.Admin},
+		"/api/v1/units":                                             {w.Admin},
+		"/api/v1/units/" + unit:                                     {w.Admin, w.Buyer1},
+		"/api/v1/units/" + unit + "/statement?period=" + month:      {w.Admin, w.Buyer1},
+		"/api/v1/units/" + unit + "/contacts":                       {w.Admin, w.Buyer1},
+		"/api/v1/units/" + unit + "/pairings":                       {w.Admin, w.Buyer1},
+		"/api/v1/units/" + unit + "/progress":                       {w.Admin, w.Buyer1},
+		"/api/v1/orders":                                            {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/orders/" + o.ID:                                    {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/orders/" + o.ID + "/payment":                       {w.Admin, w.Buyer1},
+		"/api/v1/orders/" + o.ID + "/refunds":                       {w.Admin, w.OpA, w.Buyer1},
+		"/api/v1/regions/433124110226":                              {{T: t, H: w.a.Router}},
+		"/api/v1/trace/" + code:                                     {{T: t, H: w.a.Router}},
+		"/api/v1/codes/" + code + "/qr.png":                         {{T: t, H: w.a.Router}},
+		"/t/" + code:                                                {{T: t, H: w.a.Router}},
 	}
 	for path, who := range reads {
 		for _, c := range who {
-			c.do("GET", path, nil).want(200)
+			c.Do("GET", path, nil).Want(200)
 		}
 	}
 }
@@ -253,89 +254,89 @@ func TestContractTour(t *testing.T) {
 // GTINs, the GS1 Digital Link path and HEAD of the scan routes, readiness.
 func TestContractTourActions(t *testing.T) {
 	w := newWorld(t)
-	anon := client{t: t, h: w.a.Router}
-	anon.do("GET", "/readyz", nil).want(200)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	anon.Do("GET", "/readyz", nil).Want(200)
 	// The county office's checks (TestRefundProviderDown in procurement checks their content).
-	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200)
-	w.admin.do("GET", "/api/v1/ledger/verify", nil).want(200)
-	w.admin.do("GET", "/api/v1/audit?limit=5", nil).want(200)
+	w.Admin.Do("GET", "/api/v1/returns/owed", nil).Want(200)
+	w.Admin.Do("GET", "/api/v1/ledger/verify", nil).Want(200)
+	w.Admin.Do("GET", "/api/v1/audit?limit=5", nil).Want(200)
 	var op struct{ ID, Username string }
-	w.admin.do("POST", "/api/v1/users", map[string]any{"username": "op." + randDigits(6), "password": testPassword,
-		"role": "station", "station_id": w.stationA}).want(201).json(&op)
+	w.Admin.Do("POST", "/api/v1/users", map[string]any{"username": "op." + fixture.RandDigits(6), "password": fixture.Password,
+		"role": "station", "station_id": w.StationA}).Want(201).JSON(&op)
 	// Accounts and sessions (the console's): TestPasswordChangeAndAccountManagement checks their effects.
-	w.admin.do("GET", "/api/v1/users", nil).want(200)
-	w.admin.do("POST", "/api/v1/users/"+op.ID+"/disable", nil).want(200)
-	w.admin.do("POST", "/api/v1/users/"+op.ID+"/enable", nil).want(200)
-	w.admin.do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "handed over 2026"}).want(204)
+	w.Admin.Do("GET", "/api/v1/users", nil).Want(200)
+	w.Admin.Do("POST", "/api/v1/users/"+op.ID+"/disable", nil).Want(200)
+	w.Admin.Do("POST", "/api/v1/users/"+op.ID+"/enable", nil).Want(200)
+	w.Admin.Do("PUT", "/api/v1/users/"+op.ID+"/password", map[string]string{"password": "handed over 2026"}).Want(204)
 	var tok struct{ Token string }
-	anon.do("POST", "/api/v1/auth/login", map[string]string{"username": op.Username, "password": "handed over 2026"}).want(200).json(&tok)
-	opNew := client{t: t, h: w.a.Router, token: tok.Token}
-	opNew.do("GET", "/api/v1/auth/me", nil).want(200)
-	opNew.do("PUT", "/api/v1/auth/password", map[string]string{"current_password": "handed over 2026", "new_password": testPassword}).want(204)
-	opNew.do("POST", "/api/v1/auth/logout", nil).want(204)
+	anon.Do("POST", "/api/v1/auth/login", map[string]string{"username": op.Username, "password": "handed over 2026"}).Want(200).JSON(&tok)
+	opNew := fixture.Client{T: t, H: w.a.Router, Token: tok.Token}
+	opNew.Do("GET", "/api/v1/auth/me", nil).Want(200)
+	opNew.Do("PUT", "/api/v1/auth/password", map[string]string{"current_password": "handed over 2026", "new_password": fixture.Password}).Want(204)
+	opNew.Do("POST", "/api/v1/auth/logout", nil).Want(204)
 
 	var coop struct{ ID string }
-	w.opA.do("POST", "/api/v1/cooperatives", map[string]any{"name": "十八洞猕猴桃合作社", "village_code": "433124110226",
-		"members": []map[string]any{{"household_id": w.households[0], "share_bp": 5000}, {"household_id": w.households[1], "share_bp": 5000}}}).
-		want(201).json(&coop)
-	w.opA.do("GET", "/api/v1/cooperatives/"+coop.ID, nil).want(200)
+	w.OpA.Do("POST", "/api/v1/cooperatives", map[string]any{"name": "十八洞猕猴桃合作社", "village_code": "433124110226",
+		"members": []map[string]any{{"household_id": w.Households[0], "share_bp": 5000}, {"household_id": w.Households[1], "share_bp": 5000}}}).
+		Want(201).JSON(&coop)
+	w.OpA.Do("GET", "/api/v1/cooperatives/"+coop.ID, nil).Want(200)
 
-	batchNo := "GS" + randDigits(6)
+	batchNo := "GS" + fixture.RandDigits(6)
 	var batch struct{ ID string }
-	w.opA.do("POST", "/api/v1/products/"+w.product+"/batches", map[string]any{"batch_no": batchNo, "produced_on": "2026-11-20", "quantity": 5}).
-		want(201).json(&batch)
+	w.OpA.Do("POST", "/api/v1/products/"+w.Product+"/batches", map[string]any{"batch_no": batchNo, "produced_on": "2026-11-20", "quantity": 5}).
+		Want(201).JSON(&batch)
 	var issued struct {
 		Codes    []struct{ Code string }
 		Issuance struct{ ID string }
 	}
-	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "tour-"+randDigits(6)).
-		want(201).json(&issued)
+	w.OpA.Do("POST", "/api/v1/batches/"+batch.ID+"/codes", map[string]any{"count": 3}, "Idempotency-Key", "tour-"+fixture.RandDigits(6)).
+		Want(201).JSON(&issued)
 	if len(issued.Codes) != 3 || issued.Issuance.ID == "" {
 		t.Fatalf("issued %+v", issued)
 	}
-	w.opA.do("GET", "/api/v1/issuances/"+issued.Issuance.ID, nil).want(200)
-	w.opA.do("GET", "/api/v1/issuances/"+issued.Issuance.ID+"/codes.csv", nil).want(200)
-	w.opA.do("GET", "/api/v1/batches/"+batch.ID+"/labels.pdf?columns=2&rows=3", nil).want(200)
-	w.opA.do("GET", "/api/v1/batches/"+batch.ID+"/labels.zip", nil).want(200)
+	w.OpA.Do("GET", "/api/v1/issuances/"+issued.Issuance.ID, nil).Want(200)
+	w.OpA.Do("GET", "/api/v1/issuances/"+issued.Issuance.ID+"/codes.csv", nil).Want(200)
+	w.OpA.Do("GET", "/api/v1/batches/"+batch.ID+"/labels.pdf?columns=2&rows=3", nil).Want(200)
+	w.OpA.Do("GET", "/api/v1/batches/"+batch.ID+"/labels.zip", nil).Want(200)
 
 	code := issued.Codes[0].Code
-	w.opA.do("POST", "/api/v1/codes/"+code+"/activate", nil).want(200)
+	w.OpA.Do("POST", "/api/v1/codes/"+code+"/activate", nil).Want(200)
 	var view struct{ Events []struct{ ID string } }
-	anon.do("GET", "/api/v1/trace/"+code, nil).want(200).json(&view)
+	anon.Do("GET", "/api/v1/trace/"+code, nil).Want(200).JSON(&view)
 	if len(view.Events) == 0 {
 		t.Fatal("no event after activation")
 	}
-	w.opA.do("POST", "/api/v1/trace-events/"+view.Events[len(view.Events)-1].ID+"/error-declaration",
-		map[string]any{"reason": "贴错了标签"}).want(201)
-	w.opA.do("POST", "/api/v1/codes/"+issued.Codes[1].Code+"/void", map[string]any{"reason": "damaged"}).want(200)
+	w.OpA.Do("POST", "/api/v1/trace-events/"+view.Events[len(view.Events)-1].ID+"/error-declaration",
+		map[string]any{"reason": "贴错了标签"}).Want(201)
+	w.OpA.Do("POST", "/api/v1/codes/"+issued.Codes[1].Code+"/void", map[string]any{"reason": "damaged"}).Want(200)
 
-	w.opA.do("PUT", "/api/v1/products/"+w.product+"/gtin", map[string]any{"gtin": "4006381333931"}).want(200)
+	w.OpA.Do("PUT", "/api/v1/products/"+w.Product+"/gtin", map[string]any{"gtin": "4006381333931"}).Want(200)
 	for _, method := range []string{"GET", "HEAD"} {
-		anon.do(method, "/01/04006381333931/10/"+batchNo+"/21/"+issued.Codes[2].Code, nil).want(200)
-		anon.do(method, "/t/"+issued.Codes[2].Code, nil).want(200)
-		anon.do(method, "/api/v1/trace/"+issued.Codes[2].Code, nil).want(200)
+		anon.Do(method, "/01/04006381333931/10/"+batchNo+"/21/"+issued.Codes[2].Code, nil).Want(200)
+		anon.Do(method, "/t/"+issued.Codes[2].Code, nil).Want(200)
+		anon.Do(method, "/api/v1/trace/"+issued.Codes[2].Code, nil).Want(200)
 	}
-	w.opA.do("POST", "/api/v1/batches/"+batch.ID+"/recall", map[string]any{"note": "检出农残超标"}).want(200)
+	w.OpA.Do("POST", "/api/v1/batches/"+batch.ID+"/recall", map[string]any{"note": "检出农残超标"}).Want(200)
 
 	// The buying side's actions; their behaviour is tested in internal/procurement.
-	var o fullOrder
+	var o fixture.FullOrder
 	var placed struct {
 		UnitID string `json:"unit_id"`
 	}
-	item := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}}
-	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").want(201).json(&placed)
-	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").want(200).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200)
-	w.buyer1.do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-callback").want(201).json(&o)
-	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"TOUR-%s","amount_fen":%d,"status":"succeeded"}`, o.ID, randDigits(8), o.TotalFen)
-	anon.do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader,
-		procurement.Sign([]byte(w.a.Config.PaymentSecret), []byte(body))).want(200)
-	shipCodes := w.issue(t, w.product, 1)
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o.Lines[0].ID, "codes": shipCodes}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil).want(200)
+	item := map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}}
+	w.Buyer1.Do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").Want(201).JSON(&placed)
+	w.Buyer1.Do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-cancel").Want(200).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders", item, "Idempotency-Key", "tour-callback").Want(201).JSON(&o)
+	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"TOUR-%s","amount_fen":%d,"status":"succeeded"}`, o.ID, fixture.RandDigits(8), o.TotalFen)
+	anon.Do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader,
+		procurement.Sign([]byte(w.a.Config.PaymentSecret), []byte(body))).Want(200)
+	shipCodes := w.Issue(t, w.Product, 1)
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": shipCodes}}}).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.StationA+"/receipt", nil).Want(200)
 	u := "/api/v1/units/" + placed.UnitID
-	w.buyer1.do("POST", u+"/contacts", map[string]any{"name": "龙金花", "phone": "13974301234", "title": "工会主席"}).want(201)
-	w.admin.do("POST", u+"/pairings", map[string]any{"village_code": "433124110226", "starts_on": "2026-01-01"}).want(201)
-	w.admin.do("PUT", u+"/targets/2026", map[string]any{"amount_fen": 100000}).want(200)
+	w.Buyer1.Do("POST", u+"/contacts", map[string]any{"name": "龙金花", "phone": "13974301234", "title": "工会主席"}).Want(201)
+	w.Admin.Do("POST", u+"/pairings", map[string]any{"village_code": "433124110226", "starts_on": "2026-01-01"}).Want(201)
+	w.Admin.Do("PUT", u+"/targets/2026", map[string]any{"amount_fen": 100000}).Want(200)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/ledger"
 )
 
@@ -14,38 +15,38 @@ import (
 func TestCooperativeSupplierOverHTTP(t *testing.T) {
 	w := newWorld(t)
 	var coop struct{ ID string }
-	w.opA.do("POST", "/api/v1/cooperatives", map[string]any{"name": "十八洞村猕猴桃专业合作社", "village_code": "433124110226",
-		"members": []map[string]any{{"household_id": w.households[0], "share_bp": 5000}, {"household_id": w.households[1], "share_bp": 5000}}}).
-		want(201).json(&coop)
+	w.OpA.Do("POST", "/api/v1/cooperatives", map[string]any{"name": "十八洞村猕猴桃专业合作社", "village_code": "433124110226",
+		"members": []map[string]any{{"household_id": w.Households[0], "share_bp": 5000}, {"household_id": w.Households[1], "share_bp": 5000}}}).
+		Want(201).JSON(&coop)
 
 	supplier := func(coopID string) []map[string]any {
-		return []map[string]any{{"household_id": w.households[2], "share_bp": 4000}, {"cooperative_id": coopID, "share_bp": 6000}}
+		return []map[string]any{{"household_id": w.Households[2], "share_bp": 4000}, {"cooperative_id": coopID, "share_bp": 6000}}
 	}
-	product := func(c client, sup []map[string]any) resp {
-		return c.do("POST", "/api/v1/products", map[string]any{"name": "合作社猕猴桃", "category": "水果", "unit": "箱",
+	product := func(c fixture.Client, sup []map[string]any) fixture.Resp {
+		return c.Do("POST", "/api/v1/products", map[string]any{"name": "合作社猕猴桃", "category": "水果", "unit": "箱",
 			"price_fen": 10001, "stock": 5, "origin_code": "433124110226", "suppliers": sup})
 	}
 	var p struct{ ID string }
-	product(w.opA, supplier(coop.ID)).want(201).json(&p)
+	product(w.OpA, supplier(coop.ID)).Want(201).JSON(&p)
 
-	codes := w.issue(t, p.ID, 1)
-	var o order
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
-		"Idempotency-Key", "coop-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "coop-1").want(201)
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	codes := w.Issue(t, p.ID, 1)
+	var o fixture.Order
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
+		"Idempotency-Key", "coop-1").Want(201).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "coop-1").Want(201)
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 
 	// ¥100.01: household 40% = 4000.4 → 4000, cooperative 60% = 6000.6 → 6001; members 3000.5 each → 3001 / 3000.
 	var total int64
 	got := map[string]int64{}
-	for _, h := range w.households[:3] {
-		var s statement
-		w.admin.do("GET", "/api/v1/households/"+h+"/ledger", nil).want(200).json(&s)
+	for _, h := range w.Households[:3] {
+		var s fixture.Statement
+		w.Admin.Do("GET", "/api/v1/households/"+h+"/ledger", nil).Want(200).JSON(&s)
 		got[h] = s.IncomeFen
 		total += s.IncomeFen
 	}
-	if total != 10001 || got[w.households[2]] != 4000 || got[w.households[0]]+got[w.households[1]] != 6001 {
+	if total != 10001 || got[w.Households[2]] != 4000 || got[w.Households[0]]+got[w.Households[1]] != 6001 {
 		t.Fatalf("incomes %v, total %d", got, total)
 	}
 	var view struct {
@@ -54,7 +55,7 @@ func TestCooperativeSupplierOverHTTP(t *testing.T) {
 			ItemFen int64 `json:"item_income_fen"`
 		}
 	}
-	client{t: t, h: w.a.Router}.do("GET", "/api/v1/trace/"+codes[0], nil).want(200).json(&view)
+	fixture.Client{T: t, H: w.a.Router}.Do("GET", "/api/v1/trace/"+codes[0], nil).Want(200).JSON(&view)
 	var sum int64
 	for _, h := range view.Households {
 		sum += h.ItemFen

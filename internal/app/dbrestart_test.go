@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
@@ -45,10 +46,10 @@ func appOnOwnPool(t *testing.T, w world, name string) *App {
 func TestDatabaseRestartAnswers503(t *testing.T) {
 	w := newWorld(t)
 	const stock = 100000
-	product := w.listProduct(t, 1234, stock, []int{10000})
+	product := w.ListProduct(t, 1234, stock, []int{10000})
 	const appName = "fupin-restart-test"
 	b := appOnOwnPool(t, w, appName)
-	buyers := []client{{t: t, h: b.Router, token: w.buyer1.token}, {t: t, h: b.Router, token: w.buyer2.token}}
+	buyers := []fixture.Client{{T: t, H: b.Router, Token: w.Buyer1.Token}, {T: t, H: b.Router, Token: w.Buyer2.Token}}
 
 	stop := make(chan struct{})
 	var kills atomic.Int64
@@ -80,9 +81,9 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 	}
 	// send retries a 503 (with Retry-After) up to 50 times with the same request; any other
 	// status than want or 503 is a failure.
-	send := func(c client, method, path string, body any, key string, want ...int) (resp, bool) {
+	send := func(c fixture.Client, method, path string, body any, key string, want ...int) (fixture.Resp, bool) {
 		for range 50 {
-			r := c.do(method, path, body, "Idempotency-Key", key)
+			r := c.Do(method, path, body, "Idempotency-Key", key)
 			switch {
 			case r.Code == http.StatusServiceUnavailable:
 				unavailable.Add(1)
@@ -106,7 +107,7 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 			return r, false
 		}
 		fail("%s %s: still 503 after 50 tries", method, path)
-		return resp{}, false
+		return fixture.Resp{}, false
 	}
 
 	var placed, paid atomic.Int64
@@ -118,15 +119,15 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 			defer wg.Done()
 			c := buyers[i%2]
 			for n := 0; time.Now().Before(deadline); n++ {
-				key := fmt.Sprintf("restart-%d-%d-%s", i, n, randDigits(6))
+				key := fmt.Sprintf("restart-%d-%d-%s", i, n, fixture.RandDigits(6))
 				r, ok := send(c, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": product, "quantity": 1}}}, key,
 					http.StatusCreated, http.StatusOK)
 				if !ok {
 					continue
 				}
 				placed.Add(1)
-				var o order
-				r.json(&o)
+				var o fixture.Order
+				r.JSON(&o)
 				if _, ok := send(c, "POST", "/api/v1/orders/"+o.ID+"/payment", nil, "pay-"+key, http.StatusCreated, http.StatusOK); ok {
 					paid.Add(1)
 				}
@@ -168,5 +169,5 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 	if got.Paid != paid.Load() || got.Payments != got.Paid {
 		t.Errorf("%d payments answered; in the database %+v", paid.Load(), got)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }

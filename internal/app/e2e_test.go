@@ -8,161 +8,60 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/ledger"
-	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
-
-func mustUUID(t *testing.T, s string) uuid.UUID {
-	t.Helper()
-	id, err := uuid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// world is one county office, two stations with their operators and households, a product of
-// station A with three suppliers, and two assisting units with a buyer each.
-type world struct {
-	a                  *App
-	admin, opA, opB    client
-	buyer1, buyer2     client
-	stationA, stationB string
-	households         []string // of station A's village 十八洞村
-	householdB         string   // of station B's village 马鞍村
-	product            string   // station A, ¥100.00, stock 10, shares 3334/3333/3333
-}
-
-func newWorld(t *testing.T) world {
-	t.Helper()
-	a := testApp(t)
-	w := world{a: a, admin: login(t, a, auth.RoleAdmin, nil, nil)}
-	var st struct{ ID string }
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "十八洞村电商服务点", "level": "village",
-		"region_code": "433124110226", "village_codes": []string{"433124110226"}}).want(201).json(&st)
-	w.stationA = st.ID
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "双龙镇电商服务站", "level": "township",
-		"region_code": "433124110", "village_codes": []string{"433124110225"}}).want(201).json(&st)
-	w.stationB = st.ID
-	w.opA = login(t, a, auth.RoleStation, &w.stationA, nil)
-	w.opB = login(t, a, auth.RoleStation, &w.stationB, nil)
-	for i := 0; i < 3; i++ {
-		w.households = append(w.households, w.registerHousehold(t, w.opA, "433124110226"))
-	}
-	w.householdB = w.registerHousehold(t, w.opB, "433124110225")
-	w.product = w.listProduct(t, 10000, 10, []int{3334, 3333, 3333})
-	for _, b := range []*client{&w.buyer1, &w.buyer2} {
-		var u struct{ ID string }
-		w.admin.do("POST", "/api/v1/units", map[string]any{"name": "示例单位" + randDigits(4), "credit_code": creditCode(),
-			"kind": "state_owned"}).want(201).json(&u)
-		*b = login(t, a, auth.RoleBuyer, nil, &u.ID)
-	}
-	return w
-}
-
-func (w world) registerHousehold(t *testing.T, op client, village string) string {
-	t.Helper()
-	var h struct{ ID string }
-	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "龙" + randDigits(0) + "金花",
-		"id_number": idNumber(), "phone": "1397430" + randDigits(4), "village_code": village, "members": 4, "status": "lifted"}).
-		want(201).json(&h)
-	return h.ID
-}
-
-func (w world) listProduct(t *testing.T, priceFen, stock int, shares []int) string {
-	t.Helper()
-	var sup []map[string]any
-	for i, s := range shares {
-		sup = append(sup, map[string]any{"household_id": w.households[i], "share_bp": s})
-	}
-	var p struct{ ID string }
-	w.opA.do("POST", "/api/v1/products", map[string]any{"name": "十八洞猕猴桃", "category": "水果", "unit": "箱", "spec": "5kg/箱",
-		"price_fen": priceFen, "stock": stock, "origin_code": "433124110226", "suppliers": sup}).want(201).json(&p)
-	return p.ID
-}
-
-// issue records a batch of the product and issues n codes.
-func (w world) issue(t *testing.T, product string, n int) []string {
-	t.Helper()
-	var b struct{ ID string }
-	w.opA.do("POST", "/api/v1/products/"+product+"/batches", map[string]any{"batch_no": "B" + randDigits(6),
-		"produced_on": "2026-11-20", "quantity": n}).want(201).json(&b)
-	var out struct{ Codes []struct{ Code string } }
-	w.opA.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": n}).want(201).json(&out)
-	codes := make([]string, len(out.Codes))
-	for i, c := range out.Codes {
-		codes[i] = c.Code
-	}
-	return codes
-}
-
-type order struct {
-	ID       string
-	Status   string
-	TotalFen int64 `json:"total_fen"`
-	Lines    []struct {
-		ID        string
-		Quantity  int
-		AmountFen int64 `json:"amount_fen"`
-	}
-}
-
-type statement struct {
-	IncomeFen int64 `json:"income_fen"`
-	Lines     []map[string]any
-}
 
 // The whole flow over HTTP, and the money: the order total equals the sum of the ledger credits,
 // and each household's credit is its share by largest remainder (¥100.00 → 33.34, 33.33, 33.33).
 func TestEndToEnd(t *testing.T) {
 	w := newWorld(t)
-	codes := w.issue(t, w.product, 5)
+	codes := w.Issue(t, w.Product, 5)
 
-	var o order
-	body := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}}
-	w.buyer1.do("POST", "/api/v1/orders", body, "Idempotency-Key", "e2e-1").want(201).json(&o)
+	var o fixture.Order
+	body := map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}}
+	w.Buyer1.Do("POST", "/api/v1/orders", body, "Idempotency-Key", "e2e-1").Want(201).JSON(&o)
 	if o.Status != "placed" || o.TotalFen != 10000 || len(o.Lines) != 1 {
 		t.Fatalf("placed order = %+v", o)
 	}
-	replay := w.buyer1.do("POST", "/api/v1/orders", body, "Idempotency-Key", "e2e-1").want(200)
-	var again order
-	replay.json(&again)
+	replay := w.Buyer1.Do("POST", "/api/v1/orders", body, "Idempotency-Key", "e2e-1").Want(200)
+	var again fixture.Order
+	replay.JSON(&again)
 	if again.ID != o.ID || replay.Header().Get("Idempotency-Replayed") != "true" {
 		t.Fatalf("replay gave %s (header %q), want %s", again.ID, replay.Header().Get("Idempotency-Replayed"), o.ID)
 	}
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "e2e-1").problem(409, "Idempotency-Key")
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
+		"Idempotency-Key", "e2e-1").Problem(409, "Idempotency-Key")
 
 	// Out of order transitions are refused with the current state.
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).problem(409, "")
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).problem(409, "")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Problem(409, "")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).Problem(409, "")
 
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-1").want(201)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-1").want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-2").problem(409, "")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-1").Want(201)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-1").Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-2").Problem(409, "")
 
 	// Station B does not ship station A's lines; station A ships with a code.
-	w.opB.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).problem(404, "")
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:2]}}}).problem(422, "lines[0].codes")
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).want(200).json(&o)
+	w.OpB.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).Problem(404, "")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:2]}}}).Problem(422, "lines[0].codes")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).Want(200).JSON(&o)
 	if o.Status != "shipped" {
 		t.Fatalf("after shipment status %q", o.Status)
 	}
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).problem(404, "")
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200).json(&o)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Problem(404, "")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200).JSON(&o)
 	if o.Status != "completed" {
 		t.Fatalf("after receipt status %q", o.Status)
 	}
 
 	var total int64
 	for i, want := range []int64{3334, 3333, 3333} {
-		var s statement
-		w.admin.do("GET", "/api/v1/households/"+w.households[i]+"/ledger", nil).want(200).json(&s)
+		var s fixture.Statement
+		w.Admin.Do("GET", "/api/v1/households/"+w.Households[i]+"/ledger", nil).Want(200).JSON(&s)
 		if s.IncomeFen != want || len(s.Lines) != 1 {
 			t.Errorf("household %d income %d fen in %d lines, want %d in 1", i, s.IncomeFen, len(s.Lines), want)
 		}
@@ -183,60 +82,60 @@ func TestEndToEnd(t *testing.T) {
 		}
 		Scans struct{ Count int }
 	}
-	anon := client{t: t, h: w.a.Router}
-	anon.do("GET", "/api/v1/trace/"+codes[0], nil).want(200).json(&view)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	anon.Do("GET", "/api/v1/trace/"+codes[0], nil).Want(200).JSON(&view)
 	if view.Verdict != "genuine" || view.Status != "sold" || !strings.HasPrefix(view.Sale.UnitName, "示例单位") || view.Scans.Count != 1 {
 		t.Fatalf("trace view = %+v", view)
 	}
-	page := anon.do("GET", "/t/"+codes[0], nil).want(200)
+	page := anon.Do("GET", "/t/"+codes[0], nil).Want(200)
 	if !strings.Contains(page.Body.String(), "十八洞猕猴桃") || !strings.Contains(page.Body.String(), "十八洞村") {
 		t.Fatal("scan page lacks the product or its village")
 	}
-	anon.do("GET", "/t/"+codes[1], nil).want(200) // issued, unsold: still genuine
+	anon.Do("GET", "/t/"+codes[1], nil).Want(200) // issued, unsold: still genuine
 }
 
 // A station sees and changes only its own villages' households and its own products; a buyer
 // sees only its unit's orders. Out of scope answers 404, never the data.
 func TestScopes(t *testing.T) {
 	w := newWorld(t)
-	w.opB.do("GET", "/api/v1/households/"+w.households[0], nil).problem(404, "")
-	w.opB.do("PATCH", "/api/v1/households/"+w.households[0], map[string]any{"members": 9}).problem(404, "")
-	w.opB.do("GET", "/api/v1/households/"+w.households[0]+"/ledger", nil).problem(404, "")
-	w.opB.do("GET", "/api/v1/products/"+w.product, nil).problem(404, "")
-	w.opB.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"stock": 0}).problem(404, "")
-	w.opA.do("GET", "/api/v1/households/"+w.householdB, nil).problem(404, "")
+	w.OpB.Do("GET", "/api/v1/households/"+w.Households[0], nil).Problem(404, "")
+	w.OpB.Do("PATCH", "/api/v1/households/"+w.Households[0], map[string]any{"members": 9}).Problem(404, "")
+	w.OpB.Do("GET", "/api/v1/households/"+w.Households[0]+"/ledger", nil).Problem(404, "")
+	w.OpB.Do("GET", "/api/v1/products/"+w.Product, nil).Problem(404, "")
+	w.OpB.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"stock": 0}).Problem(404, "")
+	w.OpA.Do("GET", "/api/v1/households/"+w.HouseholdB, nil).Problem(404, "")
 	var list struct{ Households []struct{ ID string } }
-	w.opB.do("GET", "/api/v1/households", nil).want(200).json(&list)
+	w.OpB.Do("GET", "/api/v1/households", nil).Want(200).JSON(&list)
 	for _, h := range list.Households {
-		for _, a := range w.households {
+		for _, a := range w.Households {
 			if h.ID == a {
 				t.Fatalf("station B listed station A's household %s", a)
 			}
 		}
 	}
 	// Station B may not list a product supplied by station A's households.
-	w.opB.do("POST", "/api/v1/products", map[string]any{"name": "冒名产品", "category": "水果", "unit": "箱", "price_fen": 100,
-		"stock": 1, "origin_code": "433124110225", "suppliers": []map[string]any{{"household_id": w.households[0], "share_bp": 10000}}}).
-		problem(422, "suppliers[0].household_id")
+	w.OpB.Do("POST", "/api/v1/products", map[string]any{"name": "冒名产品", "category": "水果", "unit": "箱", "price_fen": 100,
+		"stock": 1, "origin_code": "433124110225", "suppliers": []map[string]any{{"household_id": w.Households[0], "share_bp": 10000}}}).
+		Problem(422, "suppliers[0].household_id")
 
-	var o order
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "scope-1").want(201).json(&o)
-	w.buyer2.do("GET", "/api/v1/orders/"+o.ID, nil).problem(404, "")
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "x").problem(404, "")
+	var o fixture.Order
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "scope-1").Want(201).JSON(&o)
+	w.Buyer2.Do("GET", "/api/v1/orders/"+o.ID, nil).Problem(404, "")
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "x").Problem(404, "")
 	var orders struct{ Orders []struct{ ID string } }
-	w.buyer2.do("GET", "/api/v1/orders", nil).want(200).json(&orders)
+	w.Buyer2.Do("GET", "/api/v1/orders", nil).Want(200).JSON(&orders)
 	if len(orders.Orders) != 0 {
 		t.Fatalf("buyer 2 sees %d orders of another unit", len(orders.Orders))
 	}
-	w.opB.do("GET", "/api/v1/orders/"+o.ID, nil).problem(404, "")
-	w.opA.do("GET", "/api/v1/orders/"+o.ID, nil).want(200)
+	w.OpB.Do("GET", "/api/v1/orders/"+o.ID, nil).Problem(404, "")
+	w.OpA.Do("GET", "/api/v1/orders/"+o.ID, nil).Want(200)
 
 	// Roles: a buyer cannot register households, a station cannot place orders, the public neither.
-	w.buyer1.do("GET", "/api/v1/households", nil).problem(403, "")
-	w.opA.do("POST", "/api/v1/orders", map[string]any{"items": []any{}}, "Idempotency-Key", "x").problem(403, "")
-	client{t: t, h: w.a.Router}.do("GET", "/api/v1/households", nil).problem(401, "")
-	client{t: t, h: w.a.Router, token: "not-a-token"}.do("GET", "/api/v1/households", nil).problem(401, "")
+	w.Buyer1.Do("GET", "/api/v1/households", nil).Problem(403, "")
+	w.OpA.Do("POST", "/api/v1/orders", map[string]any{"items": []any{}}, "Idempotency-Key", "x").Problem(403, "")
+	fixture.Client{T: t, H: w.a.Router}.Do("GET", "/api/v1/households", nil).Problem(401, "")
+	fixture.Client{T: t, H: w.a.Router, Token: "not-a-token"}.Do("GET", "/api/v1/households", nil).Problem(401, "")
 }
 
 // Two buyers race for the last units: one order succeeds, the other gets 409, stock ends at 0.
@@ -244,18 +143,18 @@ func TestScopes(t *testing.T) {
 func TestLastUnitsRace(t *testing.T) {
 	w := newWorld(t)
 	race := func(stock, buyers, qty int) (ok, conflict int) {
-		p := w.listProduct(t, 500, stock, []int{10000})
+		p := w.ListProduct(t, 500, stock, []int{10000})
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for i := 0; i < buyers; i++ {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				b := w.buyer1
+				b := w.Buyer1
 				if i%2 == 1 {
-					b = w.buyer2
+					b = w.Buyer2
 				}
-				r := b.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p, "quantity": qty}}},
+				r := b.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p, "quantity": qty}}},
 					"Idempotency-Key", fmt.Sprintf("race-%s-%d", p, i))
 				mu.Lock()
 				defer mu.Unlock()
@@ -298,12 +197,12 @@ func TestScanDuringOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon := client{t: t, h: b.Router}
+	anon := fixture.Client{T: t, H: b.Router}
 	code := trace.NewCode()
-	anon.do("GET", "/api/v1/trace/"+code, nil).problem(503, "")
-	r := anon.do("GET", "/t/"+code, nil)
+	anon.Do("GET", "/api/v1/trace/"+code, nil).Problem(503, "")
+	r := anon.Do("GET", "/t/"+code, nil)
 	if r.Code != 503 || strings.Contains(r.Body.String(), "查无此码") {
 		t.Fatalf("page during outage: %d %s", r.Code, r.Body.String())
 	}
-	anon.do("DELETE", "/healthz", nil).problem(405, "")
+	anon.Do("DELETE", "/healthz", nil).Problem(405, "")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
@@ -16,40 +17,40 @@ import (
 // new order credits the new supplier. The frozen shares and origin cannot be changed afterwards.
 func TestSharesFrozenAtOrder(t *testing.T) {
 	w := newWorld(t)
-	codes := w.issue(t, w.product, 2)
-	var o order
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "frozen-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "frozen-pay-1").want(201)
+	codes := w.Issue(t, w.Product, 2)
+	var o fixture.Order
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "frozen-1").Want(201).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "frozen-pay-1").Want(201)
 
-	newcomer := w.registerHousehold(t, w.opA, "433124110226")
+	newcomer := w.RegisterHousehold(t, w.OpA, "433124110226")
 	var p struct {
 		Suppliers []struct {
 			HouseholdID string `json:"household_id"`
 			ShareBP     int    `json:"share_bp"`
 		}
 	}
-	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"suppliers": []map[string]any{
-		{"household_id": newcomer, "share_bp": 10000}}}).want(200).json(&p)
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"suppliers": []map[string]any{
+		{"household_id": newcomer, "share_bp": 10000}}}).Want(200).JSON(&p)
 	if len(p.Suppliers) != 1 || p.Suppliers[0].HouseholdID != newcomer || p.Suppliers[0].ShareBP != 10000 {
 		t.Fatalf("suppliers after PATCH = %+v", p.Suppliers)
 	}
 	// Bad input: shares not summing to 10000, another station's household, an unknown one.
-	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"suppliers": []map[string]any{
-		{"household_id": newcomer, "share_bp": 9000}}}).problem(422, "suppliers")
-	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"suppliers": []map[string]any{
-		{"household_id": w.householdB, "share_bp": 10000}}}).problem(422, "suppliers[0].household_id")
-	w.opA.do("PATCH", "/api/v1/products/"+w.product, map[string]any{"suppliers": []map[string]any{}}).problem(422, "suppliers")
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"suppliers": []map[string]any{
+		{"household_id": newcomer, "share_bp": 9000}}}).Problem(422, "suppliers")
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"suppliers": []map[string]any{
+		{"household_id": w.HouseholdB, "share_bp": 10000}}}).Problem(422, "suppliers[0].household_id")
+	w.OpA.Do("PATCH", "/api/v1/products/"+w.Product, map[string]any{"suppliers": []map[string]any{}}).Problem(422, "suppliers")
 
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": codes[:1]}}}).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 	for i, want := range []int64{3334, 3333, 3333} {
-		if got := income(t, w, w.households[i]); got != want {
+		if got := w.Income(t, w.Households[i]); got != want {
 			t.Errorf("household %d credited %d fen for the order placed before the change, want %d", i, got, want)
 		}
 	}
-	if got := income(t, w, newcomer); got != 0 {
+	if got := w.Income(t, newcomer); got != 0 {
 		t.Errorf("the supplier named after the order was credited %d fen for it", got)
 	}
 	// The scan page of the sold item splits it by the shares of its order too.
@@ -59,24 +60,24 @@ func TestSharesFrozenAtOrder(t *testing.T) {
 			ItemFen int64 `json:"item_income_fen"`
 		}
 	}
-	anon := client{t: t, h: w.a.Router}
-	anon.do("GET", "/api/v1/trace/"+codes[0], nil).want(200).json(&view)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	anon.Do("GET", "/api/v1/trace/"+codes[0], nil).Want(200).JSON(&view)
 	if len(view.Households) != 3 || view.Households[0].ItemFen != 3334 {
 		t.Errorf("scan of the item sold before the change shows %+v, want the 3 households of the order", view.Households)
 	}
 
 	// An order placed after the change credits the new supplier.
-	var o2 order
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "frozen-2").want(201).json(&o2)
-	w.buyer1.do("POST", "/api/v1/orders/"+o2.ID+"/payment", nil, "Idempotency-Key", "frozen-pay-2").want(201)
-	w.opA.do("POST", "/api/v1/orders/"+o2.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o2.Lines[0].ID, "codes": codes[1:2]}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o2.ID+"/receipt", nil).want(200)
-	if got := income(t, w, newcomer); got != 10000 {
+	var o2 fixture.Order
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "frozen-2").Want(201).JSON(&o2)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o2.ID+"/payment", nil, "Idempotency-Key", "frozen-pay-2").Want(201)
+	w.OpA.Do("POST", "/api/v1/orders/"+o2.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o2.Lines[0].ID, "codes": codes[1:2]}}}).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o2.ID+"/receipt", nil).Want(200)
+	if got := w.Income(t, newcomer); got != 10000 {
 		t.Errorf("new supplier credited %d fen for the order after the change, want 10000", got)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 
 	// The frozen columns and shares refuse any change.
 	for _, q := range []string{
@@ -104,14 +105,14 @@ func TestVillageMerge(t *testing.T) {
 		}
 	}
 	var st struct{ ID string }
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村服务点", "level": "village",
-		"region_code": v1, "village_codes": []string{v1, v2}}).want(201).json(&st)
-	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
-	h := w.registerHousehold(t, op, v1)
+	w.Admin.Do("POST", "/api/v1/stations", map[string]any{"name": "旧村服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1, v2}}).Want(201).JSON(&st)
+	op := fixture.Login(t, w.a.Router, w.a.Users, auth.RoleStation, &st.ID, nil)
+	h := w.RegisterHousehold(t, op, v1)
 
 	const path = "/api/v1/regions/merges"
-	op.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).problem(403, "")
-	w.buyer1.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).problem(403, "")
+	op.Do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).Problem(403, "")
+	w.Buyer1.Do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": v2}).Problem(403, "")
 	for _, c := range []struct {
 		body  map[string]any
 		field string
@@ -128,7 +129,7 @@ func TestVillageMerge(t *testing.T) {
 		{map[string]any{"villages": []string{v1}, "successor_code": "433124999001", "successor_name": "无镇村"}, "successor_code"},
 		{map[string]any{"villages": []string{v1}, "successor_code": "433124110000"[:9] + "226", "successor_name": "  "}, "successor_name"},
 	} {
-		w.admin.do("POST", path, c.body).problem(422, c.field)
+		w.Admin.Do("POST", path, c.body).Problem(422, c.field)
 	}
 	var regionCount int64
 	w.a.DB.Raw(`SELECT count(*) FROM regions WHERE code IN (?, ?) AND valid_to IS NULL`, v1, v2).Scan(&regionCount)
@@ -146,7 +147,7 @@ func TestVillageMerge(t *testing.T) {
 		EffectiveOn     string   `json:"effective_on"`
 		HouseholdsMoved int      `json:"households_moved"`
 	}
-	w.admin.do("POST", path, map[string]any{"villages": []string{v1, v2}, "successor_code": v3, "successor_name": "新合村"}).want(201).json(&m)
+	w.Admin.Do("POST", path, map[string]any{"villages": []string{v1, v2}, "successor_code": v3, "successor_name": "新合村"}).Want(201).JSON(&m)
 	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 	if !m.Created || m.Successor.Code != v3 || m.Successor.Name != "新合村" || m.HouseholdsMoved != 1 || m.EffectiveOn != today || m.Successor.ValidFrom != today {
 		t.Fatalf("merge = %+v", m)
@@ -158,15 +159,15 @@ func TestVillageMerge(t *testing.T) {
 			SuccessorCode string `json:"successor_code"`
 		}
 	}
-	anon := client{t: t, h: w.a.Router}
-	anon.do("GET", "/api/v1/regions/"+v1, nil).want(200).json(&old)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	anon.Do("GET", "/api/v1/regions/"+v1, nil).Want(200).JSON(&old)
 	if old.Region.Name != "旧村1" || old.Region.ValidTo != today || old.Region.SuccessorCode != v3 {
 		t.Fatalf("merged village = %+v", old.Region)
 	}
 	var hh struct {
 		VillageCode string `json:"village_code"`
 	}
-	op.do("GET", "/api/v1/households/"+h, nil).want(200).json(&hh)
+	op.Do("GET", "/api/v1/households/"+h, nil).Want(200).JSON(&hh)
 	if hh.VillageCode != v3 {
 		t.Fatalf("household village %s after the merge, want %s", hh.VillageCode, v3)
 	}
@@ -180,18 +181,18 @@ func TestVillageMerge(t *testing.T) {
 	if audited != 1 {
 		t.Fatalf("%d audit entries of the move, want 1", audited)
 	}
-	w.admin.do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": "433124110226"}).problem(409, "villages[0]")
-	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "龙金花",
-		"id_number": idNumber(), "village_code": v1, "members": 2, "status": "lifted"}).problem(422, "village_code")
+	w.Admin.Do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": "433124110226"}).Problem(409, "villages[0]")
+	op.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "龙金花",
+		"id_number": fixture.IDNumber(), "village_code": v1, "members": 2, "status": "lifted"}).Problem(422, "village_code")
 
 	// An existing successor keeps its code; a new name is a new version, the old one kept.
-	w.admin.do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": v2}).problem(422, "successor_code") // merged away
-	w.admin.do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": "433124110226"}).problem(409, "villages")
+	w.Admin.Do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": v2}).Problem(422, "successor_code") // merged away
+	w.Admin.Do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": "433124110226"}).Problem(409, "villages")
 	v4, v5 := "433124110954", "433124110955"
 	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村4', 5, '433124110'), (?, '旧村5', 5, '433124110')`, v4, v5).Error; err != nil {
 		t.Fatal(err)
 	}
-	w.admin.do("POST", path, map[string]any{"villages": []string{v4}, "successor_code": v5, "successor_name": "合并新村"}).want(201).json(&m)
+	w.Admin.Do("POST", path, map[string]any{"villages": []string{v4}, "successor_code": v5, "successor_name": "合并新村"}).Want(201).JSON(&m)
 	if m.Created || m.Successor.Name != "合并新村" {
 		t.Fatalf("merge into an existing village = %+v", m)
 	}
@@ -214,29 +215,29 @@ func TestScanPageHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st struct{ ID string }
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村甲服务点", "level": "village",
-		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
-	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
-	archiveNo, idn := "T"+randDigits(10), idNumber()
+	w.Admin.Do("POST", "/api/v1/stations", map[string]any{"name": "旧村甲服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).Want(201).JSON(&st)
+	op := fixture.Login(t, w.a.Router, w.a.Users, auth.RoleStation, &st.ID, nil)
+	archiveNo, idn := "T"+fixture.RandDigits(10), fixture.IDNumber()
 	var h struct{ ID string }
-	op.do("POST", "/api/v1/households", map[string]any{"archive_no": archiveNo, "head_name": "龙金花", "id_number": idn,
-		"village_code": v1, "members": 4, "status": "lifted"}).want(201).json(&h)
+	op.Do("POST", "/api/v1/households", map[string]any{"archive_no": archiveNo, "head_name": "龙金花", "id_number": idn,
+		"village_code": v1, "members": 4, "status": "lifted"}).Want(201).JSON(&h)
 	var p struct{ ID string }
-	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 5000,
-		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
+	op.Do("POST", "/api/v1/products", map[string]any{"name": "旧村蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 5000,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).Want(201).JSON(&p)
 	var b struct{ ID string }
-	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
-		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	op.Do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + fixture.RandDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).Want(201).JSON(&b)
 	var issued struct{ Codes []struct{ Code string } }
-	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
+	op.Do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).Want(201).JSON(&issued)
 	sold, unsold := issued.Codes[0].Code, issued.Codes[1].Code
-	var o order
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
-		"Idempotency-Key", "scan-history").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "scan-history-pay").want(201)
-	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o.Lines[0].ID, "codes": []string{sold}}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	var o fixture.Order
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 1}}},
+		"Idempotency-Key", "scan-history").Want(201).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "scan-history-pay").Want(201)
+	op.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{sold}}}}).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 
 	type view struct {
 		Origin     struct{ Code string }
@@ -245,11 +246,11 @@ func TestScanPageHistory(t *testing.T) {
 			VillageName string `json:"village_name"`
 		}
 	}
-	anon := client{t: t, h: w.a.Router}
+	anon := fixture.Client{T: t, H: w.a.Router}
 	scan := func(code string) view {
 		t.Helper()
 		var v view
-		anon.do("GET", "/api/v1/trace/"+code, nil).want(200).json(&v)
+		anon.Do("GET", "/api/v1/trace/"+code, nil).Want(200).JSON(&v)
 		if len(v.Households) != 1 {
 			t.Fatalf("scan of %s shows %d households", code, len(v.Households))
 		}
@@ -272,13 +273,13 @@ func TestScanPageHistory(t *testing.T) {
 
 	epoch := refresh()
 	members := 5
-	op.do("PATCH", "/api/v1/households/"+h.ID, map[string]any{"members": members}).want(200)
+	op.Do("PATCH", "/api/v1/households/"+h.ID, map[string]any{"members": members}).Want(200)
 	if e := refresh(); e != epoch {
 		t.Errorf("a size change, which no scan page shows, dropped the cached views (epoch %d → %d)", epoch, e)
 	}
 
-	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
-		"successor_name": "新合村乙"}).want(201)
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村乙"}).Want(201)
 	if e := refresh(); e == epoch {
 		t.Fatal("the merge left the cached views in place")
 	}
@@ -291,7 +292,7 @@ func TestScanPageHistory(t *testing.T) {
 
 	// A roster import renames the household's head: the masked name on the page follows.
 	roster := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\n" + archiveNo + ",石秀英," + idn + ",,5," + v3 + ",脱贫户\n"
-	upload(op, "/api/v1/households/import", "roster.csv", roster).want(200)
+	upload(op, "/api/v1/households/import", "roster.csv", roster).Want(200)
 	refresh()
 	for _, c := range []string{sold, unsold} {
 		if v := scan(c); v.Households[0].HeadName != "石*英" {

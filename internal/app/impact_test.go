@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/impact"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -107,11 +108,11 @@ func (b impactBody) incomes(t *testing.T) []int64 {
 // issuing version 2 (version 1 unchanged and still checkable), and the unit's annual report.
 func TestImpactReceipt(t *testing.T) {
 	w := newWorld(t)
-	o, _ := w.receivedOrder(t)
+	o, _ := w.ReceivedOrder(t)
 	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
 
 	var r1 impactReceipt
-	w.buyer1.do("GET", path, nil).want(200).json(&r1)
+	w.Buyer1.Do("GET", path, nil).Want(200).JSON(&r1)
 	if got := recomputeDigest(t, r1.Receipt); got != r1.Digest || !r1.DigestMatches || r1.Version != 1 {
 		t.Fatalf("digest %s recomputed as %s (matches %v, version %d)", r1.Digest, got, r1.DigestMatches, r1.Version)
 	}
@@ -121,8 +122,8 @@ func TestImpactReceipt(t *testing.T) {
 	}
 	ledgerIncomes := func() []int64 {
 		var out []int64
-		for _, h := range w.households {
-			out = append(out, income(t, w, h))
+		for _, h := range w.Households {
+			out = append(out, w.Income(t, h))
 		}
 		slices.Sort(out)
 		return out
@@ -135,23 +136,23 @@ func TestImpactReceipt(t *testing.T) {
 	}
 	// Asked again: the same receipt, not a new one.
 	var again impactReceipt
-	w.admin.do("GET", path, nil).want(200).json(&again)
+	w.Admin.Do("GET", path, nil).Want(200).JSON(&again)
 	if again.ReceiptID != r1.ReceiptID || again.Digest != r1.Digest {
 		t.Fatalf("receipt reissued: %s/%s, was %s/%s", again.ReceiptID, again.Digest, r1.ReceiptID, r1.Digest)
 	}
 
 	// Scope: another unit's buyer gets 404, a station 403; an order not completed has none (409).
-	w.buyer2.do("GET", path, nil).problem(404, "")
-	w.opA.do("GET", path, nil).problem(403, "")
-	var placed fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "impact-placed").want(201).json(&placed)
-	stateOf(t, w.buyer1.do("GET", "/api/v1/orders/"+placed.ID+"/impact-receipt", nil), "placed")
-	w.buyer1.do("GET", path+"?format=docx", nil).problem(422, "format")
+	w.Buyer2.Do("GET", path, nil).Problem(404, "")
+	w.OpA.Do("GET", path, nil).Problem(403, "")
+	var placed fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "impact-placed").Want(201).JSON(&placed)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+placed.ID+"/impact-receipt", nil).State("placed")
+	w.Buyer1.Do("GET", path+"?format=docx", nil).Problem(422, "format")
 
 	// The public page and its JSON twin, without a login.
-	anon := client{t: t, h: w.a.Router}
-	page := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	page := anon.Do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200)
 	if csp := page.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
 		t.Fatalf("public page CSP %q", csp)
 	}
@@ -163,20 +164,20 @@ func TestImpactReceipt(t *testing.T) {
 	}
 	tampered := []byte(r1.Digest)
 	tampered[10] = "01"[map[bool]int{true: 1, false: 0}[tampered[10] == '0']]
-	if p := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+string(tampered), nil).want(409); !strings.Contains(p.Body.String(), "摘要不符") {
+	if p := anon.Do("GET", "/r/"+r1.ReceiptID+"?digest="+string(tampered), nil).Want(409); !strings.Contains(p.Body.String(), "摘要不符") {
 		t.Fatalf("tampered digest page: %.400s", p.Body.String())
 	}
-	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+string(tampered), nil).problem(409, "digest")
-	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest=xyz", nil).problem(422, "digest")
-	anon.do("GET", "/r/0190a000-0000-7000-8000-000000000000", nil).want(404)
+	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+string(tampered), nil).Problem(409, "digest")
+	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest=xyz", nil).Problem(422, "digest")
+	anon.Do("GET", "/r/0190a000-0000-7000-8000-000000000000", nil).Want(404)
 	var pub impactReceipt
-	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).json(&pub)
+	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200).JSON(&pub)
 	if !bytes.Equal(pub.Receipt, r1.Receipt) || recomputeDigest(t, pub.Receipt) != r1.Digest {
 		t.Fatal("the public JSON is not the receipt the buyer got")
 	}
 
 	// The PDF: text extracted by poppler carries the figures and the digest.
-	pdf := w.buyer1.do("GET", path+"?format=pdf", nil).want(200)
+	pdf := w.Buyer1.Do("GET", path+"?format=pdf", nil).Want(200)
 	if ct := pdf.Header().Get("Content-Type"); ct != "application/pdf" {
 		t.Fatalf("content type %s", ct)
 	}
@@ -193,10 +194,10 @@ func TestImpactReceipt(t *testing.T) {
 	}
 
 	// A refund of one item: version 2, net of it, naming version 1's digest; version 1 unchanged.
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "impact-refund").want(201)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-refund").Want(201)
 	var r2 impactReceipt
-	w.buyer1.do("GET", path, nil).want(200).json(&r2)
+	w.Buyer1.Do("GET", path, nil).Want(200).JSON(&r2)
 	var b2 impactBody
 	if err := json.Unmarshal(r2.Receipt, &b2); err != nil {
 		t.Fatal(err)
@@ -209,16 +210,16 @@ func TestImpactReceipt(t *testing.T) {
 		t.Fatalf("after the refund: receipt %v, ledger %v", got, want)
 	}
 	var old impactReceipt
-	anon.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).json(&old)
+	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200).JSON(&old)
 	if !bytes.Equal(old.Receipt, r1.Receipt) || old.SupersededBy != r2.Digest {
 		t.Fatalf("version 1 changed or does not name its successor: superseded_by %q", old.SupersededBy)
 	}
-	if body := anon.do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).want(200).Body.String(); !strings.Contains(body, "第 2 版取代") {
+	if body := anon.Do("GET", "/r/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200).Body.String(); !strings.Contains(body, "第 2 版取代") {
 		t.Fatalf("version 1's page does not say it was superseded: %.600s", body)
 	}
 
 	// The annual report sums the current receipts; another unit's is 404.
-	unit1 := buyerUnit(t, w.buyer1)
+	unit1 := buyerUnit(t, w.Buyer1)
 	year := strconv.Itoa(impact.Year(time.Now()))
 	var rep struct {
 		ReceiptCount       int   `json:"receipt_count"`
@@ -231,18 +232,18 @@ func TestImpactReceipt(t *testing.T) {
 		}
 		Receipts []struct{ Digest string }
 	}
-	w.buyer1.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).want(200).json(&rep)
+	w.Buyer1.Do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).Want(200).JSON(&rep)
 	if rep.ReceiptCount != 1 || rep.HouseholdIncomeFen != b2.HouseholdIncomeFen || rep.HouseholdCount != 3 || len(rep.Villages) != 1 ||
 		rep.Villages[0].IncomeFen != 10000 || rep.Villages[0].HouseholdCount != 3 || rep.Receipts[0].Digest != r2.Digest {
 		t.Fatalf("annual report %+v", rep)
 	}
-	w.buyer2.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).problem(404, "")
-	w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year=1999", nil).problem(422, "year")
-	w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=xlsx", nil).want(200)
-	if text := pdfText(t, w.admin.do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=pdf", nil).want(200).Body.Bytes()); !strings.Contains(text, "¥100.00") || !strings.Contains(text, r2.Digest) {
+	w.Buyer2.Do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year, nil).Problem(404, "")
+	w.Admin.Do("GET", "/api/v1/units/"+unit1+"/impact-report?year=1999", nil).Problem(422, "year")
+	w.Admin.Do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=xlsx", nil).Want(200)
+	if text := pdfText(t, w.Admin.Do("GET", "/api/v1/units/"+unit1+"/impact-report?year="+year+"&format=pdf", nil).Want(200).Body.Bytes()); !strings.Contains(text, "¥100.00") || !strings.Contains(text, r2.Digest) {
 		t.Fatalf("report PDF:\n%s", text)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 
 	// fupin verify re-derives every version from the ledger; a household line forged onto a
 	// receipt (rolled back afterwards) is a mismatch.
@@ -253,22 +254,22 @@ func TestImpactReceipt(t *testing.T) {
 	tx := w.a.DB.Begin()
 	defer tx.Rollback()
 	dbtest.Exec(t, tx, `INSERT INTO impact_receipt_households (receipt_id, household_id, village_code, village_name, income_fen)
-		VALUES (?, ?, '433124110226', 'x', 100)`, r2.ReceiptID, w.householdB)
+		VALUES (?, ?, '433124110226', 'x', 100)`, r2.ReceiptID, w.HouseholdB)
 	out.Reset()
 	if n, err := impact.NewService(tx, ledger.NewService(tx), nil).Verify(context.Background(), &out); err != nil || n != 1 ||
-		!strings.Contains(out.String(), w.householdB) {
+		!strings.Contains(out.String(), w.HouseholdB) {
 		t.Fatalf("a forged household line: %d mismatches, %v\n%s", n, err, out.String())
 	}
 }
 
 // buyerUnit is the unit of a buyer's token.
-func buyerUnit(t *testing.T, c client) string {
+func buyerUnit(t *testing.T, c fixture.Client) string {
 	t.Helper()
 	var me struct {
 		Role   auth.Role
 		UnitID string `json:"unit_id"`
 	}
-	c.do("GET", "/api/v1/auth/me", nil).want(200).json(&me)
+	c.Do("GET", "/api/v1/auth/me", nil).Want(200).JSON(&me)
 	return me.UnitID
 }
 
@@ -297,25 +298,25 @@ func TestImpactReceiptHistory(t *testing.T) {
 	v1, v3 := "433124110971", "433124110973"
 	dbtest.Exec(t, w.a.DB, `INSERT INTO regions (code, name, level, parent_code) VALUES (?, '旧村丙', 5, '433124110')`, v1)
 	var st struct{ ID string }
-	w.admin.do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
-		"region_code": v1, "village_codes": []string{v1}}).want(201).json(&st)
-	op := login(t, w.a, auth.RoleStation, &st.ID, nil)
+	w.Admin.Do("POST", "/api/v1/stations", map[string]any{"name": "旧村丙服务点", "level": "village",
+		"region_code": v1, "village_codes": []string{v1}}).Want(201).JSON(&st)
+	op := fixture.Login(t, w.a.Router, w.a.Users, auth.RoleStation, &st.ID, nil)
 	var h, p, b struct{ ID string }
-	op.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "石秀英", "id_number": idNumber(),
-		"village_code": v1, "members": 3, "status": "lifted"}).want(201).json(&h)
-	op.do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
-		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).want(201).json(&p)
-	op.do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + randDigits(6),
-		"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+	op.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "石秀英", "id_number": fixture.IDNumber(),
+		"village_code": v1, "members": 3, "status": "lifted"}).Want(201).JSON(&h)
+	op.Do("POST", "/api/v1/products", map[string]any{"name": "旧村丙蜂蜜", "category": "蜂蜜", "unit": "瓶", "price_fen": 4999,
+		"stock": 10, "origin_code": v1, "suppliers": []map[string]any{{"household_id": h.ID, "share_bp": 10000}}}).Want(201).JSON(&p)
+	op.Do("POST", "/api/v1/products/"+p.ID+"/batches", map[string]any{"batch_no": "H" + fixture.RandDigits(6),
+		"produced_on": "2026-11-20", "quantity": 2}).Want(201).JSON(&b)
 	var issued struct{ Codes []struct{ Code string } }
-	op.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&issued)
-	var o fullOrder
-	w.buyer2.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
-		"Idempotency-Key", "impact-history").want(201).json(&o)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").want(201)
-	op.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).want(200)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
+	op.Do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).Want(201).JSON(&issued)
+	var o fixture.FullOrder
+	w.Buyer2.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p.ID, "quantity": 2}}},
+		"Idempotency-Key", "impact-history").Want(201).JSON(&o)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "impact-history-pay").Want(201)
+	op.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": o.Lines[0].ID, "codes": []string{issued.Codes[0].Code, issued.Codes[1].Code}}}}).Want(200)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200)
 
 	// Eight requests at once issue one receipt.
 	admin := auth.Principal{Role: auth.RoleAdmin}
@@ -323,7 +324,7 @@ func TestImpactReceiptHistory(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {
-			i, err := w.a.Impact.Current(context.Background(), admin, mustUUID(t, o.ID))
+			i, err := w.a.Impact.Current(context.Background(), admin, fixture.MustUUID(t, o.ID))
 			ids <- i.ID.String()
 			errs <- err
 		}()
@@ -354,22 +355,22 @@ func TestImpactReceiptHistory(t *testing.T) {
 	}
 	path := "/api/v1/orders/" + o.ID + "/impact-receipt"
 	var r1 impactReceipt
-	w.buyer2.do("GET", path, nil).want(200).json(&r1)
+	w.Buyer2.Do("GET", path, nil).Want(200).JSON(&r1)
 	if code, name := village(r1); r1.ReceiptID != first || code != v1 || name != "旧村丙" {
 		t.Fatalf("receipt %s: village %s %s", r1.ReceiptID, code, name)
 	}
 
-	w.admin.do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
-		"successor_name": "新合村丁"}).want(201)
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "impact-history-refund").want(201)
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v3,
+		"successor_name": "新合村丁"}).Want(201)
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "impact-history-refund").Want(201)
 	var r2 impactReceipt
-	w.buyer2.do("GET", path, nil).want(200).json(&r2)
+	w.Buyer2.Do("GET", path, nil).Want(200).JSON(&r2)
 	if code, name := village(r2); r2.Version != 2 || code != v1 || name != "旧村丙" {
 		t.Fatalf("after the merge, version %d names village %s %s; want %s 旧村丙", r2.Version, code, name, v1)
 	}
 	var old impactReceipt
-	w.buyer2.do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).want(200).json(&old)
+	w.Buyer2.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID, nil).Want(200).JSON(&old)
 	if !bytes.Equal(old.Receipt, r1.Receipt) {
 		t.Fatal("version 1 changed after the merge")
 	}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 func TestMain(m *testing.M) {
+	fixture.Serve = serveChecked // every client's exchange is held to api/openapi.yaml
 	code := dbtest.Run(m)
 	// A full run (no -run, -skip or -short) must have answered every documented operation with a
 	// 2xx, so that each success answer was checked against api/openapi.yaml (contract_test.go).

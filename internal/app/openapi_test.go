@@ -22,6 +22,7 @@ import (
 
 	"github.com/fupinmarket/fupin/api"
 	"github.com/fupinmarket/fupin/internal/console"
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/config"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
@@ -276,12 +277,12 @@ func TestOpenAPIDocument(t *testing.T) {
 func TestOpenAPIRoles(t *testing.T) {
 	a := testApp(t)
 	doc := openAPILoad(t)
-	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	admin := fixture.Login(t, a.Router, a.Users, auth.RoleAdmin, nil, nil)
 	var st, unit struct{ ID uuid.UUID }
-	admin.do("POST", "/api/v1/stations", map[string]any{"name": "角色测试服务点" + randDigits(4), "level": "village",
-		"region_code": "433124110226", "village_codes": []string{"433124110226"}}).want(201).json(&st)
-	admin.do("POST", "/api/v1/units", map[string]any{"name": "角色测试单位" + randDigits(4), "credit_code": creditCode(),
-		"kind": "state_owned"}).want(201).json(&unit)
+	admin.Do("POST", "/api/v1/stations", map[string]any{"name": "角色测试服务点" + fixture.RandDigits(4), "level": "village",
+		"region_code": "433124110226", "village_codes": []string{"433124110226"}}).Want(201).JSON(&st)
+	admin.Do("POST", "/api/v1/units", map[string]any{"name": "角色测试单位" + fixture.RandDigits(4), "credit_code": fixture.CreditCode(),
+		"kind": "state_owned"}).Want(201).JSON(&unit)
 	// A session per call, as one call (POST /auth/logout) ends the session it is made in.
 	principals := map[auth.Role]auth.Principal{}
 	for _, u := range []auth.NewUser{
@@ -289,7 +290,7 @@ func TestOpenAPIRoles(t *testing.T) {
 		{Role: auth.RoleStation, StationID: &st.ID},
 		{Role: auth.RoleBuyer, UnitID: &unit.ID},
 	} {
-		u.Username, u.Password = string(u.Role)+"-roles-"+randDigits(6), testPassword
+		u.Username, u.Password = string(u.Role)+"-roles-"+fixture.RandDigits(6), fixture.Password
 		user, err := a.Users.Create(t.Context(), u)
 		if err != nil {
 			t.Fatal(err)

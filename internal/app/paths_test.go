@@ -3,6 +3,8 @@ package app
 import (
 	"strings"
 	"testing"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
 )
 
 // A path that differs from a route only by a trailing slash, case or doubled slashes is a 404
@@ -16,21 +18,21 @@ func TestNearMissPathsAreNotRedirected(t *testing.T) {
 		return n
 	}
 	before := orders()
-	body := map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}}
+	body := map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}}
 	for _, c := range []struct {
-		who          client
+		who          fixture.Client
 		method, path string
 		body         any
 	}{
-		{w.buyer1, "POST", "/api/v1/orders/", body},
-		{w.buyer1, "GET", "/api/v1/orders/", nil},
-		{w.admin, "GET", "/api/v1/stations/", nil},
-		{w.admin, "GET", "/API/v1/stations", nil},
-		{w.admin, "GET", "/api//v1/stations", nil},
-		{w.admin, "GET", "/healthz/", nil},
+		{w.Buyer1, "POST", "/api/v1/orders/", body},
+		{w.Buyer1, "GET", "/api/v1/orders/", nil},
+		{w.Admin, "GET", "/api/v1/stations/", nil},
+		{w.Admin, "GET", "/API/v1/stations", nil},
+		{w.Admin, "GET", "/api//v1/stations", nil},
+		{w.Admin, "GET", "/healthz/", nil},
 	} {
-		r := c.who.do(c.method, c.path, c.body, "Idempotency-Key", "near-miss")
-		r.problem(404, "")
+		r := c.who.Do(c.method, c.path, c.body, "Idempotency-Key", "near-miss")
+		r.Problem(404, "")
 		if loc := r.Header().Get("Location"); loc != "" {
 			t.Errorf("%s %s: Location %q; want no redirect", c.method, c.path, loc)
 		}

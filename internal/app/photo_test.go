@@ -10,20 +10,21 @@ import (
 	"testing"
 
 	"github.com/fupinmarket/fupin/internal/catalog"
+	"github.com/fupinmarket/fupin/internal/fixture"
 )
 
 // photoUpload sends content as multipart/form-data field "file" with PUT.
-func photoUpload(c client, product string, content []byte) resp {
-	c.t.Helper()
+func photoUpload(c fixture.Client, product string, content []byte) fixture.Resp {
+	c.T.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("file", "photo.bin")
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	fw.Write(content)
 	mw.Close()
-	return c.do("PUT", "/api/v1/products/"+product+"/photo", body.Bytes(), "Content-Type", mw.FormDataContentType())
+	return c.Do("PUT", "/api/v1/products/"+product+"/photo", body.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
 // TestProductPhotoOverHTTP: a station sets its product's photo (a PNG made here, stored as JPEG),
@@ -31,7 +32,7 @@ func photoUpload(c client, product string, content []byte) resp {
 // uploads are refused with the status and the field the console shows.
 func TestProductPhotoOverHTTP(t *testing.T) {
 	w := newWorld(t)
-	anon := client{t: t, h: w.a.Router}
+	anon := fixture.Client{T: t, H: w.a.Router}
 	img := image.NewRGBA(image.Rect(0, 0, 1600, 1000))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
@@ -44,17 +45,17 @@ func TestProductPhotoOverHTTP(t *testing.T) {
 	var p struct {
 		PhotoURL *string `json:"photo_url"`
 	}
-	w.opA.do("GET", "/api/v1/products/"+w.product, nil).want(200).json(&p)
+	w.OpA.Do("GET", "/api/v1/products/"+w.Product, nil).Want(200).JSON(&p)
 	if p.PhotoURL != nil {
 		t.Fatalf("a new product has photo_url %q", *p.PhotoURL)
 	}
-	photoUpload(w.opA, w.product, pngBytes.Bytes()).want(200).json(&p)
-	if p.PhotoURL == nil || !strings.HasPrefix(*p.PhotoURL, "/api/v1/products/"+w.product+"/photo?v=") {
+	photoUpload(w.OpA, w.Product, pngBytes.Bytes()).Want(200).JSON(&p)
+	if p.PhotoURL == nil || !strings.HasPrefix(*p.PhotoURL, "/api/v1/products/"+w.Product+"/photo?v=") {
 		t.Fatalf("photo_url %v", p.PhotoURL)
 	}
 	url := *p.PhotoURL
 
-	got := anon.do("GET", url, nil).want(200)
+	got := anon.Do("GET", url, nil).Want(200)
 	if ct, cc := got.Header().Get("Content-Type"), got.Header().Get("Cache-Control"); ct != "image/jpeg" || !strings.Contains(cc, "immutable") {
 		t.Errorf("photo served as %q, %q", ct, cc)
 	}
@@ -63,15 +64,15 @@ func TestProductPhotoOverHTTP(t *testing.T) {
 		t.Fatalf("served photo: %v, %v", err, stored)
 	}
 	etag := got.Header().Get("ETag")
-	anon.do("GET", url, nil, "If-None-Match", etag).want(304)
-	if cc := anon.do("GET", "/api/v1/products/"+w.product+"/photo", nil).want(200).Header().Get("Cache-Control"); cc != "public, no-cache" {
+	anon.Do("GET", url, nil, "If-None-Match", etag).Want(304)
+	if cc := anon.Do("GET", "/api/v1/products/"+w.Product+"/photo", nil).Want(200).Header().Get("Cache-Control"); cc != "public, no-cache" {
 		t.Errorf("unversioned photo cached as %q", cc)
 	}
-	thumb := anon.do("GET", url+"&size=thumb", nil).want(200)
+	thumb := anon.Do("GET", url+"&size=thumb", nil).Want(200)
 	if small, err := jpeg.Decode(bytes.NewReader(thumb.Body.Bytes())); err != nil || small.Bounds().Dx() != catalog.ThumbSide {
 		t.Errorf("thumbnail: %v", err)
 	}
-	anon.do("GET", url+"&size=huge", nil).problem(422, "size")
+	anon.Do("GET", url+"&size=huge", nil).Problem(422, "size")
 
 	// Shown in the catalogue and on the scan page (whose cached views the new photo dropped).
 	var page struct {
@@ -80,42 +81,42 @@ func TestProductPhotoOverHTTP(t *testing.T) {
 			PhotoURL *string `json:"photo_url"`
 		}
 	}
-	w.buyer1.do("GET", "/api/v1/catalog/products?certified=any&station_id="+w.stationA, nil).want(200).json(&page)
+	w.Buyer1.Do("GET", "/api/v1/catalog/products?certified=any&station_id="+w.StationA, nil).Want(200).JSON(&page)
 	found := false
 	for _, it := range page.Products {
-		found = found || (it.ID == w.product && it.PhotoURL != nil && *it.PhotoURL == url)
+		found = found || (it.ID == w.Product && it.PhotoURL != nil && *it.PhotoURL == url)
 	}
 	if !found {
-		t.Errorf("the catalogue does not show the photo of %s: %+v", w.product, page.Products)
+		t.Errorf("the catalogue does not show the photo of %s: %+v", w.Product, page.Products)
 	}
-	code := w.issue(t, w.product, 1)[0]
+	code := w.Issue(t, w.Product, 1)[0]
 	var view struct {
 		Product struct {
 			PhotoURL string `json:"photo_url"`
 		}
 	}
-	anon.do("GET", "/api/v1/trace/"+code, nil).want(200).json(&view)
+	anon.Do("GET", "/api/v1/trace/"+code, nil).Want(200).JSON(&view)
 	if view.Product.PhotoURL != url {
 		t.Errorf("trace view photo_url %q, want %q", view.Product.PhotoURL, url)
 	}
-	if html := anon.do("GET", "/t/"+code, nil).want(200).Body.String(); !strings.Contains(html, `id="photo" src="`+strings.ReplaceAll(url, "&", "&amp;")) {
+	if html := anon.Do("GET", "/t/"+code, nil).Want(200).Body.String(); !strings.Contains(html, `id="photo" src="`+strings.ReplaceAll(url, "&", "&amp;")) {
 		t.Errorf("the scan page shows no photo")
 	}
 
 	// Refusals, each with the field to fix.
 	tooBig := make([]byte, catalog.MaxPhotoBytes+1)
 	copy(tooBig, pngBytes.Bytes())
-	photoUpload(w.opA, w.product, tooBig).problem(413, "file")
-	photoUpload(w.opA, w.product, []byte("GIF89a not a photo")).problem(415, "file")
-	photoUpload(w.opA, w.product, pngBytes.Bytes()[:200]).problem(422, "file")
-	w.opA.do("PUT", "/api/v1/products/"+w.product+"/photo", map[string]string{"file": "x"}).problem(415, "Content-Type")
-	photoUpload(w.opB, w.product, pngBytes.Bytes()).problem(404, "")
-	photoUpload(w.buyer1, w.product, pngBytes.Bytes()).problem(403, "")
-	anon.do("GET", url, nil).want(200) // unchanged by the refusals
+	photoUpload(w.OpA, w.Product, tooBig).Problem(413, "file")
+	photoUpload(w.OpA, w.Product, []byte("GIF89a not a photo")).Problem(415, "file")
+	photoUpload(w.OpA, w.Product, pngBytes.Bytes()[:200]).Problem(422, "file")
+	w.OpA.Do("PUT", "/api/v1/products/"+w.Product+"/photo", map[string]string{"file": "x"}).Problem(415, "Content-Type")
+	photoUpload(w.OpB, w.Product, pngBytes.Bytes()).Problem(404, "")
+	photoUpload(w.Buyer1, w.Product, pngBytes.Bytes()).Problem(403, "")
+	anon.Do("GET", url, nil).Want(200) // unchanged by the refusals
 
-	w.opA.do("DELETE", "/api/v1/products/"+w.product+"/photo", nil).want(204)
-	anon.do("GET", url, nil).problem(404, "")
-	w.opA.do("GET", "/api/v1/products/"+w.product, nil).want(200).json(&p)
+	w.OpA.Do("DELETE", "/api/v1/products/"+w.Product+"/photo", nil).Want(204)
+	anon.Do("GET", url, nil).Problem(404, "")
+	w.OpA.Do("GET", "/api/v1/products/"+w.Product, nil).Want(200).JSON(&p)
 	if p.PhotoURL != nil {
 		t.Errorf("after DELETE photo_url is %q", *p.PhotoURL)
 	}

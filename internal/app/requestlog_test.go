@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/config"
@@ -51,7 +52,7 @@ func TestRequestLogNamesCallerByIDAndRole(t *testing.T) {
 	if _, err := region.LoadSeed(context.Background(), a.DB); err != nil {
 		t.Fatal(err)
 	}
-	admin := login(t, a, auth.RoleAdmin, nil, nil)
+	admin := fixture.Login(t, a.Router, a.Users, auth.RoleAdmin, nil, nil)
 	var user auth.User
 	if err := a.DB.WithContext(context.Background()).Order("created_at DESC").Take(&user, "role = ?", auth.RoleAdmin).Error; err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestRequestLogNamesCallerByIDAndRole(t *testing.T) {
 
 	before := len(logs.String())
 	start := time.Now()
-	admin.do("GET", "/api/v1/stations", nil).want(200)
+	admin.Do("GET", "/api/v1/stations", nil).Want(200)
 	elapsed := float64(time.Since(start).Microseconds()) / 1000
 	var line map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()[before:]), "\n") {
@@ -78,9 +79,9 @@ func TestRequestLogNamesCallerByIDAndRole(t *testing.T) {
 	if took, ok := line["took_ms"].(float64); !ok || took <= 0 || took > elapsed {
 		t.Errorf("took_ms %v; want milliseconds in (0, %.3f]: %v", line["took_ms"], elapsed, line)
 	}
-	admin.do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + randDigits(10), "head_name": "施秀英",
-		"id_number": idNumber(), "phone": "1397430" + randDigits(4), "village_code": "433124110226", "members": 4, "status": "lifted"}).
-		want(201)
+	admin.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "施秀英",
+		"id_number": fixture.IDNumber(), "phone": "1397430" + fixture.RandDigits(4), "village_code": "433124110226", "members": 4, "status": "lifted"}).
+		Want(201)
 	for _, name := range []string{user.Username, "施秀英", "施*英"} {
 		if all := logs.String(); strings.Contains(all, name) {
 			t.Errorf("the logs name %q:\n%s", name, all)

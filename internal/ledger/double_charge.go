@@ -75,7 +75,7 @@ func (v *verifier) doubleCharges(tx *gorm.DB) error {
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit
 		    FROM journal_entries e
 		    JOIN orders_view o ON o.id = e.order_id
-		    JOIN postings p ON p.entry_id = e.id
+		    JOIN ` + v.postings + ` p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
 		    WHERE e.kind = 'double_charge' AND ` + v.in("orders", "e.order_id") + `

@@ -235,7 +235,7 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		    WHERE ` + v.in("lines", "order_line_id") + ` GROUP BY order_line_id
 		), rp AS (
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
-		    FROM postings p
+		    FROM ` + v.postings + ` p
 		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'refund'
 		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission', 'station_sales')
 		    WHERE p.order_line_id IS NOT NULL AND ` + v.in("lines", "p.order_line_id") + `

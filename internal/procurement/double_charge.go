@@ -2,15 +2,12 @@ package procurement
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -34,10 +31,10 @@ type DoubleCharge struct {
 // oweDoubleCharge records the charge cb reports for order o, which already has a payment under
 // another reference, as a double charge owed back to o's unit: the row and its ledger entry
 // (DoubleChargeEntry) in one statement, nothing when a double charge with this reference is
-// already recorded (the provider repeating its callback); then the return is tried
-// (returnDoubleCharge), and if that fails the background pass returns it. The writes do not stop
-// when the client goes: the money has moved. An error means the charge could not be recorded
-// (the database failed); it is logged at ERROR with what the operators need to return it by hand.
+// already recorded (the provider repeating its callback); then the return is tried (giveBack,
+// doubleChargeBack), and if that fails the background pass returns it. The writes do not stop when
+// the client goes: the money has moved. An error means the charge could not be recorded (the
+// database failed); it is logged at ERROR with what the operators need to return it by hand.
 func (s *Orders) oweDoubleCharge(ctx context.Context, o Order, cb Callback) error {
 	ctx = context.WithoutCancel(ctx)
 	dc := DoubleCharge{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
@@ -54,54 +51,9 @@ func (s *Orders) oweDoubleCharge(ctx context.Context, o Order, cb Callback) erro
 		return apperr.DB(err, "double charge")
 	}
 	if posted {
-		_, _ = s.returnDoubleCharge(ctx, dc.ID) // on failure the money stays owed, for the background pass
+		_, _, _ = s.giveBack(ctx, doubleChargeBack, dc.ID) // on failure the money stays owed, for the background pass
 	}
 	return nil
-}
-
-// returnDoubleCharge gives double charge id back to its unit if it is still owed and not held: in
-// one transaction the order and then the charge's row are locked, the provider returns the charge
-// (idempotent per charge id), the row records when and under which reference, and the charge's
-// entry is reversed. It says whether this call returned it; a row another transaction holds is
-// left to that one. A failed attempt is counted on the row.
-// Errors: Unavailable when the provider fails (the money stays owed).
-func (s *Orders) returnDoubleCharge(ctx context.Context, id uuid.UUID) (returned bool, err error) {
-	err = retry(ctx, func() error {
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			returned = false
-			var dc DoubleCharge
-			if err := tx.Select("order_id").Take(&dc, "id = ?", id).Error; err != nil {
-				return err
-			}
-			if _, err := lockOrderKeyShare(tx, dc.OrderID); err != nil {
-				return err
-			}
-			if err := tx.Clauses(skipLocked).Take(&dc, "id = ?", id).Error; err != nil {
-				return err
-			}
-			if dc.ReturnedAt != nil || dc.ReturnHeld != nil {
-				return nil
-			}
-			ref, err := s.providerReturn(ctx, dc.ID, dc.ProviderRef, dc.AmountFen)
-			if err != nil {
-				return err
-			}
-			now := s.now()
-			if err := tx.Model(&DoubleCharge{}).Where("id = ?", dc.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
-				return err
-			}
-			_, err = s.ledger.WithTx(tx).ReverseDoubleCharge(ctx, dc.ID, now)
-			returned = err == nil
-			return err
-		})
-	})
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		s.returnFailed(ctx, "double_charges", "id", id, err)
-	}
-	return returned, apperr.DB(err, "double charge")
 }
 
 // doubleCharges lists the double charges of order orderID, oldest first.

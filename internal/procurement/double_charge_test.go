@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/procurement"
 )
@@ -19,15 +20,15 @@ func TestDoubleCharge(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	secret := []byte(w.a.Config.PaymentSecret)
-	anon := client{t: t, h: w.a.Router}
-	signed := func(body string) resp {
-		return anon.do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, procurement.Sign(secret, []byte(body)))
+	anon := fixture.Client{T: t, H: w.a.Router}
+	signed := func(body string) fixture.Resp {
+		return anon.Do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, procurement.Sign(secret, []byte(body)))
 	}
 	o, _ := w.placedByBuyer1(t, "dc-1")
 	callback := func(ref string, fen int64, status string) string {
 		return fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":%d,"status":%q}`, o.ID, ref, fen, status)
 	}
-	signed(callback("WX-A", 20000, "succeeded")).want(200)
+	signed(callback("WX-A", 20000, "succeeded")).Want(200)
 	charges := func() (n int64) {
 		w.a.DB.Raw("SELECT count(*) FROM double_charges WHERE order_id = ?", o.ID).Scan(&n)
 		return n
@@ -39,17 +40,17 @@ func TestDoubleCharge(t *testing.T) {
 	}
 
 	// Bad ones: a wrong signature, a missing amount, a failed charge under another reference.
-	anon.do("POST", "/api/v1/payments/callback", callback("WX-B", 20000, "succeeded"), procurement.SignatureHeader, "sha256=00").
-		problem(422, procurement.SignatureHeader)
-	signed(callback("WX-B", 0, "succeeded")).problem(422, "amount_fen")
-	signed(callback("WX-B", 20000, "failed")).want(200)
+	anon.Do("POST", "/api/v1/payments/callback", callback("WX-B", 20000, "succeeded"), procurement.SignatureHeader, "sha256=00").
+		Problem(422, procurement.SignatureHeader)
+	signed(callback("WX-B", 0, "succeeded")).Problem(422, "amount_fen")
+	signed(callback("WX-B", 20000, "failed")).Want(200)
 	if n := charges(); n != 0 {
 		t.Fatalf("%d double charges after bad callbacks, want 0", n)
 	}
 
 	// The provider cannot return money: the second charge is recorded and owed.
 	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
-	cb := procurement.Callback{OrderID: mustUUID(t, o.ID), ProviderRef: "WX-B", AmountFen: 15000, Status: "succeeded"}
+	cb := procurement.Callback{OrderID: fixture.MustUUID(t, o.ID), ProviderRef: "WX-B", AmountFen: 15000, Status: "succeeded"}
 	for i := 0; i < 2; i++ { // the provider repeats its callback: one record
 		if _, err := down.PaymentCallback(ctx, cb); err == nil || !strings.Contains(err.Error(), "paid") {
 			t.Fatalf("second charge, attempt %d: %v; want refused, the order is paid", i, err)
@@ -62,7 +63,7 @@ func TestDoubleCharge(t *testing.T) {
 	if err != nil || count != 1 || total != money.Money(15000) || oldest == nil {
 		t.Fatalf("owed: %d, %d, %v, %v; want the 15000 fen charge", count, total, oldest, err)
 	}
-	if out := verifyLedger(t, w.a); !strings.Contains(out, "150.00") {
+	if out := fixture.VerifyLedger(t, w.a.DB); !strings.Contains(out, "150.00") {
 		t.Fatalf("verify does not show the charge owed:\n%s", out)
 	}
 	var list struct {
@@ -72,7 +73,7 @@ func TestDoubleCharge(t *testing.T) {
 			AmountFen int64  `json:"amount_fen"`
 		}
 	}
-	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200).json(&list)
+	w.Admin.Do("GET", "/api/v1/returns/owed", nil).Want(200).JSON(&list)
 	shown := false
 	for _, r := range list.Returns {
 		shown = shown || r.Kind == "double_charge" && r.OrderID == o.ID && r.AmountFen == 15000
@@ -87,7 +88,7 @@ func TestDoubleCharge(t *testing.T) {
 			ReturnedAt  *string `json:"returned_at"`
 		} `json:"double_charges"`
 	}
-	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&pay)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Want(200).JSON(&pay)
 	if len(pay.DoubleCharges) != 1 || pay.DoubleCharges[0].AmountFen != 15000 || pay.DoubleCharges[0].ProviderRef != "WX-B" ||
 		pay.DoubleCharges[0].ReturnedAt != nil {
 		t.Fatalf("payment shows %+v; want WX-B, 15000 fen, owed", pay.DoubleCharges)
@@ -97,14 +98,14 @@ func TestDoubleCharge(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("the pass: %d, %v; want 1 returned", n, err)
 	}
-	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&pay)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Want(200).JSON(&pay)
 	if len(pay.DoubleCharges) != 1 || pay.DoubleCharges[0].ReturnedAt == nil || bank() != 20000 {
 		t.Fatalf("after the pass: %+v, bank %d; want returned, 20000", pay.DoubleCharges, bank())
 	}
 
 	// Over the API with the provider up: refused, recorded and returned at once; a repeat moves nothing.
 	for i := 0; i < 2; i++ {
-		stateOf(t, signed(callback("WX-C", 20000, "succeeded")), "paid")
+		signed(callback("WX-C", 20000, "succeeded")).State("paid")
 	}
 	var c struct {
 		N        int64
@@ -119,5 +120,5 @@ func TestDoubleCharge(t *testing.T) {
 	if entries != 4 {
 		t.Fatalf("%d double charge entries and reversals, want 4", entries)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }

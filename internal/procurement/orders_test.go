@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/app"
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -29,54 +30,10 @@ import (
 func (w world) productB(t *testing.T, priceFen, stock int) string {
 	t.Helper()
 	var p struct{ ID string }
-	w.opB.do("POST", "/api/v1/products", map[string]any{"name": "马鞍村腊肉", "category": "肉类", "unit": "斤",
+	w.OpB.Do("POST", "/api/v1/products", map[string]any{"name": "马鞍村腊肉", "category": "肉类", "unit": "斤",
 		"price_fen": priceFen, "stock": stock, "origin_code": "433124110225",
-		"suppliers": []map[string]any{{"household_id": w.householdB, "share_bp": 10000}}}).want(201).json(&p)
+		"suppliers": []map[string]any{{"household_id": w.HouseholdB, "share_bp": 10000}}}).Want(201).JSON(&p)
 	return p.ID
-}
-
-type fullOrder struct {
-	ID       string
-	Status   string
-	TotalFen int64 `json:"total_fen"`
-	Lines    []struct {
-		ID               string
-		ProductID        string `json:"product_id"`
-		StationID        string `json:"station_id"`
-		Quantity         int
-		RefundedQuantity int `json:"refunded_quantity"`
-	}
-	Shipments []struct {
-		StationID string `json:"station_id"`
-		Status    string
-	}
-}
-
-// stateOf asserts a 409 problem carrying current_status want.
-func stateOf(t *testing.T, r resp, want string) {
-	t.Helper()
-	r.problem(409, "")
-	var p map[string]any
-	r.json(&p)
-	if p["current_status"] != want {
-		t.Fatalf("current_status %v, want %s: %s", p["current_status"], want, r.Body.String())
-	}
-}
-
-func verifyLedger(t *testing.T, a *app.App) string {
-	t.Helper()
-	var out strings.Builder
-	if n, err := ledger.Verify(context.Background(), a.DB, &out); err != nil || n != 0 {
-		t.Fatalf("verify: %d mismatches, %v\n%s", n, err, out.String())
-	}
-	return out.String()
-}
-
-func income(t *testing.T, w world, household string) int64 {
-	t.Helper()
-	var s statement
-	w.admin.do("GET", "/api/v1/households/"+household+"/ledger", nil).want(200).json(&s)
-	return s.IncomeFen
 }
 
 // One order over two stations: each station's shipment ships and is received on its own, the
@@ -84,22 +41,22 @@ func income(t *testing.T, w world, household string) int64 {
 // household by household, and a refund beyond the quantity is refused.
 func TestShipmentsAndRefunds(t *testing.T) {
 	w := newWorld(t)
-	pa := w.listProduct(t, 10001, 10, []int{3334, 3333, 3333}) // ¥100.01: the fen do not divide evenly
+	pa := w.ListProduct(t, 10001, 10, []int{3334, 3333, 3333}) // ¥100.01: the fen do not divide evenly
 	pb := w.productB(t, 2550, 10)
-	codesA, codesB := w.issue(t, pa, 3), []string(nil)
+	codesA, codesB := w.Issue(t, pa, 3), []string(nil)
 	{ // station B issues its own codes
 		var b struct{ ID string }
-		w.opB.do("POST", "/api/v1/products/"+pb+"/batches", map[string]any{"batch_no": "B" + randDigits(6),
-			"produced_on": "2026-11-20", "quantity": 2}).want(201).json(&b)
+		w.OpB.Do("POST", "/api/v1/products/"+pb+"/batches", map[string]any{"batch_no": "B" + fixture.RandDigits(6),
+			"produced_on": "2026-11-20", "quantity": 2}).Want(201).JSON(&b)
 		var out struct{ Codes []struct{ Code string } }
-		w.opB.do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).want(201).json(&out)
+		w.OpB.Do("POST", "/api/v1/batches/"+b.ID+"/codes", map[string]any{"count": 2}).Want(201).JSON(&out)
 		for _, c := range out.Codes {
 			codesB = append(codesB, c.Code)
 		}
 	}
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{
-		{"product_id": pa, "quantity": 3}, {"product_id": pb, "quantity": 2}}}, "Idempotency-Key", "ship-1").want(201).json(&o)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{
+		{"product_id": pa, "quantity": 3}, {"product_id": pb, "quantity": 2}}}, "Idempotency-Key", "ship-1").Want(201).JSON(&o)
 	if len(o.Shipments) != 2 || o.TotalFen != 3*10001+2*2550 {
 		t.Fatalf("order = %+v", o)
 	}
@@ -112,59 +69,59 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	refundA1 := map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 1}}}
 
 	// Placed: nothing but payment or cancellation.
-	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA), "placed")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "placed")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil), "placed")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0"), "placed")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).State("placed")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).State("placed")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.StationA+"/receipt", nil).State("placed")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0").State("placed")
 
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay").want(201)
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "paid")
-	r := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil)
-	stateOf(t, r, "paid")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay").Want(201)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).State("paid")
+	r := w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.StationA+"/receipt", nil)
+	r.State("paid")
 	if !strings.Contains(r.Body.String(), `"shipment_status":"pending"`) {
 		t.Fatalf("no shipment_status: %s", r.Body.String())
 	}
 	// Refunds come after receipt.
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0").problem(409, "")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0").Problem(409, "")
 
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).want(200).json(&o)
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).Want(200).JSON(&o)
 	if o.Status != "paid" || len(o.Shipments) != 1 || o.Shipments[0].Status != "shipped" {
 		t.Fatalf("after station A shipped: %+v (a station sees its own shipment)", o)
 	}
 	// A shipment on its way: too late to cancel; receipt, then refunds.
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "paid")
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil).want(200).json(&o)
-	if o.Status != "paid" || shipmentStatus(o, w.stationA) != "received" || shipmentStatus(o, w.stationB) != "pending" {
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).State("paid")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.StationA+"/receipt", nil).Want(200).JSON(&o)
+	if o.Status != "paid" || shipmentStatus(o, w.StationA) != "received" || shipmentStatus(o, w.StationB) != "pending" {
 		t.Fatalf("after receipt of A: %+v", o)
 	}
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.stationA+"/receipt", nil), "paid")
-	verifyLedger(t, w.a) // a paid order with one shipment received has that shipment's sale entry only
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/shipments/"+w.StationA+"/receipt", nil).State("paid")
+	fixture.VerifyLedger(t, w.a.DB) // a paid order with one shipment received has that shipment's sale entry only
 	sold := make([]int64, 3)
 	var soldSum int64
-	for i, h := range w.households {
-		sold[i] = income(t, w, h)
+	for i, h := range w.Households {
+		sold[i] = w.Income(t, h)
 		soldSum += sold[i]
 	}
 	if soldSum != 3*10001 {
 		t.Fatalf("station A's households earned %d fen, want %d", soldSum, 3*10001)
 	}
-	if got := income(t, w, w.householdB); got != 0 {
+	if got := w.Income(t, w.HouseholdB); got != 0 {
 		t.Fatalf("station B's household earned %d before its shipment was received", got)
 	}
 
-	w.opB.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipB).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200).json(&o)
-	if o.Status != "completed" || shipmentStatus(o, w.stationB) != "received" {
+	w.OpB.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipB).Want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200).JSON(&o)
+	if o.Status != "completed" || shipmentStatus(o, w.StationB) != "received" {
 		t.Fatalf("after receipt of all: %+v", o)
 	}
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "completed")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-again"), "completed")
-	stateOf(t, w.admin.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "completed")
-	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA), "completed")
-	if got := income(t, w, w.householdB); got != 2*2550 {
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).State("completed")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "pay-again").State("completed")
+	w.Admin.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).State("completed")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).State("completed")
+	if got := w.Income(t, w.HouseholdB); got != 2*2550 {
 		t.Fatalf("station B's household earned %d, want %d", got, 2*2550)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 
 	// Refund line A one item at a time: each 10001 fen, split over what the households still hold.
 	var ref struct {
@@ -173,51 +130,51 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		ReturnRef  *string `json:"return_ref"`
 		ReturnedAt *string `json:"returned_at"`
 	}
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(201).json(&ref)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").Want(201).JSON(&ref)
 	if ref.AmountFen != 10001 || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID || ref.ReturnedAt == nil {
 		t.Fatalf("refund of one item: %+v (want 10001 fen paid back under SIM-RETURN-<refund id>)", ref)
 	}
-	rp := w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").want(200)
+	rp := w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r1").Want(200)
 	if rp.Header().Get("Idempotency-Replayed") != "true" {
 		t.Fatal("refund replay not marked")
 	}
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 2}}},
-		"Idempotency-Key", "r1").problem(409, "Idempotency-Key")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 2}}},
+		"Idempotency-Key", "r1").Problem(409, "Idempotency-Key")
 	// Another reason is another request too.
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": refundA1["lines"], "reason": "另一个原因"},
-		"Idempotency-Key", "r1").problem(409, "Idempotency-Key")
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r-other").problem(404, "")
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 3}}},
-		"Idempotency-Key", "r-too-many").problem(409, "lines[0].quantity")
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 0}}},
-		"Idempotency-Key", "r-zero").problem(422, "lines[0].quantity")
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r2").want(201)
-	verifyLedger(t, w.a)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": refundA1["lines"], "reason": "另一个原因"},
+		"Idempotency-Key", "r1").Problem(409, "Idempotency-Key")
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r-other").Problem(404, "")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 3}}},
+		"Idempotency-Key", "r-too-many").Problem(409, "lines[0].quantity")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 0}}},
+		"Idempotency-Key", "r-zero").Problem(422, "lines[0].quantity")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r2").Want(201)
+	fixture.VerifyLedger(t, w.a.DB)
 	var afterTwo int64
-	for _, h := range w.households {
-		afterTwo += income(t, w, h)
+	for _, h := range w.Households {
+		afterTwo += w.Income(t, h)
 	}
 	if afterTwo != 10001 {
 		t.Fatalf("after refunding 2 of 3 the households hold %d fen, want 10001", afterTwo)
 	}
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r3").want(201)
-	for i, h := range w.households {
-		if got := income(t, w, h); got != 0 {
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r3").Want(201)
+	for i, h := range w.Households {
+		if got := w.Income(t, h); got != 0 {
 			t.Errorf("household %d holds %d fen after the whole line was refunded (sold %d)", i, got, sold[i])
 		}
 	}
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r4").problem(409, "lines[0].quantity")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r4").Problem(409, "lines[0].quantity")
 
 	// The rest of the order in one refund; then nothing is left.
-	w.admin.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "质量问题"}, "Idempotency-Key", "all").want(201).json(&ref)
+	w.Admin.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"reason": "质量问题"}, "Idempotency-Key", "all").Want(201).JSON(&ref)
 	if ref.AmountFen != 2*2550 {
 		t.Fatalf("whole-order refund %d fen, want %d", ref.AmountFen, 2*2550)
 	}
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "all-again").problem(409, "")
-	if got := income(t, w, w.householdB); got != 0 {
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "all-again").Problem(409, "")
+	if got := w.Income(t, w.HouseholdB); got != 0 {
 		t.Fatalf("station B's household holds %d after the refund", got)
 	}
-	w.buyer1.do("GET", "/api/v1/orders/"+o.ID, nil).want(200).json(&o)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID, nil).Want(200).JSON(&o)
 	for _, l := range o.Lines {
 		if l.RefundedQuantity != l.Quantity {
 			t.Fatalf("line %+v not wholly refunded", l)
@@ -229,12 +186,12 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		who   client
+		who   fixture.Client
 		n     int
 		total int64
-	}{{w.admin, 4, o.TotalFen}, {w.buyer1, 4, o.TotalFen}, {w.opA, 3, 3 * 10001}, {w.opB, 1, 2 * 2550}} {
+	}{{w.Admin, 4, o.TotalFen}, {w.Buyer1, 4, o.TotalFen}, {w.OpA, 3, 3 * 10001}, {w.OpB, 1, 2 * 2550}} {
 		list.Refunds = nil
-		c.who.do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).want(200).json(&list)
+		c.who.Do("GET", "/api/v1/orders/"+o.ID+"/refunds", nil).Want(200).JSON(&list)
 		var refunded int64
 		for _, r := range list.Refunds {
 			refunded += r.AmountFen
@@ -255,10 +212,10 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	if len(net) != 2 || net[0].Fen != 0 || net[1].Fen != 0 {
 		t.Fatalf("after refunding the whole order the bank and the unit's receivable net to %+v, want 0 and 0", net)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
-func shipmentStatus(o fullOrder, station string) string {
+func shipmentStatus(o fixture.FullOrder, station string) string {
 	for _, s := range o.Shipments {
 		if s.StationID == station {
 			return s.Status
@@ -270,20 +227,20 @@ func shipmentStatus(o fullOrder, station string) string {
 // A cancelled order accepts no transition; cancelling releases the stock.
 func TestCancelledTransitions(t *testing.T) {
 	w := newWorld(t)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 4}}},
-		"Idempotency-Key", "c-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200).json(&o)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 4}}},
+		"Idempotency-Key", "c-1").Want(201).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).Want(200).JSON(&o)
 	if o.Status != "cancelled" || o.Shipments[0].Status != "cancelled" {
 		t.Fatalf("cancelled order = %+v", o)
 	}
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "cancelled")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "p"), "cancelled")
-	stateOf(t, w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": []string{"x"}}}}), "cancelled")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil), "cancelled")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "r"), "cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).State("cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "p").State("cancelled")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": []string{"x"}}}}).State("cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).State("cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{}, "Idempotency-Key", "r").State("cancelled")
 	var stock int
-	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.Product).Scan(&stock)
 	if stock != 10 {
 		t.Fatalf("stock %d after cancel, want 10", stock)
 	}
@@ -294,27 +251,27 @@ func TestCancelledTransitions(t *testing.T) {
 // and the order no longer counts in the unit's progress or statement.
 func TestCancelPaidOrder(t *testing.T) {
 	w := newWorld(t)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 4}}},
-		"Idempotency-Key", "cp-1").want(201).json(&o)
-	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(404, "") // not paid yet
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay").want(201)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 4}}},
+		"Idempotency-Key", "cp-1").Want(201).JSON(&o)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Problem(404, "") // not paid yet
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay").Want(201)
 	// Another unit's buyer and a station cannot cancel it.
-	w.buyer2.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(404, "")
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).problem(403, "")
+	w.Buyer2.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).Problem(404, "")
+	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).Problem(403, "")
 
 	var before struct {
 		AmountFen  int64   `json:"amount_fen"`
 		ReturnedAt *string `json:"returned_at"`
 	}
-	w.buyer1.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&before)
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Want(200).JSON(&before)
 	if before.AmountFen != 40000 || before.ReturnedAt != nil {
 		t.Fatalf("the payment before cancelling: %+v", before)
 	}
-	w.buyer2.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(404, "")
-	w.opA.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).problem(403, "")
+	w.Buyer2.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Problem(404, "")
+	w.OpA.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Problem(403, "")
 
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).want(200).json(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).Want(200).JSON(&o)
 	if o.Status != "cancelled" || o.Shipments[0].Status != "cancelled" {
 		t.Fatalf("cancelled paid order = %+v", o)
 	}
@@ -322,7 +279,7 @@ func TestCancelPaidOrder(t *testing.T) {
 		ReturnedAt *string `json:"returned_at"`
 		ReturnRef  *string `json:"return_ref"`
 	}
-	w.admin.do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).want(200).json(&after)
+	w.Admin.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Want(200).JSON(&after)
 	if after.ReturnedAt == nil || after.ReturnRef == nil || *after.ReturnRef != "SIM-RETURN-"+o.ID {
 		t.Fatalf("the payment as the county office reads it after the cancel: %+v", after)
 	}
@@ -344,14 +301,14 @@ func TestCancelPaidOrder(t *testing.T) {
 	if len(net) != 2 || net[0].Kind != "bank" || net[0].Fen != 0 || net[1].Kind != "unit_receivable" || net[1].Fen != 0 {
 		t.Fatalf("the order's postings net to %+v, want bank 0 and unit_receivable 0", net)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 	var stock int
-	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.Product).Scan(&stock)
 	if stock != 10 {
 		t.Fatalf("stock %d after cancel, want 10", stock)
 	}
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil), "cancelled")
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay-2"), "cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/cancel", nil).State("cancelled")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cp-pay-2").State("cancelled")
 	var st struct {
 		Orders    int
 		AmountFen int64 `json:"amount_fen"`
@@ -359,7 +316,7 @@ func TestCancelPaidOrder(t *testing.T) {
 	var unitID string
 	w.a.DB.Raw("SELECT unit_id::text FROM orders WHERE id = ?", o.ID).Scan(&unitID)
 	china := time.FixedZone("CST", 8*3600)
-	w.buyer1.do("GET", "/api/v1/units/"+unitID+"/statement?period="+time.Now().In(china).Format("2006-01"), nil).want(200).json(&st)
+	w.Buyer1.Do("GET", "/api/v1/units/"+unitID+"/statement?period="+time.Now().In(china).Format("2006-01"), nil).Want(200).JSON(&st)
 	if st.Orders != 0 || st.AmountFen != 0 {
 		t.Fatalf("statement counts the cancelled order: %+v", st)
 	}
@@ -370,14 +327,14 @@ func TestCancelPaidOrder(t *testing.T) {
 func TestExpireUnpaid(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	place := func(key string, qty int) fullOrder {
-		var o fullOrder
-		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": qty}}},
-			"Idempotency-Key", key).want(201).json(&o)
+	place := func(key string, qty int) fixture.FullOrder {
+		var o fixture.FullOrder
+		w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": qty}}},
+			"Idempotency-Key", key).Want(201).JSON(&o)
 		return o
 	}
 	old, young, paid := place("old", 3), place("young", 2), place("paid", 1)
-	w.buyer1.do("POST", "/api/v1/orders/"+paid.ID+"/payment", nil, "Idempotency-Key", "p").want(201)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+paid.ID+"/payment", nil, "Idempotency-Key", "p").Want(201)
 	w.a.DB.Exec("UPDATE orders SET placed_at = placed_at - interval '2 hours' WHERE id IN ?", []string{old.ID, paid.ID})
 	n, err := w.a.Orders.ExpireUnpaid(ctx, time.Hour)
 	if err != nil || n != 1 {
@@ -387,14 +344,14 @@ func TestExpireUnpaid(t *testing.T) {
 		t.Fatalf("second pass expired %d, %v; want 0", n, err)
 	}
 	for id, want := range map[string]string{old.ID: "cancelled", young.ID: "placed", paid.ID: "paid"} {
-		var o fullOrder
-		w.buyer1.do("GET", "/api/v1/orders/"+id, nil).want(200).json(&o)
+		var o fixture.FullOrder
+		w.Buyer1.Do("GET", "/api/v1/orders/"+id, nil).Want(200).JSON(&o)
 		if o.Status != want {
 			t.Errorf("order %s is %s, want %s", id, o.Status, want)
 		}
 	}
 	var stock int
-	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.Product).Scan(&stock)
 	if stock != 10-2-1 {
 		t.Fatalf("stock %d, want %d", stock, 10-2-1)
 	}
@@ -424,26 +381,26 @@ func TestExpireUnpaid(t *testing.T) {
 func TestPaymentCallback(t *testing.T) {
 	w := newWorld(t)
 	secret := []byte(w.a.Config.PaymentSecret)
-	anon := client{t: t, h: w.a.Router}
-	call := func(body string, sig string) resp {
-		return anon.do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, sig)
+	anon := fixture.Client{T: t, H: w.a.Router}
+	call := func(body string, sig string) fixture.Resp {
+		return anon.Do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, sig)
 	}
-	signed := func(body string) resp { return call(body, procurement.Sign(secret, []byte(body))) }
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "cb-1").want(201).json(&o)
+	signed := func(body string) fixture.Resp { return call(body, procurement.Sign(secret, []byte(body))) }
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
+		"Idempotency-Key", "cb-1").Want(201).JSON(&o)
 	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":20000,"status":"succeeded"}`, o.ID)
 
-	call(body, "sha256=00").problem(422, procurement.SignatureHeader)
-	call(body, procurement.Sign([]byte("another-secret-another-secret-xx"), []byte(body))).problem(422, procurement.SignatureHeader)
-	call(body, "").problem(422, procurement.SignatureHeader)
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":19999,"status":"succeeded"}`, o.ID)).problem(409, "amount_fen")
-	signed(`{"order_id":"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).problem(404, "")
-	signed(`{"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).problem(422, "order_id")
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-\u0000","amount_fen":20000,"status":"succeeded"}`, o.ID)).problem(422, "provider_ref")
+	call(body, "sha256=00").Problem(422, procurement.SignatureHeader)
+	call(body, procurement.Sign([]byte("another-secret-another-secret-xx"), []byte(body))).Problem(422, procurement.SignatureHeader)
+	call(body, "").Problem(422, procurement.SignatureHeader)
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":19999,"status":"succeeded"}`, o.ID)).Problem(409, "amount_fen")
+	signed(`{"order_id":"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(404, "")
+	signed(`{"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(422, "order_id")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-\u0000","amount_fen":20000,"status":"succeeded"}`, o.ID)).Problem(422, "provider_ref")
 
 	var out struct{ Outcome string }
-	signed(body).want(200).json(&out)
+	signed(body).Want(200).JSON(&out)
 	if out.Outcome != "paid" {
 		t.Fatalf("outcome %q", out.Outcome)
 	}
@@ -457,7 +414,7 @@ func TestPaymentCallback(t *testing.T) {
 		t.Fatalf("after payment: %d entries, %d payments", entries, payments)
 	}
 	for i := 0; i < 3; i++ {
-		signed(body).want(200).json(&out)
+		signed(body).Want(200).JSON(&out)
 		if out.Outcome != "duplicate" {
 			t.Fatalf("duplicate outcome %q", out.Outcome)
 		}
@@ -466,14 +423,14 @@ func TestPaymentCallback(t *testing.T) {
 	if entries != 1 || payments != 1 {
 		t.Fatalf("after duplicates: %d entries, %d payments", entries, payments)
 	}
-	stateOf(t, signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0002","amount_fen":20000,"status":"succeeded"}`, o.ID)), "paid")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0002","amount_fen":20000,"status":"succeeded"}`, o.ID)).State("paid")
 
-	var c fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "cb-2").want(201).json(&c)
-	w.buyer1.do("POST", "/api/v1/orders/"+c.ID+"/cancel", nil).want(200)
+	var c fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "cb-2").Want(201).JSON(&c)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+c.ID+"/cancel", nil).Want(200)
 	late := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003","amount_fen":10000,"status":"succeeded"}`, c.ID)
-	stateOf(t, signed(late), "cancelled")
+	signed(late).State("cancelled")
 	// Refused, but the unit's money was taken: it is recorded and returned at once.
 	var pay struct {
 		AmountFen int64
@@ -483,11 +440,11 @@ func TestPaymentCallback(t *testing.T) {
 	if pay.AmountFen != 10000 || pay.ReturnRef == nil || *pay.ReturnRef != "SIM-RETURN-"+c.ID {
 		t.Fatalf("the late callback's money: %+v; want 10000 fen recorded and returned", pay)
 	}
-	signed(late).want(200).json(&out) // the provider's retry: nothing more moves
+	signed(late).Want(200).JSON(&out) // the provider's retry: nothing more moves
 	if out.Outcome != "duplicate" {
 		t.Fatalf("repeat of the late callback: outcome %q", out.Outcome)
 	}
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004","status":"failed"}`, c.ID)).want(200).json(&out)
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004","status":"failed"}`, c.ID)).Want(200).JSON(&out)
 	if out.Outcome != "ignored" {
 		t.Fatalf("failed callback outcome %q", out.Outcome)
 	}
@@ -496,22 +453,22 @@ func TestPaymentCallback(t *testing.T) {
 	if refused != 4 { // wrong amount, unknown order, other reference, cancelled order
 		t.Fatalf("%d refused callbacks recorded, want 4", refused)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
 // 50 buyers race for the last 10 units: exactly 10 orders succeed, the other 40 get a 409
 // "insufficient stock", and the stock ends at 0.
 func TestFiftyRaceForLastTen(t *testing.T) {
 	w := newWorld(t)
-	p := w.listProduct(t, 500, 10, []int{10000})
+	p := w.ListProduct(t, 500, 10, []int{10000})
 	var ok, conflict atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			b := []client{w.buyer1, w.buyer2}[i%2]
-			r := b.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p, "quantity": 1}}},
+			b := []fixture.Client{w.Buyer1, w.Buyer2}[i%2]
+			r := b.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": p, "quantity": 1}}},
 				"Idempotency-Key", fmt.Sprintf("fifty-%d", i))
 			switch {
 			case r.Code == http.StatusCreated:
@@ -537,8 +494,8 @@ func TestFiftyRaceForLastTen(t *testing.T) {
 func TestOppositeOrdersNoDeadlock(t *testing.T) {
 	w := newWorld(t)
 	const rounds, workers, initA, initB = 200, 20, 3000, 1500
-	a := w.listProduct(t, 300, initA, []int{10000})
-	b := w.listProduct(t, 200, initB, []int{10000})
+	a := w.ListProduct(t, 300, initA, []int{10000})
+	b := w.ListProduct(t, 200, initB, []int{10000})
 	bodies := []map[string]any{
 		{"items": []map[string]any{{"product_id": a, "quantity": 10}, {"product_id": b, "quantity": 5}}},
 		{"items": []map[string]any{{"product_id": b, "quantity": 5}, {"product_id": a, "quantity": 10}}},
@@ -551,8 +508,8 @@ func TestOppositeOrdersNoDeadlock(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				buyer := []client{w.buyer1, w.buyer2}[j%2]
-				r := buyer.do("POST", "/api/v1/orders", bodies[j%2], "Idempotency-Key", fmt.Sprintf("opp-%d", j))
+				buyer := []fixture.Client{w.Buyer1, w.Buyer2}[j%2]
+				r := buyer.Do("POST", "/api/v1/orders", bodies[j%2], "Idempotency-Key", fmt.Sprintf("opp-%d", j))
 				switch {
 				case r.Code == http.StatusCreated:
 					sold.Add(1)
@@ -581,8 +538,8 @@ func TestOppositeOrdersNoDeadlock(t *testing.T) {
 // A 1,000-line order is placed (lines for the same product merged first); 1,001 lines are refused.
 func TestThousandLineOrder(t *testing.T) {
 	w := newWorld(t)
-	a := w.listProduct(t, 100, 5000, []int{10000})
-	b := w.listProduct(t, 200, 5000, []int{10000})
+	a := w.ListProduct(t, 100, 5000, []int{10000})
+	b := w.ListProduct(t, 200, 5000, []int{10000})
 	items := make([]map[string]any, 1000)
 	for i := range items {
 		items[i] = map[string]any{"product_id": []string{a, b}[i%2], "quantity": 1 + i%3}
@@ -594,9 +551,9 @@ func TestThousandLineOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buyer := client{t: t, h: big.Router, token: w.buyer1.token}
-	var o fullOrder
-	buyer.do("POST", "/api/v1/orders", map[string]any{"items": items}, "Idempotency-Key", "k1000").want(201).json(&o)
+	buyer := fixture.Client{T: t, H: big.Router, Token: w.Buyer1.Token}
+	var o fixture.FullOrder
+	buyer.Do("POST", "/api/v1/orders", map[string]any{"items": items}, "Idempotency-Key", "k1000").Want(201).JSON(&o)
 	var qa, qb int
 	for i := range items {
 		if i%2 == 0 {
@@ -613,12 +570,12 @@ func TestThousandLineOrder(t *testing.T) {
 	if stock != 5000-qa {
 		t.Fatalf("stock of A %d, want %d", stock, 5000-qa)
 	}
-	buyer.do("POST", "/api/v1/orders", map[string]any{"items": append(items, items[0])}, "Idempotency-Key", "k1001").problem(422, "items")
+	buyer.Do("POST", "/api/v1/orders", map[string]any{"items": append(items, items[0])}, "Idempotency-Key", "k1001").Problem(422, "items")
 	// A replay of a key whose order took the last stock still answers with that order.
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
-		"Idempotency-Key", "last").want(201)
-	r := w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
-		"Idempotency-Key", "last").want(200)
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").Want(201)
+	r := w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": a, "quantity": 5000 - qa}}},
+		"Idempotency-Key", "last").Want(200)
 	if r.Header().Get("Idempotency-Replayed") != "true" {
 		t.Fatal("replay after the stock ran out not marked")
 	}
@@ -646,7 +603,7 @@ func TestRefundProviderDown(t *testing.T) {
 	if refunded != 2 || paidBack != 0 {
 		t.Fatalf("after refunds with the provider down: refunded quantity %d, %d refund_payment entries; want 2 and 0", refunded, paidBack)
 	}
-	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, not yet returned by the payment provider: 20000 fen (¥200.00) in 2") {
+	if out := fixture.VerifyLedger(t, w.a.DB); !strings.Contains(out, "owed back to units, not yet returned by the payment provider: 20000 fen (¥200.00) in 2") {
 		t.Fatalf("verify does not show the money owed:\n%s", out)
 	}
 	metrics := func() string {
@@ -654,7 +611,7 @@ func TestRefundProviderDown(t *testing.T) {
 		req.RemoteAddr = net.JoinHostPort("127.0.0.1", "40000") // Prometheus on the host: no token needed
 		rec := httptest.NewRecorder()
 		w.a.Router.ServeHTTP(rec, req)
-		return resp{rec, t}.want(200).Body.String()
+		return fixture.Resp{ResponseRecorder: rec, T: t}.Want(200).Body.String()
 	}
 	if m := metrics(); !strings.Contains(m, "\nfupin_returns_owed 2\n") || !strings.Contains(m, "\nfupin_returns_owed_fen 20000\n") {
 		t.Fatalf("/metrics does not show the 2 returns owed:\n%s", m)
@@ -668,7 +625,7 @@ func TestRefundProviderDown(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("a pass with one refund held: %d returned, %v; want 1", n, err)
 	}
-	if out := verifyLedger(t, w.a); !strings.Contains(out, "owed back to units, held back by the county office (return_held): 10000 fen (¥100.00) in 1") {
+	if out := fixture.VerifyLedger(t, w.a.DB); !strings.Contains(out, "owed back to units, held back by the county office (return_held): 10000 fen (¥100.00) in 1") {
 		t.Fatalf("verify does not show the held return:\n%s", out)
 	}
 	// The county office sees the same in the console: the returns owed (the one not held was
@@ -681,7 +638,7 @@ func TestRefundProviderDown(t *testing.T) {
 			UnitName string `json:"unit_name"`
 		}
 	}
-	w.admin.do("GET", "/api/v1/returns/owed", nil).want(200).json(&list)
+	w.Admin.Do("GET", "/api/v1/returns/owed", nil).Want(200).JSON(&list)
 	if len(list.Returns) != 1 || list.Returns[0].ID != owed[1].String() || list.HeldCount != 1 || list.Returns[0].Kind != "refund" || list.Returns[0].Held == nil || list.Returns[0].UnitName == "" {
 		t.Fatalf("returns owed with one held: %+v", list)
 	}
@@ -689,12 +646,12 @@ func TestRefundProviderDown(t *testing.T) {
 		Mismatches int
 		Lines      []string
 	}
-	w.admin.do("GET", "/api/v1/ledger/verify", nil).want(200).json(&report)
+	w.Admin.Do("GET", "/api/v1/ledger/verify", nil).Want(200).JSON(&report)
 	if report.Mismatches != 0 || !strings.Contains(strings.Join(report.Lines, "\n"), "held back by the county office") {
 		t.Fatalf("GET /ledger/verify: %+v", report)
 	}
-	w.opA.do("GET", "/api/v1/returns/owed", nil).want(403)
-	w.buyer1.do("GET", "/api/v1/ledger/verify", nil).want(403)
+	w.OpA.Do("GET", "/api/v1/returns/owed", nil).Want(403)
+	w.Buyer1.Do("GET", "/api/v1/ledger/verify", nil).Want(403)
 	w.a.DB.Exec("UPDATE refunds SET return_held = NULL WHERE id = ?", owed[1])
 
 	var wg sync.WaitGroup
@@ -718,7 +675,7 @@ func TestRefundProviderDown(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 0 || err != nil {
 		t.Fatalf("a pass with nothing owed: %d, %v", n, err)
 	}
-	if out := verifyLedger(t, w.a); strings.Contains(out, "owed") {
+	if out := fixture.VerifyLedger(t, w.a.DB); strings.Contains(out, "owed") {
 		t.Fatalf("verify still shows money owed after the pass:\n%s", out)
 	}
 	if m := metrics(); !strings.Contains(m, "\nfupin_returns_owed 0\n") || !strings.Contains(m, "\nfupin_returns_owed_oldest_seconds 0\n") {
@@ -729,8 +686,8 @@ func TestRefundProviderDown(t *testing.T) {
 		ID        string
 		ReturnRef *string `json:"return_ref"`
 	}
-	w.admin.do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
-		"Idempotency-Key", "down-1").want(200).json(&ref)
+	w.Admin.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "down-1").Want(200).JSON(&ref)
 	if ref.ID != owed[0].String() || ref.ReturnRef == nil || *ref.ReturnRef != "SIM-RETURN-"+ref.ID {
 		t.Fatalf("replay of the first refund after its return: %+v", ref)
 	}
@@ -800,7 +757,7 @@ func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("pass once the row is free: %d, %v; want 1", n, err)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
 // A paid order cancelled while the provider cannot return the money is cancelled all the same
@@ -809,15 +766,15 @@ func TestReturnOwedGoesOnPastFailures(t *testing.T) {
 func TestCancelProviderDown(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 3}}},
-		"Idempotency-Key", "cd-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cd-pay").want(201)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 3}}},
+		"Idempotency-Key", "cd-1").Want(201).JSON(&o)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "cd-pay").Want(201)
 	var admin auth.Principal
 	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
 	admin.Role = auth.RoleAdmin
 	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
-	got, err := down.Cancel(ctx, admin, mustUUID(t, o.ID))
+	got, err := down.Cancel(ctx, admin, fixture.MustUUID(t, o.ID))
 	if err != nil || got.Status != procurement.StatusCancelled {
 		t.Fatalf("cancel with the provider down: %v, %v", got.Status, err)
 	}
@@ -835,11 +792,11 @@ func TestCancelProviderDown(t *testing.T) {
 	}
 	payment()
 	var stock int
-	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.product).Scan(&stock)
+	w.a.DB.Raw("SELECT stock FROM products WHERE id = ?", w.Product).Scan(&stock)
 	if !pay.ReturnDue || pay.ReturnedAt != nil || bank() != 30000 || stock != 10 {
 		t.Fatalf("after cancel with the provider down: payment %+v, bank %d, stock %d; want owed, 30000 held, 10", pay, bank(), stock)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 	if n, err := w.a.Orders.ReturnOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("the pass: %d, %v; want 1 returned", n, err)
 	}
@@ -847,56 +804,39 @@ func TestCancelProviderDown(t *testing.T) {
 	if pay.ReturnedAt == nil || bank() != 0 {
 		t.Fatalf("after the pass: payment %+v, bank %d; want returned and 0", pay, bank())
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
-// placedByBuyer1 places an order of 2 of w.product (¥100.00 each) by buyer1 under key, and
+// placedByBuyer1 places an order of 2 of w.Product (¥100.00 each) by Buyer1 under key, and
 // returns it with buyer1's principal for service-level calls.
-func (w world) placedByBuyer1(t *testing.T, key string) (fullOrder, auth.Principal) {
+func (w world) placedByBuyer1(t *testing.T, key string) (fixture.FullOrder, auth.Principal) {
 	t.Helper()
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", key).want(201).json(&o)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
+		"Idempotency-Key", key).Want(201).JSON(&o)
 	var buyer auth.Principal
 	w.a.DB.Raw("SELECT id AS user_id, unit_id FROM users WHERE id = (SELECT placed_by FROM orders WHERE id = ?)", o.ID).Scan(&buyer)
 	buyer.Role = auth.RoleBuyer
 	return o, buyer
 }
 
-// owedRefunds receives an order (receivedOrder) and refunds one item of it under each key while
+// owedRefunds receives an order (ReceivedOrder) and refunds one item of it under each key while
 // the provider cannot return money: each refund is made, ¥100.00 owed. It returns the order, the
 // service with the provider down, and the refunds' ids.
-func (w world) owedRefunds(t *testing.T, keys ...string) (fullOrder, *procurement.Orders, []uuid.UUID) {
+func (w world) owedRefunds(t *testing.T, keys ...string) (fixture.FullOrder, *procurement.Orders, []uuid.UUID) {
 	t.Helper()
-	o, admin := w.receivedOrder(t)
+	o, admin := w.ReceivedOrder(t)
 	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
-	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: fixture.MustUUID(t, o.Lines[0].ID), Quantity: 1}}}
 	var owed []uuid.UUID
 	for _, key := range keys {
-		r, _, err := down.Refund(context.Background(), admin, mustUUID(t, o.ID), key, one)
+		r, _, err := down.Refund(context.Background(), admin, fixture.MustUUID(t, o.ID), key, one)
 		if err != nil || r.ReturnedAt != nil || r.ReturnRef != nil || r.AmountFen != 10000 {
 			t.Fatalf("refund %s with the provider down: %+v, %v; want it made, ¥100.00 owed", key, r, err)
 		}
 		owed = append(owed, r.ID)
 	}
 	return o, down, owed
-}
-
-// receivedOrder places, pays, ships and receives an order of 2 of w.product (¥100.00 each) by
-// buyer1, and returns it with an admin principal for service-level calls.
-func (w world) receivedOrder(t *testing.T) (fullOrder, auth.Principal) {
-	t.Helper()
-	codes := w.issue(t, w.product, 2)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-		"Idempotency-Key", "received-1").want(201).json(&o)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "received-pay").want(201)
-	w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
-	w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200)
-	var admin auth.Principal
-	w.a.DB.Raw("SELECT id AS user_id FROM users WHERE role = 'admin' LIMIT 1").Scan(&admin)
-	admin.Role = auth.RoleAdmin
-	return o, admin
 }
 
 // countingProvider records the ids of the returns asked of it.
@@ -962,7 +902,7 @@ func TestPayLosesRaceToCancel(t *testing.T) {
 			t.Errorf("cancel during the charge: %v", err)
 		}
 	}}, w.a.Log)
-	_, _, err := orders.Pay(context.Background(), buyer, mustUUID(t, o.ID), "race-pay")
+	_, _, err := orders.Pay(context.Background(), buyer, fixture.MustUUID(t, o.ID), "race-pay")
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || !strings.Contains(e.Msg, "goes back to the unit") {
 		t.Fatalf("pay that lost to a cancel: %v; want a Conflict saying the charge goes back", err)
 	}
@@ -976,8 +916,8 @@ func TestPayLosesRaceToCancel(t *testing.T) {
 	if pay.Keys != 0 || pay.AmountFen != 20000 || pay.ReturnRef == nil {
 		t.Fatalf("the late charge: %+v; want recorded under no key of the client's and returned", pay)
 	}
-	stateOf(t, w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "race-pay"), "cancelled")
-	verifyLedger(t, w.a)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "race-pay").State("cancelled")
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
 // goneProvider charges, and then the client goes away (its request's context ends).
@@ -999,7 +939,7 @@ func TestPayClientGoneAfterCharge(t *testing.T) {
 	o, buyer := w.placedByBuyer1(t, "gone-1")
 	ctx, gone := context.WithCancel(context.Background())
 	orders := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, goneProvider{gone: gone}, w.a.Log)
-	if _, _, err := orders.Pay(ctx, buyer, mustUUID(t, o.ID), "gone-pay"); err != nil {
+	if _, _, err := orders.Pay(ctx, buyer, fixture.MustUUID(t, o.ID), "gone-pay"); err != nil {
 		t.Fatalf("pay whose client went after the charge: %v", err)
 	}
 	var status string
@@ -1007,7 +947,7 @@ func TestPayClientGoneAfterCharge(t *testing.T) {
 	if status != "paid" {
 		t.Fatalf("order %s after a charge whose client went; want paid", status)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
 // A return retried after the provider paid it (by the service after a deadlock, or by the client
@@ -1015,39 +955,39 @@ func TestPayClientGoneAfterCharge(t *testing.T) {
 // money moves once.
 func TestRefundRetriedPaysBackOnce(t *testing.T) {
 	w := newWorld(t)
-	o, admin := w.receivedOrder(t)
+	o, admin := w.ReceivedOrder(t)
 	provider := &countingProvider{returns: map[uuid.UUID]int{}}
 	flaky := &failingLedger{Service: w.a.Ledger, fails: 1, err: &pgconn.PgError{Code: apperr.PgDeadlockDetected}}
 	orders := procurement.NewOrders(w.a.DB, flaky, w.a.Trace, provider, w.a.Log)
-	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: mustUUID(t, o.Lines[0].ID), Quantity: 1}}}
-	r, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "retried", one)
+	one := procurement.RefundRequest{Lines: []procurement.RefundItem{{LineID: fixture.MustUUID(t, o.Lines[0].ID), Quantity: 1}}}
+	r, _, err := orders.Refund(context.Background(), admin, fixture.MustUUID(t, o.ID), "retried", one)
 	if err != nil || r.ReturnedAt == nil || len(provider.returns) != 1 || provider.returns[r.ID] != 2 {
 		t.Fatalf("return retried after a deadlock: %v, returns asked %v; want one return id (the refund's), asked twice", err, provider.returns)
 	}
 
 	flaky.fails, flaky.err = 1, errors.New("connection lost")
-	r2, _, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one)
+	r2, _, err := orders.Refund(context.Background(), admin, fixture.MustUUID(t, o.ID), "client-retry", one)
 	if err != nil || r2.ReturnedAt != nil || provider.returns[r2.ID] != 1 {
 		t.Fatalf("refund whose return's commit was lost: %+v, %v, returns asked %v; want the refund made, its money owed", r2, err, provider.returns)
 	}
-	r3, replayed, err := orders.Refund(context.Background(), admin, mustUUID(t, o.ID), "client-retry", one)
+	r3, replayed, err := orders.Refund(context.Background(), admin, fixture.MustUUID(t, o.ID), "client-retry", one)
 	if err != nil || !replayed || r3.ID != r2.ID || r3.ReturnedAt == nil || len(provider.returns) != 2 || provider.returns[r2.ID] != 2 {
 		t.Fatalf("the client's retry with the same key: %+v, %v, returns asked %v; want the first return id asked again", r3, err, provider.returns)
 	}
-	verifyLedger(t, w.a)
+	fixture.VerifyLedger(t, w.a.DB)
 }
 
 // An order line's station is its product's station (migration 00047): the database refuses a line
 // moved to another station.
 func TestLineStationIsProductStation(t *testing.T) {
 	w := newWorld(t)
-	var o fullOrder
-	w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 1}}},
-		"Idempotency-Key", "line-station").want(201).json(&o)
-	if o.Lines[0].StationID != w.stationA {
-		t.Fatalf("line station %s, want station A %s", o.Lines[0].StationID, w.stationA)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
+		"Idempotency-Key", "line-station").Want(201).JSON(&o)
+	if o.Lines[0].StationID != w.StationA {
+		t.Fatalf("line station %s, want station A %s", o.Lines[0].StationID, w.StationA)
 	}
-	err := w.a.DB.Exec("UPDATE order_lines SET station_id = ? WHERE id = ?", w.stationB, o.Lines[0].ID).Error
+	err := w.a.DB.Exec("UPDATE order_lines SET station_id = ? WHERE id = ?", w.StationB, o.Lines[0].ID).Error
 	if apperr.PgConstraint(err) != "order_lines_product_station_fkey" {
 		t.Fatalf("moving a line to another station: %v, want order_lines_product_station_fkey refused", err)
 	}

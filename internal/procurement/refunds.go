@@ -57,7 +57,7 @@ func (req RefundRequest) validate() (string, error) {
 // of each line's refunded_quantity (never beyond its quantity), the refund and its lines, one
 // ledger entry of kind refund mirroring the lines' sale postings (ledger.PostRefund), exact to the
 // fen. Then, after that commit, the money is paid back to the unit through the payment provider
-// with its refund_payment entry (returnRefund); if the provider fails the refund is still made and
+// with its refund_payment entry (giveBack, refundBack); if the provider fails the refund is still made and
 // its money owed (returned_at null) until a retry of the same request or the background pass
 // (ReturnOwed) returns it. key makes it idempotent per order: the same key and request return the
 // first refund (replayed=true), the same key with another request is a Conflict.
@@ -101,8 +101,8 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 			if out.ReturnedAt != nil {
 				return
 			}
-			if r, _, err := s.returnRefund(ctx, out.ID); err == nil && r.ReturnedAt != nil {
-				out.ReturnedAt, out.ReturnRef = r.ReturnedAt, r.ReturnRef
+			if m, _, err := s.giveBack(ctx, refundBack, out.ID); err == nil && m.returnedAt != nil {
+				out.ReturnedAt, out.ReturnRef = m.returnedAt, m.returnRef
 			}
 		})
 		return nil

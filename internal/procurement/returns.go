@@ -53,106 +53,153 @@ type orderCharge struct {
 	ProviderRef string
 }
 
-// The returns (returnRefund, returnPayment, returnDoubleCharge) do not go through the order
-// repository (Orders.update), on purpose: update takes the order FOR UPDATE and loads its lines and
-// shipments to let the order decide a transition, while a return changes no order state, only its
-// own row, and waits on the payment provider (up to providerTimeout) inside its transaction. Under
-// FOR UPDATE that wait would hold up every transition of the order (ship, receive, refund, the
-// payment callback); FOR KEY SHARE, which the return's ledger entry takes anyway through its
-// foreign key, holds up none of them. What the three share (lock the order, skip a row another
-// return holds, call the provider, record, post, count a failure) could be one helper taking the
-// row's table and its ledger step; not done yet.
+// Every return takes one path, giveBack: a refund's money, a cancelled order's payment and a double
+// charge differ only in their row and their ledger step (moneyBack). It does not go through the
+// order repository (Orders.update), on purpose: update takes the order FOR UPDATE and loads its
+// lines and shipments to let the order decide a transition, while a return changes no order state,
+// only its own row, and waits on the payment provider (up to providerTimeout) inside its
+// transaction. Under FOR UPDATE that wait would hold up every transition of the order (ship,
+// receive, refund, the payment callback); FOR KEY SHARE, which the return's ledger entry takes
+// anyway through its foreign key, holds up none of them.
 
-// returnRefund pays refund id's money back to its unit if it is still owed and not held: in one
-// transaction the order and then the refund row are locked, the provider returns the amount from
-// the order's charge, the refund records when and under which reference, and the refund_payment
-// entry is posted (Dr the unit's receivable, Cr bank). It returns the refund as it now stands and
-// whether this call returned it; a refund whose row another transaction holds (returning it) is
-// left to that one. A failed attempt is counted on the refund (return_attempts, return_error).
+// owedMoney is one sum owed back to a unit as its return reads it, under its locks.
+type owedMoney struct {
+	orderID, unitID uuid.UUID   // the order whose charge the money goes back from, and its unit
+	returnID        uuid.UUID   // the provider's key for the return, idempotent: the refund's, order's or charge's id
+	chargeRef       string      // the provider's reference of the charge the money goes back from
+	amount          money.Money // what goes back
+	due             bool        // still owed and not held by the county office
+	// When it was returned and under which reference (nil while owed): as read, or as this return set.
+	returnedAt *time.Time
+	returnRef  *string
+}
+
+// moneyBack is one kind of money owed back to a unit: its row, and the return's ledger step.
+type moneyBack struct {
+	noun       string // names the row in errors
+	table, key string // the row's table and the column its id is in
+	// orderOf returns the order whose charge the money goes back from (read before any lock).
+	orderOf func(tx *gorm.DB, id uuid.UUID) (uuid.UUID, error)
+	// take reads the row FOR UPDATE SKIP LOCKED (gorm.ErrRecordNotFound when another return holds
+	// it); chargeRef is the provider's reference of the order's charge.
+	take func(tx *gorm.DB, id uuid.UUID, chargeRef string) (owedMoney, error)
+	// post is the return's ledger step, in the return's transaction.
+	post func(ctx context.Context, l LedgerTx, m owedMoney, ref string, at time.Time) (uuid.UUID, error)
+}
+
+// refundBack: a refund's amount, from the order's charge; its refund_payment entry is posted (Dr
+// the unit's receivable, Cr bank).
+var refundBack = moneyBack{
+	noun: "refund", table: "refunds", key: "id",
+	orderOf: func(tx *gorm.DB, id uuid.UUID) (orderID uuid.UUID, err error) {
+		err = tx.Raw("SELECT order_id FROM refunds WHERE id = ?", id).Row().Scan(&orderID)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = gorm.ErrRecordNotFound
+		}
+		return orderID, err
+	},
+	take: func(tx *gorm.DB, id uuid.UUID, chargeRef string) (owedMoney, error) {
+		var r Refund
+		err := tx.Clauses(skipLocked).Take(&r, "id = ?", id).Error
+		return owedMoney{returnID: r.ID, chargeRef: chargeRef, amount: r.AmountFen,
+			due: r.ReturnedAt == nil && r.ReturnHeld == nil, returnedAt: r.ReturnedAt, returnRef: r.ReturnRef}, err
+	},
+	post: func(ctx context.Context, l LedgerTx, m owedMoney, ref string, at time.Time) (uuid.UUID, error) {
+		return l.PostRefundPayment(ctx, m.returnID, m.orderID, m.unitID, m.amount, ref, at)
+	},
+}
+
+// paymentBack: the whole payment of an order cancelled after payment (keyed by the order's id);
+// the payment's entry is reversed.
+var paymentBack = moneyBack{
+	noun: "payment", table: "payments", key: "order_id",
+	orderOf: func(_ *gorm.DB, orderID uuid.UUID) (uuid.UUID, error) { return orderID, nil },
+	take: func(tx *gorm.DB, orderID uuid.UUID, _ string) (owedMoney, error) {
+		var pay Payment
+		err := tx.Clauses(skipLocked).Take(&pay, "order_id = ?", orderID).Error
+		return owedMoney{returnID: orderID, chargeRef: pay.ProviderRef, amount: pay.AmountFen,
+			due: pay.ReturnedAt == nil && pay.ReturnDueAt != nil && pay.ReturnHeld == nil, returnedAt: pay.ReturnedAt, returnRef: pay.ReturnRef}, err
+	},
+	post: func(ctx context.Context, l LedgerTx, m owedMoney, _ string, at time.Time) (uuid.UUID, error) {
+		return l.ReversePayment(ctx, m.orderID, at)
+	},
+}
+
+// doubleChargeBack: a second charge of an order, from its own charge (idempotent per charge id);
+// the charge's entry is reversed.
+var doubleChargeBack = moneyBack{
+	noun: "double charge", table: "double_charges", key: "id",
+	orderOf: func(tx *gorm.DB, id uuid.UUID) (uuid.UUID, error) {
+		var dc DoubleCharge
+		err := tx.Select("order_id").Take(&dc, "id = ?", id).Error
+		return dc.OrderID, err
+	},
+	take: func(tx *gorm.DB, id uuid.UUID, _ string) (owedMoney, error) {
+		var dc DoubleCharge
+		err := tx.Clauses(skipLocked).Take(&dc, "id = ?", id).Error
+		return owedMoney{returnID: dc.ID, chargeRef: dc.ProviderRef, amount: dc.AmountFen,
+			due: dc.ReturnedAt == nil && dc.ReturnHeld == nil, returnedAt: dc.ReturnedAt, returnRef: dc.ReturnRef}, err
+	},
+	post: func(ctx context.Context, l LedgerTx, m owedMoney, _ string, at time.Time) (uuid.UUID, error) {
+		return l.ReverseDoubleCharge(ctx, m.returnID, at)
+	},
+}
+
+// moneyBackOf is the kind of a row of the view returns_owed ('refund', 'payment', 'double_charge').
+func moneyBackOf(kind string) moneyBack {
+	switch kind {
+	case "refund":
+		return refundBack
+	case "double_charge":
+		return doubleChargeBack
+	}
+	return paymentBack
+}
+
+// giveBack returns k's money id to its unit if it is still owed and not held: in one transaction
+// the order (lockOrderKeyShare) and then the row are locked, the provider returns the amount, the
+// row records when and under which reference (returned_at, return_ref), and k's ledger step is
+// posted. It returns the money as it now stands and whether this call returned it; a row another
+// transaction holds (returning it) is left to that one, as is a row that does not exist. A failed
+// attempt is counted on the row (return_attempts, return_error).
 // Errors: Unavailable when the provider fails (the money stays owed).
-func (s *Orders) returnRefund(ctx context.Context, id uuid.UUID) (r Refund, returned bool, err error) {
+func (s *Orders) giveBack(ctx context.Context, k moneyBack, id uuid.UUID) (m owedMoney, returned bool, err error) {
 	err = retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			r, returned = Refund{}, false // a retried attempt must not see what a rolled-back one set
-			var orderID uuid.UUID
-			if err := tx.Raw("SELECT order_id FROM refunds WHERE id = ?", id).Row().Scan(&orderID); errors.Is(err, sql.ErrNoRows) {
-				return gorm.ErrRecordNotFound
-			} else if err != nil {
+			m, returned = owedMoney{}, false // a retried attempt must not see what a rolled-back one set
+			orderID, err := k.orderOf(tx, id)
+			if err != nil {
 				return err
 			}
 			o, err := lockOrderKeyShare(tx, orderID)
 			if err != nil {
 				return err
 			}
-			if err := tx.Clauses(skipLocked).Take(&r, "id = ?", id).Error; err != nil {
+			if m, err = k.take(tx, id, o.ProviderRef); err != nil || !m.due {
 				return err
 			}
-			if r.ReturnedAt != nil || r.ReturnHeld != nil {
-				return nil
-			}
-			ref, err := s.providerReturn(ctx, r.ID, o.ProviderRef, r.AmountFen)
+			m.orderID, m.unitID = orderID, o.UnitID
+			ref, err := s.providerReturn(ctx, m.returnID, m.chargeRef, m.amount)
 			if err != nil {
 				return err
 			}
 			now := s.now()
-			if err := tx.Model(&Refund{}).Where("id = ?", r.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
+			if err := tx.Table(k.table).Where(k.key+" = ?", id).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
 				return err
 			}
-			r.ReturnedAt, r.ReturnRef = &now, &ref
-			_, err = s.ledger.WithTx(tx).PostRefundPayment(ctx, r.ID, r.OrderID, o.UnitID, r.AmountFen, ref, now)
+			m.returnedAt, m.returnRef = &now, &ref
+			_, err = k.post(ctx, s.ledger.WithTx(tx), m, ref, now)
 			returned = err == nil
 			return err
 		})
 	})
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Refund{}, false, nil
+		return owedMoney{}, false, nil
 	}
 	if err != nil {
-		s.returnFailed(ctx, "refunds", "id", id, err)
+		s.returnFailed(ctx, k, id, err)
 	}
-	return r, returned, apperr.DB(err, "refund")
-}
-
-// returnPayment gives the payment of cancelled order orderID back to its unit if it is still
-// owed and not held: in one transaction the order and then the payment row are locked, the
-// provider returns the whole charge, the payment records when and under which reference, and the
-// payment's ledger entry is reversed. It says whether this call returned it; a payment whose row
-// another transaction holds is left to that one. A failed attempt is counted on the payment.
-// Errors: Unavailable when the provider fails (the money stays owed).
-func (s *Orders) returnPayment(ctx context.Context, orderID uuid.UUID) (returned bool, err error) {
-	err = retry(ctx, func() error {
-		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
-			returned = false
-			if _, err := lockOrderKeyShare(tx, orderID); err != nil {
-				return err
-			}
-			var pay Payment
-			if err := tx.Clauses(skipLocked).Take(&pay, "order_id = ?", orderID).Error; err != nil {
-				return err
-			}
-			if pay.ReturnedAt != nil || pay.ReturnDueAt == nil || pay.ReturnHeld != nil {
-				return nil
-			}
-			ref, err := s.providerReturn(ctx, orderID, pay.ProviderRef, pay.AmountFen)
-			if err != nil {
-				return err
-			}
-			now := s.now()
-			if err := tx.Model(&Payment{}).Where("id = ?", pay.ID).Updates(map[string]any{"returned_at": now, "return_ref": ref}).Error; err != nil {
-				return err
-			}
-			_, err = s.ledger.WithTx(tx).ReversePayment(ctx, orderID, now)
-			returned = err == nil
-			return err
-		})
-	})
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		s.returnFailed(ctx, "payments", "order_id", orderID, err)
-	}
-	return returned, apperr.DB(err, "payment")
+	return m, returned, apperr.DB(err, k.noun)
 }
 
 // providerReturn asks the provider for a return, within providerTimeout. Unavailable on failure.
@@ -166,10 +213,9 @@ func (s *Orders) providerReturn(ctx context.Context, id uuid.UUID, chargeRef str
 	return ref, nil
 }
 
-// returnFailed counts a failed return on its row (table refunds or payments, keyed by column), so
-// that the pass tries the others first next time and the operators see why (best effort: the
-// money stays owed either way).
-func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid.UUID, why error) {
+// returnFailed counts a failed return on k's row id, so that the pass tries the others first next
+// time and the operators see why (best effort: the money stays owed either way).
+func (s *Orders) returnFailed(ctx context.Context, k moneyBack, id uuid.UUID, why error) {
 	if ctx.Err() != nil {
 		return // shutting down, or the client went: not the return's failure
 	}
@@ -177,16 +223,16 @@ func (s *Orders) returnFailed(ctx context.Context, table, column string, id uuid
 	if len(msg) > 500 {
 		msg = strings.ToValidUTF8(msg[:500], "")
 	}
-	s.db.WithContext(context.WithoutCancel(ctx)).Exec("UPDATE "+table+" SET return_attempts = return_attempts + 1, return_error = ? WHERE "+column+" = ?",
+	s.db.WithContext(context.WithoutCancel(ctx)).Exec("UPDATE "+k.table+" SET return_attempts = return_attempts + 1, return_error = ? WHERE "+k.key+" = ?",
 		msg, id)
 }
 
 // oweLateCharge records a charge the provider took for order o after o was cancelled (a cancel or
 // the unpaid-order expiry won the race with the payment, or the provider's callback came late), so
 // that the money is not left at the provider unrecorded: the payment row (claiming no key, so it
-// never replays as the client's payment) and its ledger entry are written, owed back at
-// once, in one statement guarded by "o is cancelled and has no payment"; then the return is tried
-// (returnPayment), and if that fails the background pass returns it. Nothing is written when o
+// never replays as the client's payment) and its ledger entry are written, owed back at once, in
+// one statement guarded by "o is cancelled and has no payment"; then the return is tried (giveBack,
+// paymentBack), and if that fails the background pass returns it. Nothing is written when o
 // already has a payment: the provider's charge is idempotent per order, so that is this charge.
 // The writes do not stop when the client goes: the money has moved. An error means the charge
 // could not be recorded (the database failed); it is logged at ERROR with what the operators need
@@ -212,7 +258,7 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 			return apperr.DB(err, "payment")
 		}
 	}
-	_, _ = s.returnPayment(ctx, o.ID) // on failure the money stays owed, for the background pass
+	_, _, _ = s.giveBack(ctx, paymentBack, o.ID) // on failure the money stays owed, for the background pass
 	return nil
 }
 
@@ -236,15 +282,7 @@ func (s *Orders) ReturnOwed(ctx context.Context) (int, error) {
 	n, failed := 0, 0
 	var last error
 	for _, o := range owed {
-		returned := false
-		switch o.Kind {
-		case "refund":
-			_, returned, err = s.returnRefund(ctx, o.ID)
-		case "double_charge":
-			returned, err = s.returnDoubleCharge(ctx, o.ID)
-		default:
-			returned, err = s.returnPayment(ctx, o.ID)
-		}
+		_, returned, err := s.giveBack(ctx, moneyBackOf(o.Kind), o.ID)
 		if err != nil {
 			if last, failed = err, failed+1; failed == 3 || ctx.Err() != nil {
 				return n, err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm/logger"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
 )
 
 // countingLogger counts the SQL statements gorm sends (BEGIN and COMMIT are not among them).
@@ -22,7 +24,7 @@ func (l countingLogger) Trace(context.Context, time.Time, func() (string, int64)
 // session check included where it is made), so that the hot paths do not slow down.
 func TestStatementsPerOrder(t *testing.T) {
 	w := newWorld(t)
-	codes := w.issue(t, w.product, 2)
+	codes := w.Issue(t, w.Product, 2)
 	var n atomic.Int64
 	w.a.DB.Logger = countingLogger{w.a.DB.Logger, &n}
 	count := func(name string, max int64, f func()) {
@@ -34,17 +36,17 @@ func TestStatementsPerOrder(t *testing.T) {
 			t.Errorf("%s ran %d statements, at most %d before", name, got, max)
 		}
 	}
-	var o order
+	var o fixture.Order
 	count("place", 3, func() {
-		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.product, "quantity": 2}}},
-			"Idempotency-Key", "count-1").want(201).json(&o)
+		w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
+			"Idempotency-Key", "count-1").Want(201).JSON(&o)
 	})
 	count("pay", 2, func() {
-		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "count-pay").want(201)
+		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "count-pay").Want(201)
 	})
 	count("ship", 11, func() {
-		w.opA.do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
-			{"line_id": o.Lines[0].ID, "codes": codes}}}).want(200)
+		w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+			{"line_id": o.Lines[0].ID, "codes": codes}}}).Want(200)
 	})
-	count("receive", 9, func() { w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).want(200) })
+	count("receive", 9, func() { w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200) })
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/sheet/sheettest"
 )
 
@@ -28,16 +29,16 @@ func TestStatementTimeZone(t *testing.T) {
 	var unit struct {
 		UnitID string `json:"unit_id"`
 	}
-	evil := w.listProduct(t, 10000, 10, []int{10000})
-	w.opA.do("PATCH", "/api/v1/products/"+evil, map[string]any{"name": "=HYPERLINK(\"http://x\")猕猴桃"}).want(200)
+	evil := w.ListProduct(t, 10000, 10, []int{10000})
+	w.OpA.Do("PATCH", "/api/v1/products/"+evil, map[string]any{"name": "=HYPERLINK(\"http://x\")猕猴桃"}).Want(200)
 
 	pay := func(key, product string, qty int, paidAt string) string {
-		var o fullOrder
-		w.buyer1.do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": product, "quantity": qty}}},
-			"Idempotency-Key", key).want(201).json(&o)
-		w.buyer1.do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", key).want(201)
+		var o fixture.FullOrder
+		w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": product, "quantity": qty}}},
+			"Idempotency-Key", key).Want(201).JSON(&o)
+		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", key).Want(201)
 		w.a.DB.Exec("UPDATE orders SET paid_at = ?::timestamptz WHERE id = ?", paidAt, o.ID)
-		w.buyer1.do("GET", "/api/v1/orders/"+o.ID, nil).want(200).json(&unit)
+		w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID, nil).Want(200).JSON(&unit)
 		return o.ID
 	}
 	march := pay("tz-march", evil, 2, "2026-02-28T16:30:00Z")
@@ -47,7 +48,7 @@ func TestStatementTimeZone(t *testing.T) {
 	}
 	var unitName string
 	w.a.DB.Raw("SELECT name FROM assisting_units WHERE id = ?", unit.UnitID).Scan(&unitName)
-	feb := pay("tz-feb", w.product, 1, "2026-02-28T15:59:59Z")
+	feb := pay("tz-feb", w.Product, 1, "2026-02-28T15:59:59Z")
 
 	type st struct {
 		Orders    int
@@ -57,9 +58,9 @@ func TestStatementTimeZone(t *testing.T) {
 		}
 	}
 	var m, f, y st
-	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).want(200).json(&m)
-	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-02", nil).want(200).json(&f)
-	w.admin.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026", nil).want(200).json(&y)
+	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).Want(200).JSON(&m)
+	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-02", nil).Want(200).JSON(&f)
+	w.Admin.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026", nil).Want(200).JSON(&y)
 	if m.Orders != 1 || m.Lines[0].OrderID != march || m.AmountFen != 20000 {
 		t.Fatalf("March statement = %+v, want only order %s", m, march)
 	}
@@ -69,12 +70,12 @@ func TestStatementTimeZone(t *testing.T) {
 	if y.Orders != 2 || y.AmountFen != 30000 {
 		t.Fatalf("2026 statement = %+v", y)
 	}
-	w.buyer2.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).problem(404, "")
-	w.opA.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).problem(403, "")
-	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-13", nil).problem(422, "period")
-	w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=pdf", nil).problem(422, "format")
+	w.Buyer2.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).Problem(404, "")
+	w.OpA.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).Problem(403, "")
+	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-13", nil).Problem(422, "period")
+	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=pdf", nil).Problem(422, "format")
 
-	r := w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=csv", nil).want(200)
+	r := w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=csv", nil).Want(200)
 	body := r.Body.String()
 	cd := r.Header().Get("Content-Disposition")
 	// Above the table: whose statement and for when, and when it was made (China time).
@@ -105,7 +106,7 @@ func TestStatementTimeZone(t *testing.T) {
 		t.Fatalf("Content-Disposition %q", cd)
 	}
 
-	r = w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026&format=xlsx", nil).want(200)
+	r = w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026&format=xlsx", nil).Want(200)
 	x, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestStatementTimeZone(t *testing.T) {
 	}
 
 	// The page to print says the same above its table.
-	r = w.buyer1.do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=html", nil).want(200)
+	r = w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=html", nil).Want(200)
 	page := r.Body.String()
 	if ct := r.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Fatalf("content type %q", ct)

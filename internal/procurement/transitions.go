@@ -239,7 +239,7 @@ func (s *Orders) postReceipt(ctx context.Context, u *orderTx, o *Order, sh *Ship
 
 // Cancel cancels an order and releases its stock, in one transaction. A placed order simply
 // goes; a paid order may go until one of its shipments has shipped, and its payment is then owed
-// back to the unit: after the commit the provider returns it (returnPayment: the payment records
+// back to the unit: after the commit the provider returns it (giveBack, paymentBack: the payment records
 // the return and its ledger entry is reversed), or, if the provider fails, the background pass
 // (ReturnOwed) does later. After a shipment has shipped, receipt and refunds are the way.
 // Errors: NotFound, Forbidden (stations), Conflict (state, with current_status; a shipped
@@ -272,7 +272,7 @@ func (s *Orders) cancel(ctx context.Context, u *orderTx, o *Order, a Action) err
 		return err
 	}
 	id := o.ID
-	u.afterCommit(func(ctx context.Context) { _, _ = s.returnPayment(ctx, id) })
+	u.afterCommit(func(ctx context.Context) { _, _, _ = s.giveBack(ctx, paymentBack, id) })
 	return nil
 }
 

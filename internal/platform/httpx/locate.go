@@ -36,6 +36,9 @@ var (
 	uuidProblem      = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
 )
 
+// walk finds the first value of v (decoded with UseNumber) that type t cannot hold, at path:
+// a value of a type that decodes itself is handed to its decoder, an object or an array is walked
+// member by member, and a scalar is checked against its kind (scalarChecks).
 func walk(v any, t reflect.Type, path string) (string, string, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -43,98 +46,142 @@ func walk(v any, t reflect.Type, path string) (string, string, bool) {
 	if v == nil {
 		return "", "", false // null leaves the field as it is, as encoding/json does
 	}
-	name := path
-	if name == "" {
-		name = "body"
+	switch k := t.Kind(); {
+	case t == uuidType || decodesItself(t):
+		return misfit(path, selfDecodeProblem(v, t))
+	case k == reflect.Struct || k == reflect.Map:
+		return walkObject(v, t, path)
+	case k == reflect.Slice || k == reflect.Array:
+		return walkArray(v, t, path)
+	case scalarChecks[k] != nil:
+		return misfit(path, scalarChecks[k](v, t))
 	}
+	return "", "", false
+}
+
+// misfit reports problem at path (the body itself when path is empty); none when problem is "".
+func misfit(path, problem string) (string, string, bool) {
+	if problem == "" {
+		return "", "", false
+	}
+	return nameOf(path), problem, true
+}
+
+// decodesItself: t's values are decoded by t's own UnmarshalJSON or UnmarshalText.
+func decodesItself(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(textUnmarshalerT)
+}
+
+// selfDecodeProblem says why t's own decoder refuses v: a UUID in any form but a valid string,
+// what UnmarshalJSON says of v, and, for UnmarshalText, a value that is no string or what it says.
+func selfDecodeProblem(v any, t reflect.Type) string {
+	s, isString := v.(string)
 	switch {
 	case t == uuidType:
-		if s, isString := v.(string); !isString || uuid.Validate(s) != nil {
-			return name, uuidProblem, true
+		if !isString || uuid.Validate(s) != nil {
+			return uuidProblem
 		}
-		return "", "", false
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerT):
 		raw, _ := json.Marshal(v)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
-			return name, fmt.Sprintf("is not valid: %v", err), true
+			return fmt.Sprintf("is not valid: %v", err)
 		}
-		return "", "", false
-	case reflect.PointerTo(t).Implements(textUnmarshalerT):
-		s, isString := v.(string)
-		if !isString {
-			return name, "must be a JSON string, not " + kindOf(v), true
-		}
+	case !isString:
+		return "must be a JSON string, not " + kindOf(v)
+	default:
 		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			return name, fmt.Sprintf("is not valid: %v", err), true
+			return fmt.Sprintf("is not valid: %v", err)
 		}
-		return "", "", false
 	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, isObject := v.(map[string]any)
-		if !isObject {
-			return name, "must be a JSON object, not " + kindOf(v), true
-		}
-		for _, key := range sortedKeys(obj) {
+	return ""
+}
+
+// walkObject walks a JSON object into struct or map type t: a key that names no field of a
+// struct is refused; each member is walked in key order.
+func walkObject(v any, t reflect.Type, path string) (string, string, bool) {
+	obj, isObject := v.(map[string]any)
+	if !isObject {
+		return misfit(path, "must be a JSON object, not "+kindOf(v))
+	}
+	for _, key := range sortedKeys(obj) {
+		var member reflect.Type
+		if t.Kind() == reflect.Struct {
 			field, known := fieldByJSONName(t, key)
 			if !known {
 				return join(path, key), "is not a known field; remove it", true
 			}
-			if p, why, found := walk(obj[key], field.Type, join(path, key)); found {
-				return p, why, true
-			}
+			member = field.Type
+		} else {
+			member = t.Elem()
 		}
-	case reflect.Map:
-		obj, isObject := v.(map[string]any)
-		if !isObject {
-			return name, "must be a JSON object, not " + kindOf(v), true
-		}
-		for _, key := range sortedKeys(obj) {
-			if p, why, found := walk(obj[key], t.Elem(), join(path, key)); found {
-				return p, why, true
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		list, isList := v.([]any)
-		if !isList {
-			return name, "must be a JSON array, not " + kindOf(v), true
-		}
-		for i, e := range list {
-			if p, why, found := walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); found {
-				return p, why, true
-			}
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return wholeNumber(v, name, func(s string) error { _, err := strconv.ParseInt(s, 10, t.Bits()); return err })
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return wholeNumber(v, name, func(s string) error { _, err := strconv.ParseUint(s, 10, t.Bits()); return err })
-	case reflect.Float32, reflect.Float64:
-		if n, isNumber := v.(json.Number); !isNumber {
-			return name, "must be a JSON number, not " + kindOf(v), true
-		} else if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
-			return name, "must be a number in range, not " + string(n), true
-		}
-	case reflect.String:
-		if _, isString := v.(string); !isString {
-			return name, "must be a JSON string, not " + kindOf(v), true
-		}
-	case reflect.Bool:
-		if _, isBool := v.(bool); !isBool {
-			return name, "must be a JSON boolean, not " + kindOf(v), true
+		if p, why, found := walk(obj[key], member, join(path, key)); found {
+			return p, why, true
 		}
 	}
 	return "", "", false
 }
 
-func wholeNumber(v any, name string, parse func(string) error) (string, string, bool) {
-	n, isNumber := v.(json.Number)
-	if !isNumber {
-		return name, "must be a JSON integer, not " + kindOf(v), true
+// walkArray walks a JSON array into slice or array type t, element by element.
+func walkArray(v any, t reflect.Type, path string) (string, string, bool) {
+	list, isList := v.([]any)
+	if !isList {
+		return misfit(path, "must be a JSON array, not "+kindOf(v))
 	}
-	if parse(string(n)) != nil {
-		return name, "must be a whole number in range, not " + string(n), true
+	for i, e := range list {
+		if p, why, found := walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); found {
+			return p, why, true
+		}
 	}
 	return "", "", false
+}
+
+// scalarChecks say, per Go kind, why a decoded JSON value cannot be held by a type of that kind
+// ("" when it can): integers must be whole JSON numbers in the type's range, floats JSON numbers
+// in range, strings and booleans JSON strings and booleans.
+var scalarChecks = map[reflect.Kind]func(v any, t reflect.Type) string{
+	reflect.Int: signed, reflect.Int8: signed, reflect.Int16: signed, reflect.Int32: signed, reflect.Int64: signed,
+	reflect.Uint: unsigned, reflect.Uint8: unsigned, reflect.Uint16: unsigned, reflect.Uint32: unsigned, reflect.Uint64: unsigned,
+	reflect.Float32: float, reflect.Float64: float,
+	reflect.String: func(v any, _ reflect.Type) string { return unless[string](v, "must be a JSON string, not ") },
+	reflect.Bool:   func(v any, _ reflect.Type) string { return unless[bool](v, "must be a JSON boolean, not ") },
+}
+
+func signed(v any, t reflect.Type) string {
+	return wholeNumber(v, func(s string) error { _, err := strconv.ParseInt(s, 10, t.Bits()); return err })
+}
+
+func unsigned(v any, t reflect.Type) string {
+	return wholeNumber(v, func(s string) error { _, err := strconv.ParseUint(s, 10, t.Bits()); return err })
+}
+
+func float(v any, t reflect.Type) string {
+	n, isNumber := v.(json.Number)
+	if !isNumber {
+		return "must be a JSON number, not " + kindOf(v)
+	}
+	if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
+		return "must be a number in range, not " + string(n)
+	}
+	return ""
+}
+
+// unless is problem followed by what v is, unless v is a T.
+func unless[T any](v any, problem string) string {
+	if _, ok := v.(T); ok {
+		return ""
+	}
+	return problem + kindOf(v)
+}
+
+func wholeNumber(v any, parse func(string) error) string {
+	n, isNumber := v.(json.Number)
+	if !isNumber {
+		return "must be a JSON integer, not " + kindOf(v)
+	}
+	if parse(string(n)) != nil {
+		return "must be a whole number in range, not " + string(n)
+	}
+	return ""
 }
 
 // fieldByJSONName finds the struct field encoding/json would fill from key: by its json tag or

@@ -21,7 +21,8 @@ func strictKeys(body []byte, t reflect.Type) (path, problem string, ok bool) {
 	return path, problem, ok
 }
 
-// keysOf reads one value from dec, checking its object keys against t.
+// keysOf reads one value from dec, checking its object keys against t (nil: only duplicate keys
+// are looked for, as inside a value of a type that decodes itself).
 func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -37,49 +38,75 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, boo
 		}
 		return "", "", false, nil // a scalar
 	}
-	decodesItself := t == nil || reflect.PointerTo(t).Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(textUnmarshalerT)
-	switch delim {
-	case '[':
-		var elem reflect.Type
-		if !decodesItself && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			elem = t.Elem()
-		}
-		for i := 0; dec.More(); i++ {
-			if p, why, found, err := keysOf(dec, elem, fmt.Sprintf("%s[%d]", path, i)); found || err != nil {
-				return p, why, found, err
-			}
-		}
-	case '{':
-		seen := map[string]bool{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return "", "", false, err
-			}
-			key, _ := tok.(string)
-			if seen[key] {
-				return join(path, key), "appears twice in one object; send each field once", true, nil
-			}
-			seen[key] = true
-			var next reflect.Type
-			switch {
-			case decodesItself:
-			case t.Kind() == reflect.Struct:
-				f, known := fieldByJSONName(t, key)
-				if name := jsonName(f); known && name != key {
-					return join(path, key), fmt.Sprintf("is not a known field; names are case-sensitive: did you mean %q?", name), true, nil
-				}
-				next = f.Type
-			case t.Kind() == reflect.Map:
-				next = t.Elem()
-			}
-			if p, why, found, err := keysOf(dec, next, join(path, key)); found || err != nil {
-				return p, why, found, err
-			}
-		}
+	if t != nil && decodesItself(t) {
+		t = nil
+	}
+	members := objectKeys
+	if delim == '[' {
+		members = arrayKeys
+	}
+	if p, why, found, err := members(dec, t, path); found || err != nil {
+		return p, why, found, err
 	}
 	_, err = dec.Token() // the closing delimiter
 	return "", "", false, err
+}
+
+// arrayKeys checks the elements of an array being read into t, up to its closing delimiter.
+func arrayKeys(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		elem = t.Elem()
+	}
+	for i := 0; dec.More(); i++ {
+		if p, why, found, err := keysOf(dec, elem, fmt.Sprintf("%s[%d]", path, i)); found || err != nil {
+			return p, why, found, err
+		}
+	}
+	return "", "", false, nil
+}
+
+// objectKeys checks the keys and members of an object being read into t, up to its closing
+// delimiter: each key once, and exactly as the field it names.
+func objectKeys(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", false, err
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return join(path, key), "appears twice in one object; send each field once", true, nil
+		}
+		seen[key] = true
+		member, problem := memberOf(t, key)
+		if problem != "" {
+			return join(path, key), problem, true, nil
+		}
+		if p, why, found, err := keysOf(dec, member, join(path, key)); found || err != nil {
+			return p, why, found, err
+		}
+	}
+	return "", "", false, nil
+}
+
+// memberOf is the type of member key of an object read into t (nil: not checked further), or
+// why key is refused: it names a field of struct t only when case is ignored.
+func memberOf(t reflect.Type, key string) (reflect.Type, string) {
+	switch {
+	case t == nil:
+		return nil, ""
+	case t.Kind() == reflect.Struct:
+		f, known := fieldByJSONName(t, key)
+		if name := jsonName(f); known && name != key {
+			return nil, fmt.Sprintf("is not a known field; names are case-sensitive: did you mean %q?", name)
+		}
+		return f.Type, ""
+	case t.Kind() == reflect.Map:
+		return t.Elem(), ""
+	}
+	return nil, ""
 }
 
 // canonicalUUID: the 36-character form of RFC 9562 (either case). encoding/json, through
