@@ -119,13 +119,9 @@ func IssueCheck(ctx context.Context, tx *gorm.DB, batchID, productID uuid.UUID, 
 //     Σ_b n_b × (b's purchase cost ÷ b's delivered quantity), rounded half up to the fen, and the
 //     rebate (二次返利) the product's rebate_bp now.
 //
-// A line already fixed is left as it was. Errors: Conflict naming lines (mixed batches); database
-// errors.
+// Two statements for a line without deliveries (its batches, their deliveries), three and one per
+// household with. Errors: Conflict naming lines (mixed batches); database errors.
 func FixLine(ctx context.Context, tx *gorm.DB, lineID, productID uuid.UUID) error {
-	var fixed int64
-	if err := tx.WithContext(ctx).Raw(`SELECT count(*) FROM order_line_settlements WHERE order_line_id = ?`, lineID).Scan(&fixed).Error; err != nil || fixed > 0 {
-		return err
-	}
 	counts, err := trace.LineBatches(ctx, tx, lineID)
 	if err != nil || len(counts) == 0 {
 		return err
@@ -135,18 +131,18 @@ func FixLine(ctx context.Context, tx *gorm.DB, lineID, productID uuid.UUID) erro
 		batches = append(batches, b)
 	}
 	slices.SortFunc(batches, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	f := lineFix{items: 0, weights: map[uuid.UUID]int64{}}
+	rows, err := batchesRows(ctx, tx, batches) // one statement for all: shipping is a hot path
+	if err != nil {
+		return err
+	}
+	f := lineFix{weights: map[uuid.UUID]int64{}}
 	without := 0
 	for _, b := range batches {
-		rows, err := batchRows(ctx, tx, b)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 {
+		if len(rows[b]) == 0 {
 			without++
 			continue
 		}
-		if err := f.add(rows, int64(counts[b])); err != nil {
+		if err := f.add(rows[b], int64(counts[b])); err != nil {
 			return err
 		}
 	}
@@ -167,17 +163,39 @@ func FixLine(ctx context.Context, tx *gorm.DB, lineID, productID uuid.UUID) erro
 		rebate = terms.RebateBP
 	}
 	ids, bp := f.shares()
-	if err := tx.WithContext(ctx).Exec(`INSERT INTO order_line_settlements (order_line_id, settlement, items, cost_fen, rebate_bp) VALUES (?, ?, ?, ?, ?)`,
-		lineID, f.settlement, f.items, f.cost(), rebate).Error; err != nil {
+	// A line ships once; should it be fixed again (a retried transaction sees its own first
+	// attempt rolled back, so only a bug could), the first attribution stands.
+	if err := tx.WithContext(ctx).Exec(`INSERT INTO order_line_settlements (order_line_id, settlement, items, cost_fen, rebate_bp) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (order_line_id) DO NOTHING`, lineID, f.settlement, f.items, f.cost(), rebate).Error; err != nil {
 		return err
 	}
 	for i, h := range ids { // a line's households are a handful
-		if err := tx.WithContext(ctx).Exec(`INSERT INTO order_line_deliveries (order_line_id, household_id, share_bp) VALUES (?, ?, ?)`,
-			lineID, h, bp[i]).Error; err != nil {
+		if err := tx.WithContext(ctx).Exec(`INSERT INTO order_line_deliveries (order_line_id, household_id, share_bp) VALUES (?, ?, ?)
+			ON CONFLICT (order_line_id, household_id) DO NOTHING`, lineID, h, bp[i]).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// batchesRows reads batchRows for several batches in one statement.
+func batchesRows(ctx context.Context, db *gorm.DB, batches []uuid.UUID) (map[uuid.UUID][]batchRow, error) {
+	var rows []struct {
+		BatchID     uuid.UUID
+		HouseholdID uuid.UUID
+		Quantity    int64
+		CostFen     int64
+		Settlement  string
+	}
+	err := db.WithContext(ctx).Raw(`SELECT batch_id, household_id, sum(quantity) AS quantity, coalesce(sum(quantity * unit_cost_fen), 0) AS cost_fen,
+		       min(settlement) AS settlement
+		FROM batch_deliveries WHERE batch_id IN ? GROUP BY batch_id, household_id HAVING sum(quantity) > 0
+		ORDER BY batch_id, household_id`, batches).Scan(&rows).Error
+	out := map[uuid.UUID][]batchRow{}
+	for _, r := range rows {
+		out[r.BatchID] = append(out[r.BatchID], batchRow{HouseholdID: r.HouseholdID, Quantity: r.Quantity, CostFen: r.CostFen, Settlement: r.Settlement})
+	}
+	return out, err
 }
 
 // lineFix accumulates a line's batches for FixLine.
