@@ -2,7 +2,9 @@
 // only these (the whole library would double the first load), with only their style sheets: the
 // whole library's (element-plus/dist/index.css, 356 KB) made most of the login page's blocking
 // time under Lighthouse's mobile profile. A component imported by a page itself (ElCheckbox,
-// ElProgress) or called from scripts (ElMessage) has its sheet here too.
+// ElProgress) or called from scripts (ElMessage) has its sheet here too. ElTable and
+// ElTableColumn, the largest, are imported by the pages that show tables (none of the buyer's
+// catalogue nor the login), so they are in those pages' chunks, not in every page's first script.
 import type { App } from 'vue'
 import 'element-plus/es/components/alert/style/css'
 import 'element-plus/es/components/button/style/css'
@@ -25,12 +27,12 @@ import 'element-plus/es/components/table-column/style/css'
 import 'element-plus/es/components/tag/style/css'
 import {
   ElAlert, ElButton, ElCard, ElConfigProvider, ElDialog, ElDrawer, ElEmpty, ElForm, ElFormItem,
-  ElInput, ElInputNumber, ElOption, ElSelect, ElTable, ElTableColumn, ElTag,
+  ElInput, ElInputNumber, ElOption, ElSelect, ElTag,
 } from 'element-plus'
 
 export function elements(app: App) {
   for (const c of [ElAlert, ElButton, ElCard, ElConfigProvider, ElDialog, ElDrawer, ElEmpty, ElForm, ElFormItem,
-    ElInput, ElInputNumber, ElOption, ElSelect, ElTable, ElTableColumn, ElTag]) {
+    ElInput, ElInputNumber, ElOption, ElSelect, ElTag]) {
     app.component(c.name!, c)
   }
 }

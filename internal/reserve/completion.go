@@ -114,8 +114,21 @@ func (s *Service) Completion(ctx context.Context, p auth.Principal, year, throug
 		q = q.Where(`f.unit_id = ? OR f.supervisor_id = ? OR f.id IN (SELECT filing_id FROM reserve_filing_units WHERE unit_id = ? AND year = ?)`,
 			p.UnitID, p.UnitID, p.UnitID, year)
 	}
-	if err := q.Order("u.name, f.id").Scan(&out.Units).Error; err != nil {
+	var rows []struct {
+		FilingID         uuid.UUID
+		UnitID           uuid.UUID
+		UnitName         string
+		SupervisorUnitID *uuid.UUID
+		SupervisorName   string
+		Canteen          Canteen
+		ReservedFen      money.Money
+	}
+	if err := q.Order("u.name, f.id").Scan(&rows).Error; err != nil {
 		return Completion{}, apperr.DB(err, "filing")
+	}
+	for _, r := range rows {
+		out.Units = append(out.Units, UnitCompletion{FilingID: r.FilingID, UnitID: r.UnitID, UnitName: r.UnitName,
+			SupervisorUnitID: r.SupervisorUnitID, SupervisorName: r.SupervisorName, Canteen: r.Canteen, ReservedFen: r.ReservedFen})
 	}
 	if err := s.measure(db, year, m, out.Units); err != nil {
 		return Completion{}, err
