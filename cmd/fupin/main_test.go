@@ -39,6 +39,11 @@ func TestMigrateDemoVerify(t *testing.T) {
 		WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN valid_from AND valid_until`).Scan(&certified).Error; err != nil || certified != 10 {
 		t.Fatalf("%d demo products certified today (%v), want 10", certified, err)
 	}
+	// The covered products' shipped batches (kiwifruit, 椪柑: 水果) carry their 承诺达标合格证 (internal/demo/certificates.go).
+	var certificates int64
+	if err := dbtest.DB(t).Raw(`SELECT count(*) FROM certificates_view`).Scan(&certificates).Error; err != nil || certificates < 2 {
+		t.Fatalf("%d demo certificates (%v), want the kiwifruit's and the 椪柑's batches'", certificates, err)
+	}
 	// One warning on the county office's monitoring list, whatever the month (internal/demo/monitoring.go).
 	db := dbtest.DB(t)
 	list, err := monitoring.NewService(db, report.NewService(db), monitoring.Settings{DropBP: 3000, LineMarginBP: 1000}).
