@@ -21,7 +21,7 @@ func TestDocumentPDFPagesAndQR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const url = "http://localhost:8080/r/01a23d2d-c923-762a-9d06-88f6ada9807d?digest=291706e5ccb3c12811f10429f4da62bb9d27e928669cac021d8cda1a87048688"
+	const url = "https://fupin.example/r/01a23d2d-c923-762a-9d06-88f6ada9807d?digest=291706e5ccb3c12811f10429f4da62bb9d27e928669cac021d8cda1a87048688"
 	doc := Document{QRURL: url, QRCap: "扫码核验"}
 	for i := range 150 {
 		doc.Lines = append(doc.Lines, DocLine{Text: "第" + strconv.Itoa(i) + "行 十八洞村 龙*花 ¥12.34", Indent: float64(i % 2 * 6)})
