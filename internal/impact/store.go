@@ -66,7 +66,7 @@ func (s store) villagesAt(ctx context.Context, ids []uuid.UUID, at []time.Time) 
 	err := s.db.WithContext(ctx).Raw(`
 		SELECT t.id, v.code, coalesce(region_name_at(v.code, (t.at AT TIME ZONE 'Asia/Shanghai')::date), v.code) AS name
 		FROM unnest(CAST(? AS uuid[]), CAST(? AS timestamptz[])) AS t(id, at)
-		CROSS JOIN LATERAL (SELECT household_village_at(t.id, t.at) AS code) v`, pgArray[uuid.UUID](ids), pgArray[time.Time](at)).Scan(&rows).Error
+		CROSS JOIN LATERAL (SELECT household_village_at(t.id, t.at) AS code) v`, textParams(ids, at)...).Scan(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "household")
 	}
@@ -191,4 +191,18 @@ func (s store) version(ctx context.Context, orderID uuid.UUID, version int) (iss
 	var r issuedRow
 	err := s.db.WithContext(ctx).Raw(issuedSQL+`WHERE r.order_id = ? AND r.version = ?`, orderID, version).Take(&r).Error
 	return r, apperr.DB(err, "impact receipt")
+}
+
+// textParams gives the ids and times as text arrays: through a pooler in transaction mode pgx uses
+// the simple protocol, which has no encoding for []uuid.UUID (TestThroughTransactionPooler).
+func textParams(ids []uuid.UUID, at []time.Time) []any {
+	is := make([]string, len(ids))
+	for i, id := range ids {
+		is[i] = id.String()
+	}
+	ts := make([]string, len(at))
+	for i, t := range at {
+		ts[i] = t.UTC().Format(time.RFC3339Nano)
+	}
+	return []any{pgArray[string](is), pgArray[string](ts)}
 }
