@@ -78,15 +78,7 @@ func (r *DividendRequest) validate(now time.Time) error {
 	if n := utf8.RuneCountInString(r.PayerName); n < 1 || n > 200 {
 		f.Add("payer_name", "must name the cooperative or collective that paid (1 to 200 characters)")
 	}
-	today := civil.Today(now)
-	open := civil.FirstOpenDay(today)
-	if r.PaidOn.IsZero() {
-		f.Add("paid_on", "is required (YYYY-MM-DD)")
-	} else if r.PaidOn.After(today.Time) || r.PaidOn.Before(open.Time) {
-		f.Add("paid_on", "must be a day from %s to today (%s, China time), not %s: earlier months are closed "+
-			"(their reports were filed by the %dth of the next month and never change), so date a late dividend %s",
-			open, today, r.PaidOn, civil.ReportDueDay, open)
-	}
+	checkIncomeDay(&f, "paid_on", r.PaidOn, now, "a late dividend")
 	if r.Amount <= 0 || r.Amount > MaxDividendFen {
 		f.Add("amount_fen", "must be a positive number of fen, at most %d (¥%d) for one dividend", int64(MaxDividendFen), int64(MaxDividendFen)/100)
 	}
@@ -103,7 +95,7 @@ func (r *DividendRequest) validate(now time.Time) error {
 // paid day in China Standard Time, so the dividend counts in that month. Key
 // "dividend:<recorder>:<key>".
 func DividendEntry(r DividendRequest) Entry {
-	at := time.Date(r.PaidOn.Year(), r.PaidOn.Month(), r.PaidOn.Day(), 0, 0, 0, 0, civil.China).UTC()
+	at := r.PaidOn.Start()
 	return Entry{Kind: KindDividend, IdempotencyKey: "dividend:" + r.StationID.String() + ":" + r.Key, OccurredAt: at,
 		Memo: r.PayerKind + " " + r.PayerName + " on " + r.PaidOn.String() + " for household " + r.HouseholdID.String(),
 		Postings: []Posting{

@@ -1,8 +1,6 @@
 package ledger
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
@@ -61,10 +59,5 @@ func (h *Handler) recordDividend(c *gin.Context) {
 	}
 	resp := DividendResponse{ID: d.ID, HouseholdID: d.HouseholdID, PayerKind: d.PayerKind, PayerName: d.PayerName,
 		PaidOn: d.PaidOn, AmountFen: int64(d.Amount), AmountYuan: d.Amount.String(), EntryID: d.EntryID}
-	if d.Replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, resp)
-		return
-	}
-	httpx.Created(c, resp)
+	httpx.CreatedOrReplayed(c, resp, d.Replayed)
 }

@@ -64,12 +64,7 @@ func (h *Handler) payout(c *gin.Context) {
 	resp := PayoutResponse{ID: po.ID, HouseholdID: po.HouseholdID, AmountFen: int64(po.Amount), AmountYuan: po.Amount.String(),
 		Reference: po.Reference, EntryID: po.EntryID, PaidAt: po.PaidAt, OwedAfterFen: int64(po.OwedAfter),
 		OwedAfterYuan: po.OwedAfter.String()}
-	if po.Replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, resp)
-		return
-	}
-	httpx.Created(c, resp)
+	httpx.CreatedOrReplayed(c, resp, po.Replayed)
 }
 
 // stationScope is nil for admins (every village) and the station's id for operators.
@@ -239,10 +234,5 @@ func (h *Handler) recordWork(c *gin.Context) {
 	}
 	resp := WorkResponse{ID: rec.ID, StationID: rec.StationID, HouseholdID: rec.HouseholdID, Task: rec.Task, WorkDate: rec.WorkDate,
 		Minutes: rec.Minutes, PayFen: int64(rec.Pay), PayYuan: rec.Pay.String(), EntryID: rec.EntryID}
-	if rec.Replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, resp)
-		return
-	}
-	httpx.Created(c, resp)
+	httpx.CreatedOrReplayed(c, resp, rec.Replayed)
 }

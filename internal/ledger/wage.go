@@ -64,15 +64,7 @@ func (r WorkRequest) validate(now time.Time) error {
 	if !workTasks[r.Task] {
 		f.Add("task", "must be one of picking, sorting, packing, delivery, other")
 	}
-	today := civil.Today(now)
-	open := civil.FirstOpenDay(today)
-	if r.WorkDate.IsZero() {
-		f.Add("work_date", "is required (YYYY-MM-DD)")
-	} else if r.WorkDate.After(today.Time) || r.WorkDate.Before(open.Time) {
-		f.Add("work_date", "must be a day from %s to today (%s, China time), not %s: earlier months are closed "+
-			"(their reports were filed by the %dth of the next month and never change), so date late work %s",
-			open, today, r.WorkDate, civil.ReportDueDay, open)
-	}
+	checkIncomeDay(&f, "work_date", r.WorkDate, now, "late work")
 	if r.Minutes < 1 || r.Minutes > 1440 {
 		f.Add("minutes", "must be 1 to 1440")
 	}
@@ -91,7 +83,7 @@ func (r WorkRequest) validate(now time.Time) error {
 // credit household_wage_income. The pay is reported in the month of the work day (Asia/Shanghai),
 // so occurred_at is the start of that day in China Standard Time. Key "wage:<station>:<key>".
 func WageEntry(r WorkRequest) Entry {
-	at := time.Date(r.WorkDate.Year(), r.WorkDate.Month(), r.WorkDate.Day(), 0, 0, 0, 0, civil.China).UTC()
+	at := r.WorkDate.Start()
 	return Entry{Kind: KindWage, IdempotencyKey: "wage:" + r.StationID.String() + ":" + r.Key, OccurredAt: at,
 		Memo: r.Task + " on " + r.WorkDate.String() + " for household " + r.HouseholdID.String(),
 		Postings: []Posting{
@@ -149,4 +141,19 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		return tx.Raw(`SELECT id, entry_id FROM work_records WHERE id = ?`, ref).Row().Scan(&out.ID, &out.EntryID)
 	})
 	return out, apperr.DB(err, "work record")
+}
+
+// checkIncomeDay adds a problem on field unless day d (China) is from the first open day to today
+// at now: income dated into a month whose report is filed would change it (civil.FirstOpenDay).
+// late names what is dated ("late work", "a late dividend") in the advice to date it on the open day.
+func checkIncomeDay(f *apperr.Fields, field string, d civil.Date, now time.Time, late string) {
+	today := civil.Today(now)
+	open := civil.FirstOpenDay(today)
+	if d.IsZero() {
+		f.Add(field, "is required (YYYY-MM-DD)")
+	} else if d.After(today.Time) || d.Before(open.Time) {
+		f.Add(field, "must be a day from %s to today (%s, China time), not %s: earlier months are closed "+
+			"(their reports were filed by the %dth of the next month and never change), so date %s %s",
+			open, today, d, civil.ReportDueDay, late, open)
+	}
 }

@@ -62,12 +62,7 @@ func (h *Handler) place(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/api/v1/orders/"+o.ID.String())
-	if replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, o)
-		return
-	}
-	httpx.Created(c, o)
+	httpx.CreatedOrReplayed(c, o, replayed)
 }
 
 func (h *Handler) list(c *gin.Context) {
@@ -106,12 +101,7 @@ func (h *Handler) pay(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, pay)
-		return
-	}
-	httpx.Created(c, pay)
+	httpx.CreatedOrReplayed(c, pay, replayed)
 }
 
 func (h *Handler) ship(c *gin.Context) {
@@ -168,12 +158,7 @@ func (h *Handler) refund(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, r)
-		return
-	}
-	httpx.Created(c, r)
+	httpx.CreatedOrReplayed(c, r, replayed)
 }
 
 func (h *Handler) refunds(c *gin.Context) {

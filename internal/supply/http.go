@@ -45,12 +45,7 @@ func (h *Handler) record(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if replayed {
-		c.Header("Idempotency-Replayed", "true")
-		c.JSON(http.StatusOK, d)
-		return
-	}
-	httpx.Created(c, d)
+	httpx.CreatedOrReplayed(c, d, replayed)
 }
 
 func (h *Handler) list(c *gin.Context) {

@@ -251,7 +251,7 @@ func (s *Service) insert(ctx context.Context, tx *gorm.DB, b trace.BatchUse, d *
 			locked.Quantity, sum.Delivered, locked.Quantity-sum.Delivered).With("delivered", sum.Delivered).With("batch_quantity", locked.Quantity)
 	}
 	if d.UnitCostFen != nil {
-		at := time.Date(d.DeliveredOn.Year(), d.DeliveredOn.Month(), d.DeliveredOn.Day(), 0, 0, 0, 0, civil.China).UTC()
+		at := d.DeliveredOn.Start()
 		amount := money.Money(*d.UnitCostFen * int64(d.Quantity))
 		id, err := s.ledger.PostPurchase(ctx, tx, d.ID, b.StationID, d.HouseholdID, amount, at)
 		if err != nil {

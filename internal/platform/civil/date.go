@@ -11,6 +11,12 @@ import (
 // Date is a calendar day; the zero value is the zero time's day.
 type Date struct{ time.Time }
 
+// Start is the instant day d begins in China (00:00 China Standard Time), in UTC: facts dated by a
+// China day (a wage, a dividend, a delivery) are posted then, so that they count in that day's month.
+func (d Date) Start() time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, China).UTC()
+}
+
 // ParseDate reads "YYYY-MM-DD".
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)

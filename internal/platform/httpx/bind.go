@@ -99,6 +99,18 @@ func jsonKind(goKind string) string {
 // Created writes 201 with a JSON body.
 func Created(c *gin.Context, body any) { c.JSON(http.StatusCreated, body) }
 
+// CreatedOrReplayed answers an idempotent POST (platform/idempotency): 201 with body when it
+// created something, 200 with the first answer's body and `Idempotency-Replayed: true` when the
+// key had been used for the same request.
+func CreatedOrReplayed(c *gin.Context, body any, replayed bool) {
+	if replayed {
+		c.Header("Idempotency-Replayed", "true")
+		c.JSON(http.StatusOK, body)
+		return
+	}
+	c.JSON(http.StatusCreated, body)
+}
+
 // BadParam reports a malformed path parameter and the format it must have.
 func BadParam(name, format string) error {
 	return apperr.Invalid(apperr.Field(name, fmt.Sprintf("must be %s", format)))
