@@ -51,23 +51,26 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 	b := appOnOwnPool(t, w, appName)
 	buyers := []fixture.Client{{T: t, H: b.Router, Token: w.Buyer1.Token}, {T: t, H: b.Router, Token: w.Buyer2.Token}}
 
-	stop := make(chan struct{})
+	// The restart lasts until 30 backends have been terminated and at least 3 s have passed (on a
+	// loaded machine fewer backends live in 3 s): buyers start orders while it lasts, and retry
+	// them until after it.
 	var kills atomic.Int64
+	var endedAt atomic.Int64 // UnixNano when the restart ended; 0 while it lasts
 	killerDone := make(chan struct{})
 	go func() {
 		defer close(killerDone)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
+		start := time.Now()
+		for (kills.Load() < 30 || time.Since(start) < 3*time.Second) && time.Since(start) < 2*time.Minute {
+			time.Sleep(100 * time.Millisecond)
 			var n int64
 			w.a.DB.Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 				WHERE datname = current_database() AND application_name = ?`, appName).Scan(&n)
 			kills.Add(n)
 		}
+		endedAt.Store(time.Now().UnixNano())
 	}()
+	restarting := func() bool { return endedAt.Load() == 0 }
+	retrying := func() bool { return restarting() || time.Since(time.Unix(0, endedAt.Load())) < 30*time.Second }
 
 	var unavailable, internal, other atomic.Int64
 	var mu sync.Mutex
@@ -79,10 +82,11 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 			failures = append(failures, fmt.Sprintf(format, args...))
 		}
 	}
-	// send retries a 503 (with Retry-After) up to 50 times with the same request; any other
-	// status than want or 503 is a failure.
+	// send retries a 503 (with Retry-After) with the same request, backing off, until 30 s after
+	// the restart has ended; any other status than want or 503 is a failure.
 	send := func(c fixture.Client, method, path string, body any, key string, want ...int) (fixture.Resp, bool) {
-		for range 50 {
+		pause := 10 * time.Millisecond
+		for retrying() {
 			r := c.Do(method, path, body, "Idempotency-Key", key)
 			switch {
 			case r.Code == http.StatusServiceUnavailable:
@@ -90,7 +94,8 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 				if r.Header().Get("Retry-After") == "" || !strings.HasPrefix(r.Header().Get("Content-Type"), "application/problem+json") {
 					fail("%s %s: 503 without Retry-After or problem+json: %v", method, path, r.Header())
 				}
-				time.Sleep(10 * time.Millisecond) // a client would wait Retry-After (5 s)
+				time.Sleep(pause) // a client would wait Retry-After (5 s)
+				pause = min(2*pause, 500*time.Millisecond)
 				continue
 			case r.Code == http.StatusInternalServerError:
 				internal.Add(1)
@@ -106,19 +111,18 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 			fail("%s %s: %d: %s", method, path, r.Code, r.Body.String())
 			return r, false
 		}
-		fail("%s %s: still 503 after 50 tries", method, path)
+		fail("%s %s: still 503 30 s after the restart ended", method, path)
 		return fixture.Resp{}, false
 	}
 
 	var placed, paid atomic.Int64
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(3 * time.Second)
 	for i := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := buyers[i%2]
-			for n := 0; time.Now().Before(deadline); n++ {
+			for n := 0; restarting(); n++ {
 				key := fmt.Sprintf("restart-%d-%d-%s", i, n, fixture.RandDigits(6))
 				r, ok := send(c, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": product, "quantity": 1}}}, key,
 					http.StatusCreated, http.StatusOK)
@@ -135,7 +139,6 @@ func TestDatabaseRestartAnswers503(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(stop)
 	<-killerDone
 	t.Logf("%d orders placed, %d paid, %d backends terminated, %d answers 503 (retried), %d 500, %d other",
 		placed.Load(), paid.Load(), kills.Load(), unavailable.Load(), internal.Load(), other.Load())
