@@ -119,10 +119,13 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 }
 
 // monthlyIncomeSQL sums each household's income in the month and the area's households benefited
-// by village. Arguments: from, to, month end (date), region prefix, then the scope's.
+// by village, each posting in the village its household was in when the entry happened (the
+// ranges of household_villages_view, a hash join: household_village_at, a function PostgreSQL
+// cannot inline, cost a call per posting). Arguments: from, to, region prefix, month end (date),
+// then the scope's.
 const monthlyIncomeSQL = `
 WITH inc AS (
-    SELECT a.owner_id AS household_id, household_village_at(a.owner_id, e.occurred_at) AS village_code,
+    SELECT a.owner_id AS household_id, hv.village_code,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage,
            coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_property_income'), 0) AS property
@@ -130,7 +133,9 @@ WITH inc AS (
     JOIN postings p ON p.entry_id = e.id
     JOIN ledger_accounts a ON a.id = p.account_id
         AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
-    WHERE e.occurred_at >= ? AND e.occurred_at < ?
+    JOIN household_villages_view hv ON hv.household_id = a.owner_id
+        AND hv.valid_from <= e.occurred_at AND e.occurred_at < hv.valid_to
+    WHERE e.occurred_at >= ? AND e.occurred_at < ? AND hv.village_code LIKE ?
     GROUP BY 1, 2
 )
 SELECT h.village_code,
@@ -142,7 +147,7 @@ SELECT h.village_code,
 FROM inc
 JOIN households reg ON reg.id = inc.household_id
 CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
-WHERE h.village_code LIKE ? AND %s
+WHERE %s
 GROUP BY h.village_code`
 
 func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
@@ -157,7 +162,7 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 		Gained      int64
 	}
 	q := sprintf(monthlyIncomeSQL, scope)
-	a := append([]any{month.Start(), month.Next().Start(), month.Next().Start().Format(time.DateOnly), region + "%"}, args...)
+	a := append([]any{month.Start(), month.Next().Start(), region + "%", month.Next().Start().Format(time.DateOnly)}, args...)
 	if err := tx.Raw(q, a...).Scan(&rows).Error; err != nil {
 		return apperr.DB(err, "monthly report")
 	}
@@ -230,7 +235,7 @@ JOIN postings p ON p.entry_id = e.id AND p.amount_fen < 0
 JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
 JOIN order_lines ol ON ol.id = p.order_line_id
 JOIN orders o ON o.id = ol.order_id
-CROSS JOIN LATERAL (SELECT a.owner_id AS id, household_village_at(a.owner_id, e.occurred_at) AS village_code) h
+JOIN household_villages_view h ON h.household_id = a.owner_id AND h.valid_from <= e.occurred_at AND e.occurred_at < h.valid_to
 WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.kind = 'sale' AND h.village_code LIKE ? AND %s
 GROUP BY o.unit_id`
 
