@@ -82,7 +82,8 @@ async function login(page, base, user, pass = password) {
 
 async function shot(page, name) {
   await page.waitForTimeout(300) // transitions (drawers, toasts) settle
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  // A long page at full size under a load of 40 (shared machine) took more than the default 30 s.
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, timeout: 90_000 })
 }
 
 async function buyerJourney(browser, base, viewport, tag) {
