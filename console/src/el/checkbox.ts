@@ -1,3 +1,4 @@
-// ElCheckbox with its style sheet, for the pages that show it (see ../elements.ts).
+// ElCheckbox and ElCheckboxGroup with their style sheets, for the pages that show them (see ../elements.ts).
 import 'element-plus/es/components/checkbox/style/css'
-export { ElCheckbox } from 'element-plus'
+import 'element-plus/es/components/checkbox-group/style/css'
+export { ElCheckbox, ElCheckboxGroup } from 'element-plus'
