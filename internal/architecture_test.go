@@ -19,7 +19,7 @@ import (
 // income reports read across features in one statement, for speed and for one consistent snapshot.
 var exceptions = map[string][]string{
 	"report": {"assisting_units", "households", "household_history", "journal_entries",
-		"ledger_accounts", "order_lines", "orders", "postings", "products", "regions",
+		"ledger_accounts", "ledger_month_rollups", "order_lines", "orders", "postings", "products", "regions",
 		"station_villages"},
 }
 

@@ -7,6 +7,8 @@
 # default 20000; the issue's full run is 1000000), BENCH_ATTRIBUTION_WORKERS (4),
 # BENCH_ATTRIBUTION_COMMISSION_BP (the station's commission, default 200; 0 for none),
 # BENCH_IMPORT_ROWS (rows of the generated XLSX roster, default 100000); BENCH_TIMEOUT (60m).
+# BENCH_ATTRIBUTION_REPORT_ONLY=1 skips the verify runs and the plain-insert baseline (the monthly
+# report only); BENCH_ATTRIBUTION_EXPLAIN=1 prints the report's query plans (EXPLAIN ANALYZE).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh

@@ -9,7 +9,8 @@
 //   own certificate, then recorded and paid;
 // - county office: a household's income by kind and a dividend recorded for it; the early warning lists the demo's household whose income dropped (phone run),
 //   registered as at risk in one step; the reserve page: the department's filing approved, the
-//   notice list (通报) with it gone from 未填报, downloaded as XLSX.
+//   notice list (通报) with it gone from 未填报, downloaded as XLSX; the agency registered as a budget
+//   unit; a category decided not covered by the certificate rule.
 // The phone run files and reviews this year, the desktop run last year, so both start clean.
 import { readFile } from 'node:fs/promises'
 import { until } from './buyer.mjs'
@@ -205,6 +206,14 @@ export async function countySteps2026({ browser, base, viewport, tag, newPage, l
   const after = await fen()
   expect(after === before + 30000, `${tag}: a ¥300.00 dividend is recorded once: property income ${before / 100} → ${after / 100} yuan`)
   await shot(page, `county-dividend-${tag}`)
+  // Its registration as at risk found by a local check (phone run); the desktop run finds the period.
+  if (tag === 'phone') {
+    await drawer.getByRole('button', { name: '纳入监测' }).click()
+    await drawer.locator('input[name=at_risk_reason]').fill('户主因病住院')
+    await drawer.locator('.at-risk-form').getByRole('button', { name: '纳入监测' }).click()
+  }
+  await drawer.locator('.at-risk-period', { hasText: '基层日常排查' }).waitFor()
+  expect((await drawer.locator('.at-risk-period').first().textContent()).includes('监测中'), `${tag}: the household is registered at risk by a local check (因病)`)
   await page.keyboard.press('Escape')
 
   // The early warning: the demo's household whose income dropped, registered in one step (phone);
@@ -242,5 +251,27 @@ export async function countySteps2026({ browser, base, viewport, tag, newPage, l
   expect(xlsx.blob && xlsx.name === `reserve-notice-${year}.xlsx` && xlsx.body.subarray(0, 2).toString() === 'PK',
     `${tag}: the notice downloads as ${xlsx.name} from a blob URL`)
   await shot(page, `county-reserve-${tag}`)
+
+  // The agency registered as a budget unit (its area; the county office reviews it).
+  await page.click('a[href="/console/admin/units"]')
+  await page.locator('.units-table .el-table__row', { hasText: '湖南省示例机关事务管理局' }).click()
+  const budget = page.locator('.budget-unit')
+  await budget.locator('.budget-state').waitFor()
+  await budget.locator('input[name=budget_region]').fill('433124')
+  await budget.getByRole('button', { name: '登记为预算单位' }).click()
+  await budget.locator('.budget-state', { hasText: '已登记；本地区最低预留比例 10%' }).waitFor()
+  expect(true, `${tag}: the agency is registered as a budget unit of 433124 (minimum 10 %)`)
+  await shot(page, `county-budget-unit-${tag}`)
+
+  // A category nobody decided (手工艺品) decided not covered by the certificate rule, with its grounds.
+  await page.click('a[href="/console/admin/certification"]')
+  const crafts = page.locator('.coverage-table .el-table__row', { hasText: '手工艺品' })
+  await crafts.getByRole('button', { name: '认定' }).click()
+  const decide = page.locator('.el-dialog', { has: page.locator('input[name=note]') }).filter({ visible: true })
+  await decide.locator('input[name=note]').fill('非食用农产品，不在第三条所列品类')
+  await decide.getByRole('button', { name: '保存' }).click()
+  await crafts.locator('td', { hasText: '不适用' }).waitFor()
+  expect(true, `${tag}: 手工艺品 is decided not covered by the certificate rule`)
+  await shot(page, `county-coverage-${tag}`)
   await context.close()
 }

@@ -52,7 +52,9 @@ const verifyShown = 20
 //     exactly when it was returned, and every double_charge entry has its charge (doubleCharges);
 //   - every purchase-model delivery has its purchase entry and every purchase entry its delivery
 //     (purchases), and every line attributed by deliveries at shipment credits only the households
-//     that delivered, a purchase-model line the station, with the rebate its facts give (supplyLines).
+//     that delivered, a purchase-model line the station, with the rebate its facts give (supplyLines);
+//   - the monthly roll-ups the monthly report reads sum, per household and income kind, to its
+//     account's balance, and (full run) each is what its postings give (rollups).
 //
 // It writes the first 20 mismatches to w, one readable line each (ids, expected, found), then a
 // summary line (and, when money is owed back to units, how much and since when: not a mismatch),
@@ -115,7 +117,7 @@ func verify(ctx context.Context, db *gorm.DB, w io.Writer, full bool) (mismatche
 		checks := []func(*gorm.DB) error{
 			v.balances, v.entries, v.reversals, v.sales, v.saleLines, v.lineSettlement, v.passthrough,
 			v.memorandum, v.payables, v.payouts, v.wages, v.dividends, v.payments, v.paymentReturns, v.refunds, v.refundPayments, v.doubleCharges,
-			v.purchases, v.supplyLines,
+			v.purchases, v.supplyLines, v.rollups,
 		}
 		if !v.full {
 			checks = append(checks, v.checkpointBalances, v.checkpointTotals, v.completedWithoutSale)

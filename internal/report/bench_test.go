@@ -24,7 +24,12 @@ import (
 var (
 	benchEntries = flag.Int("attribution-entries", envInt("BENCH_ATTRIBUTION_ENTRIES", 20_000),
 		"sale entries BenchmarkAttribution posts (env BENCH_ATTRIBUTION_ENTRIES; the issue asks for 1,000,000)")
-	benchWorkers    = flag.Int("attribution-workers", envInt("BENCH_ATTRIBUTION_WORKERS", 4), "concurrent posters (env BENCH_ATTRIBUTION_WORKERS)")
+	benchWorkers = flag.Int("attribution-workers", envInt("BENCH_ATTRIBUTION_WORKERS", 4), "concurrent posters (env BENCH_ATTRIBUTION_WORKERS)")
+	// The monthly report's rung is iterated on without the verify runs and the plain-insert
+	// baseline (minutes at 100,000 entries); with BENCH_ATTRIBUTION_EXPLAIN=1 the report's
+	// queries are printed with their EXPLAIN (ANALYZE, BUFFERS) plans, run in its snapshot.
+	benchReportOnly = os.Getenv("BENCH_ATTRIBUTION_REPORT_ONLY") == "1"
+	benchExplain    = os.Getenv("BENCH_ATTRIBUTION_EXPLAIN") == "1"
 	benchCommission = flag.Int("attribution-commission-bp", envIntFrom("BENCH_ATTRIBUTION_COMMISSION_BP", 200, 0),
 		"the station's commission in basis points (env BENCH_ATTRIBUTION_COMMISSION_BP; 0 for none)")
 )
@@ -209,6 +214,12 @@ func BenchmarkAttribution(b *testing.B) {
 			return err
 		})
 	}
+	if benchReportOnly {
+		posted := run(b, n, workers, post)
+		fmt.Printf("# %d sale entries posted in %s (BENCH_ATTRIBUTION_REPORT_ONLY: no verify, no plain-insert baseline)\n", n, posted.Round(time.Millisecond))
+		benchReport(b, c, month)
+		return
+	}
 	posted := run(b, n-day, workers, post)
 
 	// fupin verify --full over everything but the last day, with the statistics autovacuum would
@@ -256,14 +267,25 @@ func BenchmarkAttribution(b *testing.B) {
 	bench("ledger_verify", verified.Seconds(), "s", median(bare).Seconds(), "sum_postings_by_account")
 	bench("ledger_verify_full", verifiedFull.Seconds(), "s", median(bare).Seconds(), "sum_postings_by_account")
 
+	benchReport(b, c, month)
+	b.ReportMetric(rate, "entries/s")
+}
+
+// benchReport times the county's monthly report (median of 5) against the plain SQL aggregate of
+// income by village over the same postings, interleaved, and prints report_monthly_county.
+func benchReport(b *testing.B, c *county, month Month) {
+	ctx := context.Background()
 	// Statistics as autovacuum would have them after such a load; without them the planner
 	// guesses one row per table and picks nested loops.
-	exec(b, db, `ANALYZE`)
+	exec(b, c.db, `ANALYZE`)
+	if benchExplain {
+		explainReport(b, c, month)
+	}
 	// The county's monthly report against the bare aggregate of income by village.
 	var reps, aggs []time.Duration
 	for range 5 {
 		start := time.Now()
-		rep, err := NewService(db).MonthlyReport(ctx, c.admin, c.code, month)
+		rep, err := NewService(c.db).MonthlyReport(ctx, c.admin, c.code, month)
 		reps = append(reps, time.Since(start))
 		if err != nil || rep.Totals.HouseholdsBenefited == 0 {
 			b.Fatalf("report: %+v %v", rep.Totals, err)
@@ -273,7 +295,7 @@ func BenchmarkAttribution(b *testing.B) {
 			VillageCode string
 			Income      int64
 		}
-		if err := db.Raw(`SELECT h.village_code, -sum(p.amount_fen) AS income
+		if err := c.db.Raw(`SELECT h.village_code, -sum(p.amount_fen) AS income
 			FROM journal_entries e
 			JOIN postings p ON p.entry_id = e.id
 			JOIN ledger_accounts a ON a.id = p.account_id AND a.kind IN ('household_income', 'household_wage_income')
@@ -285,7 +307,35 @@ func BenchmarkAttribution(b *testing.B) {
 		aggs = append(aggs, time.Since(start))
 	}
 	bench("report_monthly_county", median(reps).Seconds()*1000, "ms", median(aggs).Seconds()*1000, "plain_sql_income_by_village")
-	b.ReportMetric(rate, "entries/s")
+}
+
+// explainReport runs the county's monthly report once with each of its queries preceded by its
+// EXPLAIN (ANALYZE, BUFFERS) in the same transaction, and prints the plans.
+func explainReport(b *testing.B, c *county, month Month) {
+	db := c.db.Session(&gorm.Session{NewDB: true})
+	const name = "bench:explain"
+	err := db.Callback().Row().Before("gorm:row").Register(name, func(tx *gorm.DB) {
+		rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, "EXPLAIN (ANALYZE, BUFFERS) "+tx.Statement.SQL.String(), tx.Statement.Vars...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rows.Close()
+		fmt.Printf("# EXPLAIN\n%s\n", tx.Statement.SQL.String())
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				b.Fatal(err)
+			}
+			fmt.Println("#   ", line)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Callback().Row().Remove(name)
+	if _, err := NewService(db).MonthlyReport(context.Background(), c.admin, c.code, month); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // pgUUIDs passes ids as one uuid[] parameter.

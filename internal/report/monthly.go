@@ -22,7 +22,7 @@ import (
 //     receivable debits of sale entries, less refunds, line by line), by product and by unit;
 //   - income added: business, wage and property income credited to the area's households (net of refunds),
 //     each entry counted for the village its household belonged to when the entry happened
-//     (household_village_at), not the one it belongs to now;
+//     (household_village_at, kept with the ledger's monthly roll-ups), not the one it belongs to now;
 //   - households benefited (带贫户数): the area's households whose income rose in the month;
 //   - per-capita income added: income added ÷ the members of the households benefited (sizes at
 //     the month's end), rounded to the fen.
@@ -119,18 +119,19 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 }
 
 // monthlyIncomeSQL sums each household's income in the month and the area's households benefited
-// by village. Arguments: from, to, month end (date), region prefix, then the scope's.
+// by village, each household's income in the village it was in when the entry happened, from the
+// ledger's monthly roll-ups (00311: kept as entries are posted, re-derived by verify --full; the
+// postings themselves were read four times per report). Arguments: month (its first day), region
+// prefix, month end (date), then the scope's.
 const monthlyIncomeSQL = `
 WITH inc AS (
-    SELECT a.owner_id AS household_id, household_village_at(a.owner_id, e.occurred_at) AS village_code,
-           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business,
-           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage,
-           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_property_income'), 0) AS property
-    FROM journal_entries e
-    JOIN postings p ON p.entry_id = e.id
-    JOIN ledger_accounts a ON a.id = p.account_id
-        AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
-    WHERE e.occurred_at >= ? AND e.occurred_at < ?
+    SELECT r.household_id, r.village_code,
+           coalesce(-sum(r.amount_fen) FILTER (WHERE r.account_kind = 'household_income'), 0) AS business,
+           coalesce(-sum(r.amount_fen) FILTER (WHERE r.account_kind = 'household_wage_income'), 0) AS wage,
+           coalesce(-sum(r.amount_fen) FILTER (WHERE r.account_kind = 'household_property_income'), 0) AS property
+    FROM ledger_month_rollups r
+    WHERE r.month = CAST(? AS date) AND r.village_code LIKE ?
+      AND r.account_kind IN ('household_income', 'household_wage_income', 'household_property_income')
     GROUP BY 1, 2
 )
 SELECT h.village_code,
@@ -142,7 +143,7 @@ SELECT h.village_code,
 FROM inc
 JOIN households reg ON reg.id = inc.household_id
 CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
-WHERE h.village_code LIKE ? AND %s
+WHERE %s
 GROUP BY h.village_code`
 
 func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
@@ -157,7 +158,7 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 		Gained      int64
 	}
 	q := sprintf(monthlyIncomeSQL, scope)
-	a := append([]any{month.Start(), month.Next().Start(), month.Next().Start().Format(time.DateOnly), region + "%"}, args...)
+	a := append([]any{firstDay(month), region + "%", month.Next().Start().Format(time.DateOnly)}, args...)
 	if err := tx.Raw(q, a...).Scan(&rows).Error; err != nil {
 		return apperr.DB(err, "monthly report")
 	}
@@ -199,40 +200,29 @@ func addIncome(dst *Summary, v Summary) {
 }
 
 // monthlySalesSQL is the month's sales of the area's products, by product and unit, from the
-// units' receivable postings of sale and refund entries (and reversals of them), products and
-// units by their names on the month's last day (00055), so that renames later leave it as it was.
-// Quantities: a
-// sale counts its line's quantity, a refund the quantity it took back (its receivable credit is
-// that quantity × the line's unit price, line by line), so a month with only refunds shows them.
+// ledger's monthly roll-ups of the units' receivable postings on order lines of sale and refund
+// entries (and reversals of them), products and units by their names on the month's last day
+// (00055), so that renames later leave it as it was. Quantities: a sale counts its line's
+// quantity, a refund the quantity it took back (its receivable credit is that quantity × the
+// line's unit price, line by line), so a month with only refunds shows them (00311 sums them).
 const monthlySalesSQL = `
-SELECT pr.id AS product_id, product_name_at(pr.id, CAST(? AS date)) AS name, ol.origin_code, o.unit_id,
+SELECT pr.id AS product_id, product_name_at(pr.id, CAST(? AS date)) AS name, r.origin_code, r.unit_id,
        unit_name_at(u.id, CAST(? AS date)) AS unit_name, u.credit_code,
-       sum(p.amount_fen) AS sales,
-       sum(CASE WHEN coalesce(orig.kind, e.kind) = 'sale' THEN sign(p.amount_fen) * ol.quantity
-                ELSE coalesce(p.amount_fen / nullif(ol.unit_price_fen, 0), 0) END) AS quantity
-FROM journal_entries e
-LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
-JOIN postings p ON p.entry_id = e.id
-JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'unit_receivable'
-JOIN order_lines ol ON ol.id = p.order_line_id
-JOIN orders o ON o.id = ol.order_id
-JOIN products pr ON pr.id = ol.product_id
-JOIN assisting_units u ON u.id = o.unit_id
-WHERE e.occurred_at >= ? AND e.occurred_at < ? AND coalesce(orig.kind, e.kind) IN ('sale', 'refund')
-  AND ol.origin_code LIKE ? AND %s
-GROUP BY pr.id, ol.origin_code, o.unit_id, u.id, u.credit_code`
+       sum(r.amount_fen) AS sales, sum(r.quantity) AS quantity
+FROM ledger_month_rollups r
+JOIN products pr ON pr.id = r.product_id
+JOIN assisting_units u ON u.id = r.unit_id
+WHERE r.month = CAST(? AS date) AND r.account_kind = 'unit_receivable' AND r.origin_code LIKE ? AND %s
+GROUP BY pr.id, r.origin_code, r.unit_id, u.id, u.credit_code`
 
-// unitHouseholdsSQL counts, per unit, the area's households credited on its order lines in the month.
+// unitHouseholdsSQL counts, per unit, the area's households credited on its order lines in the
+// month by sale entries (the roll-ups' sale_credit_fen), each in the village it was in then.
 const unitHouseholdsSQL = `
-SELECT o.unit_id, count(DISTINCT a.owner_id) AS households
-FROM journal_entries e
-JOIN postings p ON p.entry_id = e.id AND p.amount_fen < 0
-JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'household_income'
-JOIN order_lines ol ON ol.id = p.order_line_id
-JOIN orders o ON o.id = ol.order_id
-CROSS JOIN LATERAL (SELECT a.owner_id AS id, household_village_at(a.owner_id, e.occurred_at) AS village_code) h
-WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.kind = 'sale' AND h.village_code LIKE ? AND %s
-GROUP BY o.unit_id`
+SELECT h.unit_id, count(DISTINCT h.household_id) AS households
+FROM ledger_month_rollups h
+WHERE h.month = CAST(? AS date) AND h.account_kind = 'household_income' AND h.sale_credit_fen > 0
+  AND h.unit_id IS NOT NULL AND h.village_code LIKE ? AND %s
+GROUP BY h.unit_id`
 
 func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
 	productScope := "true"
@@ -255,7 +245,8 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		Quantity   int64
 	}
 	a := append([]any{month.Start(), month.Next().Start(), region + "%"}, pargs...)
-	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), append([]any{lastDay(month), lastDay(month)}, a...)...).Scan(&rows).Error; err != nil {
+	sa := append([]any{lastDay(month), lastDay(month), firstDay(month), region + "%"}, pargs...)
+	if err := tx.Raw(sprintf(monthlySalesSQL, productScope), sa...).Scan(&rows).Error; err != nil {
 		return apperr.DB(err, "monthly report")
 	}
 	products := map[uuid.UUID]*ProductSales{}
@@ -290,7 +281,7 @@ func (s *Service) monthlySales(tx *gorm.DB, p auth.Principal, region string, mon
 		UnitID     uuid.UUID
 		Households int
 	}
-	if err := tx.Raw(sprintf(unitHouseholdsSQL, scope), append([]any{month.Start(), month.Next().Start(), region + "%"}, hargs...)...).
+	if err := tx.Raw(sprintf(unitHouseholdsSQL, scope), append([]any{firstDay(month), region + "%"}, hargs...)...).
 		Scan(&uh).Error; err != nil {
 		return apperr.DB(err, "monthly report")
 	}
@@ -430,6 +421,9 @@ func prefix(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// firstDay is the month's first day (YYYY-MM-DD, China's calendar): the key of its roll-ups.
+func firstDay(m Month) string { return m.Start().Format(time.DateOnly) }
 
 // lastDay is the month's last day (YYYY-MM-DD, China's calendar): the day whose names it reports.
 func lastDay(m Month) string { return m.Next().Start().AddDate(0, 0, -1).Format(time.DateOnly) }
