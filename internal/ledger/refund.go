@@ -236,17 +236,17 @@ func (v *verifier) refunds(tx *gorm.DB) error {
 		), rp AS (
 		    SELECT p.order_line_id, sum(p.amount_fen) AS a
 		    FROM ` + v.postings + ` p
-		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'refund'
+		    JOIN ` + v.from("entry_rows") + ` e ON e.id = p.entry_id AND e.kind = 'refund'
 		    JOIN ledger_accounts acc ON acc.id = p.account_id AND acc.kind IN ('household_income', 'station_commission', 'station_sales')
 		    WHERE p.order_line_id IS NOT NULL AND ` + v.in("lines", "p.order_line_id") + `
 		    GROUP BY p.order_line_id
 		)
 		SELECT ol.id, ol.order_id, ol.amount_fen, ol.unit_price_fen, ol.refunded_quantity,
 		       coalesce(rl.q, 0) AS rows_quantity, coalesce(rl.a, 0) AS rows_fen, coalesce(rp.a, 0) AS posted_fen
-		FROM order_lines_view ol
+		FROM ` + v.from("lines") + ` ol
 		LEFT JOIN rl ON rl.order_line_id = ol.id
 		LEFT JOIN rp ON rp.order_line_id = ol.id
-		WHERE ` + v.in("lines", "ol.id") + ` AND (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
+		WHERE (rl.order_line_id IS NOT NULL OR ol.refunded_quantity <> 0)
 		  AND (coalesce(rl.q, 0) <> ol.refunded_quantity OR coalesce(rl.a, 0) <> coalesce(rp.a, 0)
 		       OR coalesce(rl.a, 0) <> ol.refunded_quantity * ol.unit_price_fen OR coalesce(rl.a, 0) > ol.amount_fen)
 		ORDER BY ol.order_id, ol.id`).Scan(&rows).Error

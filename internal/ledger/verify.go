@@ -228,29 +228,46 @@ func (v *verifier) prepare(tx *gorm.DB) error {
 		{`INSERT INTO verify_entries SELECT entry_id FROM verify_deliveries WHERE entry_id IS NOT NULL
 			EXCEPT SELECT id FROM verify_entries`, nil, ""},
 		{`INSERT INTO verify_entries
-			SELECT e.reverses_entry_id FROM journal_entries e JOIN verify_entries s ON s.id = e.id WHERE e.reverses_entry_id IS NOT NULL
-			UNION SELECT r.id FROM journal_entries r JOIN verify_entries s ON s.id = r.reverses_entry_id
+			SELECT e.reverses_entry_id FROM verify_entries s CROSS JOIN LATERAL (` + byIndex("journal_entries", "reverses_entry_id", "id", "s.id") + `) e
+			WHERE e.reverses_entry_id IS NOT NULL
+			UNION SELECT r.id FROM verify_entries s CROSS JOIN LATERAL (` + byIndex("journal_entries", "id", "reverses_entry_id", "s.id") + `) r
 			EXCEPT SELECT id FROM verify_entries`, nil, ""},
 		{`INSERT INTO verify_deliveries SELECT d.id, d.entry_id FROM batch_deliveries_view d JOIN verify_entries s ON s.id = d.entry_id
 			EXCEPT SELECT id, entry_id FROM verify_deliveries`, nil, "verify_deliveries"},
 		{`CREATE TEMP TABLE verify_orders ON COMMIT DROP AS
-			SELECT e.order_id AS id FROM journal_entries e JOIN verify_entries s ON s.id = e.id WHERE e.order_id IS NOT NULL
-			UNION SELECT ol.order_id FROM order_lines_view ol JOIN verify_new_postings p ON p.order_line_id = ol.id`, nil, "verify_orders"},
+			SELECT e.order_id AS id FROM verify_entries s CROSS JOIN LATERAL (` + byIndex("journal_entries", "order_id", "id", "s.id") + `) e
+			WHERE e.order_id IS NOT NULL
+			UNION SELECT ol.order_id FROM (SELECT DISTINCT order_line_id FROM verify_new_postings WHERE order_line_id IS NOT NULL) p
+			CROSS JOIN LATERAL (` + byIndex("order_lines_view", "order_id", "id", "p.order_line_id") + `) ol`, nil, "verify_orders"},
+		// The scope's orders and lines (and below, its entries) with the columns the checks read,
+		// copied through the indexes and analysed: the checks join these small tables, not the
+		// whole ones (scopeTables are a full run's equivalents).
+		{`CREATE TEMP TABLE verify_order_rows ON COMMIT DROP AS
+			SELECT o.* FROM verify_orders s CROSS JOIN LATERAL (` + byIndex("orders_view", scopeCols["order_rows"], "id", "s.id") + `) o`, nil, "verify_order_rows"},
 		{`CREATE TEMP TABLE verify_lines ON COMMIT DROP AS
-			SELECT ol.id FROM order_lines_view ol JOIN verify_orders o ON o.id = ol.order_id`, nil, "verify_lines"},
+			SELECT ol.* FROM verify_orders o CROSS JOIN LATERAL (` + byIndex("order_lines_view", scopeCols["lines"], "order_id", "o.id") + `) ol`, nil, "verify_lines"},
 		// Every posting a scoped check can read: those of the scope's entries and of every entry of
-		// its orders, and any on its lines. Copied once through the indexes, so that no check's plan
-		// can start from the whole postings table (with a misestimated filter on journal entries,
-		// the planner did: 1.3 million index probes for 3,334 lines).
+		// its orders, and any on its lines (of other entries). Copied once through the indexes, so
+		// that no check's plan can start from the whole postings table (with a misestimated filter
+		// on journal entries, the planner did: 1.3 million index probes for 3,334 lines).
 		{`CREATE TEMP TABLE verify_postings ON COMMIT DROP AS
-			SELECT p.id, p.entry_id, p.account_id, p.amount_fen, p.order_line_id FROM postings p
-			WHERE p.entry_id IN (SELECT id FROM verify_entries
-			                     UNION SELECT e.id FROM journal_entries e JOIN verify_orders o ON o.id = e.order_id)
-			UNION
-			SELECT p.id, p.entry_id, p.account_id, p.amount_fen, p.order_line_id FROM postings p
-			JOIN verify_lines l ON l.id = p.order_line_id`, nil, ""},
+			SELECT p.* FROM (
+			    SELECT id FROM verify_entries
+			    UNION SELECT e.id FROM verify_orders o CROSS JOIN LATERAL (` + byIndex("journal_entries", "id", "order_id", "o.id") + `) e
+			) s CROSS JOIN LATERAL (` + byIndex("postings", postingCols, "entry_id", "s.id") + `) p`, nil, ""},
+		{`INSERT INTO verify_postings
+			SELECT p.* FROM verify_lines l CROSS JOIN LATERAL (` + byIndex("postings", postingCols, "order_line_id", "l.id") + `) p
+			WHERE NOT EXISTS (SELECT FROM verify_postings v WHERE v.entry_id = p.entry_id)`, nil, ""},
 		{`CREATE INDEX ON verify_postings (entry_id)`, nil, ""},
 		{`CREATE INDEX ON verify_postings (order_line_id)`, nil, "verify_postings"},
+		// The entries of the scope and of those postings, with their effective kind and whether
+		// something reverses them.
+		{`CREATE TEMP TABLE verify_entry_rows ON COMMIT DROP AS
+			SELECT e.id, e.order_id, e.kind, ` + effectiveKindSQL + ` AS effective, r.id IS NOT NULL AS reversed
+			FROM (SELECT id FROM verify_entries UNION SELECT entry_id FROM verify_postings) s
+			CROSS JOIN LATERAL (` + byIndex("journal_entries", "id, order_id, kind, reverses_entry_id", "id", "s.id") + `) e
+			LEFT JOIN LATERAL (` + byIndex("journal_entries", "kind", "id", "e.reverses_entry_id") + `) orig ON true
+			LEFT JOIN LATERAL (` + byIndex("journal_entries", "id", "reverses_entry_id", "e.id") + `) r ON true`, nil, "verify_entry_rows"},
 	} {
 		if err := tx.Exec(step.sql, step.args...).Error; err != nil {
 			return err
@@ -263,6 +280,44 @@ func (v *verifier) prepare(tx *gorm.DB) error {
 	}
 	v.postings = "verify_postings"
 	return tx.Raw(`SELECT (SELECT count(*) FROM verify_entries) AS entries, (SELECT count(*) FROM verify_orders) AS orders`).Scan(&v.scope).Error
+}
+
+// postingCols are the columns of a posting the checks read (verify_postings has these).
+const postingCols = "id, entry_id, account_id, amount_fen, order_line_id"
+
+// byIndex is a subquery of table's rows whose col equals outer, for a LATERAL join from a scope's
+// temporary table: OFFSET 0 keeps the planner from flattening it into a join it may plan as a hash
+// join over the whole table (it prices the index's random reads at 4 sequential ones, not knowing
+// them cached: from about 1/30 of a table, a sequential scan of all of it looks cheaper, and the
+// routine run's time would follow the ledger instead of its scope). Kept apart, it is probed
+// through col's index once per row of the scope.
+func byIndex(table, cols, col, outer string) string {
+	return "SELECT " + cols + " FROM " + table + " WHERE " + col + " = " + outer + " OFFSET 0"
+}
+
+// scopeCols are the columns of the scope's rows that prepare copies (verify_<name>).
+var scopeCols = map[string]string{
+	"order_rows": "id, unit_id, status, total_fen",
+	"lines":      "id, order_id, line_no, amount_fen, station_id, unit_price_fen, refunded_quantity",
+}
+
+// scopeTables are a full run's equivalents of prepare's copies: every row.
+var scopeTables = map[string]string{
+	"order_rows": "(SELECT " + scopeCols["order_rows"] + " FROM orders_view)",
+	"lines":      "(SELECT " + scopeCols["lines"] + " FROM order_lines_view)",
+	"entry_rows": `(SELECT e.id, e.order_id, e.kind, ` + effectiveKindSQL + ` AS effective, r.id IS NOT NULL AS reversed
+		FROM journal_entries e
+		LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
+		LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id)`,
+}
+
+// from is a FROM item of the rows name stands for: the scope's (prepare's verify_<name>) in a
+// routine run, all of them in a full run (scopeTables).
+func (v *verifier) from(name string) string {
+	if v.full {
+		return scopeTables[name]
+	}
+	return "verify_" + name
 }
 
 func (v *verifier) report(format string, args ...any) {
@@ -308,7 +363,7 @@ func (v *verifier) entries(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		SELECT e.id, e.kind, count(p.id) AS n, coalesce(sum(p.amount_fen), 0) AS total
-		FROM journal_entries e
+		FROM ` + v.from("entry_rows") + ` e
 		LEFT JOIN ` + v.postings + ` p ON p.entry_id = e.id
 		WHERE ` + v.in("entries", "e.id") + `
 		GROUP BY e.id, e.kind
@@ -366,45 +421,47 @@ func (v *verifier) sales(tx *gorm.DB) error {
 		Credits     int64
 		Refunds     int64
 	}
+	// Entry by entry first, then per order: each entry is looked up once, with its order's unit,
+	// not once per posting.
 	err := tx.Raw(`
 		WITH lines AS (
-		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments FROM order_lines_view
-		    WHERE ` + v.in("orders", "order_id") + ` GROUP BY order_id
-		), sales AS (
-		    SELECT e.order_id,
-		           count(DISTINCT e.id) AS entries,
-		           count(DISTINCT r.id) AS reversed,
-		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = o.unit_id), 0) AS unit_debit
-		    FROM journal_entries e
-		    JOIN orders_view o ON o.id = e.order_id
-		    JOIN ` + v.postings + ` p ON p.entry_id = e.id
+		    SELECT order_id, sum(amount_fen) AS total, count(DISTINCT station_id) AS shipments
+		    FROM ` + v.from("lines") + ` ol
+		    GROUP BY order_id
+		), entries AS (
+		    SELECT e.id, e.order_id, e.kind, e.effective, e.reversed, o.unit_id
+		    FROM ` + v.from("entry_rows") + ` e
+		    JOIN ` + v.from("order_rows") + ` o ON o.id = e.order_id
+		    WHERE e.effective IN ('sale', 'refund')
+		), legs AS (
+		    SELECT en.id, en.order_id, en.kind, en.effective, en.reversed,
+		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND a.owner_id = en.unit_id), 0) AS unit_debit,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable'), 0) AS unit_credit,
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits
+		    FROM entries en
+		    JOIN ` + v.postings + ` p ON p.entry_id = en.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
-		    LEFT JOIN journal_entries r ON r.reverses_entry_id = e.id
-		    WHERE e.kind = 'sale' AND ` + v.in("orders", "e.order_id") + `
-		    GROUP BY e.order_id
-		), attributed AS (
-		    SELECT e.order_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
-		    FROM journal_entries e
-		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
-		    JOIN ` + v.postings + ` p ON p.entry_id = e.id
-		    JOIN ledger_accounts a ON a.id = p.account_id
-		    WHERE e.order_id IS NOT NULL AND ` + effectiveKindSQL + ` IN ('sale', 'refund') AND ` + v.in("orders", "e.order_id") + `
-		    GROUP BY e.order_id
+		    GROUP BY en.id, en.order_id, en.kind, en.effective, en.reversed
+		), per_order AS (
+		    SELECT order_id,
+		           count(*) FILTER (WHERE kind = 'sale') AS entries,
+		           count(*) FILTER (WHERE kind = 'sale' AND reversed) AS reversed,
+		           sum(unit_debit) FILTER (WHERE kind = 'sale') AS unit_debit,
+		           sum(credits) AS credits,
+		           coalesce(sum(unit_credit) FILTER (WHERE effective = 'refund'), 0) AS refunds
+		    FROM legs GROUP BY order_id
 		)
 		SELECT o.id, o.status, o.total_fen, coalesce(l.total, 0) AS lines_fen, coalesce(l.shipments, 0) AS shipments,
 		       coalesce(s.entries, 0) AS sale_entries, coalesce(s.reversed, 0) AS reversed,
-		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(t.credits, 0) AS credits,
-		       coalesce(t.refunds, 0) AS refunds
-		FROM orders_view o
+		       coalesce(s.unit_debit, 0) AS unit_debit, coalesce(s.credits, 0) AS credits,
+		       coalesce(s.refunds, 0) AS refunds
+		FROM ` + v.from("order_rows") + ` o
 		LEFT JOIN lines l ON l.order_id = o.id
-		LEFT JOIN sales s ON s.order_id = o.id
-		LEFT JOIN attributed t ON t.order_id = o.id
-		WHERE ` + v.in("orders", "o.id") + ` AND ((o.status = 'completed' AND (coalesce(s.entries, 0) <> coalesce(l.shipments, 0) OR s.reversed > 0
+		LEFT JOIN per_order s ON s.order_id = o.id
+		WHERE (o.status = 'completed' AND (coalesce(s.entries, 0) <> coalesce(l.shipments, 0) OR s.reversed > 0
 		        OR s.unit_debit <> o.total_fen OR coalesce(l.total, 0) <> o.total_fen
-		        OR coalesce(t.credits, 0) <> o.total_fen - coalesce(t.refunds, 0)))
-		   OR (o.status NOT IN ('completed', 'paid', 'shipped') AND coalesce(t.credits, 0) <> 0))
+		        OR coalesce(s.credits, 0) <> o.total_fen - coalesce(s.refunds, 0)))
+		   OR (o.status NOT IN ('completed', 'paid', 'shipped') AND coalesce(s.credits, 0) <> 0)
 		ORDER BY o.id`).Scan(&rows).Error
 	for _, r := range rows {
 		switch {
@@ -434,20 +491,19 @@ func (v *verifier) saleLines(tx *gorm.DB) error {
 	}
 	err := tx.Raw(`
 		SELECT ol.order_id, ol.id, ol.amount_fen, coalesce(c.refunds, 0) AS refunds, coalesce(c.credits, 0) AS credits
-		FROM order_lines_view ol
-		JOIN orders_view o ON o.id = ol.order_id AND o.status = 'completed'
+		FROM ` + v.from("lines") + ` ol
+		JOIN ` + v.from("order_rows") + ` o ON o.id = ol.order_id AND o.status = 'completed'
 		LEFT JOIN (
 		    SELECT p.order_line_id,
 		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind IN ('household_income', 'station_commission', 'station_sales')), 0) AS credits,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND ` + effectiveKindSQL + ` = 'refund'), 0) AS refunds
+		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'unit_receivable' AND e.effective = 'refund'), 0) AS refunds
 		    FROM ` + v.postings + ` p
-		    JOIN journal_entries e ON e.id = p.entry_id
-		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
+		    JOIN ` + v.from("entry_rows") + ` e ON e.id = p.entry_id
 		    JOIN ledger_accounts a ON a.id = p.account_id
-		    WHERE p.order_line_id IS NOT NULL AND ` + effectiveKindSQL + ` IN ('sale', 'refund') AND ` + v.in("lines", "p.order_line_id") + `
+		    WHERE p.order_line_id IS NOT NULL AND e.effective IN ('sale', 'refund') AND ` + v.in("lines", "p.order_line_id") + `
 		    GROUP BY p.order_line_id
 		) c ON c.order_line_id = ol.id
-		WHERE ` + v.in("orders", "ol.order_id") + ` AND coalesce(c.credits, 0) <> ol.amount_fen - coalesce(c.refunds, 0)
+		WHERE coalesce(c.credits, 0) <> ol.amount_fen - coalesce(c.refunds, 0)
 		ORDER BY ol.order_id, ol.line_no`).Scan(&rows).Error
 	for _, r := range rows {
 		v.report("order %s line %s: expected household income + commission = line %s - refunds %s, found %s",
@@ -621,7 +677,7 @@ func (v *verifier) dividends(tx *gorm.DB) error {
 		           WHERE a.kind = 'household_property_income' AND a.owner_id = d.household_id), 0) AS credited
 		FROM dividends d
 		LEFT JOIN journal_entries e ON e.id = d.entry_id AND e.kind = 'dividend'
-		LEFT JOIN postings p ON p.entry_id = e.id
+		LEFT JOIN ` + v.postings + ` p ON p.entry_id = e.id
 		LEFT JOIN ledger_accounts a ON a.id = p.account_id
 		WHERE ` + v.in("entries", "d.entry_id") + `
 		GROUP BY d.id, d.amount_fen, d.entry_id
@@ -637,7 +693,7 @@ func (v *verifier) dividends(tx *gorm.DB) error {
 			r.ID, fen(r.AmountFen), fen(r.Credited))
 	}
 	var orphans []uuid.UUID
-	err = tx.Raw(`SELECT e.id FROM journal_entries e WHERE e.kind = 'dividend' AND ` + v.in("entries", "e.id") + `
+	err = tx.Raw(`SELECT e.id FROM ` + v.from("entry_rows") + ` e WHERE e.kind = 'dividend' AND ` + v.in("entries", "e.id") + `
 		AND NOT EXISTS (SELECT 1 FROM dividends d WHERE d.entry_id = e.id) ORDER BY e.id`).Scan(&orphans).Error
 	for _, id := range orphans {
 		v.report("dividend entry %s: no dividend row records it", id)
