@@ -191,7 +191,9 @@ async function throttle(browser, base) {
   const alert = page.locator('[role=alert]', { hasText: '登录失败次数过多' })
   await alert.waitFor()
   const text = await alert.textContent()
-  expect(/请 30 秒后再试/.test(text ?? ''), `throttle: the sixth login, right password included, says to wait 30 s (${text?.trim()})`)
+  // The block is 30 s from the fifth failure; the wait is what remains of it, rounded up, so on a
+  // loaded machine, where seconds pass before the sixth try, it says less (22 at a load of 47).
+  expect(/请 ([1-9]|[12]\d|30) 秒后再试/.test(text ?? ''), `throttle: the sixth login, right password included, says to wait at most 30 s (${text?.trim()})`)
   expect(page.url().endsWith('/console/login'), 'throttle: still on the login page')
   await shot(page, 'login-throttled-phone')
   await page.getByRole('button', { name: 'English' }).click()

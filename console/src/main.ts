@@ -1,12 +1,12 @@
 import { createApp } from 'vue'
-import { elements } from './elements' // before style.css, whose rules override Element Plus's
+import './elements' // Element Plus's base and common style sheets, before style.css, whose rules override theirs
 import './style.css'
 import App from './App.vue'
 import { router } from './router'
-import { lang } from './i18n'
+import { ready } from './i18n'
 
-document.documentElement.lang = lang.value === 'zh' ? 'zh-CN' : 'en'
+document.documentElement.lang = 'zh-CN' // setLang changes it
 const app = createApp(App)
-elements(app)
 app.use(router)
-app.mount('#app')
+// Mounted once the remembered language's texts are here (at once for Chinese: see i18n.ts).
+void ready.then(() => app.mount('#app'))

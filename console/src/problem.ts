@@ -1,6 +1,6 @@
 // Problem documents (RFC 9457) from the API, shown in the page: the detail on top, each field's
 // reason next to its field, in Chinese where the reason is a known one.
-import { lang } from './i18n'
+import { lang, t } from './i18n'
 import { zhReason } from './reasons'
 import { stationReasons } from './problem_station'
 import { reasons2026 } from './problem_2026'
@@ -33,7 +33,7 @@ export function fieldErrors(p: Problem | undefined | null): Record<string, strin
 
 /** message is a one-line summary of a problem for a toast or an alert. */
 export function message(p: Problem | undefined | null): string {
-  if (!p) return lang.value === 'zh' ? '网络错误，请重试' : 'Network error: try again'
+  if (!p) return t('networkError')
   const fields = (p.errors ?? []).map((e) => `${e.field}: ${reason(e.reason)}`).join('; ')
   return [p.detail, fields].filter(Boolean).join(' — ')
 }

@@ -1,17 +1,16 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import Login from './views/Login.vue'
-import Layout from './views/Layout.vue'
-import { whenExpired } from './api/client'
-import { home, session, type Role } from './session'
+import { home, session, whenExpired, type Role } from './session'
 
-// Pages other than the login are loaded when first opened, so the login page loads least.
+// Every page is a chunk of its own, loaded when first opened, with the components it shows (see
+// elements.ts): the first script holds Vue, the router and the app's frame only, so that neither
+// the login page nor a signed-in page (the layout and the page, fetched at once) carries the other's.
 export const router = createRouter({
   history: createWebHistory('/console/'),
   routes: [
-    { path: '/login', component: Login, meta: { public: true } },
+    { path: '/login', component: () => import('./views/Login.vue'), meta: { public: true } },
     {
       path: '/',
-      component: Layout,
+      component: () => import('./views/Layout.vue'),
       children: [
         { path: '', redirect: () => home(session.value?.role) },
         { path: 'buyer/catalog', component: () => import('./views/BuyerCatalog.vue'), meta: { role: 'buyer' } },

@@ -38,6 +38,20 @@ export function signOut() {
   sessionStorage.removeItem(KEY)
 }
 
+let onExpired: () => void = () => {}
+/** whenExpired sets what to do when the server says the session has ended (go to the login). It
+ * is here, not in the API client, so that the router does not bring the client into the first
+ * script (the login page fetches it when signing in). */
+export function whenExpired(fn: () => void) {
+  onExpired = fn
+}
+
+/** expire ends a session that the server ended (a 401): signed out, then whenExpired's action. */
+export function expire() {
+  signOut()
+  onExpired()
+}
+
 /** home is the first page of a role. */
 export function home(role: Role | undefined): string {
   switch (role) {

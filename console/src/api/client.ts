@@ -3,17 +3,11 @@
 // the login ends the session in the console too.
 import createClient from 'openapi-fetch'
 import type { components, paths } from './schema'
-import { session, signOut } from '../session'
+import { expire, session } from '../session'
 
 export type Schemas = components['schemas']
 
 export const api = createClient<paths>({ baseUrl: '' })
-
-let onExpired: () => void = () => {}
-/** whenExpired sets what to do when the server says the session has ended (go to the login). */
-export function whenExpired(fn: () => void) {
-  onExpired = fn
-}
 
 api.use({
   onRequest({ request }) {
@@ -22,8 +16,7 @@ api.use({
   },
   onResponse({ request, response }) {
     if (response.status === 401 && session.value && !request.url.endsWith('/api/v1/auth/login')) {
-      signOut()
-      onExpired()
+      expire()
     }
     return response
   },

@@ -15,6 +15,7 @@ export const en: Record<keyof typeof zh, string> = {
   password: 'Password',
   signIn: 'Sign in',
   switchLang: '中文',
+  networkError: 'Network error: try again',
   required: 'Required',
   wrongPassword: 'Wrong username or password',
   roleAdmin: 'County office',

@@ -14,6 +14,7 @@ export const zh = {
   password: '密码',
   signIn: '登录',
   switchLang: 'English',
+  networkError: '网络错误，请重试',
   required: '必填',
   wrongPassword: '用户名或密码错误',
   roleAdmin: '县乡村振兴局',
