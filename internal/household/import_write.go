@@ -59,8 +59,11 @@ func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 	return err
 }
 
-// apply writes the staged rows: one upsert of the households by archive number, one insert of
-// history rows and one of audit entries.
+// apply writes the staged rows: one insert of the new households, one update of the changed ones
+// (by the id read in the transaction), one insert of history rows and one of audit entries. The
+// staged ids are the households' own, so history and audit need no join back to households. A
+// household registered by someone else after its chunk was checked fails the insert on its
+// archive number or ID number (uniqueness: a Conflict naming the field) and nothing is written.
 func (im *importer) apply(ctx context.Context) error {
 	if im.inserted+im.updated == 0 {
 		return nil
@@ -72,25 +75,27 @@ func (im *importer) apply(ctx context.Context) error {
 		                        county_code, members, status, created_at, updated_at)
 		SELECT id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc, village_code, county_code,
 		       members, status, $1, $1
-		FROM household_import
-		ON CONFLICT (archive_no) DO UPDATE SET head_name_enc = excluded.head_name_enc,
-		    id_number_enc = excluded.id_number_enc, id_number_hmac = excluded.id_number_hmac,
-		    phone_enc = excluded.phone_enc, village_code = excluded.village_code, county_code = excluded.county_code,
-		    members = excluded.members, status = excluded.status, updated_at = excluded.updated_at`, im.now); err != nil {
+		FROM household_import WHERE is_new`, im.now); err != nil {
 		return err
+	}
+	if im.updated > 0 {
+		if _, err := im.tx.Exec(ctx, `
+			UPDATE households h SET head_name_enc = i.head_name_enc, id_number_enc = i.id_number_enc,
+			    id_number_hmac = i.id_number_hmac, phone_enc = i.phone_enc, village_code = i.village_code,
+			    county_code = i.county_code, members = i.members, status = i.status, updated_at = $1
+			FROM household_import i WHERE h.id = i.id AND NOT i.is_new`, im.now); err != nil {
+			return err
+		}
 	}
 	if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_history (household_id, valid_from, status, members, recorded_at)
-		SELECT h.id, $1, i.status, i.members, $2
-		FROM household_import i JOIN households h ON h.archive_no = i.archive_no
-		WHERE i.size_move
+		SELECT id, $1, status, members, $2 FROM household_import WHERE size_move
 		ON CONFLICT (household_id, valid_from) DO UPDATE SET status = excluded.status, members = excluded.members,
 		    recorded_at = excluded.recorded_at`, day, im.now); err != nil {
 		return err
 	}
 	_, err := im.tx.Exec(ctx, `
 		INSERT INTO household_audit (id, household_id, actor_id, actor_role, action, changes, at)
-		SELECT i.audit_id, h.id, $1, $2, 'import', i.changes, $3
-		FROM household_import i JOIN households h ON h.archive_no = i.archive_no`, actorID, role, im.now)
+		SELECT audit_id, id, $1, $2, 'import', changes, $3 FROM household_import`, actorID, role, im.now)
 	return err
 }
