@@ -3,6 +3,7 @@ package household
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -172,5 +173,43 @@ func TestImportXLSX(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM household_audit a JOIN households h ON h.id = a.household_id
 		WHERE h.archive_no IN ? AND a.actor_role = 'admin'`, archives); n != 3 {
 		t.Errorf("%d audit entries, want 3", n)
+	}
+}
+
+// An import's households get their village history from the statement triggers (00320): a row
+// from -infinity for each new household, and a dated row for each one whose village moved; a
+// household updated in the same statement without moving gets none.
+func TestImportVillageHistory(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	a1, a2 := archive(), archive()
+	id1, id2 := idNumber("19600101"), idNumber("19610101")
+	file := func(v1 string, members2 int) string {
+		return fmt.Sprintf("户编号,户主姓名,身份证号,家庭人口,所在村,户类型\n%s,龙先生,%s,3,%s,脱贫户\n%s,石大姐,%s,%d,%s,脱贫户\n",
+			a1, id1, v1, a2, id2, members2, shibadong)
+	}
+	villages := func(archiveNo string) []string {
+		t.Helper()
+		var vs []string
+		if err := f.db.Raw(`SELECT v.village_code FROM household_villages v JOIN households h ON h.id = v.household_id
+			WHERE h.archive_no = ? ORDER BY v.valid_from`, archiveNo).Scan(&vs).Error; err != nil {
+			t.Fatal(err)
+		}
+		return vs
+	}
+	if rep, err := f.svc.Import(ctx, f.admin, strings.NewReader(file(shibadong, 2)), ImportOptions{}); err != nil || rep.Inserted != 2 {
+		t.Fatalf("first import: %+v %v", rep, err)
+	}
+	if got := villages(a1); len(got) != 1 || got[0] != shibadong {
+		t.Fatalf("new household's villages %v", got)
+	}
+	if rep, err := f.svc.Import(ctx, f.admin, strings.NewReader(file(zhuxi, 4)), ImportOptions{}); err != nil || rep.Updated != 2 {
+		t.Fatalf("second import: %+v %v", rep, err)
+	}
+	if got := villages(a1); len(got) != 2 || got[0] != shibadong || got[1] != zhuxi {
+		t.Errorf("moved household's villages %v, want [%s %s]", got, shibadong, zhuxi)
+	}
+	if got := villages(a2); len(got) != 1 {
+		t.Errorf("household updated in place has villages %v, want one", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
@@ -183,11 +184,13 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 	if job.ID == uuid.Nil {
 		return nil, ErrJobBusy
 	}
-	codes, issued, err := s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+	report, stopReports := s.progressReporter(ctx, job.ID)
+	codes, issued, err := s.st.issueJob(ctx, job, collect, report)
 	if apperr.PgCode(err) == apperr.PgUniqueViolation {
 		// 65 random bits make a collision astronomically unlikely; one retry settles it.
-		codes, issued, err = s.st.issueJob(ctx, job, collect, func(n int) { s.reportProgress(ctx, job.ID, n) })
+		codes, issued, err = s.st.issueJob(ctx, job, collect, report)
 	}
+	stopReports()
 	noteMax(&s.issued, issued)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted (a graceful stop, a client gone): the COPY rolled back; hand the job back at
@@ -218,6 +221,30 @@ func (s *Service) releaseJob(id uuid.UUID) {
 
 // ErrJobBusy says another runner holds the job, or it is finished.
 var ErrJobBusy = errors.New("trace: issuance job is held by another runner or finished")
+
+// progressReporter returns report, which hands a row count to a goroutine that writes it with
+// reportProgress and never waits for it: each report is its own transaction and commit (a WAL
+// flush), and the COPY's rows are generated on the goroutine that calls report, so a report
+// written in line stalled the COPY (20 times per million codes). A count arriving while the
+// previous one is still being written is dropped; the next one carries the progress and the lease.
+// stop waits for the report being written, if any.
+func (s *Service) progressReporter(ctx context.Context, id uuid.UUID) (report func(n int), stop func()) {
+	counts := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := range counts {
+			s.reportProgress(ctx, id, n)
+		}
+	}()
+	report = func(n int) {
+		select {
+		case counts <- n:
+		default:
+		}
+	}
+	return report, func() { close(counts); <-done }
+}
 
 // reportProgress writes progress outside the COPY's transaction (so that it is visible while the
 // COPY runs) and extends the lease. Failures only cost the progress display.
@@ -328,7 +355,7 @@ func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progre
 			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes: at most %d more can be issued",
 				qty, issued, qty-issued).With("quantity", qty).With("codes_issued", issued)
 		}
-		src := &codeSource{n: job.Count, row: []any{"", job.BatchID, "issued", now, job.ID}, progress: progress}
+		src := &codeSource{n: job.Count, row: CopyRow("", job.BatchID, now, job.ID), progress: progress}
 		if collect {
 			src.keep = &codes
 		}
@@ -355,6 +382,13 @@ func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progre
 // CopyColumns are the columns issuance COPYs into trace_codes, in order (the benchmark's raw COPY
 // baseline writes the same).
 var CopyColumns = []string{"code", "batch_id", "status", "issued_at", "issuance_id"}
+
+// CopyRow is one row of CopyColumns for a new code. The ids are pgtype.UUID, which pgx encodes
+// directly; a uuid.UUID goes through its driver.Valuer (formatted as text, then parsed back) for
+// every row.
+func CopyRow(code string, batchID uuid.UUID, issuedAt time.Time, issuanceID uuid.UUID) []any {
+	return []any{code, pgtype.UUID{Bytes: batchID, Valid: true}, "issued", issuedAt, pgtype.UUID{Bytes: issuanceID, Valid: true}}
+}
 
 // codeSource is a pgx.CopyFromSource generating one fresh code per row.
 type codeSource struct {
