@@ -39,9 +39,14 @@ func (u *orderTx) bindCodes(ctx context.Context, field string, l Line, codes []s
 	return supply.FixLine(ctx, u.tx, l.ID, l.ProductID)
 }
 
-// lineEvent records the EPCIS event of step (shipping, receiving) for line l (trace.RecordLineEvent).
-func (u *orderTx) lineEvent(ctx context.Context, l Line, step, disposition string, by uuid.UUID, at time.Time) error {
-	return trace.RecordLineEvent(ctx, u.tx, l.ID, step, disposition, l.StationID, by, at)
+// lineEvents records the EPCIS event of step (shipping, receiving) for lines, in one statement
+// (trace.RecordLineEvents).
+func (u *orderTx) lineEvents(ctx context.Context, lines []Line, step, disposition string, by uuid.UUID, at time.Time) error {
+	evs := make([]trace.LineEvent, len(lines))
+	for i, l := range lines {
+		evs[i] = trace.LineEvent{LineID: l.ID, StationID: l.StationID}
+	}
+	return trace.RecordLineEvents(ctx, u.tx, evs, step, disposition, by, at)
 }
 
 // releaseStock gives the stock of lines back to their products (catalog.Release).

@@ -163,13 +163,15 @@ func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req S
 		if err != nil {
 			return err
 		}
-		for _, sl := range shipped {
+		lines := make([]Line, len(shipped))
+		for i, sl := range shipped {
 			if err := u.bindCodes(ctx, sl.field, sl.line, sl.codes); err != nil {
 				return err
 			}
-			if err := u.lineEvent(ctx, sl.line, trace.StepShipping, trace.DispInTransit, p.UserID, now); err != nil {
-				return err
-			}
+			lines[i] = sl.line
+		}
+		if err := u.lineEvents(ctx, lines, trace.StepShipping, trace.DispInTransit, p.UserID, now); err != nil {
+			return err
 		}
 		u.afterCommit(func(ctx context.Context) { s.forgetLines(ctx, id) })
 		return nil
@@ -220,13 +222,14 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 // event per line of its station, and its sale entry (the lines' frozen facts, SaleLines, posted by
 // the ledger), whose id sh keeps.
 func (s *Orders) postReceipt(ctx context.Context, u *orderTx, o *Order, sh *Shipment, by uuid.UUID, now time.Time) error {
+	var lines []Line
 	for _, l := range o.Lines {
-		if l.StationID != sh.StationID {
-			continue
+		if l.StationID == sh.StationID {
+			lines = append(lines, l)
 		}
-		if err := u.lineEvent(ctx, l, trace.StepReceiving, trace.DispRetailSold, by, now); err != nil {
-			return err
-		}
+	}
+	if err := u.lineEvents(ctx, lines, trace.StepReceiving, trace.DispRetailSold, by, now); err != nil {
+		return err
 	}
 	sale, err := SaleLines(ctx, u.tx, o.ID, &sh.StationID)
 	if err != nil {

@@ -220,7 +220,9 @@ func BenchmarkAttribution(b *testing.B) {
 		benchReport(b, c, month)
 		return
 	}
+	cpu := startCPU(db)
 	posted := run(b, n-day, workers, post)
+	postClient, postServer := cpu.stop()
 
 	// fupin verify --full over everything but the last day, with the statistics autovacuum would
 	// have gathered by then (without them the planner picks nested loops over a "one-row" table).
@@ -240,14 +242,22 @@ func BenchmarkAttribution(b *testing.B) {
 	// Baseline: the same number of rows per entry, one plain INSERT per transaction.
 	exec(b, db, `CREATE UNLOGGED TABLE IF NOT EXISTS bench_plain (id uuid, entry_id uuid, account_id uuid, amount_fen bigint, order_line_id uuid)`)
 	exec(b, db, `TRUNCATE bench_plain`)
+	cpu = startCPU(db)
 	plain := run(b, n, workers, func(i int) error {
 		return db.Exec(`INSERT INTO bench_plain SELECT gen_random_uuid(), ?::uuid, gen_random_uuid(), g, ?::uuid FROM generate_series(1, ?) g`,
 			orders[i].OrderID, orders[i].OrderID, per).Error
 	})
+	plainClient, plainServer := cpu.stop()
 	rate, plainRate := float64(n)/posted.Seconds(), float64(n)/plain.Seconds()
 	bench("ledger_post_sale_entries", rate, "entries/s", plainRate, "plain_insert_same_rows")
 	bench("ledger_post_sale_total", posted.Seconds(), "s", plain.Seconds(), "plain_insert_same_rows")
 	fmt.Printf("# %d sale entries, %d postings (%d per entry), %d workers, commission %d bp\n", n, postings, per, workers, *benchCommission)
+	// CPU per entry (the month but its last day, posted before verify --full), which tells where
+	// the time goes; other engineers' load inflates it too (cache and scheduler contention), so
+	// compare it only within one run.
+	perEntry := func(d time.Duration, k int) float64 { return float64(d.Microseconds()) / float64(k) }
+	fmt.Printf("# CPU per entry: posting client %.0f µs + server %.0f µs; plain insert client %.0f µs + server %.0f µs\n",
+		perEntry(postClient, n-day), perEntry(postServer, n-day), perEntry(plainClient, n), perEntry(plainServer, n))
 
 	// fupin verify: the routine run over the last day's sales, from the checkpoint.
 	out.Reset()

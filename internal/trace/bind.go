@@ -74,10 +74,27 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 	return apperr.Conflict("some codes changed while shipping; retry")
 }
 
-// RecordLineEvent appends a trace event for every code of an order line (EPCIS bizStep and
-// disposition), inside the caller's transaction.
-func RecordLineEvent(ctx context.Context, tx *gorm.DB, lineID uuid.UUID, bizStep, disposition string,
-	stationID, userID uuid.UUID, at time.Time) error {
+// LineEvent names an order line and the station that handled it, for RecordLineEvents.
+type LineEvent struct {
+	LineID    uuid.UUID
+	StationID uuid.UUID
+}
+
+// RecordLineEvents appends one trace event (EPCIS bizStep and disposition, recorded by userID at
+// at) for each of lines, inside the caller's transaction, in one statement whatever their number:
+// a receipt of a 5-line shipment took five round trips before. The ids go as one text array each
+// (pgbouncer's simple protocol has no encoding for []uuid.UUID).
+func RecordLineEvents(ctx context.Context, tx *gorm.DB, lines []LineEvent, bizStep, disposition string,
+	userID uuid.UUID, at time.Time) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	ids, lineIDs, stations := make([]string, len(lines)), make([]string, len(lines)), make([]string, len(lines))
+	for i, l := range lines {
+		ids[i], lineIDs[i], stations[i] = uuid.Must(uuid.NewV7()).String(), l.LineID.String(), l.StationID.String()
+	}
 	return tx.WithContext(ctx).Exec(`INSERT INTO trace_events (id, biz_step, disposition, order_line_id, station_id, recorded_by, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.Must(uuid.NewV7()), bizStep, disposition, lineID, stationID, userID, at).Error
+		SELECT e.id::uuid, ?, ?, e.line::uuid, e.station::uuid, ?, ?
+		FROM unnest(?::text[], ?::text[], ?::text[]) AS e(id, line, station)`,
+		bizStep, disposition, userID, at, textArray(ids), textArray(lineIDs), textArray(stations)).Error
 }
