@@ -3,6 +3,9 @@
 // and passes FUPIN_BIN and DATABASE_URL), driven by playwright-core through Debian's Chromium.
 // Screenshots at phone (390×844) and desktop (1366×900) sizes go to artifacts/console/.
 //
+// E2E_ONLY=name,… runs only the named journeys (throttle, buyer, ship, station, look, county,
+// rules2026), for a quick run while working on one; CI runs them all.
+//
 // Journeys: the buyer's (search → cart → one order → pay → the order shows paid), with a double
 // click on "place order" that must still make one order; the login throttle (five wrong
 // passwords, then the Chinese message with the wait); a look at the station's and the county
@@ -16,6 +19,7 @@ import { chromium } from 'playwright-core'
 import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
 import { countyJourney } from './county.mjs'
 import { stationJourney } from './station.mjs'
+import { buyerSteps2026, countySteps2026, stationSteps2026 } from './rules2026.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const shots = join(root, 'artifacts', 'console')
@@ -265,19 +269,31 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 })
+const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null
+const want = (name) => !only || only.has(name)
 try {
-  await throttle(browser, base)
-  const phoneOrder = await buyerJourney(browser, base, { width: 390, height: 844 }, 'phone')
-  await buyerJourney(browser, base, { width: 1366, height: 900 }, 'desktop')
-  await shipAndReceive(browser, base, phoneOrder, { width: 390, height: 844 }, 'phone')
+  const phone = { width: 390, height: 844 }
+  const desktop = { width: 1366, height: 900 }
+  if (want('throttle')) await throttle(browser, base)
+  if (want('buyer') || want('ship')) {
+    const phoneOrder = await buyerJourney(browser, base, phone, 'phone')
+    await buyerJourney(browser, base, desktop, 'desktop')
+    if (want('ship')) await shipAndReceive(browser, base, phoneOrder, phone, 'phone')
+  }
   const helpers = { newPage, login, shot, expect }
-  await stationJourney(browser, base, { width: 390, height: 844 }, 'phone', helpers)
-  await stationJourney(browser, base, { width: 1366, height: 900 }, 'desktop', helpers)
-  await lookAround(browser, base, { width: 390, height: 844 }, 'phone')
-  await lookAround(browser, base, { width: 1366, height: 900 }, 'desktop')
-  for (const [viewport, tag] of [[{ width: 390, height: 844 }, 'phone'], [{ width: 1366, height: 900 }, 'desktop']]) {
-    await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
-    await countyJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+  for (const [viewport, tag] of [[phone, 'phone'], [desktop, 'desktop']]) {
+    if (want('station')) await stationJourney(browser, base, viewport, tag, helpers)
+    if (want('rules2026')) await stationSteps2026({ browser, base, viewport, tag, ...helpers })
+  }
+  if (want('look')) {
+    await lookAround(browser, base, phone, 'phone')
+    await lookAround(browser, base, desktop, 'desktop')
+  }
+  for (const [viewport, tag] of [[phone, 'phone'], [desktop, 'desktop']]) {
+    if (want('buyer')) await buyerFullJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+    if (want('rules2026')) await buyerSteps2026({ browser, base, viewport, tag, ...helpers })
+    if (want('county')) await countyJourney({ browser, base, viewport, tag, newPage, login, shot, expect })
+    if (want('rules2026')) await countySteps2026({ browser, base, viewport, tag, ...helpers })
   }
 } catch (e) {
   failures.push(`stopped: ${e.stack ?? e}`)

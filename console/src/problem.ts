@@ -3,6 +3,7 @@
 import { lang } from './i18n'
 import { zhReason } from './reasons'
 import { stationReasons } from './problem_station'
+import { reasons2026 } from './problem_2026'
 
 export interface FieldError {
   field: string
@@ -19,7 +20,7 @@ export interface Problem {
 /** reason returns a field error's reason in the page's language. */
 export function reason(r: string): string {
   if (lang.value !== 'zh') return r
-  for (const [re, zh] of stationReasons) if (re.test(r)) return r.replace(re, zh)
+  for (const [re, zh] of [...reasons2026, ...stationReasons]) if (re.test(r)) return r.replace(re, zh)
   return zhReason(r)
 }
 

@@ -259,7 +259,10 @@ func TestContractTourActions(t *testing.T) {
 	anon.Do("GET", "/readyz", nil).Want(200)
 	// The county office's checks (TestRefundProviderDown in procurement checks their content).
 	w.Admin.Do("GET", "/api/v1/returns/owed", nil).Want(200)
+	// verify: the routine run by default, the full one on asking (TestVerifyHandlerRuns checks which ran).
 	w.Admin.Do("GET", "/api/v1/ledger/verify", nil).Want(200)
+	w.Admin.Do("GET", "/api/v1/ledger/verify?full=true", nil).Want(200)
+	w.Admin.Do("GET", "/api/v1/ledger/verify?full=yes", nil).Want(422)
 	w.Admin.Do("GET", "/api/v1/audit?limit=5", nil).Want(200)
 	var op struct{ ID, Username string }
 	w.Admin.Do("POST", "/api/v1/users", map[string]any{"username": "op." + fixture.RandDigits(6), "password": fixture.Password,

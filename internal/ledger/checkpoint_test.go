@@ -199,3 +199,60 @@ func TestRoutineVerifyHoldsItsCheckpoint(t *testing.T) {
 		}
 	})
 }
+
+// The purchase model's deliveries written since the checkpoint are in a routine run's scope, with
+// their entries, even when they name no new entry (supply's deliveries carry their txid, migration
+// 00300).
+func TestRoutineVerifyChecksDeliveriesSince(t *testing.T) {
+	c := newCheckpointed(t)
+	db := c.w.db
+	batch := newID()
+	exec(t, db, `INSERT INTO batches (id, product_id, batch_no, produced_on, quantity) VALUES (?, ?, 'B-1', '2024-05-01', 100)`, batch, c.product)
+	h := c.w.households[0]
+	// deliver records a purchase delivery of 2 × ¥5.00 and, with entry, its purchase entry, in one
+	// transaction as supply does; named, when not nil, is the entry the row names instead.
+	deliver := func(entry bool, named *uuid.UUID) uuid.UUID {
+		t.Helper()
+		id := newID()
+		err := database.Tx(context.Background(), db, func(tx *gorm.DB) error {
+			entryID := named
+			if entry {
+				e, err := c.svc.PostPurchase(context.Background(), tx, id, c.w.stationID, h, 1000, t0)
+				if err != nil {
+					return err
+				}
+				entryID = &e
+			}
+			return tx.Exec(`INSERT INTO batch_deliveries (id, batch_id, station_id, household_id, quantity, delivered_on, settlement,
+				unit_cost_fen, cert_photo, entry_id) VALUES (?, ?, ?, ?, 2, '2024-05-02', 'purchase', 500, 'photos/hgz.jpg', ?)`,
+				id, batch, c.w.stationID, h, entryID).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	good := deliver(true, nil)
+	if n, out := runVerify(t, db, VerifyRoutine); n != 0 || !strings.Contains(out, "entry by entry 1 entries and 0 orders") {
+		t.Fatalf("routine run after a good delivery: %d\n%s", n, out)
+	}
+	var named []uuid.UUID
+	if err := db.Raw(`SELECT entry_id FROM batch_deliveries WHERE id = ?`, good).Scan(&named).Error; err != nil || len(named) != 1 {
+		t.Fatal(named, err)
+	}
+	goodEntry := named[0]
+
+	// Since that checkpoint: a delivery without its entry, and one naming the checkpointed
+	// delivery's entry. Neither writes an entry; both are found, by the routine run as by the full
+	// one (the entry named twice also counts each delivery's legs twice: 2 mismatches more).
+	orphan := deliver(false, nil)
+	twice := deliver(false, &goodEntry)
+	for _, verify := range []func(context.Context, *gorm.DB, io.Writer) (int, error){VerifyRoutine, Verify} {
+		n, out := runVerify(t, db, verify)
+		if n != 4 || !strings.Contains(out, "delivery "+orphan.String()+": expected its purchase entry of 1000 fen") ||
+			!strings.Contains(out, "delivery "+twice.String()+": expected its purchase entry "+goodEntry.String()) ||
+			!strings.Contains(out, "purchase entry "+goodEntry.String()+": expected to be named by exactly one delivery, is by 2") {
+			t.Errorf("deliveries since the checkpoint without their own entries: %d\n%s", n, out)
+		}
+	}
+}

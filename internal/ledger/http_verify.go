@@ -20,20 +20,31 @@ type VerifyReport struct {
 	CheckedAt  time.Time `json:"checked_at"`
 }
 
-// VerifyHandler lets the county office run `fupin verify` from the console.
+// VerifyHandler lets the county office run `fupin verify` from the console: the routine run
+// (VerifyRoutine, from the newest checkpoint), or with ?full=true the full one (Verify). Both write a
+// checkpoint when they find no mismatch.
 type VerifyHandler struct{ db *gorm.DB }
 
 // NewVerifyHandler builds the handler over the database Verify reads.
 func NewVerifyHandler(db *gorm.DB) *VerifyHandler { return &VerifyHandler{db: db} }
 
-// Register adds GET /api/v1/ledger/verify (admin).
+// Register adds GET /api/v1/ledger/verify[?full=true] (admin).
 func (h *VerifyHandler) Register(api gin.IRoutes) {
 	api.GET("/api/v1/ledger/verify", auth.Require(auth.RoleAdmin), h.verify)
 }
 
 func (h *VerifyHandler) verify(c *gin.Context) {
+	check := VerifyRoutine
+	switch c.Query("full") {
+	case "", "false":
+	case "true":
+		check = Verify
+	default:
+		httpx.Fail(c, httpx.BadParam("full", "true or false"))
+		return
+	}
 	var buf bytes.Buffer
-	n, err := Verify(c.Request.Context(), h.db, &buf)
+	n, err := check(c.Request.Context(), h.db, &buf)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

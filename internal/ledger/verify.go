@@ -184,7 +184,7 @@ type verifier struct {
 }
 
 // in restricts a check to the routine run's scope: col must be in the temporary table
-// verify_<set> (entries, orders or lines; prepare). In a full run it restricts nothing.
+// verify_<set> (entries, orders, lines or deliveries; prepare). In a full run it restricts nothing.
 func (v *verifier) in(set, col string) string {
 	if v.full {
 		return "true"
@@ -193,10 +193,11 @@ func (v *verifier) in(set, col string) string {
 }
 
 // prepare sums every account's postings into verify_sums (both runs read it) and, for a routine
-// run, collects the scope in temporary tables dropped at commit: the postings and entries written
-// since the checkpoint (by transactions its snapshot could not see), the entries those postings
-// belong to, the entries they reverse and that reverse them, the orders of all of these (and of
-// the new postings' lines), and those orders' lines.
+// run, collects the scope in temporary tables dropped at commit: the postings, entries and
+// deliveries written since the checkpoint (by transactions its snapshot could not see), the
+// entries those postings and deliveries belong to, the entries they reverse and that reverse them,
+// the deliveries naming any of these, the orders of all of these entries (and of the new
+// postings' lines), and those orders' lines.
 func (v *verifier) prepare(tx *gorm.DB) error {
 	err := tx.Exec(`CREATE TEMP TABLE verify_sums ON COMMIT DROP AS
 		SELECT account_id, sum(amount_fen) AS total, count(*) AS n, sum(abs(amount_fen)) AS abs_fen
@@ -218,10 +219,18 @@ func (v *verifier) prepare(tx *gorm.DB) error {
 		{`CREATE TEMP TABLE verify_new_entries ON COMMIT DROP AS SELECT id FROM journal_entries WHERE ` + since, []any{v.cp.Xmin, v.cp.Snapshot}, "verify_new_entries"},
 		{`CREATE TEMP TABLE verify_entries ON COMMIT DROP AS
 			SELECT id FROM verify_new_entries UNION SELECT entry_id FROM verify_new_postings`, nil, "verify_entries"},
+		// The purchase model's deliveries written since (supply's, migration 00300), and their
+		// entries: a delivery recorded without its entry, or naming an old one, names no new entry.
+		{`CREATE TEMP TABLE verify_deliveries ON COMMIT DROP AS
+			SELECT id, entry_id FROM batch_deliveries_view WHERE ` + since, []any{v.cp.Xmin, v.cp.Snapshot}, ""},
+		{`INSERT INTO verify_entries SELECT entry_id FROM verify_deliveries WHERE entry_id IS NOT NULL
+			EXCEPT SELECT id FROM verify_entries`, nil, ""},
 		{`INSERT INTO verify_entries
 			SELECT e.reverses_entry_id FROM journal_entries e JOIN verify_entries s ON s.id = e.id WHERE e.reverses_entry_id IS NOT NULL
 			UNION SELECT r.id FROM journal_entries r JOIN verify_entries s ON s.id = r.reverses_entry_id
 			EXCEPT SELECT id FROM verify_entries`, nil, ""},
+		{`INSERT INTO verify_deliveries SELECT d.id, d.entry_id FROM batch_deliveries_view d JOIN verify_entries s ON s.id = d.entry_id
+			EXCEPT SELECT id, entry_id FROM verify_deliveries`, nil, "verify_deliveries"},
 		{`CREATE TEMP TABLE verify_orders ON COMMIT DROP AS
 			SELECT e.order_id AS id FROM journal_entries e JOIN verify_entries s ON s.id = e.id WHERE e.order_id IS NOT NULL
 			UNION SELECT ol.order_id FROM order_lines_view ol JOIN verify_new_postings p ON p.order_line_id = ol.id`, nil, "verify_orders"},

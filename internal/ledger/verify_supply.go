@@ -9,7 +9,9 @@ import (
 // deliveries (supply's batch_deliveries_view): every purchase-model delivery has its purchase entry
 // debiting its station's purchases and crediting its household's payable and income with quantity
 // × purchase price; every reversal of one has the reversal of that entry; and every purchase entry
-// (or its reversal) is named by exactly one delivery.
+// (or its reversal) is named by exactly one delivery. A routine run checks the deliveries and
+// purchase entries of its scope (prepare: the deliveries written since and those naming an entry
+// of the scope).
 func (v *verifier) purchases(tx *gorm.DB) error {
 	var rows []struct {
 		DeliveryID, EntryID *uuid.UUID
@@ -26,9 +28,9 @@ func (v *verifier) purchases(tx *gorm.DB) error {
 		    FROM journal_entries e
 		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
 		    LEFT JOIN batch_deliveries_view d ON d.entry_id = e.id
-		    JOIN postings p ON p.entry_id = e.id
+		    JOIN ` + v.postings + ` p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
-		    WHERE coalesce(orig.kind, e.kind) = 'purchase'
+		    WHERE coalesce(orig.kind, e.kind) = 'purchase' AND ` + v.in("entries", "e.id") + `
 		    GROUP BY e.id, orig.kind, e.kind, e.reverses_entry_id
 		)
 		SELECT d.id AS delivery_id, l.id AS entry_id, l.kind, d.quantity * d.unit_cost_fen AS want,
@@ -36,7 +38,7 @@ func (v *verifier) purchases(tx *gorm.DB) error {
 		FROM batch_deliveries_view d
 		LEFT JOIN legs l ON l.id = d.entry_id
 		LEFT JOIN batch_deliveries_view o ON o.id = d.reverses
-		WHERE d.unit_cost_fen IS NOT NULL
+		WHERE d.unit_cost_fen IS NOT NULL AND ` + v.in("deliveries", "d.id") + `
 		  AND (l.id IS NULL OR l.income <> d.quantity * d.unit_cost_fen OR l.purchases <> d.quantity * d.unit_cost_fen
 		       OR (d.reverses IS NULL) <> (l.reverses_entry_id IS NULL)
 		       OR (d.reverses IS NOT NULL AND l.reverses_entry_id IS DISTINCT FROM o.entry_id))
@@ -66,7 +68,8 @@ func (v *verifier) purchases(tx *gorm.DB) error {
 // no household (the station, station_sales), and its rebate entry credits the delivering
 // households exactly floor(max(margin, 0) × rebate_bp / 10000), the margin being the station's
 // sale credit on the line less the line's cost (LineRebate), and debits the station's sales with
-// it; a consignment line's sale credits only the households that delivered into its batches.
+// it; a consignment line's sale credits only the households that delivered into its batches. A
+// routine run checks the lines of its scope (every line a posting since touches is in it).
 func (v *verifier) supplyLines(tx *gorm.DB) error {
 	var rows []struct {
 		OrderLineID                    uuid.UUID
@@ -77,10 +80,11 @@ func (v *verifier) supplyLines(tx *gorm.DB) error {
 	err := tx.Raw(`
 		WITH legs AS (
 		    SELECT p.order_line_id, e.kind, a.kind AS account, a.owner_id, sum(p.amount_fen) AS amount
-		    FROM postings p
+		    FROM ` + v.postings + ` p
 		    JOIN journal_entries e ON e.id = p.entry_id AND e.kind IN ('sale', 'rebate')
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    JOIN order_line_settlements_view f ON f.order_line_id = p.order_line_id
+		    WHERE ` + v.in("lines", "p.order_line_id") + `
 		    GROUP BY 1, 2, 3, 4
 		), per_line AS (
 		    SELECT f.order_line_id, f.settlement, f.cost_fen, f.rebate_bp,
@@ -93,6 +97,7 @@ func (v *verifier) supplyLines(tx *gorm.DB) error {
 		               SELECT 1 FROM order_line_deliveries_view d WHERE d.order_line_id = f.order_line_id AND d.household_id = l.owner_id)) AS strangers
 		    FROM order_line_settlements_view f
 		    LEFT JOIN legs l ON l.order_line_id = f.order_line_id
+		    WHERE ` + v.in("lines", "f.order_line_id") + `
 		    GROUP BY f.order_line_id, f.settlement, f.cost_fen, f.rebate_bp
 		)
 		SELECT order_line_id, settlement, sale_income, net, rebated, station_debit, strangers,

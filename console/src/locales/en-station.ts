@@ -4,7 +4,7 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   newProduct: 'New product',
   editProduct: 'Edit product',
   category: 'Category',
-  unitName: 'Unit',
+  measureUnit: 'Unit of sale',
   spec: 'Specification',
   priceYuan: 'Unit price (yuan)',
   originVillage: 'Origin (village)',

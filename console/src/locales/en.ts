@@ -1,10 +1,12 @@
 import type { zh } from './zh'
 import { enCounty } from './en-county'
 import { enStation } from './en-station'
+import { en2026 } from './en-2026'
 
 export const en: Record<keyof typeof zh, string> = {
   ...enCounty,
   ...enStation,
+  ...en2026,
   appName: 'Fupin Market',
   console: 'Console',
   login: 'Sign in',

@@ -3,7 +3,7 @@ export const zhStation = {
   newProduct: '新增商品',
   editProduct: '修改商品',
   category: '类别',
-  unitName: '计量单位',
+  measureUnit: '计量单位',
   spec: '规格',
   priceYuan: '单价（元）',
   originVillage: '产地（村）',

@@ -1,9 +1,11 @@
 import { zhCounty } from './zh-county'
 import { zhStation } from './zh-station'
+import { zh2026 } from './zh-2026'
 
 export const zh = {
   ...zhCounty,
   ...zhStation,
+  ...zh2026,
   appName: '扶贫集市',
   console: '控制台',
   login: '登录',
