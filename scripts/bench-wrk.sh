@@ -36,9 +36,13 @@ export REDIS_PREFIX="benchwrk-$$:"
 app_pid="" bare_pid=""
 
 cleanup() {
+	set +e # a killed server's exit status must not end the cleanup (errexit) before the rest
 	local pid
 	for pid in "$bare_pid" "$app_pid"; do
-		[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+		if [[ -n $pid ]]; then
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
 	done
 	redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
 		xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1 || true
