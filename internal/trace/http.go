@@ -1,8 +1,6 @@
 package trace
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -32,8 +30,8 @@ type Handler struct {
 	scans    ScanCounter
 	limit    *limiter
 	unknowns *logSampler // request lines of 404 scans
-	pageMu   sync.Mutex
-	pageMemo map[string][]byte // see renderPage
+	memoMu   sync.Mutex
+	memo     map[memoKey]splitBody // see viewJSON and renderPage
 }
 
 // ScanCounter counts scans by verdict (a Prometheus counter in production).
@@ -42,7 +40,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), pageMemo: map[string][]byte{}}
+		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), memo: map[memoKey]splitBody{}}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR
@@ -522,12 +520,12 @@ func (h *Handler) traceJSON(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	body, err := h.viewJSON(v)
+	head, err := h.viewJSON(v)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", head, appendScans(nil, v.Scans))
 }
 
 // headPage, headDigitalLink and headJSON answer HEAD on the scan page (both its URL forms) and
@@ -594,46 +592,6 @@ func (h *Handler) headJSON(c *gin.Context) {
 func pageHeaders(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
-}
-
-// viewJSON encodes a view. Everything but the scan counts (the last member) is remembered per
-// cached revision and verdict, as renderPage does for the page; the counts are appended per scan.
-func (h *Handler) viewJSON(v View) ([]byte, error) {
-	scans, err := json.Marshal(v.Scans)
-	if err != nil {
-		return nil, err
-	}
-	key := ""
-	if v.rev != "" {
-		key = "json|" + string(v.Verdict) + "|" + v.rev
-		h.pageMu.Lock()
-		head, ok := h.pageMemo[key]
-		h.pageMu.Unlock()
-		if ok {
-			return append(append(append(make([]byte, 0, len(head)+len(scans)+1), head...), scans...), '}'), nil
-		}
-	}
-	full := v
-	full.Scans = ScanView{}
-	b, err := json.Marshal(full)
-	if err != nil {
-		return nil, err
-	}
-	empty, _ := json.Marshal(ScanView{})
-	tail := append(append([]byte(`"scans":`), empty...), '}')
-	if !bytes.HasSuffix(b, tail) { // not the expected shape: encode it whole
-		return json.Marshal(v)
-	}
-	head := b[:len(b)-len(tail)+len(`"scans":`)]
-	if key != "" {
-		h.pageMu.Lock()
-		if len(h.pageMemo) >= 1024 {
-			clear(h.pageMemo)
-		}
-		h.pageMemo[key] = head
-		h.pageMu.Unlock()
-	}
-	return append(append(append(make([]byte, 0, len(head)+len(scans)+1), head...), scans...), '}'), nil
 }
 
 // verdictOf is the verdict of a scan, or "" when the scan failed for another reason than an
@@ -753,41 +711,7 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 		return
 	}
 	pageHeaders(c)
-	c.Data(status, "text/html; charset=utf-8", bytes.ReplaceAll(page, []byte(scansPlaceholder), []byte(line)))
-}
-
-// scansPlaceholder stands for the scan line (the only text that changes from scan to scan of one
-// view) in rendered pages; html/template leaves it as it is.
-const scansPlaceholder = "@@FUPIN-SCANS@@"
-
-// renderPage renders the scan page with the placeholder for the scan line. Pages of views that
-// came from the cache are remembered per view revision (the cached bytes), language and verdict,
-// so a popular code's page is rendered once, not once per scan; the memo is bounded.
-func (h *Handler) renderPage(lang web.Lang, v View) ([]byte, error) {
-	key := ""
-	if v.rev != "" {
-		key = string(lang) + "|" + string(v.Verdict) + "|" + v.CodeDisplay + "|" + v.rev
-		h.pageMu.Lock()
-		page, ok := h.pageMemo[key]
-		h.pageMu.Unlock()
-		if ok {
-			return page, nil
-		}
-	}
-	var buf bytes.Buffer
-	if err := h.pages.Render(&buf, "scan", lang, map[string]any{"View": v, "ScansLine": scansPlaceholder}); err != nil {
-		return nil, err
-	}
-	page := buf.Bytes()
-	if key != "" {
-		h.pageMu.Lock()
-		if len(h.pageMemo) >= 1024 {
-			clear(h.pageMemo)
-		}
-		h.pageMemo[key] = page
-		h.pageMu.Unlock()
-	}
-	return page, nil
+	writeBody(c, status, "text/html; charset=utf-8", page, []byte(line))
 }
 
 func (h *Handler) count(v Verdict) {

@@ -38,10 +38,20 @@ const (
 	flushBatch = 1000
 )
 
+var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
+
 // scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, client, code, init_total (” = do
-// not initialise), init_first_ms, ttl_s, init_clients. Returns {view|nil, total|nil, first_ms, clients}.
+// not initialise), init_first_ms, ttl_s, init_clients, known (how the cached value this process
+// decoded last starts, idPrefix; ” = none). Returns {view|1|nil, total|nil, first_ms, clients}:
+// 1 when the cached value still starts with known (its ID), so that a hot code's view (2 KB and
+// more) is not sent and decoded with every scan.
 var scanScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
+local v
+if ARGV[8] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[8] - 1) == ARGV[8] then
+  v = 1
+else
+  v = redis.call('GET', KEYS[1])
+end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   if ARGV[4] == '' then return {v, false} end
   redis.call('HSET', KEYS[2], 't', ARGV[4], 'p', 0, 'c0', ARGV[7])
@@ -115,8 +125,8 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	keys := []string{viewKey(code), statsKey(code), dirtyKey(shardOf(code)), clientsKey(code)}
-	ttl := strconv.Itoa(int(statsTTL.Seconds()))
-	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", ttl, "0")
+	known, _ := s.known(code)
+	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", statsTTLSeconds, "0", known.prefix)
 	if err != nil {
 		return s.scanInPostgres(ctx, code, epoch)
 	}
@@ -124,8 +134,12 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	var v View
 	fresh := false
 	if len(out) > 0 {
-		if b, ok := out[0].(string); ok {
-			v, fresh = s.fresh([]byte(b), epoch)
+		switch b := out[0].(type) {
+		case string:
+			cv, ok := s.decode(code, []byte(b))
+			v, fresh = s.fresh(cv, ok, epoch)
+		case int64: // unchanged: the value this process knows
+			v, fresh = s.fresh(known.cv, known.prefix != "", epoch)
 		}
 	}
 	switch {
@@ -146,7 +160,7 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		case err != nil:
 			return View{}, apperr.DB(err, "code")
 		}
-		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", ttl, "0"); err != nil {
+		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", statsTTLSeconds, "0", ""); err != nil {
 			return s.countInPostgres(ctx, v, code)
 		}
 		out, _ = res.([]any)

@@ -1,10 +1,13 @@
 package trace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,7 +77,7 @@ type Service struct {
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
 	decodedMu   sync.Mutex
-	decoded     map[string]cachedView // raw cached bytes → decoded view (see fresh)
+	decoded     map[string]decodedView // code → the last cached value decoded (see decode)
 }
 
 // Config sizes the service. Zero values take the defaults of Settings.
@@ -95,7 +98,7 @@ func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Househo
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
 		attribution: attribution, cfg: cfg, log: cfg.Log,
-		bg: bg, stop: stop, decoded: map[string]cachedView{}}
+		bg: bg, stop: stop, decoded: map[string]decodedView{}}
 }
 
 // NewBatch records a production or harvest lot.
@@ -199,12 +202,31 @@ type CodeRow struct {
 // An unknown code is remembered too, for notFoundTTL: NotFound set, View naming the code with
 // verdict unknown, Issued the issuance epoch it was looked up under. A code can come to exist only
 // through an issuance, which bumps the issuance epoch, so an entry older than it is a miss.
+//
+// ID is random, new with every value written, and first in the JSON: a process that decoded a
+// value before tells the scan script its start (idPrefix), and the script answers "unchanged"
+// instead of sending the view again (scan.go).
 type cachedView struct {
+	ID       string `json:"id,omitempty"`
 	Epoch    int64  `json:"e"`
 	Issued   int64  `json:"i,omitempty"`
 	NotFound bool   `json:"nf,omitempty"`
 	View     View   `json:"v"`
-	rev      string // the bytes it was decoded from (in-process memo only)
+	rev      string // what identifies the value: its ID, or the bytes of one without (in-process memo only)
+}
+
+// newCachedView is a value to cache, with a fresh ID.
+func newCachedView(cv cachedView) cachedView {
+	cv.ID = strconv.FormatUint(rand.Uint64(), 36)
+	return cv
+}
+
+// idPrefix is how the JSON of a cached value with that ID starts ("" for none).
+func idPrefix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return `{"id":"` + id + `"`
 }
 
 // notFoundTTL is how long an unknown code is remembered as such.
@@ -219,7 +241,8 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 		return View{}, apperr.DB(err, "code")
 	}
 	if b, ok := s.cache.Get(ctx, viewKey(code)); ok {
-		if v, ok := s.fresh(b, epoch); ok {
+		cv, ok := s.decode(code, b)
+		if v, ok := s.fresh(cv, ok, epoch); ok {
 			if v.Verdict == VerdictUnknown {
 				return v, apperr.NotFound("traceability code")
 			}
@@ -229,28 +252,55 @@ func (s *Service) Resolve(ctx context.Context, code string) (View, error) {
 	return s.loadShared(ctx, code, epoch)
 }
 
-// fresh decodes a cached view and says whether it is of the current epoch. The last decoding of
-// each hot code is remembered in process, keyed by the exact bytes Redis returned: a scan of a
-// popular code then costs a string comparison instead of a JSON decode. Views are never mutated
-// after decoding (callers change only their own copy's scalar fields), so sharing is safe.
-func (s *Service) fresh(b []byte, epoch int64) (View, bool) {
-	var cv cachedView
+// decodedView is the last cached value of a code this process decoded, and how its JSON starts.
+type decodedView struct {
+	cv     cachedView
+	prefix string // idPrefix(cv.ID)
+}
+
+// decode decodes the cached value b of code (ok false: not a view). The last decoding of each
+// hot code is remembered in process: a scan of a popular code then costs a comparison of the
+// value's start (its ID) instead of a JSON decode, or nothing at all when the scan script said
+// the value is the one this process knows (known). Views are never mutated after decoding
+// (callers change only their own copy's scalar fields), so sharing is safe.
+func (s *Service) decode(code string, b []byte) (cachedView, bool) {
 	s.decodedMu.Lock()
-	d, ok := s.decoded[string(b)]
+	d, ok := s.decoded[code]
 	s.decodedMu.Unlock()
-	if ok {
-		cv = d
-	} else {
-		cv.rev = string(b)
-		if json.Unmarshal(b, &cv) != nil || cv.View.Code == "" {
-			return View{}, false
-		}
-		s.decodedMu.Lock()
-		if len(s.decoded) >= decodedMax {
-			clear(s.decoded) // crude but bounded: hot codes come back on their next scan
-		}
-		s.decoded[string(b)] = cv
-		s.decodedMu.Unlock()
+	if ok && (d.prefix != "" && bytes.HasPrefix(b, []byte(d.prefix)) || d.prefix == "" && d.cv.rev == string(b)) {
+		return d.cv, true
+	}
+	var cv cachedView
+	if json.Unmarshal(b, &cv) != nil || cv.View.Code == "" {
+		return cachedView{}, false
+	}
+	d = decodedView{cv: cv, prefix: idPrefix(cv.ID)}
+	d.cv.rev = cv.ID
+	if cv.ID == "" { // written before values had IDs
+		d.cv.rev = string(b)
+	}
+	s.decodedMu.Lock()
+	if len(s.decoded) >= decodedMax {
+		clear(s.decoded) // crude but bounded: hot codes come back on their next scan
+	}
+	s.decoded[code] = d
+	s.decodedMu.Unlock()
+	return d.cv, true
+}
+
+// known is the value of code this process decoded last (ok false: none).
+func (s *Service) known(code string) (decodedView, bool) {
+	s.decodedMu.Lock()
+	defer s.decodedMu.Unlock()
+	d, ok := s.decoded[code]
+	return d, ok
+}
+
+// fresh says whether a decoded cached value (ok false: there was none) may be served: a view of
+// the current cache epoch, or a "not found" of the current issuance epoch.
+func (s *Service) fresh(cv cachedView, ok bool, epoch int64) (View, bool) {
+	if !ok {
+		return View{}, false
 	}
 	if cv.NotFound {
 		if cv.Issued < s.issued.Load() {
@@ -286,15 +336,15 @@ func (s *Service) loadShared(ctx context.Context, code string, epoch int64) (Vie
 			v, err = s.load(lctx, code)
 		}
 		if apperr.Is(err, apperr.KindNotFound) {
-			if b, err := json.Marshal(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
-				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}}); err == nil {
+			if b, err := json.Marshal(newCachedView(cachedView{Epoch: epoch, Issued: issued, NotFound: true,
+				View: View{Code: code, CodeDisplay: v.CodeDisplay, Verdict: VerdictUnknown}})); err == nil {
 				s.cache.Set(ctx, viewKey(code), b, notFoundTTL)
 			}
 		}
 		if err != nil {
 			return v, err
 		}
-		if b, err := json.Marshal(cachedView{Epoch: epoch, View: v}); err == nil {
+		if b, err := json.Marshal(newCachedView(cachedView{Epoch: epoch, View: v})); err == nil {
 			s.cache.Set(ctx, viewKey(code), b, replica.CacheTTL(lctx, s.ttl))
 		}
 		return v, nil

@@ -35,6 +35,7 @@ type Cache struct {
 type breaker struct {
 	downUntil atomic.Int64 // unix nanoseconds; while in the future, Redis is skipped
 	timeouts  atomic.Int64 // consecutive timed-out calls
+	answered  atomic.Int64 // unix nanoseconds when a call last succeeded
 }
 
 // Open connects to the Redis that url names; timeout bounds each call (dial, read, write); log
@@ -91,7 +92,8 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	b, addr := c.breakerFor(cctx, key)
-	if time.Now().UnixNano() < b.downUntil.Load() {
+	start := time.Now().UnixNano()
+	if start < b.downUntil.Load() {
 		return ErrSkipped
 	}
 	err := fn(cctx)
@@ -101,9 +103,13 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 		// nothing about Redis, and must not make the calls that follow (a final flush) skip it.
 	case err == nil || errors.Is(err, redis.Nil):
 		b.timeouts.Store(0)
+		b.answered.Store(time.Now().UnixNano())
+	case errors.Is(err, context.DeadlineExceeded) && b.answered.Load() > start:
+		// Another call was answered while this one waited: Redis is up, and this call was slow
+		// on our side (queued for a pooled connection, or the process starved of CPU under
+		// load). Falling back to PostgreSQL for a second would only add load; not counted.
 	case errors.Is(err, context.DeadlineExceeded) && b.timeouts.Add(1) < 3:
-		// One slow call under load (waiting for a pooled connection, a busy CPU) is not a dead
-		// Redis: falling back to PostgreSQL for a second would only add load. Three in a row are.
+		// One slow call is not a dead Redis either. Three in a row, with no answer meanwhile, are.
 	default:
 		b.timeouts.Store(0)
 		now := time.Now()

@@ -165,6 +165,10 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 // valid UTF-8, naming the parameter, before any handler sees them.
 func QueryText() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if c.Request.URL.RawQuery == "" { // most requests (every scan): nothing to parse
+			c.Next()
+			return
+		}
 		for name, values := range c.Request.URL.Query() {
 			for _, v := range values {
 				if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {

@@ -1,0 +1,79 @@
+// Command bareredis is the baseline of the scan benchmark from outside the process
+// (scripts/bench-wrk.sh): a bare gin handler answering every GET with one Redis GET of one key,
+// the cached view of the code the product is asked for. It uses the product's Redis client
+// settings (cache.NewClient: the same pool, timeouts, no retries), so that the ratio measures what
+// a scan does beyond that GET. It is a main of its own, kept out of the fupin binary.
+//
+//	bareredis -redis redis://127.0.0.1:6379/0 -match 'prefix:trace:*:view:CODE'
+//
+// It finds the key by SCAN MATCH (the product's shard tag is its business), listens on -addr
+// (default a free loopback port) and prints "listening on http://host:port".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+)
+
+func main() {
+	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
+	match := flag.String("match", "", "SCAN MATCH pattern of the one key to serve")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	timeout := flag.Duration("timeout", 50*time.Millisecond, "Redis call budget (REDIS_TIMEOUT)")
+	flag.Parse()
+	if err := run(*redisURL, *match, *addr, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "bareredis:", err)
+		os.Exit(1)
+	}
+}
+
+func run(redisURL, match, addr string, timeout time.Duration) error {
+	if match == "" {
+		return errors.New("-match is required")
+	}
+	rdb, err := cache.NewClient(redisURL, timeout)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var keys []string
+	it := rdb.Scan(ctx, 0, match, 1000).Iterator() // SCAN, not KEYS: the Redis may be shared
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if len(keys) != 1 {
+		return fmt.Errorf("%d keys match %q; want 1 (warm the product's cache first)", len(keys), match)
+	}
+	key := keys[0]
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.GET("/*any", func(c *gin.Context) {
+		v, err := rdb.Get(c.Request.Context(), key).Bytes()
+		if err != nil {
+			c.Status(http.StatusInternalServerError)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", v)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	return (&http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Scan throughput measured from outside the process: wrk (its own process, -t2) against
+# `fupin serve` (a demo database of its own, the rate limit off) and against a bare gin handler
+# doing one Redis GET of the same cached view (internal/bench/bareredis), alternately, several
+# rounds, so that the shared machine's load falls on both alike. Prints BENCH lines as
+# scripts/bench.sh does (ratio = the product's figure / the bare handler's, same run):
+#   BENCH scan_wrk_json 5123.4 req/s ratio=0.712 baseline=bare_gin_redis_get
+#   BENCH scan_wrk_json_p99 21.3 ms ratio=1.180 baseline=bare_gin_redis_get_p99
+# Requests/s are the sums over the rounds; p99s the medians of the rounds'. Per-round lines go to
+# stderr. Run it alone (`scripts/bench.sh wrk` runs it too) on an otherwise quiet machine.
+# Environment: BENCH_CONNS (64 connections), BENCH_WRK_THREADS (2), BENCH_WRK_SECONDS (5 per
+# round and target), BENCH_WRK_ROUNDS (5); TEST_DATABASE_URL / TEST_REDIS_URL as for the tests.
+# Leaves nothing behind: its database and its Redis keys (prefix benchwrk-PID:) are removed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+conns="${BENCH_CONNS:-64}"
+threads="${BENCH_WRK_THREADS:-2}"
+secs="${BENCH_WRK_SECONDS:-5}"
+rounds="${BENCH_WRK_ROUNDS:-5}"
+
+ensure_go
+ensure_services --test
+have wrk || apt_install wrk || die "wrk not found (Debian: apt-get install wrk)"
+have redis-cli || apt_install redis-tools || die "redis-cli not found (Debian: apt-get install redis-tools)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/fupin-wrk.XXXXXX")"
+base_url="${TEST_DATABASE_URL:-${DATABASE_URL:-$FUPIN_LOCAL_PG_URL}}"
+db="bench_wrk_$$"
+export DATABASE_URL
+DATABASE_URL="$(url_with_db "$base_url" "$db")"
+export REDIS_URL="${TEST_REDIS_URL:-${REDIS_URL:-$FUPIN_LOCAL_REDIS_URL}}"
+export REDIS_PREFIX="benchwrk-$$:"
+app_pid="" bare_pid=""
+
+cleanup() {
+	set +e # a killed server's exit status must not end the cleanup (errexit) before the rest
+	local pid
+	for pid in "$bare_pid" "$app_pid"; do
+		if [[ -n $pid ]]; then
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
+		xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1 || true
+	psql "$(url_with_db "$base_url" postgres)" -XAtq -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 ||
+		warn "could not drop database $db"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+info "building fupin and the bare handler"
+go build -o "$work/fupin" ./cmd/fupin
+go build -o "$work/bareredis" ./internal/bench/bareredis
+ensure_database "$db" "$(url_with_db "$base_url" postgres)"
+"$work/fupin" migrate up >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; die "fupin migrate up failed"; }
+"$work/fupin" demo >"$work/demo.txt" 2>"$work/demo.log" || { cat "$work/demo.log" >&2; die "fupin demo failed"; }
+code="$(sed -n 's|.*/t/\([0-9A-Z]*\)$|\1|p' "$work/demo.txt" | head -n 1)"
+[[ -n $code ]] || die "no scan code in the demo's summary ($work/demo.txt)"
+
+# listening FILE: waits for "listening on URL" in FILE and prints the URL.
+listening() {
+	local i url
+	for ((i = 0; i < 120; i++)); do
+		url="$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$1")"
+		[[ -n $url ]] && { printf '%s\n' "$url"; return 0; }
+		sleep 0.5
+	done
+	cat "$1" >&2
+	return 1
+}
+
+# The rate limit is off: all load comes from one address (docs/traceability.md, "Rate limit").
+ADDR=127.0.0.1:0 SCAN_RATE_PER_SECOND=0 LOG_LEVEL=warn "$work/fupin" serve >"$work/app.out" 2>"$work/app.err" &
+app_pid=$!
+app="$(listening "$work/app.out")" || die "fupin serve did not start ($work/app.err)"
+curl -fsS -o /dev/null "$app/api/v1/trace/$code" || die "warming the scan of $code failed"
+"$work/bareredis" -redis "$REDIS_URL" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
+bare_pid=$!
+bare="$(listening "$work/bare.out")" || die "bareredis did not start"
+
+cat >"$work/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))
+end
+EOF
+
+# run NAME URL: one wrk run; appends "NAME requests duration_us p99_us" to results.
+run() {
+	local out line
+	out="$(wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/report.lua" "$2")"
+	line="$(grep '^WRK ' <<<"$out")" || die "wrk printed no result for $1"
+	read -r _ req dur p99 errors <<<"$line"
+	((errors == 0)) || die "$1: $errors failed requests (non-2xx, socket errors or timeouts)"
+	printf '%s %s %s %s\n' "$1" "$req" "$dur" "$p99" >>"$work/results"
+	awk -v n="$1" -v r="$req" -v d="$dur" -v p="$p99" 'BEGIN { printf "  %s: %.0f req/s, p99 %.1f ms\n", n, r * 1e6 / d, p / 1000 }' >&2
+}
+
+info "wrk -t$threads -c$conns, $rounds rounds of ${secs}s per target; uptime: $(uptime)"
+wrk -t"$threads" -c"$conns" -d2s "$app/api/v1/trace/$code" >/dev/null # warm-up
+wrk -t"$threads" -c"$conns" -d2s "$bare/x" >/dev/null
+: >"$work/results"
+for ((r = 1; r <= rounds; r++)); do
+	info "round $r"
+	run bare "$bare/x"
+	run json "$app/api/v1/trace/$code"
+	run html "$app/t/$code"
+done
+info "uptime after: $(uptime)"
+if grep -q 'redis call failed' "$work/app.err"; then
+	warn "the product fell back to PostgreSQL during the run (Redis calls over REDIS_TIMEOUT):"
+	grep -c 'redis call failed' "$work/app.err" >&2
+fi
+
+awk '
+{ req[$1] += $2; dur[$1] += $3; n[$1]++; p99[$1, n[$1]] = $4 }
+function median(name,   i, j, t, a, k) {
+	k = n[name]
+	for (i = 1; i <= k; i++) a[i] = p99[name, i]
+	for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+END {
+	base = req["bare"] * 1e6 / dur["bare"]; bp = median("bare") / 1000
+	printf "BENCH scan_wrk_bare_gin_redis_get %.1f req/s ratio=1.000 baseline=bare_gin_redis_get\n", base
+	printf "BENCH scan_wrk_bare_gin_redis_get_p99 %.1f ms ratio=1.000 baseline=bare_gin_redis_get_p99\n", bp
+	split("json html", names, " ")
+	for (i = 1; i <= 2; i++) {
+		m = names[i]; rps = req[m] * 1e6 / dur[m]; p = median(m) / 1000
+		printf "BENCH scan_wrk_%s %.1f req/s ratio=%.3f baseline=bare_gin_redis_get\n", m, rps, rps / base
+		printf "BENCH scan_wrk_%s_p99 %.1f ms ratio=%.3f baseline=bare_gin_redis_get_p99\n", m, p, p / bp
+	}
+}' "$work/results"
