@@ -107,13 +107,21 @@ func TestDividendHTTP(t *testing.T) {
 // authentication; token starts a session of p, whose UserID must name an account.
 func routerOn(t *testing.T, db *gorm.DB, visible scope) (*gin.Engine, func(p auth.Principal) string) {
 	t.Helper()
+	r, token := authenticatedRouter(t, db)
+	NewHandler(NewService(db).WithClock(worldNow), visible).Register(r)
+	return r, token
+}
+
+// authenticatedRouter is a router on db behind the application's error writer and
+// authentication, with no routes yet; token starts a session of p.
+func authenticatedRouter(t *testing.T, db *gorm.DB) (*gin.Engine, func(p auth.Principal) string) {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	rdb, prefix := dbtest.Redis(t)
 	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
 		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
 	r := gin.New()
 	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
-	NewHandler(NewService(db).WithClock(worldNow), visible).Register(r)
 	return r, func(p auth.Principal) string {
 		t.Helper()
 		tok, _, err := users.Start(t.Context(), p)

@@ -2,20 +2,12 @@ package ledger
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/cache"
-	"github.com/fupinmarket/fupin/internal/platform/dbtest"
-	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
 // GET /api/v1/ledger/verify is the routine run; ?full=true the full one. An old order's status
@@ -30,20 +22,8 @@ func TestVerifyHandlerRuns(t *testing.T) {
 	}
 	exec(t, db, `UPDATE orders SET status = 'placed' WHERE id = ?`, old.ID)
 
-	gin.SetMode(gin.TestMode)
-	rdb, prefix := dbtest.Redis(t)
-	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
-		auth.NewTokens("test-secret-test-secret-test-secret", time.Hour), bcrypt.MinCost)
-	r := gin.New()
-	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
+	r, token := authenticatedRouter(t, db)
 	NewVerifyHandler(db).Register(r)
-	token := func(p auth.Principal) string {
-		tok, _, err := users.Start(t.Context(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
 	admin := token(auth.Principal{UserID: c.w.userID, Role: auth.RoleAdmin})
 	get := func(tok, query string) (int, VerifyReport, string) {
 		req := httptest.NewRequest("GET", "/api/v1/ledger/verify"+query, nil)
