@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCodes, previousMonth, yuan, chinaTime } from './format'
+import { parseCodes, percent, previousMonth, yuan, chinaTime } from './format'
 
 describe('format', () => {
   it('writes fen as yuan', () => {
@@ -19,5 +19,14 @@ describe('format', () => {
       '4BY1QRAGYKYAXF',
       'X',
     ])
+  })
+})
+
+describe('percent', () => {
+  it('shows basis points as a percentage, decimals only when needed', () => {
+    expect(percent(3000)).toBe('30%')
+    expect(percent(1234)).toBe('12.34%')
+    expect(percent(1205)).toBe('12.05%')
+    expect(percent(0)).toBe('0%')
   })
 })

@@ -35,3 +35,8 @@ export function parseCodes(text: string): string[] {
       return s.replace(/[-\s]/g, '').toUpperCase()
     })
 }
+
+/** percent shows basis points (1/100 of a percent) as a percentage: 3000 → "30%", 1234 → "12.34%". */
+export function percent(bp: number): string {
+  return `${(bp / 100).toFixed(bp % 100 ? 2 : 0)}%`
+}
