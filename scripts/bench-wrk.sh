@@ -78,7 +78,7 @@ ADDR=127.0.0.1:0 SCAN_RATE_PER_SECOND=0 LOG_LEVEL=warn "$work/fupin" serve >"$wo
 app_pid=$!
 app="$(listening "$work/app.out")" || die "fupin serve did not start ($work/app.err)"
 curl -fsS -o /dev/null "$app/api/v1/trace/$code" || die "warming the scan of $code failed"
-"$work/bareredis" -redis "$REDIS_URL" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
+"$work/bareredis" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
 bare_pid=$!
 bare="$(listening "$work/bare.out")" || die "bareredis did not start"
 
