@@ -41,7 +41,7 @@ const (
 var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
 
 // scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, client, code, ttl_s, known (how the
-// cached value this process decoded last starts, idPrefix; '' = none). Returns
+// cached value this process decoded last starts, idPrefix; ” = none). Returns
 // {view|1|nil, total, first_ms, clients}, or {view|1|nil, false} when the code's counters are not
 // in Redis (the caller starts them from PostgreSQL: initCounters, and runs the script again).
 // 1 when the cached value still starts with known (its ID), so that a hot code's view (2 KB and
