@@ -174,9 +174,9 @@ func BenchmarkAttribution(b *testing.B) {
 	exec(b, db, `CREATE UNLOGGED TABLE IF NOT EXISTS bench_orders (i int, order_id uuid, line_id uuid, unit_id uuid, at timestamptz)`)
 	exec(b, db, `TRUNCATE bench_orders`)
 	exec(b, db, `INSERT INTO bench_orders
-		SELECT i, gen_random_uuid(), gen_random_uuid(), (?::uuid[])[1 + i % 8],
-		       ?::timestamptz + (i::bigint * 2592000000 / ?) * interval '1 millisecond'
-		FROM generate_series(0, ? - 1) i`, pgUUIDs(units), month.Start(), n, n)
+		SELECT i, ` + uuidv7SQL("at") + `, ` + uuidv7SQL("at") + `, (?::uuid[])[1 + i % 8], at
+		FROM (SELECT i, ?::timestamptz + (i::bigint * 2592000000 / ?) * interval '1 millisecond' AS at
+		      FROM generate_series(0, ? - 1) i) g`, pgUUIDs(units), month.Start(), n, n)
 	// The last day's orders are shipped: their receipt completes them with the sale entry.
 	day := n - n*29/30
 	exec(b, db, `INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at, paid_at, completed_at)

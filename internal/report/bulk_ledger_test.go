@@ -63,12 +63,12 @@ func cloneSales(b *testing.B, db *gorm.DB, from, to int) {
 					FROM bench_orders bo WHERE bo.order_id = o.id AND bo.i >= ? AND bo.i < ? AND o.status <> 'completed'`, []any{lo, hi}},
 				{`SET LOCAL session_replication_role = replica`, nil},
 				{`CREATE TEMP TABLE bench_clones ON COMMIT DROP AS
-					SELECT bo.order_id, bo.line_id, bo.at, gen_random_uuid() AS entry_id, t.entry_id AS template_entry, t.order_id AS template_order,
+					SELECT bo.order_id, bo.line_id, bo.at, ` + uuidv7SQL("clock_timestamp()") + ` AS entry_id, t.entry_id AS template_entry, t.order_id AS template_order,
 					       date_trunc('month', bo.at AT TIME ZONE 'Asia/Shanghai')::date AS month
 					FROM bench_orders bo JOIN bench_templates t ON t.k = bo.i % ?
 					WHERE bo.i >= ? AND bo.i < ?`, []any{bulkTemplates, lo, hi}},
 				{`CREATE TEMP TABLE bench_clone_postings ON COMMIT DROP AS
-					SELECT gen_random_uuid() AS id, c.entry_id, tp.kind, coalesce(tp.owner_id, '00000000-0000-0000-0000-000000000000') AS owner,
+					SELECT ` + uuidv7SQL("clock_timestamp()") + ` AS id, c.entry_id, tp.kind, coalesce(tp.owner_id, '00000000-0000-0000-0000-000000000000') AS owner,
 					       CASE WHEN tp.kind LIKE 'household\_%' THEN 0 ELSE get_byte(uuid_send(c.entry_id), 15) % 16 END::smallint AS slot,
 					       tp.amount_fen, CASE WHEN tp.on_line THEN c.line_id END AS order_line_id
 					FROM bench_clones c JOIN bench_template_postings tp ON tp.entry_id = c.template_entry`, nil},
@@ -116,6 +116,15 @@ func cloneSales(b *testing.B, db *gorm.DB, from, to int) {
 			b.Fatalf("bulk ledger, orders %d–%d: %v", lo, hi, err)
 		}
 	}
+}
+
+// uuidv7SQL is SQL for a UUIDv7 of time t (PostgreSQL 15 has no uuidv7()): t's milliseconds,
+// then random bits, as the product's uuid.NewV7 makes them. Ids that follow time are appended at
+// the right of their indexes; random ones (gen_random_uuid) touch a random page of each index per
+// row, which made writing a million entries' postings several times slower.
+func uuidv7SQL(t string) string {
+	return `encode(set_byte(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send((extract(epoch FROM ` + t + `) * 1000)::bigint) FROM 3)
+		FROM 1 FOR 6), 6, (get_byte(uuid_send(gen_random_uuid()), 6) & 15) | 112), 'hex')::uuid`
 }
 
 // benchAttributionBulk is BenchmarkAttribution over a ledger written by cloneSales: postTemplates
