@@ -174,7 +174,7 @@ func BenchmarkAttribution(b *testing.B) {
 	exec(b, db, `CREATE UNLOGGED TABLE IF NOT EXISTS bench_orders (i int, order_id uuid, line_id uuid, unit_id uuid, at timestamptz)`)
 	exec(b, db, `TRUNCATE bench_orders`)
 	exec(b, db, `INSERT INTO bench_orders
-		SELECT i, ` + uuidv7SQL("at") + `, ` + uuidv7SQL("at") + `, (?::uuid[])[1 + i % 8], at
+		SELECT i, `+uuidv7SQL("at")+`, `+uuidv7SQL("at")+`, (?::uuid[])[1 + i % 8], at
 		FROM (SELECT i, ?::timestamptz + (i::bigint * 2592000000 / ?) * interval '1 millisecond' AS at
 		      FROM generate_series(0, ? - 1) i) g`, pgUUIDs(units), month.Start(), n, n)
 	// The last day's orders are shipped: their receipt completes them with the sale entry.
