@@ -37,7 +37,9 @@ type impactBody struct {
 	Supersedes         string
 	OrderTotalFen      int64 `json:"order_total_fen"`
 	RefundedFen        int64 `json:"refunded_fen"`
+	Format             string
 	CommissionFen      int64 `json:"commission_fen"`
+	StationSalesFen    int64 `json:"station_sales_fen"`
 	HouseholdIncomeFen int64 `json:"household_income_fen"`
 	HouseholdCount     int   `json:"household_count"`
 	Villages           []struct {
@@ -96,7 +98,7 @@ func (b impactBody) incomes(t *testing.T) []int64 {
 		}
 		total += sum
 	}
-	if total != b.HouseholdIncomeFen || b.OrderTotalFen-b.RefundedFen != b.CommissionFen+b.HouseholdIncomeFen {
+	if total != b.HouseholdIncomeFen || b.OrderTotalFen-b.RefundedFen != b.CommissionFen+b.StationSalesFen+b.HouseholdIncomeFen {
 		t.Fatalf("receipt does not reconcile: %+v", b)
 	}
 	slices.Sort(out)

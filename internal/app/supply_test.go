@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -262,6 +264,28 @@ func TestPurchaseModel(t *testing.T) {
 		t.Fatalf("station's sales %d, want %d", stationSales, 20000-1900)
 	}
 	fixture.VerifyLedger(t, w.a.DB)
+	receipt := func(version int) impactBody {
+		t.Helper()
+		var r impactReceipt
+		w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/impact-receipt", nil).Want(200).JSON(&r)
+		var b impactBody
+		if err := json.Unmarshal(r.Receipt, &b); err != nil {
+			t.Fatal(err)
+		}
+		if r.Version != version || b.Format != "fupin.impact-receipt.v2" || recomputeDigest(t, r.Receipt) != r.Digest {
+			t.Fatalf("receipt version %d (want %d), format %q", r.Version, version, b.Format)
+		}
+		return b
+	}
+	// The impact receipt: the households' income from this order is the rebate (they were paid
+	// for the produce on delivery); the station's sales close the reconciliation.
+	r1 := receipt(1)
+	if got := r1.incomes(t); !slices.Equal(got, []int64{475, 1425}) || r1.StationSalesFen != 20000-1900 || r1.HouseholdCount != 2 {
+		t.Fatalf("purchase-model receipt: incomes %v, station's sales %d, households %d", got, r1.StationSalesFen, r1.HouseholdCount)
+	}
+	if kinds := []string{r1.LedgerEntries[0].Kind, r1.LedgerEntries[1].Kind}; len(r1.LedgerEntries) != 2 || !slices.Contains(kinds, "rebate") {
+		t.Fatalf("ledger entries %+v, want the sale and its rebate", r1.LedgerEntries)
+	}
 
 	// A refund of one bag takes its price back from the station's sales (the rebate stands).
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
@@ -271,6 +295,13 @@ func TestPurchaseModel(t *testing.T) {
 		t.Fatalf("station's sales after a refund of one bag %d, want %d", stationSales, 10000-1900)
 	}
 	fixture.VerifyLedger(t, w.a.DB)
+	if r2 := receipt(2); r2.RefundedFen != 10000 || r2.StationSalesFen != 10000-1900 || r2.HouseholdIncomeFen != 1900 {
+		t.Fatalf("after the refund: refunded %d, station's sales %d, household income %d", r2.RefundedFen, r2.StationSalesFen, r2.HouseholdIncomeFen)
+	}
+	var impact strings.Builder
+	if n, err := w.a.Impact.Verify(context.Background(), &impact); err != nil || n != 0 {
+		t.Fatalf("impact verify: %d mismatches, %v\n%s", n, err, impact.String())
+	}
 
 	// A purchase delivered in error is reversed with its entry: the household's income goes back.
 	wrong := delivery(w.Households[2], 2)

@@ -71,7 +71,7 @@ type Item struct {
 	Quantity  int
 }
 
-// Locked is a product as Reserve read it, its row locked: what an order fixes of it.
+// Locked is a product as a Reservation read it, its row locked: what an order fixes of it.
 type Locked struct {
 	ProductID uuid.UUID
 	StationID uuid.UUID

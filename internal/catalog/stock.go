@@ -15,18 +15,22 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// Reserve takes the stock of items inside the caller's transaction tx, all or nothing, and
-// returns the products as they were before (product_id, station_id, name, price_fen, stock,
-// listed, origin_code), their rows locked until tx ends: what an order needs to fix its prices,
-// stations and origins.
-// items name each product once (merge repeats first). One statement locks the rows in product id
-// order (the lock is taken row by row above the sort, so two orders with the same products in
-// opposite order never deadlock), reads their latest committed version (READ COMMITTED re-reads a
-// row updated while it waited) and takes the stock of every item only if every item is listed
-// and in stock on those locked rows (a scalar sub-select over them, evaluated once: as a CTE
-// joined to the UPDATE it was re-run for every row, 0.2 ms each, 200 ms for a 1,000-line order);
-// CHECK (stock >= 0) on products is the last line. The locked
-// rows come back whatever happened, so a refusal is explained without another query.
+// Reservation takes the stock of items, all or nothing, as two parts of the caller's one
+// statement: Lock's CTEs lock and read the products, the caller's CTEs follow (its insert reads
+// reserved and reservable), then Take's CTE takes the stock only if the caller's gate CTE
+// returned a row. So an order is placed in one statement, its own transaction: no BEGIN and
+// COMMIT round trips, and the product rows stay locked only from that statement to its commit
+// (docs/performance.md, "Place + pay regression"). items name each product once (merge repeats
+// first). Only catalog names products; the caller names CTEs.
+//
+// reserved locks the rows in product id order (the lock is taken row by row above the sort, so
+// two orders with the same products in opposite order never deadlock) and reads their latest
+// committed version (READ COMMITTED re-reads a row updated while it waited); it has, per item
+// found: product_id, station_id, name, price_fen, stock (before the reservation), listed,
+// origin_code, quantity and item_no (the item's 1-based position in items). reservable is one row,
+// ok: every item is listed and in stock on those locked rows. The caller should select reserved's
+// rows whatever happened and give them to Shortfall, so a refusal is explained without another
+// query. CHECK (stock >= 0) on products is the last line.
 //
 // The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
 // cannot see into: its estimates are then the same whatever the arrays hold, so PostgreSQL keeps
@@ -34,37 +38,43 @@ import (
 // afresh cost 12 % of the database's CPU under the order benchmark, docs/performance.md); the ids
 // are named on the UPDATE's target as well, or the plan may join to a sequential scan of the
 // whole catalogue.
-// Errors: those of Shortfall (then no stock was taken); database errors as they are.
-func Reserve(ctx context.Context, tx *gorm.DB, items []Item) ([]Locked, error) {
+type Reservation struct {
+	ids, quantities string // array literals
+	n               int
+}
+
+// NewReservation prepares the reservation of items (each product once).
+func NewReservation(items []Item) Reservation {
 	ids, quantities := make([]string, len(items)), make([]string, len(items))
 	for i, it := range items {
 		ids[i], quantities[i] = it.ProductID.String(), strconv.Itoa(it.Quantity)
 	}
-	productIDs := "{" + strings.Join(ids, ",") + "}"
-	var locked []Locked
-	err := tx.WithContext(ctx).Raw(`
-		WITH l AS (
+	return Reservation{ids: "{" + strings.Join(ids, ",") + "}", quantities: "{" + strings.Join(quantities, ",") + "}", n: len(items)}
+}
+
+// Lock is the CTEs reserved and reservable (see Reservation), with their parameters.
+func (r Reservation) Lock() (string, []any) {
+	return `reserve_locked AS (
 		    SELECT id AS product_id, station_id, name, price_fen, stock, listed, origin_code
 		    FROM products WHERE id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) ORDER BY id FOR UPDATE
-		), w AS (
-		    SELECT l.*, x.quantity
-		    FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[])) AS x(product_id, quantity)
-		    JOIN l ON l.product_id = x.product_id
-		), taken AS (
+		), reserved AS (
+		    SELECT l.*, x.quantity, x.item_no::int AS item_no
+		    FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[])) WITH ORDINALITY AS x(product_id, quantity, item_no)
+		    JOIN reserve_locked l ON l.product_id = x.product_id
+		), reservable AS (
+		    SELECT count(*) FILTER (WHERE listed AND stock >= quantity) = ? AS ok FROM reserved
+		)`, []any{r.ids, r.ids, r.quantities, r.n}
+}
+
+// Take is the CTE reserve_taken, which takes every reserved item's stock if the caller's CTE
+// gate (defined between Lock and Take) returned a row; the caller makes gate return a row only
+// when reservable is ok.
+func (r Reservation) Take(gate string) (string, []any) {
+	return `reserve_taken AS (
 		    UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()
-		    FROM w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
-		      AND (SELECT count(*) FILTER (WHERE w.listed AND w.stock >= w.quantity) FROM w) = ?
-		)
-		SELECT product_id, station_id, name, price_fen, stock, listed, origin_code FROM w`,
-		productIDs, productIDs, "{"+strings.Join(quantities, ",")+"}", productIDs, len(items),
-	).Find(&locked).Error // Find, not Scan: see ledger's insertEntry
-	if err != nil {
-		return nil, err
-	}
-	if err := Shortfall(items, locked); err != nil {
-		return nil, err
-	}
-	return locked, nil
+		    FROM reserved w WHERE p.id = ANY(CAST((SELECT ?::uuid[]) AS uuid[])) AND p.id = w.product_id
+		      AND EXISTS (SELECT FROM ` + gate + `)
+		)`, []any{r.ids}
 }
 
 // Shortfall names the first item (in request order) that the locked rows cannot supply, or

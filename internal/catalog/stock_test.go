@@ -78,7 +78,23 @@ func stockOf(t *testing.T, db *gorm.DB, id uuid.UUID) int {
 	return n
 }
 
-// TestReserveAllOrNothing: Reserve takes every item's stock in the caller's transaction and
+// reserve runs a Reservation as a statement of tx whose gate is reservable's ok, as an order's
+// statement gates it on its insert, and returns Shortfall's verdict on the locked rows.
+func reserve(ctx context.Context, tx *gorm.DB, items []Item) ([]Locked, error) {
+	r := NewReservation(items)
+	lock, args := r.Lock()
+	take, takeArgs := r.Take("gate")
+	var locked []Locked
+	err := tx.WithContext(ctx).Raw(`WITH `+lock+`, gate AS (SELECT FROM reservable WHERE ok), `+take+`
+		SELECT product_id, station_id, name, price_fen, stock, listed, origin_code FROM reserved ORDER BY item_no`,
+		append(args, takeArgs...)...).Find(&locked).Error
+	if err != nil {
+		return nil, err
+	}
+	return locked, Shortfall(items, locked)
+}
+
+// TestReserveAllOrNothing: a Reservation takes every item's stock in the caller's statement and
 // returns the rows as they were; one item short (or unlisted) takes nothing and names that item;
 // Release gives the stock back.
 func TestReserveAllOrNothing(t *testing.T) {
@@ -87,7 +103,7 @@ func TestReserveAllOrNothing(t *testing.T) {
 
 	var locked []Locked
 	err := database.Tx(ctx, db, func(tx *gorm.DB) (err error) {
-		locked, err = Reserve(ctx, tx, []Item{{ids[1], 3}, {ids[0], 4}})
+		locked, err = reserve(ctx, tx, []Item{{ids[1], 3}, {ids[0], 4}})
 		return err
 	})
 	if err != nil {
@@ -113,7 +129,7 @@ func TestReserveAllOrNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-			_, err := Reserve(ctx, tx, c.items)
+			_, err := reserve(ctx, tx, c.items)
 			if err == nil {
 				return nil
 			}

@@ -10,20 +10,28 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
 
-// impactReceipt issues (the first time) the impact receipt of the demo's first completed order
-// and returns its public page, digest included, as the QR on its PDF holds it (docs/impact.md).
+// impactReceipt issues (the first time) the impact receipts of the demo's completed orders, the
+// purchase-model rice order's among them, so that `fupin verify` checks every kind, and returns
+// the public page of the first one's, digest included, as the QR on its PDF holds it
+// (docs/impact.md).
 func impactReceipt(ctx context.Context, a *app.App) (string, error) {
-	var first struct{ ID uuid.UUID }
-	if err := a.DB.WithContext(ctx).Raw(`SELECT id FROM orders_view WHERE status = 'completed' ORDER BY completed_at, id LIMIT 1`).
-		Scan(&first).Error; err != nil {
+	var completed []uuid.UUID
+	if err := a.DB.WithContext(ctx).Raw(`SELECT id FROM orders_view WHERE status = 'completed' ORDER BY completed_at, id`).
+		Scan(&completed).Error; err != nil {
 		return "", err
 	}
-	if first.ID == uuid.Nil {
+	if len(completed) == 0 {
 		return "", ErrPartial
 	}
-	i, err := a.Impact.Current(ctx, auth.Principal{Role: auth.RoleAdmin}, first.ID)
-	if err != nil {
-		return "", err
+	var first impact.Issued
+	for n, id := range completed {
+		i, err := a.Impact.Current(ctx, auth.Principal{Role: auth.RoleAdmin}, id)
+		if err != nil {
+			return "", err
+		}
+		if n == 0 {
+			first = i
+		}
 	}
-	return impact.PublicURL(a.Config.PublicBaseURL, i), nil
+	return impact.PublicURL(a.Config.PublicBaseURL, first), nil
 }

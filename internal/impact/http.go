@@ -189,6 +189,8 @@ func kindName(k string) string {
 	switch k {
 	case "sale":
 		return "销售入账 sale"
+	case "rebate":
+		return "二次返利 rebate"
 	case "refund":
 		return "退款冲减 refund"
 	}

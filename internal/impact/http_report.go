@@ -68,6 +68,9 @@ func reportDocument(r AnnualReport) trace.Document {
 	add(8, 0, "生成 %s（北京时间）", chinaTime(rfc3339(r.GeneratedAt)))
 	add(8, 0, "")
 	add(11, 0, "凭证 %d 份   订单金额 %s   退款 %s   站点佣金 %s", r.ReceiptCount, yuan(r.OrderTotalFen), yuan(r.RefundedFen), yuan(r.CommissionFen))
+	if r.StationSalesFen != 0 {
+		add(11, 0, "站点收购销售 %s（农户已于交售时收款）", yuan(r.StationSalesFen))
+	}
 	add(13, 0, "农户增收 %s   带动农户 %d 户", yuan(r.HouseholdIncomeFen), r.HouseholdCount)
 	add(8, 0, "")
 	add(11, 0, "按村 By village")

@@ -15,17 +15,21 @@ import (
 )
 
 // Format names the receipt's layout; a change of fields is a new format, so that a digest of an
-// old receipt still means what it meant.
-const Format = "fupin.impact-receipt.v1"
+// old receipt still means what it meant. v2 added station_sales_fen (receipt and entries) and the
+// rebate entries of purchase-model (收购) lines; a v1 receipt reads as v2 with no station sales.
+const Format = "fupin.impact-receipt.v2"
 
 // Receipt is the body of an impact receipt, exactly what is digested: the canonical JSON (RFC
 // 8785, Canonical) of this object. Money is fen (int64); times are RFC 3339 in UTC.
 //
 // Reconciliation (checked when it is built, and by Verify against the ledger):
-// OrderTotalFen − RefundedFen = CommissionFen + HouseholdIncomeFen, and HouseholdIncomeFen is the
-// sum of every village's IncomeFen, each the sum of its households' IncomeFen. Each household's
-// SaleFen is what the order's sale entries credited to its business income, RefundedFen what its
-// refund entries took back, IncomeFen the difference.
+// OrderTotalFen − RefundedFen = CommissionFen + StationSalesFen + HouseholdIncomeFen, and
+// HouseholdIncomeFen is the sum of every village's IncomeFen, each the sum of its households'
+// IncomeFen. Each household's SaleFen is what the order's sale and rebate entries credited to its
+// business income, RefundedFen what its refund entries took back, IncomeFen the difference.
+// StationSalesFen is the station's part of purchase-model (收购) lines: it bought the produce on
+// delivery (the households' income then, not this order's), sold it here and shared back the
+// rebate (二次返利), which is this order's income for those households (docs/supply.md).
 type Receipt struct {
 	Format             string     `json:"format"`
 	ReceiptID          string     `json:"receipt_id"`
@@ -38,6 +42,7 @@ type Receipt struct {
 	OrderTotalFen      int64      `json:"order_total_fen"`
 	RefundedFen        int64      `json:"refunded_fen"`
 	CommissionFen      int64      `json:"commission_fen"`
+	StationSalesFen    int64      `json:"station_sales_fen"`
 	HouseholdIncomeFen int64      `json:"household_income_fen"`
 	HouseholdCount     int        `json:"household_count"`
 	Villages           []Village  `json:"villages"`
@@ -62,15 +67,17 @@ type Household struct {
 	IncomeFen   int64  `json:"income_fen"`
 }
 
-// EntryRef is one ledger entry the receipt accounts for: a sale (per received shipment) or a
-// refund of the order, with its effect: GrossFen on the unit's receivable (a refund's is
-// negative), CommissionFen and HouseholdIncomeFen credited (negative when taken back).
+// EntryRef is one ledger entry the receipt accounts for: a sale (per received shipment), the
+// rebate posted with it, or a refund of the order, with its effect: GrossFen on the unit's
+// receivable (a refund's is negative, a rebate's 0), CommissionFen, StationSalesFen and
+// HouseholdIncomeFen credited (negative when taken back, or shared back by a rebate).
 type EntryRef struct {
 	ID                 string `json:"id"`
 	Kind               string `json:"kind"`
 	OccurredAt         string `json:"occurred_at"`
 	GrossFen           int64  `json:"gross_fen"`
 	CommissionFen      int64  `json:"commission_fen"`
+	StationSalesFen    int64  `json:"station_sales_fen"`
 	HouseholdIncomeFen int64  `json:"household_income_fen"`
 }
 

@@ -25,6 +25,9 @@ func receiptDocument(r Receipt, i Issued, publicURL string) trace.Document {
 	}
 	add(8, 0, "")
 	add(10, 0, "订单金额 %s   退款 %s   站点佣金 %s", yuan(r.OrderTotalFen), yuan(r.RefundedFen), yuan(r.CommissionFen))
+	if r.StationSalesFen != 0 {
+		add(10, 0, "站点收购销售 %s（农户已于交售时收款，返利计入下方增收）", yuan(r.StationSalesFen))
+	}
 	add(12, 0, "农户增收 %s   带动农户 %d 户", yuan(r.HouseholdIncomeFen), r.HouseholdCount)
 	add(8, 0, "")
 	for _, v := range r.Villages {

@@ -16,7 +16,8 @@ import (
 
 // AnnualReport is a unit's impact in a calendar year (China time), the sum of the current receipts
 // of its orders completed in that year: what the yearly assistance assessment (定点帮扶考核) asks a
-// paired unit to show. Money is fen. HouseholdCount counts distinct households whose net income
+// paired unit to show. Money is fen; OrderTotalFen − RefundedFen = CommissionFen +
+// StationSalesFen + HouseholdIncomeFen, as on each receipt. HouseholdCount counts distinct households whose net income
 // from the unit's orders of the year is positive; a village's count does the same within it.
 type AnnualReport struct {
 	UnitID             uuid.UUID       `json:"unit_id"`
@@ -26,6 +27,7 @@ type AnnualReport struct {
 	OrderTotalFen      int64           `json:"order_total_fen"`
 	RefundedFen        int64           `json:"refunded_fen"`
 	CommissionFen      int64           `json:"commission_fen"`
+	StationSalesFen    int64           `json:"station_sales_fen"`
 	HouseholdIncomeFen int64           `json:"household_income_fen"`
 	HouseholdCount     int             `json:"household_count"`
 	Villages           []ReportVillage `json:"villages"`
@@ -97,6 +99,7 @@ func (s *Service) Annual(ctx context.Context, p auth.Principal, unitID uuid.UUID
 		rep.OrderTotalFen += r.OrderTotalFen
 		rep.RefundedFen += r.RefundedFen
 		rep.CommissionFen += r.CommissionFen
+		rep.StationSalesFen += r.StationSalesFen
 		rep.HouseholdIncomeFen += r.HouseholdIncomeFen
 		rep.Receipts = append(rep.Receipts, ReportReceipt{OrderID: i.OrderID, ReceiptID: i.ID, Version: i.Version,
 			CompletedAt: i.CompletedAt, HouseholdIncomeFen: r.HouseholdIncomeFen, Digest: i.Digest, PublicURL: publicURL(i)})

@@ -127,8 +127,8 @@ func sameIDs(stored, current string) bool {
 	return strings.Join(a, ",") == current
 }
 
-// build makes the receipt of o from its ledger entries: per household what the sale entries
-// credited and the refund entries took back, each household under the village it belonged to when
+// build makes the receipt of o from its ledger entries: per household what the sale and rebate
+// entries credited and the refund entries took back, each household under the village it belonged to when
 // the first sale entry paying it happened, named as on that day.
 func (s *Service) build(ctx context.Context, o orderRow, row issuedRow, supersedes string, entries []ledger.OrderIncomeEntry,
 	issuedAt time.Time) (Receipt, []householdRow, error) {
@@ -143,7 +143,7 @@ func (s *Service) build(ctx context.Context, o orderRow, row issuedRow, supersed
 	var saleGross money.Money
 	for _, e := range entries {
 		ref := EntryRef{ID: e.ID.String(), Kind: e.Kind, OccurredAt: rfc3339(e.OccurredAt), GrossFen: int64(e.GrossFen),
-			CommissionFen: int64(e.CommissionFen)}
+			CommissionFen: int64(e.CommissionFen), StationSalesFen: int64(e.StationSalesFen)}
 		for h, m := range e.Households {
 			ref.HouseholdIncomeFen += int64(m)
 			p := parts[h]
@@ -151,20 +151,22 @@ func (s *Service) build(ctx context.Context, o orderRow, row issuedRow, supersed
 				p = &part{}
 				parts[h] = p
 			}
-			if e.Kind == ledger.KindSale {
-				p.sale += m
-				if p.firstSale.IsZero() || e.OccurredAt.Before(p.firstSale) {
-					p.firstSale = e.OccurredAt
-				}
-			} else {
+			if e.Kind == ledger.KindRefund {
 				p.refunded -= m
+				continue
+			}
+			p.sale += m // a sale's credit, or a rebate's (posted with its sale)
+			if p.firstSale.IsZero() || e.OccurredAt.Before(p.firstSale) {
+				p.firstSale = e.OccurredAt
 			}
 		}
 		r.LedgerEntries = append(r.LedgerEntries, ref)
 		r.CommissionFen += int64(e.CommissionFen)
-		if e.Kind == ledger.KindSale {
+		r.StationSalesFen += int64(e.StationSalesFen)
+		switch e.Kind {
+		case ledger.KindSale:
 			saleGross += e.GrossFen
-		} else {
+		case ledger.KindRefund:
 			r.RefundedFen -= int64(e.GrossFen)
 		}
 	}
@@ -222,9 +224,9 @@ func (s *Service) build(ctx context.Context, o orderRow, row issuedRow, supersed
 		r.Villages = append(r.Villages, *v)
 	}
 	slices.SortFunc(r.Villages, func(a, b Village) int { return strings.Compare(a.Code, b.Code) })
-	if r.OrderTotalFen-r.RefundedFen != r.CommissionFen+r.HouseholdIncomeFen {
-		return Receipt{}, nil, apperr.Conflict("order %s does not reconcile: total %d − refunded %d ≠ commission %d + household income %d fen: run fupin verify",
-			o.ID, r.OrderTotalFen, r.RefundedFen, r.CommissionFen, r.HouseholdIncomeFen)
+	if r.OrderTotalFen-r.RefundedFen != r.CommissionFen+r.StationSalesFen+r.HouseholdIncomeFen {
+		return Receipt{}, nil, apperr.Conflict("order %s does not reconcile: total %d − refunded %d ≠ commission %d + station's sales %d + household income %d fen: run fupin verify",
+			o.ID, r.OrderTotalFen, r.RefundedFen, r.CommissionFen, r.StationSalesFen, r.HouseholdIncomeFen)
 	}
 	return r, hs, nil
 }

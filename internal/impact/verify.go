@@ -8,15 +8,16 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 // Verify checks every issued receipt, every version, against the ledger and writes one line per
 // mismatch to w: the stored body still hashes to its digest; every ledger entry the version
-// accounts for still exists as a sale or refund of its order; each household's income on the
+// accounts for still exists as a sale, rebate or refund of its order; each household's income on the
 // receipt equals what those entries credited it, no household missing or extra; and the body's
-// totals equal the entries' (gross, refunds, commission, household income). A version that
+// totals equal the entries' (gross, refunds, commission, station's sales, household income). A version that
 // accounts for fewer entries than the ledger now holds is not a mismatch: the next request issues
 // the next version. Errors: Unavailable.
 func (s *Service) Verify(ctx context.Context, w io.Writer) (mismatches int, err error) {
@@ -51,25 +52,26 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) (mismatches int, err 
 			want[id] = true
 		}
 		perHousehold := map[uuid.UUID]money.Money{}
-		var gross, refunded, commission, income money.Money
+		var gross, refunded, commission, stationSales, income money.Money
 		for _, e := range entries {
 			if !want[e.ID.String()] {
 				continue
 			}
 			delete(want, e.ID.String())
-			if e.Kind == "refund" {
+			if e.Kind == ledger.KindRefund {
 				refunded -= e.GrossFen
 			} else {
-				gross += e.GrossFen
+				gross += e.GrossFen // a rebate's is 0
 			}
 			commission += e.CommissionFen
+			stationSales += e.StationSalesFen
 			for h, m := range e.Households {
 				perHousehold[h] += m
 				income += m
 			}
 		}
 		for id := range want {
-			report(r, "ledger entry %s is not a sale or refund of the order", id)
+			report(r, "ledger entry %s is not a sale, rebate or refund of the order", id)
 		}
 		stored := households[r.ID]
 		for h, m := range perHousehold {
@@ -83,10 +85,10 @@ func (s *Service) Verify(ctx context.Context, w io.Writer) (mismatches int, err 
 			}
 		}
 		if int64(gross) != body.OrderTotalFen || int64(refunded) != body.RefundedFen || int64(commission) != body.CommissionFen ||
-			int64(income) != body.HouseholdIncomeFen {
-			report(r, "totals: the ledger gives gross %d, refunded %d, commission %d, household income %d fen; the receipt %d, %d, %d, %d",
-				int64(gross), int64(refunded), int64(commission), int64(income),
-				body.OrderTotalFen, body.RefundedFen, body.CommissionFen, body.HouseholdIncomeFen)
+			int64(stationSales) != body.StationSalesFen || int64(income) != body.HouseholdIncomeFen {
+			report(r, "totals: the ledger gives gross %d, refunded %d, commission %d, station's sales %d, household income %d fen; the receipt %d, %d, %d, %d, %d",
+				int64(gross), int64(refunded), int64(commission), int64(stationSales), int64(income),
+				body.OrderTotalFen, body.RefundedFen, body.CommissionFen, body.StationSalesFen, body.HouseholdIncomeFen)
 		}
 	}
 	fmt.Fprintf(w, "impact receipts: %d checked against the ledger, %d mismatches\n", len(rows), mismatches)

@@ -21,7 +21,6 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
@@ -139,7 +138,7 @@ func requestHash(items []catalog.Item) []byte {
 	return h.Sum(nil)
 }
 
-// Place creates an order for the buyer's unit and reserves its stock, in one transaction.
+// Place creates an order for the buyer's unit and reserves its stock, in one statement (placeStmt).
 // The key makes it idempotent: the same key and items return the first order (replayed=true);
 // the same key with other items is a Conflict.
 // Errors: Invalid (items[i].product_id unknown or unlisted, quantities), Conflict (insufficient
@@ -155,9 +154,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	hash := requestHash(items)
 	now := s.now()
 	o := Order{ID: uuid.Must(uuid.NewV7()), UnitID: p.UnitID, PlacedBy: p.UserID, Status: StatusPlaced, PlacedAt: now}
-	// No look-up of the key first: the transaction finds a used key (idempotency_claim) and is
-	// rolled back, so the common case, a new order, saves a round trip.
-	err = retry(ctx, func() error { return placeTx(ctx, s.db, &o, key, hash, items) })
+	// No look-up of the key first: the statement finds a used key (idempotency_claim) and then
+	// inserts nothing and takes no stock, so the common case, a new order, saves a round trip.
+	err = retry(ctx, func() error { return placeStmt(ctx, s.db, &o, key, hash, items) })
 	if err == nil {
 		return o, false, nil
 	}
@@ -174,72 +173,86 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 	return Order{}, false, apperr.DB(err, "order")
 }
 
-// placeTx places order o for items under the unit's key (with the request's hash) in one transaction: catalog.Reserve locks the products in id
-// order, reads their price and station and takes the stock (all or nothing); then one statement
-// inserts the order, unless the unit's key is used (idempotency_claim records it in
-// idempotency_keys with the order's id, platform/idempotency; a used key inserts nothing and the
-// transaction is rolled back, which gives the stock back), its lines (prices and origins fixed now; their
-// supplier shares are copied by the trigger of migration 00050) and one pending
-// shipment per station. The product rows stay locked from the reservation to the commit.
-// o gets its lines (in items order), total and shipments.
+// placeStmt places order o for items under the unit's key (with the request's hash) in one
+// statement, its own transaction (no BEGIN/COMMIT round trips; the product rows stay locked only
+// from this statement to its commit): catalog's Reservation locks the products in id order and
+// reads their price, station and origin; the order is inserted only if every item is listed and
+// in stock on the locked rows and then only if the unit's key is unused (idempotency_claim
+// records it in idempotency_keys with the order's id, platform/idempotency; CASE makes the check
+// come first, so a refused order claims no key); the stock is taken only if the order was
+// inserted; the lines (prices and origins fixed now; their commission and supplier shares are
+// copied by the triggers of migrations 00060 and 00050) and one pending shipment per station
+// follow the order. The locked rows come back whatever happened, so a refusal is explained
+// without another query. o gets its lines (in items order), total and shipments.
 //
 // The arrays reach the statement through sub-selects ((SELECT ?::uuid[])), which the planner
-// cannot see into: PostgreSQL then keeps one generic plan for it (see catalog.Reserve).
-// Errors: those of catalog.Reserve; errReplay when the unit's key was already used.
-func placeTx(ctx context.Context, db *gorm.DB, o *Order, key string, hash []byte, items []catalog.Item) error {
-	return database.Tx(ctx, db, func(tx *gorm.DB) error {
-		locked, err := catalog.Reserve(ctx, tx, items)
-		if err != nil {
-			return err
-		}
-		byProduct := make(map[uuid.UUID]catalog.Locked, len(locked))
-		for _, l := range locked {
-			byProduct[l.ProductID] = l
-		}
-		n := len(items)
-		ids, products, stations, origins := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		quantities, prices, lineNos := make([]int64, n), make([]int64, n), make([]int64, n)
-		o.Lines, o.TotalFen = make([]Line, n), 0
-		for i, it := range items {
-			p := byProduct[it.ProductID]
-			amount := p.PriceFen * money.Money(it.Quantity)
-			o.TotalFen += amount
-			o.Lines[i] = Line{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, LineNo: i + 1, ProductID: p.ProductID, StationID: p.StationID,
-				Quantity: it.Quantity, UnitPriceFen: p.PriceFen, AmountFen: amount}
-			ids[i], products[i], stations[i], origins[i] = o.Lines[i].ID.String(), p.ProductID.String(), p.StationID.String(), p.OriginCode
-			quantities[i], prices[i], lineNos[i] = int64(it.Quantity), int64(p.PriceFen), int64(i+1)
-		}
-		var inserted struct{ Orders int }
-		err = tx.WithContext(ctx).Raw(`
-			WITH o AS (
-			    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
-			    SELECT ?, ?, ?, ?, ?, ? WHERE idempotency_claim(?, ?, ?, ?)
-			    RETURNING id
-			), w AS (
-			    SELECT * FROM unnest((SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::uuid[]), (SELECT ?::uuid[]), (SELECT ?::int[]), (SELECT ?::bigint[]), (SELECT ?::text[]))
-			        AS x(line_id, line_no, product_id, station_id, quantity, price_fen, origin_code)
-			), ol AS (
-			    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
-			    SELECT w.line_id, o.id, w.line_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
-			    FROM o, w
-			), s AS (
-			    INSERT INTO shipments (order_id, station_id, status)
-			    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
-			)
-			SELECT count(*) AS orders FROM o`,
-			o.ID, o.UnitID, o.PlacedBy, o.Status, o.TotalFen, o.PlacedAt,
-			orderScope(o.UnitID).String(), key, hash, o.ID.String(),
-			pgArray(ids), pgInts(lineNos), pgArray(products), pgArray(stations), pgInts(quantities), pgInts(prices), pgArray(origins),
-		).Find(&inserted).Error // Find: see ledger's insertEntry
-		if err != nil {
-			return err
-		}
-		if inserted.Orders == 0 {
-			return errReplay // the key was used (or is being used); the rollback gives the stock back
-		}
-		o.Shipments = shipmentsOf(o.ID, o.Lines)
-		return nil
-	})
+// cannot see into: PostgreSQL then keeps one generic plan for it (see catalog.Reservation).
+// Errors: those of catalog.Shortfall; errReplay when the unit's key was already used (then no
+// stock was taken).
+func placeStmt(ctx context.Context, db *gorm.DB, o *Order, key string, hash []byte, items []catalog.Item) error {
+	n := len(items)
+	lineIDs, ids := make([]uuid.UUID, n), make([]string, n)
+	for i := range items {
+		lineIDs[i] = uuid.Must(uuid.NewV7())
+		ids[i] = lineIDs[i].String()
+	}
+	r := catalog.NewReservation(items)
+	lock, lockArgs := r.Lock()
+	take, takeArgs := r.Take("o")
+	args := append(lockArgs, pgArray(ids),
+		o.ID, o.UnitID, o.PlacedBy, o.Status, o.PlacedAt, orderScope(o.UnitID).String(), key, hash, o.ID.String())
+	args = append(args, takeArgs...)
+	var rows []struct {
+		catalog.Locked
+		Inserted int
+	}
+	err := db.WithContext(ctx).Raw(`
+		WITH `+lock+`, w AS (
+		    SELECT r.*, ((SELECT ?::uuid[]))[r.item_no] AS line_id FROM reserved r
+		), o AS (
+		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
+		    SELECT ?, ?, ?, ?, (SELECT sum(w.price_fen * w.quantity) FROM w), ? FROM reservable
+		    WHERE CASE WHEN reservable.ok THEN idempotency_claim(?, ?, ?, ?) ELSE false END
+		    RETURNING id
+		), ol AS (
+		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
+		    SELECT w.line_id, o.id, w.item_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
+		    FROM o, w
+		), s AS (
+		    INSERT INTO shipments (order_id, station_id, status)
+		    SELECT DISTINCT o.id, w.station_id, 'pending' FROM o, w
+		), `+take+`
+		SELECT w.product_id, w.station_id, w.name, w.price_fen, w.stock, w.listed, w.origin_code,
+		       (SELECT count(*) FROM o) AS inserted
+		FROM w`, args...,
+	).Find(&rows).Error // Find: see ledger's insertEntry
+	if err != nil {
+		return err
+	}
+	locked := make([]catalog.Locked, len(rows))
+	for i, row := range rows {
+		locked[i] = row.Locked
+	}
+	if err := catalog.Shortfall(items, locked); err != nil {
+		return err
+	}
+	if len(rows) == 0 || rows[0].Inserted == 0 {
+		return errReplay // the key was used (or is being used); no stock was taken
+	}
+	byProduct := make(map[uuid.UUID]catalog.Locked, n)
+	for _, l := range locked {
+		byProduct[l.ProductID] = l
+	}
+	o.Lines, o.TotalFen = make([]Line, n), 0
+	for i, it := range items {
+		p := byProduct[it.ProductID]
+		amount := p.PriceFen * money.Money(it.Quantity)
+		o.TotalFen += amount
+		o.Lines[i] = Line{ID: lineIDs[i], OrderID: o.ID, LineNo: i + 1, ProductID: p.ProductID, StationID: p.StationID,
+			Quantity: it.Quantity, UnitPriceFen: p.PriceFen, AmountFen: amount}
+	}
+	o.Shipments = shipmentsOf(o.ID, o.Lines)
+	return nil
 }
 
 // pgArray and pgInts are PostgreSQL array literals (ids, region codes, which are digits and a

@@ -2,7 +2,10 @@ package procurement
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,31 +113,38 @@ func (o Order) clone() Order {
 	return o
 }
 
-// persist writes what changed from before to o: the order's status with its timestamp, the
-// shipment time of lines newly shipped, and the shipments that changed, those changed alike in one
-// statement (all shipped, or all cancelled, at once), so that an event writes what it wrote
-// before the repository and no more.
+// persist writes what changed from before to o, in one statement (one round trip, whatever the
+// event changed): the order's status with its timestamp, the shipment time of lines newly
+// shipped, and the shipments that changed, those changed alike in one UPDATE (all shipped, or all
+// cancelled, at once), so that an event writes what it wrote before the repository and no more.
+// Each UPDATE is a CTE of its own; they touch different rows, so their order does not matter.
 func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
-	db := tx.WithContext(ctx)
+	var ctes []string
+	var args []any
 	if o.Status != before.Status {
-		if err := db.Model(&Order{}).Where("id = ?", o.ID).Updates(o.statusColumns()).Error; err != nil {
-			return err
+		cols := o.statusColumns()
+		names := slices.Sorted(maps.Keys(cols))
+		set := make([]string, len(names))
+		for i, c := range names {
+			set[i] = c + " = ?"
+			args = append(args, cols[c])
 		}
+		ctes = append(ctes, "UPDATE orders SET "+strings.Join(set, ", ")+" WHERE id = ?")
+		args = append(args, o.ID)
 	}
-	shipped := map[time.Time][]uuid.UUID{}
+	shipped := map[time.Time][]string{}
 	var times []time.Time
 	for i, l := range o.Lines {
 		if l.ShippedAt != nil && before.Lines[i].ShippedAt == nil {
 			if shipped[*l.ShippedAt] == nil {
 				times = append(times, *l.ShippedAt)
 			}
-			shipped[*l.ShippedAt] = append(shipped[*l.ShippedAt], l.ID)
+			shipped[*l.ShippedAt] = append(shipped[*l.ShippedAt], l.ID.String())
 		}
 	}
 	for _, at := range times {
-		if err := db.Model(&Line{}).Where("id IN ?", shipped[at]).Update("shipped_at", at).Error; err != nil {
-			return err
-		}
+		ctes = append(ctes, "UPDATE order_lines SET shipped_at = ? WHERE id = ANY(CAST(? AS uuid[]))")
+		args = append(args, at, pgArray(shipped[at]))
 	}
 	// Shipments changed alike are written together: all shipped, or all cancelled, at once.
 	type row struct {
@@ -143,7 +153,7 @@ func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
 		entry             uuid.UUID
 	}
 	var rows []row
-	stations := map[row][]uuid.UUID{}
+	stations := map[row][]string{}
 	for i, sh := range o.Shipments {
 		if sh == before.Shipments[i] {
 			continue
@@ -155,18 +165,28 @@ func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
 		if stations[r] == nil {
 			rows = append(rows, r)
 		}
-		stations[r] = append(stations[r], sh.StationID)
+		stations[r] = append(stations[r], sh.StationID.String())
 	}
 	for _, r := range rows {
-		first := o.Shipments[slices.IndexFunc(o.Shipments, func(sh Shipment) bool { return sh.StationID == stations[r][0] })]
-		err := db.Model(&Shipment{}).Where("order_id = ? AND station_id IN ?", o.ID, stations[r]).
-			Updates(map[string]any{"status": first.Status, "shipped_at": first.ShippedAt, "received_at": first.ReceivedAt,
-				"sale_entry_id": first.SaleEntryID}).Error
-		if err != nil {
-			return err
-		}
+		first := o.Shipments[slices.IndexFunc(o.Shipments, func(sh Shipment) bool { return sh.StationID.String() == stations[r][0] })]
+		ctes = append(ctes, `UPDATE shipments SET status = ?, shipped_at = ?, received_at = ?, sale_entry_id = ?
+		    WHERE order_id = ? AND station_id = ANY(CAST(? AS uuid[]))`)
+		args = append(args, first.Status, first.ShippedAt, first.ReceivedAt, first.SaleEntryID, o.ID, pgArray(stations[r]))
 	}
-	return nil
+	if len(ctes) == 0 {
+		return nil
+	}
+	var sql strings.Builder
+	for i, c := range ctes {
+		if i == 0 {
+			sql.WriteString("WITH ")
+		} else {
+			sql.WriteString(", ")
+		}
+		fmt.Fprintf(&sql, "w%d AS (%s)", i, c)
+	}
+	sql.WriteString(" SELECT 1")
+	return tx.WithContext(ctx).Exec(sql.String(), args...).Error
 }
 
 // micros is t in microseconds (what PostgreSQL keeps), 0 for none.

@@ -21,7 +21,10 @@ func (l countingLogger) Trace(context.Context, time.Time, func() (string, int64)
 
 // Placing, paying, shipping and receiving an order of one line, over HTTP, run no more statements
 // than they did before the order repository (issue 12; counted at commit 180f312, the request's
-// session check included where it is made), so that the hot paths do not slow down.
+// session check included where it is made), so that the hot paths do not slow down. Place is one
+// statement and no transaction since issue 15 (placeStmt; it was two between BEGIN and COMMIT,
+// which this count does not see: docs/performance.md, "Place + pay regression"), and an event's
+// writes to the order, its lines and shipments one statement (persist): ship 9, receive 8.
 func TestStatementsPerOrder(t *testing.T) {
 	w := newWorld(t)
 	codes := w.Issue(t, w.Product, 2)
@@ -37,16 +40,16 @@ func TestStatementsPerOrder(t *testing.T) {
 		}
 	}
 	var o fixture.Order
-	count("place", 3, func() {
+	count("place", 2, func() {
 		w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
 			"Idempotency-Key", "count-1").Want(201).JSON(&o)
 	})
 	count("pay", 2, func() {
 		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "count-pay").Want(201)
 	})
-	count("ship", 11, func() {
+	count("ship", 9, func() {
 		w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
 			{"line_id": o.Lines[0].ID, "codes": codes}}}).Want(200)
 	})
-	count("receive", 9, func() { w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200) })
+	count("receive", 8, func() { w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200) })
 }

@@ -11,12 +11,15 @@ import (
 )
 
 // MonthIncome is one household's income attributed by the ledger in a month (China Standard
-// Time): business (经营性: sales net of refunds) and wage (工资性), in fen.
+// Time): business (经营性: sales net of refunds, purchases and rebates), wage (工资性) and property
+// (财产性: dividends), in fen, and their total; the kinds of 国家统计局's household survey, as in
+// HouseholdIncome.
 type MonthIncome struct {
 	HouseholdID uuid.UUID `json:"household_id"`
 	VillageCode string    `json:"village_code"`
 	BusinessFen int64     `json:"business_fen"`
 	WageFen     int64     `json:"wage_fen"`
+	PropertyFen int64     `json:"property_fen"`
 	TotalFen    int64     `json:"total_fen"`
 }
 
@@ -31,9 +34,10 @@ type MonthIncomes struct {
 const monthIncomesSQL = `
 SELECT h.id AS household_id, h.village_code,
        coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income'), 0) AS business_fen,
-       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage_fen
+       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_wage_income'), 0) AS wage_fen,
+       coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_property_income'), 0) AS property_fen
 FROM households h
-JOIN ledger_accounts a ON a.owner_id = h.id AND a.kind IN ('household_income', 'household_wage_income')
+JOIN ledger_accounts a ON a.owner_id = h.id AND a.kind IN ('household_income', 'household_wage_income', 'household_property_income')
 JOIN postings p ON p.account_id = a.id
 JOIN journal_entries e ON e.id = p.entry_id
 WHERE e.occurred_at >= ? AND e.occurred_at < ? AND h.village_code LIKE ? AND `
@@ -62,7 +66,7 @@ func (s *Service) MonthIncomesOf(ctx context.Context, p auth.Principal, month Mo
 			rows, out.Truncated = rows[:limit], true
 		}
 		for i := range rows {
-			rows[i].TotalFen = rows[i].BusinessFen + rows[i].WageFen
+			rows[i].TotalFen = rows[i].BusinessFen + rows[i].WageFen + rows[i].PropertyFen
 		}
 		out.Households = append(out.Households, rows...)
 		return nil

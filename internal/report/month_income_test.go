@@ -25,6 +25,7 @@ func TestMonthIncomesOfEveryHouseholdInOneCall(t *testing.T) {
 	c.sell(t, kiwi, 2, 10000, time.Date(2024, 5, 31, 15, 0, 0, 0, time.UTC))
 	c.sell(t, tea, 1, 10000, time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC))
 	c.wage(t, b, "2024-06-02", 30000)
+	c.dividend(t, b, "2024-06-20", 4500)
 
 	june := Month{2024, time.June}
 	got, err := svc.MonthIncomesOf(ctx, c.operator, june, "", 0)
@@ -41,7 +42,7 @@ func TestMonthIncomesOfEveryHouseholdInOneCall(t *testing.T) {
 	if h := by[a.String()]; h.BusinessFen != 70000 || h.WageFen != 0 || h.TotalFen != 70000 || h.VillageCode != c.villages[0] {
 		t.Errorf("a: %+v", h)
 	}
-	if h := by[b.String()]; h.BusinessFen != 30000 || h.WageFen != 30000 || h.TotalFen != 60000 {
+	if h := by[b.String()]; h.BusinessFen != 30000 || h.WageFen != 30000 || h.PropertyFen != 4500 || h.TotalFen != 64500 {
 		t.Errorf("b: %+v", h)
 	}
 	if _, ok := by[idle.String()]; ok {

@@ -114,6 +114,7 @@ export const en2026: Record<keyof typeof zh2026, string> = {
   householdIncomeTotal: 'Household income',
   householdsBenefited: '{n} households',
   commission: 'Station commission',
+  stationSales: "Station's sales of produce it bought (households paid on delivery)",
   refundedTotal: 'Refunded',
   checkOnline: 'Public check page',
   digest: 'Digest (SHA-256)',

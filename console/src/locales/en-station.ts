@@ -52,5 +52,6 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   incomeThisMonth: 'Income this month',
   incomeBusiness: 'Business income',
   incomeWage: 'Wage income',
+  incomeProperty: 'Property income',
   belowLine: 'Below the poverty line',
 }

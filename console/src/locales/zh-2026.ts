@@ -118,6 +118,7 @@ export const zh2026 = {
   householdIncomeTotal: '农户增收',
   householdsBenefited: '带动 {n} 户',
   commission: '服务站佣金',
+  stationSales: '站点收购销售（农户已于交售时收款）',
   refundedTotal: '已退款',
   checkOnline: '公开核验页面',
   digest: '摘要（SHA-256）',

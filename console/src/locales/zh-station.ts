@@ -51,5 +51,6 @@ export const zhStation = {
   incomeThisMonth: '本月收入',
   incomeBusiness: '经营性收入',
   incomeWage: '工资性收入',
+  incomeProperty: '财产性收入',
   belowLine: '低于贫困线',
 }
