@@ -193,9 +193,8 @@ func serve(b *testing.B, h http.Handler) string {
 func BenchmarkScan(b *testing.B) {
 	b.Setenv("SCAN_RATE_PER_SECOND", "0")
 	conns := envInt("BENCH_CONNS", 64)
-	// One client for both sides, its pool sized for the load (go-redis' default of 10 per CPU
-	// would make requests queue for a connection in both the app and the baseline), as
-	// REDIS_POOL_SIZE (64) sizes the product's for 64 requests at once.
+	// One client for both sides, its pool sized to the connections (not the product's default of
+	// 10 per CPU, REDIS_POOL_SIZE: kept as the earlier figures were measured).
 	opt, err := redis.ParseURL(dbtest.RedisURL())
 	if err != nil {
 		b.Fatal(err)

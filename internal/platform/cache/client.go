@@ -3,6 +3,7 @@ package cache
 import (
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -15,8 +16,10 @@ type Options struct {
 	// Timeout bounds each dial, socket write and socket read (default 50 ms): what Redis itself
 	// and the network take. A call that exceeds it falls back to PostgreSQL.
 	Timeout time.Duration
-	// PoolSize is the connections kept per server (per master on a cluster; default 64). Calls
-	// beyond it wait for one, which is the process's own queue, not Redis being slow.
+	// PoolSize is the connections kept per server (per master on a cluster; default 10 per CPU,
+	// go-redis' own). Calls beyond it wait for one, which is the process's own queue, not Redis
+	// being slow. Under 64 connections on 2 cores, 16 served scans faster than 32, and 32 than 64
+	// (docs/performance.md): Redis runs the scripts one at a time however many connections wait.
 	PoolSize int
 	// PoolTimeout bounds that wait (default 1 s); a call that waited longer falls back to
 	// PostgreSQL, without counting against Redis (Cache.call).
@@ -28,7 +31,7 @@ func (o Options) withDefaults() Options {
 		o.Timeout = 50 * time.Millisecond
 	}
 	if o.PoolSize <= 0 {
-		o.PoolSize = 64
+		o.PoolSize = 10 * runtime.GOMAXPROCS(0)
 	}
 	if o.PoolTimeout <= 0 {
 		o.PoolTimeout = time.Second
