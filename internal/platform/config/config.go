@@ -82,10 +82,37 @@ type Config struct {
 func Load() (Config, error) {
 	var c Config
 	if err := env.Parse(&c); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", readable(err))
 	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
+}
+
+// readable names the variable in env's parse errors, which name the Go field (RedisPoolWait)
+// that nobody setting REDIS_POOL_TIMEOUT knows about.
+func readable(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out = append(out, e)
+			continue
+		}
+		key := pe.Name
+		if f, ok := reflect.TypeOf(Config{}).FieldByName(pe.Name); ok {
+			key = strings.Split(f.Tag.Get("env"), ",")[0]
+		}
+		want := pe.Type.String()
+		if pe.Type == reflect.TypeOf(time.Duration(0)) {
+			want = `a duration with its unit, such as "1s" or "500ms"`
+		}
+		out = append(out, fmt.Errorf("%s must be %s: %w", key, want, pe.Err))
+	}
+	return errors.Join(out...)
 }
 
 // Validate checks values that would otherwise fail later and obscurely.
