@@ -84,29 +84,3 @@ func TestReadTimeoutsTakeThreeInARow(t *testing.T) {
 		t.Fatalf("after three timeouts in a row: %v, want ErrSkipped", err)
 	}
 }
-
-// Waiting for a pooled connection is the process's own queue: however often it exceeds
-// PoolTimeout, the cache goes on using Redis.
-func TestPoolWaitIsNotRedisDown(t *testing.T) {
-	url, written := hungRedis(t)
-	c, err := cache.Open(url, "t:", cache.Options{Timeout: time.Minute, PoolSize: 1, PoolTimeout: 5 * time.Millisecond},
-		slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	held := make(chan error, 1)
-	go func() { // takes the only connection and waits for a reply that never comes
-		_, err := c.Eval(ctx, ping, []string{"k"})
-		held <- err
-	}()
-	<-written
-	for i := 1; i <= 5; i++ {
-		if _, err := c.Eval(context.Background(), ping, []string{"k"}); !errors.Is(err, redis.ErrPoolTimeout) {
-			t.Fatalf("call %d while the only connection is taken: %v, want redis.ErrPoolTimeout", i, err)
-		}
-	}
-	cancel()
-	c.Close() // ends the call holding the connection
-	<-held
-}

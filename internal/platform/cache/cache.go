@@ -9,9 +9,9 @@
 // tag (Slot); Eval refuses keys of different slots, and Del splits its keys by slot.
 //
 // The budget (Options.Timeout, REDIS_TIMEOUT) bounds what Redis and the network take: each dial,
-// socket write and socket read. Waiting for one of the pooled connections is the process's own
-// queue, bounded apart (Options.PoolTimeout) and never taken for Redis being down: under a burst on
-// busy cores that wait alone used to exceed the budget and send scans to PostgreSQL.
+// socket write and socket read. Waiting for one of the pooled connections is bounded apart
+// (Options.PoolTimeout), and like a slow reply is not taken for Redis being down while other calls
+// are answered.
 package cache
 
 import (
@@ -31,10 +31,11 @@ type Cache struct {
 	rdb     redis.UniversalClient
 	cluster *redis.ClusterClient // nil: one Redis
 	prefix  string
-	timeout time.Duration
-	one     breaker      // one Redis; on a cluster, calls that span masters
-	masters sync.Map     // master address → *breaker (cluster)
-	log     *slog.Logger // where outages are reported
+	timeout time.Duration // the socket budget (Ping waits four)
+	wait    time.Duration // the bound of a call's context: its wait for a connection and dial
+	one     breaker       // one Redis; on a cluster, calls that span masters
+	masters sync.Map      // master address → *breaker (cluster)
+	log     *slog.Logger  // where outages are reported
 }
 
 // breaker keeps calls away from a Redis (or a cluster master) that just failed.
@@ -53,7 +54,9 @@ func Open(url, prefix string, o Options, log *slog.Logger) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := New(rdb, prefix, o.withDefaults().Timeout)
+	o = o.withDefaults()
+	c := New(rdb, prefix, o.Timeout)
+	c.wait = o.PoolTimeout
 	c.log = log
 	return c, nil
 }
@@ -62,7 +65,7 @@ func Open(url, prefix string, o Options, log *slog.Logger) (*Cache, error) {
 // no outage (Open does). The client's own timeouts bound its calls; timeout is the budget it was
 // built with (Ping waits four of them).
 func New(rdb redis.UniversalClient, prefix string, timeout time.Duration) *Cache {
-	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
+	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout, wait: timeout, log: slog.New(slog.DiscardHandler)}
 	c.cluster, _ = rdb.(*redis.ClusterClient)
 	return c
 }
@@ -95,14 +98,17 @@ func (c *Cache) breakerFor(ctx context.Context, key string) (*breaker, string) {
 }
 
 // call runs fn unless the Redis (master) holding key is taken for down. The client bounds fn's
-// socket I/O (NewClient); ctx bounds only its wait for a pooled connection and the caller giving up.
+// socket I/O (NewClient); the context, given c.wait, bounds its wait for a pooled connection and
+// its dial: with Redis hung, every call queued behind the pool gives up at once.
 func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Context) error) error {
-	b, addr := c.breakerFor(ctx, key)
+	cctx, cancel := context.WithTimeout(ctx, c.wait)
+	defer cancel()
+	b, addr := c.breakerFor(cctx, key)
 	start := time.Now().UnixNano()
 	if start < b.downUntil.Load() {
 		return ErrSkipped
 	}
-	err := fn(ctx)
+	err := fn(cctx)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up (a request gone, a shutdown cancelling background work): that says
@@ -110,12 +116,10 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 	case err == nil || errors.Is(err, redis.Nil):
 		b.timeouts.Store(0)
 		b.answered.Store(time.Now().UnixNano())
-	case errors.Is(err, redis.ErrPoolTimeout):
-		// Queued for a pooled connection longer than PoolTimeout: the process is busier than its
-		// pool, Redis may be fine. Falling back to PostgreSQL for a second would only add load.
 	case timedOut(err) && b.answered.Load() > start:
-		// Another call was answered while this one waited for its reply: Redis is up, and this
-		// call was slow on our side (the process starved of CPU under load). Not counted.
+		// Another call was answered while this one waited (for a pooled connection or for its
+		// reply): Redis is up, and this call was slow on our side (the process busier than its
+		// pool, or starved of CPU under load). Not counted.
 	case timedOut(err) && b.timeouts.Add(1) < 3:
 		// One slow call is not a dead Redis either. Three in a row, with no answer meanwhile, are.
 	default:
@@ -130,10 +134,12 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 }
 
 // timedOut says err is a budget exceeded: a socket read, write or dial past Options.Timeout (a
-// net.Error, which is not context.DeadlineExceeded), or a deadline of the caller's context.
+// net.Error, which is not context.DeadlineExceeded), or a wait for a pooled connection past
+// PoolTimeout (the context's deadline or go-redis' own, whichever fires first).
 func timedOut(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, redis.ErrPoolTimeout)
 }
 
 // Get returns the value under key and whether it was found. Errors count as misses.

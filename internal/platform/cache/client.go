@@ -3,7 +3,6 @@ package cache
 import (
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"time"
 
@@ -16,13 +15,15 @@ type Options struct {
 	// Timeout bounds each dial, socket write and socket read (default 50 ms): what Redis itself
 	// and the network take. A call that exceeds it falls back to PostgreSQL.
 	Timeout time.Duration
-	// PoolSize is the connections kept per server (per master on a cluster; default 10 per CPU,
-	// go-redis' own). Calls beyond it wait for one, which is the process's own queue, not Redis
-	// being slow. Under 64 connections on 2 cores, 16 served scans faster than 32, and 32 than 64
-	// (docs/performance.md): Redis runs the scripts one at a time however many connections wait.
+	// PoolSize is the connections kept per server (per master on a cluster; default 32). Calls
+	// beyond it wait for one, which is the process's own queue, not Redis being slow. Under 64
+	// connections on 2 cores, 16 served scans faster than 32, and 32 than 64 (docs/performance.md):
+	// Redis runs the scripts one at a time however many connections wait.
 	PoolSize int
-	// PoolTimeout bounds that wait (default 1 s); a call that waited longer falls back to
-	// PostgreSQL, without counting against Redis (Cache.call).
+	// PoolTimeout bounds that wait and the dial (default: Timeout); a call that waited longer
+	// falls back to PostgreSQL. Not much longer than Timeout: with Redis hung, the calls queued
+	// behind the pool must fall back together, not one by one as the connections ahead of them time
+	// out (TestHungRedisBurstCountsInFewStatements failed with 1 s).
 	PoolTimeout time.Duration
 }
 
@@ -31,10 +32,10 @@ func (o Options) withDefaults() Options {
 		o.Timeout = 50 * time.Millisecond
 	}
 	if o.PoolSize <= 0 {
-		o.PoolSize = 10 * runtime.GOMAXPROCS(0)
+		o.PoolSize = 32
 	}
 	if o.PoolTimeout <= 0 {
-		o.PoolTimeout = time.Second
+		o.PoolTimeout = o.Timeout
 	}
 	return o
 }
@@ -50,8 +51,8 @@ func (o Options) withDefaults() Options {
 // rediss and rediss+cluster use TLS. A cluster has no databases: a path is refused.
 //
 // The context of a call does not bound its socket reads and writes (go-redis'
-// ContextTimeoutEnabled is off): o.Timeout does, alone; the context bounds the wait for a pooled
-// connection (with o.PoolTimeout) and a caller giving up.
+// ContextTimeoutEnabled is off): o.Timeout does, alone; the context (Cache.call gives it
+// o.PoolTimeout) bounds the wait for a pooled connection, the dial, and a caller giving up.
 func NewClient(raw string, o Options) (redis.UniversalClient, error) {
 	o = o.withDefaults()
 	scheme, rest, ok := strings.Cut(raw, "://")

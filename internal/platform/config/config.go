@@ -40,8 +40,8 @@ type Config struct {
 	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it): redis://host:port/db, or redis+cluster://host:port,host:port for a Redis Cluster (docs/scaling.md)"`
 	RedisCluster    string        `env:"REDIS_CLUSTER_ADDRS" desc:"host:port,host:port of Redis Cluster nodes (seeds); when set, REDIS_URL gives only the scheme and the password"`
 	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget of each dial, socket write and socket read of a Redis call; beyond it the call falls back to PostgreSQL (waiting for a pooled connection is bounded apart: REDIS_POOL_TIMEOUT)"`
-	RedisPoolSize   int           `env:"REDIS_POOL_SIZE" envDefault:"0" desc:"Redis connections per server (per master on a cluster); 0: 10 per CPU. Calls beyond it wait for one, which on 2 cores served scans faster than more connections (docs/performance.md)"`
-	RedisPoolWait   time.Duration `env:"REDIS_POOL_TIMEOUT" envDefault:"1s" desc:"longest wait of a Redis call for a free pooled connection before it falls back to PostgreSQL (the process's own queue, never taken for Redis being down)"`
+	RedisPoolSize   int           `env:"REDIS_POOL_SIZE" envDefault:"32" desc:"Redis connections per server (per master on a cluster). Calls beyond it wait for one, which on 2 cores served scans faster than more connections (docs/performance.md)"`
+	RedisPoolWait   time.Duration `env:"REDIS_POOL_TIMEOUT" envDefault:"50ms" desc:"longest wait of a Redis call for a free pooled connection (and its dial) before it falls back to PostgreSQL; not counted as Redis being down"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
 	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`
 	JWTSecret       string        `env:"JWT_SECRET" envDefault:"dev-only-jwt-secret-change-me-in-production" desc:"HMAC key for bearer tokens (at least 32 bytes)"`
@@ -139,8 +139,8 @@ func (c Config) Validate() error {
 	if c.ReserveMinBP < 1 || c.ReserveMinBP > 10000 {
 		errs = append(errs, errors.New("RESERVE_MIN_RATIO_BP must be from 1 to 10000 basis points"))
 	}
-	if c.RedisTimeout <= 0 || c.RedisPoolSize < 0 || c.RedisPoolWait <= 0 {
-		errs = append(errs, errors.New("REDIS_TIMEOUT and REDIS_POOL_TIMEOUT must be positive durations and REDIS_POOL_SIZE 0 (10 per CPU) or more"))
+	if c.RedisTimeout <= 0 || c.RedisPoolSize < 1 || c.RedisPoolWait <= 0 {
+		errs = append(errs, errors.New("REDIS_TIMEOUT and REDIS_POOL_TIMEOUT must be positive durations and REDIS_POOL_SIZE at least 1"))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))
