@@ -331,24 +331,47 @@ admin_url() {
 ensure_database() {
 	local name="$1" url="${2:-$(admin_url)}"
 	[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "ensure_database: bad database name '$name'"
-	local -a psql_cmd
-	if have psql; then
-		psql_cmd=(env PGCONNECT_TIMEOUT=5 psql "$url" -XAtq -v ON_ERROR_STOP=1)
-	elif compose_cmd && [[ -n "$("${COMPOSE[@]}" ps -q postgres 2>/dev/null)" ]]; then
-		psql_cmd=("${COMPOSE[@]}" exec -T postgres psql -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1)
-	else
-		die "ensure_database: psql not found (Debian: apt-get install postgresql-client)"
-	fi
 	local exists
-	exists="$("${psql_cmd[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$name'")" ||
+	exists="$(psql_admin "$url" -c "SELECT 1 FROM pg_database WHERE datname = '$name'")" ||
 		die "ensure_database: cannot query PostgreSQL"
 	[[ $exists == 1 ]] && return 0
 	info "creating database $name"
-	if ! "${psql_cmd[@]}" -c "CREATE DATABASE \"$name\"" >/dev/null 2>&1; then
+	if ! psql_admin "$url" -c "CREATE DATABASE \"$name\"" >/dev/null 2>&1; then
 		# Another process may have created it meanwhile.
-		exists="$("${psql_cmd[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$name'")"
+		exists="$(psql_admin "$url" -c "SELECT 1 FROM pg_database WHERE datname = '$name'")"
 		[[ $exists == 1 ]] || die "ensure_database: CREATE DATABASE $name failed"
 	fi
+}
+
+# psql_admin ADMIN_URL ARGS...: psql on the admin database, through the local client or, without
+# one, the compose service's.
+psql_admin() {
+	local url="$1"
+	shift
+	if have psql; then
+		env PGCONNECT_TIMEOUT=5 psql "$url" -XAtq -v ON_ERROR_STOP=1 "$@"
+	elif compose_cmd && [[ -n "$("${COMPOSE[@]}" ps -q postgres 2>/dev/null)" ]]; then
+		"${COMPOSE[@]}" exec -T postgres psql -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 "$@"
+	else
+		die "psql not found (Debian: apt-get install postgresql-client)"
+	fi
+}
+
+# with_demo_database NAME BIN CMD...: runs CMD over a database of this run's own, NAME_<pid>
+# (two runs at once, say the browser tests and Lighthouse, never drop each other's), migrated by
+# BIN and holding the demo, with DATABASE_URL and a Redis prefix naming it; drops it afterwards.
+# Returns CMD's status.
+with_demo_database() {
+	local name="$1_$$" bin="$2" rc=0
+	shift 2
+	ensure_database "$name"
+	(
+		export DATABASE_URL="$(url_with_db "$(admin_url)" "$name")" REDIS_PREFIX="fupin-$name:" LOG_FORMAT=text LOG_LEVEL=warn
+		"$bin" migrate up >/dev/null && "$bin" demo >/dev/null && "$@"
+	) || rc=$?
+	psql_admin "$(admin_url)" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 ||
+		warn "could not drop the database $name"
+	return "$rc"
 }
 
 # ensure_test_database: the database that test helpers connect to when no URL is set
@@ -433,33 +456,28 @@ openapi_check() {
 
 # console_tests: the console's unit tests (vitest), then its browser tests (console/e2e/run.mjs:
 # playwright-core driving Debian's Chromium, installed here if missing, against `fupin serve` on a
-# port of its own, over a fresh database console_e2e holding the demo, with a Redis prefix of its
-# own). Needs scripts/console.sh to have built the console. Screenshots: artifacts/console/.
+# port of its own, over a fresh database console_e2e_<pid> holding the demo, with a Redis prefix of
+# its own). Needs scripts/console.sh to have built the console. Screenshots: artifacts/console/.
 # FUPIN_CONSOLE=0 skips them.
 console_tests() {
 	[[ ${FUPIN_CONSOLE:-1} == 0 ]] && return 0
 	info "console unit tests (vitest)"
 	(cd "$FUPIN_ROOT/console" && ./node_modules/.bin/vitest run --reporter=dot) >&2 || die "console unit tests failed (above)"
 	[[ -x /usr/bin/chromium ]] || apt_install chromium || die "the console's browser tests need Chromium (Debian: apt-get install chromium)"
-	local url bin="$FUPIN_ROOT/bin/fupin-console-e2e"
-	url="$(url_with_db "$(admin_url)" console_e2e)"
-	info "console browser tests (database console_e2e, screenshots in artifacts/console/)"
+	local bin="$FUPIN_ROOT/bin/fupin-console-e2e"
+	info "console browser tests (database console_e2e_$$, screenshots in artifacts/console/)"
 	go build -o "$bin" ./cmd/fupin || die "go build failed"
-	if have psql; then
-		env PGCONNECT_TIMEOUT=5 psql "$(admin_url)" -XAtq -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS console_e2e WITH (FORCE)' >/dev/null 2>&1 ||
-			die "could not drop the database console_e2e"
-	fi
-	ensure_database console_e2e
-	(
-		export DATABASE_URL="$url" REDIS_PREFIX="fupin-console-e2e-$$:" LOG_FORMAT=text LOG_LEVEL=warn
-		"$bin" migrate up >/dev/null && "$bin" demo >/dev/null &&
-			cd "$FUPIN_ROOT/console" && FUPIN_BIN="$bin" node e2e/run.mjs
-	) >&2 || die "console browser tests failed (above; screenshots in artifacts/console/)"
+	with_demo_database console_e2e "$bin" console_e2e_run "$bin" >&2 ||
+		die "console browser tests failed (above; screenshots in artifacts/console/)"
+}
+
+console_e2e_run() {
+	cd "$FUPIN_ROOT/console" && FUPIN_BIN="$1" node e2e/run.mjs
 }
 
 # console_lighthouse: scripts/lighthouse.sh (scripts/lighthouse/run.mjs: Lighthouse's mobile
 # profile on the login and catalogue pages, against `fupin serve` over a fresh database
-# console_lighthouse holding the demo). `npm ci` runs only when node_modules is missing or older
+# console_lighthouse_<pid> holding the demo). `npm ci` runs only when node_modules is missing or older
 # than the lock file. FUPIN_CONSOLE=0 skips it.
 console_lighthouse() {
 	[[ ${FUPIN_CONSOLE:-1} == 0 ]] && return 0
@@ -470,17 +488,9 @@ console_lighthouse() {
 		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in $dir failed"
 	fi
 	[[ -x /usr/bin/chromium ]] || apt_install chromium || die "Lighthouse needs Chromium (Debian: apt-get install chromium)"
-	local url bin="$FUPIN_ROOT/bin/fupin-lighthouse"
-	url="$(url_with_db "$(admin_url)" console_lighthouse)"
-	info "Lighthouse on the console (database console_lighthouse, reports in artifacts/console/)"
+	local bin="$FUPIN_ROOT/bin/fupin-lighthouse"
+	info "Lighthouse on the console (database console_lighthouse_$$, reports in artifacts/console/)"
 	go build -o "$bin" ./cmd/fupin || die "go build failed"
-	if have psql; then
-		env PGCONNECT_TIMEOUT=5 psql "$(admin_url)" -XAtq -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS console_lighthouse WITH (FORCE)' >/dev/null 2>&1 ||
-			die "could not drop the database console_lighthouse"
-	fi
-	ensure_database console_lighthouse
-	(
-		export DATABASE_URL="$url" REDIS_PREFIX="fupin-console-lighthouse-$$:" LOG_FORMAT=text LOG_LEVEL=warn
-		"$bin" migrate up >/dev/null && "$bin" demo >/dev/null && FUPIN_BIN="$bin" node "$dir/run.mjs"
-	) >&2 || die "Lighthouse: the console is under the bar (above; reports in artifacts/console/)"
+	with_demo_database console_lighthouse "$bin" env FUPIN_BIN="$bin" node "$dir/run.mjs" >&2 ||
+		die "Lighthouse: the console is under the bar (above; reports in artifacts/console/)"
 }

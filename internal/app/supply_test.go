@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -316,17 +317,21 @@ func TestPurchaseModel(t *testing.T) {
 	}
 	fixture.VerifyLedger(t, w.a.DB)
 
-	// A purchase entry that no delivery paid for is found.
-	err := w.a.DB.Transaction(func(tx *gorm.DB) error {
-		_, err := w.a.Ledger.PostPurchase(context.Background(), tx, uuid.Must(uuid.NewV7()), uuid.MustParse(w.StationA),
-			uuid.MustParse(w.Households[2]), money.Money(100), time.Now())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A purchase entry that no delivery paid for is found; posted and verified in a transaction
+	// rolled back after, so the package's shared database stays consistent for later checks.
 	var out strings.Builder
-	if n, err := ledger.Verify(context.Background(), w.a.DB, &out); err != nil || n == 0 || !strings.Contains(out.String(), "purchase") {
-		t.Fatalf("verify missed a purchase entry without its delivery: %d, %v\n%s", n, err, out.String())
+	rollback := errors.New("rolled back")
+	err := w.a.DB.Transaction(func(tx *gorm.DB) error {
+		if _, err := w.a.Ledger.PostPurchase(context.Background(), tx, uuid.Must(uuid.NewV7()), uuid.MustParse(w.StationA),
+			uuid.MustParse(w.Households[2]), money.Money(100), time.Now()); err != nil {
+			return err
+		}
+		if n, err := ledger.Verify(context.Background(), tx, &out); err != nil || n == 0 || !strings.Contains(out.String(), "purchase") {
+			t.Errorf("verify missed a purchase entry without its delivery: %d, %v\n%s", n, err, out.String())
+		}
+		return rollback
+	})
+	if !errors.Is(err, rollback) {
+		t.Fatal(err)
 	}
 }

@@ -40,9 +40,9 @@ func (v *verifier) checkpointBalances(tx *gorm.DB) error {
 func (v *verifier) checkpointTotals(tx *gorm.DB) error {
 	var now postingTotals
 	err := tx.Raw(`SELECT
-		(SELECT count(*) FROM journal_entries) - (SELECT count(*) FROM verify_new_entries) AS entries,
+		?::bigint - (SELECT count(*) FROM verify_new_entries) AS entries,
 		(SELECT coalesce(sum(n), 0) FROM verify_sums) - (SELECT count(*) FROM verify_new_postings) AS postings,
-		(SELECT coalesce(sum(abs_fen), 0) FROM verify_sums) - (SELECT coalesce(sum(abs(amount_fen)), 0) FROM verify_new_postings) AS abs_fen`).
+		(SELECT coalesce(sum(abs_fen), 0) FROM verify_sums) - (SELECT coalesce(sum(abs(amount_fen)), 0) FROM verify_new_postings) AS abs_fen`, v.entryCount).
 		Scan(&now).Error
 	want := postingTotals{Entries: v.cp.Entries, Postings: v.cp.Postings, AbsFen: v.cp.PostingsAbsFen}
 	if err == nil && now != want {
