@@ -10,6 +10,9 @@
 # stderr. Run it alone (`scripts/bench.sh wrk` runs it too) on an otherwise quiet machine.
 # Environment: BENCH_CONNS (64 connections), BENCH_WRK_THREADS (2), BENCH_WRK_SECONDS (5 per
 # round and target), BENCH_WRK_ROUNDS (5); TEST_DATABASE_URL / TEST_REDIS_URL as for the tests.
+# The Redis client settings of `fupin serve` (REDIS_TIMEOUT, REDIS_POOL_SIZE, REDIS_POOL_TIMEOUT)
+# apply to both servers alike: on a machine too loaded for 50 ms socket reads the bare handler
+# answers 500 and the run stops; REDIS_TIMEOUT=200ms then measures both with a wider budget.
 # Leaves nothing behind: its database and its Redis keys (prefix benchwrk-PID:) are removed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -78,7 +81,7 @@ ADDR=127.0.0.1:0 SCAN_RATE_PER_SECOND=0 LOG_LEVEL=warn "$work/fupin" serve >"$wo
 app_pid=$!
 app="$(listening "$work/app.out")" || die "fupin serve did not start ($work/app.err)"
 curl -fsS -o /dev/null "$app/api/v1/trace/$code" || die "warming the scan of $code failed"
-"$work/bareredis" -redis "$REDIS_URL" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
+"$work/bareredis" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
 bare_pid=$!
 bare="$(listening "$work/bare.out")" || die "bareredis did not start"
 

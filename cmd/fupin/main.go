@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -299,6 +300,12 @@ func monthlyReport(ctx context.Context, cfg config.Config, args []string, out io
 			}
 			month = m
 		}
+	}
+	if !slices.Contains([]string{"json", "csv", "xlsx", "html"}, format) {
+		return fmt.Errorf("--format %q: must be json, csv, xlsx or html\n%s", format, use)
+	}
+	if !slices.Contains([]string{"areas", "products", "units"}, table) {
+		return fmt.Errorf("--table %q: must be areas, products or units\n%s", table, use)
 	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {

@@ -71,6 +71,12 @@ func TestMigrateDemoVerify(t *testing.T) {
 	if err := run([]string{"verify"}, &out); err != nil || !strings.Contains(out.String(), "routine run: since checkpoint") {
 		t.Fatalf("verify: %v\n%s", err, out.String())
 	}
+	for flag, args := range map[string][]string{"--format": {"report", "monthly", "433124", "--format", "pdf"},
+		"--table": {"report", "monthly", "433124", "--table", "villages"}} {
+		if err := run(args, &out); err == nil || !strings.Contains(err.Error(), flag+` "`) {
+			t.Errorf("fupin %s: %v, want an error naming %s and its value", strings.Join(args, " "), err, flag)
+		}
+	}
 	if err := run([]string{"frobnicate"}, &out); err == nil {
 		t.Fatal("an unknown command succeeded")
 	}

@@ -103,6 +103,13 @@ export async function countyJourney({ browser, base, viewport, tag, newPage, log
   const status = page.locator('.verify-status')
   await status.waitFor()
   expect(/账务一致/.test((await status.textContent()) ?? ''), `${tag}: fupin verify from the console says the ledger is consistent`)
+  // The full run over the whole ledger (全量核查: full=true, trusting no checkpoint) says the same.
+  await Promise.all([
+    page.waitForRequest((r) => r.url().includes('/api/v1/ledger/verify?full=true')),
+    page.getByRole('button', { name: '全量核查' }).click(),
+  ])
+  await page.locator('.verify-run', { hasText: '全量核查' }).waitFor()
+  expect(/账务一致/.test((await status.textContent()) ?? ''), `${tag}: the full run (全量核查) from the console says the ledger is consistent`)
   await page.locator('.owed-table').waitFor()
   await shot(page, `county-checks-${tag}`)
 

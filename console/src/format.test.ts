@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { parseCodes, percent, previousMonth, yuan, chinaTime } from './format'
+import { parseCodes, percent, previousMonth, yuan, chinaTime, thousands } from './format'
 
 describe('format', () => {
   it('writes fen as yuan', () => {
     expect(yuan(123456)).toBe('¥1,234.56')
     expect(yuan(-5)).toBe('-¥0.05')
     expect(yuan(0)).toBe('¥0.00')
+    expect(yuan(100)).toBe('¥1.00')
+    expect(yuan(99999)).toBe('¥999.99')
+    expect(yuan(100000)).toBe('¥1,000.00')
+    expect(yuan(123456789012)).toBe('¥1,234,567,890.12')
+    for (const n of [0, 7, 999, 1000, 12345, 999999, 1000000, 98765432109]) expect(thousands(n)).toBe(n.toLocaleString('en-US'))
   })
   it('reads China time', () => {
     expect(chinaTime('2026-01-31T16:30:00Z')).toBe('2026-02-01 00:30')

@@ -2,7 +2,15 @@
 export function yuan(fen: number): string {
   const sign = fen < 0 ? '-' : ''
   const a = Math.abs(fen)
-  return `${sign}¥${Math.floor(a / 100).toLocaleString('en-US')}.${String(a % 100).padStart(2, '0')}`
+  return `${sign}¥${thousands(Math.floor(a / 100))}.${String(a % 100).padStart(2, '0')}`
+}
+
+/** thousands writes a whole number ≥ 0 with commas between groups of three digits (1234567 →
+ * "1,234,567"), as toLocaleString('en-US') does; the first toLocaleString of a page loads the
+ * browser's number formatting data: 55 ms of the catalogue's first render under a 4× slower CPU
+ * (Lighthouse's mobile profile), inside its longest task. */
+export function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',')
 }
 
 /** chinaTime shows an instant in China Standard Time, to the minute. */

@@ -83,7 +83,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.RedisCluster != "" {
 		redisURL = cache.ClusterURL(cfg.RedisURL, cfg.RedisCluster)
 	}
-	c, err := cache.Open(redisURL, cfg.RedisPrefix, cfg.RedisTimeout, log)
+	c, err := cache.Open(redisURL, cfg.RedisPrefix, cache.Options{Timeout: cfg.RedisTimeout, PoolSize: cfg.RedisPoolSize,
+		PoolTimeout: cfg.RedisPoolWait}, log)
 	if err != nil {
 		database.Close(db)
 		return nil, err

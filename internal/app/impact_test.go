@@ -172,6 +172,10 @@ func TestImpactReceipt(t *testing.T) {
 	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+string(tampered), nil).Problem(409, "digest")
 	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest=xyz", nil).Problem(422, "digest")
 	anon.Do("GET", "/r/0190a000-0000-7000-8000-000000000000", nil).Want(404)
+	if p := anon.Do("GET", "/r/"+r1.ReceiptID[:20], nil).Want(422); !strings.Contains(p.Body.String(), "链接不完整") ||
+		!strings.HasPrefix(p.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("a damaged link: %s %.300s", p.Header().Get("Content-Type"), p.Body.String())
+	}
 	var pub impactReceipt
 	anon.Do("GET", "/api/v1/impact-receipts/"+r1.ReceiptID+"?digest="+r1.Digest, nil).Want(200).JSON(&pub)
 	if !bytes.Equal(pub.Receipt, r1.Receipt) || recomputeDigest(t, pub.Receipt) != r1.Digest {

@@ -54,7 +54,8 @@ Try (the server listens at %[2]s):
   OpenAPI document:                         %[2]s/openapi.yaml
   An impact receipt (带农增收凭证), checked:  %[6]s
   A household's income ledger (log in first; accounts: admin, station-shibadong,
-  station-shuanglong, station-county, buyer-agency, buyer-power; password %[5]s):
+  station-shuanglong, station-county, buyer-agency, buyer-power, buyer-education,
+  buyer-school; password %[5]s):
     TOKEN=$(curl -s -X POST %[2]s/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"%[5]s"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
     curl -H "Authorization: Bearer $TOKEN" %[2]s/api/v1/households/%[4]s/ledger
 `, state, s.BaseURL, s.ScanCode, s.HouseholdID, Password, s.ImpactURL)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
@@ -116,8 +117,10 @@ type pageData struct {
 }
 
 func (h *Handler) publicPage(c *gin.Context) {
-	id, ok := httpx.PathUUID(c, "id")
-	if !ok {
+	// Phones open this from a QR: a damaged link gets a page, as an unknown receipt does.
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		c.Data(http.StatusUnprocessableEntity, "text/html; charset=utf-8", []byte(brokenLinkPage))
 		return
 	}
 	i, err := h.svc.ByID(c.Request.Context(), id)
@@ -163,9 +166,13 @@ func (h *Handler) publicPage(c *gin.Context) {
 	c.Data(status, "text/html; charset=utf-8", b.Bytes())
 }
 
-const notFoundPage = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-	`<title>查无此凭证</title><body style="font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em">` +
+const pageHead = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
+
+const notFoundPage = pageHead + `<title>查无此凭证</title><body style="font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em">` +
 	`<h1>⚠ 查无此凭证</h1><p>No impact receipt has this id: check the link or QR code.</p></body></html>`
+
+const brokenLinkPage = pageHead + `<title>链接不完整</title><body style="font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em">` +
+	`<h1>⚠ 链接不完整</h1><p>凭证编号不对：请重新扫描凭证上的二维码。<br>The receipt id in this link is malformed: scan the QR code again.</p></body></html>`
 
 //go:embed templates/receipt.html
 var templates embed.FS

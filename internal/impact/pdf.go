@@ -30,10 +30,14 @@ func receiptDocument(r Receipt, i Issued, publicURL string) trace.Document {
 	}
 	add(12, 0, "农户增收 %s   带动农户 %d 户", yuan(r.HouseholdIncomeFen), r.HouseholdCount)
 	add(8, 0, "")
+	sale := "销售"
+	if r.StationSalesFen != 0 { // purchase-model lines: the households' part is the rebate
+		sale = "销售及返利"
+	}
 	for _, v := range r.Villages {
 		add(11, 0, "%s（%s）  %s", v.Name, v.Code, yuan(v.IncomeFen))
 		for _, h := range v.Households {
-			add(10, 6, "%s   销售 %s   退款 %s   增收 %s", h.HeadName, yuan(h.SaleFen), yuan(h.RefundedFen), yuan(h.IncomeFen))
+			add(10, 6, "%s   %s %s   退款 %s   增收 %s", h.HeadName, sale, yuan(h.SaleFen), yuan(h.RefundedFen), yuan(h.IncomeFen))
 		}
 	}
 	add(8, 0, "")

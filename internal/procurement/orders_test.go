@@ -397,6 +397,8 @@ func TestPaymentCallback(t *testing.T) {
 	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":19999,"status":"succeeded"}`, o.ID)).Problem(409, "amount_fen")
 	signed(`{"order_id":"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(404, "")
 	signed(`{"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(422, "order_id")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":"20000","status":"succeeded"}`, o.ID)).Problem(422, "amount_fen")
+	signed(`[1]`).Problem(422, "body")
 	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-\u0000","amount_fen":20000,"status":"succeeded"}`, o.ID)).Problem(422, "provider_ref")
 
 	var out struct{ Outcome string }

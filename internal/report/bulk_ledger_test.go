@@ -125,7 +125,7 @@ func cloneSales(b *testing.B, db *gorm.DB, from, to int) {
 // uuidv7SQL is SQL for a UUIDv7 of time t (PostgreSQL 15 has no uuidv7()): t's milliseconds,
 // then random bits, as the product's uuid.NewV7 makes them. Ids that follow time are appended at
 // the right of their indexes; random ones (gen_random_uuid) touch a random page of each index per
-// row, which made writing a million entries' postings several times slower.
+// row (the first batch's postings took 74 s with them, 25 s with these, in runs not paired).
 func uuidv7SQL(t string) string {
 	return `encode(set_byte(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send((extract(epoch FROM ` + t + `) * 1000)::bigint) FROM 3)
 		FROM 1 FOR 6), 6, (get_byte(uuid_send(gen_random_uuid()), 6) & 15) | 112), 'hex')::uuid`

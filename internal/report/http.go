@@ -178,7 +178,7 @@ func (h *Handler) monthly(c *gin.Context) {
 	if v := c.Query("month"); v != "" {
 		m, ok := ParseMonth(v)
 		if !ok {
-			f.Add("month", "must be a month YYYY-MM from 2010")
+			f.Add("month", "must be a month YYYY-MM from 2010-01 to 2100-12")
 		}
 		month = m
 	}

@@ -193,9 +193,9 @@ func serve(b *testing.B, h http.Handler) string {
 func BenchmarkScan(b *testing.B) {
 	b.Setenv("SCAN_RATE_PER_SECOND", "0")
 	conns := envInt("BENCH_CONNS", 64)
-	// Redis pools sized for the load on both sides (go-redis' default of 10 per CPU would make
-	// requests queue for a connection in both the app and the baseline). The product's own client
-	// has a fixed pool of 32 (internal/platform/cache); there is no setting for it yet.
+	// One client for both sides, its pool sized for the load (go-redis' default of 10 per CPU
+	// would make requests queue for a connection in both the app and the baseline), as
+	// REDIS_POOL_SIZE (64) sizes the product's for 64 requests at once.
 	opt, err := redis.ParseURL(dbtest.RedisURL())
 	if err != nil {
 		b.Fatal(err)

@@ -139,7 +139,7 @@ func TestHungRedisBurstCountsInFewStatements(t *testing.T) {
 		}
 		heldMu.Unlock()
 	})
-	hung, err := cache.Open("redis://"+ln.Addr().String()+"/0", "x:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
+	hung, err := cache.Open("redis://"+ln.Addr().String()+"/0", "x:", cache.Options{Timeout: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,34 +40,43 @@ const (
 
 var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
 
-// scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, client, code, init_total (” = do
-// not initialise), init_first_ms, ttl_s, init_clients, known (how the cached value this process
-// decoded last starts, idPrefix; ” = none). Returns {view|1|nil, total|nil, first_ms, clients}:
+// scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, client, code, ttl_s, known (how the
+// cached value this process decoded last starts, idPrefix; empty: none). Returns
+// {view|1|nil, total, first_ms, clients}, or {view|1|nil, false} when the code's counters are not
+// in Redis (the caller starts them from PostgreSQL: initCounters, and runs the script again).
 // 1 when the cached value still starts with known (its ID), so that a hot code's view (2 KB and
 // more) is not sent and decoded with every scan.
+//
+// Each command a script calls costs Redis 1–1.5 µs (a bare GET costs 0.2), so the hot path keeps
+// to seven: the counters' lifetime is renewed only by the scan that marks the code dirty (SADD
+// answers 1), the first after each flush. A code scanned again and again stays dirty for at most
+// one flush interval, far less than statsTTL, so its counters never expire with scans pending;
+// an idle code's expire about statsTTL after its last scans, as before.
 var scanScript = redis.NewScript(`
 local v
-if ARGV[8] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[8] - 1) == ARGV[8] then
+if ARGV[5] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[5] - 1) == ARGV[5] then
   v = 1
 else
   v = redis.call('GET', KEYS[1])
 end
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  if ARGV[4] == '' then return {v, false} end
-  redis.call('HSET', KEYS[2], 't', ARGV[4], 'p', 0, 'c0', ARGV[7])
-  if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], 'f', ARGV[5]) end
-end
+local s = redis.call('HMGET', KEYS[2], 'f', 'c0')
+if not s[1] and redis.call('EXISTS', KEYS[2]) == 0 then return {v, false} end
 local t = redis.call('HINCRBY', KEYS[2], 't', 1)
 redis.call('HINCRBY', KEYS[2], 'p', 1)
-redis.call('HSETNX', KEYS[2], 'f', ARGV[1])
+local f = s[1]
+if not f then
+  f = ARGV[1]
+  redis.call('HSET', KEYS[2], 'f', f)
+end
 if ARGV[2] ~= '' then redis.call('PFADD', KEYS[4], ARGV[2]) end
 local cl = redis.call('PFCOUNT', KEYS[4])
-local c0 = tonumber(redis.call('HGET', KEYS[2], 'c0') or '0')
+local c0 = tonumber(s[2] or '0')
 if c0 > cl then cl = c0 end
-redis.call('SADD', KEYS[3], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('EXPIRE', KEYS[4], ARGV[6])
-return {v, t, redis.call('HGET', KEYS[2], 'f'), cl}
+if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('EXPIRE', KEYS[4], ARGV[4])
+end
+return {v, t, f, cl}
 `)
 
 // takeScript: KEYS dirty, flushing, flush:{id}; ARGV batch size, id, stats key prefix, clients
@@ -126,7 +135,7 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	keys := []string{viewKey(code), statsKey(code), dirtyKey(shardOf(code)), clientsKey(code)}
 	known, _ := s.known(code)
-	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", statsTTLSeconds, "0", known.prefix)
+	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, statsTTLSeconds, known.prefix)
 	if err != nil {
 		return s.scanInPostgres(ctx, code, epoch)
 	}
@@ -160,7 +169,7 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		case err != nil:
 			return View{}, apperr.DB(err, "code")
 		}
-		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, "", "", statsTTLSeconds, "0", ""); err != nil {
+		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, statsTTLSeconds, ""); err != nil {
 			return s.countInPostgres(ctx, v, code)
 		}
 		out, _ = res.([]any)

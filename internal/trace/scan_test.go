@@ -262,3 +262,42 @@ func TestForwardedForNotTrusted(t *testing.T) {
 		t.Errorf("distinct clients %d, want 2 (two peers)", d.Scans.Clients)
 	}
 }
+
+// A code's counters live about an hour past its last scans: the scan that marks the code dirty
+// (the first after each flush) renews their lifetime, so a code scanned now and then keeps its
+// counters, and a code being scanned never loses them with scans pending.
+func TestScanRenewsCountersAfterFlush(t *testing.T) {
+	e := appWith(t, "SCAN_RATE_PER_SECOND", "0")
+	ctx := context.Background()
+	_, code := issuedCode(t, e.a, "计数寿命测试猕猴桃")
+	keys := []string{e.prefix + trace.StatsKey(code), e.prefix + trace.ClientsKey(code)}
+	ttls := func() []time.Duration {
+		return []time.Duration{e.rdb.TTL(ctx, keys[0]).Val(), e.rdb.TTL(ctx, keys[1]).Val()}
+	}
+	if rec := getFrom(e.a.Router, "/api/v1/trace/"+code, "198.51.100.7"); rec.Code != http.StatusOK {
+		t.Fatalf("scan: %d", rec.Code)
+	}
+	for i, ttl := range ttls() {
+		if ttl < 50*time.Minute || ttl > time.Hour {
+			t.Errorf("%s lives %v after the first scan, want about an hour", keys[i], ttl)
+		}
+	}
+	// An hour later, nearly: the counters are about to expire, and the code is scanned again.
+	for _, k := range keys {
+		e.rdb.Expire(ctx, k, 30*time.Second)
+	}
+	if _, err := e.a.Trace.FlushScans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := getFrom(e.a.Router, "/api/v1/trace/"+code, "198.51.100.8")
+	var d traceDoc
+	_ = json.Unmarshal(rec.Body.Bytes(), &d)
+	if d.Scans.Count != 2 || d.Scans.Clients != 2 {
+		t.Errorf("second scan: count %d, clients %d; want 2 and 2", d.Scans.Count, d.Scans.Clients)
+	}
+	for i, ttl := range ttls() {
+		if ttl < 50*time.Minute || ttl > time.Hour {
+			t.Errorf("%s lives %v after a scan following a flush, want about an hour again", keys[i], ttl)
+		}
+	}
+}

@@ -2,9 +2,11 @@
 // (scripts/bench-wrk.sh): a bare gin handler answering every GET with one Redis GET of one key,
 // the cached view of the code the product is asked for. It uses the product's Redis client
 // settings (cache.NewClient: the same pool, timeouts, no retries), so that the ratio measures what
-// a scan does beyond that GET. It is a main of its own, kept out of the fupin binary.
+// a scan does beyond that GET. It reads them as fupin serve does, from the environment
+// (REDIS_URL, REDIS_TIMEOUT, REDIS_POOL_SIZE, REDIS_POOL_TIMEOUT: `fupin serve --help`). It is a
+// main of its own, kept out of the fupin binary.
 //
-//	bareredis -redis redis://127.0.0.1:6379/0 -match 'prefix:trace:*:view:CODE'
+//	REDIS_URL=redis://127.0.0.1:6379/0 bareredis -match 'prefix:trace:*:view:CODE'
 //
 // It finds the key by SCAN MATCH (the product's shard tag is its business), listens on -addr
 // (default a free loopback port) and prints "listening on http://host:port".
@@ -23,25 +25,29 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/config"
 )
 
 func main() {
-	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	match := flag.String("match", "", "SCAN MATCH pattern of the one key to serve")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
-	timeout := flag.Duration("timeout", 50*time.Millisecond, "Redis call budget (REDIS_TIMEOUT)")
 	flag.Parse()
-	if err := run(*redisURL, *match, *addr, *timeout); err != nil {
+	if err := run(*match, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "bareredis:", err)
 		os.Exit(1)
 	}
 }
 
-func run(redisURL, match, addr string, timeout time.Duration) error {
+func run(match, addr string) error {
 	if match == "" {
 		return errors.New("-match is required")
 	}
-	rdb, err := cache.NewClient(redisURL, timeout)
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	rdb, err := cache.NewClient(cfg.RedisURL, cache.Options{Timeout: cfg.RedisTimeout, PoolSize: cfg.RedisPoolSize,
+		PoolTimeout: cfg.RedisPoolWait})
 	if err != nil {
 		return err
 	}

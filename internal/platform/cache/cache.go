@@ -7,12 +7,18 @@
 // counted per master: a master down sends the keys of its slots to PostgreSQL, while the others
 // go on serving theirs. Keys that a script or a multi-key command uses together must share a hash
 // tag (Slot); Eval refuses keys of different slots, and Del splits its keys by slot.
+//
+// The budget (Options.Timeout, REDIS_TIMEOUT) bounds what Redis and the network take: each dial,
+// socket write and socket read. Waiting for one of the pooled connections is the process's own
+// queue, bounded apart (Options.PoolTimeout) and never taken for Redis being down: under a burst on
+// busy cores that wait alone used to exceed the budget and send scans to PostgreSQL.
 package cache
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,22 +44,23 @@ type breaker struct {
 	answered  atomic.Int64 // unix nanoseconds when a call last succeeded
 }
 
-// Open connects to the Redis that url names; timeout bounds each call (dial, read, write); log
-// reports outages (one line per second of one). url is redis:// (or rediss://) for one server, or
+// Open connects to the Redis that url names, with o's budgets and pool (NewClient); log reports
+// outages (one line per second of one). url is redis:// (or rediss://) for one server, or
 // redis+cluster://host:port,host:port (or rediss+cluster://) for a Redis Cluster, with any of its
 // masters or replicas as seeds: the client learns the slot map from them. See ParseURL.
-func Open(url, prefix string, timeout time.Duration, log *slog.Logger) (*Cache, error) {
-	rdb, err := NewClient(url, timeout)
+func Open(url, prefix string, o Options, log *slog.Logger) (*Cache, error) {
+	rdb, err := NewClient(url, o)
 	if err != nil {
 		return nil, err
 	}
-	c := New(rdb, prefix, timeout)
+	c := New(rdb, prefix, o.withDefaults().Timeout)
 	c.log = log
 	return c, nil
 }
 
 // New wraps an existing client (a *redis.Client or a *redis.ClusterClient), for tests: it reports
-// no outage (Open does).
+// no outage (Open does). The client's own timeouts bound its calls; timeout is the budget it was
+// built with (Ping waits four of them).
 func New(rdb redis.UniversalClient, prefix string, timeout time.Duration) *Cache {
 	c := &Cache{rdb: rdb, prefix: prefix, timeout: timeout, log: slog.New(slog.DiscardHandler)}
 	c.cluster, _ = rdb.(*redis.ClusterClient)
@@ -87,16 +94,15 @@ func (c *Cache) breakerFor(ctx context.Context, key string) (*breaker, string) {
 	return b.(*breaker), addr
 }
 
-// call runs fn within the call budget unless the Redis (master) holding key is taken for down.
+// call runs fn unless the Redis (master) holding key is taken for down. The client bounds fn's
+// socket I/O (NewClient); ctx bounds only its wait for a pooled connection and the caller giving up.
 func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	b, addr := c.breakerFor(cctx, key)
+	b, addr := c.breakerFor(ctx, key)
 	start := time.Now().UnixNano()
 	if start < b.downUntil.Load() {
 		return ErrSkipped
 	}
-	err := fn(cctx)
+	err := fn(ctx)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up (a request gone, a shutdown cancelling background work): that says
@@ -104,11 +110,13 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 	case err == nil || errors.Is(err, redis.Nil):
 		b.timeouts.Store(0)
 		b.answered.Store(time.Now().UnixNano())
-	case errors.Is(err, context.DeadlineExceeded) && b.answered.Load() > start:
-		// Another call was answered while this one waited: Redis is up, and this call was slow
-		// on our side (queued for a pooled connection, or the process starved of CPU under
-		// load). Falling back to PostgreSQL for a second would only add load; not counted.
-	case errors.Is(err, context.DeadlineExceeded) && b.timeouts.Add(1) < 3:
+	case errors.Is(err, redis.ErrPoolTimeout):
+		// Queued for a pooled connection longer than PoolTimeout: the process is busier than its
+		// pool, Redis may be fine. Falling back to PostgreSQL for a second would only add load.
+	case timedOut(err) && b.answered.Load() > start:
+		// Another call was answered while this one waited for its reply: Redis is up, and this
+		// call was slow on our side (the process starved of CPU under load). Not counted.
+	case timedOut(err) && b.timeouts.Add(1) < 3:
 		// One slow call is not a dead Redis either. Three in a row, with no answer meanwhile, are.
 	default:
 		b.timeouts.Store(0)
@@ -119,6 +127,13 @@ func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Contex
 		}
 	}
 	return err
+}
+
+// timedOut says err is a budget exceeded: a socket read, write or dial past Options.Timeout (a
+// net.Error, which is not context.DeadlineExceeded), or a deadline of the caller's context.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Get returns the value under key and whether it was found. Errors count as misses.

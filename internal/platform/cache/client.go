@@ -9,8 +9,35 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NewClient builds the client for url (see Open) with timeout on every dial, read and write, no
-// retries (a failed call falls back to PostgreSQL at once) and 32 connections per server.
+// Options are the client's settings (fupin serve: REDIS_TIMEOUT, REDIS_POOL_SIZE,
+// REDIS_POOL_TIMEOUT). Zero values take the defaults below.
+type Options struct {
+	// Timeout bounds each dial, socket write and socket read (default 50 ms): what Redis itself
+	// and the network take. A call that exceeds it falls back to PostgreSQL.
+	Timeout time.Duration
+	// PoolSize is the connections kept per server (per master on a cluster; default 64). Calls
+	// beyond it wait for one, which is the process's own queue, not Redis being slow.
+	PoolSize int
+	// PoolTimeout bounds that wait (default 1 s); a call that waited longer falls back to
+	// PostgreSQL, without counting against Redis (Cache.call).
+	PoolTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 50 * time.Millisecond
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = 64
+	}
+	if o.PoolTimeout <= 0 {
+		o.PoolTimeout = time.Second
+	}
+	return o
+}
+
+// NewClient builds the client for url (see Open) with o's budgets and pool, and no retries (a
+// failed call falls back to PostgreSQL at once).
 //
 //	redis://[user:password@]host:port[/db]           one Redis (go-redis' ParseURL)
 //	redis+cluster://[user:password@]host:port,host:port[?query]
@@ -18,30 +45,35 @@ import (
 //	                                                 query takes go-redis' cluster URL options
 //
 // rediss and rediss+cluster use TLS. A cluster has no databases: a path is refused.
-func NewClient(raw string, timeout time.Duration) (redis.UniversalClient, error) {
+//
+// The context of a call does not bound its socket reads and writes (go-redis'
+// ContextTimeoutEnabled is off): o.Timeout does, alone; the context bounds the wait for a pooled
+// connection (with o.PoolTimeout) and a caller giving up.
+func NewClient(raw string, o Options) (redis.UniversalClient, error) {
+	o = o.withDefaults()
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || !strings.HasSuffix(scheme, "+cluster") {
 		opt, err := redis.ParseURL(raw)
 		if err != nil {
 			return nil, err
 		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
 		opt.MaxRetries = 0
 		opt.DialerRetries = 1 // a refused connection is an answer: no dialling again within the budget
-		opt.PoolSize = 32
+		opt.PoolSize, opt.PoolTimeout = o.PoolSize, o.PoolTimeout
 		return redis.NewClient(opt), nil
 	}
 	opt, err := parseClusterURL(strings.TrimSuffix(scheme, "+cluster"), rest)
 	if err != nil {
 		return nil, err
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
 	// No retries and no redirects followed twice: a slot moving (a failover, a resharding) costs
 	// one call that falls back to PostgreSQL, while the client reloads the slot map.
 	opt.MaxRetries = -1
 	opt.MaxRedirects = 1
 	opt.DialerRetries = 1
-	opt.PoolSize = 32
+	opt.PoolSize, opt.PoolTimeout = o.PoolSize, o.PoolTimeout
 	return redis.NewClusterClient(opt), nil
 }
 

@@ -78,7 +78,7 @@ func TestNewClient(t *testing.T) {
 		"redis+cluster://u:p@h1:7000,h2:7001/":         true,
 		"rediss+cluster://h1:7000,h2:7000?pool_size=4": true,
 	} {
-		rdb, err := cache.NewClient(url, time.Second)
+		rdb, err := cache.NewClient(url, cache.Options{Timeout: time.Second})
 		if err != nil {
 			t.Errorf("%s: %v", url, err)
 			continue
@@ -93,7 +93,7 @@ func TestNewClient(t *testing.T) {
 		rdb.Close()
 	}
 	for _, url := range []string{"redis+cluster://h:7000/1", "redis+cluster://h", "redis+cluster://h:1,,h:2", "http+cluster://h:1"} {
-		if rdb, err := cache.NewClient(url, time.Second); err == nil {
+		if rdb, err := cache.NewClient(url, cache.Options{Timeout: time.Second}); err == nil {
 			rdb.Close()
 			t.Errorf("%s: no error", url)
 		}

@@ -39,7 +39,9 @@ type Config struct {
 	DBReplicaCheck  time.Duration `env:"DATABASE_REPLICA_CHECK_INTERVAL" envDefault:"1s" desc:"how often each replica's state and lag are checked"`
 	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" desc:"Redis URL (cache and counters only; the service works without it): redis://host:port/db, or redis+cluster://host:port,host:port for a Redis Cluster (docs/scaling.md)"`
 	RedisCluster    string        `env:"REDIS_CLUSTER_ADDRS" desc:"host:port,host:port of Redis Cluster nodes (seeds); when set, REDIS_URL gives only the scheme and the password"`
-	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget for one Redis call before falling back to PostgreSQL"`
+	RedisTimeout    time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms" desc:"budget of each dial, socket write and socket read of a Redis call; beyond it the call falls back to PostgreSQL (waiting for a pooled connection is bounded apart: REDIS_POOL_TIMEOUT)"`
+	RedisPoolSize   int           `env:"REDIS_POOL_SIZE" envDefault:"64" desc:"Redis connections per server (per master on a cluster); calls beyond it wait for one: size it to the requests served at once"`
+	RedisPoolWait   time.Duration `env:"REDIS_POOL_TIMEOUT" envDefault:"1s" desc:"longest wait of a Redis call for a free pooled connection before it falls back to PostgreSQL (the process's own queue, never taken for Redis being down)"`
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
 	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`
 	JWTSecret       string        `env:"JWT_SECRET" envDefault:"dev-only-jwt-secret-change-me-in-production" desc:"HMAC key for bearer tokens (at least 32 bytes)"`
@@ -80,10 +82,37 @@ type Config struct {
 func Load() (Config, error) {
 	var c Config
 	if err := env.Parse(&c); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", readable(err))
 	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
+}
+
+// readable names the variable in env's parse errors, which name the Go field (RedisPoolWait)
+// that nobody setting REDIS_POOL_TIMEOUT knows about.
+func readable(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out = append(out, e)
+			continue
+		}
+		key := pe.Name
+		if f, ok := reflect.TypeOf(Config{}).FieldByName(pe.Name); ok {
+			key = strings.Split(f.Tag.Get("env"), ",")[0]
+		}
+		want := pe.Type.String()
+		if pe.Type == reflect.TypeOf(time.Duration(0)) {
+			want = `a duration with its unit, such as "1s" or "500ms"`
+		}
+		out = append(out, fmt.Errorf("%s must be %s: %w", key, want, pe.Err))
+	}
+	return errors.Join(out...)
 }
 
 // Validate checks values that would otherwise fail later and obscurely.
@@ -109,6 +138,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReserveMinBP < 1 || c.ReserveMinBP > 10000 {
 		errs = append(errs, errors.New("RESERVE_MIN_RATIO_BP must be from 1 to 10000 basis points"))
+	}
+	if c.RedisTimeout <= 0 || c.RedisPoolSize < 1 || c.RedisPoolWait <= 0 {
+		errs = append(errs, errors.New("REDIS_TIMEOUT and REDIS_POOL_TIMEOUT must be positive durations and REDIS_POOL_SIZE at least 1"))
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		errs = append(errs, errors.New("BCRYPT_COST must be from 4 to 31"))

@@ -32,3 +32,21 @@ func TestUsageListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// A value that does not parse is reported under its variable's name, not the Go field's.
+func TestParseErrorsNameTheVariable(t *testing.T) {
+	t.Setenv("REDIS_POOL_TIMEOUT", "1")
+	t.Setenv("REDIS_POOL_SIZE", "abc")
+	_, err := Load()
+	if err == nil {
+		t.Fatal("bad values loaded")
+	}
+	for _, want := range []string{`REDIS_POOL_TIMEOUT must be a duration with its unit, such as "1s"`, "REDIS_POOL_SIZE must be int"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "RedisPool") {
+		t.Errorf("error %q names a Go field", err)
+	}
+}

@@ -205,7 +205,7 @@ func RedisCluster(t testing.TB, which string) (*redis.ClusterClient, string) {
 
 func redisAt(t testing.TB, url string) (redis.UniversalClient, string) {
 	t.Helper()
-	rdb, err := cache.NewClient(url, 5*time.Second)
+	rdb, err := cache.NewClient(url, cache.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func RandHex(n int) string { return randHex(n) }
 // t ends: for tests of what still works with Redis down.
 func DeadRedis(t testing.TB) *cache.Cache {
 	t.Helper()
-	c, err := cache.Open("redis://127.0.0.1:1/0", "dead:", 50*time.Millisecond, slog.New(slog.DiscardHandler))
+	c, err := cache.Open("redis://127.0.0.1:1/0", "dead:", cache.Options{Timeout: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
