@@ -28,8 +28,8 @@ func (t Tx) PostPayment(ctx context.Context, guard Guard, orderID, unitID uuid.U
 }
 
 // PostShipmentSale is Service.PostShipmentSale in t's transaction.
-func (t Tx) PostShipmentSale(ctx context.Context, orderID, unitID, stationID uuid.UUID, lines []SaleLine, at time.Time) (uuid.UUID, error) {
-	return t.s.PostShipmentSale(ctx, t.tx, orderID, unitID, stationID, lines, at)
+func (t Tx) PostShipmentSale(ctx context.Context, guard Guard, entryID, orderID, unitID, stationID uuid.UUID, lines []SaleLine, at time.Time) error {
+	return t.s.PostShipmentSale(ctx, t.tx, guard, entryID, orderID, unitID, stationID, lines, at)
 }
 
 // PostRefund is Service.PostRefund in t's transaction.

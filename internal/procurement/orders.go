@@ -39,7 +39,7 @@ type Ledger interface {
 // reversal when returned. ledger.Tx has these methods.
 type LedgerTx interface {
 	PostPayment(ctx context.Context, guard ledger.Guard, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (posted bool, err error)
-	PostShipmentSale(ctx context.Context, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) (uuid.UUID, error)
+	PostShipmentSale(ctx context.Context, guard ledger.Guard, entryID, orderID, unitID, stationID uuid.UUID, lines []ledger.SaleLine, at time.Time) error
 	PostRefund(ctx context.Context, orderID, unitID uuid.UUID, key string, lines []ledger.RefundLine, at time.Time) (uuid.UUID, []ledger.RefundedLine, error)
 	ReversePayment(ctx context.Context, orderID uuid.UUID, at time.Time) (uuid.UUID, error)
 	PostRefundPayment(ctx context.Context, refundID, orderID, unitID uuid.UUID, amount money.Money, providerRef string, at time.Time) (uuid.UUID, error)
@@ -180,8 +180,9 @@ func (s *Orders) Place(ctx context.Context, p auth.Principal, key string, req Pl
 // in stock on the locked rows and then only if the unit's key is unused (idempotency_claim
 // records it in idempotency_keys with the order's id, platform/idempotency; CASE makes the check
 // come first, so a refused order claims no key); the stock is taken only if the order was
-// inserted; the lines (prices and origins fixed now; their commission and supplier shares are
-// copied by the triggers of migrations 00060 and 00050) and one pending shipment per station
+// inserted; the lines (prices, origins and their station's commission fixed now, the commission
+// read through stations_view, migration 00401; their supplier shares are copied by the trigger of
+// migration 00050) and one pending shipment per station
 // follow the order. The locked rows come back whatever happened, so a refusal is explained
 // without another query. o gets its lines (in items order), total and shipments.
 //
@@ -208,15 +209,16 @@ func placeStmt(ctx context.Context, db *gorm.DB, o *Order, key string, hash []by
 	}
 	err := db.WithContext(ctx).Raw(`
 		WITH `+lock+`, w AS (
-		    SELECT r.*, ((SELECT ?::uuid[]))[r.item_no] AS line_id FROM reserved r
+		    SELECT r.*, ((SELECT ?::uuid[]))[r.item_no] AS line_id, st.commission_bp
+		    FROM reserved r LEFT JOIN stations_view st ON st.id = r.station_id
 		), o AS (
 		    INSERT INTO orders (id, unit_id, placed_by, status, total_fen, placed_at)
 		    SELECT ?, ?, ?, ?, (SELECT sum(w.price_fen * w.quantity) FROM w), ? FROM reservable
 		    WHERE CASE WHEN reservable.ok THEN idempotency_claim(?, ?, ?, ?) ELSE false END
 		    RETURNING id
 		), ol AS (
-		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code)
-		    SELECT w.line_id, o.id, w.item_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code
+		    INSERT INTO order_lines (id, order_id, line_no, product_id, station_id, quantity, unit_price_fen, amount_fen, origin_code, commission_bp)
+		    SELECT w.line_id, o.id, w.item_no, w.product_id, w.station_id, w.quantity, w.price_fen, w.price_fen * w.quantity, w.origin_code, w.commission_bp
 		    FROM o, w
 		), s AS (
 		    INSERT INTO shipments (order_id, station_id, status)

@@ -26,6 +26,11 @@ type orderTx struct {
 	tx     *gorm.DB
 	ledger LedgerTx
 	after  []func(context.Context)
+	// before is the order as loaded; persisted is set by a decide that has written what it changed
+	// of the order itself, in a statement of its own (a receipt: with its sale entry), so that
+	// update does not write it again.
+	before    Order
+	persisted bool
 }
 
 // afterCommit registers step to run after the transaction commits (in order of registration);
@@ -86,12 +91,14 @@ func (s *Orders) update(ctx context.Context, p auth.Principal, id uuid.UUID, dec
 				return err
 			}
 			before := o.clone()
-			u := &orderTx{tx: tx, ledger: s.ledger.WithTx(tx)}
+			u := &orderTx{tx: tx, ledger: s.ledger.WithTx(tx), before: before}
 			if err := decide(u, &o); err != nil {
 				return err
 			}
-			if err := persist(ctx, tx, before, o); err != nil {
-				return err
+			if !u.persisted {
+				if err := persist(ctx, tx, before, o); err != nil {
+					return err
+				}
 			}
 			out, after = o, u.after
 			return nil
@@ -114,11 +121,31 @@ func (o Order) clone() Order {
 }
 
 // persist writes what changed from before to o, in one statement (one round trip, whatever the
-// event changed): the order's status with its timestamp, the shipment time of lines newly
-// shipped, and the shipments that changed, those changed alike in one UPDATE (all shipped, or all
-// cancelled, at once), so that an event writes what it wrote before the repository and no more.
-// Each UPDATE is a CTE of its own; they touch different rows, so their order does not matter.
+// event changed): persistSQL's UPDATEs, each a CTE of its own; they touch different rows, so their
+// order does not matter.
 func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
+	ctes, args := persistSQL(before, o)
+	if len(ctes) == 0 {
+		return nil
+	}
+	var sql strings.Builder
+	for i, c := range ctes {
+		if i == 0 {
+			sql.WriteString("WITH ")
+		} else {
+			sql.WriteString(", ")
+		}
+		fmt.Fprintf(&sql, "w%d AS (%s)", i, c)
+	}
+	sql.WriteString(" SELECT 1")
+	return tx.WithContext(ctx).Exec(sql.String(), args...).Error
+}
+
+// persistSQL is what changed from before to o as UPDATE statements (with their parameters in
+// order): the order's status with its timestamp, the shipment time of lines newly shipped, and
+// the shipments that changed, those changed alike in one UPDATE (all shipped, or all cancelled, at
+// once), so that an event writes what it wrote before the repository and no more.
+func persistSQL(before, o Order) ([]string, []any) {
 	var ctes []string
 	var args []any
 	if o.Status != before.Status {
@@ -173,20 +200,7 @@ func persist(ctx context.Context, tx *gorm.DB, before, o Order) error {
 		    WHERE order_id = ? AND station_id = ANY(CAST(? AS uuid[]))`)
 		args = append(args, first.Status, first.ShippedAt, first.ReceivedAt, first.SaleEntryID, o.ID, pgArray(stations[r]))
 	}
-	if len(ctes) == 0 {
-		return nil
-	}
-	var sql strings.Builder
-	for i, c := range ctes {
-		if i == 0 {
-			sql.WriteString("WITH ")
-		} else {
-			sql.WriteString(", ")
-		}
-		fmt.Fprintf(&sql, "w%d AS (%s)", i, c)
-	}
-	sql.WriteString(" SELECT 1")
-	return tx.WithContext(ctx).Exec(sql.String(), args...).Error
+	return ctes, args
 }
 
 // micros is t in microseconds (what PostgreSQL keeps), 0 for none.

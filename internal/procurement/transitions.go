@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -208,8 +209,13 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 		if err != nil {
 			return err
 		}
+		// Every sale entry's id first: the last entry's statement writes the shipments, which name them.
 		for _, i := range received {
-			if err := s.postReceipt(ctx, u, o, &o.Shipments[i], p.UserID, now); err != nil {
+			entry := uuid.Must(uuid.NewV7())
+			o.Shipments[i].SaleEntryID = &entry
+		}
+		for k, i := range received {
+			if err := s.postReceipt(ctx, u, o, o.Shipments[i], p.UserID, now, k == len(received)-1); err != nil {
 				return err
 			}
 		}
@@ -218,26 +224,33 @@ func (s *Orders) receive(ctx context.Context, p auth.Principal, id uuid.UUID, st
 	})
 }
 
-// postReceipt records what the receipt of shipment sh of o does outside the order: a receiving
-// event per line of its station, and its sale entry (the lines' frozen facts, SaleLines, posted by
-// the ledger), whose id sh keeps.
-func (s *Orders) postReceipt(ctx context.Context, u *orderTx, o *Order, sh *Shipment, by uuid.UUID, now time.Time) error {
-	var lines []Line
+// postReceipt records what the receipt of shipment sh of o does, in one statement after reading
+// the sale facts (SaleLines): a receiving event per line of its station and, when last, what the
+// receipt changed of the order and its shipments (persistSQL; then u.persisted), as the guard of
+// its sale entry (ledger.Guard), whose id sh.SaleEntryID the caller has chosen.
+func (s *Orders) postReceipt(ctx context.Context, u *orderTx, o *Order, sh Shipment, by uuid.UUID, now time.Time, last bool) error {
+	var evs []trace.LineEvent
 	for _, l := range o.Lines {
 		if l.StationID == sh.StationID {
-			lines = append(lines, l)
+			evs = append(evs, trace.LineEvent{LineID: l.ID, StationID: l.StationID})
 		}
-	}
-	if err := u.lineEvents(ctx, lines, trace.StepReceiving, trace.DispRetailSold, by, now); err != nil {
-		return err
 	}
 	sale, err := SaleLines(ctx, u.tx, o.ID, &sh.StationID)
 	if err != nil {
 		return err
 	}
-	entry, err := u.ledger.PostShipmentSale(ctx, o.ID, o.UnitID, sh.StationID, sale, now)
-	sh.SaleEntryID = &entry
-	return err
+	events, args := trace.LineEvents(evs, trace.StepReceiving, trace.DispRetailSold, by, now)
+	guard := "receipt_events AS (" + events + ")"
+	if last {
+		writes, wargs := persistSQL(u.before, *o)
+		for i, w := range writes {
+			guard += fmt.Sprintf(", receipt_w%d AS (%s)", i, w)
+		}
+		args = append(args, wargs...)
+		u.persisted = true
+	}
+	guard += ", guard AS (SELECT)"
+	return u.ledger.PostShipmentSale(ctx, ledger.Guard{SQL: guard, Args: args}, *sh.SaleEntryID, o.ID, o.UnitID, sh.StationID, sale, now)
 }
 
 // Cancel cancels an order and releases its stock, in one transaction. A placed order simply

@@ -89,12 +89,20 @@ func RecordLineEvents(ctx context.Context, tx *gorm.DB, lines []LineEvent, bizSt
 	if len(lines) == 0 {
 		return nil
 	}
+	sql, args := LineEvents(lines, bizStep, disposition, userID, at)
+	return tx.WithContext(ctx).Exec(sql, args...).Error
+}
+
+// LineEvents is RecordLineEvents' INSERT with its parameters, for the caller to run as a CTE of
+// its own statement (a receipt writes its events, order, shipments and sale entry in one): the
+// statement, not this package, decides when it runs. No lines insert nothing.
+func LineEvents(lines []LineEvent, bizStep, disposition string, userID uuid.UUID, at time.Time) (string, []any) {
 	ids, lineIDs, stations := make([]string, len(lines)), make([]string, len(lines)), make([]string, len(lines))
 	for i, l := range lines {
 		ids[i], lineIDs[i], stations[i] = uuid.Must(uuid.NewV7()).String(), l.LineID.String(), l.StationID.String()
 	}
-	return tx.WithContext(ctx).Exec(`INSERT INTO trace_events (id, biz_step, disposition, order_line_id, station_id, recorded_by, occurred_at)
+	return `INSERT INTO trace_events (id, biz_step, disposition, order_line_id, station_id, recorded_by, occurred_at)
 		SELECT e.id::uuid, ?, ?, e.line::uuid, e.station::uuid, ?, ?
 		FROM unnest(?::text[], ?::text[], ?::text[]) AS e(id, line, station)`,
-		bizStep, disposition, userID, at, textArray(ids), textArray(lineIDs), textArray(stations)).Error
+		[]any{bizStep, disposition, userID, at, textArray(ids), textArray(lineIDs), textArray(stations)}
 }
