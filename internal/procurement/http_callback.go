@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -52,7 +51,7 @@ func (h *CallbackHandler) callback(c *gin.Context) {
 	if err := json.Unmarshal(body, &cb); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			httpx.Fail(c, apperr.Invalid(apperr.Field(typeErr.Field, "must be a JSON %s, not %s", jsonKind(typeErr.Type), typeErr.Value)))
+			httpx.Fail(c, httpx.TypeProblem(typeErr))
 			return
 		}
 		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "must be a JSON object with order_id, provider_ref, amount_fen and status")))
@@ -68,20 +67,4 @@ func (h *CallbackHandler) callback(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"order_id": cb.OrderID, "outcome": outcome})
-}
-
-// jsonKind names the JSON type a Go type is decoded from, for a caller who sent another.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "number"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Map, reflect.Struct:
-		return "object"
-	}
-	return "string"
 }

@@ -57,19 +57,7 @@ func Bind(c *gin.Context, dst any) error {
 	}
 	switch {
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
-			return apperr.Invalid(apperr.Field(field, uuidProblem))
-		}
-		kind := jsonKind(typeErr.Type.Kind().String())
-		if kind == "integer" && strings.HasPrefix(typeErr.Value, "number") {
-			// A number all the same: a fraction, or too large for the field.
-			return apperr.Invalid(apperr.Field(field, "must be a whole number in range, not %s", strings.TrimPrefix(typeErr.Value, "number ")))
-		}
-		return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", kind, typeErr.Value))
+		return TypeProblem(typeErr)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.Invalid(apperr.Field(name, "is not a known field; remove it"))
@@ -78,6 +66,24 @@ func Bind(c *gin.Context, dst any) error {
 		return apperr.Invalid(apperr.Field("body", "holds a malformed UUID (%v); ids look like 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f", err))
 	}
 	return apperr.Invalid(apperr.Field("body", "cannot be read: %v", err))
+}
+
+// TypeProblem is the Invalid error for a JSON value of the wrong type, naming its field ("body"
+// when the whole document is): what Bind answers, for a handler that decodes leniently itself.
+func TypeProblem(typeErr *json.UnmarshalTypeError) error {
+	field := typeErr.Field
+	if field == "" {
+		field = "body"
+	}
+	if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
+		return apperr.Invalid(apperr.Field(field, uuidProblem))
+	}
+	kind := jsonKind(typeErr.Type.Kind().String())
+	if kind == "integer" && strings.HasPrefix(typeErr.Value, "number") {
+		// A number all the same: a fraction, or too large for the field.
+		return apperr.Invalid(apperr.Field(field, "must be a whole number in range, not %s", strings.TrimPrefix(typeErr.Value, "number ")))
+	}
+	return apperr.Invalid(apperr.Field(field, "must be a JSON %s, not %s", kind, typeErr.Value))
 }
 
 func jsonKind(goKind string) string {
