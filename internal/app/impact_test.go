@@ -55,6 +55,16 @@ type impactBody struct {
 	LedgerEntries []struct{ ID, Kind string } `json:"ledger_entries"`
 }
 
+// body decodes the receipt's digested body.
+func (r impactReceipt) body(t *testing.T) impactBody {
+	t.Helper()
+	var b impactBody
+	if err := json.Unmarshal(r.Receipt, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // recomputeDigest is a third party's check, written apart from internal/impact's canonical
 // encoder: the standard library sorts object keys and, without HTML escaping, writes these
 // receipts (integers, strings without control characters) exactly as RFC 8785 does.
@@ -118,10 +128,7 @@ func TestImpactReceipt(t *testing.T) {
 	if got := recomputeDigest(t, r1.Receipt); got != r1.Digest || !r1.DigestMatches || r1.Version != 1 {
 		t.Fatalf("digest %s recomputed as %s (matches %v, version %d)", r1.Digest, got, r1.DigestMatches, r1.Version)
 	}
-	var b1 impactBody
-	if err := json.Unmarshal(r1.Receipt, &b1); err != nil {
-		t.Fatal(err)
-	}
+	b1 := r1.body(t)
 	ledgerIncomes := func() []int64 {
 		var out []int64
 		for _, h := range w.Households {
@@ -204,10 +211,7 @@ func TestImpactReceipt(t *testing.T) {
 		"Idempotency-Key", "impact-refund").Want(201)
 	var r2 impactReceipt
 	w.Buyer1.Do("GET", path, nil).Want(200).JSON(&r2)
-	var b2 impactBody
-	if err := json.Unmarshal(r2.Receipt, &b2); err != nil {
-		t.Fatal(err)
-	}
+	b2 := r2.body(t)
 	if r2.Version != 2 || b2.Supersedes != r1.Digest || b2.RefundedFen != 10000 || recomputeDigest(t, r2.Receipt) != r2.Digest ||
 		len(b2.LedgerEntries) != 2 {
 		t.Fatalf("after the refund: version %d supersedes %s refunded %d entries %d", r2.Version, b2.Supersedes, b2.RefundedFen, len(b2.LedgerEntries))
@@ -350,10 +354,7 @@ func TestImpactReceiptHistory(t *testing.T) {
 	}
 
 	village := func(r impactReceipt) (string, string) {
-		var b impactBody
-		if err := json.Unmarshal(r.Receipt, &b); err != nil {
-			t.Fatal(err)
-		}
+		b := r.body(t)
 		if len(b.Villages) != 1 || len(b.Villages[0].Households) != 1 || b.Villages[0].Households[0].HeadName != "石*英" {
 			t.Fatalf("villages %+v", b.Villages)
 		}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -269,10 +268,7 @@ func TestPurchaseModel(t *testing.T) {
 		t.Helper()
 		var r impactReceipt
 		w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/impact-receipt", nil).Want(200).JSON(&r)
-		var b impactBody
-		if err := json.Unmarshal(r.Receipt, &b); err != nil {
-			t.Fatal(err)
-		}
+		b := r.body(t)
 		if r.Version != version || b.Format != "fupin.impact-receipt.v2" || recomputeDigest(t, r.Receipt) != r.Digest {
 			t.Fatalf("receipt version %d (want %d), format %q", r.Version, version, b.Format)
 		}
