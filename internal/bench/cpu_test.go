@@ -63,15 +63,7 @@ func BenchmarkOrdersCPU(b *testing.B) {
 		return err
 	})
 	b.StopTimer()
-	for _, q := range []string{
-		"UPDATE order_lines SET shipped_at = now() WHERE order_id = ANY(?::uuid[])",
-		"UPDATE shipments SET status = 'shipped', shipped_at = now() WHERE order_id = ANY(?::uuid[])",
-		"UPDATE orders SET status = 'shipped', shipped_at = now() WHERE id = ANY(?::uuid[])",
-	} {
-		if err := f.a.DB.Exec(q, "{"+strings.Join(ids, ",")+"}").Error; err != nil {
-			b.Fatal(err)
-		}
-	}
+	markShipped(b, f, ids)
 	b.StartTimer()
 	measure("receive", func(i int) error {
 		_, err := f.a.Orders.Receive(ctx, f.buyers[0], uuid.MustParse(ids[i]))

@@ -293,15 +293,7 @@ func BenchmarkOrdersReceive(b *testing.B) {
 		}
 		jobs[i], ids[i] = job{buyer, o.ID}, o.ID.String()
 	}
-	for _, q := range []string{
-		"UPDATE order_lines SET shipped_at = now() WHERE order_id = ANY(?::uuid[])",
-		"UPDATE shipments SET status = 'shipped', shipped_at = now() WHERE order_id = ANY(?::uuid[])",
-		"UPDATE orders SET status = 'shipped', shipped_at = now() WHERE id = ANY(?::uuid[])",
-	} {
-		if err := f.a.DB.Exec(q, "{"+strings.Join(ids, ",")+"}").Error; err != nil {
-			b.Fatal(err)
-		}
-	}
+	markShipped(b, f, ids)
 	var next atomic.Int64
 	b.SetParallelism((Clients + 1) / max(1, runtimeProcs()))
 	b.ResetTimer()
@@ -360,4 +352,19 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// markShipped marks paid orders ids shipped, lines and shipments with them, set-wise: the
+// receive benchmarks measure the receipt, not shipping by codes.
+func markShipped(b *testing.B, f *fixture, ids []string) {
+	b.Helper()
+	for _, q := range []string{
+		"UPDATE order_lines SET shipped_at = now() WHERE order_id = ANY(?::uuid[])",
+		"UPDATE shipments SET status = 'shipped', shipped_at = now() WHERE order_id = ANY(?::uuid[])",
+		"UPDATE orders SET status = 'shipped', shipped_at = now() WHERE id = ANY(?::uuid[])",
+	} {
+		if err := f.a.DB.Exec(q, "{"+strings.Join(ids, ",")+"}").Error; err != nil {
+			b.Fatal(err)
+		}
+	}
 }
