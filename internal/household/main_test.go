@@ -2,11 +2,10 @@ package household
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -58,10 +57,15 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-// idNumber returns a fresh valid resident ID number of 花垣县 born on the given day (YYYYMMDD).
+// sequence hands out the sequence codes of idNumber: one counter for the package, so that numbers
+// born on the same day never repeat in a run (the package's database is its own; random codes of
+// 1,000 collided: 50 households of 1970-01-01 meet one another in about two runs of three).
+var sequence atomic.Int64
+
+// idNumber returns a fresh valid resident ID number of 花垣县 born on the given day (YYYYMMDD); up
+// to 1,000 distinct numbers per day and run.
 func idNumber(birth string) string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(1000))
-	first17 := "433124" + birth + fmt.Sprintf("%03d", n.Int64())
+	first17 := "433124" + birth + fmt.Sprintf("%03d", sequence.Add(1)%1000)
 	return first17 + string(IDCheckChar(first17))
 }
 
