@@ -372,6 +372,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return err
 	}
 	bound := "http://" + ln.Addr().String()
+	stopPprof, err := startPprof(cfg.PprofAddr, log, out)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stopPprof()
 	errc := make(chan error, 1)
 	a.Trace.Start()
 	go func() { errc <- srv.Serve(ln) }()

@@ -53,6 +53,13 @@ func TestServeFlushesScansOnShutdown(t *testing.T) {
 	before := count()
 
 	base, done := startServe(t)
+	// Profiles are never on the public listener (PPROF_ADDR is unset here, and even when set
+	// they have a listener of their own).
+	if resp, err := http.Get(base + "/debug/pprof/"); err != nil || resp.StatusCode == http.StatusOK {
+		t.Fatalf("GET /debug/pprof/ on the public listener: %v %v, want no profiles", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	for range 3 {
 		resp, err := http.Get(base + "/t/" + code)
 		if err != nil || resp.StatusCode != http.StatusOK {

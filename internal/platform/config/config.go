@@ -53,6 +53,7 @@ type Config struct {
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	LogScans        bool          `env:"LOG_SCANS" envDefault:"false" desc:"log a line for every successful scan of a label too (failed scans are always logged; /metrics counts all)"`
+	PprofAddr       string        `env:"PPROF_ADDR" desc:"loopback host:port (127.0.0.1:6060, [::1]:6060, localhost:6060; port 0: any free one) on which fupin serve answers Go's /debug/pprof/ profiles, on a listener of its own, never the public one; empty (the default): no profiling endpoint (docs/operations.md)"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"time allowed for in-flight requests on SIGTERM"`
 	OrderPayTimeout time.Duration `env:"ORDER_PAY_TIMEOUT" envDefault:"30m" desc:"unpaid (placed) orders older than this are cancelled and their stock released by fupin serve"`
 	ReturnInterval  time.Duration `env:"RETURN_RETRY_INTERVAL" envDefault:"1m" desc:"how often fupin serve retries returning money owed to units (refunds, cancelled payments) that the payment provider failed to return at once"`
@@ -147,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.databaseErrors()...)
 	errs = append(errs, proxyErrors(c.TrustedProxies)...)
+	if err := pprofError(c.PprofAddr); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -196,6 +200,26 @@ func proxyErrors(proxies []string) []error {
 		}
 	}
 	return errs
+}
+
+// pprofError refuses a PPROF_ADDR that is not a loopback host with a port: profiles show the
+// process's memory and code paths and a CPU profile costs a core for its duration, so they are
+// for an operator on the machine (or an SSH tunnel), never for the network. An empty one is fine
+// (profiling off).
+func pprofError(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err == nil && host != "localhost" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			err = errors.New("not a loopback address")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("PPROF_ADDR must be a loopback host:port such as 127.0.0.1:6060, not %q: %w", addr, err)
+	}
+	return nil
 }
 
 // DataKeyBytes decodes DATA_KEY.

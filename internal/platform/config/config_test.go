@@ -50,3 +50,24 @@ func TestParseErrorsNameTheVariable(t *testing.T) {
 		t.Errorf("error %q names a Go field", err)
 	}
 }
+
+// PPROF_ADDR is off by default and, when set, only a loopback host with a port passes: the
+// profiles must never be reachable from the network.
+func TestPprofAddrIsLoopbackOnly(t *testing.T) {
+	c, err := Load()
+	if err != nil || c.PprofAddr != "" {
+		t.Fatalf("default PprofAddr %q (%v), want empty: profiling off", c.PprofAddr, err)
+	}
+	for _, ok := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0", "127.0.0.2:0"} {
+		t.Setenv("PPROF_ADDR", ok)
+		if _, err := Load(); err != nil {
+			t.Errorf("PPROF_ADDR=%s refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{":0", "0.0.0.0:0", "[::]:0", "10.0.0.5:0", "example.com:0", "127.0.0.1", "0"} {
+		t.Setenv("PPROF_ADDR", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), "PPROF_ADDR must be a loopback") {
+			t.Errorf("PPROF_ADDR=%s: %v, want it refused with the variable named", bad, err)
+		}
+	}
+}
