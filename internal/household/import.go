@@ -20,6 +20,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
@@ -40,13 +41,14 @@ import (
 // file twice changes nothing the second time: unchanged rows are not written and leave no audit
 // entry.
 //
-// The file is read once, as a stream, inside that transaction: rows are checked as they come and
-// kept in chunks of importChunk; each chunk is checked against the register (villages, ID numbers
-// and archive numbers already registered), compared with the stored households, sealed and
-// COPYed into a temporary staging table; at the end one statement per table writes the staged
-// rows. What the whole file's checks need stays in memory (each archive number and ID number's
-// blind index with its row, for repeats); the rows themselves do not, so the heap does not grow
-// with the file (docs/performance.md, "Roster import").
+// The file is read once, as a stream, inside that transaction, by a goroutine of its own: rows are
+// checked as they come and handed over in chunks of importChunk; while the reader reads the next
+// chunk, each chunk is checked against the register (villages, ID numbers and archive numbers
+// already registered), compared with the stored households, sealed, COPYed into a temporary
+// staging table and written from there (one statement per table). What the whole file's checks
+// need stays in memory (each archive number and ID number's blind index with its row, for
+// repeats); the rows themselves do not, so the heap does not grow with the file
+// (docs/performance.md, "Roster import" and "Roster import streaming").
 
 // ImportOptions: SkipBadRows imports the good rows of a file with bad ones; County (6 digits,
 // optional) narrows the village names that 所在村 may resolve to.
@@ -103,8 +105,9 @@ var statusNames = map[string]Status{
 	"突发严重困难户": StatusMonitoredHardship, "monitored_hardship": StatusMonitoredHardship,
 }
 
-// importChunk is how many good rows are checked against the register and staged at a time: two
-// queries and one COPY per chunk, and at most this many rows in memory.
+// importChunk is how many good rows are checked against the register and written at a time: two
+// queries, one COPY and four or five writes per chunk, and at most three chunks in memory (one
+// being read, one waiting, one being written).
 const importChunk = 5000
 
 // rosterRow is one parsed and validated row.
@@ -205,8 +208,7 @@ var (
 // failures to read or write.
 func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opts ImportOptions) (ImportReport, error) {
 	im := &importer{s: s, p: p, opts: opts, now: s.now(), errs: errorList{all: []RowError{}}, // none is [] in the report, not null
-		byArchive: map[string]int32{}, byHMAC: map[[sha256.Size]byte]int32{}, villageKnown: map[string]bool{},
-		villageNamed: map[string][]string{}}
+		villageKnown: map[string]bool{}, villageNamed: map[string][]string{}}
 	served, err := s.servedVillages(ctx, p)
 	if err != nil {
 		return im.report(), err
@@ -217,19 +219,7 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 		if err := im.stage(ctx); err != nil {
 			return err
 		}
-		if err := readRoster(r, func(line int, cells []string) error { return im.line(ctx, line, cells) }); err != nil {
-			return err
-		}
-		if im.cols == nil {
-			return errEmpty
-		}
-		if err := im.flush(ctx); err != nil {
-			return err
-		}
-		if im.refusing() {
-			return errRefused
-		}
-		return im.apply(ctx)
+		return im.write(ctx, r)
 	})
 	rep := im.report()
 	var fe fileError
@@ -253,9 +243,45 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 	return rep, uniqueness(err)
 }
 
-// importer is one import in progress: the header's columns, what the whole file's checks need
-// (the row of each archive number and of each ID number's blind index), the chunk of good rows
-// not yet checked against the register, and the counts.
+// write reads the roster in a goroutine of its own while this one checks and writes what it has
+// read: the Go side of chunk k+1 (reading the sheet, normalising, validating) overlaps the
+// database's work on chunk k. At most two chunks wait between them. Errors: the reader's
+// (errHeader, errTooMany, errEmpty, fileError), errRefused, and the register's.
+func (im *importer) write(ctx context.Context, r io.Reader) error {
+	rd := &rosterReader{now: im.now, vault: im.s.vault, byArchive: map[string]int32{}, byHMAC: map[[sha256.Size]byte]int32{},
+		out: make(chan batch, 1), stop: make(chan struct{})}
+	go rd.run(r)
+	var err error
+	for b := range rd.out {
+		if err != nil {
+			continue // stopped: drain what was sent before the reader saw stop
+		}
+		for _, e := range b.errs {
+			im.errs.add(e.Row, e.Column, "%s", e.Reason)
+		}
+		if len(b.rows) > 0 {
+			if err = im.flush(ctx, b.rows); err != nil {
+				close(rd.stop)
+			}
+		}
+	}
+	// The channel is closed: the reader has returned and no longer reads r.
+	im.count = rd.count
+	switch {
+	case err != nil:
+		return err
+	case rd.err != nil:
+		return rd.err
+	case rd.cols == nil:
+		return errEmpty
+	case im.refusing():
+		return errRefused
+	}
+	return nil
+}
+
+// importer is one import in progress, on the writing side: the villages looked up, the errors
+// and the counts.
 type importer struct {
 	s      *Service
 	p      auth.Principal
@@ -264,11 +290,6 @@ type importer struct {
 	served map[string]bool // the station's villages; nil for the county office
 	tx     pgx.Tx
 	errs   errorList
-
-	cols      map[string]int              // column of each field, from the header
-	byArchive map[string]int32            // line of each archive number
-	byHMAC    map[[sha256.Size]byte]int32 // line of each ID number (its blind index)
-	chunk     []rosterRow
 
 	villageKnown map[string]bool     // 12-digit codes looked up: a current village in scope or not
 	villageNamed map[string][]string // names looked up: the codes of the villages so called in scope
@@ -286,46 +307,116 @@ func (im *importer) report() ImportReport {
 		Skipped: len(im.errs.bad), ErrorsTotal: im.errs.total, Errors: im.errs.all}
 }
 
-// line reads one line of the roster (readRoster's callback). Errors: errHeader, errTooMany, and
-// the register's when a full chunk is checked and staged.
-func (im *importer) line(ctx context.Context, line int, cells []string) error {
+// batch is what the reader hands to the writer, in file order: the errors of the lines read
+// since the last batch, then (when it is not nil) a chunk of good rows to check and write. The
+// writer records the errors first, so errors are recorded in the order they were before the
+// reader had a goroutine of its own (which decides which MaxReportedErrors are reported).
+type batch struct {
+	errs []RowError
+	rows []rosterRow
+}
+
+// rosterReader is the reading side of an import: the header's columns, what the whole file's
+// checks need (the row of each archive number and of each ID number's blind index), the chunk
+// of good rows being filled and the errors not yet handed over. Only its goroutine touches it
+// until out is closed; then err, cols and count are the writer's to read.
+type rosterReader struct {
+	now   time.Time
+	vault *pii.Vault
+
+	cols      map[string]int              // column of each field, from the header
+	byArchive map[string]int32            // line of each archive number
+	byHMAC    map[[sha256.Size]byte]int32 // line of each ID number (its blind index)
+	chunk     []rosterRow
+	errs      []RowError
+	count     int
+
+	out  chan batch    // closed when the reader returns
+	stop chan struct{} // closed by the writer when it fails: the reader stops at its next hand-over
+	err  error         // why reading ended early: errHeader, errTooMany, fileError, errStopped
+}
+
+var errStopped = errors.New("the writer stopped")
+
+// run reads the roster, hands over the last batch and closes out.
+func (rd *rosterReader) run(r io.Reader) {
+	defer close(rd.out)
+	rd.err = readRoster(r, rd.line)
+	switch {
+	case rd.err == nil:
+		rd.send(batch{errs: rd.errs, rows: rd.chunk})
+	case !errors.Is(rd.err, errStopped):
+		rd.send(batch{errs: rd.errs}) // the header's errors, for the report; nothing will be written
+	}
+}
+
+// send hands b to the writer; errStopped when the writer has stopped.
+func (rd *rosterReader) send(b batch) error {
+	if len(b.errs) == 0 && len(b.rows) == 0 {
+		return nil
+	}
+	select {
+	case rd.out <- b:
+		return nil
+	case <-rd.stop:
+		return errStopped
+	}
+}
+
+// maxPendingErrors bounds the errors the reader keeps before handing them over without rows (a
+// file of bad rows fills no chunk).
+const maxPendingErrors = importChunk
+
+func (rd *rosterReader) fail(row int, column, reason string, args ...any) {
+	rd.errs = append(rd.errs, RowError{Row: row, Column: column, Reason: fmt.Sprintf(reason, args...)})
+}
+
+// line reads one line of the roster (readRoster's callback). Errors: errHeader, errTooMany,
+// errStopped.
+func (rd *rosterReader) line(line int, cells []string) error {
 	if blank(cells) {
 		return nil
 	}
-	if im.cols == nil {
-		return im.header(line, cells)
+	if rd.cols == nil {
+		return rd.header(line, cells)
 	}
-	im.count++
-	if im.count > MaxImportRows {
+	rd.count++
+	if rd.count > MaxImportRows {
 		return errTooMany
 	}
-	if row, ok := im.household(line, cells); ok {
-		im.chunk = append(im.chunk, row)
-		if len(im.chunk) >= importChunk {
-			return im.flush(ctx)
+	if row, ok := rd.household(line, cells); ok {
+		rd.chunk = append(rd.chunk, row)
+	}
+	if len(rd.chunk) >= importChunk || len(rd.errs) >= maxPendingErrors {
+		b := batch{errs: rd.errs}
+		if len(rd.chunk) >= importChunk {
+			b.rows = rd.chunk
+			rd.chunk = make([]rosterRow, 0, importChunk) // b.rows is the writer's now
 		}
+		rd.errs = nil
+		return rd.send(b)
 	}
 	return nil
 }
 
 // header finds the columns by their names (aliases allowed, the first of a repeated one wins).
 // Errors: errHeader when a required column is missing (each recorded in errs).
-func (im *importer) header(line int, cells []string) error {
-	im.cols = map[string]int{}
+func (rd *rosterReader) header(line int, cells []string) error {
+	rd.cols = map[string]int{}
 	for i, c := range cells {
 		key := headerAliases[strings.ReplaceAll(text.ASCII(c), " ", "")]
 		if key != "" {
-			if _, dup := im.cols[key]; !dup {
-				im.cols[key] = i
+			if _, dup := rd.cols[key]; !dup {
+				rd.cols[key] = i
 			}
 		}
 	}
 	for _, k := range []string{"archive_no", "head_name", "id_number", "members", "village", "status"} {
-		if _, ok := im.cols[k]; !ok {
-			im.errs.add(line, columnNames[k], "the header has no %s column", columnNames[k])
+		if _, ok := rd.cols[k]; !ok {
+			rd.fail(line, columnNames[k], "the header has no %s column", columnNames[k])
 		}
 	}
-	if im.errs.total > 0 {
+	if len(rd.errs) > 0 {
 		return errHeader
 	}
 	return nil
@@ -335,9 +426,9 @@ func (im *importer) header(line int, cells []string) error {
 // it (archive number and ID number once each); ok is false when it is bad (its errors are in errs).
 // Strings kept for the whole file (the archive numbers) are copied: a CSV row's cells share one
 // string, which the key would keep alive.
-func (im *importer) household(line int, cells []string) (row rosterRow, ok bool) {
+func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok bool) {
 	cell := func(k string) string {
-		i, ok := im.cols[k]
+		i, ok := rd.cols[k]
 		if !ok || i >= len(cells) {
 			return ""
 		}
@@ -365,28 +456,28 @@ func (im *importer) household(line int, cells []string) (row rosterRow, ok bool)
 	if byName {
 		row.req.VillageCode = "000000000000"
 	}
-	for _, fe := range row.req.validate(im.now) {
-		im.errs.add(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
+	for _, fe := range row.req.validate(rd.now) {
+		rd.fail(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
 		bad = true
 	}
 	if byName {
 		row.req.VillageCode = village
 	}
-	if prev, dup := im.byArchive[row.req.ArchiveNo]; dup && row.req.ArchiveNo != "" {
-		im.errs.add(line, columnNames["archive_no"], "repeats the archive number of row %d", prev)
+	if prev, dup := rd.byArchive[row.req.ArchiveNo]; dup && row.req.ArchiveNo != "" {
+		rd.fail(line, columnNames["archive_no"], "repeats the archive number of row %d", prev)
 		bad = true
 	} else {
-		im.byArchive[strings.Clone(row.req.ArchiveNo)] = int32(line)
+		rd.byArchive[strings.Clone(row.req.ArchiveNo)] = int32(line)
 	}
 	if bad {
 		return row, false
 	}
-	copy(row.hmac[:], im.s.vault.BlindIndex(row.req.IDNumber))
-	if prev, dup := im.byHMAC[row.hmac]; dup {
-		im.errs.add(line, columnNames["id_number"], "repeats the resident ID number of row %d", prev)
+	copy(row.hmac[:], rd.vault.BlindIndex(row.req.IDNumber))
+	if prev, dup := rd.byHMAC[row.hmac]; dup {
+		rd.fail(line, columnNames["id_number"], "repeats the resident ID number of row %d", prev)
 		return row, false
 	}
-	im.byHMAC[row.hmac] = int32(line)
+	rd.byHMAC[row.hmac] = int32(line)
 	return row, true
 }
 

@@ -10,22 +10,20 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
 
-// flush checks the chunk's rows against the register and stages those to write (unless the
-// import is already refused), then empties the chunk.
-func (im *importer) flush(ctx context.Context) error {
-	rows := im.chunk
-	im.chunk = im.chunk[:0]
-	if len(rows) == 0 {
-		return nil
-	}
+// flush checks a chunk's rows against the register and writes those to write (unless the import
+// is already refused): staged, then applied, before the next chunk is checked.
+func (im *importer) flush(ctx context.Context, rows []rosterRow) error {
 	if err := im.resolveVillages(ctx, rows); err != nil {
 		return err
 	}
 	changes, err := im.plan(ctx, rows)
-	if err != nil || im.refusing() {
+	if err != nil || im.refusing() || len(changes) == 0 {
 		return err
 	}
-	return im.stageChanges(ctx, changes)
+	if err := im.stageChanges(ctx, changes); err != nil {
+		return err
+	}
+	return im.apply(ctx, changes)
 }
 
 // resolveVillages turns village names into codes and checks that every village exists and, for a

@@ -59,26 +59,30 @@ func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 	return err
 }
 
-// apply writes the staged rows: one insert of the new households, one update of the changed ones
-// (by the id read in the transaction), one insert of history rows and one of audit entries. The
-// staged ids are the households' own, so history and audit need no join back to households. A
-// household registered by someone else after its chunk was checked fails the insert on its
-// archive number or ID number (uniqueness: a Conflict naming the field) and nothing is written.
-func (im *importer) apply(ctx context.Context) error {
-	if im.inserted+im.updated == 0 {
-		return nil
+// apply writes a chunk's staged changes and empties the staging table: one insert of the new
+// households, one update of the changed ones (by the id read in the transaction), one insert of
+// history rows and one of audit entries. The staged ids are the households' own, so history and
+// audit need no join back to households. A household registered by someone else after its chunk
+// was checked fails the insert on its archive number or ID number (uniqueness: a Conflict naming
+// the field) and nothing is written.
+func (im *importer) apply(ctx context.Context, changes []change) error {
+	anyNew, anyUpdate := false, false
+	for _, c := range changes {
+		anyNew, anyUpdate = anyNew || c.isNew, anyUpdate || !c.isNew
 	}
 	actorID, role := actor(im.p)
 	day := civil.Today(im.now)
-	if _, err := im.tx.Exec(ctx, `
+	if anyNew {
+		if _, err := im.tx.Exec(ctx, `
 		INSERT INTO households (id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc, village_code,
 		                        county_code, members, status, created_at, updated_at)
 		SELECT id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc, village_code, county_code,
 		       members, status, $1, $1
 		FROM household_import WHERE is_new`, im.now); err != nil {
-		return err
+			return err
+		}
 	}
-	if im.updated > 0 {
+	if anyUpdate {
 		if _, err := im.tx.Exec(ctx, `
 			UPDATE households h SET head_name_enc = i.head_name_enc, id_number_enc = i.id_number_enc,
 			    id_number_hmac = i.id_number_hmac, phone_enc = i.phone_enc, village_code = i.village_code,
@@ -94,8 +98,11 @@ func (im *importer) apply(ctx context.Context) error {
 		    recorded_at = excluded.recorded_at`, day, im.now); err != nil {
 		return err
 	}
-	_, err := im.tx.Exec(ctx, `
+	if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_audit (id, household_id, actor_id, actor_role, action, changes, at)
-		SELECT audit_id, id, $1, $2, 'import', changes, $3 FROM household_import`, actorID, role, im.now)
+		SELECT audit_id, id, $1, $2, 'import', changes, $3 FROM household_import`, actorID, role, im.now); err != nil {
+		return err
+	}
+	_, err := im.tx.Exec(ctx, `TRUNCATE household_import`)
 	return err
 }

@@ -198,6 +198,39 @@ func TestPostRefusesUnbalanced(t *testing.T) {
 	if apperr.PgCode(err) != apperr.PgCheckViolation || apperr.PgConstraint(err) != "journal_entries_balanced" {
 		t.Errorf("posting added to a balanced entry: err %v, want the journal_entries_balanced check", err)
 	}
+	// Postings added later to an old entry are refused even when they balance each other
+	// (00451: the entry's balance is checked once, at the commit of the transaction that wrote it).
+	err = database.Tx(context.Background(), db, func(tx *gorm.DB) error {
+		return tx.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) VALUES (?, ?, ?, 5), (?, ?, ?, -5)`,
+			newID(), goodID, bankID, newID(), goodID, bankID).Error
+	})
+	if apperr.PgCode(err) != apperr.PgCheckViolation || apperr.PgConstraint(err) != "journal_entries_balanced" {
+		t.Errorf("balanced postings added to an old entry: err %v, want the journal_entries_balanced check", err)
+	}
+	// In the entry's own transaction, postings of later statements count in its one check.
+	for name, legs := range map[string][][]int64{"balanced over two statements": {{100}, {-100}}, "unbalanced over three": {{100, -100}, {7}, {-6}}} {
+		entryID := newID()
+		err := database.Tx(context.Background(), db, func(tx *gorm.DB) error {
+			if err := tx.Exec(`INSERT INTO journal_entries (id, kind, idempotency_key, request_hash, occurred_at)
+				VALUES (?, 'payout', ?, '\x00'::bytea, now())`, entryID, "raw:"+randHex(8)).Error; err != nil {
+				return err
+			}
+			for _, stmt := range legs {
+				for _, fen := range stmt {
+					if err := tx.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) VALUES (?, ?, ?, ?)`,
+						newID(), entryID, bankID, fen).Error; err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if want := name == "balanced over two statements"; (err == nil) != want {
+			t.Errorf("raw entry %s: commit err %v", name, err)
+		} else if !want && apperr.PgConstraint(err) != "journal_entries_balanced" {
+			t.Errorf("raw entry %s: commit err %v, want the journal_entries_balanced check", name, err)
+		}
+	}
 	// And a zero amount at once.
 	err = db.Exec(`INSERT INTO postings (id, entry_id, account_id, amount_fen) SELECT ?, id, ?, 0 FROM journal_entries LIMIT 1`,
 		newID(), bankID).Error

@@ -132,9 +132,11 @@ func (o *Order) cancel(a Action, now time.Time) (paid bool, err error) {
 
 // refundable resolves a refund request against o: the items asked, or, when none are, every
 // received line's items not refunded yet, each with its line. It checks what o knows (the status,
-// lines of o, received); the quantity left is checked by the guarded update that takes it.
-// Errors: Conflict (o not paid, shipped or completed; nothing left to refund; a line not received,
-// naming lines[i].line_id); Invalid (lines[i].line_id not a line of o).
+// lines of o, received, the quantity left on o as locked), naming every offending line at once;
+// the guarded update that takes the quantity checks it again.
+// Errors: Conflict (o not paid, shipped or completed; nothing left to refund; lines not received,
+// naming each lines[i].line_id; else more asked than is left, naming each lines[i].quantity, with
+// refundable_quantity of the first); Invalid (each lines[i].line_id that is not a line of o).
 func (o Order) refundable(asked []RefundItem) ([]RefundItem, []Line, error) {
 	if err := o.May(ActRefund); err != nil {
 		return nil, nil, err
@@ -155,19 +157,50 @@ func (o Order) refundable(asked []RefundItem) ([]RefundItem, []Line, error) {
 				With("current_status", o.Status)
 		}
 	}
+	if bad := o.unknownLines(items); len(bad) > 0 {
+		return nil, nil, bad.Err()
+	}
 	lines := make([]Line, len(items))
+	var unreceived, tooMany []apperr.FieldError
+	left := -1 // of the first line asking too much
 	for i, it := range items {
-		j := slices.IndexFunc(o.Lines, func(l Line) bool { return l.ID == it.LineID })
-		switch {
-		case j < 0:
-			return nil, nil, apperr.Invalid(apperr.Field(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order"))
-		case !received[o.Lines[j].StationID]:
-			return nil, nil, apperr.ConflictField(fmt.Sprintf("lines[%d].line_id", i), "line %d has not been received; refunds come after receipt", o.Lines[j].LineNo).
-				With("current_status", o.Status)
+		l := o.Lines[slices.IndexFunc(o.Lines, func(l Line) bool { return l.ID == it.LineID })]
+		lines[i] = l
+		switch rest := l.Quantity - l.RefundedQuantity; {
+		case !received[l.StationID]:
+			unreceived = append(unreceived, apperr.Field(fmt.Sprintf("lines[%d].line_id", i),
+				"line %d has not been received; refunds come after receipt", l.LineNo))
+		case it.Quantity > rest:
+			tooMany = append(tooMany, apperr.Field(fmt.Sprintf("lines[%d].quantity", i),
+				"only %d of line %d are left to refund, %d asked", rest, l.LineNo, it.Quantity))
+			if left < 0 {
+				left = rest
+			}
 		}
-		lines[i] = o.Lines[j]
+	}
+	switch {
+	case len(unreceived) > 0:
+		e := apperr.Conflict("%s", unreceived[0].Reason).With("current_status", o.Status)
+		e.Fields = unreceived
+		return nil, nil, e
+	case len(tooMany) > 0:
+		e := apperr.Conflict("%s", tooMany[0].Reason).With("refundable_quantity", left)
+		e.Fields = tooMany
+		return nil, nil, e
 	}
 	return items, lines, nil
+}
+
+// unknownLines names each lines[i].line_id of asked that is not a line of o (the nil UUID is
+// left to RefundRequest.validate).
+func (o Order) unknownLines(asked []RefundItem) apperr.Fields {
+	var f apperr.Fields
+	for i, it := range asked {
+		if it.LineID != uuid.Nil && !slices.ContainsFunc(o.Lines, func(l Line) bool { return l.ID == it.LineID }) {
+			f.Add(fmt.Sprintf("lines[%d].line_id", i), "is not a line of this order")
+		}
+	}
+	return f
 }
 
 // seenBy is o as p sees it: a station its own lines and shipments only (another station's

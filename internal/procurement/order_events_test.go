@@ -144,6 +144,29 @@ func TestOrderRefundable(t *testing.T) {
 	if _, _, err := o.refundable([]RefundItem{{LineID: uuid.New(), Quantity: 1}}); kindOf(err) != apperr.KindInvalid {
 		t.Fatalf("not a line of the order: %v, want Invalid", err)
 	}
+	// Every offending line is named in one error, not only the first.
+	wantFields := func(err error, kind apperr.Kind, fields ...string) {
+		t.Helper()
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != kind || len(e.Fields) != len(fields) {
+			t.Fatalf("%v: want kind %d naming %v", err, kind, fields)
+		}
+		for i, f := range fields {
+			if e.Fields[i].Field != f {
+				t.Fatalf("%v: field %d is %q, want %q", err, i, e.Fields[i].Field, f)
+			}
+		}
+	}
+	_, _, err = o.refundable([]RefundItem{{LineID: uuid.New(), Quantity: 1}, {LineID: o.Lines[0].ID, Quantity: 1}, {LineID: uuid.New(), Quantity: 1}})
+	wantFields(err, apperr.KindInvalid, "lines[0].line_id", "lines[2].line_id")
+	o.Lines = append(o.Lines, Line{ID: uuid.New(), LineNo: 4, StationID: o.Lines[2].StationID, Quantity: 1})
+	_, _, err = o.refundable([]RefundItem{{LineID: o.Lines[2].ID, Quantity: 1}, {LineID: o.Lines[0].ID, Quantity: 1}, {LineID: o.Lines[3].ID, Quantity: 1}})
+	wantFields(err, apperr.KindConflict, "lines[0].line_id", "lines[2].line_id")
+	_, _, err = o.refundable([]RefundItem{{LineID: o.Lines[0].ID, Quantity: 3}, {LineID: o.Lines[1].ID, Quantity: 1}})
+	wantFields(err, apperr.KindConflict, "lines[0].quantity", "lines[1].quantity")
+	if e, _ := apperr.As(err); e.Extra["refundable_quantity"] != 2 {
+		t.Fatalf("refundable_quantity %v, want 2 (line 1's)", e.Extra["refundable_quantity"])
+	}
 	o.Status = StatusPlaced
 	if _, _, err := o.refundable(nil); kindOf(err) != apperr.KindConflict {
 		t.Fatalf("refund a placed order: %v, want a Conflict", err)

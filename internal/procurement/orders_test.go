@@ -148,6 +148,19 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		"Idempotency-Key", "r-too-many").Problem(409, "lines[0].quantity")
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 0}}},
 		"Idempotency-Key", "r-zero").Problem(422, "lines[0].quantity")
+	// Every bad field of every line in one problem: the request's own and the lines not of this order.
+	badLines := w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{
+		{"line_id": uuid.New(), "quantity": 1}, {"line_id": lineA.ID, "quantity": 0}, {"line_id": uuid.Nil, "quantity": -1}, {"line_id": uuid.New(), "quantity": 1}}},
+		"Idempotency-Key", "r-bad-lines")
+	var badProblem struct{ Errors []struct{ Field string } }
+	badLines.Want(422).JSON(&badProblem)
+	var named []string
+	for _, e := range badProblem.Errors {
+		named = append(named, e.Field)
+	}
+	if got, want := strings.Join(named, " "), "lines[1].quantity lines[2].line_id lines[2].quantity lines[0].line_id lines[3].line_id"; got != want {
+		t.Fatalf("refund with four bad lines names %q, want %q", got, want)
+	}
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r2").Want(201)
 	fixture.VerifyLedger(t, w.a.DB)
 	var afterTwo int64

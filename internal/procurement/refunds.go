@@ -30,8 +30,9 @@ type RefundRequest struct {
 	Reason string       `json:"reason"`
 }
 
-// validate names the fields of req that must be fixed, and returns its reason trimmed.
-func (req RefundRequest) validate() (string, error) {
+// validate names the fields of req that must be fixed (every field of every line), and returns
+// its reason trimmed.
+func (req RefundRequest) validate() (string, apperr.Fields) {
 	var f apperr.Fields
 	reason, ok := text.Name(req.Reason, 200)
 	if !ok && req.Reason != "" {
@@ -50,7 +51,7 @@ func (req RefundRequest) validate() (string, error) {
 			f.Add(fmt.Sprintf("lines[%d].quantity", i), "must be a whole number from 1 to %d", MaxQuantity)
 		}
 	}
-	return reason, f.Err()
+	return reason, f
 }
 
 // Refund gives money back for received items of an order, in one transaction: a guarded update
@@ -61,23 +62,31 @@ func (req RefundRequest) validate() (string, error) {
 // its money owed (returned_at null) until a retry of the same request or the background pass
 // (ReturnOwed) returns it. key makes it idempotent per order: the same key and request return the
 // first refund (replayed=true), the same key with another request is a Conflict.
-// Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming lines[i].line_id
-// or lines[i].quantity, or reason; Conflict when the order has nothing received (current_status),
-// a line's shipment is not received (lines[i].line_id), or more is asked than is left to refund
-// (lines[i].quantity, with refundable_quantity).
+// Errors: Forbidden (not the unit's buyer or an admin); NotFound; Invalid naming every bad field
+// of every line in one problem (lines[i].line_id: nil, repeated or not a line of the order;
+// lines[i].quantity out of range) and reason; Conflict when the order has nothing received
+// (current_status), or naming every line whose shipment is not received (lines[i].line_id), else
+// every line asking more than is left to refund (lines[i].quantity, with refundable_quantity: what
+// is left of the first such line).
 func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key string, req RefundRequest) (Refund, bool, error) {
 	if p.Role != auth.RoleBuyer && p.Role != auth.RoleAdmin {
 		return Refund{}, false, apperr.Forbidden("only the ordering unit's buyers or the county office refund an order")
 	}
-	reason, err := req.validate()
-	if err != nil {
-		return Refund{}, false, err
+	reason, bad := req.validate()
+	if len(bad) > 0 {
+		// One answer for every bad field: add the lines that are not the order's, read without the
+		// lock (refundable checks them again under it). An order out of scope adds nothing, so a
+		// caller learns no more than from the 404 it will get once the rest is fixed.
+		if o, err := s.Get(ctx, p, id); err == nil {
+			bad = append(bad, o.unknownLines(req.Lines)...)
+		}
+		return Refund{}, false, bad.Err()
 	}
 	hash := refundHash(req.Lines, reason)
 	var out Refund
 	replayed := false
 	scope := idempotency.Scope{Name: "refund", Within: id}
-	_, err = s.update(ctx, p, id, func(u *orderTx, o *Order) error {
+	_, err := s.update(ctx, p, id, func(u *orderTx, o *Order) error {
 		ref, again, err := idempotency.Do(ctx, u.tx, scope, key, hash, func() (string, error) {
 			r, err := s.makeRefund(ctx, u, p, *o, reason, req.Lines)
 			out = r
