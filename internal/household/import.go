@@ -106,8 +106,8 @@ var statusNames = map[string]Status{
 }
 
 // importChunk is how many good rows are checked against the register and written at a time: two
-// queries, one COPY and four or five writes per chunk, and at most three chunks in memory (one
-// being read, one waiting, one being written).
+// queries, one COPY and four or five writes per chunk, and at most two chunks in memory (one
+// being read, one being written).
 const importChunk = 5000
 
 // rosterRow is one parsed and validated row.
@@ -245,11 +245,13 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 
 // write reads the roster in a goroutine of its own while this one checks and writes what it has
 // read: the Go side of chunk k+1 (reading the sheet, normalising, validating) overlaps the
-// database's work on chunk k. At most two chunks wait between them. Errors: the reader's
+// database's work on chunk k. The hand-over is unbuffered and the writer gives each chunk's slice
+// back for the reader to refill, so at most two chunks of rows are in memory (the heap rung:
+// docs/performance.md, "Roster import streaming"). Errors: the reader's
 // (errHeader, errTooMany, errEmpty, fileError), errRefused, and the register's.
 func (im *importer) write(ctx context.Context, r io.Reader) error {
 	rd := &rosterReader{now: im.now, vault: im.s.vault, byArchive: map[string]int32{}, byHMAC: map[[sha256.Size]byte]int32{},
-		out: make(chan batch, 1), stop: make(chan struct{})}
+		out: make(chan batch), free: make(chan []rosterRow, 1), stop: make(chan struct{})}
 	go rd.run(r)
 	var err error
 	for b := range rd.out {
@@ -262,6 +264,11 @@ func (im *importer) write(ctx context.Context, r io.Reader) error {
 		if len(b.rows) > 0 {
 			if err = im.flush(ctx, b.rows); err != nil {
 				close(rd.stop)
+				continue
+			}
+			select {
+			case rd.free <- b.rows[:0]: // written: the reader may refill it
+			default:
 			}
 		}
 	}
@@ -331,9 +338,10 @@ type rosterReader struct {
 	errs      []RowError
 	count     int
 
-	out  chan batch    // closed when the reader returns
-	stop chan struct{} // closed by the writer when it fails: the reader stops at its next hand-over
-	err  error         // why reading ended early: errHeader, errTooMany, fileError, errStopped
+	out  chan batch       // closed when the reader returns
+	free chan []rosterRow // chunks the writer has written, for the reader to refill
+	stop chan struct{}    // closed by the writer when it fails: the reader stops at its next hand-over
+	err  error            // why reading ended early: errHeader, errTooMany, fileError, errStopped
 }
 
 var errStopped = errors.New("the writer stopped")
@@ -391,7 +399,11 @@ func (rd *rosterReader) line(line int, cells []string) error {
 		b := batch{errs: rd.errs}
 		if len(rd.chunk) >= importChunk {
 			b.rows = rd.chunk
-			rd.chunk = make([]rosterRow, 0, importChunk) // b.rows is the writer's now
+			select { // b.rows is the writer's now
+			case rd.chunk = <-rd.free:
+			default:
+				rd.chunk = make([]rosterRow, 0, importChunk)
+			}
 		}
 		rd.errs = nil
 		return rd.send(b)

@@ -145,8 +145,10 @@ func (im *importer) registered(ctx context.Context, rows []rosterRow) (map[strin
 		return nil, nil, err
 	}
 	owners := map[[sha256.Size]byte]idOwner{}
+	// = ANY of an array walks the unique index once in key order; IN (subquery) was planned as a
+	// hash aggregate and one index descent per value, twice the time for a chunk of 5,000.
 	found, err = im.tx.Query(ctx, `SELECT archive_no, village_code, id_number_hmac FROM households
-		WHERE id_number_hmac IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) h)`, hmacs)
+		WHERE id_number_hmac = ANY (ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) h))`, hmacs)
 	if err != nil {
 		return nil, nil, err
 	}

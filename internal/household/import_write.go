@@ -60,9 +60,9 @@ func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 }
 
 // apply writes a chunk's staged changes and empties the staging table: one insert of the new
-// households, one update of the changed ones (by the id read in the transaction), one insert of
-// history rows and one of audit entries. The staged ids are the households' own, so history and
-// audit need no join back to households. A household registered by someone else after its chunk
+// households, one update of the changed ones (by the id read in the transaction), one or two
+// inserts of history rows (new households', changed ones') and one of audit entries. The staged
+// ids are the households' own, so history and audit need no join back to households. A household registered by someone else after its chunk
 // was checked fails the insert on its archive number or ID number (uniqueness: a Conflict naming
 // the field) and nothing is written.
 func (im *importer) apply(ctx context.Context, changes []change) error {
@@ -91,12 +91,24 @@ func (im *importer) apply(ctx context.Context, changes []change) error {
 			return err
 		}
 	}
-	if _, err := im.tx.Exec(ctx, `
+	// A new household's id is new: its history row is a plain insert. Only a changed household
+	// may already have a row for the day (the last write of a day wins), which needs ON CONFLICT
+	// and its speculative insertion per row.
+	if anyNew {
+		if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_history (household_id, valid_from, status, members, recorded_at)
-		SELECT id, $1, status, members, $2 FROM household_import WHERE size_move
+		SELECT id, $1, status, members, $2 FROM household_import WHERE is_new`, day, im.now); err != nil {
+			return err
+		}
+	}
+	if anyUpdate {
+		if _, err := im.tx.Exec(ctx, `
+		INSERT INTO household_history (household_id, valid_from, status, members, recorded_at)
+		SELECT id, $1, status, members, $2 FROM household_import WHERE size_move AND NOT is_new
 		ON CONFLICT (household_id, valid_from) DO UPDATE SET status = excluded.status, members = excluded.members,
 		    recorded_at = excluded.recorded_at`, day, im.now); err != nil {
-		return err
+			return err
+		}
 	}
 	if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_audit (id, household_id, actor_id, actor_role, action, changes, at)
