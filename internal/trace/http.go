@@ -514,8 +514,9 @@ func (h *Handler) traceJSON(c *gin.Context) {
 		return
 	}
 	v, err := h.svc.ScanFrom(c.Request.Context(), code, ClientID(c.ClientIP()))
-	h.count(verdictOf(v, err))
-	h.sampleUnknown(c, verdictOf(v, err))
+	verdict := verdictOf(v, err)
+	h.count(verdict)
+	h.sampleUnknown(c, verdict)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -693,8 +694,12 @@ func (h *Handler) renderScan(c *gin.Context, raw, code string, ok bool) {
 		httpx.Fail(c, err)
 		return
 	}
-	if r := []rune(v.CodeDisplay); len(r) > 40 { // by characters: never cut one in half
-		v.CodeDisplay = string(r[:40]) + "…"
+	// By characters: never cut one in half. Fewer than 41 bytes are fewer than 41 characters (a
+	// code as displayed is 16): no conversion for them.
+	if len(v.CodeDisplay) > 40 {
+		if r := []rune(v.CodeDisplay); len(r) > 40 {
+			v.CodeDisplay = string(r[:40]) + "…"
+		}
 	}
 	status := http.StatusOK
 	if verdict == VerdictUnknown {

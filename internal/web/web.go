@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -47,19 +49,50 @@ var matcher = language.NewMatcher([]language.Tag{language.Chinese, language.Engl
 
 // LangOf picks the page language: ?lang= wins, then Accept-Language, then Chinese.
 func LangOf(r *http.Request) Lang {
-	switch r.URL.Query().Get("lang") {
-	case "en":
-		return "en"
-	case "zh":
+	if r.URL.RawQuery != "" { // no query (every scan of a label): nothing to parse
+		switch r.URL.Query().Get("lang") {
+		case "en":
+			return "en"
+		case "zh":
+			return "zh"
+		}
+	}
+	return langOfHeader(r.Header.Get("Accept-Language"))
+}
+
+// langOfHeader is the language an Accept-Language header picks. Parsing and matching it cost a
+// scan of the page several microseconds and a dozen allocations, and phones send few distinct
+// headers ("zh-CN,zh;q=0.9", "en-US,en;q=0.9,zh-CN;q=0.8" …), so answers are remembered per
+// header, up to langMemoMax of them (then the memo starts over: a client sending made-up headers
+// costs itself the parse, never memory).
+func langOfHeader(h string) Lang {
+	if h == "" {
 		return "zh"
 	}
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	_, i, _ := matcher.Match(tags...)
-	if i == 1 && len(tags) > 0 {
-		return "en"
+	if l, ok := langMemo.Load(h); ok {
+		return l.(Lang)
 	}
-	return "zh"
+	l := Lang("zh")
+	tags, _, _ := language.ParseAcceptLanguage(h)
+	if _, i, _ := matcher.Match(tags...); i == 1 && len(tags) > 0 {
+		l = "en"
+	}
+	if len(h) <= 256 { // a longer header is not one a phone sends
+		if langMemoSize.Add(1) > langMemoMax {
+			langMemo.Clear()
+			langMemoSize.Store(1)
+		}
+		langMemo.Store(h, l)
+	}
+	return l
 }
+
+const langMemoMax = 1024
+
+var (
+	langMemo     sync.Map // Accept-Language → Lang
+	langMemoSize atomic.Int64
+)
 
 // Render writes template name with data and the page language's strings as .T.
 func (p *Pages) Render(w io.Writer, name string, lang Lang, data any) error {

@@ -9,7 +9,8 @@
 //	REDIS_URL=redis://127.0.0.1:6379/0 bareredis -match 'prefix:trace:*:view:CODE'
 //
 // It finds the key by SCAN MATCH (the product's shard tag is its business), listens on -addr
-// (default a free loopback port) and prints "listening on http://host:port".
+// (default a free loopback port) and prints "listening on http://host:port". With -pprof ADDR it
+// serves Go's profiles on a listener of its own, as fupin serve does with PPROF_ADDR.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // registers on http.DefaultServeMux, served only on -pprof
 	"os"
 	"time"
 
@@ -31,7 +33,17 @@ import (
 func main() {
 	match := flag.String("match", "", "SCAN MATCH pattern of the one key to serve")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	pprofAddr := flag.String("pprof", "", "loopback address to serve /debug/pprof/ on (a listener of its own), to profile the baseline beside fupin serve's PPROF_ADDR; empty: none")
 	flag.Parse()
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bareredis:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("pprof on http://%s/debug/pprof/\n", ln.Addr())
+		go func() { _ = http.Serve(ln, nil) }() // http.DefaultServeMux: net/http/pprof's handlers only
+	}
 	if err := run(*match, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "bareredis:", err)
 		os.Exit(1)

@@ -109,6 +109,9 @@ func (e *Error) With(key string, value any) *Error {
 
 // As returns the *Error inside err, if any.
 func As(err error) (*Error, bool) {
+	if err == nil { // most calls (every successful scan asks): no errors.As, whose target escapes
+		return nil, false
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
