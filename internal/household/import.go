@@ -145,7 +145,15 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(4)
 	if bytes.Equal(head, []byte("PK\x03\x04")) {
-		f, err := excelize.OpenReader(br)
+		// excelize.OpenReader reads the whole file into memory too; reading it here first lets
+		// checkWorkbook run beside the rows, and the roster counts only if it passes.
+		b, err := io.ReadAll(br)
+		if err != nil {
+			return fileError{fmt.Errorf("cannot be read: %w", err)}
+		}
+		checked := make(chan error, 1)
+		go func() { checked <- checkWorkbook(b) }()
+		f, err := excelize.OpenReader(bytes.NewReader(b))
 		if err != nil {
 			return fileError{fmt.Errorf("the file looks like XLSX but cannot be opened: %w", err)}
 		}
@@ -169,6 +177,9 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 			}
 		}
 		if err := rows.Error(); err != nil {
+			return fileError{err}
+		}
+		if err := <-checked; err != nil {
 			return fileError{err}
 		}
 		return nil
