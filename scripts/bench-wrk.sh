@@ -13,6 +13,9 @@
 # The Redis client settings of `fupin serve` (REDIS_TIMEOUT, REDIS_POOL_SIZE, REDIS_POOL_TIMEOUT)
 # apply to both servers alike: on a machine too loaded for 50 ms socket reads the bare handler
 # answers 500 and the run stops; REDIS_TIMEOUT=200ms then measures both with a wider budget.
+# BENCH_FUPIN_BIN=/path/to/fupin measures that binary instead of building ./cmd/fupin (a paired
+# run against main's: build it in a worktree of main's commit, `go build -o /tmp/fupin-old
+# ./cmd/fupin`, and alternate runs with and without the variable; docs/performance.md).
 # Leaves nothing behind: its database and its Redis keys (prefix benchwrk-PID:) are removed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,8 +58,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-info "building fupin and the bare handler"
-go build -o "$work/fupin" ./cmd/fupin
+if [[ -n ${BENCH_FUPIN_BIN:-} ]]; then
+	[[ -x $BENCH_FUPIN_BIN ]] || die "BENCH_FUPIN_BIN=$BENCH_FUPIN_BIN is not an executable"
+	info "using $BENCH_FUPIN_BIN; building the bare handler"
+	cp "$BENCH_FUPIN_BIN" "$work/fupin"
+else
+	info "building fupin and the bare handler"
+	go build -o "$work/fupin" ./cmd/fupin
+fi
 go build -o "$work/bareredis" ./internal/bench/bareredis
 ensure_database "$db" "$(url_with_db "$base_url" postgres)"
 "$work/fupin" migrate up >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; die "fupin migrate up failed"; }

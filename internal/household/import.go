@@ -44,11 +44,11 @@ import (
 // The file is read once, as a stream, inside that transaction, by a goroutine of its own: rows are
 // checked as they come and handed over in chunks of importChunk; while the reader reads the next
 // chunk, each chunk is checked against the register (villages, ID numbers and archive numbers
-// already registered), compared with the stored households, sealed, COPYed into a temporary
-// staging table and written from there (one statement per table). What the whole file's checks
-// need stays in memory (each archive number and ID number's blind index with its row, for
-// repeats); the rows themselves do not, so the heap does not grow with the file
-// (docs/performance.md, "Roster import" and "Roster import streaming").
+// already registered), compared with the stored households, sealed and written: new households
+// by one COPY per table, changed ones through a temporary staging table (one statement per
+// table). What the whole file's checks need stays in memory (each archive number and ID number's
+// blind index with its row, for repeats); the rows themselves do not, so the heap does not grow
+// with the file (docs/performance.md, "Roster import" and "Roster import streaming").
 
 // ImportOptions: SkipBadRows imports the good rows of a file with bad ones; County (6 digits,
 // optional) narrows the village names that 所在村 may resolve to.

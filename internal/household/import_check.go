@@ -11,7 +11,8 @@ import (
 )
 
 // flush checks a chunk's rows against the register and writes those to write (unless the import
-// is already refused): staged, then applied, before the next chunk is checked.
+// is already refused) before the next chunk is checked: new households by COPY (insertNew),
+// changed ones staged, then applied (apply).
 func (im *importer) flush(ctx context.Context, rows []rosterRow) error {
 	if err := im.resolveVillages(ctx, rows); err != nil {
 		return err
@@ -20,10 +21,24 @@ func (im *importer) flush(ctx context.Context, rows []rosterRow) error {
 	if err != nil || im.refusing() || len(changes) == 0 {
 		return err
 	}
-	if err := im.stageChanges(ctx, changes); err != nil {
+	n := 0 // new households first, in place (a chunk's changes are a few MiB)
+	for i := range changes {
+		if changes[i].isNew {
+			changes[n], changes[i] = changes[i], changes[n]
+			n++
+		}
+	}
+	news, updates := changes[:n], changes[n:]
+	if err := im.insertNew(ctx, news); err != nil {
 		return err
 	}
-	return im.apply(ctx, changes)
+	if len(updates) == 0 {
+		return nil
+	}
+	if err := im.stageChanges(ctx, updates); err != nil {
+		return err
+	}
+	return im.apply(ctx)
 }
 
 // resolveVillages turns village names into codes and checks that every village exists and, for a

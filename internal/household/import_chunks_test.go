@@ -139,3 +139,38 @@ func TestImportWriterFailureStopsReader(t *testing.T) {
 		t.Errorf("a failed import left %d households", got)
 	}
 }
+
+// A chunk with new and changed households writes the new ones by COPY and the changed ones
+// through the staging table: each gets its row, its history for the day and its audit entry.
+func TestImportNewAndChangedInOneChunk(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	file, archives := chunkRoster(3, nil)
+	if rep, err := f.svc.Import(ctx, f.admin, strings.NewReader(file), ImportOptions{}); err != nil || rep.Inserted != 3 {
+		t.Fatalf("first import: %+v %v", rep, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(file, "\n"), "\n")
+	// Row 2's household grows to 6; a fourth household is new.
+	lines[1] = strings.Replace(lines[1], ",1,", ",6,", 1)
+	more, moreArchives := chunkRoster(1, nil)
+	second := strings.Join(lines, "\n") + "\n" + strings.SplitN(more, "\n", 2)[1]
+	rep, err := f.svc.Import(ctx, f.admin, strings.NewReader(second), ImportOptions{})
+	if err != nil || rep.Inserted != 1 || rep.Updated != 1 || rep.Unchanged != 2 {
+		t.Fatalf("second import: %+v %v", rep, err)
+	}
+	for _, tc := range []struct {
+		archive         string
+		members, audits int
+	}{{archives[0], 6, 2}, {archives[1], 2, 1}, {moreArchives[0], 1, 1}} {
+		var got struct{ Members, Audits, History int }
+		if err := f.db.Raw(`SELECT h.members,
+			(SELECT count(*) FROM household_audit a WHERE a.household_id = h.id AND a.action = 'import') AS audits,
+			(SELECT count(*) FROM household_history y WHERE y.household_id = h.id AND y.members = h.members) AS history
+			FROM households h WHERE h.archive_no = ?`, tc.archive).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got.Members != tc.members || got.Audits != tc.audits || got.History != 1 {
+			t.Errorf("%s: %+v; want %d members, %d audit entries, today's history", tc.archive, got, tc.members, tc.audits)
+		}
+	}
+}

@@ -11,21 +11,21 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
-// stage creates the import's staging table (dropped at commit or rollback). It holds sealed
-// values only, as households does.
+// stage creates the import's staging table of changed households (dropped at commit or
+// rollback). It holds sealed values only, as households does.
 func (im *importer) stage(ctx context.Context) error {
 	_, err := im.tx.Exec(ctx, `CREATE TEMP TABLE household_import (
 		id uuid, archive_no text, head_name_enc bytea, id_number_enc bytea, id_number_hmac bytea, phone_enc bytea,
-		village_code text, county_code text, members int, status text, is_new bool, size_move bool,
+		village_code text, county_code text, members int, status text, size_move bool,
 		audit_id uuid, changes jsonb) ON COMMIT DROP`)
 	return err
 }
 
 var stagingColumns = []string{"id", "archive_no", "head_name_enc", "id_number_enc", "id_number_hmac", "phone_enc",
-	"village_code", "county_code", "members", "status", "is_new", "size_move", "audit_id", "changes"}
+	"village_code", "county_code", "members", "status", "size_move", "audit_id", "changes"}
 
-// stageChanges seals a chunk's changes and COPYs them into the staging table with their audit
-// change sets (masked). Ids go as pgtype.UUID, which pgx encodes directly (a uuid.UUID is
+// stageChanges seals a chunk's changed households and COPYs them into the staging table with
+// their audit change sets (masked). Ids go as pgtype.UUID, which pgx encodes directly (a uuid.UUID is
 // formatted and parsed back through its driver.Valuer).
 func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 	if len(changes) == 0 {
@@ -39,76 +39,39 @@ func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 		}
 		c := &changes[i]
 		i++
-		var ch map[string]Change
-		if c.isNew {
-			c.h.ID = uuid.Must(uuid.NewV7())
-			ch = created(c.h)
-		} else {
-			ch = diff(c.old, c.h)
-		}
-		b, err := json.Marshal(ch)
+		b, err := json.Marshal(diff(c.old, c.h))
 		if err != nil {
 			return nil, err
 		}
 		r := im.s.seal(c.h)
 		vals[0], vals[1], vals[2], vals[3], vals[4] = pgtype.UUID{Bytes: r.ID, Valid: true}, r.ArchiveNo, r.HeadNameEnc, r.IDNumberEnc, r.IDNumberHmac
 		vals[5], vals[6], vals[7], vals[8], vals[9] = r.PhoneEnc, r.VillageCode, r.CountyCode, r.Members, string(r.Status)
-		vals[10], vals[11], vals[12], vals[13] = c.isNew, c.sizeMove, pgtype.UUID{Bytes: uuid.Must(uuid.NewV7()), Valid: true}, string(b)
+		vals[10], vals[11], vals[12] = c.sizeMove, pgtype.UUID{Bytes: uuid.Must(uuid.NewV7()), Valid: true}, string(b)
 		return vals, nil
 	}))
 	return err
 }
 
-// apply writes a chunk's staged changes and empties the staging table: one insert of the new
-// households, one update of the changed ones (by the id read in the transaction), one or two
-// inserts of history rows (new households', changed ones') and one of audit entries. The staged
-// ids are the households' own, so history and audit need no join back to households. A household registered by someone else after its chunk
-// was checked fails the insert on its archive number or ID number (uniqueness: a Conflict naming
-// the field) and nothing is written.
-func (im *importer) apply(ctx context.Context, changes []change) error {
-	anyNew, anyUpdate := false, false
-	for _, c := range changes {
-		anyNew, anyUpdate = anyNew || c.isNew, anyUpdate || !c.isNew
-	}
+// apply writes a chunk's staged changed households and empties the staging table: one update
+// (by the id read in the transaction), one insert of history rows (ON CONFLICT: the household
+// may already have a row for the day, and the last write of a day wins) and one of audit entries.
+// The staged ids are the households' own, so history and audit need no join back to households.
+func (im *importer) apply(ctx context.Context) error {
 	actorID, role := actor(im.p)
 	day := civil.Today(im.now)
-	if anyNew {
-		if _, err := im.tx.Exec(ctx, `
-		INSERT INTO households (id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc, village_code,
-		                        county_code, members, status, created_at, updated_at)
-		SELECT id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc, village_code, county_code,
-		       members, status, $1, $1
-		FROM household_import WHERE is_new`, im.now); err != nil {
-			return err
-		}
+	if _, err := im.tx.Exec(ctx, `
+		UPDATE households h SET head_name_enc = i.head_name_enc, id_number_enc = i.id_number_enc,
+		    id_number_hmac = i.id_number_hmac, phone_enc = i.phone_enc, village_code = i.village_code,
+		    county_code = i.county_code, members = i.members, status = i.status, updated_at = $1
+		FROM household_import i WHERE h.id = i.id`, im.now); err != nil {
+		return err
 	}
-	if anyUpdate {
-		if _, err := im.tx.Exec(ctx, `
-			UPDATE households h SET head_name_enc = i.head_name_enc, id_number_enc = i.id_number_enc,
-			    id_number_hmac = i.id_number_hmac, phone_enc = i.phone_enc, village_code = i.village_code,
-			    county_code = i.county_code, members = i.members, status = i.status, updated_at = $1
-			FROM household_import i WHERE h.id = i.id AND NOT i.is_new`, im.now); err != nil {
-			return err
-		}
-	}
-	// A new household's id is new: its history row is a plain insert. Only a changed household
-	// may already have a row for the day (the last write of a day wins), which needs ON CONFLICT
-	// and its speculative insertion per row.
-	if anyNew {
-		if _, err := im.tx.Exec(ctx, `
+	if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_history (household_id, valid_from, status, members, recorded_at)
-		SELECT id, $1, status, members, $2 FROM household_import WHERE is_new`, day, im.now); err != nil {
-			return err
-		}
-	}
-	if anyUpdate {
-		if _, err := im.tx.Exec(ctx, `
-		INSERT INTO household_history (household_id, valid_from, status, members, recorded_at)
-		SELECT id, $1, status, members, $2 FROM household_import WHERE size_move AND NOT is_new
+		SELECT id, $1, status, members, $2 FROM household_import WHERE size_move
 		ON CONFLICT (household_id, valid_from) DO UPDATE SET status = excluded.status, members = excluded.members,
 		    recorded_at = excluded.recorded_at`, day, im.now); err != nil {
-			return err
-		}
+		return err
 	}
 	if _, err := im.tx.Exec(ctx, `
 		INSERT INTO household_audit (id, household_id, actor_id, actor_role, action, changes, at)

@@ -83,6 +83,9 @@ func TestHouseholdReferencesKeepParents(t *testing.T) {
 	if err := f.db.Exec(`UPDATE households SET id = ? WHERE id = ?`, uuid.Must(uuid.NewV7()), h.ID).Error; apperr.PgCode(err) != apperr.PgForeignKeyViolation {
 		t.Errorf("changing a household's id: %v; want it refused", err)
 	}
+	if err := f.db.Exec(`UPDATE households SET id = id, members = 3 WHERE id = ?`, h.ID).Error; err != nil {
+		t.Errorf("an update naming the id without changing it: %v", err)
+	}
 	wantFK(t, "deleting a village with households", f.db.Exec(`DELETE FROM regions WHERE code = ?`, v).Error, "households_village_code_fkey")
 	wantFK(t, "recoding a village with households", f.db.Exec(`UPDATE regions SET code = '433124110998' WHERE code = ?`, v).Error,
 		"households_village_code_fkey")
