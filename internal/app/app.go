@@ -228,7 +228,7 @@ func (a *App) router() *gin.Engine {
 		quiet = trace.ScanRoutes
 	}
 	r.Use(httpx.RequestIDs(), httpx.Recovery(a.Log), httpx.Logger(a.Log, quiet...), metrics.Middleware(), httpx.Errors(a.Log),
-		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), httpx.BodyTypes(multipartRoutes...), mayLag())
+		bodyLimit(a.Config.BodyLimitBytes), httpx.QueryText(), knownQueries(), httpx.BodyTypes(multipartRoutes...), mayLag())
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/t/") {
 			switch c.Request.Method {

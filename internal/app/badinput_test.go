@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +225,21 @@ func TestHeaderAndPathEdges(t *testing.T) {
 	req.Header.Add("Idempotency-Key", "a")
 	req.Header.Add("Idempotency-Key", "b")
 	fixture.Resp{ResponseRecorder: serveChecked(t, w.a.Router, req, body), T: t}.Problem(422, "Idempotency-Key")
+
+	// Ids in paths and queries only in their canonical 36-character form (either case): the other
+	// spellings uuid.Parse takes are malformed, answered as any malformed id is.
+	id := w.Households[0]
+	for _, other := range []string{"{" + id + "}", "urn:uuid:" + id, strings.ReplaceAll(id, "-", "")} {
+		w.Admin.Do("GET", "/api/v1/households/"+url.PathEscape(other), nil).Problem(422, "id")
+		w.Admin.Do("GET", "/api/v1/households/"+url.PathEscape(other)+"/ledger", nil).Problem(422, "id")
+		w.Admin.Do("GET", "/api/v1/households?after="+url.QueryEscape(other), nil).Problem(422, "after")
+		w.Buyer1.Do("GET", "/api/v1/orders?before="+url.QueryEscape(other), nil).Problem(422, "before")
+		if r := w.Admin.Do("GET", "/r/"+url.PathEscape(other), nil); r.Code != 422 {
+			t.Errorf("receipt page of %q: %d, want 422", other, r.Code)
+		}
+	}
+	w.Admin.Do("GET", "/api/v1/households/"+strings.ToUpper(id), nil).Want(200)
+	w.Admin.Do("GET", "/api/v1/households/"+strings.ToUpper(id)+"/ledger", nil).Want(200)
 
 	r := fixture.Client{T: t, H: w.a.Router}.Do("GET", "/t/..%2F..%2Fetc%2Fpasswd", nil)
 	if r.Code != 404 || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/html") || !strings.Contains(r.Body.String(), "查无此码") {

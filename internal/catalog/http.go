@@ -8,6 +8,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Handler serves /api/v1/products.
@@ -46,7 +47,7 @@ func (h *Handler) list(c *gin.Context) {
 	f := ListFilter{Query: c.Query("q")}
 	for name, dst := range map[string]*uuid.UUID{"station_id": &f.StationID, "after": &f.After} {
 		if v := c.Query(name); v != "" {
-			id, err := uuid.Parse(v)
+			id, err := text.UUID(v)
 			if err != nil {
 				httpx.Fail(c, httpx.BadParam(name, "a UUID"))
 				return

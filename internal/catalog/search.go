@@ -82,7 +82,7 @@ func (r SearchRequest) parse() (searchQuery, error) {
 		f.Add("region", "must be a region code of 2 (province), 4, 6 (county), 9 (township) or 12 (village) digits")
 	}
 	if r.StationID != "" {
-		id, err := uuid.Parse(r.StationID)
+		id, err := text.UUID(r.StationID)
 		if err != nil {
 			f.Add("station_id", "must be a UUID")
 		}

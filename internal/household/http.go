@@ -13,6 +13,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // View is a household as every response shows it: personal data masked.
@@ -88,7 +89,7 @@ func (h *Handler) list(c *gin.Context) {
 		return
 	}
 	if v := c.Query("after"); v != "" {
-		id, err := uuid.Parse(v)
+		id, err := text.UUID(v)
 		if err != nil {
 			httpx.Fail(c, httpx.BadParam("after", "the id of the last household of the previous page"))
 			return

@@ -7,13 +7,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // auditLog serves GET /api/v1/audit (county office): every household's changes, newest first.
 func (h *Handler) auditLog(c *gin.Context) {
 	var before uuid.UUID
 	if v := c.Query("before"); v != "" {
-		id, err := uuid.Parse(v)
+		id, err := text.UUID(v)
 		if err != nil {
 			httpx.Fail(c, httpx.BadParam("before", "the id of the last entry of the previous page"))
 			return

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -118,7 +118,7 @@ type pageData struct {
 
 func (h *Handler) publicPage(c *gin.Context) {
 	// Phones open this from a QR: a damaged link gets a page, as an unknown receipt does.
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := text.UUID(c.Param("id"))
 	if err != nil {
 		c.Data(http.StatusUnprocessableEntity, "text/html; charset=utf-8", []byte(brokenLinkPage))
 		return

@@ -62,11 +62,18 @@ type villageAt struct {
 // villagesAt gives each household its village at its time and that village's name on the day
 // (China time): what the sale fixed, whatever has moved or been renamed since.
 func (s store) villagesAt(ctx context.Context, ids []uuid.UUID, at []time.Time) (map[uuid.UUID]villageAt, error) {
+	// The village range holding each time (household_villages_view), joined set-wise rather than
+	// household_village_at per household, which PostgreSQL cannot inline; the ids are repeated on
+	// the view so that its window runs over these households' rows only. Ranges never overlap: at
+	// most one matches, the one the function picks, and none gives NULL as it does.
 	var rows []villageAt
+	params := textParams(ids, at)
 	err := s.db.WithContext(ctx).Raw(`
-		SELECT t.id, v.code, coalesce(region_name_at(v.code, (t.at AT TIME ZONE 'Asia/Shanghai')::date), v.code) AS name
-		FROM unnest(CAST(? AS uuid[]), CAST(? AS timestamptz[])) AS t(id, at)
-		CROSS JOIN LATERAL (SELECT household_village_at(t.id, t.at) AS code) v`, textParams(ids, at)...).Scan(&rows).Error
+		SELECT t.id, hv.village_code AS code,
+		       coalesce(region_name_at(hv.village_code, (t.at AT TIME ZONE 'Asia/Shanghai')::date), hv.village_code) AS name
+		FROM unnest(CAST(@ids AS uuid[]), CAST(@at AS timestamptz[])) AS t(id, at)
+		LEFT JOIN household_villages_view hv ON hv.household_id = t.id AND hv.household_id = ANY(CAST(@ids AS uuid[]))
+		     AND hv.valid_from <= t.at AND t.at < hv.valid_to`, map[string]any{"ids": params[0], "at": params[1]}).Scan(&rows).Error
 	if err != nil {
 		return nil, apperr.DB(err, "household")
 	}

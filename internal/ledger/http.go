@@ -10,6 +10,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // HouseholdScope decides whether a caller may see a household (the household package implements
@@ -92,7 +93,7 @@ func ToStatementResponse(st Statement) StatementResponse {
 }
 
 func (h *Handler) householdLedger(c *gin.Context) {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := text.UUID(c.Param("id"))
 	if err != nil {
 		httpx.Fail(c, httpx.BadParam("id", "a household id (UUID)"))
 		return

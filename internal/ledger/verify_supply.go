@@ -20,32 +20,38 @@ func (v *verifier) purchases(tx *gorm.DB) error {
 		Income, Purchases   int64
 		Named               int
 	}
+	// legs sums each purchase entry by account before any delivery is joined: a delivery then
+	// reads its own household's and station's legs, so an entry two deliveries name is one fault
+	// (the entry's count below), not also twice the amounts for each of them.
 	err := tx.Raw(`
 		WITH legs AS (
-		    SELECT e.id, coalesce(orig.kind, e.kind) AS kind, e.reverses_entry_id,
-		           coalesce(-sum(p.amount_fen) FILTER (WHERE a.kind = 'household_income' AND a.owner_id = d.household_id), 0) AS income,
-		           coalesce(sum(p.amount_fen) FILTER (WHERE a.kind = 'station_purchases' AND a.owner_id = d.station_id), 0) AS purchases
+		    SELECT e.id, coalesce(orig.kind, e.kind) AS kind, e.reverses_entry_id, a.kind AS account, a.owner_id,
+		           sum(p.amount_fen) AS amount
 		    FROM journal_entries e
 		    LEFT JOIN journal_entries orig ON orig.id = e.reverses_entry_id
-		    LEFT JOIN batch_deliveries_view d ON d.entry_id = e.id
 		    JOIN ` + v.postings + ` p ON p.entry_id = e.id
 		    JOIN ledger_accounts a ON a.id = p.account_id
 		    WHERE coalesce(orig.kind, e.kind) = 'purchase' AND ` + v.in("entries", "e.id") + `
-		    GROUP BY e.id, orig.kind, e.kind, e.reverses_entry_id
+		    GROUP BY e.id, orig.kind, e.kind, e.reverses_entry_id, a.kind, a.owner_id
+		), delivered AS (
+		    SELECT d.id AS delivery_id, l.id AS entry_id, l.kind, d.quantity * d.unit_cost_fen AS want,
+		           coalesce(-sum(l.amount) FILTER (WHERE l.account = 'household_income' AND l.owner_id = d.household_id), 0) AS income,
+		           coalesce(sum(l.amount) FILTER (WHERE l.account = 'station_purchases' AND l.owner_id = d.station_id), 0) AS purchases,
+		           (d.reverses IS NULL) <> (l.reverses_entry_id IS NULL)
+		               OR (d.reverses IS NOT NULL AND l.reverses_entry_id IS DISTINCT FROM o.entry_id) AS misreversed
+		    FROM batch_deliveries_view d
+		    LEFT JOIN legs l ON l.id = d.entry_id
+		    LEFT JOIN batch_deliveries_view o ON o.id = d.reverses
+		    WHERE d.unit_cost_fen IS NOT NULL AND ` + v.in("deliveries", "d.id") + `
+		    GROUP BY d.id, d.quantity, d.unit_cost_fen, d.reverses, l.id, l.kind, l.reverses_entry_id, o.entry_id
 		)
-		SELECT d.id AS delivery_id, l.id AS entry_id, l.kind, d.quantity * d.unit_cost_fen AS want,
-		       coalesce(l.income, 0) AS income, coalesce(l.purchases, 0) AS purchases, 1 AS named
-		FROM batch_deliveries_view d
-		LEFT JOIN legs l ON l.id = d.entry_id
-		LEFT JOIN batch_deliveries_view o ON o.id = d.reverses
-		WHERE d.unit_cost_fen IS NOT NULL AND ` + v.in("deliveries", "d.id") + `
-		  AND (l.id IS NULL OR l.income <> d.quantity * d.unit_cost_fen OR l.purchases <> d.quantity * d.unit_cost_fen
-		       OR (d.reverses IS NULL) <> (l.reverses_entry_id IS NULL)
-		       OR (d.reverses IS NOT NULL AND l.reverses_entry_id IS DISTINCT FROM o.entry_id))
+		SELECT delivery_id, entry_id, kind, want, income, purchases, 1 AS named
+		FROM delivered
+		WHERE entry_id IS NULL OR income <> want OR purchases <> want OR misreversed
 		UNION ALL
-		SELECT NULL, l.id, l.kind, 0, l.income, l.purchases, count(d.id)
-		FROM legs l LEFT JOIN batch_deliveries_view d ON d.entry_id = l.id
-		GROUP BY l.id, l.kind, l.income, l.purchases
+		SELECT NULL, l.id, l.kind, 0, 0, 0, count(d.id)
+		FROM (SELECT DISTINCT id, kind FROM legs) l LEFT JOIN batch_deliveries_view d ON d.entry_id = l.id
+		GROUP BY l.id, l.kind
 		HAVING count(d.id) <> 1
 		ORDER BY 1, 2`).Scan(&rows).Error
 	for _, r := range rows {

@@ -9,6 +9,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Handler serves monitoring to the county office.
@@ -56,7 +57,7 @@ func (h *Handler) register(c *gin.Context) {
 func (h *Handler) list(c *gin.Context) {
 	f := Filter{RegionCode: c.Query("region_code"), OpenOnly: c.Query("open") == "true"}
 	if v := c.Query("household_id"); v != "" {
-		id, err := uuid.Parse(v)
+		id, err := text.UUID(v)
 		if err != nil {
 			httpx.Fail(c, httpx.BadParam("household_id", "a household id (UUID)"))
 			return

@@ -13,6 +13,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Reasons a household is on the warning list.
@@ -176,7 +177,7 @@ func (s *Service) warnings(ctx context.Context, db *gorm.DB, region string, hous
 // has an open registration; Invalid for an unknown risk type.
 func (s *Service) RegisterWarning(ctx context.Context, id, riskType, reason string, by uuid.UUID) (Registration, error) {
 	hid, month, ok := strings.Cut(id, ".")
-	household, err := uuid.Parse(hid)
+	household, err := text.UUID(hid)
 	if !ok || err != nil {
 		return Registration{}, apperr.NotFound("warning")
 	}

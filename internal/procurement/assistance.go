@@ -301,10 +301,14 @@ func (s *Assistance) Progress(ctx context.Context, p auth.Principal, unitID uuid
 		    FROM orders o JOIN order_lines l ON l.order_id = o.id
 		    WHERE o.unit_id = @unit AND o.paid_at >= @from AND o.paid_at < @to AND o.status <> 'cancelled'
 		), s AS (
-		    -- the shares frozen with the line and the household's village when it was paid
-		    SELECT l.net, l.paid_on, ps.share_bp, ps.household_id,
-		           household_village_at(ps.household_id, l.paid_at) AS village_code
+		    -- the shares frozen with the line and the household's village when it was paid: the
+		    -- village range holding paid_at (household_villages_view), joined set-wise rather than
+		    -- household_village_at per share, which PostgreSQL cannot inline (ranges never overlap,
+		    -- so at most one matches, the one the function picks; none gives NULL as it does)
+		    SELECT l.net, l.paid_on, ps.share_bp, ps.household_id, hv.village_code
 		    FROM l JOIN order_line_suppliers ps ON ps.order_line_id = l.id AND ps.household_id IS NOT NULL
+		    LEFT JOIN household_villages_view hv ON hv.household_id = ps.household_id
+		         AND hv.valid_from <= l.paid_at AND l.paid_at < hv.valid_to
 		)
 		SELECT (SELECT coalesce(sum(net), 0) FROM l)::bigint AS bought_fen,
 		       (SELECT div(coalesce(sum(s.net * s.share_bp), 0), 10000) FROM s WHERE EXISTS (

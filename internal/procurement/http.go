@@ -10,6 +10,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Handler serves /api/v1/orders.
@@ -68,7 +69,7 @@ func (h *Handler) place(c *gin.Context) {
 func (h *Handler) list(c *gin.Context) {
 	var before uuid.UUID
 	if v := c.Query("before"); v != "" {
-		id, err := uuid.Parse(v)
+		id, err := text.UUID(v)
 		if err != nil {
 			httpx.Fail(c, httpx.BadParam("before", "the id of the last order of the previous page"))
 			return

@@ -2,6 +2,7 @@ package station
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,7 +40,13 @@ func (h *Handler) create(c *gin.Context) {
 }
 
 func (h *Handler) list(c *gin.Context) {
-	list, err := h.svc.List(c.Request.Context(), c.Query("county_code"))
+	county := c.Query("county_code")
+	if county != "" && (len(county) != 6 || strings.Trim(county, "0123456789") != "") {
+		// Not silently an empty list: a mistyped county would read as one without stations.
+		httpx.Fail(c, httpx.BadParam("county_code", "a 6-digit county code such as 433124"))
+		return
+	}
+	list, err := h.svc.List(c.Request.Context(), county)
 	if err != nil {
 		httpx.Fail(c, err)
 		return

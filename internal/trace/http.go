@@ -19,6 +19,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 	"github.com/fupinmarket/fupin/internal/web"
 )
 
@@ -296,7 +297,7 @@ func labelQuery(c *gin.Context) (LabelSpec, *uuid.UUID, error) {
 	}
 	var job *uuid.UUID
 	if v := c.Query("issuance"); v != "" {
-		id, err := uuid.Parse(v)
+		id, err := text.UUID(v)
 		if err != nil {
 			f.Add("issuance", "must be an issuance id (UUID)")
 		} else {
@@ -345,7 +346,7 @@ func (h *Handler) labelsZIP(c *gin.Context) {
 	}
 	var job *uuid.UUID
 	if v := c.Query("issuance"); v != "" {
-		jid, err := uuid.Parse(v)
+		jid, err := text.UUID(v)
 		if err != nil {
 			httpx.Fail(c, apperr.Invalid(apperr.Field("issuance", "must be an issuance id (UUID)")))
 			return

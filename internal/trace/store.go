@@ -112,9 +112,15 @@ func (s store) villageNames(ctx context.Context, ids []uuid.UUID, soldAt *time.T
 	}
 	var err error
 	if soldAt != nil {
+		// The village range holding the sale (household_villages_view), joined set-wise rather
+		// than household_village_at per household, which PostgreSQL cannot inline; the ids are
+		// repeated on the view so that its window runs over these households' rows only.
 		err = s.db.WithContext(ctx).Raw(`SELECT h.id,
-			       region_name_at(household_village_at(h.id, @at), (CAST(@at AS timestamptz) AT TIME ZONE 'Asia/Shanghai')::date) AS name
-			FROM households_view h WHERE h.id IN @ids`, map[string]any{"at": *soldAt, "ids": ids}).Scan(&rows).Error
+			       region_name_at(hv.village_code, (CAST(@at AS timestamptz) AT TIME ZONE 'Asia/Shanghai')::date) AS name
+			FROM households_view h
+			LEFT JOIN household_villages_view hv ON hv.household_id = h.id AND hv.household_id IN @ids
+			     AND hv.valid_from <= CAST(@at AS timestamptz) AND CAST(@at AS timestamptz) < hv.valid_to
+			WHERE h.id IN @ids`, map[string]any{"at": *soldAt, "ids": ids}).Scan(&rows).Error
 	} else {
 		err = s.db.WithContext(ctx).Raw(`SELECT h.id, r.name FROM households_view h JOIN regions_view r ON r.code = h.village_code
 		WHERE h.id IN ?`, ids).Scan(&rows).Error

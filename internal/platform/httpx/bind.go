@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Bind decodes the JSON body into dst strictly: unknown fields, names in the wrong case, a field
@@ -122,9 +123,10 @@ func BadParam(name, format string) error {
 	return apperr.Invalid(apperr.Field(name, fmt.Sprintf("must be %s", format)))
 }
 
-// PathUUID parses the path parameter name as a UUID; on failure it answers 422 and returns false.
+// PathUUID parses the path parameter name as a UUID (text.UUID: the canonical form only); on
+// failure it answers 422 and returns false.
 func PathUUID(c *gin.Context, name string) (uuid.UUID, bool) {
-	id, err := uuid.Parse(c.Param(name))
+	id, err := text.UUID(c.Param(name))
 	if err != nil {
 		Fail(c, BadParam(name, "a UUID such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"))
 		return uuid.Nil, false

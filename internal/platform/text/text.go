@@ -4,9 +4,12 @@
 package text
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // zeroWidth are invisible characters that arrive from copy and paste (ZWSP, ZWNJ, ZWJ, BOM, WJ).
@@ -53,4 +56,15 @@ func Optional(s string, max int) (string, bool) {
 		n++
 	}
 	return s, n <= max
+}
+
+// UUID parses an id as typed into a path or query parameter: only the canonical 36-character form
+// (8-4-4-4-12 hex digits, either case), as our schemas say (format: uuid). uuid.Parse alone also
+// takes {…}, urn:uuid:… and 32 digits without hyphens; ids are compared, cached and shown in one
+// spelling, so those are refused as malformed, as they are in JSON bodies (httpx.Bind).
+func UUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 { // uuid.Parse checks the hyphens of a 36-character id
+		return uuid.Nil, fmt.Errorf("invalid UUID %q: want the 36-character form with hyphens", s)
+	}
+	return uuid.Parse(s)
 }
