@@ -206,6 +206,16 @@ func TestContractTour(t *testing.T) {
 		t.Fatal("no code listed")
 	}
 	code := codes.Codes[0].Code
+	// The keyset cursor pages from the code given (typed as people type it), and is a code.
+	var page struct{ Codes []struct{ Code string } }
+	w.OpA.Do("GET", "/api/v1/batches/"+batch+"/codes?after="+strings.ToLower(code), nil).Want(200).JSON(&page)
+	if len(codes.Codes) > 1 && (len(page.Codes) == 0 || page.Codes[0].Code != codes.Codes[1].Code) {
+		t.Errorf("after the first code: %+v, want %s first", page.Codes, codes.Codes[1].Code)
+	}
+	wrongCheck := code[:13] + map[bool]string{true: "Y", false: "Z"}[code[13] == 'Z']
+	for _, bad := range []string{"bogus", code + "0", wrongCheck} {
+		w.OpA.Do("GET", "/api/v1/batches/"+batch+"/codes?after="+bad, nil).Problem(422, "after")
+	}
 	w.a.DB.Raw("SELECT unit_id FROM orders WHERE id = ?", o.ID).Scan(&unit)
 
 	reads := map[string][]fixture.Client{

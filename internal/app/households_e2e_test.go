@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"maps"
 	"mime/multipart"
 	"strings"
 	"testing"
@@ -93,6 +94,10 @@ func TestHouseholdsLedgerReportsOverHTTP(t *testing.T) {
 	work := map[string]any{"household_id": imported, "task": "picking", "work_date": today, "minutes": 480, "pay_fen": 12000}
 	w.OpA.Do("POST", "/api/v1/work-records", work, "Idempotency-Key", "pick-"+fixture.RandDigits(6)).Want(201)
 	w.OpB.Do("POST", "/api/v1/work-records", work, "Idempotency-Key", "pick-"+fixture.RandDigits(6)).Problem(422, "household_id")
+	// The county office names the station; an id of no station is that field's fault, not the household's.
+	nowhere := map[string]any{"station_id": "0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"}
+	maps.Copy(nowhere, work)
+	w.Admin.Do("POST", "/api/v1/work-records", nowhere, "Idempotency-Key", "pick-"+fixture.RandDigits(6)).Problem(422, "station_id")
 	var po struct {
 		OwedAfterFen int64 `json:"owed_after_fen"`
 	}

@@ -68,7 +68,7 @@ func queryParams(doc []byte) (map[string][]string, error) {
 }
 
 // knownQueries refuses, on the JSON API (/api/v1/), a query parameter the operation does not take,
-// naming each such parameter and the ones it does take, as a body's unknown field is refused
+// naming each such parameter and the ones it does take, and one given more than once, as a body's unknown field is refused
 // (httpx.Bind): a misspelt or misplaced filter (`/api/v1/orders?status=paid`) would otherwise be
 // ignored and answer the whole unfiltered list as if it were the filtered one. Pages and images
 // outside /api/v1/ (scans, receipts; links shared in chat apps gain tracking parameters) take
@@ -92,8 +92,13 @@ func knownQueries() gin.HandlerFunc {
 			return // the contract tests keep every route documented
 		}
 		var f apperr.Fields
-		for name := range c.Request.URL.Query() {
+		for name, values := range c.Request.URL.Query() {
 			if slices.Contains(takes, name) {
+				// No operation takes a list in its query; the handlers read the first value, so a
+				// second one (?status=paid&status=bogus) would go unchecked and unused.
+				if len(values) > 1 {
+					f.Add(name, "is given %d times; give it once", len(values))
+				}
 				continue
 			}
 			if len(takes) == 0 {

@@ -50,6 +50,13 @@ func TestUnknownQueryParameters(t *testing.T) {
 	}
 	w.Buyer1.Do("GET", "/api/v1/orders?limit=5", nil).Want(200)
 	w.Admin.Do("GET", "/api/v1/households?status=poor&limit=5", nil).Want(200)
+	// A parameter given twice: only the first value would be read and checked.
+	r = w.Admin.Do("GET", "/api/v1/households?status=poor&status=bogus", nil)
+	r.Problem(422, "status")
+	if !strings.Contains(r.Body.String(), "is given 2 times") {
+		t.Errorf("a repeated parameter: %s", r.Body)
+	}
+	w.Buyer1.Do("GET", "/api/v1/orders?limit=1&limit=abc", nil).Problem(422, "limit")
 	w.Admin.Do("GET", "/api/v1/stations?county", nil).Problem(422, "county")
 	w.Admin.Do("POST", "/api/v1/stations?dry_run=1", map[string]any{}).Problem(422, "dry_run")
 	// Pages outside the JSON API take any: links shared in chat apps gain parameters of their own.

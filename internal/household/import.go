@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
@@ -26,7 +27,9 @@ import (
 
 // Roster import: county offices keep the register in spreadsheets. A roster is an XLSX workbook
 // (its first sheet) or a CSV file (UTF-8, with or without a byte order mark) whose first non-empty
-// row is a header naming the columns in Chinese (or by their API names):
+// row is a header naming the columns in Chinese (or by their API names), each once, followed by at
+// least one household; a legacy .xls workbook, a UTF-16 or a GBK text file is refused as a whole,
+// with what to save it as instead:
 //
 //	户编号 archive_no · 户主姓名 head_name · 身份证号 id_number · 联系电话 phone (optional) ·
 //	家庭人口 members · 所在村 village (12-digit code, or a village name that is unique in scope) ·
@@ -145,7 +148,15 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(4)
 	if bytes.Equal(head, []byte("PK\x03\x04")) {
-		f, err := excelize.OpenReader(br)
+		// excelize.OpenReader reads the whole file into memory too; reading it here first lets
+		// checkWorkbook run beside the rows, and the roster counts only if it passes.
+		b, err := io.ReadAll(br)
+		if err != nil {
+			return fileError{fmt.Errorf("cannot be read: %w", err)}
+		}
+		checked := make(chan error, 1)
+		go func() { checked <- checkWorkbook(b) }()
+		f, err := excelize.OpenReader(bytes.NewReader(b))
 		if err != nil {
 			return fileError{fmt.Errorf("the file looks like XLSX but cannot be opened: %w", err)}
 		}
@@ -171,7 +182,19 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 		if err := rows.Error(); err != nil {
 			return fileError{err}
 		}
+		if err := <-checked; err != nil {
+			return fileError{err}
+		}
 		return nil
+	}
+	// What Chinese offices save most often besides XLSX and CSV UTF-8: a legacy workbook, and
+	// "Unicode text" (UTF-16). Read as CSV, each would be one garbled header with every column
+	// missing; say what the file is and what to do instead.
+	if magic, _ := br.Peek(8); bytes.Equal(magic, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")) {
+		return fileError{errors.New("is a legacy .xls workbook: save it as XLSX or CSV UTF-8")}
+	}
+	if bom, _ := br.Peek(2); bytes.Equal(bom, []byte("\xff\xfe")) || bytes.Equal(bom, []byte("\xfe\xff")) {
+		return fileError{errors.New("is UTF-16 text: save it as CSV UTF-8 or XLSX")}
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -187,6 +210,13 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 		}
 		if err != nil {
 			return fileError{fmt.Errorf("the file is neither XLSX nor readable CSV: %w", err)}
+		}
+		// A CSV that is not UTF-8 is, in practice, GBK (what Excel and WPS save as "CSV" on a
+		// Chinese system): its Chinese header is not valid UTF-8, and neither are its names.
+		for _, c := range cells {
+			if !utf8.ValidString(c) {
+				return fileError{errors.New("is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX")}
+			}
 		}
 		line, _ := cr.FieldPos(0)
 		if err := fn(line, cells); err != nil {
@@ -279,7 +309,7 @@ func (im *importer) write(ctx context.Context, r io.Reader) error {
 		return err
 	case rd.err != nil:
 		return rd.err
-	case rd.cols == nil:
+	case rd.cols == nil, rd.count == 0: // no header, or a header and no households
 		return errEmpty
 	case im.refusing():
 		return errRefused
@@ -411,17 +441,23 @@ func (rd *rosterReader) line(line int, cells []string) error {
 	return nil
 }
 
-// header finds the columns by their names (aliases allowed, the first of a repeated one wins).
-// Errors: errHeader when a required column is missing (each recorded in errs).
+// header finds the columns by their names (aliases allowed). Errors: errHeader when a required
+// column is missing or a column appears twice, under its name or an alias (each recorded in
+// errs): which of two 户编号 columns holds the archive numbers is a guess not to make silently.
 func (rd *rosterReader) header(line int, cells []string) error {
 	rd.cols = map[string]int{}
 	for i, c := range cells {
 		key := headerAliases[strings.ReplaceAll(text.ASCII(c), " ", "")]
-		if key != "" {
-			if _, dup := rd.cols[key]; !dup {
-				rd.cols[key] = i
-			}
+		if key == "" {
+			continue
 		}
+		if first, dup := rd.cols[key]; dup {
+			a, _ := excelize.ColumnNumberToName(first + 1)
+			b, _ := excelize.ColumnNumberToName(i + 1)
+			rd.fail(line, columnNames[key], "%s appears twice in the header (columns %s and %s)", columnNames[key], a, b)
+			continue
+		}
+		rd.cols[key] = i
 	}
 	for _, k := range []string{"archive_no", "head_name", "id_number", "members", "village", "status"} {
 		if _, ok := rd.cols[k]; !ok {

@@ -95,8 +95,8 @@ func WageEntry(r WorkRequest) Entry {
 }
 
 // RecordWork stores a work record and posts its wage in one transaction. The household must live
-// in one of the station's villages (checked in the query). Errors: Invalid naming fields (and
-// household_id when the household is not one the station serves); Conflict naming Idempotency-Key
+// in one of the station's villages (checked in the query). Errors: Invalid naming fields (station_id
+// when no station has the id, household_id when the household is not one the station serves); Conflict naming Idempotency-Key
 // when the key was used for different work at the station (idempotency.Do, scope work_record).
 func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, error) {
 	if err := r.validate(s.now()); err != nil {
@@ -106,13 +106,17 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		Minutes: r.Minutes, Pay: r.Pay}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
-		var n int64
-		if err := tx.Raw(`SELECT count(*) FROM households_view h
-			JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?
-			WHERE h.id = ?`, r.StationID, r.HouseholdID).Scan(&n).Error; err != nil {
+		var found struct{ Station, Household bool }
+		if err := tx.Raw(`SELECT EXISTS (SELECT FROM stations WHERE id = ?) AS station,
+			EXISTS (SELECT FROM households_view h
+				JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?
+				WHERE h.id = ?) AS household`, r.StationID, r.StationID, r.HouseholdID).Scan(&found).Error; err != nil {
 			return apperr.DB(err, "household")
 		}
-		if n == 0 {
+		switch {
+		case !found.Station: // only an admin names the station
+			return apperr.Invalid(apperr.Field("station_id", "names no station"))
+		case !found.Household:
 			return apperr.Invalid(apperr.Field("household_id", "names no household of the station's villages"))
 		}
 		e := WageEntry(r)

@@ -459,7 +459,15 @@ func (h *Handler) listCodes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := h.svc.Codes(c.Request.Context(), auth.MustFrom(c), id, c.Query("after"), limit)
+	after := c.Query("after")
+	if after != "" {
+		// A keyset cursor that is no code would page from an arbitrary place (or return nothing).
+		if after, ok = ParseCode(after); !ok {
+			httpx.Fail(c, apperr.Invalid(apperr.Field("after", "is not a traceability code: send the last code of the previous page, as returned")))
+			return
+		}
+	}
+	rows, err := h.svc.Codes(c.Request.Context(), auth.MustFrom(c), id, after, limit)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
