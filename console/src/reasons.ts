@@ -103,6 +103,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^must list 1 to (\d+) lines$/, '须列出 1 到 $1 行'],
   [/^must name a distinct line of the order$/, '须为订单中不重复的一行'],
   [/^is not a line of this order$/, '不是这个订单的商品行'],
+  [/^is not a line of this order that your station ships$/, '不是这个订单中由本站发货的商品行'],
+  [/^repeats a code listed before$/, '与前面填写的追溯码重复'],
   [/^the line has not been received, so there is nothing to refund yet$/, '这一行还没有收货，暂不能退款'],
   [/^must hold exactly (\d+) codes, one per item of the line \(got (\d+)\)$/, '须正好 $1 个追溯码（每件一个），现在是 $2 个'],
   [/^is not a (valid )?traceability code.*$/, '不是追溯码：14 位数字和字母（无 I、L、O、U），校验位须正确'],

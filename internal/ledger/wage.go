@@ -107,7 +107,7 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
 		var found struct{ Station, Household bool }
-		if err := tx.Raw(`SELECT EXISTS (SELECT FROM stations WHERE id = ?) AS station,
+		if err := tx.Raw(`SELECT EXISTS (SELECT FROM stations_view WHERE id = ?) AS station,
 			EXISTS (SELECT FROM households_view h
 				JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?
 				WHERE h.id = ?) AS household`, r.StationID, r.StationID, r.HouseholdID).Scan(&found).Error; err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 // The order's own decisions: each method checks Life (May) and what depends on more than the
@@ -25,9 +26,13 @@ type shipping struct {
 // ship marks the lines of req shipped at now by p (a station ships its own lines, an admin any),
 // a station's shipment shipped when all its lines are and o shipped when every line is. It
 // returns the lines shipped, for their codes to be bound and their shipping events recorded.
-// Errors: Conflict (o not paid, with current_status; a line shipped already, naming
-// lines[i].line_id); Invalid (lines[i].line_id not a line of o that p ships, or listed twice;
-// lines[i].codes not one per item).
+// Every line of req is checked before any is marked, and each error names every offending field
+// of every line at once (as refunds do), the 422s before the 409s.
+// Errors: Conflict (o not paid, with current_status; else, when nothing is Invalid, each line
+// shipped already, naming lines[i].line_id); Invalid (lines[i].line_id not a line of o that p
+// ships, or listed twice; lines[i].codes not one per item; lines[i].codes[k] not a code, or a code
+// listed before in the request). Whether the codes are issued, of the line's product and free is
+// the database's to say (trace.BindCodes).
 func (o *Order) ship(p auth.Principal, req ShipRequest, now time.Time) ([]shipping, error) {
 	if err := o.May(ActShip); err != nil {
 		return nil, err
@@ -36,26 +41,56 @@ func (o *Order) ship(p auth.Principal, req ShipRequest, now time.Time) ([]shippi
 	for i, l := range o.Lines {
 		index[l.ID] = i
 	}
+	var bad apperr.Fields
+	var shippedBefore []apperr.FieldError
+	todo := make([]int, 0, len(req.Lines)) // of o.Lines, in the order of req.Lines
 	out := make([]shipping, 0, len(req.Lines))
 	seen := map[uuid.UUID]bool{}
+	codes := map[string]bool{} // every code of the request, parsed
 	for i, sl := range req.Lines {
 		field := fmt.Sprintf("lines[%d]", i)
 		j, ok := index[sl.LineID]
-		if !ok || p.Role == auth.RoleStation && o.Lines[j].StationID != p.StationID {
-			return nil, apperr.Invalid(apperr.Field(field+".line_id", "is not a line of this order that your station ships"))
-		}
-		l := &o.Lines[j]
+		var l *Line // nil when the line is not one p ships: its quantity is not p's business
 		switch {
+		case !ok || p.Role == auth.RoleStation && o.Lines[j].StationID != p.StationID:
+			bad.Add(field+".line_id", "is not a line of this order that your station ships")
 		case seen[sl.LineID]:
-			return nil, apperr.Invalid(apperr.Field(field+".line_id", "is listed twice"))
-		case l.ShippedAt != nil:
-			return nil, apperr.ConflictField(field+".line_id", "line %d has already shipped", l.LineNo)
-		case len(sl.Codes) != l.Quantity:
-			return nil, apperr.Invalid(apperr.Field(field+".codes", "must hold exactly %d codes, one per item of the line (got %d)", l.Quantity, len(sl.Codes)))
+			bad.Add(field+".line_id", "is listed twice")
+			l = &o.Lines[j]
+		default:
+			l = &o.Lines[j]
+			seen[sl.LineID] = true
+			if l.ShippedAt != nil {
+				shippedBefore = append(shippedBefore, apperr.Field(field+".line_id", "line %d has already shipped", l.LineNo))
+			}
+			todo = append(todo, j)
+			out = append(out, shipping{field: field + ".codes", codes: sl.Codes})
 		}
-		seen[sl.LineID] = true
-		l.ShippedAt = &now
-		out = append(out, shipping{line: *l, field: field + ".codes", codes: sl.Codes})
+		if l != nil && len(sl.Codes) != l.Quantity {
+			bad.Add(field+".codes", "must hold exactly %d codes, one per item of the line (got %d)", l.Quantity, len(sl.Codes))
+		}
+		for k, raw := range sl.Codes {
+			c, ok := trace.ParseCode(raw)
+			switch {
+			case !ok:
+				bad.Add(fmt.Sprintf("%s.codes[%d]", field, k), "is not a valid traceability code (14 characters, check character wrong?)")
+			case codes[c]:
+				bad.Add(fmt.Sprintf("%s.codes[%d]", field, k), "repeats a code listed before")
+			}
+			codes[c] = true
+		}
+	}
+	if len(bad) > 0 {
+		return nil, bad.Err()
+	}
+	if len(shippedBefore) > 0 {
+		e := apperr.Conflict("%s", shippedBefore[0].Reason)
+		e.Fields = shippedBefore
+		return nil, e
+	}
+	for i, j := range todo {
+		o.Lines[j].ShippedAt = &now
+		out[i].line = o.Lines[j]
 	}
 	pending := map[uuid.UUID]bool{}
 	for _, l := range o.Lines {

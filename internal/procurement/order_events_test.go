@@ -1,6 +1,8 @@
 package procurement
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 // twoStations is a paid order of three lines: two of station A (2 and 1 items), one of station B.
@@ -35,15 +38,18 @@ func TestOrderShip(t *testing.T) {
 	o, a, b := twoStations()
 	opA := auth.Principal{Role: auth.RoleStation, StationID: a}
 	line := func(i int, codes ...string) ShipLine { return ShipLine{LineID: o.Lines[i].ID, Codes: codes} }
+	X, Y, Z, W := trace.NewCode(), trace.NewCode(), trace.NewCode(), trace.NewCode()
 
 	for _, bad := range []struct {
 		req  []ShipLine
 		kind apperr.Kind
 	}{
-		{[]ShipLine{line(2, "X")}, apperr.KindInvalid},                               // station B's line
-		{[]ShipLine{line(0, "X")}, apperr.KindInvalid},                               // 2 items, 1 code
-		{[]ShipLine{line(1, "X"), line(1, "Y")}, apperr.KindInvalid},                 // listed twice
-		{[]ShipLine{{LineID: uuid.New(), Codes: []string{"X"}}}, apperr.KindInvalid}, // not a line of o
+		{[]ShipLine{line(2, X)}, apperr.KindInvalid},                               // station B's line
+		{[]ShipLine{line(0, X)}, apperr.KindInvalid},                               // 2 items, 1 code
+		{[]ShipLine{line(1, X), line(1, Y)}, apperr.KindInvalid},                   // listed twice
+		{[]ShipLine{{LineID: uuid.New(), Codes: []string{X}}}, apperr.KindInvalid}, // not a line of o
+		{[]ShipLine{line(1, "X")}, apperr.KindInvalid},                             // not a code
+		{[]ShipLine{line(0, X, Y), line(1, Y)}, apperr.KindInvalid},                // a code twice
 	} {
 		c := o.clone()
 		if _, err := c.ship(opA, ShipRequest{Lines: bad.req}, now); kindOf(err) != bad.kind {
@@ -51,28 +57,92 @@ func TestOrderShip(t *testing.T) {
 		}
 	}
 
-	shipped, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(0, "X", "Y")}}, now)
+	shipped, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(0, X, Y)}}, now)
 	if err != nil || len(shipped) != 1 || shipped[0].field != "lines[0].codes" || o.Lines[0].ShippedAt == nil {
 		t.Fatalf("ship line 1: %+v, %v", shipped, err)
 	}
 	if o.Shipments[0].Status != ShipmentPending || o.Status != StatusPaid {
 		t.Fatalf("one of station A's two lines shipped: shipment %s, order %s; want pending, paid", o.Shipments[0].Status, o.Status)
 	}
-	if _, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(0, "X", "Y")}}, now); kindOf(err) != apperr.KindConflict {
+	if _, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(0, X, Y)}}, now); kindOf(err) != apperr.KindConflict {
 		t.Fatalf("line 1 again: %v, want a Conflict", err)
 	}
-	if _, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(1, "Z")}}, now); err != nil {
+	if _, err := o.ship(opA, ShipRequest{Lines: []ShipLine{line(1, Z)}}, now); err != nil {
 		t.Fatal(err)
 	}
 	if o.Shipments[0].Status != ShipmentShipped || o.Shipments[1].Status != ShipmentPending || o.Status != StatusPaid {
 		t.Fatalf("station A's lines shipped: %+v, order %s", o.Shipments, o.Status)
 	}
 	admin := auth.Principal{Role: auth.RoleAdmin}
-	if _, err := o.ship(admin, ShipRequest{Lines: []ShipLine{line(2, "W")}}, now); err != nil {
+	if _, err := o.ship(admin, ShipRequest{Lines: []ShipLine{line(2, W)}}, now); err != nil {
 		t.Fatal(err)
 	}
 	if o.Status != StatusShipped || o.ShippedAt == nil || o.Shipments[1].Status != ShipmentShipped || o.Shipments[1].StationID != b {
 		t.Fatalf("every line shipped: %+v", o)
+	}
+}
+
+// A request with several bad lines is refused naming every bad field of every line, in one 422;
+// lines shipped already are a 409 naming each, once nothing is Invalid; nothing is marked shipped.
+func TestOrderShipNamesEveryBadLine(t *testing.T) {
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	o, a, _ := twoStations()
+	opA := auth.Principal{Role: auth.RoleStation, StationID: a}
+	X, Y := trace.NewCode(), trace.NewCode()
+	other := ShipLine{LineID: uuid.New(), Codes: []string{trace.NewCode()}} // of another order
+	_, err := o.ship(opA, ShipRequest{Lines: []ShipLine{
+		other,
+		{LineID: o.Lines[0].ID, Codes: []string{"AAAA", "AAAA"}},
+		{LineID: o.Lines[1].ID, Codes: []string{X}}, // good
+		{LineID: o.Lines[0].ID, Codes: []string{}},
+		{LineID: o.Lines[2].ID, Codes: []string{Y}},    // station B's
+		{LineID: o.Lines[1].ID, Codes: []string{X, Y}}, // twice, a code again, one code too many
+	}}, now)
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.KindInvalid {
+		t.Fatalf("%v, want Invalid", err)
+	}
+	var got []string
+	for _, f := range e.Fields {
+		got = append(got, f.Field+": "+f.Reason)
+	}
+	want := []string{
+		"lines[0].line_id: is not a line of this order that your station ships",
+		"lines[1].codes[0]: is not a valid traceability code (14 characters, check character wrong?)",
+		"lines[1].codes[1]: is not a valid traceability code (14 characters, check character wrong?)",
+		"lines[3].line_id: is listed twice",
+		"lines[3].codes: must hold exactly 2 codes, one per item of the line (got 0)",
+		"lines[4].line_id: is not a line of this order that your station ships",
+		"lines[5].line_id: is listed twice",
+		"lines[5].codes: must hold exactly 1 codes, one per item of the line (got 2)",
+		"lines[5].codes[0]: repeats a code listed before",
+		"lines[5].codes[1]: repeats a code listed before",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("fields:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, l := range o.Lines {
+		if l.ShippedAt != nil {
+			t.Fatalf("a refused request marked line %d shipped", l.LineNo)
+		}
+	}
+
+	// Two lines shipped before, one not: a 409 naming both, and the third is not marked either.
+	if _, err := o.ship(opA, ShipRequest{Lines: []ShipLine{{LineID: o.Lines[0].ID, Codes: []string{X, Y}}, {LineID: o.Lines[1].ID, Codes: []string{trace.NewCode()}}}}, now); err != nil {
+		t.Fatal(err)
+	}
+	admin := auth.Principal{Role: auth.RoleAdmin}
+	_, err = o.ship(admin, ShipRequest{Lines: []ShipLine{
+		{LineID: o.Lines[2].ID, Codes: []string{trace.NewCode()}},
+		{LineID: o.Lines[1].ID, Codes: []string{trace.NewCode()}},
+		{LineID: o.Lines[0].ID, Codes: []string{trace.NewCode(), trace.NewCode()}},
+	}}, now)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || len(e.Fields) != 2 ||
+		e.Fields[0].Field != "lines[1].line_id" || e.Fields[1] != apperr.Field("lines[2].line_id", "line 1 has already shipped") {
+		t.Fatalf("%+v, want a Conflict naming lines[1] and lines[2]", err)
+	}
+	if o.Lines[2].ShippedAt != nil {
+		t.Fatal("a refused request marked line 3 shipped")
 	}
 }
 

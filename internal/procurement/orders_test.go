@@ -84,6 +84,20 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	// Refunds come after receipt.
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r0").Problem(409, "")
 
+	// Every bad field of every line in one problem: a line of another order, malformed and repeated
+	// codes, a line listed twice with no codes; nothing ships.
+	badShip := w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
+		{"line_id": uuid.New(), "codes": codesA[:1]}, {"line_id": lineA.ID, "codes": []string{"AAAA", "AAAA", codesA[2]}},
+		{"line_id": lineA.ID, "codes": []string{}}}})
+	var shipProblem struct{ Errors []struct{ Field string } }
+	badShip.Want(422).JSON(&shipProblem)
+	var shipNamed []string
+	for _, e := range shipProblem.Errors {
+		shipNamed = append(shipNamed, e.Field)
+	}
+	if got, want := strings.Join(shipNamed, " "), "lines[0].line_id lines[1].codes[0] lines[1].codes[1] lines[2].line_id lines[2].codes"; got != want {
+		t.Fatalf("shipment with three bad lines names %q, want %q", got, want)
+	}
 	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).Want(200).JSON(&o)
 	if o.Status != "paid" || len(o.Shipments) != 1 || o.Shipments[0].Status != "shipped" {
 		t.Fatalf("after station A shipped: %+v (a station sees its own shipment)", o)

@@ -150,7 +150,10 @@ type ShipRequest struct {
 // line's codes become sold on that line, a shipping event is recorded, and when every line has
 // shipped the order becomes shipped. A station ships only its own lines; an admin any. It answers
 // with the order as the caller sees it (Get).
-// Errors: Invalid (lines[i].codes count or codes), NotFound, Conflict (state; line shipped).
+// Errors: Invalid (no lines; else every bad lines[i].line_id, lines[i].codes count and malformed
+// or repeated lines[i].codes[j] in one problem: Order.ship; then a code unknown or of another
+// product: trace.BindCodes), NotFound, Conflict (state; each line shipped already; a code sold or
+// void).
 func (s *Orders) Ship(ctx context.Context, p auth.Principal, id uuid.UUID, req ShipRequest) (Order, error) {
 	if p.Role != auth.RoleStation && p.Role != auth.RoleAdmin {
 		return Order{}, apperr.Forbidden("only stations ship orders")
