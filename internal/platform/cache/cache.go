@@ -33,13 +33,9 @@ type Cache struct {
 	prefix  string
 	timeout time.Duration // the socket budget (Ping waits four)
 	wait    time.Duration // the bound of a call's context: its wait for a connection and dial
-	// ownBounds: the client was built by NewClient (Open), whose PoolTimeout (= wait) and
-	// DialTimeout already bound the wait for a connection and the dial; call then adds no
-	// deadline of its own (a timer and four allocations per call on the scan path).
-	ownBounds bool
-	one       breaker      // one Redis; on a cluster, calls that span masters
-	masters   sync.Map     // master address → *breaker (cluster)
-	log       *slog.Logger // where outages are reported
+	one     breaker       // one Redis; on a cluster, calls that span masters
+	masters sync.Map      // master address → *breaker (cluster)
+	log     *slog.Logger  // where outages are reported
 }
 
 // breaker keeps calls away from a Redis (or a cluster master) that just failed.
@@ -61,7 +57,6 @@ func Open(url, prefix string, o Options, log *slog.Logger) (*Cache, error) {
 	o = o.withDefaults()
 	c := New(rdb, prefix, o.Timeout)
 	c.wait = o.PoolTimeout
-	c.ownBounds = true
 	c.log = log
 	return c, nil
 }
@@ -103,16 +98,11 @@ func (c *Cache) breakerFor(ctx context.Context, key string) (*breaker, string) {
 }
 
 // call runs fn unless the Redis (master) holding key is taken for down. The client bounds fn's
-// socket I/O (NewClient), and its wait for a pooled connection (PoolTimeout, c.wait) and its dial
-// (DialTimeout): with Redis hung, every call queued behind the pool gives up at once. A client
-// built elsewhere (New) has no such bounds of ours, so the context is given c.wait instead.
+// socket I/O (NewClient); the context, given c.wait, bounds its wait for a pooled connection and
+// its dial: with Redis hung, every call queued behind the pool gives up at once.
 func (c *Cache) call(ctx context.Context, key string, fn func(ctx context.Context) error) error {
-	cctx := ctx
-	if !c.ownBounds {
-		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, c.wait)
-		defer cancel()
-	}
+	cctx, cancel := context.WithTimeout(ctx, c.wait)
+	defer cancel()
 	b, addr := c.breakerFor(cctx, key)
 	start := time.Now().UnixNano()
 	if start < b.downUntil.Load() {

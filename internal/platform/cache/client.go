@@ -20,7 +20,7 @@ type Options struct {
 	// connections on 2 cores, 16 served scans faster than 32, and 32 than 64 (docs/performance.md):
 	// Redis runs the scripts one at a time however many connections wait.
 	PoolSize int
-	// PoolTimeout bounds that wait (default: Timeout; the dial is bounded by Timeout); a call that waited longer
+	// PoolTimeout bounds that wait and the dial (default: Timeout); a call that waited longer
 	// falls back to PostgreSQL. Not much longer than Timeout: with Redis hung, the calls queued
 	// behind the pool must fall back together, not one by one as the connections ahead of them time
 	// out (TestHungRedisBurstCountsInFewStatements failed with 1 s).
@@ -51,9 +51,8 @@ func (o Options) withDefaults() Options {
 // rediss and rediss+cluster use TLS. A cluster has no databases: a path is refused.
 //
 // The context of a call does not bound its socket reads and writes (go-redis'
-// ContextTimeoutEnabled is off): o.Timeout does, alone. The wait for a pooled connection is
-// bounded by o.PoolTimeout (go-redis' PoolTimeout) and each dial by o.Timeout (DialTimeout); the
-// context says when a caller gives up.
+// ContextTimeoutEnabled is off): o.Timeout does, alone; the context (Cache.call gives it
+// o.PoolTimeout) bounds the wait for a pooled connection, the dial, and a caller giving up.
 func NewClient(raw string, o Options) (redis.UniversalClient, error) {
 	o = o.withDefaults()
 	scheme, rest, ok := strings.Cut(raw, "://")
