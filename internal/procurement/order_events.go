@@ -69,16 +69,7 @@ func (o *Order) ship(p auth.Principal, req ShipRequest, now time.Time) ([]shippi
 		if l != nil && len(sl.Codes) != l.Quantity {
 			bad.Add(field+".codes", "must hold exactly %d codes, one per item of the line (got %d)", l.Quantity, len(sl.Codes))
 		}
-		for k, raw := range sl.Codes {
-			c, ok := trace.ParseCode(raw)
-			switch {
-			case !ok:
-				bad.Add(fmt.Sprintf("%s.codes[%d]", field, k), "is not a valid traceability code (14 characters, check character wrong?)")
-			case codes[c]:
-				bad.Add(fmt.Sprintf("%s.codes[%d]", field, k), "repeats a code listed before")
-			}
-			codes[c] = true
-		}
+		trace.CheckCodes(&bad, field+".codes", sl.Codes, codes)
 	}
 	if len(bad) > 0 {
 		return nil, bad.Err()

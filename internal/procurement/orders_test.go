@@ -89,13 +89,7 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	badShip := w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
 		{"line_id": uuid.New(), "codes": codesA[:1]}, {"line_id": lineA.ID, "codes": []string{"AAAA", "AAAA", codesA[2]}},
 		{"line_id": lineA.ID, "codes": []string{}}}})
-	var shipProblem struct{ Errors []struct{ Field string } }
-	badShip.Want(422).JSON(&shipProblem)
-	var shipNamed []string
-	for _, e := range shipProblem.Errors {
-		shipNamed = append(shipNamed, e.Field)
-	}
-	if got, want := strings.Join(shipNamed, " "), "lines[0].line_id lines[1].codes[0] lines[1].codes[1] lines[2].line_id lines[2].codes"; got != want {
+	if got, want := badShip.Fields(422), "lines[0].line_id lines[1].codes[0] lines[1].codes[1] lines[2].line_id lines[2].codes"; got != want {
 		t.Fatalf("shipment with three bad lines names %q, want %q", got, want)
 	}
 	w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", shipA).Want(200).JSON(&o)
@@ -166,13 +160,7 @@ func TestShipmentsAndRefunds(t *testing.T) {
 	badLines := w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{
 		{"line_id": uuid.New(), "quantity": 1}, {"line_id": lineA.ID, "quantity": 0}, {"line_id": uuid.Nil, "quantity": -1}, {"line_id": uuid.New(), "quantity": 1}}},
 		"Idempotency-Key", "r-bad-lines")
-	var badProblem struct{ Errors []struct{ Field string } }
-	badLines.Want(422).JSON(&badProblem)
-	var named []string
-	for _, e := range badProblem.Errors {
-		named = append(named, e.Field)
-	}
-	if got, want := strings.Join(named, " "), "lines[1].quantity lines[2].line_id lines[2].quantity lines[0].line_id lines[3].line_id"; got != want {
+	if got, want := badLines.Fields(422), "lines[1].quantity lines[2].line_id lines[2].quantity lines[0].line_id lines[3].line_id"; got != want {
 		t.Fatalf("refund with four bad lines names %q, want %q", got, want)
 	}
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", refundA1, "Idempotency-Key", "r2").Want(201)

@@ -11,14 +11,11 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// BindCodes marks codes as sold on an order line inside the caller's transaction tx (the shipment).
-// Each code must belong to a batch of productID and be issued or activated. field names the
-// request field for errors (for example "lines[0].codes").
-// Errors: Invalid (malformed or repeated code, wrong product), Conflict (code already sold or void).
-func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID uuid.UUID, codes []string) error {
-	seen := make(map[string]bool, len(codes))
+// CheckCodes parses codes as people type them (ParseCode) and returns them normalised, adding to f
+// a problem at field[i] for each one that is not a code or repeats one in seen; seen gains every
+// code, so that one map can span the codes of several lines of a request.
+func CheckCodes(f *apperr.Fields, field string, codes []string, seen map[string]bool) []string {
 	parsed := make([]string, len(codes))
-	var f apperr.Fields
 	for i, raw := range codes {
 		c, ok := ParseCode(raw)
 		switch {
@@ -30,6 +27,16 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 		seen[c] = true
 		parsed[i] = c
 	}
+	return parsed
+}
+
+// BindCodes marks codes as sold on an order line inside the caller's transaction tx (the shipment).
+// Each code must belong to a batch of productID and be issued or activated. field names the
+// request field for errors (for example "lines[0].codes").
+// Errors: Invalid (malformed or repeated code, wrong product), Conflict (code already sold or void).
+func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID uuid.UUID, codes []string) error {
+	var f apperr.Fields
+	parsed := CheckCodes(&f, field, codes, make(map[string]bool, len(codes)))
 	if err := f.Err(); err != nil {
 		return err
 	}
