@@ -19,6 +19,8 @@ const fromTheAPI: [string, string][] = [
   ['is a legacy .xls workbook: save it as XLSX or CSV UTF-8', '这是旧版 .xls 工作簿：请另存为 XLSX 或“CSV UTF-8”'],
   ['is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX', '文件不是 UTF-8 编码（可能是 GBK）：请另存为“CSV UTF-8”或 XLSX'],
   ['is UTF-16 text: save it as CSV UTF-8 or XLSX', '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
+  ['row 2, column 3 holds a line break: a quote (") opened there is not closed, and the rows after it were read into that cell; close or remove the quote', '第 2 行第 3 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
+  ['part xl/worksheets/sheet1.xml of the workbook is damaged: it ends inside <sheetData> (line 2)', '工作簿已损坏（xl/worksheets/sheet1.xml：it ends inside <sheetData> (line 2)），请用 Excel 或 WPS 重新保存后再导入'],
   ['2 villages are called 龙门村; give the 12-digit code', '有 2 个村叫 龙门村，请填 12 位村代码'],
   ['no village called 桃花村 in your scope; give the 12-digit code', '范围内没有叫 桃花村 的村，请填 12 位村代码'],
   ['must be a month YYYY-MM or a year YYYY (China Standard Time), such as 2026-03', '须为月份 YYYY-MM 或年份 YYYY（中国标准时间），如 2026-03'],

@@ -219,6 +219,14 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 			}
 		}
 		line, _ := cr.FieldPos(0)
+		// A quote opened and never closed (LazyQuotes reads on) carries the rows after it into one
+		// cell, where they would vanish from an import that skips bad rows; no roster field holds
+		// a line break.
+		for i, c := range cells {
+			if strings.ContainsAny(c, "\r\n") {
+				return fileError{fmt.Errorf("row %d, column %d holds a line break: a quote (\") opened there is not closed, and the rows after it were read into that cell; close or remove the quote", line, i+1)}
+			}
+		}
 		if err := fn(line, cells); err != nil {
 			return err
 		}
