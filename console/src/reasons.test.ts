@@ -19,6 +19,7 @@ const fromTheAPI: [string, string][] = [
   ['is a legacy .xls workbook: save it as XLSX or CSV UTF-8', '这是旧版 .xls 工作簿：请另存为 XLSX 或“CSV UTF-8”'],
   ['is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX', '文件不是 UTF-8 编码（可能是 GBK）：请另存为“CSV UTF-8”或 XLSX'],
   ['is UTF-16 text: save it as CSV UTF-8 or XLSX', '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
+  ["433124110225 names no current village; import regions or check the code (a merged village's households go to its successor)", '没有 433124110225 这个村（或已合并到别的村），请核对代码'],
   ['row 2, column 3 holds a line break: a quote (") opened there is not closed, and the rows after it were read into that cell; close or remove the quote', '第 2 行第 3 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
   ['part xl/worksheets/sheet1.xml of the workbook is damaged: it ends inside <sheetData> (line 2)', '工作簿已损坏（xl/worksheets/sheet1.xml：it ends inside <sheetData> (line 2)），请用 Excel 或 WPS 重新保存后再导入'],
   ['2 villages are called 龙门村; give the 12-digit code', '有 2 个村叫 龙门村，请填 12 位村代码'],

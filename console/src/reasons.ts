@@ -61,7 +61,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^names no region.*$/, '没有这个地区，请核对代码'],
   [/^is not a village your station serves$/, '不是本站服务的村'],
   [/^(.+) is not a village your station serves$/, '$1 不是本站服务的村'],
-  [/^(.+) names no village; import regions or check the code$/, '没有 $1 这个村，请核对代码'],
+  [/^(.+) names no current village; import regions or check the code \(a merged village's households go to its successor\)$/, '没有 $1 这个村（或已合并到别的村），请核对代码'],
   [/^(\d+) villages are called (.+); give the 12-digit code$/, '有 $1 个村叫 $2，请填 12 位村代码'],
   [/^no village called (.+) in your scope; give the 12-digit code$/, '范围内没有叫 $1 的村，请填 12 位村代码'],
   [/^names no station$/, '没有这个服务站'],

@@ -102,7 +102,7 @@ func (im *importer) resolveVillages(ctx context.Context, rows []rosterRow) error
 			if im.p.Role == auth.RoleStation {
 				im.errs.add(r.line, columnNames["village"], "%s is not a village your station serves", v)
 			} else {
-				im.errs.add(r.line, columnNames["village"], "%s names no village; import regions or check the code", v)
+				im.errs.add(r.line, columnNames["village"], "%s names no current village; import regions or check the code (a merged village's households go to its successor)", v)
 			}
 		case len(im.villageNamed[v]) == 1:
 			r.req.VillageCode = im.villageNamed[v][0]

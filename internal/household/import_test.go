@@ -137,6 +137,14 @@ func TestImportCSV(t *testing.T) {
 	if _, err := f.svc.Import(ctx, f.admin, strings.NewReader(""), ImportOptions{}); !apperr.Is(err, apperr.KindInvalid) {
 		t.Errorf("empty file: %v", err)
 	}
+	// A code of no current village (unknown, or merged away) says where such households go, as
+	// registering one does.
+	gone := rows[0] + "\n" + archive() + ",吴先生," + idNumber("19700101") + ",,2,433124110299,贫困户\n"
+	rep, err = f.svc.Import(ctx, f.admin, strings.NewReader(gone), ImportOptions{})
+	if !apperr.Is(err, apperr.KindInvalid) || len(rep.Errors) != 1 || rep.Errors[0].Column != "所在村" ||
+		rep.Errors[0].Reason != "433124110299 names no current village; import regions or check the code (a merged village's households go to its successor)" {
+		t.Errorf("village of no region: %+v %v", rep, err)
+	}
 }
 
 func TestImportXLSX(t *testing.T) {
