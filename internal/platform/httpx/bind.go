@@ -53,8 +53,8 @@ func Bind(c *gin.Context, dst any) error {
 	case errors.As(err, &syntaxErr):
 		return apperr.Invalid(apperr.Field("body", "is not valid JSON at byte %d", syntaxErr.Offset))
 	}
-	if path, problem, ok := locate(body, reflect.TypeOf(dst)); ok {
-		return apperr.Invalid(apperr.Field(path, "%s", problem))
+	if found := locate(body, reflect.TypeOf(dst)); len(found) > 0 {
+		return apperr.Invalid(found...)
 	}
 	switch {
 	case errors.As(err, &typeErr):

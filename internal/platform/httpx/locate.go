@@ -11,22 +11,26 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 )
 
-// locate finds where a JSON body that encoding/json refused goes wrong for the Go type t: the
-// path of the first value t cannot hold, with indexes (items[2].quantity), and what is wrong.
-// encoding/json names a misfit field without its index (items.quantity), names an unknown field
-// without its parents, and gives no place at all for a malformed UUID. ok is false when the walk
-// finds nothing (the caller falls back to encoding/json's words). Keys are visited in sorted
-// order, so the answer does not depend on map order.
-func locate(body []byte, t reflect.Type) (path, problem string, ok bool) {
+// locate finds where a JSON body that encoding/json refused goes wrong for the Go type t: each
+// value t cannot hold, as a field error with its path and indexes (items[2].quantity) and what
+// is wrong. encoding/json stops at the first misfit, names a misfit field without its index
+// (items.quantity), names an unknown field without its parents, and gives no place at all for a
+// malformed UUID. None found (nil) means the caller falls back to encoding/json's words. Keys are
+// visited in sorted order, so the list does not depend on map order.
+func locate(body []byte, t reflect.Type) []apperr.FieldError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if dec.Decode(&v) != nil {
-		return "", "", false
+		return nil
 	}
-	return walk(v, t, "")
+	var found []apperr.FieldError
+	walk(v, t, "", &found)
+	return found
 }
 
 var (
@@ -36,35 +40,33 @@ var (
 	uuidProblem      = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
 )
 
-// walk finds the first value of v (decoded with UseNumber) that type t cannot hold, at path:
-// a value of a type that decodes itself is handed to its decoder, an object or an array is walked
+// walk adds to found each value of v (decoded with UseNumber) that type t cannot hold, at path: a
+// value of a type that decodes itself is handed to its decoder, an object or an array is walked
 // member by member, and a scalar is checked against its kind (scalarChecks).
-func walk(v any, t reflect.Type, path string) (string, string, bool) {
+func walk(v any, t reflect.Type, path string, found *[]apperr.FieldError) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if v == nil {
-		return "", "", false // null leaves the field as it is, as encoding/json does
+		return // null leaves the field as it is, as encoding/json does
 	}
 	switch k := t.Kind(); {
 	case t == uuidType || decodesItself(t):
-		return misfit(path, selfDecodeProblem(v, t))
+		misfit(path, selfDecodeProblem(v, t), found)
 	case k == reflect.Struct || k == reflect.Map:
-		return walkObject(v, t, path)
+		walkObject(v, t, path, found)
 	case k == reflect.Slice || k == reflect.Array:
-		return walkArray(v, t, path)
+		walkArray(v, t, path, found)
 	case scalarChecks[k] != nil:
-		return misfit(path, scalarChecks[k](v, t))
+		misfit(path, scalarChecks[k](v, t), found)
 	}
-	return "", "", false
 }
 
-// misfit reports problem at path (the body itself when path is empty); none when problem is "".
-func misfit(path, problem string) (string, string, bool) {
-	if problem == "" {
-		return "", "", false
+// misfit adds problem at path (the body itself when path is empty) to found, unless problem is "".
+func misfit(path, problem string, found *[]apperr.FieldError) {
+	if problem != "" {
+		*found = append(*found, apperr.Field(nameOf(path), "%s", problem))
 	}
-	return nameOf(path), problem, true
 }
 
 // decodesItself: t's values are decoded by t's own UnmarshalJSON or UnmarshalText.
@@ -98,41 +100,38 @@ func selfDecodeProblem(v any, t reflect.Type) string {
 
 // walkObject walks a JSON object into struct or map type t: a key that names no field of a
 // struct is refused; each member is walked in key order.
-func walkObject(v any, t reflect.Type, path string) (string, string, bool) {
+func walkObject(v any, t reflect.Type, path string, found *[]apperr.FieldError) {
 	obj, isObject := v.(map[string]any)
 	if !isObject {
-		return misfit(path, "must be a JSON object, not "+kindOf(v))
+		misfit(path, "must be a JSON object, not "+kindOf(v), found)
+		return
 	}
 	for _, key := range sortedKeys(obj) {
 		var member reflect.Type
 		if t.Kind() == reflect.Struct {
 			field, known := fieldByJSONName(t, key)
 			if !known {
-				return join(path, key), "is not a known field; remove it", true
+				misfit(join(path, key), "is not a known field; remove it", found)
+				continue
 			}
 			member = field.Type
 		} else {
 			member = t.Elem()
 		}
-		if p, why, found := walk(obj[key], member, join(path, key)); found {
-			return p, why, true
-		}
+		walk(obj[key], member, join(path, key), found)
 	}
-	return "", "", false
 }
 
 // walkArray walks a JSON array into slice or array type t, element by element.
-func walkArray(v any, t reflect.Type, path string) (string, string, bool) {
+func walkArray(v any, t reflect.Type, path string, found *[]apperr.FieldError) {
 	list, isList := v.([]any)
 	if !isList {
-		return misfit(path, "must be a JSON array, not "+kindOf(v))
+		misfit(path, "must be a JSON array, not "+kindOf(v), found)
+		return
 	}
 	for i, e := range list {
-		if p, why, found := walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); found {
-			return p, why, true
-		}
+		walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), found)
 	}
-	return "", "", false
 }
 
 // scalarChecks say, per Go kind, why a decoded JSON value cannot be held by a type of that kind

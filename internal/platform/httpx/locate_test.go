@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,15 +39,25 @@ func TestLocate(t *testing.T) {
 		{`[1]`, "body", "must be a JSON object, not an array"},
 	}
 	for _, c := range cases {
-		path, problem, ok := locate([]byte(c.body), reflect.TypeOf(&locateBody{}))
-		if !ok || path != c.path || c.problem != "" && problem != c.problem {
-			t.Errorf("locate(%s) = %q, %q, %v; want %q, %q", c.body, path, problem, ok, c.path, c.problem)
+		found := locate([]byte(c.body), reflect.TypeOf(&locateBody{}))
+		if len(found) != 1 || found[0].Field != c.path || c.problem != "" && found[0].Reason != c.problem {
+			t.Errorf("locate(%s) = %+v; want %q, %q", c.body, found, c.path, c.problem)
 		}
+	}
+	// Every misfit of the body, in key and index order, not only the first.
+	found := locate([]byte(`{"note":1,"items":[{"product_id":`+good+`,"quantity":"1"},{"product_id":"x","quantity":"2","colour":"red"}]}`),
+		reflect.TypeOf(&locateBody{}))
+	var named []string
+	for _, f := range found {
+		named = append(named, f.Field)
+	}
+	if got, want := strings.Join(named, " "), "items[0].quantity items[1].colour items[1].product_id items[1].quantity note"; got != want {
+		t.Errorf("locate named %q, want %q", got, want)
 	}
 	// What encoding/json accepts, locate accepts too.
 	for _, body := range []string{`{"items":[{"product_id":` + good + `,"quantity":3}],"note":null,"when":"2026-03-01T00:30:00+08:00"}`, `{}`} {
-		if path, problem, ok := locate([]byte(body), reflect.TypeOf(&locateBody{})); ok {
-			t.Errorf("locate(%s) found %q: %q in a good body", body, path, problem)
+		if found := locate([]byte(body), reflect.TypeOf(&locateBody{})); len(found) > 0 {
+			t.Errorf("locate(%s) found %+v in a good body", body, found)
 		}
 	}
 }
