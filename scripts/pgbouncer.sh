@@ -28,11 +28,15 @@ add_exit_trap() {
 	trap "${prev:+$prev; }$cmd" EXIT
 }
 
-# free_loopback_port: prints a TCP port that nothing listens on at 127.0.0.1 (from 20000-59999).
+# free_loopback_port: prints a TCP port that nothing listens on at 127.0.0.1, from 10000-19999:
+# below Linux's ephemeral range (32768-60999 by default), where the local ends of outgoing
+# connections live and a listener's bind fails with "Address already in use" although nothing
+# listens (a failover drill's primary met one), and apart from redis-cluster.sh's ports
+# (20000-22699 and their buses, 30000-32699).
 free_loopback_port() {
 	local port i
 	for ((i = 0; i < 100; i++)); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % 10000))
 		tcp_open 127.0.0.1 "$port" || {
 			printf '%s\n' "$port"
 			return 0
