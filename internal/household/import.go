@@ -211,19 +211,17 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 		if err != nil {
 			return fileError{fmt.Errorf("the file is neither XLSX nor readable CSV: %w", err)}
 		}
-		// A CSV that is not UTF-8 is, in practice, GBK (what Excel and WPS save as "CSV" on a
-		// Chinese system): its Chinese header is not valid UTF-8, and neither are its names.
-		for _, c := range cells {
-			if !utf8.ValidString(c) {
-				return fileError{errors.New("is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX")}
-			}
-		}
 		line, _ := cr.FieldPos(0)
-		// A quote opened and never closed (LazyQuotes reads on) carries the rows after it into one
-		// cell, where they would vanish from an import that skips bad rows; no roster field holds
-		// a line break.
 		for i, c := range cells {
-			if strings.ContainsAny(c, "\r\n") {
+			switch {
+			case !utf8.ValidString(c):
+				// A CSV that is not UTF-8 is, in practice, GBK (what Excel and WPS save as "CSV" on
+				// a Chinese system): its Chinese header is not valid UTF-8, and neither are its names.
+				return fileError{errors.New("is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX")}
+			case strings.ContainsAny(c, "\r\n"):
+				// A quote opened and never closed (LazyQuotes reads on) carries the rows after it
+				// into one cell, where they would vanish from an import that skips bad rows; no
+				// roster field holds a line break.
 				return fileError{fmt.Errorf("row %d, column %d holds a line break: a quote (\") opened there is not closed, and the rows after it were read into that cell; close or remove the quote", line, i+1)}
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // strictKeys finds, in a body encoding/json has accepted for type t, an object key that
@@ -33,7 +35,7 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, boo
 	}
 	delim, isDelim := tok.(json.Delim)
 	if !isDelim {
-		if s, isString := tok.(string); isString && t == uuidType && !canonicalUUID(s) {
+		if s, isString := tok.(string); isString && t == uuidType && !text.CanonicalUUID(s) {
 			return nameOf(path), uuidProblem, true, nil
 		}
 		return "", "", false, nil // a scalar
@@ -107,13 +109,6 @@ func memberOf(t reflect.Type, key string) (reflect.Type, string) {
 		return t.Elem(), ""
 	}
 	return nil, ""
-}
-
-// canonicalUUID: the 36-character form of RFC 9562 (either case). encoding/json, through
-// uuid.UUID, also takes {…}, urn:uuid:… and 32 hex digits without dashes; our schemas say
-// format: uuid, and ids are compared and shown in one spelling.
-func canonicalUUID(s string) bool {
-	return len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
 }
 
 func nameOf(path string) string {

@@ -58,12 +58,19 @@ func Optional(s string, max int) (string, bool) {
 	return s, n <= max
 }
 
-// UUID parses an id as typed into a path or query parameter: only the canonical 36-character form
-// (8-4-4-4-12 hex digits, either case), as our schemas say (format: uuid). uuid.Parse alone also
-// takes {…}, urn:uuid:… and 32 digits without hyphens; ids are compared, cached and shown in one
-// spelling, so those are refused as malformed, as they are in JSON bodies (httpx.Bind).
+// CanonicalUUID reports whether s is spelt in the 36-character form of RFC 9562 (8-4-4-4-12,
+// either case; its digits are uuid.Parse's to check). uuid.Parse, and encoding/json through
+// uuid.UUID, also take {…}, urn:uuid:… and 32 digits without hyphens; our schemas say format:
+// uuid, and ids are compared, cached and shown in one spelling, so the API refuses the others as
+// malformed, in paths, queries (UUID) and JSON bodies (httpx.Bind) alike.
+func CanonicalUUID(s string) bool {
+	return len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
+}
+
+// UUID parses an id as typed into a path or query parameter: only the canonical form
+// (CanonicalUUID).
 func UUID(s string) (uuid.UUID, error) {
-	if len(s) != 36 { // uuid.Parse checks the hyphens of a 36-character id
+	if !CanonicalUUID(s) {
 		return uuid.Nil, fmt.Errorf("invalid UUID %q: want the 36-character form with hyphens", s)
 	}
 	return uuid.Parse(s)
