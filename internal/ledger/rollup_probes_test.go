@@ -7,15 +7,17 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // A sale's roll-up trigger reads the ledger's parents by their keys even in a ledger that has no
 // statistics yet (a new database, or autovacuum off): planned then, as a hash join over a
 // sequential scan of ledger_accounts, the trigger kept that plan for the connection's life and
 // read the whole table twice for every entry (00540). pg_stat_xact_user_tables counts the
-// transaction's own scans, the triggers' included.
+// transaction's own scans, the triggers' included. A database of its own: the package's shared
+// one holds other tests' rows and whatever statistics they left, and plans follow both.
 func TestRollupTriggerProbesParentsByKey(t *testing.T) {
-	w := newWorld(t, 2)
+	w := newWorldOn(t, dbtest.Fresh(t), 2)
 	svc := NewService(w.db)
 	p := w.product(t, "腊肉", 500, Supplier{HouseholdID: w.households[0], ShareBP: 6000},
 		Supplier{HouseholdID: w.households[1], ShareBP: 4000})
