@@ -237,7 +237,7 @@ func TestGozxingReadTurnsAMissedSymbol(t *testing.T) {
 	if _, err := qrcode.NewQRCodeReader().Decode(bmp, hard); err == nil {
 		t.Log("this gozxing reads the symbol as it lies: the turn in gozxingRead may no longer be needed")
 	}
-	if got, err := gozxingRead(img, hard); err != nil || got != "http://localhost:8080/t/A3VX7RS48P6HF1" {
+	if got, err := gozxingRead(img, hard); err != nil || !strings.HasSuffix(got, "/t/A3VX7RS48P6HF1") {
 		t.Errorf("gozxingRead: %q, %v", got, err)
 	}
 }
