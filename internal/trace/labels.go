@@ -318,7 +318,9 @@ func WriteLabelsZIP(w io.Writer, size int, ec ECLevel, url func(code string) str
 
 // LabelItems streams the label items of a batch of the caller's scope, in code order: every code
 // not void, or only those of one issuance. fn is called once per item; the rows are read as they
-// come. Errors: NotFound (batch or issuance out of scope), Unavailable.
+// come. fn is called only when there is at least one label: a sheet with none (a blank page, an
+// empty ZIP) looked like a printing fault, not like "issue codes first". Errors: NotFound (batch
+// out of scope), Invalid (issuance not of this batch), Conflict (nothing to print), Unavailable.
 func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid.UUID, issuance *uuid.UUID,
 	fn func(next func() (LabelItem, bool, error)) error) error {
 	b, err := s.st.batch(ctx, p, batchID)
@@ -342,6 +344,11 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 			origin += r.Name
 		}
 	}
+	if issuance != nil {
+		if err := s.printableIssuance(ctx, batchID, *issuance); err != nil {
+			return err
+		}
+	}
 	q := s.db.WithContext(ctx).Table("trace_codes").Select("code").Where("batch_id = ? AND status <> 'void'", batchID)
 	if issuance != nil {
 		q = q.Where("issuance_id = ?", *issuance)
@@ -351,10 +358,21 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		return apperr.DB(err, "code")
 	}
 	defer rows.Close()
+	// The first row is read before anything is written, so that "nothing to print" is a problem
+	// response; it is read from the same cursor that streams the rest, so no code can slip in or
+	// out between the check and the sheet.
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return apperr.DB(err, "code")
+		}
+		return s.nothingToPrint(ctx, batchID, issuance)
+	}
+	peeked := true
 	next := func() (LabelItem, bool, error) {
-		if !rows.Next() {
+		if !peeked && !rows.Next() {
 			return LabelItem{}, false, apperr.DB(rows.Err(), "code")
 		}
+		peeked = false
 		var code string
 		if err := rows.Scan(&code); err != nil {
 			return LabelItem{}, false, err
@@ -362,4 +380,39 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		return LabelItem{Code: code, ProductName: prod.Name, BatchNo: b.BatchNo, Origin: origin}, true, nil
 	}
 	return fn(next)
+}
+
+// printableIssuance checks that issuance is one of the batch's and done (its codes appear all at
+// once when it is). Errors: Invalid (issuance: not of this batch, a random id alike), Conflict.
+func (s *Service) printableIssuance(ctx context.Context, batchID, issuance uuid.UUID) error {
+	var status []IssuanceStatus
+	err := s.db.WithContext(ctx).Table("code_issuances").Where("id = ? AND batch_id = ?", issuance, batchID).Pluck("status", &status).Error
+	if err != nil {
+		return apperr.DB(err, "issuance")
+	}
+	switch {
+	case len(status) == 0:
+		return apperr.Invalid(apperr.Field("issuance", "is not an issuance of this batch"))
+	case status[0] == IssuanceFailed:
+		return apperr.ConflictField("issuance", "the issuance failed, so it has no codes: issue codes again").With("current_status", status[0])
+	case status[0] != IssuanceDone:
+		return apperr.ConflictField("issuance", "the issuance is %s: print its labels once it is done", status[0]).With("current_status", status[0])
+	}
+	return nil
+}
+
+// nothingToPrint says why a batch (or a done issuance of it) has no code to label: none issued
+// yet, or every one void.
+func (s *Service) nothingToPrint(ctx context.Context, batchID uuid.UUID, issuance *uuid.UUID) error {
+	if issuance != nil {
+		return apperr.ConflictField("issuance", "every code of the issuance is void: there is nothing to print")
+	}
+	var found []int
+	if err := s.db.WithContext(ctx).Raw(`SELECT 1 FROM trace_codes WHERE batch_id = ? LIMIT 1`, batchID).Scan(&found).Error; err != nil {
+		return apperr.DB(err, "code")
+	}
+	if len(found) > 0 {
+		return apperr.ConflictField("id", "every code of the batch is void: there is nothing to print")
+	}
+	return apperr.ConflictField("id", "the batch has no codes yet: issue codes first")
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
@@ -170,7 +171,8 @@ func TestLabelsZIPDecodes(t *testing.T) {
 	}
 }
 
-// Layouts that do not fit A4 or print modules too small, and bad options, are 422 naming the field.
+// Layouts that do not fit A4 or print modules too small, and bad options, are 422 naming the field;
+// a sheet with nothing to print is a problem too.
 func TestLabelsBadOptions(t *testing.T) {
 	e := newEnv(t)
 	fx, batchID, _ := labelBatch(t, e, "标签测试腊肉", 1)
@@ -199,6 +201,73 @@ func TestLabelsBadOptions(t *testing.T) {
 			t.Errorf("%s: errors %+v, want %s", q, p.Errors, field)
 		}
 	}
+	// Nothing to print is a problem naming what to do, never a blank page or an empty ZIP: an
+	// issuance of another batch or no issuance at all (422), a batch without codes, a job not
+	// done, codes all void (409). Each is checked on both downloads.
+	ctx := context.Background()
+	pending := fx.batch(t, e.a, fx.product(t, e.a, "标签测试茶油").ID, 2)
+	pendingJob, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, pending.ID, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	voided := fx.batch(t, e.a, fx.product(t, e.a, "标签测试笋干").ID, 1)
+	doneJob, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, voided.ID, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := e.a.Trace.RunIssue(ctx, doneJob.ID, true)
+	if err != nil || len(codes) != 1 {
+		t.Fatalf("run issue: %v %v", codes, err)
+	}
+	batchURL := func(id uuid.UUID) string { return "/api/v1/batches/" + id.String() + "/" }
+	type bad struct {
+		path   string // before labels.pdf / labels.zip
+		query  string
+		status int
+		field  string
+		reason string
+	}
+	check := func(cases []bad) {
+		t.Helper()
+		for _, c := range cases {
+			for _, file := range []string{"labels.pdf", "labels.zip"} {
+				rec := get(t, e.a.Router, c.path+file+c.query, "Authorization", authz)
+				if rec.Code != c.status {
+					t.Errorf("%s%s%s: %d (%d bytes of %s), want %d", c.path, file, c.query, rec.Code, rec.Body.Len(), rec.Header().Get("Content-Type"), c.status)
+					continue
+				}
+				p := decodeProblem(t, rec.Body.Bytes(), rec.Header(), c.status)
+				if len(p.Errors) != 1 || p.Errors[0].Field != c.field || p.Errors[0].Reason != c.reason {
+					t.Errorf("%s%s%s: errors %+v, want %s: %s", c.path, file, c.query, p.Errors, c.field, c.reason)
+				}
+			}
+		}
+	}
+	check([]bad{
+		{batchURL(uuid.MustParse(batchID)), "?issuance=" + pendingJob.ID.String(), 422, "issuance", "is not an issuance of this batch"},
+		{batchURL(uuid.MustParse(batchID)), "?issuance=" + uuid.NewString(), 422, "issuance", "is not an issuance of this batch"},
+		{batchURL(pending.ID), "", 409, "id", "the batch has no codes yet: issue codes first"},
+		{batchURL(pending.ID), "?issuance=" + pendingJob.ID.String(), 409, "issuance", "the issuance is pending: print its labels once it is done"},
+	})
+	// A job that failed (here marked so; its batch filled meanwhile, in life) never gets codes.
+	if err := e.a.DB.Exec(`UPDATE code_issuances SET status = 'failed', error = 'test', finished_at = now(), lease_until = NULL WHERE id = ?`,
+		pendingJob.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	check([]bad{{batchURL(pending.ID), "?issuance=" + pendingJob.ID.String(), 409, "issuance", "the issuance failed, so it has no codes: issue codes again"}})
+	// The done job of a batch prints (the checks above do not refuse every issuance) …
+	if rec := get(t, e.a.Router, batchURL(voided.ID)+"labels.zip?issuance="+doneJob.ID.String(), "Authorization", authz); rec.Code != http.StatusOK {
+		t.Errorf("a done issuance's labels: %d %.300s", rec.Code, rec.Body)
+	}
+	// … until its only code is void.
+	if _, err := e.a.Trace.Void(ctx, fx.Operator, codes[0], trace.VoidRequest{Reason: trace.VoidDamaged}); err != nil {
+		t.Fatal(err)
+	}
+	check([]bad{
+		{batchURL(voided.ID), "", 409, "id", "every code of the batch is void: there is nothing to print"},
+		{batchURL(voided.ID), "?issuance=" + doneJob.ID.String(), 409, "issuance", "every code of the issuance is void: there is nothing to print"},
+	})
+
 	other := newStation(t, e.a, "")
 	if rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/labels.pdf", "Authorization", bearer(t, e.a, other.Operator)); rec.Code != http.StatusNotFound {
 		t.Errorf("another station's labels: %d", rec.Code)
