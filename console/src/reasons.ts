@@ -114,6 +114,14 @@ export const zhReasons: [RegExp, string][] = [
   [/^is not a code issued by this system$/, '不是本系统发放的追溯码'],
   [/^belongs to another product$/, '属于另一个商品'],
   [/^line (\d+) has already shipped$/, '第 $1 行已经发货'],
+  // label sheets (labels.pdf, labels.zip): nothing to print
+  [/^is not an issuance of this batch$/, '不是这个批次的追溯码生成任务'],
+  [/^the batch has no codes yet: issue codes first$/, '这个批次还没有追溯码：请先生成追溯码'],
+  [/^every code of the batch is void: there is nothing to print$/, '这个批次的追溯码都已作废，没有可打印的标签'],
+  [/^every code of the issuance is void: there is nothing to print$/, '这次生成的追溯码都已作废，没有可打印的标签'],
+  [/^the issuance is pending: print its labels once it is done$/, '追溯码还在排队生成，生成完再打印标签'],
+  [/^the issuance is running: print its labels once it is done$/, '追溯码正在生成，生成完再打印标签'],
+  [/^the issuance failed, so it has no codes: issue codes again$/, '这次生成追溯码失败，没有追溯码：请重新生成'],
   // units, pairings, certificates
   [/^must be agency, state_owned, private or social_org$/, '须为机关事业单位、国有企业、民营企业或社会组织'],
   [/^a unit with credit code (.+) is already registered$/, '信用代码 $1 的单位已登记'],
