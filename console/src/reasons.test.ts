@@ -29,6 +29,7 @@ const fromTheAPI: [string, string][] = [
   ['must be 2010 to 2100 (or give rolling_to=YYYY-MM)', '须在 2010 到 2100 之间'],
   ['must not be below min_price', '不能低于最低单价'],
   ['insufficient stock of 十八洞猕猴桃: 9 ordered, 2 left', '十八洞猕猴桃 库存不足：订购 9，剩余 2'],
+  ["insufficient stock of 2 of the order's products", '订单中有 2 种商品库存不足'],
   ['must hold exactly 2 codes, one per item of the line (got 1)', '须正好 2 个追溯码（每件一个），现在是 1 个'],
   ['the line has not been received, so there is nothing to refund yet', '这一行还没有收货，暂不能退款'],
   ['is not a line of this order that your station ships', '不是这个订单中由本站发货的商品行'],

@@ -102,6 +102,7 @@ export const zhReasons: [RegExp, string][] = [
   // orders, shipments, refunds
   [/^exceeds the stock.*$/, '超过库存'],
   [/^insufficient stock of (.+): (\d+) ordered, (\d+) left$/, '$1 库存不足：订购 $2，剩余 $3'],
+  [/^insufficient stock of (\d+) of the order's products$/, '订单中有 $1 种商品库存不足'],
   [/^must list 1 to (\d+) lines$/, '须列出 1 到 $1 行'],
   [/^must name a distinct line of the order$/, '须为订单中不重复的一行'],
   [/^is not a line of this order$/, '不是这个订单的商品行'],

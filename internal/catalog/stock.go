@@ -77,29 +77,46 @@ func (r Reservation) Take(gate string) (string, []any) {
 		)`, []any{r.ids}
 }
 
-// Shortfall names the first item (in request order) that the locked rows cannot supply, or
-// returns nil when every item can be taken.
-// Errors: Invalid naming items[i].product_id for an unknown or unlisted product; Conflict
-// ("insufficient stock") naming items[i].quantity, with the product and what is left.
+// Shortfall names every item (in request order) that the locked rows cannot supply, or returns
+// nil when every item can be taken, so that a buyer fixes the whole order in one round.
+// Errors: Invalid naming items[i].product_id for each unknown or unlisted product (these come
+// first: stock is not worth reporting on an order that cannot be placed as written); else
+// Conflict ("insufficient stock") naming items[i].quantity of each item short, each reason with
+// its product and what is left, and the problem's product_id and available those of the first.
 func Shortfall(items []Item, locked []Locked) error {
 	byID := make(map[uuid.UUID]Locked, len(locked))
 	for _, l := range locked {
 		byID[l.ProductID] = l
 	}
+	var invalid, short apperr.Fields
+	var first *apperr.Error
 	for i, it := range items {
 		p, ok := byID[it.ProductID]
 		field := fmt.Sprintf("items[%d]", i)
 		switch {
 		case !ok:
-			return apperr.Invalid(apperr.Field(field+".product_id", "names no product"))
+			invalid.Add(field+".product_id", "names no product")
 		case !p.Listed:
-			return apperr.Invalid(apperr.Field(field+".product_id", "names a product that is not listed for sale"))
+			invalid.Add(field+".product_id", "names a product that is not listed for sale")
 		case p.Stock < it.Quantity:
 			e := apperr.ConflictField(field+".quantity", "insufficient stock of %s: %d ordered, %d left", p.Name, it.Quantity, p.Stock)
-			return e.With("product_id", it.ProductID).With("available", p.Stock)
+			if first == nil {
+				first = e.With("product_id", it.ProductID).With("available", p.Stock)
+			}
+			short = append(short, e.Fields...)
 		}
 	}
-	return nil
+	if err := invalid.Err(); err != nil {
+		return err
+	}
+	if first != nil && len(short) > 1 {
+		first.Msg = fmt.Sprintf("insufficient stock of %d of the order's products", len(short))
+		first.Fields = short
+	}
+	if first == nil {
+		return nil
+	}
+	return first
 }
 
 // Release returns reserved stock (an order cancelled before shipment), in product id order.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -126,6 +127,9 @@ func TestReserveAllOrNothing(t *testing.T) {
 		{[]Item{{ids[0], 6}, {ids[1], 1}}, apperr.KindConflict, "items[1].quantity"},
 		{[]Item{{ids[0], 1}, {ids[2], 1}}, apperr.KindInvalid, "items[1].product_id"},
 		{[]Item{{uuid.Must(uuid.NewV7()), 1}}, apperr.KindInvalid, "items[0].product_id"},
+		// Every problem is named at once; an unknown product comes before a shortfall.
+		{[]Item{{ids[0], 7}, {ids[1], 4}}, apperr.KindConflict, "items[0].quantity items[1].quantity"},
+		{[]Item{{ids[0], 7}, {uuid.Must(uuid.NewV7()), 1}, {ids[2], 1}}, apperr.KindInvalid, "items[1].product_id items[2].product_id"},
 	}
 	for _, c := range cases {
 		err := database.Tx(ctx, db, func(tx *gorm.DB) error {
@@ -139,7 +143,7 @@ func TestReserveAllOrNothing(t *testing.T) {
 			}
 			return err
 		})
-		if !apperr.Is(err, c.kind) || !containsField(err, c.field) {
+		if !apperr.Is(err, c.kind) || fieldNames(err) != c.field {
 			t.Errorf("%v: got %v, want %v naming %s", c.items, err, c.kind, c.field)
 		}
 	}
@@ -150,15 +154,15 @@ func TestReserveAllOrNothing(t *testing.T) {
 	}
 }
 
-func containsField(err error, name string) bool {
+// fieldNames is the fields err names, space-separated in its order.
+func fieldNames(err error) string {
 	e, ok := apperr.As(err)
 	if !ok {
-		return false
+		return ""
 	}
+	var names []string
 	for _, f := range e.Fields {
-		if f.Field == name {
-			return true
-		}
+		names = append(names, f.Field)
 	}
-	return false
+	return strings.Join(names, " ")
 }
