@@ -41,7 +41,13 @@ func soldRouter(t *testing.T, db *gorm.DB) (sold, *gin.Engine, func(p auth.Princ
 	svc := NewService(db).WithClock(worldNow) // the world's payouts and work are dated in May and June 2024
 	s := sellOrder(t, svc)
 	h := s.w.households
-	visible := scope{h[0]: s.w.stationID, h[1]: s.w.stationID}
+	r, token := ledgerRouter(t, s.w.db, svc, scope{h[0]: s.w.stationID, h[1]: s.w.stationID})
+	return s, r, token
+}
+
+// ledgerRouter serves svc's handler behind the application's authentication on db.
+func ledgerRouter(t *testing.T, db *gorm.DB, svc *Service, visible scope) (*gin.Engine, func(p auth.Principal) string) {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	rdb, prefix := dbtest.Redis(t)
 	users := auth.NewUsers(db, cache.New(rdb, prefix, time.Second),
@@ -49,7 +55,7 @@ func soldRouter(t *testing.T, db *gorm.DB) (sold, *gin.Engine, func(p auth.Princ
 	r := gin.New()
 	r.Use(httpx.Errors(slog.New(slog.DiscardHandler)), users.Authenticate())
 	NewHandler(svc, visible).Register(r)
-	return s, r, func(p auth.Principal) string {
+	return r, func(p auth.Principal) string {
 		t.Helper()
 		tok, _, err := users.Start(t.Context(), p)
 		if err != nil {

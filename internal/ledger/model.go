@@ -76,14 +76,17 @@ func (k AccountKind) Valid() bool {
 	return false
 }
 
-// accountSlots is how many rows (slots) an account shared by many entries is kept in; see
-// migration 00043. Household accounts are one row.
+// accountSlots is how many rows (slots) an account is kept in; see migrations 00043 and 00520.
 const accountSlots = 16
 
-// slot is the row of account kind k that entry entryID posts to: 0 for a household's accounts,
-// otherwise one of accountSlots picked by the entry id (random bits of a UUIDv7).
-func (k AccountKind) slot(entryID uuid.UUID) int16 {
-	if strings.HasPrefix(string(k), "household_") {
+// slot is the row of account kind k that entry entryID posts its net amount delta to: one of
+// accountSlots picked by the entry id (random bits of a UUIDv7), so that concurrent entries
+// seldom queue on one row; except a debit of a household's payable (what is owed to it goes down:
+// a payout, a refund, a reversed sale), which goes to slot 0. PayOut locks slot 0 and then sums
+// every slot: with every debit in the row it holds, it can only miss credits not yet committed,
+// which raise what is owed (migration 00520 refuses a debit anywhere else).
+func (k AccountKind) slot(entryID uuid.UUID, delta int64) int16 {
+	if k == HouseholdPayable && delta > 0 {
 		return 0
 	}
 	return int16(entryID[len(entryID)-1] % accountSlots)
@@ -297,13 +300,14 @@ func requestHash(e Entry, reverses *uuid.UUID) []byte {
 }
 
 // Statement is a household's income ledger: IncomeFen is the stored balance of its income account
-// negated (income is credit-normal), so positive for income; Entries counts every entry that
-// touched the account; Lines holds the newest StatementLineLimit postings, newest first, and
+// (the sum of its slots) negated (income is credit-normal), so positive for income; Entries counts
+// every entry that touched the account; Lines holds the newest StatementLineLimit postings, newest first, and
 // Truncated says whether there were more.
 //
 // WageIncomeFen is the household's wage income (工资性收入, from station work), kept apart from
 // IncomeFen (business income from sales, 经营性收入); OwedFen is what the platform still owes it
-// (its household_payable, credit-normal, negated), which payouts reduce and income does not.
+// (its household_payable, credit-normal, negated), which payouts reduce and income does not. Each
+// is the sum of the account's slots.
 // PropertyIncomeFen is its property income (财产性收入: dividends of cooperatives and collectives).
 type Statement struct {
 	HouseholdID       uuid.UUID

@@ -79,8 +79,9 @@ func PayoutEntry(householdID uuid.UUID, amount money.Money, reference string, at
 		}}
 }
 
-// PayOut records a payout in one transaction: it locks the household's payable account, refuses
-// an amount larger than what is owed, posts PayoutEntry and stores the payouts row. The reference
+// PayOut records a payout in one transaction: it locks the household's payable account (slot 0,
+// where its debits go), refuses an amount larger than what is owed (the sum of its slots), posts
+// PayoutEntry and stores the payouts row. The reference
 // is the idempotency key (idempotency.Do, scope payout): the same reference for the same household
 // and amount replays the first payout (Replayed true).
 //
@@ -94,16 +95,23 @@ func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error)
 	var out Payout
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
-		var owed []int64
-		// Lock first, so that two payouts for one household are decided one after the other.
-		if err := tx.Raw(`SELECT -balance_fen FROM ledger_accounts WHERE kind = 'household_payable' AND owner_id = ? FOR UPDATE`,
-			req.HouseholdID).Scan(&owed).Error; err != nil {
+		// Lock first, so that two payouts for one household are decided one after the other:
+		// slot 0 of its payable, made if missing (its credits may all be in other slots), holds
+		// every debit (AccountKind.slot). Only then sum every slot, in a later statement whose
+		// snapshot sees every debit committed before the lock; credits still uncommitted are
+		// missed, which only under-reads what is owed.
+		if err := tx.Exec(`INSERT INTO ledger_accounts AS a (id, kind, owner_id, slot, balance_fen)
+			VALUES (?, 'household_payable', ?, 0, 0)
+			ON CONFLICT (kind, owner_id, slot) DO UPDATE SET balance_fen = a.balance_fen`,
+			uuid.Must(uuid.NewV7()), req.HouseholdID).Error; err != nil {
 			return apperr.DB(err, "ledger account")
 		}
-		owedNow := money.Money(0)
-		if len(owed) == 1 {
-			owedNow = money.Money(owed[0])
+		var owed int64
+		if err := tx.Raw(`SELECT coalesce(-sum(balance_fen), 0) FROM ledger_accounts WHERE kind = 'household_payable' AND owner_id = ?`,
+			req.HouseholdID).Row().Scan(&owed); err != nil {
+			return apperr.DB(err, "ledger account")
 		}
+		owedNow := money.Money(owed)
 		scope := idempotency.Scope{Name: "payout", Field: "reference"}
 		ref, replayed, err := idempotency.Do(ctx, tx, scope, req.Reference, payoutHash(req), func() (string, error) {
 			return s.payOut(ctx, tx, req, owedNow, &out)

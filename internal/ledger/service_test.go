@@ -410,14 +410,15 @@ func TestConcurrentPosts(t *testing.T) {
 			t.Errorf("household income %d, want %d", b, -2*n)
 		}
 	}
-	// The unit's receivable, which every entry shares, is spread over slots (migration 00043);
-	// each household's accounts are one row.
+	// The unit's receivable, which every entry shares, is spread over slots (migration 00043); a
+	// household's payable, which every entry here debits, is one row in slot 0, where PayOut
+	// locks it (00520; TestHouseholdSlots has credits).
 	if c := count(t, db, `SELECT count(*) FROM ledger_accounts WHERE owner_id = ?`, u); c < 2 || c > accountSlots {
 		t.Errorf("%d rows for the unit's receivable, want 2 to %d slots", c, accountSlots)
 	}
 	if c := count(t, db, `SELECT count(*) FROM ledger_accounts WHERE kind = 'household_payable' AND owner_id = ? AND slot = 0`, households[0]); c != 1 ||
 		count(t, db, `SELECT count(*) FROM ledger_accounts WHERE kind = 'household_payable' AND owner_id = ?`, households[0]) != 1 {
-		t.Errorf("the household's payable is not one row in slot 0")
+		t.Errorf("the household's payable, only ever debited, is not one row in slot 0")
 	}
 }
 

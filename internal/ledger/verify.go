@@ -611,8 +611,11 @@ func (v *verifier) payables(tx *gorm.DB) error {
 	postings, start := "postings", "0"
 	if !v.full {
 		postings = "verify_new_postings"
-		start = `coalesce((SELECT cb.balance_fen FROM ledger_checkpoint_balances cb
-		           WHERE cb.checkpoint_id = ` + strconv.FormatInt(v.cp.ID, 10) + ` AND cb.account_id = a.id), 0)`
+		// The household's payable in the checkpoint is the sum of its slots (00520), each
+		// posted to since or not.
+		start = `coalesce((SELECT sum(cb.balance_fen) FROM ledger_checkpoint_balances cb
+		           JOIN ledger_accounts ca ON ca.id = cb.account_id AND ca.kind = 'household_payable' AND ca.owner_id = a.owner_id
+		           WHERE cb.checkpoint_id = ` + strconv.FormatInt(v.cp.ID, 10) + `), 0)`
 	}
 	err := tx.Raw(`
 		SELECT owner_id, entry_id, running FROM (

@@ -102,6 +102,9 @@ func TestCompletionAndNotice(t *testing.T) {
 	}
 	admin.do("GET", fmt.Sprintf("/api/v1/reserve/completion?year=%d&through_month=13", year), nil).problem(422, "through_month")
 	admin.do("GET", "/api/v1/reserve/completion?year=2019", nil).problem(422, "year")
+	admin.do("GET", fmt.Sprintf("/api/v1/reserve/completion?year=%d", year+2), nil).problem(422, "year")
+	admin.do("GET", "/api/v1/reserve/filings?year=1", nil).problem(422, "year")
+	admin.do("GET", "/api/v1/reserve/notice?year=99999", nil).problem(422, "year")
 	// A covered unit sees the filing covering it, and only that.
 	buyerB.do("GET", fmt.Sprintf("/api/v1/reserve/completion?year=%d", year), nil).want(200).json(&c)
 	if len(c.Units) != 1 || c.Units[0].UnitID != unitA {

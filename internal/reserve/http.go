@@ -134,9 +134,10 @@ func pathYear(c *gin.Context) (int, bool) {
 	return y, true
 }
 
-// queryYear reads ?year= (default: the current year in China).
+// queryYear reads ?year= (default: the current year in China), from FirstYear to next year as
+// a filing's year.
 func (h *Handler) queryYear(c *gin.Context) (int, bool) {
-	y, ok := httpx.QueryInt(c, "year", 1, 9999)
+	y, ok := httpx.QueryInt(c, "year", FirstYear, h.s.thisYear()+1)
 	if ok && y == 0 {
 		y = h.s.thisYear()
 	}

@@ -37,10 +37,7 @@ func Bind(c *gin.Context, dst any) error {
 		if dec.More() {
 			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
 		}
-		if path, problem, bad := strictKeys(body, reflect.TypeOf(dst)); bad {
-			return apperr.Invalid(apperr.Field(path, "%s", problem))
-		}
-		return nil
+		return strictKeys(body, reflect.TypeOf(dst)).Err()
 	}
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError

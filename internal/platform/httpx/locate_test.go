@@ -75,18 +75,27 @@ func TestStrictKeys(t *testing.T) {
 		{`{"items":[{"product_id":"0190f3b27c1e7d2a9f001a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", uuidProblem},
 	}
 	for _, c := range cases {
-		path, problem, ok := strictKeys([]byte(c.body), reflect.TypeOf(&locateBody{}))
-		if !ok || path != c.path || problem != c.problem {
-			t.Errorf("strictKeys(%s) = %q, %q, %v; want %q, %q", c.body, path, problem, ok, c.path, c.problem)
+		found := strictKeys([]byte(c.body), reflect.TypeOf(&locateBody{}))
+		if len(found) != 1 || found[0].Field != c.path || found[0].Reason != c.problem {
+			t.Errorf("strictKeys(%s) = %+v; want %q: %q", c.body, found, c.path, c.problem)
 		}
+	}
+	// Every problem is named, in the body's order, inside a repeated or miscased member too.
+	body := `{"ITEMS":[{"Quantity":1,"quantity":2,"quantity":3}],"items":[{"product_id":"{` + good[1:len(good)-1] + `}"},{"product_id":` + good + `,"product_id":` + good + `}]}`
+	var got []string
+	for _, f := range strictKeys([]byte(body), reflect.TypeOf(&locateBody{})) {
+		got = append(got, f.Field)
+	}
+	if want := "ITEMS ITEMS[0].quantity items[0].product_id items[1].product_id"; strings.Join(got, " ") != want {
+		t.Errorf("strictKeys(%s) names %v, want %s", body, got, want)
 	}
 	// Exact names once each pass, whatever the values hold (a map's keys may differ only in case).
 	for _, body := range []string{
 		`{"items":[{"product_id":` + good + `,"quantity":3},{"product_id":` + good + `,"quantity":1}],"note":null,"when":"2026-03-01T00:30:00+08:00","Shares":{"a":1,"A":2}}`,
 		`{}`,
 	} {
-		if path, problem, ok := strictKeys([]byte(body), reflect.TypeOf(&locateBody{})); ok {
-			t.Errorf("strictKeys(%s) found %q: %q in a good body", body, path, problem)
+		if found := strictKeys([]byte(body), reflect.TypeOf(&locateBody{})); len(found) > 0 {
+			t.Errorf("strictKeys(%s) found %+v in a good body", body, found)
 		}
 	}
 }

@@ -7,38 +7,40 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
-// strictKeys finds, in a body encoding/json has accepted for type t, an object key that
+// strictKeys finds, in a body encoding/json has accepted for type t, every object key that
 // encoding/json let through but our schemas (additionalProperties: false, exact names) do not:
 // a key that names a field only when case is ignored ("ITEMS" for items), and a key that appears
 // twice in one object (encoding/json keeps the last, so {"items":[a],"items":[b]} would quietly
-// order b), and a UUID in another spelling than the canonical 36 characters. It returns the
-// path and what to fix; ok is false when every key is exact and once and every UUID canonical. Inside values of types that decode themselves (UUIDs, dates, json.RawMessage) only
-// duplicate keys are looked for.
-func strictKeys(body []byte, t reflect.Type) (path, problem string, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	path, problem, ok, _ = keysOf(dec, t, "")
-	return path, problem, ok
+// order b), and a UUID in another spelling than the canonical 36 characters. Each comes as the
+// field's path and what to fix, in the body's order; none when every key is exact and once and
+// every UUID canonical. Inside values of types that decode themselves (UUIDs, dates,
+// json.RawMessage) only duplicate keys are looked for.
+func strictKeys(body []byte, t reflect.Type) apperr.Fields {
+	var found apperr.Fields
+	_ = keysOf(json.NewDecoder(bytes.NewReader(body)), t, "", &found) // the body decoded already
+	return found
 }
 
-// keysOf reads one value from dec, checking its object keys against t (nil: only duplicate keys
-// are looked for, as inside a value of a type that decodes itself).
-func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+// keysOf reads one value from dec, adding to found each problem of its object keys against t
+// (nil: only duplicate keys are looked for, as inside a value of a type that decodes itself).
+func keysOf(dec *json.Decoder, t reflect.Type, path string, found *apperr.Fields) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return "", "", false, err
+		return err
 	}
 	delim, isDelim := tok.(json.Delim)
 	if !isDelim {
 		if s, isString := tok.(string); isString && t == uuidType && !text.CanonicalUUID(s) {
-			return nameOf(path), uuidProblem, true, nil
+			found.Add(nameOf(path), "%s", uuidProblem)
 		}
-		return "", "", false, nil // a scalar
+		return nil // a scalar
 	}
 	if t != nil && decodesItself(t) {
 		t = nil
@@ -47,50 +49,50 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string) (string, string, boo
 	if delim == '[' {
 		members = arrayKeys
 	}
-	if p, why, found, err := members(dec, t, path); found || err != nil {
-		return p, why, found, err
+	if err := members(dec, t, path, found); err != nil {
+		return err
 	}
 	_, err = dec.Token() // the closing delimiter
-	return "", "", false, err
+	return err
 }
 
 // arrayKeys checks the elements of an array being read into t, up to its closing delimiter.
-func arrayKeys(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+func arrayKeys(dec *json.Decoder, t reflect.Type, path string, found *apperr.Fields) error {
 	var elem reflect.Type
 	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 		elem = t.Elem()
 	}
 	for i := 0; dec.More(); i++ {
-		if p, why, found, err := keysOf(dec, elem, fmt.Sprintf("%s[%d]", path, i)); found || err != nil {
-			return p, why, found, err
+		if err := keysOf(dec, elem, fmt.Sprintf("%s[%d]", path, i), found); err != nil {
+			return err
 		}
 	}
-	return "", "", false, nil
+	return nil
 }
 
 // objectKeys checks the keys and members of an object being read into t, up to its closing
 // delimiter: each key once, and exactly as the field it names.
-func objectKeys(dec *json.Decoder, t reflect.Type, path string) (string, string, bool, error) {
+func objectKeys(dec *json.Decoder, t reflect.Type, path string, found *apperr.Fields) error {
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", "", false, err
+			return err
 		}
 		key, _ := tok.(string)
-		if seen[key] {
-			return join(path, key), "appears twice in one object; send each field once", true, nil
+		member, problem := memberOf(t, key)
+		switch {
+		case seen[key]:
+			found.Add(join(path, key), "appears twice in one object; send each field once")
+		case problem != "":
+			found.Add(join(path, key), "%s", problem)
 		}
 		seen[key] = true
-		member, problem := memberOf(t, key)
-		if problem != "" {
-			return join(path, key), problem, true, nil
-		}
-		if p, why, found, err := keysOf(dec, member, join(path, key)); found || err != nil {
-			return p, why, found, err
+		if err := keysOf(dec, member, join(path, key), found); err != nil {
+			return err
 		}
 	}
-	return "", "", false, nil
+	return nil
 }
 
 // memberOf is the type of member key of an object read into t (nil: not checked further), or
