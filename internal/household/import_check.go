@@ -139,8 +139,14 @@ func (im *importer) registered(ctx context.Context, rows []rosterRow) (map[strin
 		}
 	}
 	existing := map[string]row{}
+	// The array goes through ARRAY(SELECT unnest(…)) so that the planner sees a parameter, not
+	// 5,000 constants: with the constants it weighed them against the register's statistics, which
+	// for a register that this import is filling are those of a few rows, and scanned households
+	// whole for each chunk (46 ms for the 19th chunk of 100,000 rows in a fresh database, growing
+	// with every chunk), instead of walking the archive numbers' index.
 	found, err := im.tx.Query(ctx, `SELECT id, archive_no, head_name_enc, id_number_enc, id_number_hmac, phone_enc,
-		village_code, county_code, members, status, created_at, updated_at FROM households WHERE archive_no = ANY($1::text[])`, archives)
+		village_code, county_code, members, status, created_at, updated_at FROM households
+		WHERE archive_no = ANY (ARRAY(SELECT unnest($1::text[])))`, archives)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,6 @@ package household
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -66,16 +65,14 @@ func (im *importer) insertNew(ctx context.Context, news []change) error {
 		actorUUID = pgtype.UUID{Bytes: *actorID, Valid: true}
 	}
 	i, vals = 0, make([]any, len(auditColumns))
+	var b []byte
 	_, err := im.tx.CopyFrom(ctx, pgx.Identifier{"household_audit"}, auditColumns, pgx.CopyFromFunc(func() ([]any, error) {
 		if i >= len(news) {
 			return nil, nil
 		}
-		h := news[i].h
+		h := &news[i].h
 		i++
-		b, err := json.Marshal(created(h))
-		if err != nil {
-			return nil, err
-		}
+		b = appendCreated(b[:0], *h)
 		vals[0], vals[1], vals[2], vals[3] = pgtype.UUID{Bytes: uuid.Must(uuid.NewV7()), Valid: true}, pgtype.UUID{Bytes: h.ID, Valid: true}, actorUUID, role
 		vals[4], vals[5], vals[6] = "import", string(b), im.now
 		return vals, nil

@@ -43,6 +43,8 @@ func TestDoubleCharge(t *testing.T) {
 	anon.Do("POST", "/api/v1/payments/callback", callback("WX-B", 20000, "succeeded"), procurement.SignatureHeader, "sha256=00").
 		Problem(422, procurement.SignatureHeader)
 	signed(callback("WX-B", 0, "succeeded")).Problem(422, "amount_fen")
+	signed(`{"order_id":"x","provider_ref":"WX-B","amount_fen":20000,"status":"succeeded"}`).Problem(422, "order_id")
+	signed(`["not an object"]`).Problem(422, "body")
 	signed(callback("WX-B", 20000, "failed")).Want(200)
 	if n := charges(); n != 0 {
 		t.Fatalf("%d double charges after bad callbacks, want 0", n)
