@@ -257,3 +257,21 @@ func TestRoutineVerifyChecksDeliveriesSince(t *testing.T) {
 		}
 	}
 }
+
+// A run first analyses the ledger's tables whose statistics are stale (here: never analysed in
+// this fresh database), and says so.
+func TestVerifyAnalysesStaleStatistics(t *testing.T) {
+	db := dbtest.Fresh(t)
+	w := newWorldOn(t, db, 1)
+	w.product(t, "腊肉", 1000, Supplier{HouseholdID: w.households[0], ShareBP: 10000})
+	n, out := runVerify(t, db, VerifyRoutine)
+	if n != 0 || !strings.Contains(out, "note: analysed journal_entries, ledger_accounts, ledger_month_rollups, postings first") {
+		t.Errorf("first run on a never analysed ledger: %d\n%s", n, out)
+	}
+	var unanalysed int
+	db.Raw(`SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('ledger_accounts', 'postings', 'journal_entries', 'ledger_month_rollups')
+		AND last_analyze IS NULL`).Scan(&unanalysed)
+	if unanalysed != 0 {
+		t.Errorf("%d of the ledger's tables still never analysed after a run", unanalysed)
+	}
+}
