@@ -36,6 +36,7 @@ const fromTheAPI: [string, string][] = [
   ['the line has not been received, so there is nothing to refund yet', '这一行还没有收货，暂不能退款'],
   ['is not a line of this order that your station ships', '不是这个订单中由本站发货的商品行'],
   ['repeats a code listed before', '与前面填写的追溯码重复'],
+  ['must list at least one line; leave lines out to refund everything received', '须至少列出一行；要退全部已收货的商品，请不填商品行'],
   ['is listed twice', '重复列出'],
   ['a unit with credit code 91350100M000100Y43 is already registered', '信用代码 91350100M000100Y43 的单位已登记'],
   ['must be agency, state_owned, private or social_org', '须为机关事业单位、国有企业、民营企业或社会组织'],

@@ -106,6 +106,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^insufficient stock of (.+): (\d+) ordered, (\d+) left$/, '$1 库存不足：订购 $2，剩余 $3'],
   [/^insufficient stock of (\d+) of the order's products$/, '订单中有 $1 种商品库存不足'],
   [/^must list 1 to (\d+) lines$/, '须列出 1 到 $1 行'],
+  [/^must list at least one line; leave lines out to refund everything received$/, '须至少列出一行；要退全部已收货的商品，请不填商品行'],
   [/^must name a distinct line of the order$/, '须为订单中不重复的一行'],
   [/^is not a line of this order$/, '不是这个订单的商品行'],
   [/^is not a line of this order that your station ships$/, '不是这个订单中由本站发货的商品行'],

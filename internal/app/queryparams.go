@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -67,7 +68,8 @@ func queryParams(doc []byte) (map[string][]string, error) {
 	return out, nil
 }
 
-// knownQueries refuses, on the JSON API (/api/v1/), a query parameter the operation does not take,
+// knownQueries refuses, on the JSON API (/api/v1/), a query parameter the operation does not take
+// or that cannot be read (malformedQuery),
 // naming each such parameter and the ones it does take, and one given more than once, as a body's unknown field is refused
 // (httpx.Bind): a misspelt or misplaced filter (`/api/v1/orders?status=paid`) would otherwise be
 // ignored and answer the whole unfiltered list as if it were the filtered one. Pages and images
@@ -91,7 +93,7 @@ func knownQueries() gin.HandlerFunc {
 		if !documented {
 			return // the contract tests keep every route documented
 		}
-		var f apperr.Fields
+		f := malformedQuery(c.Request.URL.RawQuery)
 		for name, values := range c.Request.URL.Query() {
 			if slices.Contains(takes, name) {
 				// No operation takes a list in its query; the handlers read the first value, so a
@@ -112,4 +114,29 @@ func knownQueries() gin.HandlerFunc {
 			httpx.WriteProblem(c, f.Err())
 		}
 	}
+}
+
+// malformedQuery names the parameters of a raw query that net/url drops without a word when it
+// parses one (url.Values keeps the rest): a bad %-escape (?q=%E8%9C%9C%2 would list the whole
+// catalogue as if it were the search) and a semicolon, which Go no longer takes as a separator.
+func malformedQuery(raw string) apperr.Fields {
+	var f apperr.Fields
+	for _, part := range strings.Split(raw, "&") {
+		key, value, _ := strings.Cut(part, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		switch {
+		case strings.Contains(part, ";"):
+			f.Add(name, "holds a semicolon: separate parameters with & and write a semicolon in a value as %%3B")
+		case err != nil:
+			f.Add(name, "is a parameter name with a malformed %%-escape: write %% as %%25, and other bytes as %%XX")
+		default:
+			if _, err := url.QueryUnescape(value); err != nil {
+				f.Add(name, "holds a malformed %%-escape: write %% as %%25, and other bytes as %%XX (UTF-8)")
+			}
+		}
+	}
+	return f
 }

@@ -156,6 +156,8 @@ func TestShipmentsAndRefunds(t *testing.T) {
 		"Idempotency-Key", "r-too-many").Problem(409, "lines[0].quantity")
 	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": lineA.ID, "quantity": 0}}},
 		"Idempotency-Key", "r-zero").Problem(422, "lines[0].quantity")
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{}},
+		"Idempotency-Key", "r-empty").Problem(422, "lines")
 	// Every bad field of every line in one problem: the request's own and the lines not of this order.
 	badLines := w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{
 		{"line_id": uuid.New(), "quantity": 1}, {"line_id": lineA.ID, "quantity": 0}, {"line_id": uuid.Nil, "quantity": -1}, {"line_id": uuid.New(), "quantity": 1}}},

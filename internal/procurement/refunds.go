@@ -23,8 +23,8 @@ type RefundItem struct {
 	Quantity int       `json:"quantity"`
 }
 
-// RefundRequest refunds items of received lines. No lines means the whole order: every item of
-// every received line not refunded yet.
+// RefundRequest refunds items of received lines. No lines (absent or null) means the whole
+// order: every item of every received line not refunded yet; an empty list is refused.
 type RefundRequest struct {
 	Lines  []RefundItem `json:"lines"`
 	Reason string       `json:"reason"`
@@ -37,6 +37,11 @@ func (req RefundRequest) validate() (string, apperr.Fields) {
 	reason, ok := text.Name(req.Reason, 200)
 	if !ok && req.Reason != "" {
 		f.Add("reason", "must be at most 200 characters")
+	}
+	if req.Lines != nil && len(req.Lines) == 0 {
+		// "lines": [] is most likely a selection that came out empty, not a wish to refund the
+		// whole order, which leaving lines out asks for.
+		f.Add("lines", "must list at least one line; leave lines out to refund everything received")
 	}
 	if len(req.Lines) > MaxLines {
 		f.Add("lines", "must list at most %d lines", MaxLines)

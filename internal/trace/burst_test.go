@@ -164,3 +164,44 @@ func TestHungRedisBurstCountsInFewStatements(t *testing.T) {
 		t.Errorf("scan_count %d after the burst, want %d", got, n)
 	}
 }
+
+// A burst of scans of one warm code, counted in Redis in rounds (a script per round of scans that
+// waited, not per scan): each scan is told a count of its own, together exactly the burst, and
+// every client is counted.
+func TestBurstScansEachToldTheirOwnCount(t *testing.T) {
+	rdb, prefix := dbtest.Redis(t)
+	a := newApp(t, cache.New(rdb, prefix, time.Second))
+	_, code := issuedCode(t, a, "并发计数测试猕猴桃")
+	ctx := context.Background()
+	if _, err := a.Trace.ScanFrom(ctx, code, "warm"); err != nil { // counters and view in Redis
+		t.Fatal(err)
+	}
+	const n = 300
+	counts := make(chan int64, n)
+	burst(t, func(ctx context.Context, code, client string) error {
+		v, err := a.Trace.ScanFrom(ctx, code, client)
+		counts <- v.Scans.Count
+		return err
+	}, code, n)
+	close(counts)
+	seen := map[int64]bool{}
+	for c := range counts {
+		if c < 2 || c > n+1 || seen[c] {
+			t.Errorf("a scan was told count %d (twice, or outside 2..%d)", c, n+1)
+		}
+		seen[c] = true
+	}
+	v, err := a.Trace.ScanFrom(ctx, code, "warm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Scans.Count != n+2 || v.Scans.Clients < n-10 || v.Scans.Clients > n+11 {
+		t.Errorf("after the burst: count %d, clients %d; want %d and about %d", v.Scans.Count, v.Scans.Clients, n+2, n+1)
+	}
+	if _, err := a.Trace.FlushScans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanCount(t, a, code); got != n+2 {
+		t.Errorf("scan_count %d after the flush, want %d", got, n+2)
+	}
+}

@@ -40,41 +40,46 @@ const (
 
 var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
 
-// scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, client, code, ttl_s, known (how the
-// cached value this process decoded last starts, idPrefix; empty: none). Returns
-// {view|1|nil, total, first_ms, clients}, or {view|1|nil, false} when the code's counters are not
-// in Redis (the caller starts them from PostgreSQL: initCounters, and runs the script again).
-// 1 when the cached value still starts with known (its ID), so that a hot code's view (2 KB and
-// more) is not sent and decoded with every scan.
+// scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, code, ttl_s, known (how the cached
+// value this process decoded last starts, idPrefix; empty: none), n (the scans counted: a round of
+// redisScans), then the round's distinct clients (none, one or more). Returns
+// {view|1|nil, total, first_ms, clients}, total with the n scans, or {view|1|nil, false} when the
+// code's counters are not in Redis (the caller starts them from PostgreSQL: initCounters, and runs
+// the script again). 1 when the cached value still starts with known (its ID), so that a hot
+// code's view (2 KB and more) is not sent and decoded with every scan.
 //
 // Each command a script calls costs Redis 1–1.5 µs (a bare GET costs 0.2), so the hot path keeps
 // to seven: the counters' lifetime is renewed only by the scan that marks the code dirty (SADD
 // answers 1), the first after each flush. A code scanned again and again stays dirty for at most
 // one flush interval, far less than statsTTL, so its counters never expire with scans pending;
 // an idle code's expire about statsTTL after its last scans, as before.
+//
+// Rolling deploys: the keys and what each field means are those of the one-scan script before it
+// (HINCRBY by n, not 1), so binaries running either count into the same counters and either's
+// flusher moves both's scans; a script is known to Redis by its SHA, one per binary.
 var scanScript = redis.NewScript(`
 local v
-if ARGV[5] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[5] - 1) == ARGV[5] then
+if ARGV[4] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[4] - 1) == ARGV[4] then
   v = 1
 else
   v = redis.call('GET', KEYS[1])
 end
 local s = redis.call('HMGET', KEYS[2], 'f', 'c0')
 if not s[1] and redis.call('EXISTS', KEYS[2]) == 0 then return {v, false} end
-local t = redis.call('HINCRBY', KEYS[2], 't', 1)
-redis.call('HINCRBY', KEYS[2], 'p', 1)
+local t = redis.call('HINCRBY', KEYS[2], 't', ARGV[5])
+redis.call('HINCRBY', KEYS[2], 'p', ARGV[5])
 local f = s[1]
 if not f then
   f = ARGV[1]
   redis.call('HSET', KEYS[2], 'f', f)
 end
-if ARGV[2] ~= '' then redis.call('PFADD', KEYS[4], ARGV[2]) end
+if #ARGV > 5 then redis.call('PFADD', KEYS[4], unpack(ARGV, 6)) end
 local cl = redis.call('PFCOUNT', KEYS[4])
 local c0 = tonumber(s[2] or '0')
 if c0 > cl then cl = c0 end
-if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
-  redis.call('EXPIRE', KEYS[4], ARGV[4])
+if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
 return {v, t, f, cl}
 `)
@@ -132,14 +137,12 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	if err != nil {
 		return View{}, apperr.DB(err, "code")
 	}
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	keys := []string{viewKey(code), statsKey(code), dirtyKey(shardOf(code)), clientsKey(code)}
-	known, _ := s.known(code)
-	res, err := s.cache.Eval(ctx, scanScript, keys, now, client, code, statsTTLSeconds, known.prefix)
-	if err != nil {
+	r, idx := s.countInRedis(ctx, code, client, keys, true)
+	if r.err != nil {
 		return s.scanInPostgres(ctx, code, epoch)
 	}
-	out, _ := res.([]any)
+	out, _ := r.res.([]any)
 	var v View
 	fresh := false
 	if len(out) > 0 {
@@ -147,8 +150,8 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		case string:
 			cv, ok := s.decode(code, []byte(b))
 			v, fresh = s.fresh(cv, ok, epoch)
-		case int64: // unchanged: the value this process knows
-			v, fresh = s.fresh(known.cv, known.prefix != "", epoch)
+		case int64: // unchanged: the value this process knew when the round ran
+			v, fresh = s.fresh(r.known.cv, r.known.prefix != "", epoch)
 		}
 	}
 	switch {
@@ -169,15 +172,16 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 		case err != nil:
 			return View{}, apperr.DB(err, "code")
 		}
-		if res, err = s.cache.Eval(ctx, scanScript, keys, now, client, code, statsTTLSeconds, ""); err != nil {
+		if r, idx = s.countInRedis(ctx, code, client, keys, false); r.err != nil {
 			return s.countInPostgres(ctx, v, code)
 		}
-		out, _ = res.([]any)
+		out, _ = r.res.([]any)
 	}
 	if len(out) < 4 || out[1] == nil { // the counters left Redis again at once: not worth a second try
 		return s.countInPostgres(ctx, v, code)
 	}
-	v.Scans.Count, _ = out[1].(int64)
+	total, _ := out[1].(int64)
+	v.Scans.Count = total - r.n + idx + 1 // as if the round's scans had been counted one by one
 	if fs, ok := out[2].(string); ok {
 		if ms, err := strconv.ParseInt(fs, 10, 64); err == nil {
 			t := time.UnixMilli(ms).UTC()
@@ -186,6 +190,25 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	}
 	v.Scans.Clients, _ = out[3].(int64)
 	return s.judge(v), nil
+}
+
+// countInRedis counts the scan in a round of the code's scans (redisScans) and returns the round,
+// run, and the scan's place in it. withKnown tells Redis which cached value this process has
+// decoded (so that it answers "unchanged" rather than the value); the round keeps what it told.
+// The script runs without the leader's cancellation: the round is every member's.
+func (s *Service) countInRedis(ctx context.Context, code, client string, keys []string, withKnown bool) (*scanRound, int64) {
+	return s.redisScans.add(code, client, func(r *scanRound) {
+		if withKnown {
+			r.known, _ = s.known(code)
+		}
+		args := make([]any, 0, 5+len(r.clients))
+		args = append(args, strconv.FormatInt(time.Now().UnixMilli(), 10), code, statsTTLSeconds, r.known.prefix,
+			strconv.FormatInt(r.n, 10))
+		for _, c := range r.clients {
+			args = append(args, c)
+		}
+		r.res, r.err = s.cache.Eval(context.WithoutCancel(ctx), scanScript, keys, args...)
+	})
 }
 
 // initScript: KEYS stats; ARGV total, first_ms (” = none), clients, ttl_s. Starts a code's

@@ -66,7 +66,8 @@ type Service struct {
 	cfg         Config
 	log         *slog.Logger
 	flight      singleflight.Group
-	pgScans     pgScans // scans counted in PostgreSQL while Redis is away
+	pgScans     pgScans    // scans counted in PostgreSQL while Redis is away
+	redisScans  redisScans // scans counted in Redis, in rounds per code
 	recentMu    sync.Mutex
 	recent      map[string]recentView // views loaded while Redis is away (see recentView)
 	epoch       atomic.Int64          // cache epoch known to this process (0: not read yet)
