@@ -36,6 +36,7 @@ const fromTheAPI: [string, string][] = [
   ['the line has not been received, so there is nothing to refund yet', '这一行还没有收货，暂不能退款'],
   ['is not a line of this order that your station ships', '不是这个订单中由本站发货的商品行'],
   ['repeats a code listed before', '与前面填写的追溯码重复'],
+  ['must be a date and time in RFC 3339 with its offset, such as 2026-12-01T09:30:00+08:00', '须为带时区的日期时间（RFC 3339），如 2026-12-01T09:30:00+08:00'],
   ['must list at least one line; leave lines out to refund everything received', '须至少列出一行；要退全部已收货的商品，请不填商品行'],
   ['is listed twice', '重复列出'],
   ['a unit with credit code 91350100M000100Y43 is already registered', '信用代码 91350100M000100Y43 的单位已登记'],

@@ -13,6 +13,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^is listed twice; give each supplier one share$/, '重复列出：每个供货户只能有一个份额'],
   [/^must be a UUID$/, '须为 UUID'],
   [/^must be a UUID string such as .*$/, '须为 UUID，如 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f'],
+  [/^must be a date and time in RFC 3339 with its offset, such as .*$/, '须为带时区的日期时间（RFC 3339），如 2026-12-01T09:30:00+08:00'],
   [/^holds a malformed UUID.*$/, 'ID 格式不对（须为 UUID）'],
   [/^must be a date (as )?YYYY-MM-DD$/, '须为日期 YYYY-MM-DD'],
   [/^must be a date YYYY-MM-DD, or empty for an open-ended pairing$/, '须为日期 YYYY-MM-DD；长期结对请留空'],

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -38,6 +39,9 @@ var (
 	textUnmarshalerT = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 	jsonUnmarshalerT = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 	uuidProblem      = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
+	timeType         = reflect.TypeOf(time.Time{})
+	// time.Time's own words name Go's reference layout ("2006-01-02T15:04:05Z07:00").
+	timeProblem = "must be a date and time in RFC 3339 with its offset, such as 2026-12-01T09:30:00+08:00"
 )
 
 // walk adds to found each value of v (decoded with UseNumber) that type t cannot hold, at path: a
@@ -82,6 +86,10 @@ func selfDecodeProblem(v any, t reflect.Type) string {
 	case t == uuidType:
 		if !isString || uuid.Validate(s) != nil {
 			return uuidProblem
+		}
+	case t == timeType:
+		if _, err := time.Parse(time.RFC3339, s); !isString || err != nil {
+			return timeProblem
 		}
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerT):
 		raw, _ := json.Marshal(v)
