@@ -15,16 +15,17 @@ import (
 // carried a docProps/custom.xml of 600 MB of spaces: 82 s and 4 GB of server memory), and both
 // excelize and checkWorkbook read what the zip holds. The benchmark's 100,000-row roster
 // (excelize's stream writer, inline strings) has a sheet of 40,716,552 bytes (38.8 MiB) and
-// 17 KB of other parts; the limits give a sheet about twice that.
+// 17 KB of other parts: about 410 bytes a row, so MaxImportRows (500,000) take about 195 MiB,
+// and the limits give a sheet that with room to spare.
 const (
 	// A worksheet or the shared strings: excelize unzips a part over excelizeInMemory of these
 	// to a temporary file and streams it, so their size costs disk, not heap.
-	maxSheetPartMiB = 80
+	maxSheetPartMiB = 256
 	// Any other part (styles, properties, themes): excelize holds it in memory whole.
 	// A roster's are kilobytes.
 	maxOtherPartMiB = 16
 	// All parts together.
-	maxWorkbookMiB = 128
+	maxWorkbookMiB = 320
 	// excelize's UnzipXMLSizeLimit, its default, named so the options below say it.
 	excelizeInMemory = 16 << 20
 )

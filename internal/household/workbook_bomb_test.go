@@ -78,9 +78,9 @@ func TestImportRefusesZipBomb(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	good, archives := rosterXLSX(t, 1)
-	var nine []bombPart
-	for i := range 9 {
-		nine = append(nine, bombPart{name: fmt.Sprintf("docProps/extra%d.xml", i), mib: 15})
+	var sheets []bombPart
+	for i := range 2 {
+		sheets = append(sheets, bombPart{name: fmt.Sprintf("xl/worksheets/sheet%d.xml", i+2), mib: 200})
 	}
 	for name, tc := range map[string]struct {
 		book   []byte
@@ -88,10 +88,10 @@ func TestImportRefusesZipBomb(t *testing.T) {
 	}{
 		"a 600 MiB property part": {withBomb(t, good, bombPart{name: "docProps/custom.xml", mib: 600}),
 			"part docProps/custom.xml of the workbook unzips to more than 16 MiB: re-save it in Excel or WPS, or split it"},
-		"a 100 MiB sheet": {withBomb(t, good, bombPart{name: "xl/worksheets/sheet2.xml", mib: 100}),
-			"part xl/worksheets/sheet2.xml of the workbook unzips to more than 80 MiB: re-save it in Excel or WPS, or split it"},
-		"nine 15 MiB parts": {withBomb(t, good, nine...),
-			"the workbook's parts unzip to more than 128 MiB: re-save it in Excel or WPS, or split it"},
+		"a 300 MiB sheet": {withBomb(t, good, bombPart{name: "xl/worksheets/sheet2.xml", mib: 300}),
+			"part xl/worksheets/sheet2.xml of the workbook unzips to more than 256 MiB: re-save it in Excel or WPS, or split it"},
+		"two 200 MiB sheets": {withBomb(t, good, sheets...),
+			"the workbook's parts unzip to more than 320 MiB: re-save it in Excel or WPS, or split it"},
 		// The directory says 1 KiB: the zip reader stops at it (ErrFormat), in excelize and in the check.
 		"a 600 MiB part declared 1 KiB": {withBomb(t, good, bombPart{name: "docProps/custom.xml", mib: 600, declared: 1 << 10}), ""},
 	} {
