@@ -22,6 +22,8 @@ const fromTheAPI: [string, string][] = [
   ["433124110225 names no current village; import regions or check the code (a merged village's households go to its successor)", '没有 433124110225 这个村（或已合并到别的村），请核对代码'],
   ['row 2, column 3 holds a line break: a quote (") opened there is not closed, and the rows after it were read into that cell; close or remove the quote', '第 2 行第 3 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
   ['part xl/worksheets/sheet1.xml of the workbook is damaged: it ends inside <sheetData> (line 2)', '工作簿已损坏（xl/worksheets/sheet1.xml：it ends inside <sheetData> (line 2)），请用 Excel 或 WPS 重新保存后再导入'],
+  ['part docProps/custom.xml of the workbook unzips to more than 16 MiB: re-save it in Excel or WPS, or split it', '工作簿中的 docProps/custom.xml 解压后超过 16 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
+  ["the workbook's parts unzip to more than 320 MiB: re-save it in Excel or WPS, or split it", '工作簿解压后超过 320 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
   ['2 villages are called 龙门村; give the 12-digit code', '有 2 个村叫 龙门村，请填 12 位村代码'],
   ['no village called 桃花村 in your scope; give the 12-digit code', '范围内没有叫 桃花村 的村，请填 12 位村代码'],
   ['must be a month YYYY-MM or a year YYYY (China Standard Time), such as 2026-03', '须为月份 YYYY-MM 或年份 YYYY（中国标准时间），如 2026-03'],

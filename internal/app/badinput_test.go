@@ -109,6 +109,12 @@ func TestBadInputs(t *testing.T) {
 		{"body over the size limit", func() fixture.Resp {
 			return w.OpA.Do("POST", "/api/v1/households", `{"head_name":"`+strings.Repeat("长", 40000)+`"}`)
 		}, 413, ""},
+		{"a gzipped body", func() fixture.Resp {
+			return w.OpA.Do("POST", "/api/v1/households", "\x1f\x8b\x08\x00", "Content-Encoding", "gzip")
+		}, 415, "Content-Encoding"},
+		{"an escaped backslash before u0000 is text, not NUL", func() fixture.Resp {
+			return w.OpA.Do("POST", "/api/v1/households", `{"head_name":"C:\\u0000","archive_no":7}`)
+		}, 422, "archive_no"},
 		{"malformed JSON", func() fixture.Resp { return w.OpA.Do("POST", "/api/v1/households", `{"archive_no":`) }, 422, "body"},
 		{"bad uuid in the path", func() fixture.Resp { return w.Admin.Do("GET", "/api/v1/households/42", nil) }, 422, "id"},
 		{"NUL in a body string", func() fixture.Resp {
@@ -149,6 +155,11 @@ func TestBadInputs(t *testing.T) {
 			tomorrow := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly)
 			return w.OpA.Do("POST", "/api/v1/products/"+w.Product+"/batches", map[string]any{"batch_no": "T1", "produced_on": tomorrow, "quantity": 5})
 		}, 422, "produced_on"},
+	}
+	// The 413 says what the limit is (the tests' BODY_LIMIT_BYTES is 64 KiB).
+	if r := w.OpA.Do("POST", "/api/v1/households", `{"head_name":"`+strings.Repeat("长", 40000)+`"}`); !strings.Contains(r.Body.String(), "larger than the limit of 64 KiB") ||
+		!strings.Contains(r.Body.String(), `"limit_bytes":65536`) {
+		t.Errorf("413 without its limit: %d %.300s", r.Code, r.Body)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package household
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -154,9 +155,16 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 		if err != nil {
 			return fileError{fmt.Errorf("cannot be read: %w", err)}
 		}
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return fileError{fmt.Errorf("the file looks like XLSX but cannot be opened: %w", err)}
+		}
+		if err := checkUnzipSizes(zr); err != nil {
+			return fileError{err}
+		}
 		checked := make(chan error, 1)
-		go func() { checked <- checkWorkbook(b) }()
-		f, err := excelize.OpenReader(bytes.NewReader(b))
+		go func() { checked <- checkWorkbook(zr) }()
+		f, err := excelize.OpenReader(bytes.NewReader(b), excelizeOptions)
 		if err != nil {
 			return fileError{fmt.Errorf("the file looks like XLSX but cannot be opened: %w", err)}
 		}

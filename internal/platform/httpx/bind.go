@@ -27,7 +27,7 @@ func Bind(c *gin.Context, dst any) error {
 		return err // over the limit: a 413
 	}
 	// PostgreSQL text cannot hold NUL; refuse it here, where the request is still the caller's.
-	if bytes.Contains(body, []byte(`\u0000`)) {
+	if holdsNUL(body) {
 		return apperr.Invalid(apperr.Field("body", "must not contain NUL characters (\\u0000)"))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -144,4 +144,24 @@ func QueryInt(c *gin.Context, name string, min, max int) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// holdsNUL reports whether a JSON text escapes a NUL character: a \u0000 whose backslash is not
+// itself escaped (the text "C:\\u0000" holds a backslash and "u0000").
+func holdsNUL(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`\u0000`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		slashes := 0
+		for k := at - 1; k >= 0 && body[k] == '\\'; k-- {
+			slashes++
+		}
+		if slashes%2 == 0 {
+			return true
+		}
+		i = at + 1
+	}
 }

@@ -37,7 +37,12 @@ func BodyTypes(multipart ...string) gin.HandlerFunc {
 		}
 		got := req.Header.Get("Content-Type")
 		mt, params, err := mime.ParseMediaType(got)
-		switch {
+		switch enc := req.Header.Get("Content-Encoding"); {
+		case enc != "" && !strings.EqualFold(enc, "identity"):
+			// Nothing here decompresses a body: it would be read as JSON and refused at byte 1.
+			WriteProblem(c, &apperr.Error{Kind: apperr.KindUnsupportedType,
+				Msg:    "the request body is not of a type this operation takes; send it uncompressed",
+				Fields: []apperr.FieldError{apperr.Field("Content-Encoding", "is %s; request bodies are taken uncompressed (leave the header out)", enc)}})
 		case got == "":
 			refuseType(c, "is missing; send Content-Type: "+want)
 		case err != nil:

@@ -4,8 +4,10 @@ package httpx
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -48,7 +50,8 @@ var kinds = map[apperr.Kind]struct {
 func WriteProblem(c *gin.Context, err error) {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		err = &apperr.Error{Kind: apperr.KindTooLarge, Msg: "the request body is larger than the limit; send a smaller body"}
+		err = (&apperr.Error{Kind: apperr.KindTooLarge, Msg: fmt.Sprintf("the request body is larger than the limit of %s; send a smaller body", bytesIEC(maxErr.Limit))}).
+			With("limit_bytes", maxErr.Limit)
 	}
 	if _, typed := apperr.As(err); !typed && apperr.IsDatabaseDown(err) {
 		// A lost or restarting database that a service did not classify is still a 503.
@@ -136,4 +139,17 @@ func NoRoute(c *gin.Context) {
 		err.Msg += "; paths here take no trailing slash: " + strings.TrimRight(p, "/")
 	}
 	WriteProblem(c, err)
+}
+
+// bytesIEC is n bytes as people read it: 64 MiB, 1.5 KiB, 200 bytes.
+func bytesIEC(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size {
+			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', -1, 64) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
