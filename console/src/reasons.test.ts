@@ -28,6 +28,8 @@ const fromTheAPI: [string, string][] = [
   ['no village called 桃花村 in your scope; give the 12-digit code', '范围内没有叫 桃花村 的村，请填 12 位村代码'],
   ['must be a month YYYY-MM or a year YYYY (China Standard Time), such as 2026-03', '须为月份 YYYY-MM 或年份 YYYY（中国标准时间），如 2026-03'],
   ['must be from 2000 to 2100', '须在 2000 到 2100 之间'],
+  ['must be in the years 2000 to 2100', '须在 2000 年到 2100 年之间'],
+  ['has month 13: months are 01 to 12', '月份 13 不存在：月份为 01 到 12'],
   ['must be 2010 to 2100 (or give rolling_to=YYYY-MM)', '须在 2010 到 2100 之间'],
   ['must not be below min_price', '不能低于最低单价'],
   ['insufficient stock of 十八洞猕猴桃: 9 ordered, 2 left', '十八洞猕猴桃 库存不足：订购 9，剩余 2'],

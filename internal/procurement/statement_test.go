@@ -72,7 +72,19 @@ func TestStatementTimeZone(t *testing.T) {
 	}
 	w.Buyer2.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).Problem(404, "")
 	w.OpA.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03", nil).Problem(403, "")
-	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-13", nil).Problem(422, "period")
+	// Each refusal says what is wrong: the form, the month or the range.
+	for period, reason := range map[string]string{
+		"2026-13": "has month 13: months are 01 to 12",
+		"1999":    "must be in the years 2000 to 2100",
+		"9999-12": "must be in the years 2000 to 2100",
+		"2026-3":  "must be a month YYYY-MM or a year YYYY",
+	} {
+		r := w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period="+period, nil)
+		r.Problem(422, "period")
+		if !strings.Contains(r.Body.String(), reason) {
+			t.Errorf("period=%s: %s, want %q", period, r.Body, reason)
+		}
+	}
 	w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=pdf", nil).Problem(422, "format")
 
 	r := w.Buyer1.Do("GET", "/api/v1/units/"+unit.UnitID+"/statement?period=2026-03&format=csv", nil).Want(200)

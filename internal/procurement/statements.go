@@ -41,7 +41,7 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	y, _ := strconv.Atoi(m[1])
 	if y < 2000 || y > 2100 {
-		return Period{}, bad
+		return Period{}, apperr.Invalid(apperr.Field("period", "must be in the years 2000 to 2100"))
 	}
 	if m[2] == "" {
 		from := time.Date(y, 1, 1, 0, 0, 0, 0, civil.China)
@@ -49,7 +49,7 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	mo, _ := strconv.Atoi(m[2])
 	if mo < 1 || mo > 12 {
-		return Period{}, bad
+		return Period{}, apperr.Invalid(apperr.Field("period", "has month %s: months are 01 to 12", m[2]))
 	}
 	from := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, civil.China)
 	return Period{Label: s, From: from, To: from.AddDate(0, 1, 0)}, nil
