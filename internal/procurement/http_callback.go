@@ -55,7 +55,7 @@ func (h *CallbackHandler) callback(c *gin.Context) {
 			return
 		}
 		if strings.Contains(err.Error(), "UUID") { // uuid.UUID's own parse error: order_id is the callback's only id
-			httpx.Fail(c, apperr.Invalid(apperr.Field("order_id", "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f")))
+			httpx.Fail(c, apperr.Invalid(apperr.Field("order_id", httpx.UUIDProblem)))
 			return
 		}
 		httpx.Fail(c, apperr.Invalid(apperr.Field("body", "must be a JSON object with order_id, provider_ref, amount_fen and status")))

@@ -74,7 +74,7 @@ func TypeProblem(typeErr *json.UnmarshalTypeError) error {
 		field = "body"
 	}
 	if typeErr.Type == reflect.TypeOf(uuid.UUID{}) {
-		return apperr.Invalid(apperr.Field(field, uuidProblem))
+		return apperr.Invalid(apperr.Field(field, UUIDProblem))
 	}
 	kind := jsonKind(typeErr.Type.Kind().String())
 	if kind == "integer" && strings.HasPrefix(typeErr.Value, "number") {

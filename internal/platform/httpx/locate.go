@@ -38,8 +38,9 @@ var (
 	uuidType         = reflect.TypeOf(uuid.UUID{})
 	textUnmarshalerT = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 	jsonUnmarshalerT = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
-	uuidProblem      = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
-	timeType         = reflect.TypeOf(time.Time{})
+	// UUIDProblem is the reason given for an id that is not a canonical UUID string.
+	UUIDProblem = "must be a UUID string such as 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f"
+	timeType    = reflect.TypeOf(time.Time{})
 	// time.Time's own words name Go's reference layout ("2006-01-02T15:04:05Z07:00").
 	timeProblem = "must be a date and time in RFC 3339 with its offset, such as 2026-12-01T09:30:00+08:00"
 )
@@ -85,7 +86,7 @@ func selfDecodeProblem(v any, t reflect.Type) string {
 	switch {
 	case t == uuidType:
 		if !isString || uuid.Validate(s) != nil {
-			return uuidProblem
+			return UUIDProblem
 		}
 	case t == timeType:
 		if _, err := time.Parse(time.RFC3339, s); !isString || err != nil {

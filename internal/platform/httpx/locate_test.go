@@ -28,8 +28,8 @@ func TestLocate(t *testing.T) {
 		{`{"items":[{"product_id":` + good + `,"quantity":1},{"product_id":` + good + `,"quantity":1.5}]}`, "items[1].quantity", "must be a whole number in range, not 1.5"},
 		{`{"items":[{"product_id":` + good + `,"quantity":"2"}]}`, "items[0].quantity", "must be a JSON integer, not a string"},
 		{`{"items":[{"product_id":` + good + `,"quantity":99999999999999999999}]}`, "items[0].quantity", "must be a whole number in range, not 99999999999999999999"},
-		{`{"items":[{"product_id":"not-a-uuid","quantity":1}]}`, "items[0].product_id", uuidProblem},
-		{`{"items":[{"product_id":123,"quantity":1}]}`, "items[0].product_id", uuidProblem},
+		{`{"items":[{"product_id":"not-a-uuid","quantity":1}]}`, "items[0].product_id", UUIDProblem},
+		{`{"items":[{"product_id":123,"quantity":1}]}`, "items[0].product_id", UUIDProblem},
 		{`{"items":[{"product_id":` + good + `,"quantity":2,"colour":"red"}]}`, "items[0].colour", "is not a known field; remove it"},
 		{`{"items":{"product_id":` + good + `}}`, "items", "must be a JSON array, not an object"},
 		{`{"note":7}`, "note", "must be a JSON string, not a number"},
@@ -72,9 +72,9 @@ func TestStrictKeys(t *testing.T) {
 		{`{"items":[{"product_id":` + good + `}],"items":[]}`, "items", "appears twice in one object; send each field once"},
 		{`{"items":[{"quantity":1,"product_id":` + good + `,"quantity":2}]}`, "items[0].quantity", "appears twice in one object; send each field once"},
 		{`{"Shares":{"a":1,"a":2}}`, "Shares.a", "appears twice in one object; send each field once"},
-		{`{"items":[{"product_id":"{0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f}","quantity":1}]}`, "items[0].product_id", uuidProblem},
-		{`{"items":[{"product_id":"urn:uuid:0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", uuidProblem},
-		{`{"items":[{"product_id":"0190f3b27c1e7d2a9f001a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", uuidProblem},
+		{`{"items":[{"product_id":"{0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f}","quantity":1}]}`, "items[0].product_id", UUIDProblem},
+		{`{"items":[{"product_id":"urn:uuid:0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", UUIDProblem},
+		{`{"items":[{"product_id":"0190f3b27c1e7d2a9f001a2b3c4d5e6f","quantity":1}]}`, "items[0].product_id", UUIDProblem},
 	}
 	for _, c := range cases {
 		found := strictKeys([]byte(c.body), reflect.TypeOf(&locateBody{}))

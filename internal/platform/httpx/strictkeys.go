@@ -38,7 +38,7 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string, found *apperr.Fields
 	delim, isDelim := tok.(json.Delim)
 	if !isDelim {
 		if s, isString := tok.(string); isString && t == uuidType && !text.CanonicalUUID(s) {
-			found.Add(nameOf(path), "%s", uuidProblem)
+			found.Add(nameOf(path), "%s", UUIDProblem)
 		}
 		return nil // a scalar
 	}
