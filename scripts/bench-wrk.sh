@@ -2,7 +2,13 @@
 # Scan throughput measured from outside the process: wrk (its own process, -t2) against
 # `fupin serve` (a demo database of its own, the rate limit off) and against a bare gin handler
 # doing one Redis GET of the same cached view (internal/bench/bareredis), alternately, several
-# rounds, so that the shared machine's load falls on both alike. Prints BENCH lines as
+# rounds, so that the shared machine's load falls on both alike. A national campaign is millions
+# of labels each scanned by a few phones, so each request scans a different code: BENCH_SCAN_CODES
+# (4,000) sold codes added beside the demo's (internal/bench/soldcodes), in a shuffled order, both
+# sides asked for the same codes in the same order (a wrk Lua script walking a list of paths), all
+# their views cached in Redis before timing. The one-hot-code figures (scan_wrk_json_one_code,
+# scan_wrk_html_one_code: the demo's code from every connection) are measured beside them unless
+# BENCH_WRK_ONE_CODE=0. Prints BENCH lines as
 # scripts/bench.sh does (ratio = the product's figure / the bare handler's, same run):
 #   BENCH scan_wrk_json 5123.4 req/s ratio=0.712 baseline=bare_gin_redis_get
 #   BENCH scan_wrk_json_p99 21.3 ms ratio=1.180 baseline=bare_gin_redis_get_p99
@@ -26,6 +32,8 @@ conns="${BENCH_CONNS:-64}"
 threads="${BENCH_WRK_THREADS:-2}"
 secs="${BENCH_WRK_SECONDS:-5}"
 rounds="${BENCH_WRK_ROUNDS:-5}"
+ncodes="${BENCH_SCAN_CODES:-4000}"
+one_code="${BENCH_WRK_ONE_CODE:-1}"
 
 ensure_go
 ensure_services --test
@@ -67,11 +75,18 @@ else
 	go build -o "$work/fupin" ./cmd/fupin
 fi
 go build -o "$work/bareredis" ./internal/bench/bareredis
+go build -o "$work/soldcodes" ./internal/bench/soldcodes
 ensure_database "$db" "$(url_with_db "$base_url" postgres)"
 "$work/fupin" migrate up >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; die "fupin migrate up failed"; }
 "$work/fupin" demo >"$work/demo.txt" 2>"$work/demo.log" || { cat "$work/demo.log" >&2; die "fupin demo failed"; }
 code="$(sed -n 's|.*/t/\([0-9A-Z]*\)$|\1|p' "$work/demo.txt" | head -n 1)"
 [[ -n $code ]] || die "no scan code in the demo's summary ($work/demo.txt)"
+"$work/soldcodes" -like "$code" -n "$ncodes" >"$work/codes" || die "soldcodes failed"
+sed 's|^|/x/|' "$work/codes" >"$work/paths.bare"
+sed 's|^|/api/v1/trace/|' "$work/codes" >"$work/paths.json"
+sed 's|^|/t/|' "$work/codes" >"$work/paths.html"
+printf '/api/v1/trace/%s\n' "$code" >"$work/paths.json_one_code"
+printf '/t/%s\n' "$code" >"$work/paths.html_one_code"
 
 # listening FILE: waits for "listening on URL" in FILE and prints the URL.
 listening() {
@@ -89,12 +104,30 @@ listening() {
 ADDR=127.0.0.1:0 SCAN_RATE_PER_SECOND=0 LOG_LEVEL=warn "$work/fupin" serve >"$work/app.out" 2>"$work/app.err" &
 app_pid=$!
 app="$(listening "$work/app.out")" || die "fupin serve did not start ($work/app.err)"
-curl -fsS -o /dev/null "$app/api/v1/trace/$code" || die "warming the scan of $code failed"
-"$work/bareredis" -match "${REDIS_PREFIX}trace:*:view:$code" >"$work/bare.out" 2>&1 &
+# Every code's view cached (and its counters started) before the bare handler looks for the keys.
+sed "s|^|$app|" "$work/paths.json" "$work/paths.json_one_code" | xargs -P 8 -n 100 curl -fsS >/dev/null ||
+	die "warming the scans failed"
+"$work/bareredis" -match "${REDIS_PREFIX}trace:*:view:*" >"$work/bare.out" 2>&1 &
 bare_pid=$!
 bare="$(listening "$work/bare.out")" || die "bareredis did not start"
 
-cat >"$work/report.lua" <<'EOF'
+# paths.lua FILE: each request the next path of FILE (one a line), each thread from its own
+# offset; done reports as one line.
+cat >"$work/paths.lua" <<'EOF'
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local paths, i = {}, 0
+function init(args)
+  for l in io.lines(args[1]) do paths[#paths + 1] = l end
+  i = (id or 0) * math.floor(#paths / tonumber(args[2]))
+end
+function request()
+  i = i % #paths + 1
+  return wrk.format(nil, paths[i])
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRK %d %d %d %d\n", summary.requests, summary.duration,
@@ -102,10 +135,11 @@ done = function(summary, latency, requests)
 end
 EOF
 
-# run NAME URL: one wrk run; appends "NAME requests duration_us p99_us" to results.
+# run NAME URL: one wrk run over the paths of NAME; appends "NAME requests duration_us p99_us" to
+# results.
 run() {
 	local out line
-	out="$(wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/report.lua" "$2")"
+	out="$(wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/paths.lua" "$2" -- "$work/paths.$1" "$threads")"
 	line="$(grep '^WRK ' <<<"$out")" || die "wrk printed no result for $1"
 	read -r _ req dur p99 errors <<<"$line"
 	((errors == 0)) || die "$1: $errors failed requests (non-2xx, socket errors or timeouts)"
@@ -114,14 +148,19 @@ run() {
 }
 
 info "wrk -t$threads -c$conns, $rounds rounds of ${secs}s per target; uptime: $(uptime)"
-wrk -t"$threads" -c"$conns" -d2s "$app/api/v1/trace/$code" >/dev/null # warm-up
-wrk -t"$threads" -c"$conns" -d2s "$bare/x" >/dev/null
+names="json html"
+((one_code)) && names+=" json_one_code html_one_code"
+for n in bare $names; do # warm-up: the pages too
+	wrk -t"$threads" -c"$conns" -d2s -s "$work/paths.lua" "$([[ $n == bare ]] && echo "$bare" || echo "$app")" \
+		-- "$work/paths.$n" "$threads" >/dev/null
+done
 : >"$work/results"
 for ((r = 1; r <= rounds; r++)); do
 	info "round $r"
-	run bare "$bare/x"
-	run json "$app/api/v1/trace/$code"
-	run html "$app/t/$code"
+	run bare "$bare"
+	for n in $names; do
+		run "$n" "$app"
+	done
 done
 info "uptime after: $(uptime)"
 if grep -q 'redis call failed' "$work/app.err"; then
@@ -141,10 +180,10 @@ END {
 	base = req["bare"] * 1e6 / dur["bare"]; bp = median("bare") / 1000
 	printf "BENCH scan_wrk_bare_gin_redis_get %.1f req/s ratio=1.000 baseline=bare_gin_redis_get\n", base
 	printf "BENCH scan_wrk_bare_gin_redis_get_p99 %.1f ms ratio=1.000 baseline=bare_gin_redis_get_p99\n", bp
-	split("json html", names, " ")
-	for (i = 1; i <= 2; i++) {
-		m = names[i]; rps = req[m] * 1e6 / dur[m]; p = median(m) / 1000
+	k = split(names, tg, " ")
+	for (i = 1; i <= k; i++) {
+		m = tg[i]; rps = req[m] * 1e6 / dur[m]; p = median(m) / 1000
 		printf "BENCH scan_wrk_%s %.1f req/s ratio=%.3f baseline=bare_gin_redis_get\n", m, rps, rps / base
 		printf "BENCH scan_wrk_%s_p99 %.1f ms ratio=%.3f baseline=bare_gin_redis_get_p99\n", m, p, p / bp
 	}
-}' "$work/results"
+}' names="$names" "$work/results"

@@ -1,14 +1,15 @@
 // Command bareredis is the baseline of the scan benchmark from outside the process
-// (scripts/bench-wrk.sh): a bare gin handler answering every GET with one Redis GET of one key,
-// the cached view of the code the product is asked for. It uses the product's Redis client
+// (scripts/bench-wrk.sh): a bare gin handler answering GET /x/{code} with one Redis GET of one
+// key, the cached view of the code the product is asked for. It uses the product's Redis client
 // settings (cache.NewClient: the same pool, timeouts, no retries), so that the ratio measures what
 // a scan does beyond that GET. It reads them as fupin serve does, from the environment
 // (REDIS_URL, REDIS_TIMEOUT, REDIS_POOL_SIZE, REDIS_POOL_TIMEOUT: `fupin serve --help`). It is a
 // main of its own, kept out of the fupin binary.
 //
-//	REDIS_URL=redis://127.0.0.1:6379/0 bareredis -match 'prefix:trace:*:view:CODE'
+//	REDIS_URL=redis://127.0.0.1:6379/0 bareredis -match 'prefix:trace:*:view:*'
 //
-// It finds the key by SCAN MATCH (the product's shard tag is its business), listens on -addr
+// It finds the keys by SCAN MATCH (the product's shard tag is its business), each code's key being
+// the one that ends in ":{code}", and answers 404 for a code it did not find; it listens on -addr
 // (default a free loopback port) and prints "listening on http://host:port". With -pprof ADDR it
 // serves Go's profiles on a listener of its own, as fupin serve does with PPROF_ADDR.
 package main
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers on http.DefaultServeMux, served only on -pprof
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,7 +33,7 @@ import (
 )
 
 func main() {
-	match := flag.String("match", "", "SCAN MATCH pattern of the one key to serve")
+	match := flag.String("match", "", "SCAN MATCH pattern of the keys to serve (the code is what follows their last colon)")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	pprofAddr := flag.String("pprof", "", "loopback address to serve /debug/pprof/ on (a listener of its own), to profile the baseline beside fupin serve's PPROF_ADDR; empty: none")
 	flag.Parse()
@@ -65,22 +67,27 @@ func run(match, addr string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var keys []string
+	keys := map[string]string{} // code → key
 	it := rdb.Scan(ctx, 0, match, 1000).Iterator() // SCAN, not KEYS: the Redis may be shared
 	for it.Next(ctx) {
-		keys = append(keys, it.Val())
+		k := it.Val()
+		keys[k[strings.LastIndexByte(k, ':')+1:]] = k
 	}
 	if err := it.Err(); err != nil {
 		return err
 	}
-	if len(keys) != 1 {
-		return fmt.Errorf("%d keys match %q; want 1 (warm the product's cache first)", len(keys), match)
+	if len(keys) == 0 {
+		return fmt.Errorf("no key matches %q (warm the product's cache first)", match)
 	}
-	key := keys[0]
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.GET("/*any", func(c *gin.Context) {
+	r.GET("/x/:code", func(c *gin.Context) {
+		key, ok := keys[c.Param("code")]
+		if !ok {
+			c.Status(http.StatusNotFound)
+			return
+		}
 		v, err := rdb.Get(c.Request.Context(), key).Bytes()
 		if err != nil {
 			c.Status(http.StatusInternalServerError)
