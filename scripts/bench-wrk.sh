@@ -12,10 +12,13 @@
 # scripts/bench.sh does (ratio = the product's figure / the bare handler's, same run):
 #   BENCH scan_wrk_json 5123.4 req/s ratio=0.712 baseline=bare_gin_redis_get
 #   BENCH scan_wrk_json_p99 21.3 ms ratio=1.180 baseline=bare_gin_redis_get_p99
-# Requests/s are the sums over the rounds; p99s the medians of the rounds'. Per-round lines go to
+# Requests/s are the sums over the rounds; p99s the medians of the rounds'; CPU per request (_cpu:
+# the server's, /proc; _redis_cpu: Redis's, INFO cpu, shared with whatever else uses it) the
+# totals over the rounds, steadier than rates on a loaded machine. Per-round lines go to
 # stderr. Run it alone (`scripts/bench.sh wrk` runs it too) on an otherwise quiet machine.
 # Environment: BENCH_CONNS (64 connections), BENCH_WRK_THREADS (2), BENCH_WRK_SECONDS (5 per
-# round and target), BENCH_WRK_ROUNDS (5); TEST_DATABASE_URL / TEST_REDIS_URL as for the tests.
+# round and target), BENCH_WRK_ROUNDS (5), BENCH_SCAN_CODES (4000), BENCH_WRK_ONE_CODE (1);
+# TEST_DATABASE_URL / TEST_REDIS_URL as for the tests.
 # The Redis client settings of `fupin serve` (REDIS_TIMEOUT, REDIS_POOL_SIZE, REDIS_POOL_TIMEOUT)
 # apply to both servers alike: on a machine too loaded for 50 ms socket reads the bare handler
 # answers 500 and the run stops; REDIS_TIMEOUT=200ms then measures both with a wider budget.
@@ -135,16 +138,29 @@ done = function(summary, latency, requests)
 end
 EOF
 
-# run NAME URL: one wrk run over the paths of NAME; appends "NAME requests duration_us p99_us" to
-# results.
+# cpu PID: the CPU time the process has used, in clock ticks (user + system, /proc/PID/stat).
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# redis_cpu: the CPU time Redis has used, in µs (INFO cpu; the server may be shared).
+redis_cpu() {
+	redis-cli -u "$REDIS_URL" INFO cpu | tr -d '\r' |
+		awk -F: '$1 == "used_cpu_user" || $1 == "used_cpu_sys" { s += $2 } END { printf "%.0f\n", s * 1e6 }'
+}
+
+# run NAME URL PID: one wrk run over the paths of NAME against the server PID; appends "NAME
+# requests duration_us p99_us server_cpu_us redis_cpu_us" to results.
 run() {
-	local out line
+	local out line c0 r0 c1 r1
+	c0="$(cpu "$3")" r0="$(redis_cpu)"
 	out="$(wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/paths.lua" "$2" -- "$work/paths.$1" "$threads")"
+	c1="$(cpu "$3")" r1="$(redis_cpu)"
 	line="$(grep '^WRK ' <<<"$out")" || die "wrk printed no result for $1"
 	read -r _ req dur p99 errors <<<"$line"
 	((errors == 0)) || die "$1: $errors failed requests (non-2xx, socket errors or timeouts)"
-	printf '%s %s %s %s\n' "$1" "$req" "$dur" "$p99" >>"$work/results"
-	awk -v n="$1" -v r="$req" -v d="$dur" -v p="$p99" 'BEGIN { printf "  %s: %.0f req/s, p99 %.1f ms\n", n, r * 1e6 / d, p / 1000 }' >&2
+	local scpu=$(((c1 - c0) * 1000000 / $(getconf CLK_TCK))) rcpu=$((r1 - r0))
+	printf '%s %s %s %s %s %s\n' "$1" "$req" "$dur" "$p99" "$scpu" "$rcpu" >>"$work/results"
+	awk -v n="$1" -v r="$req" -v d="$dur" -v p="$p99" -v s="$scpu" -v rc="$rcpu" 'BEGIN {
+		printf "  %s: %.0f req/s, p99 %.1f ms, CPU per request: server %.1f µs, Redis %.1f µs\n", n, r * 1e6 / d, p / 1000, s / r, rc / r }' >&2
 }
 
 info "wrk -t$threads -c$conns, $rounds rounds of ${secs}s per target; uptime: $(uptime)"
@@ -157,9 +173,9 @@ done
 : >"$work/results"
 for ((r = 1; r <= rounds; r++)); do
 	info "round $r"
-	run bare "$bare"
+	run bare "$bare" "$bare_pid"
 	for n in $names; do
-		run "$n" "$app"
+		run "$n" "$app" "$app_pid"
 	done
 done
 info "uptime after: $(uptime)"
@@ -169,7 +185,7 @@ if grep -q 'redis call failed' "$work/app.err"; then
 fi
 
 awk '
-{ req[$1] += $2; dur[$1] += $3; n[$1]++; p99[$1, n[$1]] = $4 }
+{ req[$1] += $2; dur[$1] += $3; n[$1]++; p99[$1, n[$1]] = $4; scpu[$1] += $5; rcpu[$1] += $6 }
 function median(name,   i, j, t, a, k) {
 	k = n[name]
 	for (i = 1; i <= k; i++) a[i] = p99[name, i]
@@ -180,10 +196,16 @@ END {
 	base = req["bare"] * 1e6 / dur["bare"]; bp = median("bare") / 1000
 	printf "BENCH scan_wrk_bare_gin_redis_get %.1f req/s ratio=1.000 baseline=bare_gin_redis_get\n", base
 	printf "BENCH scan_wrk_bare_gin_redis_get_p99 %.1f ms ratio=1.000 baseline=bare_gin_redis_get_p99\n", bp
+	bs = scpu["bare"] / req["bare"]; br = rcpu["bare"] / req["bare"]
+	printf "BENCH scan_wrk_bare_gin_redis_get_cpu %.1f µs/req ratio=1.000 baseline=bare_gin_redis_get_cpu\n", bs
+	printf "BENCH scan_wrk_bare_gin_redis_get_redis_cpu %.1f µs/req ratio=1.000 baseline=bare_gin_redis_get_redis_cpu\n", br
 	k = split(names, tg, " ")
 	for (i = 1; i <= k; i++) {
 		m = tg[i]; rps = req[m] * 1e6 / dur[m]; p = median(m) / 1000
 		printf "BENCH scan_wrk_%s %.1f req/s ratio=%.3f baseline=bare_gin_redis_get\n", m, rps, rps / base
 		printf "BENCH scan_wrk_%s_p99 %.1f ms ratio=%.3f baseline=bare_gin_redis_get_p99\n", m, p, p / bp
+		s = scpu[m] / req[m]; r = rcpu[m] / req[m]
+		printf "BENCH scan_wrk_%s_cpu %.1f µs/req ratio=%.3f baseline=bare_gin_redis_get_cpu\n", m, s, s / bs
+		printf "BENCH scan_wrk_%s_redis_cpu %.1f µs/req ratio=%.3f baseline=bare_gin_redis_get_redis_cpu\n", m, r, r / br
 	}
 }' names="$names" "$work/results"

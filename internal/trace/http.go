@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -30,9 +29,8 @@ type Handler struct {
 	baseURL  string
 	scans    ScanCounter
 	limit    *limiter
-	unknowns *logSampler // request lines of 404 scans
-	memoMu   sync.Mutex
-	memo     map[memoKey]splitBody // see viewJSON and renderPage
+	unknowns *logSampler               // request lines of 404 scans
+	memo     *memo[memoKey, splitBody] // see viewJSON and renderPage
 }
 
 // ScanCounter counts scans by verdict (a Prometheus counter in production).
@@ -41,7 +39,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), memo: map[memoKey]splitBody{}}
+		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), memo: newMemo[memoKey, splitBody](memoBudget)}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR

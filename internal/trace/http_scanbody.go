@@ -32,29 +32,26 @@ type memoKey struct {
 // (the page of a suspicious code shows its scan line twice, the page of an unknown code none).
 type splitBody [][]byte
 
-// memoMax bounds the remembered bodies (a few KB each).
-const memoMax = 1024
+// memoBudget bounds the remembered bodies: a sold code's JSON is about 2 KB and its page about
+// 3 KB, so this holds both for 5,000–11,000 codes (memo).
+const memoBudget = 64 << 20
 
 func (h *Handler) remembered(k memoKey) (splitBody, bool) {
 	if k.rev == "" { // not from the cache: nothing identifies it
 		return nil, false
 	}
-	h.memoMu.Lock()
-	defer h.memoMu.Unlock()
-	b, ok := h.memo[k]
-	return b, ok
+	return h.memo.get(k)
 }
 
 func (h *Handler) remember(k memoKey, b splitBody) {
 	if k.rev == "" {
 		return
 	}
-	h.memoMu.Lock()
-	defer h.memoMu.Unlock()
-	if len(h.memo) >= memoMax {
-		clear(h.memo)
+	size := 128 + len(k.display) + len(k.rev)
+	for _, piece := range b {
+		size += 24 + len(piece)
 	}
-	h.memo[k] = b
+	h.memo.put(k, b, size)
 }
 
 // viewJSON is the JSON of a view split where its scan counts (the last member) go.

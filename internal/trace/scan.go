@@ -49,14 +49,16 @@ var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
 // code's view (2 KB and more) is not sent and decoded with every scan.
 //
 // Each command a script calls costs Redis 1–1.5 µs (a bare GET costs 0.2), so the hot path keeps
-// to seven: the counters' lifetime is renewed only by the scan that marks the code dirty (SADD
-// answers 1), the first after each flush. A code scanned again and again stays dirty for at most
-// one flush interval, far less than statsTTL, so its counters never expire with scans pending;
-// an idle code's expire about statsTTL after its last scans, as before.
+// to six: the counters are read with one HMGET and written with one HSET (the script is atomic, so
+// read, add and write is HINCRBY's count), and their lifetime is renewed only by the scan that
+// marks the code dirty (SADD answers 1), the first after each flush. A code scanned again and
+// again stays dirty for at most one flush interval, far less than statsTTL, so its counters never
+// expire with scans pending; an idle code's expire about statsTTL after its last scans, as before.
+// Counts stay far below 2^53, where Lua's numbers are exact.
 //
 // Rolling deploys: the keys and what each field means are those of the one-scan script before it
-// (HINCRBY by n, not 1), so binaries running either count into the same counters and either's
-// flusher moves both's scans; a script is known to Redis by its SHA, one per binary.
+// (which added to t and p with HINCRBY), so binaries running either count into the same counters
+// and either's flusher moves both's scans; a script is known to Redis by its SHA, one per binary.
 var scanScript = redis.NewScript(`
 local v
 if ARGV[4] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[4] - 1) == ARGV[4] then
@@ -64,18 +66,21 @@ if ARGV[4] ~= '' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[4] - 1) == ARGV[4]
 else
   v = redis.call('GET', KEYS[1])
 end
-local s = redis.call('HMGET', KEYS[2], 'f', 'c0')
+local s = redis.call('HMGET', KEYS[2], 't', 'p', 'f', 'c0')
 if not s[1] and redis.call('EXISTS', KEYS[2]) == 0 then return {v, false} end
-local t = redis.call('HINCRBY', KEYS[2], 't', ARGV[5])
-redis.call('HINCRBY', KEYS[2], 'p', ARGV[5])
-local f = s[1]
-if not f then
+local n = tonumber(ARGV[5])
+local t = tonumber(s[1] or '0') + n
+local p = tonumber(s[2] or '0') + n
+local f = s[3]
+if f then
+  redis.call('HSET', KEYS[2], 't', t, 'p', p)
+else
   f = ARGV[1]
-  redis.call('HSET', KEYS[2], 'f', f)
+  redis.call('HSET', KEYS[2], 't', t, 'p', p, 'f', f)
 end
 if #ARGV > 5 then redis.call('PFADD', KEYS[4], unpack(ARGV, 6)) end
 local cl = redis.call('PFCOUNT', KEYS[4])
-local c0 = tonumber(s[2] or '0')
+local c0 = tonumber(s[4] or '0')
 if c0 > cl then cl = c0 end
 if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
   redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -302,7 +307,7 @@ func (s *Service) recentView(code string, epoch int64) (View, bool) {
 func (s *Service) keepRecent(code string, epoch int64, v View) {
 	s.recentMu.Lock()
 	defer s.recentMu.Unlock()
-	if s.recent == nil || len(s.recent) >= decodedMax {
+	if s.recent == nil || len(s.recent) >= recentMax {
 		s.recent = map[string]recentView{}
 	}
 	s.recent[code] = recentView{v: v, epoch: epoch, at: time.Now()}

@@ -5,10 +5,10 @@ import "sync"
 // redisScans groups the scans of one code counted in Redis into rounds, as pgScans does for
 // PostgreSQL: at most one scan script per code is in flight; scans arriving meanwhile join the
 // next round, whose first scan (its leader) runs the script once for all of them when the one in
-// flight has answered (HINCRBY by the round's size, PFADD of its clients). A code scanned by many
-// phones at once (a label copied and spread, the case the counts are for) then costs Redis one
-// script per round instead of one per scan, and its pooled connections one call; a scan that finds
-// nothing in flight runs at once, alone, as before. Each scan is told its own count, as if
+// flight has answered (the round's size added to the counts, one PFADD of its clients). A code
+// scanned by many phones at once (a label copied and spread, the case the counts are for) then
+// costs Redis one script per round instead of one per scan, and its pooled connections one call;
+// a scan that finds nothing in flight runs at once, alone, as before. Each scan is told its own count, as if
 // counted alone: the round's total less the scans after it.
 type redisScans struct {
 	mu   sync.Mutex

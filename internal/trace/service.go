@@ -77,8 +77,7 @@ type Service struct {
 	jobs        sync.WaitGroup // issuance runs in the background (Start, StartIssue)
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
-	decodedMu   sync.Mutex
-	decoded     map[string]decodedView // code → the last cached value decoded (see decode)
+	decoded     *memo[string, decodedView] // code → the last cached value decoded (see decode)
 }
 
 // Config sizes the service. Zero values take the defaults of Settings.
@@ -99,7 +98,7 @@ func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Househo
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
 		attribution: attribution, cfg: cfg, log: cfg.Log,
-		bg: bg, stop: stop, decoded: map[string]decodedView{}}
+		bg: bg, stop: stop, decoded: newMemo[string, decodedView](decodedBudget)}
 }
 
 // NewBatch records a production or harvest lot.
@@ -265,9 +264,7 @@ type decodedView struct {
 // the value is the one this process knows (known). Views are never mutated after decoding
 // (callers change only their own copy's scalar fields), so sharing is safe.
 func (s *Service) decode(code string, b []byte) (cachedView, bool) {
-	s.decodedMu.Lock()
-	d, ok := s.decoded[code]
-	s.decodedMu.Unlock()
+	d, ok := s.decoded.get(code)
 	if ok && (d.prefix != "" && bytes.HasPrefix(b, []byte(d.prefix)) || d.prefix == "" && d.cv.rev == string(b)) {
 		return d.cv, true
 	}
@@ -280,21 +277,15 @@ func (s *Service) decode(code string, b []byte) (cachedView, bool) {
 	if cv.ID == "" { // written before values had IDs
 		d.cv.rev = string(b)
 	}
-	s.decodedMu.Lock()
-	if len(s.decoded) >= decodedMax {
-		clear(s.decoded) // crude but bounded: hot codes come back on their next scan
-	}
-	s.decoded[code] = d
-	s.decodedMu.Unlock()
+	// About what the decoded view holds: its strings are about the JSON's bytes, with the
+	// structs and slices around them (and the bytes themselves for a value without an ID).
+	s.decoded.put(code, d, 2*len(b)+len(d.cv.rev)+256)
 	return d.cv, true
 }
 
 // known is the value of code this process decoded last (ok false: none).
 func (s *Service) known(code string) (decodedView, bool) {
-	s.decodedMu.Lock()
-	defer s.decodedMu.Unlock()
-	d, ok := s.decoded[code]
-	return d, ok
+	return s.decoded.get(code)
 }
 
 // fresh says whether a decoded cached value (ok false: there was none) may be served: a view of
@@ -319,8 +310,12 @@ func (s *Service) fresh(cv cachedView, ok bool, epoch int64) (View, bool) {
 	return v, true
 }
 
-// decodedMax bounds the in-process memo of decoded views (a few MB at most).
-const decodedMax = 2048
+// decodedBudget bounds the in-process memo of decoded views: a sold code's cached value is about
+// 2 KB, its decoding about twice that, so this holds 7,000–15,000 codes (memo).
+const decodedBudget = 64 << 20
+
+// recentMax bounds the views kept while Redis is away (recentView).
+const recentMax = 2048
 
 // loadShared loads a view from PostgreSQL once for all concurrent callers and caches it under the
 // epoch read before loading (a change committed during the load makes the result stale at once).

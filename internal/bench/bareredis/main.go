@@ -67,7 +67,7 @@ func run(match, addr string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	keys := map[string]string{} // code → key
+	keys := map[string]string{}                    // code → key
 	it := rdb.Scan(ctx, 0, match, 1000).Iterator() // SCAN, not KEYS: the Redis may be shared
 	for it.Next(ctx) {
 		k := it.Val()
