@@ -5,6 +5,12 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
+  ['must be from 1 to 10000000000000 fen (¥100,000,000,000)', '须为 1 到 10000000000000 分（¥100,000,000,000）'],
+  ["4 labels of 63.5 mm with their margin and gaps are 268.7 mm wide: more than A4's 210 mm", '4 张 63.5 毫米宽的标签加上边距和间隔共 268.7 毫米，超过 A4 的 210 毫米'],
+  ["9 labels of 33.9 mm with their margin and gaps are 318.0 mm tall: more than A4's 297 mm", '9 张 33.9 毫米高的标签加上边距和间隔共 318.0 毫米，超过 A4 的 297 毫米'],
+  ["leaves a QR module of 0.20 mm (the code takes at most half the label's width); at least 0.25 mm prints reliably: use wider labels", '二维码每个模块只有 0.20 毫米（二维码最多占标签宽度的一半），至少 0.25 毫米才能可靠打印：请用更宽的标签'],
+  ['leaves a QR module of 0.19 mm; at least 0.25 mm prints reliably: use taller labels', '二维码每个模块只有 0.19 毫米，至少 0.25 毫米才能可靠打印：请用更高的标签'],
   ['must be 18 characters (17 digits and a check digit or X)', '须为 18 位（17 位数字加 1 位校验码或 X）'],
   ['the check character is wrong: re-check the number as typed', '校验位不对，请核对号码'],
   ['characters 7 to 14 are not a real birth date (YYYYMMDD)', '第 7 到 14 位不是真实的出生日期（YYYYMMDD）'],

@@ -24,6 +24,13 @@ export const zhReasons: [RegExp, string][] = [
   [/^has month (\d+): months are 01 to 12$/, '月份 $1 不存在：月份为 01 到 12'],
   [/^must be (from )?(\d+) to (\d+)( \(or give rolling_to=YYYY-MM\))?$/, '须在 $2 到 $3 之间'],
   [/^must be from (\d+) to (\d+) per request$/, '每次须为 $1 到 $2'],
+  [/^must be from (\d+) to (\d+) fen \(¥([\d,]+)\)$/, '须为 $1 到 $2 分（¥$3）'],
+  // label sheets (labels.pdf)
+  [/^must be from (\d+) to (\d+) mm$/, '须在 $1 到 $2 毫米之间'],
+  [/^(\d+) labels of ([\d.]+) mm with their margin and gaps are ([\d.]+) mm wide: more than A4's 210 mm$/, '$1 张 $2 毫米宽的标签加上边距和间隔共 $3 毫米，超过 A4 的 210 毫米'],
+  [/^(\d+) labels of ([\d.]+) mm with their margin and gaps are ([\d.]+) mm tall: more than A4's 297 mm$/, '$1 张 $2 毫米高的标签加上边距和间隔共 $3 毫米，超过 A4 的 297 毫米'],
+  [/^leaves a QR module of ([\d.]+) mm \(the code takes at most half the label's width\); at least ([\d.]+) mm prints reliably: use wider labels$/, '二维码每个模块只有 $1 毫米（二维码最多占标签宽度的一半），至少 $2 毫米才能可靠打印：请用更宽的标签'],
+  [/^leaves a QR module of ([\d.]+) mm; at least ([\d.]+) mm prints reliably: use taller labels$/, '二维码每个模块只有 $1 毫米，至少 $2 毫米才能可靠打印：请用更高的标签'],
   [/^must be between (\d+) and (\d+)$/, '须在 $1 到 $2 之间'],
   [/^must be at least (\d+)$/, '不能小于 $1'],
   [/^must be at most (\d+) characters$/, '最多 $1 个字符'],
