@@ -59,6 +59,9 @@ const fromTheAPI: [string, string][] = [
   ['must not be before valid_from', '不能早于有效期起始日'],
   ['must be 10 to 72 bytes long', '长度须为 10 到 72 字节'],
   ['is not the account\'s password', '当前密码不正确'],
+  ['must not be in the future: 2026-12-07 is after today (2026-12-05, China time); give the day it happened', '不能是将来的日期：2026-12-07 晚于今天（2026-12-05，中国时间）；请填写实际发生的那一天'],
+  ['must not be in the future: 2026-12-12 is after today (2026-12-05, China time); record the change on the day it takes effect', '不能是将来的日期：2026-12-12 晚于今天（2026-12-05，中国时间）；请在变更生效当天再登记'],
+  ['must not be in the future: 2027-12-05T10:00:00Z is after now (2026-12-05T22:20:00Z); give the time the bank made the transfer', '不能是将来的时间：2027-12-05T10:00:00Z 晚于现在（2026-12-05T22:20:00Z）；请填写银行实际转账的时间'],
 ]
 
 describe('zhReason', () => {

@@ -111,6 +111,10 @@ export const zhReasons: [RegExp, string][] = [
   [/^could not be read$/, '无法读取'],
   [/^must not be before the last recorded change, (.+)$/, '不能早于上次记录的变更（$1）'],
   [/^cannot be after today.*$/, '不能晚于今天（中国标准时间）'],
+  // dates in the future (wages, dividends, payouts, household changes)
+  [/^must not be in the future: (\S+) is after today \((\S+), China time\); give the day it happened$/, '不能是将来的日期：$1 晚于今天（$2，中国时间）；请填写实际发生的那一天'],
+  [/^must not be in the future: (\S+) is after today \((\S+), China time\); record the change on the day it takes effect$/, '不能是将来的日期：$1 晚于今天（$2，中国时间）；请在变更生效当天再登记'],
+  [/^must not be in the future: (\S+) is after now \((\S+)\); give the time the bank made the transfer$/, '不能是将来的时间：$1 晚于现在（$2）；请填写银行实际转账的时间'],
   // orders, shipments, refunds
   [/^exceeds the stock.*$/, '超过库存'],
   [/^insufficient stock of (.+): (\d+) ordered, (\d+) left$/, '$1 库存不足：订购 $2，剩余 $3'],
