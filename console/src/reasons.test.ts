@@ -27,6 +27,7 @@ const fromTheAPI: [string, string][] = [
   ['is UTF-16 text: save it as CSV UTF-8 or XLSX', '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
   ["433124110225 names no current village; import regions or check the code (a merged village's households go to its successor)", '没有 433124110225 这个村（或已合并到别的村），请核对代码'],
   ['row 2, column 3 holds a line break: a quote (") opened there is not closed, and the rows after it were read into that cell; close or remove the quote', '第 2 行第 3 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
+  ['holds a line break: names and addresses are one line', '有换行：姓名、地址等须写在一行内'],
   ['part xl/worksheets/sheet1.xml of the workbook is damaged: it ends inside <sheetData> (line 2)', '工作簿已损坏（xl/worksheets/sheet1.xml：it ends inside <sheetData> (line 2)），请用 Excel 或 WPS 重新保存后再导入'],
   ['part docProps/custom.xml of the workbook unzips to more than 16 MiB: re-save it in Excel or WPS, or split it', '工作簿中的 docProps/custom.xml 解压后超过 16 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
   ["the workbook's parts unzip to more than 320 MiB: re-save it in Excel or WPS, or split it", '工作簿解压后超过 320 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
