@@ -242,7 +242,7 @@ func (a *App) router() *gin.Engine {
 		}
 		httpx.NoRoute(c)
 	})
-	r.NoMethod(httpx.NoMethod)
+	r.NoMethod(httpx.HeadAsGet(r))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)

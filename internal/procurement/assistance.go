@@ -235,7 +235,11 @@ func (s *Assistance) Pairings(ctx context.Context, p auth.Principal, unitID uuid
 	return list, apperr.DB(err, "pairing")
 }
 
-// SetTarget sets a unit's purchase target (预留份额) for year, in fen (> 0); admins only.
+// MaxTargetFen bounds a unit's yearly target: ¥100 billion, far above any one unit's purchasing,
+// so that a slip of the keyboard (fen typed as yuan twice over) is refused with the bound named.
+const MaxTargetFen money.Money = 10_000_000_000_000
+
+// SetTarget sets a unit's purchase target (预留份额) for year, in fen (1..MaxTargetFen); admins only.
 // Errors: Invalid (year 2000..2100, amount_fen), NotFound, Forbidden.
 func (s *Assistance) SetTarget(ctx context.Context, p auth.Principal, unitID uuid.UUID, year int, amount money.Money) error {
 	if p.Role != auth.RoleAdmin {
@@ -245,8 +249,8 @@ func (s *Assistance) SetTarget(ctx context.Context, p auth.Principal, unitID uui
 	if year < 2000 || year > 2100 {
 		f.Add("year", "must be from 2000 to 2100")
 	}
-	if amount <= 0 || amount > money.Money(1)<<50 {
-		f.Add("amount_fen", "must be a positive amount in fen")
+	if amount <= 0 || amount > MaxTargetFen {
+		f.Add("amount_fen", "must be from 1 to %d fen (¥%s)", MaxTargetFen, "100,000,000,000")
 	}
 	if err := f.Err(); err != nil {
 		return err

@@ -86,6 +86,7 @@ func TestUnitAssistance(t *testing.T) {
 	}
 	w.Buyer1.Do("PUT", fmt.Sprintf("%s/targets/%d", u, year), map[string]any{"amount_fen": 1}).Problem(403, "")
 	w.Admin.Do("PUT", fmt.Sprintf("%s/targets/%d", u, year), map[string]any{"amount_fen": 0}).Problem(422, "amount_fen")
+	w.Admin.Do("PUT", fmt.Sprintf("%s/targets/%d", u, year), map[string]any{"amount_fen": int64(10_000_000_000_001)}).Problem(422, "amount_fen")
 	w.Admin.Do("PUT", u+"/targets/1999", map[string]any{"amount_fen": 5}).Problem(422, "year")
 	w.Buyer2.Do("GET", u+"/progress", nil).Problem(404, "")
 	w.Buyer1.Do("GET", u+"/progress?year=2025", nil).Want(200).JSON(&pr)

@@ -83,7 +83,12 @@ func (sp LabelSpec) Validate() error {
 			f.Add("rows", "%d labels of %.1f mm with their margin and gaps are %.1f mm tall: more than A4's 297 mm", sp.Rows, sp.LabelH, h)
 		}
 		if m := sp.qrSide() / typicalModule; m < minModuleMM {
-			f.Add("label_h", "leaves a QR module of %.2f mm; at least %.2f mm prints reliably: use taller labels", m, minModuleMM)
+			// The QR is bounded by the label's height or by half its width: name the one that binds.
+			if sp.LabelW/2 < sp.LabelH-2*labelPad {
+				f.Add("label_w", "leaves a QR module of %.2f mm (the code takes at most half the label's width); at least %.2f mm prints reliably: use wider labels", m, minModuleMM)
+			} else {
+				f.Add("label_h", "leaves a QR module of %.2f mm; at least %.2f mm prints reliably: use taller labels", m, minModuleMM)
+			}
 		}
 	}
 	return f.Err()

@@ -190,6 +190,7 @@ func TestLabelsBadOptions(t *testing.T) {
 		"labels.pdf?margin_left=-1":        "margin_left",
 		"labels.pdf?gap_y=NaN":             "gap_y",
 		"labels.pdf?columns=1&label_w=300": "label_w",
+		"labels.pdf?columns=1&label_w=15":  "label_w", // the QR takes half the width: too narrow, not too short
 	} {
 		rec := get(t, e.a.Router, "/api/v1/batches/"+batchID+"/"+q, "Authorization", authz)
 		if rec.Code != http.StatusUnprocessableEntity {

@@ -78,7 +78,7 @@ func Logger(log *slog.Logger, quiet ...string) gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		route := routeOf(c)
-		if (skip[route] && c.Writer.Status() < 400) || unlogged(c) {
+		if (skip[route] && c.Writer.Status() < 400) || unlogged(c) || servedAsGet(c) {
 			return
 		}
 		attrs := []slog.Attr{
@@ -177,6 +177,9 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		if servedAsGet(c) {
+			return
+		}
 		s := m.seriesFor(seriesKey{routeOf(c), c.Request.Method, c.Writer.Status()})
 		s.requests.Inc()
 		s.latency.Observe(time.Since(start).Seconds())
