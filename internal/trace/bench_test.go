@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -192,22 +190,14 @@ func serve(b *testing.B, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-// soldCodes adds n sold codes, copies of the demo's sold code (same batch, same order line, so
-// each one's view is as large as the demo code's), in SQL: what is measured is the scan, not the
-// selling. It returns them in a random order.
+// soldCodes adds n sold codes, copies of the demo's sold code (trace.CopySoldCode), in a random
+// order.
 func soldCodes(b *testing.B, a *app.App, like string, n int) []string {
 	b.Helper()
-	codes := make([]string, n)
-	for i := range codes {
-		codes[i] = trace.NewCode()
-	}
-	if err := a.DB.Exec(`INSERT INTO trace_codes (code, batch_id, status, order_line_id, issued_at, issuance_id, activated_at)
-		SELECT c, t.batch_id, t.status, t.order_line_id, t.issued_at, t.issuance_id, t.activated_at
-		FROM trace_codes t, unnest(?::text[]) AS c WHERE t.code = ?`,
-		"{"+strings.Join(codes, ",")+"}", like).Error; err != nil {
+	codes, err := trace.CopySoldCode(context.Background(), a.DB, like, n)
+	if err != nil {
 		b.Fatal(err)
 	}
-	mrand.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
 	return codes
 }
 

@@ -1,9 +1,9 @@
 // Command soldcodes adds sold codes for the scan benchmark from outside the process
 // (scripts/bench-wrk.sh): -n copies of the sold code -like (same batch, same order line, so that
 // each one's view is as large as its), written in SQL to DATABASE_URL, and prints them one a line
-// in a random order. A national campaign is millions of labels each scanned by a few phones: the
+// in a random order (trace.CopySoldCode). A national campaign is millions of labels each scanned by a few phones: the
 // benchmark scans many distinct codes, and the demo sells only a few dozen. BenchmarkScan
-// (internal/trace) makes its codes the same way. It is a main of its own, kept out of the fupin
+// (internal/trace) makes its codes with the same function. It is a main of its own, kept out of the fupin
 // binary.
 //
 //	DATABASE_URL=postgres://… soldcodes -like CODE -n 4000
@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -48,21 +47,10 @@ func run(like string, n int) error {
 	if err != nil {
 		return err
 	}
-	codes := make([]string, n)
-	for i := range codes {
-		codes[i] = trace.NewCode()
+	codes, err := trace.CopySoldCode(ctx, db, like, n)
+	if err != nil {
+		return err
 	}
-	r := db.WithContext(ctx).Exec(`INSERT INTO trace_codes (code, batch_id, status, order_line_id, issued_at, issuance_id, activated_at)
-		SELECT c, t.batch_id, t.status, t.order_line_id, t.issued_at, t.issuance_id, t.activated_at
-		FROM trace_codes t, unnest(?::text[]) AS c WHERE t.code = ? AND t.status = 'sold'`,
-		"{"+strings.Join(codes, ",")+"}", like)
-	if r.Error != nil {
-		return r.Error
-	}
-	if r.RowsAffected != int64(n) {
-		return fmt.Errorf("%s is not a sold code", like)
-	}
-	rand.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
 	_, err = fmt.Println(strings.Join(codes, "\n"))
 	return err
 }
