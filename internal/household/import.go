@@ -94,6 +94,9 @@ var columnNames = map[string]string{
 	"members": "家庭人口", "village": "所在村", "status": "户类型",
 }
 
+// importColumns are columnNames' keys in the order of a roster's columns (errors of a row in order).
+var importColumns = []string{"archive_no", "head_name", "id_number", "phone", "members", "village", "status"}
+
 var headerAliases = map[string]string{
 	"户编号": "archive_no", "户主姓名": "head_name", "身份证号": "id_number", "身份证号码": "id_number",
 	"联系电话": "phone", "家庭人口": "members", "家庭人口数": "members", "所在村": "village", "户类型": "status",
@@ -226,10 +229,11 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 				// A CSV that is not UTF-8 is, in practice, GBK (what Excel and WPS save as "CSV" on
 				// a Chinese system): its Chinese header is not valid UTF-8, and neither are its names.
 				return fileError{errors.New("is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX")}
-			case strings.ContainsAny(c, "\r\n"):
+			case swallowedRows(c):
 				// A quote opened and never closed (LazyQuotes reads on) carries the rows after it
-				// into one cell, where they would vanish from an import that skips bad rows; no
-				// roster field holds a line break.
+				// into one cell, where they would vanish from an import that skips bad rows. A
+				// closed quote around a line break (Excel's Alt+Enter) is a cell of its own row,
+				// refused there (rosterReader.household).
 				return fileError{fmt.Errorf("row %d, column %d holds a line break: a quote (\") opened there is not closed, and the rows after it were read into that cell; close or remove the quote", line, i+1)}
 			}
 		}
@@ -237,6 +241,14 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 			return err
 		}
 	}
+}
+
+// swallowedRows reports whether CSV cell c holds the rows after it: a line break followed by a
+// comma, the separator of the rows an unclosed quote read in. A closed quote around a line break
+// (a name or address typed on two lines) has no comma after it: roster cells have none.
+func swallowedRows(c string) bool {
+	i := strings.IndexAny(c, "\r\n")
+	return i >= 0 && strings.Contains(c[i:], ",")
 }
 
 var (
@@ -518,9 +530,24 @@ func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok b
 	if byName {
 		row.req.VillageCode = "000000000000"
 	}
+	// A cell on two lines (a quoted line break in CSV, Alt+Enter in XLSX) gets its own reason, not
+	// the length or format one validate would give it.
+	// A break at a cell's end is a blank that validate trims.
+	var broken map[string]bool
+	for _, k := range importColumns {
+		if i, ok := rd.cols[k]; ok && i < len(cells) && strings.ContainsAny(cells[i], "\r\n") && strings.ContainsAny(text.Clean(cells[i]), "\r\n") {
+			rd.fail(line, columnNames[k], "holds a line break: names and addresses are one line")
+			if broken == nil {
+				broken = map[string]bool{}
+			}
+			broken[columnNames[k]], bad = true, true
+		}
+	}
 	for _, fe := range row.req.validate(rd.now) {
-		rd.fail(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
-		bad = true
+		if c := columnNames[importColumn(fe.Field)]; !broken[c] {
+			rd.fail(line, c, "%s", fe.Reason)
+			bad = true
+		}
 	}
 	if byName {
 		row.req.VillageCode = village
