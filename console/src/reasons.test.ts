@@ -6,6 +6,7 @@ import { fieldErrors } from './problem'
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
+  ["brings this product's line to 200000 items, more than the 100000 one line holds: order the rest separately", '同一商品合计 200000 件，超过一行最多的 100000 件：其余请另下一单'],
   ['must be from 1 to 10000000000000 fen (¥100,000,000,000)', '须为 1 到 10000000000000 分（¥100,000,000,000）'],
   ["4 labels of 63.5 mm with their margin and gaps are 268.7 mm wide: more than A4's 210 mm", '4 张 63.5 毫米宽的标签加上边距和间隔共 268.7 毫米，超过 A4 的 210 毫米'],
   ["9 labels of 33.9 mm with their margin and gaps are 318.0 mm tall: more than A4's 297 mm", '9 张 33.9 毫米高的标签加上边距和间隔共 318.0 毫米，超过 A4 的 297 毫米'],
@@ -58,6 +59,9 @@ const fromTheAPI: [string, string][] = [
   ['a unit with credit code 91350100M000100Y43 is already registered', '信用代码 91350100M000100Y43 的单位已登记'],
   ['must be agency, state_owned, private or social_org', '须为机关事业单位、国有企业、民营企业或社会组织'],
   ['must not be before valid_from', '不能早于有效期起始日'],
+  ['433124110225 was merged into 433124110226 on 2026-12-05, before starts_on 2026-12-06: pair the unit with 433124110226', '433124110225 已于 2026-12-05 并入 433124110226（早于开始日期 2026-12-06）：请与 433124110226 结对'],
+  ['433124110299 exists from 2026-12-05 (a merge created it), after starts_on 2026-01-01: start the pairing on or after 2026-12-05', '433124110299 自 2026-12-05 起才设立（由合并新设），晚于开始日期 2026-01-01：请从 2026-12-05 或之后开始结对'],
+  ['the unit is already paired with this village from 2026-01-01 open-ended (pairing 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f): end that pairing first, or start this one after it', '该单位在重叠的日期已有这一结对（结对 0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f，自 2026-01-01 起）：请先结束那次结对，或在其结束后开始'],
   ['must be 10 to 72 bytes long', '长度须为 10 到 72 字节'],
   ['is not the account\'s password', '当前密码不正确'],
   ['must not be in the future: 2026-12-07 is after today (2026-12-05, China time); give the day it happened', '不能是将来的日期：2026-12-07 晚于今天（2026-12-05，中国时间）；请填写实际发生的那一天'],
