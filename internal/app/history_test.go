@@ -300,3 +300,49 @@ func TestScanPageHistory(t *testing.T) {
 		}
 	}
 }
+
+// A refund counts for the village its household belonged to when the line was sold: after the
+// sale's village is merged into another, the refund nets against the merged village's income in
+// the monthly report, and the successor shows none of it (it showed -¥1.00 of income with no
+// household benefited). verify --full derives the same roll-ups.
+func TestRefundCountsForTheVillageOfTheSale(t *testing.T) {
+	w := newWorld(t)
+	o, _ := w.ReceivedOrder(t) // 2 × ¥100.00, to three households of 十八洞村 (433124110226)
+	const successor = "433124110299"
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{"433124110226"},
+		"successor_code": successor, "successor_name": "十八洞新村"}).Want(201)
+	w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": o.Lines[0].ID, "quantity": 1}}},
+		"Idempotency-Key", "merge-refund").Want(201)
+
+	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+	var m struct {
+		Villages []struct {
+			Code                string
+			IncomeFen           int64 `json:"income_fen"`
+			HouseholdsBenefited int   `json:"households_benefited"`
+		}
+	}
+	w.Admin.Do("GET", "/api/v1/reports/monthly?region_code=433124&month="+month, nil).Want(200).JSON(&m)
+	income := map[string]int64{}
+	for _, v := range m.Villages {
+		income[v.Code] = v.IncomeFen
+	}
+	sold := income["433124110226"]
+	if sold <= 0 || income[successor] != 0 {
+		t.Errorf("income by village %v: want the sale net of its refund in 433124110226 and nothing in %s", income, successor)
+	}
+	var halves int64
+	w.a.DB.Raw(`SELECT -sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+		JOIN ledger_accounts a ON a.id = p.account_id WHERE e.order_id = ? AND a.kind = 'household_income'`, o.ID).Scan(&halves)
+	if sold != halves {
+		t.Errorf("433124110226's income %d, want the households' net income of the order %d", sold, halves)
+	}
+	var v struct {
+		Mismatches int
+		Lines      []string
+	}
+	w.Admin.Do("GET", "/api/v1/ledger/verify?full=true", nil).Want(200).JSON(&v)
+	if v.Mismatches != 0 {
+		t.Errorf("verify --full: %v", v.Lines)
+	}
+}
