@@ -308,7 +308,7 @@ func TestScanPageHistory(t *testing.T) {
 // package's tests share a database, and the world's 十八洞村 must stay current for them.
 func TestRefundCountsForTheVillageOfTheSale(t *testing.T) {
 	w := newWorld(t)
-	sold, successor := "433124110961", "433124110962"
+	sold, successor := "433124110981", "433124110982"
 	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '售出村', 5, '433124110')`, sold).Error; err != nil {
 		t.Fatal(err)
 	}
