@@ -90,7 +90,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^the birth date in characters 7 to 14 is out of range$/, '第 7 到 14 位的出生日期超出范围'],
   [/^the check character is wrong: re-check the number as typed$/, '校验位不对，请核对号码'],
   [/^must be an 11-digit mobile number or a landline such as (.+)$/, '须为 11 位手机号或固话，如 $1'],
-  [/^must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship$/, '须为脱贫户、已脱贫、脱贫不稳定户、边缘易致贫户或突发严重困难户'],
+  [/^must be one of poor, lifted, monitored_unstable, monitored_marginal, monitored_hardship$/, '须为贫困户、脱贫户、脱贫不稳定户、边缘易致贫户或突发严重困难户'],
   [/^a household with this resident ID number is already registered$/, '这个身份证号已登记过'],
   [/^a household with this archive number is already registered$/, '这个户编号已登记过'],
   [/^is already registered under archive number (.+)$/, '已登记在户编号 $1 下'],

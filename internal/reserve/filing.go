@@ -36,8 +36,9 @@ type FilingRequest struct {
 
 var phoneRe = regexp.MustCompile(`^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$`)
 
-// maxTotal bounds a canteen total (about ¥11 trillion) so that total × ratio stays in int64.
-const maxTotal = money.Money(1) << 50
+// maxTotal bounds a canteen total: ¥1 trillion, far above any canteen's year, and small enough that
+// total × ratio (at most 10,000 bp) stays in int64 (2^50 did not: 9.3e14 × 10,000 overflowed).
+const maxTotal = money.Money(100_000_000_000_000)
 
 // checkYear refuses a year before FirstYear or after next year.
 func (s *Service) checkYear(year int) error {
@@ -56,8 +57,11 @@ func (req FilingRequest) validate(unitID uuid.UUID) (FilingRequest, error) {
 	}
 	switch req.Canteen {
 	case CanteenOwn, CanteenOutsourced:
-		if !negative && (req.CanteenTotalFen == 0 || req.CanteenTotalFen > maxTotal) {
+		switch {
+		case !negative && req.CanteenTotalFen == 0:
 			f.Add("canteen_total_fen", "must be a positive amount in fen; a unit without a canteen files a zero return (canteen none)")
+		case req.CanteenTotalFen > maxTotal:
+			f.Add("canteen_total_fen", "must be from 1 to %d fen (¥%s)", maxTotal, "1,000,000,000,000")
 		}
 		if req.RatioBP < 1 || req.RatioBP > 10000 {
 			f.Add("ratio_bp", "must be from 1 to 10000 basis points (1000 = 10 %%), and at least the minimum for the unit's area")

@@ -80,6 +80,9 @@ func TestFilingAndReview(t *testing.T) {
 	buyerA.do("PUT", path(unitA, year), own(100_000_00, 1100)).problem(422, "ratio_bp") // below the 12 % of 4331
 	buyerA.do("PUT", path(unitC, year), own(100_000_00, 1500)).problem(403, "")         // another unit's filing
 	buyerA.do("PUT", path(unitA, year), own(-1, 1500)).problem(422, "canteen_total_fen")
+	// total × ratio must stay in int64: 922,337,203,685,477 fen at 10,000 bp was a 500 from the database.
+	buyerA.do("PUT", path(unitA, year), own(922_337_203_685_477, 10000)).problem(422, "canteen_total_fen")
+	buyerA.do("PUT", path(unitA, year), own(100_000_000_000_001, 10000)).problem(422, "canteen_total_fen")
 	buyerA.do("PUT", path(unitA, year), map[string]any{"canteen": "none", "canteen_total_fen": 5000, "zero_reason": "无食堂",
 		"contact_name": "龙晓燕", "contact_phone": "13974301234"}).problem(422, "canteen_total_fen")
 	buyerA.do("PUT", path(unitA, year), own(100_000_00, 1500, uuid.Must(uuid.NewV7()))).problem(422, "shared_unit_ids[0]")
