@@ -6,6 +6,7 @@ import { fieldErrors } from './problem'
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
+  ["brings this product's line to 200000 items, more than the 100000 one line holds: order the rest separately", '同一商品合计 200000 件，超过一行最多的 100000 件：其余请另下一单'],
   ['must be from 1 to 10000000000000 fen (¥100,000,000,000)', '须为 1 到 10000000000000 分（¥100,000,000,000）'],
   ["4 labels of 63.5 mm with their margin and gaps are 268.7 mm wide: more than A4's 210 mm", '4 张 63.5 毫米宽的标签加上边距和间隔共 268.7 毫米，超过 A4 的 210 毫米'],
   ["9 labels of 33.9 mm with their margin and gaps are 318.0 mm tall: more than A4's 297 mm", '9 张 33.9 毫米高的标签加上边距和间隔共 318.0 毫米，超过 A4 的 297 毫米'],
@@ -29,6 +30,7 @@ const fromTheAPI: [string, string][] = [
   ['is UTF-16 text: save it as CSV UTF-8 or XLSX', '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
   ["433124110225 names no current village; import regions or check the code (a merged village's households go to its successor)", '没有 433124110225 这个村（或已合并到别的村），请核对代码'],
   ['row 2, column 3 holds a line break: a quote (") opened there is not closed, and the rows after it were read into that cell; close or remove the quote', '第 2 行第 3 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
+  ['holds a line break: names and addresses are one line', '有换行：姓名、地址等须写在一行内'],
   ['part xl/worksheets/sheet1.xml of the workbook is damaged: it ends inside <sheetData> (line 2)', '工作簿已损坏（xl/worksheets/sheet1.xml：it ends inside <sheetData> (line 2)），请用 Excel 或 WPS 重新保存后再导入'],
   ['part docProps/custom.xml of the workbook unzips to more than 16 MiB: re-save it in Excel or WPS, or split it', '工作簿中的 docProps/custom.xml 解压后超过 16 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
   ["the workbook's parts unzip to more than 320 MiB: re-save it in Excel or WPS, or split it", '工作簿解压后超过 320 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
@@ -61,6 +63,9 @@ const fromTheAPI: [string, string][] = [
   ['must not be before valid_from', '不能早于有效期起始日'],
   ['must be 10 to 72 bytes long', '长度须为 10 到 72 字节'],
   ['is not the account\'s password', '当前密码不正确'],
+  ['must not be in the future: 2026-12-07 is after today (2026-12-05, China time); give the day it happened', '不能是将来的日期：2026-12-07 晚于今天（2026-12-05，中国时间）；请填写实际发生的那一天'],
+  ['must not be in the future: 2026-12-12 is after today (2026-12-05, China time); record the change on the day it takes effect', '不能是将来的日期：2026-12-12 晚于今天（2026-12-05，中国时间）；请在变更生效当天再登记'],
+  ['must not be in the future: 2027-12-05T10:00:00Z is after now (2026-12-05T22:20:00Z); give the time the bank made the transfer', '不能是将来的时间：2027-12-05T10:00:00Z 晚于现在（2026-12-05T22:20:00Z）；请填写银行实际转账的时间'],
 ]
 
 describe('zhReason', () => {

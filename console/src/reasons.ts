@@ -25,6 +25,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^must be (from )?(\d+) to (\d+)( \(or give rolling_to=YYYY-MM\))?$/, '须在 $2 到 $3 之间'],
   [/^must be from (\d+) to (\d+) per request$/, '每次须为 $1 到 $2'],
   [/^must be from (\d+) to (\d+) fen \(¥([\d,]+)\)$/, '须为 $1 到 $2 分（¥$3）'],
+  [/^brings this product's line to (\d+) items, more than the (\d+) one line holds: order the rest separately$/, '同一商品合计 $1 件，超过一行最多的 $2 件：其余请另下一单'],
   // label sheets (labels.pdf)
   [/^must be from (\d+) to (\d+) mm$/, '须在 $1 到 $2 毫米之间'],
   [/^(\d+) labels of ([\d.]+) mm with their margin and gaps are ([\d.]+) mm wide: more than A4's 210 mm$/, '$1 张 $2 毫米宽的标签加上边距和间隔共 $3 毫米，超过 A4 的 210 毫米'],
@@ -105,6 +106,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^is not UTF-8 text \(GBK\?\): save it as CSV UTF-8 or XLSX$/, '文件不是 UTF-8 编码（可能是 GBK）：请另存为“CSV UTF-8”或 XLSX'],
   [/^is UTF-16 text: save it as CSV UTF-8 or XLSX$/, '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
   [/^row (\d+), column (\d+) holds a line break: a quote \("\) opened there is not closed, and the rows after it were read into that cell; close or remove the quote$/, '第 $1 行第 $2 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
+  [/^holds a line break: names and addresses are one line$/, '有换行：姓名、地址等须写在一行内'],
   [/^part (.+) of the workbook is damaged: (.*)$/, '工作簿已损坏（$1：$2），请用 Excel 或 WPS 重新保存后再导入'],
   [/^part (.+) of the workbook unzips to more than (\d+) MiB: re-save it in Excel or WPS, or split it$/, '工作簿中的 $1 解压后超过 $2 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
   [/^the workbook's parts unzip to more than (\d+) MiB: re-save it in Excel or WPS, or split it$/, '工作簿解压后超过 $1 MiB：请用 Excel 或 WPS 重新保存，或拆分后再导入'],
@@ -113,6 +115,10 @@ export const zhReasons: [RegExp, string][] = [
   [/^could not be read$/, '无法读取'],
   [/^must not be before the last recorded change, (.+)$/, '不能早于上次记录的变更（$1）'],
   [/^cannot be after today.*$/, '不能晚于今天（中国标准时间）'],
+  // dates in the future (wages, dividends, payouts, household changes)
+  [/^must not be in the future: (\S+) is after today \((\S+), China time\); give the day it happened$/, '不能是将来的日期：$1 晚于今天（$2，中国时间）；请填写实际发生的那一天'],
+  [/^must not be in the future: (\S+) is after today \((\S+), China time\); record the change on the day it takes effect$/, '不能是将来的日期：$1 晚于今天（$2，中国时间）；请在变更生效当天再登记'],
+  [/^must not be in the future: (\S+) is after now \((\S+)\); give the time the bank made the transfer$/, '不能是将来的时间：$1 晚于现在（$2）；请填写银行实际转账的时间'],
   // orders, shipments, refunds
   [/^exceeds the stock.*$/, '超过库存'],
   [/^insufficient stock of (.+): (\d+) ordered, (\d+) left$/, '$1 库存不足：订购 $2，剩余 $3'],

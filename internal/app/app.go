@@ -310,12 +310,15 @@ var multipartRoutes = []string{"/api/v1/households/import", catalog.PhotoRoute}
 func bodyLimit(n int64) gin.HandlerFunc {
 	def := httpx.BodyLimit(n)
 	roster, photo := httpx.BodyLimit(max(n, household.MaxImportBytes)), httpx.BodyLimit(max(n, catalog.MaxPhotoBody))
+	shipment := httpx.BodyLimit(max(n, procurement.MaxShipmentBody))
 	return func(c *gin.Context) {
 		switch c.FullPath() {
 		case "/api/v1/households/import":
 			roster(c)
 		case catalog.PhotoRoute:
 			photo(c)
+		case "/api/v1/orders/:id/shipments":
+			shipment(c)
 		default:
 			def(c)
 		}

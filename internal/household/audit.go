@@ -3,9 +3,7 @@ package household
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -90,49 +88,6 @@ func created(h Household) map[string]Change {
 	return out
 }
 
-// appendCreated appends the JSON of created(h) to b, the same object as json.Marshal writes
-// (the same keys and values; jsonb keeps no key order). A roster import writes one per new
-// household: json.Marshal of the map of maps (reflection, sorting the keys) cost more CPU than
-// sealing the household's three fields (docs/performance.md, "Roster import streaming").
-func appendCreated(b []byte, h Household) []byte {
-	phone := ""
-	if h.Phone != "" {
-		phone = pii.MaskPhone(h.Phone)
-	}
-	b = append(b, `{"archive_no":{"from":null,"to":`...)
-	b = appendJSONString(b, h.ArchiveNo)
-	b = append(b, `},"head_name":{"from":null,"to":`...)
-	b = appendJSONString(b, pii.MaskName(h.HeadName))
-	b = append(b, `},"id_number":{"from":null,"to":`...)
-	b = appendJSONString(b, pii.MaskIDNumber(h.IDNumber))
-	b = append(b, `},"village_code":{"from":null,"to":`...)
-	b = appendJSONString(b, h.VillageCode)
-	b = append(b, `},"members":{"from":null,"to":`...)
-	b = strconv.AppendInt(b, int64(h.Members), 10)
-	b = append(b, `},"status":{"from":null,"to":`...)
-	b = appendJSONString(b, string(h.Status))
-	b = append(b, `},"phone":{"from":null,"to":`...)
-	b = appendJSONString(b, phone)
-	return append(b, `}}`...)
-}
-
-// appendJSONString appends s as a JSON string: as it is between quotes when nothing in it needs
-// escaping (the validated fields of a household never do), else as json.Marshal writes it (jsonb
-// stores the string either way, not its escapes).
-func appendJSONString(b []byte, s string) []byte {
-	plain := utf8.ValidString(s)
-	for i := 0; plain && i < len(s); i++ {
-		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
-	}
-	if !plain {
-		q, _ := json.Marshal(s) // a string always marshals
-		return append(b, q...)
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
 func writeAudit(ctx context.Context, tx *gorm.DB, p auth.Principal, householdID uuid.UUID, action string, changes map[string]Change, at time.Time) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
@@ -152,29 +107,110 @@ func writeHistory(ctx context.Context, tx *gorm.DB, householdID uuid.UUID, day c
 }
 
 // Audit returns the audit log of a household the caller may see, oldest first (at most 1000).
+// A household registered by a roster import opens with that registration, derived from the
+// import's row (importRegistrations): who, when, and every field from null to its value then.
 // Errors: NotFound.
 func (s *Service) Audit(ctx context.Context, p auth.Principal, id uuid.UUID) ([]AuditEntry, error) {
-	if err := s.CheckVisible(ctx, p, id); err != nil {
-		return nil, err
+	r, err := s.st.get(ctx, p, id)
+	if err != nil {
+		return nil, apperr.DB(err, "household")
 	}
-	var rows []struct {
-		ID        uuid.UUID
-		ActorID   *uuid.UUID
-		ActorRole string
-		Action    string
-		Changes   string
-		At        time.Time
-	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT id, actor_id, actor_role, action, changes::text AS changes, at
-		FROM household_audit WHERE household_id = ? ORDER BY at, id LIMIT 1000`, id).Scan(&rows).Error; err != nil {
+	var rows []auditRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT id, household_id, actor_id, actor_role, action, changes::text AS changes, at
+		FROM household_audit WHERE household_id = ? ORDER BY at, id`, id).Scan(&rows).Error; err != nil {
 		return nil, apperr.DB(err, "household audit")
 	}
-	out := make([]AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = AuditEntry{ID: r.ID, ActorID: r.ActorID, ActorRole: r.ActorRole, Action: r.Action, At: r.At.UTC()}
-		if err := json.Unmarshal([]byte(r.Changes), &out[i].Changes); err != nil {
+	out := make([]AuditEntry, 0, len(rows)+1)
+	for _, r := range rows {
+		e, err := r.entry()
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, e)
+	}
+	reg, err := s.importRegistrations(ctx, []row{r}, map[uuid.UUID][]AuditEntry{id: out})
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := reg[id]; ok {
+		out = append([]AuditEntry{e}, out...)
+	}
+	if len(out) > 1000 {
+		out = out[:1000]
+	}
+	return out, nil
+}
+
+// auditRow is a row of household_audit as read.
+type auditRow struct {
+	ID, HouseholdID uuid.UUID
+	ActorID         *uuid.UUID
+	ActorRole       string
+	Action          string
+	Changes         string
+	At              time.Time
+}
+
+func (r auditRow) entry() (AuditEntry, error) {
+	e := AuditEntry{ID: r.ID, ActorID: r.ActorID, ActorRole: r.ActorRole, Action: r.Action, At: r.At.UTC()}
+	return e, json.Unmarshal([]byte(r.Changes), &e.Changes)
+}
+
+// importRegistrations derives the registration entries of those of hs that a roster import registered
+// (households.import_id, migration 00620), by household: the entry's id is the household's own
+// (a UUIDv7 of the import's moment, so it sorts among the audit entries as the row it replaces
+// did), who and when are the import's, and the changes are every field from null to its value at
+// the import: the household's current values with each later audited change taken back, newest
+// first. later holds each household's audit entries, oldest first (every change to a household
+// writes one with the old values: Update, the import's updates, MoveVillages).
+func (s *Service) importRegistrations(ctx context.Context, hs []row, later map[uuid.UUID][]AuditEntry) (map[uuid.UUID]AuditEntry, error) {
+	ids := make([]uuid.UUID, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
+	}
+	var imports []struct {
+		HouseholdID uuid.UUID
+		ActorID     *uuid.UUID
+		ActorRole   string
+		At          time.Time
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT h.id AS household_id, i.actor_id, i.actor_role, i.at
+		FROM households h JOIN household_imports i ON i.id = h.import_id WHERE h.id IN ?`, ids).Scan(&imports).Error; err != nil {
+		return nil, apperr.DB(err, "household imports")
+	}
+	out := make(map[uuid.UUID]AuditEntry, len(imports))
+	for _, im := range imports {
+		var h *row
+		for i := range hs {
+			if hs[i].ID == im.HouseholdID {
+				h = &hs[i]
+			}
+		}
+		cur, err := s.open(*h)
+		if err != nil {
+			return nil, err
+		}
+		// The current values as an audit entry holds them (through JSON: members a float64).
+		b, err := json.Marshal(maskedFields(cur))
+		if err != nil {
+			return nil, err
+		}
+		var then map[string]any
+		if err := json.Unmarshal(b, &then); err != nil {
+			return nil, err
+		}
+		changes := later[h.ID]
+		for i := len(changes) - 1; i >= 0; i-- {
+			for k, c := range changes[i].Changes {
+				then[k] = c.From
+			}
+		}
+		e := AuditEntry{ID: h.ID, ActorID: im.ActorID, ActorRole: im.ActorRole, Action: "import", At: im.At.UTC(),
+			Changes: make(map[string]Change, len(then))}
+		for k, v := range then {
+			e.Changes[k] = Change{From: nil, To: v}
+		}
+		out[h.ID] = e
 	}
 	return out, nil
 }

@@ -2,8 +2,6 @@ package household
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -19,34 +17,78 @@ type LogEntry struct {
 
 // AuditLog returns the audit log of every household, newest first, limit entries (1 to 200)
 // before the entry before (uuid.Nil: from the newest). Audit ids are UUIDv7, so their order is the
-// order of writing and a page costs the same however deep (the primary key's index). Personal
-// data is masked as in Audit. For the county office only: the caller checks the role.
+// order of writing and a page costs the same however deep (the primary keys' indexes). A
+// household registered by a roster import has its registration derived from the import (Audit),
+// with the household's id as the entry's: the page merges household_audit's entries with those
+// households, both read backwards by primary key. Personal data is masked as in Audit. For the
+// county office only: the caller checks the role.
 func (s *Service) AuditLog(ctx context.Context, before uuid.UUID, limit int) ([]LogEntry, error) {
-	var rows []struct {
-		ID, HouseholdID uuid.UUID
-		ArchiveNo       string
-		ActorID         *uuid.UUID
-		ActorRole       string
-		Action          string
-		Changes         string
-		At              time.Time
+	if before == uuid.Nil {
+		before = uuid.Max
 	}
-	q := s.db.WithContext(ctx).Table("household_audit a").
-		Select("a.id, a.household_id, h.archive_no, a.actor_id, a.actor_role, a.action, a.changes::text AS changes, a.at").
-		Joins("JOIN households h ON h.id = a.household_id")
-	if before != uuid.Nil {
-		q = q.Where("a.id < ?", before)
+	var page []struct {
+		ID      uuid.UUID
+		Derived bool
 	}
-	if err := q.Order("a.id DESC").Limit(limit).Scan(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`
+		(SELECT id, false AS derived FROM household_audit WHERE id < ? ORDER BY id DESC LIMIT ?)
+		UNION ALL
+		(SELECT id, true FROM households WHERE import_id IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?)
+		ORDER BY id DESC LIMIT ?`, before, limit, before, limit, limit).Scan(&page).Error; err != nil {
 		return nil, apperr.DB(err, "household audit")
 	}
-	out := make([]LogEntry, len(rows))
-	for i, r := range rows {
-		out[i] = LogEntry{HouseholdID: r.HouseholdID, ArchiveNo: r.ArchiveNo,
-			AuditEntry: AuditEntry{ID: r.ID, ActorID: r.ActorID, ActorRole: r.ActorRole, Action: r.Action, At: r.At.UTC()}}
-		if err := json.Unmarshal([]byte(r.Changes), &out[i].Changes); err != nil {
+	var stored, derived []uuid.UUID
+	for _, e := range page {
+		if e.Derived {
+			derived = append(derived, e.ID)
+		} else {
+			stored = append(stored, e.ID)
+		}
+	}
+	var rows []auditRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT id, household_id, actor_id, actor_role, action, changes::text AS changes, at
+		FROM household_audit WHERE id IN ? OR household_id IN ? ORDER BY at, id`, append(stored, uuid.Nil), append(derived, uuid.Nil)).
+		Scan(&rows).Error; err != nil {
+		return nil, apperr.DB(err, "household audit")
+	}
+	entries := map[uuid.UUID]LogEntry{}
+	later := map[uuid.UUID][]AuditEntry{} // of the derived registrations' households, oldest first
+	hids := append([]uuid.UUID{}, derived...)
+	for _, r := range rows {
+		e, err := r.entry()
+		if err != nil {
 			return nil, err
 		}
+		later[r.HouseholdID] = append(later[r.HouseholdID], e)
+		entries[r.ID] = LogEntry{AuditEntry: e, HouseholdID: r.HouseholdID}
+		hids = append(hids, r.HouseholdID)
+	}
+	var hs []row
+	if err := s.db.WithContext(ctx).Where("id IN ?", append(hids, uuid.Nil)).Find(&hs).Error; err != nil {
+		return nil, apperr.DB(err, "household")
+	}
+	archive := make(map[uuid.UUID]string, len(hs))
+	var registeredBy []row
+	for _, h := range hs {
+		archive[h.ID] = h.ArchiveNo
+		for _, id := range derived {
+			if id == h.ID {
+				registeredBy = append(registeredBy, h)
+			}
+		}
+	}
+	reg, err := s.importRegistrations(ctx, registeredBy, later)
+	if err != nil {
+		return nil, err
+	}
+	for id, e := range reg {
+		entries[id] = LogEntry{AuditEntry: e, HouseholdID: id}
+	}
+	out := make([]LogEntry, 0, len(page))
+	for _, p := range page {
+		e := entries[p.ID]
+		e.ArchiveNo = archive[e.HouseholdID]
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
@@ -69,7 +71,7 @@ func BenchmarkImportXLSX(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
 	n := *importRows
-	var total time.Duration
+	var total, clientCPU, serverCPU time.Duration
 	fileSize := 0
 	var peak atomic.Uint64
 	for i := 0; b.Loop(); i++ {
@@ -92,10 +94,16 @@ func BenchmarkImportXLSX(b *testing.B) {
 				}
 			}
 		}()
+		serverBefore := backendsCPU(b, f.db)
+		clientBefore := processCPU()
 		b.StartTimer()
 		start := time.Now()
 		rep, err := f.svc.Import(ctx, f.admin, bytes.NewReader(file), ImportOptions{})
 		total += time.Since(start)
+		b.StopTimer()
+		clientCPU += processCPU() - clientBefore
+		serverCPU += backendsCPU(b, f.db).since(serverBefore)
+		b.StartTimer()
 		close(done)
 		if err != nil || rep.Inserted != n {
 			b.Fatalf("import: %+v %v", rep, err)
@@ -128,7 +136,55 @@ func BenchmarkImportXLSX(b *testing.B) {
 	copyRate := float64(n) / time.Since(start).Seconds()
 	fmt.Printf("BENCH household_import_xlsx %.6g rows/s ratio=%.4g baseline=raw_copy_same_rows\n", rate, rate/copyRate)
 	fmt.Printf("BENCH household_import_xlsx_seconds %.4g s ratio=%.4g baseline=one_minute\n", total.Seconds()/float64(b.N), total.Seconds()/float64(b.N)/60)
+	perRow := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n*b.N) }
+	fmt.Printf("BENCH household_import_cpu_per_row %.4g us client=%.4g server=%.4g baseline=none\n",
+		perRow(clientCPU+serverCPU), perRow(clientCPU), perRow(serverCPU))
 	peakMiB := float64(peak.Load()) / (1 << 20)
 	fmt.Printf("BENCH household_import_peak_heap %.4g MiB ratio=%.4g baseline=xlsx_file_size\n", peakMiB, peakMiB/(float64(fileSize)/(1<<20)))
 	fmt.Printf("# %d rows; XLSX %.1f MiB; max RSS of the test process %.0f MiB\n", n, float64(fileSize)/(1<<20), float64(ru.Maxrss)/1024)
+}
+
+// processCPU is the CPU time (user and system) of this process so far: the import's goroutines
+// are all that run while it is measured.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuOf is the CPU time of each PostgreSQL backend of this test's database, read from /proc
+// (the server runs on this machine): on a loaded machine CPU per row is steadier than rows per
+// second. Empty when /proc cannot be read (another host).
+type cpuOf map[int]time.Duration
+
+func backendsCPU(tb testing.TB, db *gorm.DB) cpuOf {
+	var pids []int
+	if err := db.Raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`).Scan(&pids).Error; err != nil {
+		tb.Fatal(err)
+	}
+	out := cpuOf{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(ut+st) * time.Second / 100 // clock ticks (USER_HZ, 100 on Linux)
+	}
+	return out
+}
+
+// since is the CPU the backends spent after before was read (a backend opened since counts whole).
+func (c cpuOf) since(before cpuOf) time.Duration {
+	var d time.Duration
+	for pid, t := range c {
+		d += t - before[pid]
+	}
+	return d
 }

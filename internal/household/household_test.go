@@ -149,6 +149,12 @@ func TestEffectiveFromNotInClosedMonth(t *testing.T) {
 	if err := at(dec11, "2026-12-01"); err != nil {
 		t.Errorf("the first day of the open month: %v", err)
 	}
+	// A future day is called future, not given the closed-month advice.
+	err = at(dec11, "2026-12-12")
+	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "effective_from" ||
+		!strings.Contains(ae.Fields[0].Reason, "must not be in the future: 2026-12-12") || strings.Contains(ae.Fields[0].Reason, "closed") {
+		t.Errorf("on the 11th, a change dated the 12th: %v; want 422 on effective_from saying it is in the future", err)
+	}
 	hist, err := f.svc.History(ctx, f.admin, h.ID)
 	if err != nil || len(hist) != 3 || hist[1].ValidFrom.String() != "2026-11-20" || hist[2].ValidFrom.String() != "2026-12-01" {
 		t.Errorf("history %+v %v", hist, err)

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
@@ -93,6 +94,9 @@ var columnNames = map[string]string{
 	"archive_no": "户编号", "head_name": "户主姓名", "id_number": "身份证号", "phone": "联系电话",
 	"members": "家庭人口", "village": "所在村", "status": "户类型",
 }
+
+// importColumns are columnNames' keys in the order of a roster's columns (errors of a row in order).
+var importColumns = []string{"archive_no", "head_name", "id_number", "phone", "members", "village", "status"}
 
 var headerAliases = map[string]string{
 	"户编号": "archive_no", "户主姓名": "head_name", "身份证号": "id_number", "身份证号码": "id_number",
@@ -178,17 +182,8 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 			return fileError{err}
 		}
 		defer rows.Close()
-		for line := 1; rows.Next(); line++ {
-			cells, err := rows.Columns()
-			if err != nil {
-				return fileError{err}
-			}
-			if err := fn(line, cells); err != nil {
-				return err
-			}
-		}
-		if err := rows.Error(); err != nil {
-			return fileError{err}
+		if err := readSheet(rows, fn); err != nil {
+			return err
 		}
 		if err := <-checked; err != nil {
 			return fileError{err}
@@ -226,10 +221,11 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 				// A CSV that is not UTF-8 is, in practice, GBK (what Excel and WPS save as "CSV" on
 				// a Chinese system): its Chinese header is not valid UTF-8, and neither are its names.
 				return fileError{errors.New("is not UTF-8 text (GBK?): save it as CSV UTF-8 or XLSX")}
-			case strings.ContainsAny(c, "\r\n"):
+			case swallowedRows(c):
 				// A quote opened and never closed (LazyQuotes reads on) carries the rows after it
-				// into one cell, where they would vanish from an import that skips bad rows; no
-				// roster field holds a line break.
+				// into one cell, where they would vanish from an import that skips bad rows. A
+				// closed quote around a line break (Excel's Alt+Enter) is a cell of its own row,
+				// refused there (rosterReader.household).
 				return fileError{fmt.Errorf("row %d, column %d holds a line break: a quote (\") opened there is not closed, and the rows after it were read into that cell; close or remove the quote", line, i+1)}
 			}
 		}
@@ -237,6 +233,74 @@ func readRoster(r io.Reader, fn func(line int, cells []string) error) error {
 			return err
 		}
 	}
+}
+
+// sheetBatchRows is how many rows of a sheet excelize's parser hands over at a time (readSheet).
+const sheetBatchRows = 256
+
+// readSheet calls fn with each row of the sheet and its 1-based number, in order, until fn fails.
+// excelize's parser (its encoding/xml path is most of an import's Go CPU: docs/performance.md,
+// "Roster import streaming") runs in a goroutine of its own, a batch or two of rows ahead of fn,
+// so that normalising and validating the rows (fn) overlaps parsing the next ones. It has returned
+// when readSheet returns (rows is closed after). Errors: fileError, and whatever fn returns.
+func readSheet(rows *excelize.Rows, fn func(line int, cells []string) error) error {
+	type sheetBatch struct {
+		first int        // the number of cells[0]'s row
+		cells [][]string // rows in order
+		err   error      // why the sheet could not be read on, after cells
+	}
+	out, stop := make(chan sheetBatch, 1), make(chan struct{})
+	go func() {
+		defer close(out)
+		b := sheetBatch{first: 1}
+		send := func() bool {
+			select {
+			case out <- b:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for line := 1; rows.Next(); line++ {
+			cells, err := rows.Columns() // a new slice each row: fn may keep it
+			if err != nil {
+				b.err = fileError{err}
+				send()
+				return
+			}
+			b.cells = append(b.cells, cells)
+			if len(b.cells) == sheetBatchRows {
+				if !send() {
+					return
+				}
+				b = sheetBatch{first: line + 1, cells: make([][]string, 0, sheetBatchRows)}
+			}
+		}
+		if err := rows.Error(); err != nil {
+			b.err = fileError{err}
+		}
+		send()
+	}()
+	var err error
+	for b := range out {
+		for i := 0; err == nil && i < len(b.cells); i++ {
+			if err = fn(b.first+i, b.cells[i]); err != nil {
+				close(stop) // the parser stops at its next hand-over; out is drained until it has returned
+			}
+		}
+		if err == nil {
+			err = b.err
+		}
+	}
+	return err
+}
+
+// swallowedRows reports whether CSV cell c holds the rows after it: a line break followed by a
+// comma, the separator of the rows an unclosed quote read in. A closed quote around a line break
+// (a name or address typed on two lines) has no comma after it: roster cells have none.
+func swallowedRows(c string) bool {
+	i := strings.IndexAny(c, "\r\n")
+	return i >= 0 && strings.Contains(c[i:], ",")
 }
 
 var (
@@ -258,12 +322,19 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, r io.Reader, opt
 		return im.report(), err
 	}
 	im.served = served
+	file := sha256.New()
 	err = database.PgxTx(ctx, s.db, func(tx pgx.Tx) error {
 		im.tx = tx
 		if err := im.stage(ctx); err != nil {
 			return err
 		}
-		return im.write(ctx, r)
+		if err := im.begin(ctx); err != nil {
+			return err
+		}
+		if err := im.write(ctx, io.TeeReader(r, file)); err != nil {
+			return err
+		}
+		return im.end(ctx, file.Sum(nil))
 	})
 	rep := im.report()
 	var fe fileError
@@ -342,10 +413,12 @@ type importer struct {
 	tx     pgx.Tx
 	errs   errorList
 
+	importID     uuid.UUID           // the import's row of household_imports, named by the households it registers
 	villageKnown map[string]bool     // 12-digit codes looked up: a current village in scope or not
 	villageNamed map[string][]string // names looked up: the codes of the villages so called in scope
 
 	count, inserted, updated, unchanged int
+	unchecked                           int // chunks written by insertUnchecked (or maxUncheckedChunks: check first)
 }
 
 // refusing reports whether nothing will be written (all or nothing, and a row is bad): the rest
@@ -518,9 +591,24 @@ func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok b
 	if byName {
 		row.req.VillageCode = "000000000000"
 	}
+	// A cell on two lines (a quoted line break in CSV, Alt+Enter in XLSX) gets its own reason, not
+	// the length or format one validate would give it.
+	// A break at a cell's end is a blank that validate trims.
+	var broken map[string]bool
+	for _, k := range importColumns {
+		if i, ok := rd.cols[k]; ok && i < len(cells) && strings.ContainsAny(cells[i], "\r\n") && strings.ContainsAny(text.Clean(cells[i]), "\r\n") {
+			rd.fail(line, columnNames[k], "holds a line break: names and addresses are one line")
+			if broken == nil {
+				broken = map[string]bool{}
+			}
+			broken[columnNames[k]], bad = true, true
+		}
+	}
 	for _, fe := range row.req.validate(rd.now) {
-		rd.fail(line, columnNames[importColumn(fe.Field)], "%s", fe.Reason)
-		bad = true
+		if c := columnNames[importColumn(fe.Field)]; !broken[c] {
+			rd.fail(line, c, "%s", fe.Reason)
+			bad = true
+		}
 	}
 	if byName {
 		row.req.VillageCode = village

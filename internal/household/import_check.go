@@ -17,6 +17,11 @@ func (im *importer) flush(ctx context.Context, rows []rosterRow) error {
 	if err := im.resolveVillages(ctx, rows); err != nil {
 		return err
 	}
+	if im.unchecked < maxUncheckedChunks && !im.refusing() {
+		if done, err := im.insertUnchecked(ctx, rows); err != nil || done {
+			return err
+		}
+	}
 	changes, err := im.plan(ctx, rows)
 	if err != nil || im.refusing() || len(changes) == 0 {
 		return err
@@ -212,8 +217,7 @@ func (im *importer) plan(ctx context.Context, rows []rosterRow) ([]change, error
 			}
 			continue
 		}
-		h := Household{ArchiveNo: r.req.ArchiveNo, HeadName: r.req.HeadName, IDNumber: r.req.IDNumber, Phone: r.req.Phone,
-			VillageCode: r.req.VillageCode, CountyCode: r.req.VillageCode[:6], Members: r.req.Members, Status: r.req.Status}
+		h := r.household()
 		ex, ok := existing[r.req.ArchiveNo]
 		if !ok {
 			im.inserted++
@@ -252,6 +256,12 @@ func (im *importer) plan(ctx context.Context, rows []rosterRow) ([]change, error
 		changes = append(changes, change{h: h, old: old, sizeMove: old.Members != h.Members || old.Status != h.Status})
 	}
 	return changes, nil
+}
+
+// household is the household that r registers or updates to (no id yet).
+func (r *rosterRow) household() Household {
+	return Household{ArchiveNo: r.req.ArchiveNo, HeadName: r.req.HeadName, IDNumber: r.req.IDNumber, Phone: r.req.Phone,
+		VillageCode: r.req.VillageCode, CountyCode: r.req.VillageCode[:6], Members: r.req.Members, Status: r.req.Status}
 }
 
 // servedVillages is the set of villages a station operator p serves; nil (every village) for

@@ -252,7 +252,11 @@ func (patch Patch) parse(day civil.Date) (phone string, from civil.Date, err err
 	}
 	from = day
 	if patch.EffectiveFrom != nil {
-		if open := civil.FirstOpenDay(day); patch.EffectiveFrom.After(day.Time) || patch.EffectiveFrom.Before(open.Time) {
+		if open := civil.FirstOpenDay(day); patch.EffectiveFrom.After(day.Time) {
+			// A change is recorded when it has happened: a future day is not a late change.
+			f.Add("effective_from", "must not be in the future: %s is after today (%s, China time); record the change on the day it takes effect",
+				*patch.EffectiveFrom, day)
+		} else if patch.EffectiveFrom.Before(open.Time) {
 			f.Add("effective_from", "must be a day from %s to today: earlier months are closed (their reports were filed by the %dth of the next month and never change), so record a late change from %s",
 				open, civil.ReportDueDay, open)
 		}

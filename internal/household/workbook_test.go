@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -148,4 +150,33 @@ func BenchmarkCheckWorkbook(b *testing.B) {
 	}
 	b.ReportMetric(float64(check)/float64(read), "check/read")
 	b.ReportMetric(check.Seconds()/float64(b.N), "check_s")
+}
+
+// readSheet's parser runs ahead of fn in batches; when fn fails, the rows after are not passed on,
+// the error is fn's, and the parser has returned (the deferred closes come after it).
+func TestReadSheetStopsWithFn(t *testing.T) {
+	file := roster(t, 3*sheetBatchRows, 7_000_000)
+	stopAt := sheetBatchRows + 10
+	errStop := errors.New("stop")
+	var lines []int
+	err := readRoster(bytes.NewReader(file), func(line int, cells []string) error {
+		lines = append(lines, line)
+		if line == stopAt {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) || len(lines) != stopAt || lines[0] != 1 || lines[len(lines)-1] != stopAt {
+		t.Fatalf("%v after %d lines", err, len(lines))
+	}
+	n := 0
+	if err := readRoster(bytes.NewReader(file), func(line int, cells []string) error {
+		n++
+		if line != n || len(cells) != 7 {
+			return fmt.Errorf("line %d (call %d): %q", line, n, cells)
+		}
+		return nil
+	}); err != nil || n != 3*sheetBatchRows+1 {
+		t.Fatalf("%v after %d lines", err, n)
+	}
 }

@@ -83,6 +83,10 @@ func TestDividendHTTP(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d naming %s", name, w.Code, w.Body, c.status, c.field)
 		}
 	}
+	if w := do(station, "POST", "/api/v1/dividends", "f1", strings.Replace(body, "2024-06-03", "2024-06-06", 1)); !strings.Contains(w.Body.String(), "must not be in the future: 2024-06-06") ||
+		strings.Contains(w.Body.String(), "closed") {
+		t.Errorf("a future paid_on: %s, want it called future, without closed-month advice", w.Body)
+	}
 	if w := do(admin, "POST", "/api/v1/dividends", "a-"+key, strings.Replace(body, "collective", "cooperative", 1)); w.Code != http.StatusCreated {
 		t.Errorf("county office records a dividend: %d %s", w.Code, w.Body)
 	}

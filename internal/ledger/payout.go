@@ -58,8 +58,12 @@ func (r *PayoutRequest) validate(now time.Time) error {
 	}
 	if r.PaidAt.IsZero() {
 		f.Add("paid_at", "is required")
-	} else if open := civil.FirstOpenDay(civil.Today(now)); r.PaidAt.After(now.Add(5*time.Minute)) || civil.Today(r.PaidAt).Before(open.Time) {
-		// A few minutes' grace for the clocks of the bank's and the office's machines.
+	} else if r.PaidAt.After(now.Add(5 * time.Minute)) {
+		// A few minutes' grace for the clocks of the bank's and the office's machines. A future time
+		// is a typo, not a late transfer: the closed-month advice would mislead.
+		f.Add("paid_at", "must not be in the future: %s is after now (%s); give the time the bank made the transfer",
+			r.PaidAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	} else if open := civil.FirstOpenDay(civil.Today(now)); civil.Today(r.PaidAt).Before(open.Time) {
 		f.Add("paid_at", "must be the time the bank made the transfer, from %s (China time) to now, not %s: earlier months are "+
 			"closed (their reports were filed by the %dth of the next month and never change), so date a late transfer %s",
 			open, r.PaidAt.UTC().Format(time.RFC3339), civil.ReportDueDay, open)

@@ -230,6 +230,18 @@ func TestClosedMonthsRefuseWagesAndPayouts(t *testing.T) {
 	if err := pay(closed, china(2024, 6, 1, 0, 0)); err != nil {
 		t.Errorf("payout at the first open day's first minute: %v", err)
 	}
+	// A future day or time is a typo, not a late record: the reason says so and gives no
+	// closed-month advice (the fresh-user review found "so date late work 2024-06-01" for next year).
+	future := func(err error, field, day string) {
+		t.Helper()
+		e, ok := apperr.As(err)
+		if !ok || len(e.Fields) != 1 || e.Fields[0].Field != field || !strings.Contains(e.Fields[0].Reason, "must not be in the future: "+day) ||
+			strings.Contains(e.Fields[0].Reason, "closed") {
+			t.Errorf("want a refusal naming %s as in the future (%s), without closed-month advice, got %v", field, day, err)
+		}
+	}
+	future(work(closed, "2024-06-12"), "work_date", "2024-06-12")
+	future(pay(closed, time.Date(2025, 6, 11, 10, 0, 0, 0, time.UTC)), "paid_at", "2025-06-11T10:00:00Z")
 	if n := count(t, w.db, `SELECT count(*) FROM work_records WHERE station_id = ?`, w.stationID); n != 2 {
 		t.Errorf("%d work records, want the 2 accepted", n)
 	}

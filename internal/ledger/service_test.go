@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/database"
@@ -444,21 +443,6 @@ func TestPostLargeEntry(t *testing.T) {
 }
 
 // statements counts the SQL statements gorm runs (BEGIN and COMMIT are not among them).
-type statements struct {
-	logger.Interface
-	mu  sync.Mutex
-	sql []string
-}
-
-func (s *statements) LogMode(logger.LogLevel) logger.Interface { return s }
-
-func (s *statements) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
-	sql, _ := fc()
-	s.mu.Lock()
-	s.sql = append(s.sql, sql)
-	s.mu.Unlock()
-}
-
 // TestPostRoundTrips: posting is one statement, replaying two, whatever the number of postings.
 func TestPostRoundTrips(t *testing.T) {
 	db := dbtest.DB(t)
@@ -472,8 +456,9 @@ func TestPostRoundTrips(t *testing.T) {
 		replayed bool
 		n        int
 	}{{false, 1}, {true, 2}} {
-		log := &statements{Interface: logger.Discard}
-		err := database.Tx(ctx, db.Session(&gorm.Session{Logger: log}), func(tx *gorm.DB) error {
+		counted := db.WithContext(ctx) // a Statement of its own, not the package database's
+		stmts := dbtest.CountStatements(t, counted)
+		err := database.Tx(ctx, counted, func(tx *gorm.DB) error {
 			_, replayed, err := svc.Post(ctx, tx, e)
 			if replayed != want.replayed {
 				t.Errorf("replayed %v, want %v", replayed, want.replayed)
@@ -483,8 +468,8 @@ func TestPostRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(log.sql) != want.n {
-			t.Errorf("replayed=%v: %d statements, want %d:\n%s", want.replayed, len(log.sql), want.n, strings.Join(log.sql, "\n"))
+		if got := stmts.SQL(); len(got) != want.n {
+			t.Errorf("replayed=%v: %d statements, want %d:\n%s", want.replayed, len(got), want.n, strings.Join(got, "\n"))
 		}
 	}
 }

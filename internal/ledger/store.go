@@ -2,15 +2,19 @@ package ledger
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
@@ -95,6 +99,48 @@ const entryRestSQL = `acc AS (
 )
 SELECT (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM p) AS postings`
 
+// numberedEntrySQL is insertEntrySQL with $n placeholders (database.Numbered): it runs on the
+// connection without gorm (database.QueryRow).
+var numberedEntrySQL = database.Numbered(insertEntrySQL, 1)
+
+// guardedEntrySQLs caches guardedEntrySQL numbered from n, after a guard of n-1 arguments.
+var guardedEntrySQLs sync.Map // int → string
+
+func guardedEntrySQLFrom(n int) string {
+	if s, ok := guardedEntrySQLs.Load(n); ok {
+		return s.(string)
+	}
+	s := database.Numbered(guardedEntrySQL, n)
+	guardedEntrySQLs.Store(n, s)
+	return s
+}
+
+// guardArgs returns g's arguments as the statement's first parameters, with room for more after
+// them: each one parameter, uuids as their bytes (database.UUID). It refuses an argument that gorm
+// would have expanded into a list of parameters (a slice other than []byte), and a count that is
+// not g's number of placeholders: the statement runs without gorm (pass an array as its text
+// literal, as trace.LineEvents does).
+func guardArgs(g Guard, more int) ([]any, error) {
+	if n := strings.Count(g.SQL, "?"); n != len(g.Args) {
+		return nil, fmt.Errorf("ledger: guard has %d placeholders and %d arguments", n, len(g.Args))
+	}
+	args := make([]any, len(g.Args), len(g.Args)+more)
+	for i, a := range g.Args {
+		switch v := a.(type) {
+		case uuid.UUID:
+			a = database.UUID(v)
+		case *uuid.UUID:
+			a = database.NullUUID(v)
+		default:
+			if rv := reflect.ValueOf(a); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8 {
+				return nil, fmt.Errorf("ledger: guard argument %d is a %T: one parameter each, pass an array as its text literal", i+1, a)
+			}
+		}
+		args[i] = a
+	}
+	return args, nil
+}
+
 // Guard is the caller's share of a statement that posts an entry (PostGuarded): one or more
 // CTEs, "name AS (…)" separated by commas, the last of them named guard, and their parameters.
 // The entry is written only if guard returns a row; the CTEs may write, and commit or roll back
@@ -135,17 +181,19 @@ func insertEntry(ctx context.Context, tx *gorm.DB, guard *Guard, id uuid.UUID, e
 		}
 	}
 	var out struct{ Entries, Postings int }
-	// Row, not Scan or Find: gorm's Raw(…).Scan formats the statement with all its arguments for a
-	// recorder on every call (8% of the client's CPU under the order benchmark), and Find scans
-	// by reflection; one row of two counts is read by position.
-	sql, args := insertEntrySQL, []any{}
+	sql, args := numberedEntrySQL, make([]any, 0, 18)
 	if guard != nil {
-		sql, args = "WITH "+guard.SQL+guardedEntrySQL, guard.Args
+		var err error
+		if args, err = guardArgs(*guard, cap(args)); err != nil {
+			return false, err
+		}
+		sql = "WITH " + database.Numbered(guard.SQL, 1) + guardedEntrySQLFrom(len(args)+1)
 	}
-	args = append(args, id, e.Kind, e.IdempotencyKey, hash, e.OrderID, reverses, e.Memo, e.OccurredAt.UTC(),
+	args = append(args, database.UUID(id), e.Kind, e.IdempotencyKey, hash, database.NullUUID(e.OrderID), database.NullUUID(reverses),
+		e.Memo, e.OccurredAt.UTC(),
 		textArray(accIDs), textArray(accKinds), textArray(accOwners), intArray(accSlots), intArray(accDeltas),
 		textArray(pIDs), textArray(pKinds), textArray(pOwners), intArray(pAmounts), textArray(pLines))
-	err := tx.WithContext(ctx).Raw(sql, args...).Row().Scan(&out.Entries, &out.Postings)
+	err := database.QueryRow(ctx, tx, sql, args...).Scan(&out.Entries, &out.Postings)
 	switch {
 	case err == nil:
 	case apperr.PgCode(err) == apperr.PgUniqueViolation && apperr.PgConstraint(err) == "journal_entries_idempotency_key_key":

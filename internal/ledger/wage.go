@@ -155,7 +155,10 @@ func checkIncomeDay(f *apperr.Fields, field string, d civil.Date, now time.Time,
 	open := civil.FirstOpenDay(today)
 	if d.IsZero() {
 		f.Add(field, "is required (YYYY-MM-DD)")
-	} else if d.After(today.Time) || d.Before(open.Time) {
+	} else if d.After(today.Time) {
+		// A future day is a typo or a plan, not a late record: the closed-month advice would mislead.
+		f.Add(field, "must not be in the future: %s is after today (%s, China time); give the day it happened", d, today)
+	} else if d.Before(open.Time) {
 		f.Add(field, "must be a day from %s to today (%s, China time), not %s: earlier months are closed "+
 			"(their reports were filed by the %dth of the next month and never change), so date %s %s",
 			open, today, d, civil.ReportDueDay, late, open)

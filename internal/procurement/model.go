@@ -147,8 +147,11 @@ type Payment struct {
 	DoubleCharges []DoubleCharge `gorm:"-" json:"double_charges,omitempty"`
 }
 
-// Limits on one order.
+// Limits on one order. MaxShipmentBody is the largest shipment request (bytes): a line of
+// MaxQuantity items with each code written as the label prints it (XXXX-XXXX-XXXX-XX, quoted,
+// comma) is 2.0 MB, over the 1 MiB other requests get.
 const (
-	MaxLines    = 1000
-	MaxQuantity = 100_000
+	MaxLines        = 1000
+	MaxQuantity     = 100_000
+	MaxShipmentBody = 4 << 20
 )

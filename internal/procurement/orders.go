@@ -116,6 +116,12 @@ func (r PlaceRequest) merge() ([]catalog.Item, error) {
 			continue
 		}
 		if j, ok := index[it.ProductID]; ok {
+			// Repeated products are one line, held to one line's limit: a line ships with every
+			// item's code in one request.
+			if items[j].Quantity+it.Quantity > MaxQuantity {
+				f.Add(fmt.Sprintf("items[%d].quantity", i), "brings this product's line to %d items, more than the %d one line holds: order the rest separately",
+					items[j].Quantity+it.Quantity, MaxQuantity)
+			}
 			items[j].Quantity += it.Quantity
 			continue
 		}

@@ -40,9 +40,12 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 	if err := f.Err(); err != nil {
 		return err
 	}
+	// The codes go as one text array: a line holds up to 100,000 items, and a list of
+	// placeholders stops at PostgreSQL's 65,535 parameters (codes are letters and digits only).
+	codeArray := textArray(parsed)
 	res := tx.WithContext(ctx).Exec(`UPDATE trace_codes c SET status = 'sold', order_line_id = ?
-		FROM batches b WHERE b.id = c.batch_id AND b.product_id = ? AND c.code IN ? AND c.status IN ('issued', 'activated')`,
-		lineID, productID, parsed)
+		FROM batches b WHERE b.id = c.batch_id AND b.product_id = ? AND c.code = ANY(?::text[]) AND c.status IN ('issued', 'activated')`,
+		lineID, productID, codeArray)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -57,7 +60,7 @@ func BindCodes(ctx context.Context, tx *gorm.DB, field string, lineID, productID
 		OrderLineID *uuid.UUID
 	}
 	if err := tx.WithContext(ctx).Raw(`SELECT c.code, c.status, b.product_id, c.order_line_id FROM trace_codes c
-		JOIN batches b ON b.id = c.batch_id WHERE c.code IN ?`, parsed).Scan(&rows).Error; err != nil {
+		JOIN batches b ON b.id = c.batch_id WHERE c.code = ANY(?::text[])`, codeArray).Scan(&rows).Error; err != nil {
 		return err
 	}
 	found := make(map[string]int, len(rows))
