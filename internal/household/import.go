@@ -44,7 +44,9 @@ import (
 // the whole file (nothing written); with SkipBadRows the good rows are imported and the bad ones
 // reported. Households are upserted by archive number in one transaction, so importing the same
 // file twice changes nothing the second time: unchanged rows are not written and leave no audit
-// entry.
+// entry (the import itself is recorded, once, in household_imports: who, when, the file's hash and
+// the counts; the households it registers name it, and their audit logs derive the registration
+// from it: migration 00620).
 //
 // The file is read once, as a stream, inside that transaction, by a goroutine of its own: rows are
 // checked as they come and handed over in chunks of importChunk; while the reader reads the next
