@@ -119,7 +119,10 @@ func TestBadInputs(t *testing.T) {
 		{"bad uuid in the path", func() fixture.Resp { return w.Admin.Do("GET", "/api/v1/households/42", nil) }, 422, "id"},
 		{"NUL in a body string", func() fixture.Resp {
 			return w.OpA.Do("POST", "/api/v1/households", household(func(m map[string]any) { m["head_name"] = "施\u0000成富" }))
-		}, 422, "body"},
+		}, 422, "head_name"},
+		{"NUL in a nested body string", func() fixture.Resp {
+			return w.Buyer1.Do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.Product+`","quantity":1,"note":"a\u0000"}]}`, "Idempotency-Key", "nul-1")
+		}, 422, "items[0].note"},
 		{"NUL in a query parameter", func() fixture.Resp { return w.Buyer1.Do("GET", "/api/v1/products?q=a%00b", nil) }, 422, "q"},
 		{"login without a password", func() fixture.Resp {
 			return fixture.Client{T: t, H: w.a.Router}.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin"})

@@ -181,14 +181,6 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 		code := text.ASCII(req.VillageCode)
 		if len(code) != 12 || strings.Trim(code, "0123456789") != "" {
 			f.Add("village_code", "must be a 12-digit village code")
-		} else {
-			var n int64
-			if err := s.db.WithContext(ctx).Table("regions_view").Where("code = ? AND level = 5", code).Count(&n).Error; err != nil {
-				return Pairing{}, apperr.DB(err, "region")
-			}
-			if n == 0 {
-				f.Add("village_code", "names no village")
-			}
 		}
 		pr.VillageCode = &code
 	default:
@@ -216,13 +208,81 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 		}
 		pr.EndsOn = &end
 	}
+	if pr.VillageCode != nil && len(f) == 0 {
+		if err := s.checkPairedVillage(ctx, &f, *pr.VillageCode, start); err != nil {
+			return Pairing{}, err
+		}
+	}
 	if err := f.Err(); err != nil {
 		return Pairing{}, err
 	}
 	if err := s.unitExists(ctx, p, unitID); err != nil {
 		return Pairing{}, err
 	}
-	return pr, apperr.DB(s.db.WithContext(ctx).Create(&pr).Error, "pairing")
+	// The unit's row is locked while its pairings are checked for overlap and the new one is
+	// written: two identical requests at once would both see none and both be written.
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SELECT 1 FROM assisting_units WHERE id = ? FOR UPDATE`, unitID).Error; err != nil {
+			return err
+		}
+		field, with := "village_code", "village"
+		q := tx.Table("unit_pairings").Where("unit_id = ?", unitID)
+		if pr.VillageCode != nil {
+			q = q.Where("village_code = ?", *pr.VillageCode)
+		} else {
+			field, with = "household_id", "household"
+			q = q.Where("household_id = ?", *pr.HouseholdID)
+		}
+		// Date ranges, inclusive at both ends; an open end is infinity.
+		var prev []Pairing
+		if err := q.Where("starts_on <= coalesce(?::date, 'infinity') AND coalesce(ends_on, 'infinity') >= ?::date", pr.EndsOn, pr.StartsOn).
+			Order("starts_on").Limit(1).Find(&prev).Error; err != nil {
+			return err
+		}
+		if len(prev) > 0 {
+			to := "open-ended"
+			if prev[0].EndsOn != nil {
+				to = "to " + prev[0].EndsOn.String()
+			}
+			return apperr.ConflictField(field, "the unit is already paired with this %s from %s %s (pairing %s): end that pairing first, or start this one after it",
+				with, prev[0].StartsOn, to, prev[0].ID)
+		}
+		return tx.Create(&pr).Error
+	})
+	if _, ok := apperr.As(err); ok {
+		return Pairing{}, err
+	}
+	return pr, apperr.DB(err, "pairing")
+}
+
+// checkPairedVillage adds a problem on village_code unless code is a village current on day
+// (China's calendar): a village merged away before day is named with the village it went into,
+// whose households the pairing means.
+func (s *Assistance) checkPairedVillage(ctx context.Context, f *apperr.Fields, code string, day civil.Date) error {
+	var v []struct {
+		ValidFrom     *civil.Date
+		ValidTo       *civil.Date
+		SuccessorCode *string
+	}
+	if err := s.db.WithContext(ctx).Table("regions_view").Select("valid_from, valid_to, successor_code").
+		Where("code = ? AND level = 5", code).Find(&v).Error; err != nil {
+		return apperr.DB(err, "region")
+	}
+	switch {
+	case len(v) == 0:
+		f.Add("village_code", "names no village")
+	case v[0].ValidTo != nil && !day.Before(v[0].ValidTo.Time):
+		succ := "no successor"
+		if v[0].SuccessorCode != nil {
+			succ = *v[0].SuccessorCode
+		}
+		f.Add("village_code", "%s was merged into %s on %s, before starts_on %s: pair the unit with %s",
+			code, succ, v[0].ValidTo, day, succ)
+	case v[0].ValidFrom != nil && day.Before(v[0].ValidFrom.Time):
+		f.Add("village_code", "%s exists from %s (a merge created it), after starts_on %s: start the pairing on or after %s",
+			code, v[0].ValidFrom, day, v[0].ValidFrom)
+	}
+	return nil
 }
 
 // Pairings lists a unit's pairings by start date. Errors: NotFound.

@@ -28,7 +28,8 @@ func Bind(c *gin.Context, dst any) error {
 	}
 	// PostgreSQL text cannot hold NUL; refuse it here, where the request is still the caller's.
 	if holdsNUL(body) {
-		return apperr.Invalid(apperr.Field("body", "must not contain NUL characters (\\u0000)"))
+		field, _ := nulAt(json.NewDecoder(bytes.NewReader(body)), "")
+		return apperr.Invalid(apperr.Field(nameOf(field), "must not contain NUL characters (\\u0000)"))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -164,4 +165,33 @@ func holdsNUL(body []byte) bool {
 		}
 		i = at + 1
 	}
+}
+
+// nulAt reads one value from dec and returns the path of the first string (a member's key or a
+// value) in it that holds a NUL, and whether there is one: the field to name rather than "body".
+func nulAt(dec *json.Decoder, path string) (string, bool) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false
+	}
+	switch v := tok.(type) {
+	case string:
+		return path, strings.ContainsRune(v, 0)
+	case json.Delim:
+		for i := 0; dec.More(); i++ {
+			at := fmt.Sprintf("%s[%d]", path, i)
+			if v == '{' {
+				tok, err := dec.Token()
+				key, _ := tok.(string)
+				if at = join(path, key); err != nil || strings.ContainsRune(key, 0) {
+					return at, err == nil
+				}
+			}
+			if p, ok := nulAt(dec, at); ok {
+				return p, true
+			}
+		}
+		dec.Token() // the closing delimiter
+	}
+	return "", false
 }
