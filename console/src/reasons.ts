@@ -52,6 +52,9 @@ export const zhReasons: [RegExp, string][] = [
   [/^must differ from the current password$/, '新密码不能与当前密码相同'],
   [/^must be 3 to 64 characters.*$/, '须为 3 到 64 个小写字母、数字或 . _ -'],
   [/^must be admin, station or buyer$/, '须为 admin、station 或 buyer'],
+  [/^username "(.+)" is taken$/, '用户名 $1 已被使用'],
+  [/^must hold a letter: a name is not only marks, digits or symbols$/, '须含有文字：名字不能只有记号、数字或符号'],
+  [/^must be a number above 0 and below (\d+) \((\d+) digits\) with at most 3 decimals, such as 500 or 1250\.5$/, '须为大于 0、小于 $1（$2 位整数）的数，最多 3 位小数，如 500 或 1250.5'],
   [/^is required for role (\w+) and only for it$/, '角色为 $1 时必填，其他角色不能填'],
   // money
   [/^must be a positive (amount|number) (in|of) fen$/, '须为正数（单位：分）'],
