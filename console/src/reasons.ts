@@ -52,6 +52,9 @@ export const zhReasons: [RegExp, string][] = [
   [/^must differ from the current password$/, '新密码不能与当前密码相同'],
   [/^must be 3 to 64 characters.*$/, '须为 3 到 64 个小写字母、数字或 . _ -'],
   [/^must be admin, station or buyer$/, '须为 admin、station 或 buyer'],
+  [/^username "(.+)" is taken$/, '用户名 $1 已被使用'],
+  [/^must hold a letter: a name is not only marks, digits or symbols$/, '须含有文字：名字不能只有记号、数字或符号'],
+  [/^must be a number above 0 and below (\d+) \((\d+) digits\) with at most 3 decimals, such as 500 or 1250\.5$/, '须为大于 0、小于 $1（$2 位整数）的数，最多 3 位小数，如 500 或 1250.5'],
   [/^is required for role (\w+) and only for it$/, '角色为 $1 时必填，其他角色不能填'],
   // money
   [/^must be a positive (amount|number) (in|of) fen$/, '须为正数（单位：分）'],
@@ -95,6 +98,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^a household with this resident ID number is already registered$/, '这个身份证号已登记过'],
   [/^a household with this archive number is already registered$/, '这个户编号已登记过'],
   [/^is already registered under archive number (.+)$/, '已登记在户编号 $1 下'],
+  [/^is not the head registered under this archive number: a household's head and resident ID number never change \(register a new household for another person\)$/, '与该户编号登记的户主不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
+  [/^is not the resident ID number registered under this archive number: a household's head and resident ID number never change \(register a new household for another person\)$/, '与该户编号登记的身份证号不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
   [/^repeats the archive number of row (\d+)$/, '与第 $1 行的户编号重复'],
   [/^repeats the resident ID number of row (\d+)$/, '与第 $1 行的身份证号重复'],
   [/^the header has no (.+) column$/, '表头缺少“$1”列'],

@@ -133,6 +133,9 @@ func TestBadInputs(t *testing.T) {
 		{"a name of invisible marks", func() fixture.Resp {
 			return w.OpA.Do("POST", "/api/v1/households", household(func(m map[string]any) { m["head_name"] = "\u3000\u200b\u200e" }))
 		}, 422, "head_name"},
+		{"a name of combining marks only", func() fixture.Resp {
+			return w.OpA.Do("POST", "/api/v1/households", household(func(m map[string]any) { m["head_name"] = "\u0301\u0301\u0301" }))
+		}, 422, "head_name"},
 		{"a product name with a bidi override", func() fixture.Resp {
 			return w.OpA.Do("POST", "/api/v1/products", product(func(m map[string]any) { m["name"] = "猕猴桃\u202eevil" }))
 		}, 422, "name"},

@@ -277,6 +277,8 @@ func TestContractTourActions(t *testing.T) {
 	var op struct{ ID, Username string }
 	w.Admin.Do("POST", "/api/v1/users", map[string]any{"username": "op." + fixture.RandDigits(6), "password": fixture.Password,
 		"role": "station", "station_id": w.StationA}).Want(201).JSON(&op)
+	w.Admin.Do("POST", "/api/v1/users", map[string]any{"username": op.Username, "password": fixture.Password,
+		"role": "station", "station_id": w.StationA}).Problem(409, "username")
 	// Accounts and sessions (the console's): TestPasswordChangeAndAccountManagement checks their effects.
 	w.Admin.Do("GET", "/api/v1/users", nil).Want(200)
 	w.Admin.Do("POST", "/api/v1/users/"+op.ID+"/disable", nil).Want(200)

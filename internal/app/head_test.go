@@ -52,7 +52,7 @@ func TestHeadServedAsGet(t *testing.T) {
 	}{
 		"/healthz":               {200, "application/json"},
 		"/openapi.yaml":          {200, "application/yaml"},
-		"/api/v1/regions/433124": {404, "application/problem+json"}, // no regions loaded: the GET's own 404
+		"/api/v1/regions/433199": {404, "application/problem+json"}, // no such county: the GET's own 404
 		"/api/v1/auth/me":        {401, "application/problem+json"}, // the GET's own answer without a token
 	} {
 		get, _ := do(http.MethodGet, path)

@@ -106,7 +106,13 @@ func TestCertificateRefusals(t *testing.T) {
 			t.Errorf("bad %s (%v) not named: %v", field, bad, fields)
 		}
 	}
+	// A quantity over the limit gets a reason that states the limit.
 	body := certificateBody()
+	body["quantity"] = 12345678901
+	if _, fields := w.op.do("POST", url, body).problem(422); !strings.Contains(fields["quantity"], "below 10000000000") {
+		t.Errorf("quantity 12345678901: %q, want the limit stated", fields["quantity"])
+	}
+	body = certificateBody()
 	body["reason"] = "无"
 	if _, fields := w.op.do("POST", url, body).problem(422); fields["reason"] == "" {
 		t.Errorf("a reason without supersedes not named: %v", fields)

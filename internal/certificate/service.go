@@ -82,7 +82,7 @@ func (r IssueRequest) validate() (IssueRequest, error) {
 	var f apperr.Fields
 	q := strings.TrimSpace(r.Quantity.String())
 	if !quantityRe.MatchString(q) || strings.Trim(q, "0.") == "" {
-		f.Add("quantity", "must be a number above 0 with at most 3 decimals, such as 500 or 1250.5")
+		f.Add("quantity", "must be a number above 0 and below 10000000000 (10 digits) with at most 3 decimals, such as 500 or 1250.5")
 	}
 	r.Quantity = json.Number(q)
 	var ok bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -52,6 +53,9 @@ func (req *NewHousehold) validate(now time.Time) apperr.Fields {
 	var ok bool
 	if req.HeadName, ok = text.Name(req.HeadName, MaxNameLen); !ok {
 		f.Add("head_name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+	} else if !strings.ContainsFunc(req.HeadName, unicode.IsLetter) {
+		// Combining marks alone print as marks over nothing ("́*́" masked): a name has a letter.
+		f.Add("head_name", "must hold a letter: a name is not only marks, digits or symbols")
 	}
 	req.IDNumber = NormalizeIDNumber(req.IDNumber)
 	if why := CheckIDNumber(req.IDNumber, now); why != "" {
@@ -131,6 +135,9 @@ func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village st
 const (
 	idNumberTaken = "a household with this resident ID number is already registered"
 	archiveTaken  = "a household with this archive number is already registered"
+	// A roster row naming another head or ID number under a registered archive number.
+	headNotRegistered     = "is not the head registered under this archive number: a household's head and resident ID number never change (register a new household for another person)"
+	idNumberNotRegistered = "is not the resident ID number registered under this archive number: a household's head and resident ID number never change (register a new household for another person)"
 )
 
 func uniqueness(err error) error {

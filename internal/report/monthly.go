@@ -23,6 +23,8 @@ import (
 //   - income added: business, wage and property income credited to the area's households (net of refunds),
 //     each entry counted for the village its household belonged to when the entry happened
 //     (household_village_at, kept with the ledger's monthly roll-ups), not the one it belongs to now;
+//     a refund (or reversal) of a sold line counts for the village of the line's sale, which it
+//     takes back from (00700), in the month it happened;
 //   - households benefited (带贫户数): the area's households whose income rose in the month;
 //   - per-capita income added: income added ÷ the members of the households benefited (sizes at
 //     the month's end), rounded to the fen.

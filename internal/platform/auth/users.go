@@ -103,7 +103,7 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	switch apperr.PgCode(err) {
 	case "":
 	case apperr.PgUniqueViolation:
-		return User{}, apperr.Conflict("username %q is taken", req.Username)
+		return User{}, apperr.ConflictField("username", "username %q is taken", req.Username)
 	case apperr.PgForeignKeyViolation:
 		if req.Role == RoleStation {
 			return User{}, apperr.Invalid(apperr.Field("station_id", "names no station"))
