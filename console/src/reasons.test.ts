@@ -20,6 +20,8 @@ const fromTheAPI: [string, string][] = [
   ['is not a village your station serves', '不是本站服务的村'],
   ['a household with this archive number is already registered', '这个户编号已登记过'],
   ['is already registered under archive number HY-2016-00231', '已登记在户编号 HY-2016-00231 下'],
+  ["is not the head registered under this archive number: a household's head and resident ID number never change (register a new household for another person)", '与该户编号登记的户主不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
+  ["is not the resident ID number registered under this archive number: a household's head and resident ID number never change (register a new household for another person)", '与该户编号登记的身份证号不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
   ['repeats the archive number of row 3', '与第 3 行的户编号重复'],
   ['the header has no 身份证号 column', '表头缺少“身份证号”列'],
   ['户编号 appears twice in the header (columns A and H)', '表头中“户编号”出现了两次（第 A 列和第 H 列）'],

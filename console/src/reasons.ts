@@ -98,6 +98,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^a household with this resident ID number is already registered$/, '这个身份证号已登记过'],
   [/^a household with this archive number is already registered$/, '这个户编号已登记过'],
   [/^is already registered under archive number (.+)$/, '已登记在户编号 $1 下'],
+  [/^is not the head registered under this archive number: a household's head and resident ID number never change \(register a new household for another person\)$/, '与该户编号登记的户主不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
+  [/^is not the resident ID number registered under this archive number: a household's head and resident ID number never change \(register a new household for another person\)$/, '与该户编号登记的身份证号不符：户主和身份证号登记后不能更改（另一人请另行登记新户）'],
   [/^repeats the archive number of row (\d+)$/, '与第 $1 行的户编号重复'],
   [/^repeats the resident ID number of row (\d+)$/, '与第 $1 行的身份证号重复'],
   [/^the header has no (.+) column$/, '表头缺少“$1”列'],

@@ -143,21 +143,6 @@ func SuppliersOf(ctx context.Context, tx *gorm.DB, productIDs []uuid.UUID) (map[
 	return out, err
 }
 
-// Names returns the names of the products ids, read through db (a transaction or the pool);
-// unknown ids are absent.
-func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	var rows []struct {
-		ID   uuid.UUID
-		Name string
-	}
-	err := db.WithContext(ctx).Model(&Product{}).Select("id, name").Where("id IN ?", ids).Find(&rows).Error
-	out := make(map[uuid.UUID]string, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.Name
-	}
-	return out, err
-}
-
 // CurrentSuppliers returns product id's station and its suppliers as they are now (households in
 // id order, then cooperatives in id order), read through db; no suppliers when the product does
 // not exist.

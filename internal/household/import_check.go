@@ -193,8 +193,9 @@ func (im *importer) registered(ctx context.Context, rows []rosterRow) (map[strin
 
 // plan compares the chunk's good rows with the register: new archive numbers are inserted,
 // existing ones updated when a field differs (compared in clear: sealed values differ on every
-// seal), and rows whose ID number belongs to another archive number, or whose archive number
-// belongs to a household outside a station's villages, are reported.
+// seal; an empty phone keeps the one on record), and rows whose ID number belongs to another
+// archive number, whose archive number belongs to a household outside a station's villages, or
+// whose head or ID number is not the one registered under its archive number, are reported.
 func (im *importer) plan(ctx context.Context, rows []rosterRow) ([]change, error) {
 	existing, owners, err := im.registered(ctx, rows)
 	if err != nil {
@@ -230,6 +231,21 @@ func (im *importer) plan(ctx context.Context, rows []rosterRow) ([]change, error
 		old, err := im.s.open(ex)
 		if err != nil {
 			return nil, fmt.Errorf("household %s: %w", ex.ID, err)
+		}
+		// The archive number is one household: its head and ID number are who it is, which
+		// PATCH never changes either. A row naming another person under it is a roster error
+		// (most likely a reused or mistyped archive number), not a change: taken as one it would
+		// rewrite who every past sale and report of the household names.
+		if old.HeadName != h.HeadName {
+			im.errs.add(r.line, columnNames["head_name"], "%s", headNotRegistered)
+			continue
+		}
+		if old.IDNumber != h.IDNumber {
+			im.errs.add(r.line, columnNames["id_number"], "%s", idNumberNotRegistered)
+			continue
+		}
+		if h.Phone == "" { // the column is optional: an empty cell keeps the phone on record
+			h.Phone = old.Phone
 		}
 		h.ID, h.CreatedAt = old.ID, old.CreatedAt
 		if len(diff(old, h)) == 0 {

@@ -53,15 +53,14 @@ func (im *importer) stageChanges(ctx context.Context, changes []change) error {
 }
 
 // apply writes a chunk's staged changed households and empties the staging table: one update
-// (by the id read in the transaction), one insert of history rows (ON CONFLICT: the household
+// (by the id read in the transaction; never of head or ID number, which plan refuses to change), one insert of history rows (ON CONFLICT: the household
 // may already have a row for the day, and the last write of a day wins) and one of audit entries.
 // The staged ids are the households' own, so history and audit need no join back to households.
 func (im *importer) apply(ctx context.Context) error {
 	actorID, role := actor(im.p)
 	day := civil.Today(im.now)
 	if _, err := im.tx.Exec(ctx, `
-		UPDATE households h SET head_name_enc = i.head_name_enc, id_number_enc = i.id_number_enc,
-		    id_number_hmac = i.id_number_hmac, phone_enc = i.phone_enc, village_code = i.village_code,
+		UPDATE households h SET phone_enc = i.phone_enc, village_code = i.village_code,
 		    county_code = i.county_code, members = i.members, status = i.status, updated_at = $1
 		FROM household_import i WHERE h.id = i.id`, im.now); err != nil {
 		return err

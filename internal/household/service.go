@@ -135,6 +135,9 @@ func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village st
 const (
 	idNumberTaken = "a household with this resident ID number is already registered"
 	archiveTaken  = "a household with this archive number is already registered"
+	// A roster row naming another head or ID number under a registered archive number.
+	headNotRegistered     = "is not the head registered under this archive number: a household's head and resident ID number never change (register a new household for another person)"
+	idNumberNotRegistered = "is not the resident ID number registered under this archive number: a household's head and resident ID number never change (register a new household for another person)"
 )
 
 func uniqueness(err error) error {

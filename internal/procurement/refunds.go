@@ -110,6 +110,9 @@ func (s *Orders) Refund(ctx context.Context, p auth.Principal, id uuid.UUID, key
 				return err
 			}
 		}
+		// The scan views of the order's codes show their lines' refunded counts (and a line refunded
+		// whole as returned): drop them from the cache once the refund has committed.
+		u.afterCommit(func(ctx context.Context) { s.forgetLines(ctx, id) })
 		// Owed: return it once the refund has committed; if that fails, the background pass will.
 		u.afterCommit(func(ctx context.Context) {
 			if out.ReturnedAt != nil {

@@ -31,6 +31,11 @@ func TestStatementTimeZone(t *testing.T) {
 	}
 	evil := w.ListProduct(t, 10000, 10, []int{10000})
 	w.OpA.Do("PATCH", "/api/v1/products/"+evil, map[string]any{"name": "=HYPERLINK(\"http://x\")猕猴桃"}).Want(200)
+	// Statements name products as on the day of payment, and the orders below are dated back into
+	// 2026: so is the name.
+	if err := w.a.DB.Exec(`UPDATE product_names SET valid_from = '2026-01-01' WHERE product_id = ? AND valid_from > '-infinity'`, evil).Error; err != nil {
+		t.Fatal(err)
+	}
 
 	pay := func(key, product string, qty int, paidAt string) string {
 		var o fixture.FullOrder

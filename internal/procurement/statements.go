@@ -14,13 +14,11 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/sheet"
-	"github.com/fupinmarket/fupin/internal/station"
 )
 
 // Period is a statement's month ("2026-03") or year ("2026"), cut in Asia/Shanghai: From is its
@@ -55,16 +53,20 @@ func ParsePeriod(s string) (Period, error) {
 	return Period{Label: s, From: from, To: from.AddDate(0, 1, 0)}, nil
 }
 
-// StatementLine is one order line of a unit's purchase statement. Amounts in fen; refunds are
-// those made up to now for the line.
+// StatementLine is one order line of a unit's purchase statement, as of the statement's period
+// end. Amounts in fen. Quantity and AmountFen are what was bought in the period: the line's, when
+// its order was paid in the period, else 0 (a line paid earlier is listed for a return in the
+// period only). RefundedQuantity and RefundedFen are what went back in the period: refunds made
+// in it, and the whole line when its paid order was cancelled in it (CancelledAt). Names are as
+// they were on the day of payment, so a later rename never changes a closed period.
 type StatementLine struct {
 	OrderID          uuid.UUID   `json:"order_id"`
 	PaidAt           time.Time   `json:"paid_at"`
+	CancelledAt      *time.Time  `json:"cancelled_at,omitempty"`
 	LineNo           int         `json:"line_no"`
 	ProductID        uuid.UUID   `json:"product_id"`
 	ProductName      string      `json:"product_name"`
 	StationName      string      `json:"station_name"`
-	StationID        uuid.UUID   `json:"-"`
 	Quantity         int         `json:"quantity"`
 	UnitPriceFen     money.Money `json:"unit_price_fen"`
 	AmountFen        money.Money `json:"amount_fen"`
@@ -72,8 +74,13 @@ type StatementLine struct {
 	RefundedFen      money.Money `json:"refunded_fen"`
 }
 
-// Statement is a unit's purchases in a period: the lines of its orders PAID in the period
-// (placed-but-unpaid and cancelled orders are not purchases), with totals in fen.
+// Statement is a unit's purchases in a period, as of its end: the lines of its orders PAID in the
+// period (placed-but-unpaid orders are not purchases; an order paid and cancelled in the period
+// is left out, it bought nothing), and the lines of orders paid before it with money returned in
+// it (refunds, cancellations). Totals in fen: AmountFen bought, RefundedFen returned, NetFen
+// their difference, all in the period, so that a period's statement never changes once it is
+// over and the statements of the months add up to the year's. Orders counts the orders paid in
+// the period.
 type Statement struct {
 	UnitID      uuid.UUID       `json:"unit_id"`
 	UnitName    string          `json:"unit_name"`
@@ -98,7 +105,41 @@ type Statements struct {
 // NewStatements builds the statement service.
 func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db, now: time.Now} }
 
-// Get returns unit's statement for period: an admin any unit's, a buyer its own.
+// statementSQL reads a statement's lines (see Statement) with the names of their day of payment
+// (product_name_at, station_name_at: catalog's and station's name histories). The bounds are
+// instants computed in Asia/Shanghai, so neither the server's nor the session's zone matters;
+// days for the names are cut in Asia/Shanghai too.
+const statementSQL = `
+	WITH l AS (
+		SELECT o.id AS order_id, o.paid_at, o.cancelled_at, l.id, l.line_no, l.product_id, l.station_id,
+		       l.quantity, l.unit_price_fen, l.amount_fen,
+		       o.paid_at >= @from AS bought,
+		       coalesce(o.cancelled_at >= @from AND o.cancelled_at < @to, false) AS cancelled_in
+		FROM orders o
+		JOIN order_lines l ON l.order_id = o.id
+		WHERE o.unit_id = @unit AND o.paid_at < @to
+		  AND (o.paid_at >= @from
+		       OR o.cancelled_at >= @from AND o.cancelled_at < @to
+		       OR o.id IN (SELECT order_id FROM refunds WHERE created_at >= @from AND created_at < @to))
+	), r AS (
+		SELECT rl.order_line_id, sum(rl.quantity) AS quantity, sum(rl.amount_fen) AS amount_fen
+		FROM refund_lines rl JOIN refunds f ON f.id = rl.refund_id
+		WHERE f.order_id IN (SELECT order_id FROM l) AND f.created_at >= @from AND f.created_at < @to
+		GROUP BY rl.order_line_id
+	)
+	SELECT l.order_id, l.paid_at, CASE WHEN l.cancelled_in THEN l.cancelled_at END AS cancelled_at, l.line_no, l.product_id,
+	       product_name_at(l.product_id, (l.paid_at AT TIME ZONE 'Asia/Shanghai')::date) AS product_name,
+	       station_name_at(l.station_id, (l.paid_at AT TIME ZONE 'Asia/Shanghai')::date) AS station_name,
+	       CASE WHEN l.bought THEN l.quantity ELSE 0 END AS quantity, l.unit_price_fen,
+	       CASE WHEN l.bought THEN l.amount_fen ELSE 0 END AS amount_fen,
+	       CASE WHEN l.cancelled_in THEN l.quantity ELSE coalesce(r.quantity, 0) END AS refunded_quantity,
+	       CASE WHEN l.cancelled_in THEN l.amount_fen ELSE coalesce(r.amount_fen, 0) END AS refunded_fen
+	FROM l LEFT JOIN r ON r.order_line_id = l.id
+	WHERE NOT (l.bought AND l.cancelled_in) -- paid and cancelled in the period: nothing bought
+	ORDER BY l.paid_at, l.order_id, l.line_no`
+
+// Get returns unit's statement for period: an admin any unit's, a buyer its own. The unit is
+// named as on the period's last day.
 // Errors: NotFound (unknown or another unit's), Forbidden (stations).
 func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID, period Period) (Statement, error) {
 	if p.Role == auth.RoleStation {
@@ -111,26 +152,19 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 	if err := s.db.WithContext(ctx).Take(&u, "id = ?", unitID).Error; err != nil {
 		return Statement{}, apperr.DB(err, "assisting unit")
 	}
+	lastDay := period.To.In(civil.China).AddDate(0, 0, -1).Format(time.DateOnly)
+	if err := s.db.WithContext(ctx).Raw(`SELECT unit_name_at(?, CAST(? AS date))`, unitID, lastDay).Scan(&u.Name).Error; err != nil {
+		return Statement{}, apperr.DB(err, "assisting unit")
+	}
 	st := Statement{UnitID: u.ID, UnitName: u.Name, CreditCode: u.CreditCode, Period: period.Label, From: period.From, To: period.To,
 		GeneratedAt: s.now().UTC()}
-	// The bounds are instants computed in Asia/Shanghai, so neither the server's nor the
-	// database session's time zone matters.
-	err := s.db.WithContext(ctx).Raw(`
-		SELECT o.id AS order_id, o.paid_at, l.line_no, l.product_id, l.station_id,
-		       l.quantity, l.unit_price_fen, l.amount_fen, l.refunded_quantity, l.refunded_quantity * l.unit_price_fen AS refunded_fen
-		FROM orders o
-		JOIN order_lines l ON l.order_id = o.id
-		WHERE o.unit_id = ? AND o.paid_at >= ? AND o.paid_at < ? AND o.status <> 'cancelled' -- its payment went back
-		ORDER BY o.paid_at, o.id, l.line_no`, unitID, period.From, period.To).Scan(&st.Lines).Error
+	err := s.db.WithContext(ctx).Raw(statementSQL, map[string]any{"unit": unitID, "from": period.From, "to": period.To}).Scan(&st.Lines).Error
 	if err != nil {
-		return Statement{}, apperr.DB(err, "statement")
-	}
-	if err := s.name(ctx, st.Lines); err != nil {
 		return Statement{}, apperr.DB(err, "statement")
 	}
 	var last uuid.UUID
 	for _, l := range st.Lines {
-		if l.OrderID != last {
+		if l.OrderID != last && l.AmountFen > 0 {
 			st.Orders++
 			last = l.OrderID
 		}
@@ -144,39 +178,8 @@ func (s *Statements) Get(ctx context.Context, p auth.Principal, unitID uuid.UUID
 	return st, nil
 }
 
-// name fills in the lines' product and station names, from their owners (catalog, station).
-func (s *Statements) name(ctx context.Context, lines []StatementLine) error {
-	if len(lines) == 0 {
-		return nil
-	}
-	var products, stations []uuid.UUID
-	seen := map[uuid.UUID]bool{}
-	for _, l := range lines {
-		if !seen[l.ProductID] {
-			seen[l.ProductID] = true
-			products = append(products, l.ProductID)
-		}
-		if !seen[l.StationID] {
-			seen[l.StationID] = true
-			stations = append(stations, l.StationID)
-		}
-	}
-	productNames, err := catalog.Names(ctx, s.db, products)
-	if err != nil {
-		return err
-	}
-	stationNames, err := station.Names(ctx, s.db, stations)
-	if err != nil {
-		return err
-	}
-	for i := range lines {
-		lines[i].ProductName, lines[i].StationName = productNames[lines[i].ProductID], stationNames[lines[i].StationID]
-	}
-	return nil
-}
-
 // statementHeader names the export columns, Chinese first (what the procurement office reads).
-var statementHeader = []string{"付款时间", "订单号", "行号", "产品编号", "产品", "服务站", "数量", "单价(元)", "金额(元)", "已退数量", "退款(元)"}
+var statementHeader = []string{"付款时间", "订单号", "行号", "产品编号", "产品", "服务站", "数量", "单价(元)", "金额(元)", "本期退回数量", "本期退回(元)"}
 
 // PeriodText says which days a statement covers, in China Standard Time: "2026-03-01 至
 // 2026-03-31（北京时间）".

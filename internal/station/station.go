@@ -188,18 +188,6 @@ func (s *Service) withVillages(ctx context.Context, list []Station) error {
 	return err
 }
 
-// Names returns the names of the stations ids, read through db (a transaction or the pool);
-// unknown ids are absent.
-func Names(ctx context.Context, db *gorm.DB, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	var rows []Station
-	err := db.WithContext(ctx).Select("id, name").Where("id IN ?", ids).Find(&rows).Error
-	out := make(map[uuid.UUID]string, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.Name
-	}
-	return out, err
-}
-
 // ServeSuccessor makes every station that serves one of villages from serve village to as well,
 // inside the caller's transaction tx (a village merge: region.Merger); the old villages stay, for
 // their history.

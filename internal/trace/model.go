@@ -53,6 +53,11 @@ const (
 	// VerdictSuspicious: a sold code scanned more than SCAN_SUSPICIOUS_COUNT times or from more
 	// than SCAN_SUSPICIOUS_CLIENTS distinct clients: its label may have been copied.
 	VerdictSuspicious Verdict = "suspicious"
+	// VerdictRefunded: a sold code whose order line was refunded whole (every item of it returned
+	// and its money given back), so no household's income rests on it any more. Refunds name
+	// quantities of a line, not codes: while only part of a line is refunded, no code of it is
+	// known to be returned, and each stays genuine with the line's refunded count in its sale.
+	VerdictRefunded Verdict = "refunded"
 )
 
 // View is everything a scan shows about one code. It is cached whole, except Scans.
@@ -134,14 +139,18 @@ type CertificateRef struct {
 	URL      string    `json:"url"`
 }
 
-// SaleView says who bought the item and when.
+// SaleView says who bought the item and when: ReceivedAt is the receipt of the item's own station
+// shipment (an order's shipments are received one by one). LineQuantity items were sold on the
+// item's order line, LineRefunded of them refunded so far (refunds count items, not codes).
 type SaleView struct {
-	UnitName   string      `json:"unit_name"`
-	OrderedAt  time.Time   `json:"ordered_at"`
-	ShippedAt  *time.Time  `json:"shipped_at,omitempty"`
-	ReceivedAt *time.Time  `json:"received_at,omitempty"`
-	PriceFen   money.Money `json:"unit_price_fen"`
-	PriceYuan  string      `json:"unit_price"`
+	UnitName     string      `json:"unit_name"`
+	OrderedAt    time.Time   `json:"ordered_at"`
+	ShippedAt    *time.Time  `json:"shipped_at,omitempty"`
+	ReceivedAt   *time.Time  `json:"received_at,omitempty"`
+	PriceFen     money.Money `json:"unit_price_fen"`
+	PriceYuan    string      `json:"unit_price"`
+	LineQuantity int         `json:"line_quantity"`
+	LineRefunded int         `json:"line_refunded_quantity"`
 }
 
 // EventView is one trace event (EPCIS 2.0 vocabulary: CBV bizStep and disposition), with the

@@ -459,8 +459,11 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 		v.Origin.Path = append(v.Origin.Path, RegionName{Code: reg.Code, Name: reg.Name, Level: reg.Level})
 	}
 	if r.UnitName != nil {
-		v.Sale = &SaleView{UnitName: *r.UnitName, OrderedAt: *r.PlacedAt, ShippedAt: r.ShippedAt, ReceivedAt: r.CompletedAt,
-			PriceFen: *r.UnitPriceFen, PriceYuan: r.UnitPriceFen.String()}
+		v.Sale = &SaleView{UnitName: *r.UnitName, OrderedAt: *r.PlacedAt, ShippedAt: r.ShippedAt, ReceivedAt: r.ReceivedAt,
+			PriceFen: *r.UnitPriceFen, PriceYuan: r.UnitPriceFen.String(), LineQuantity: r.LineQuantity, LineRefunded: r.LineRefunded}
+		if r.refunded() && v.Verdict == VerdictGenuine {
+			v.Verdict = VerdictRefunded
+		}
 	}
 	if r.CertSerial != nil {
 		v.Certificate = &CertificateRef{Serial: *r.CertSerial, Issuer: *r.CertIssuer, IssuedAt: *r.CertIssuedAt,
@@ -476,7 +479,8 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 }
 
 // householdViews lists the producing households (direct suppliers and cooperative members),
-// masked, with what this item's price added to each once it is sold (before that, nothing). A
+// masked, with what this item's price added to each once it is sold (before that, and once its
+// whole line is refunded, nothing: the refund entry took that income back). A
 // sold item shows the households of its order line's frozen shares, each with its village at the
 // time of the order; an unsold one the product's current suppliers and villages.
 func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdView, error) {
@@ -508,7 +512,7 @@ func (s *Service) householdViews(ctx context.Context, r viewRow) ([]HouseholdVie
 	out := make([]HouseholdView, len(shares))
 	for i, sh := range shares {
 		out[i] = HouseholdView{HeadName: names[sh.HouseholdID], VillageName: villages[sh.HouseholdID], ShareBP: sh.ShareBP}
-		if price > 0 {
+		if price > 0 && !r.refunded() {
 			out[i].ItemFen, out[i].ItemYuan = sh.Fen, sh.Fen.String()
 		}
 	}

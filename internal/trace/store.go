@@ -70,12 +70,18 @@ type viewRow struct {
 	UnitPriceFen   *money.Money
 	ShippedAt      *time.Time
 	PlacedAt       *time.Time
-	CompletedAt    *time.Time
+	ReceivedAt     *time.Time // the receipt of the line's own station shipment
+	LineQuantity   int
+	LineRefunded   int // items of the line refunded so far
 	UnitName       *string
 	CertSerial     *string
 	CertIssuer     *string
 	CertIssuedAt   *time.Time
 }
+
+// refunded says whether every item of the code's order line was refunded: only then is this code
+// certainly among the items returned.
+func (r viewRow) refunded() bool { return r.LineQuantity > 0 && r.LineRefunded >= r.LineQuantity }
 
 func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	var r viewRow
@@ -85,7 +91,9 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
 		       coalesce(l.origin_code, p.origin_code) AS origin_code, -- a sold item's origin as its order froze it
 		       s.id AS station_id, s.name AS station_name,
-		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, o.completed_at, u.name AS unit_name,
+		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, u.name AS unit_name,
+		       sh.received_at, -- this line's station shipment: an order of two stations is received one at a time
+		       coalesce(l.quantity, 0) AS line_quantity, coalesce(l.refunded_quantity, 0) AS line_refunded,
 		       cert.serial AS cert_serial, cert.issuer_name AS cert_issuer, cert.issued_at AS cert_issued_at
 		FROM trace_codes c
 		JOIN batches b ON b.id = c.batch_id
@@ -93,6 +101,7 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		JOIN stations_view s ON s.id = p.station_id
 		LEFT JOIN order_lines_view l ON l.id = c.order_line_id
 		LEFT JOIN orders_view o ON o.id = l.order_id
+		LEFT JOIN shipments_view sh ON sh.order_id = l.order_id AND sh.station_id = l.station_id
 		LEFT JOIN assisting_units_view u ON u.id = o.unit_id
 		LEFT JOIN certificates_view cert ON cert.batch_id = b.id -- the batch's current 承诺达标合格证 (certificate)
 		WHERE c.code = ?`, code).Scan(&r).Error

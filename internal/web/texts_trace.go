@@ -10,6 +10,9 @@ func init() {
 			"busy_title":        "查询太频繁，请稍候",
 			"busy_retry":        "本网络的查询过于频繁，请在%d秒后再扫码或刷新本页。",
 			"busy_again":        "重新查询",
+			"refunded":          "已退货退款：本商品所在的采购已全部退货退款，不再计入农户增收",
+			"refunds":           "退货退款",
+			"refunds_line":      "本次采购%d件中已退货退款%d件（退款按件数，不指明是哪一件）",
 		},
 		"en": {
 			"suspicious":        "Caution: this code is scanned unusually often and may have been copied; check with the selling station",
@@ -17,6 +20,9 @@ func init() {
 			"busy_title":        "Too many scans: please wait",
 			"busy_retry":        "Too many scans from this network. Scan again or reload this page in %d seconds.",
 			"busy_again":        "Try again",
+			"refunded":          "Returned and refunded: every item of this purchase was returned and refunded, so it no longer adds to the households' income",
+			"refunds":           "Returns",
+			"refunds_line":      "%d item(s) bought, %d of them returned and refunded (refunds count items, not which ones)",
 		},
 	}
 	for lang, m := range add {
