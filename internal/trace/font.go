@@ -106,7 +106,8 @@ func firstFontOfCollection(ttc []byte) ([]byte, error) {
 }
 
 // glyphs maps text to glyph ids (2-byte big-endian, for Identity-H) and records each glyph's
-// advance for the PDF's width array. Characters the font lacks print as its .notdef glyph.
+// advance for the PDF's width array. Characters the font lacks (an emoji) print as "?": its
+// .notdef glyph is a blank box that reads as a space.
 type glyphs struct {
 	lf     *labelFont
 	buf    sfnt.Buffer
@@ -126,8 +127,11 @@ func (g *glyphs) encode(s string) (hex []byte, width int) {
 	hex = append(hex, '<')
 	for _, r := range s {
 		gi, err := g.lf.f.GlyphIndex(&g.buf, r)
-		if err != nil {
-			gi = 0
+		if err != nil || gi == 0 {
+			r = '?'
+			if gi, err = g.lf.f.GlyphIndex(&g.buf, r); err != nil {
+				gi = 0
+			}
 		}
 		id := uint16(gi)
 		w, ok := g.widths[id]

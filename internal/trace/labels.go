@@ -264,24 +264,73 @@ func drawLabel(b *bytes.Buffer, g *glyphs, sp LabelSpec, col, row int, bitmap []
 
 	tx := qx + side + 1.5*ptPerMM
 	avail := x0 + sp.LabelW*ptPerMM - labelPad*ptPerMM - tx
+	bottom := top - (sp.LabelH-labelPad)*ptPerMM
 	lines := []struct {
 		text string
 		max  float64
 	}{{it.ProductName, 10}, {FormatCode(it.Code), 8}, {"批次 " + it.BatchNo, 7}, {"产地 " + it.Origin, 7}}
+	// The product name may wrap onto the lines the other three leave free at the smallest size.
+	below := 0.0
+	for _, l := range lines[1:] {
+		if l.text != "" {
+			below += minTextPt * lineSpacing
+		}
+	}
 	y := top - labelPad*ptPerMM
-	for _, l := range lines {
+	for i, l := range lines {
 		if l.text == "" {
 			continue
 		}
-		hex, w := g.encode(l.text)
-		size := l.max
-		if w > 0 {
-			size = min(size, avail*1000/float64(w))
+		maxLines := 1
+		if i == 0 {
+			maxLines = max(1, int((y-bottom-below)/(minTextPt*lineSpacing)))
 		}
-		size = max(size, 3)
-		y -= size * 1.25
-		fmt.Fprintf(b, "BT /F1 %.2f Tf %.2f %.2f Td %s Tj ET\n", size, tx, y, hex)
+		size, parts := fitText(g, l.text, avail, l.max, maxLines)
+		for _, part := range parts {
+			if y-size*lineSpacing < bottom-0.01 {
+				return // no room left inside the label
+			}
+			y -= size * lineSpacing
+			hex, _ := g.encode(part)
+			fmt.Fprintf(b, "BT /F1 %.2f Tf %.2f %.2f Td %s Tj ET\n", size, tx, y, hex)
+		}
 	}
+}
+
+const (
+	minTextPt   = 5    // the smallest label text that stays readable on a 203 dpi printer
+	lineSpacing = 1.25 // line height over font size
+)
+
+// fitText lays text out in width avail (pt): on one line at up to maxPt, shrunk as far as
+// minTextPt; below that, wrapped at minTextPt onto at most maxLines lines, the last cut with "…".
+func fitText(g *glyphs, text string, avail, maxPt float64, maxLines int) (float64, []string) {
+	_, w := g.encode(text)
+	if w == 0 || float64(w)*maxPt/1000 <= avail {
+		return maxPt, []string{text}
+	}
+	if size := avail * 1000 / float64(w); size >= minTextPt {
+		return size, []string{text}
+	}
+	fits := func(s string) bool { _, w := g.encode(s); return float64(w)*minTextPt/1000 <= avail }
+	var lines []string
+	rest := []rune(text)
+	for len(rest) > 0 && len(lines) < maxLines {
+		n := 1
+		for n < len(rest) && fits(string(rest[:n+1])) {
+			n++
+		}
+		if len(lines) == maxLines-1 && n < len(rest) {
+			for n > 0 && !fits(string(rest[:n])+"…") {
+				n--
+			}
+			lines = append(lines, string(rest[:n])+"…")
+			return minTextPt, lines
+		}
+		lines = append(lines, string(rest[:n]))
+		rest = rest[n:]
+	}
+	return minTextPt, lines
 }
 
 // WriteLabelsZIP writes one PNG per item (size × size pixels, whole pixels per module) into a
