@@ -6,6 +6,7 @@ import { fieldErrors } from './problem'
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
+  ['already pays another order: a provider reference pays one order', '已是另一笔订单的支付流水号：一个流水号只能支付一笔订单'],
   ["brings this product's line to 200000 items, more than the 100000 one line holds: order the rest separately", '同一商品合计 200000 件，超过一行最多的 100000 件：其余请另下一单'],
   ['must be from 1 to 10000000000000 fen (¥100,000,000,000)', '须为 1 到 10000000000000 分（¥100,000,000,000）'],
   ["4 labels of 63.5 mm with their margin and gaps are 268.7 mm wide: more than A4's 210 mm", '4 张 63.5 毫米宽的标签加上边距和间隔共 268.7 毫米，超过 A4 的 210 毫米'],

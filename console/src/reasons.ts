@@ -26,6 +26,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^must be from (\d+) to (\d+) per request$/, '每次须为 $1 到 $2'],
   [/^must be from (\d+) to (\d+) fen \(¥([\d,]+)\)$/, '须为 $1 到 $2 分（¥$3）'],
   [/^brings this product's line to (\d+) items, more than the (\d+) one line holds: order the rest separately$/, '同一商品合计 $1 件，超过一行最多的 $2 件：其余请另下一单'],
+  [/^already pays another order: a provider reference pays one order$/, '已是另一笔订单的支付流水号：一个流水号只能支付一笔订单'],
   // label sheets (labels.pdf)
   [/^must be from (\d+) to (\d+) mm$/, '须在 $1 到 $2 毫米之间'],
   [/^(\d+) labels of ([\d.]+) mm with their margin and gaps are ([\d.]+) mm wide: more than A4's 210 mm$/, '$1 张 $2 毫米宽的标签加上边距和间隔共 $3 毫米，超过 A4 的 210 毫米'],

@@ -70,8 +70,8 @@ func (cb Callback) validate() error {
 // double charge owed back to the unit and returned (oweDoubleCharge; the same reference again
 // records nothing more).
 // Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
-// (cancelled order, amount not the order total, or paid under another reference; with
-// current_status).
+// (cancelled order, amount not the order total, or paid under another reference, with
+// current_status; provider_ref already the reference of another order's payment).
 func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, error) {
 	if err := cb.validate(); err != nil {
 		return "", err
@@ -112,13 +112,18 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		// left as loaded, so the repository writes nothing more.
 		return s.markPaid(ctx, u.ledger, *o, &pay, "callback:"+cb.ProviderRef)
 	})
+	if isOtherOrdersRef(err) {
+		err = otherOrdersRef()
+	}
 	if err != nil {
 		err = apperr.DB(err, "order")
 		s.recordRefused(ctx, cb, err)
 		if late != nil { // refused, but the unit's money was taken: it is owed back
 			pay := Payment{ID: uuid.Must(uuid.NewV7()), OrderID: late.ID, AmountFen: cb.AmountFen, Provider: s.payments.Name(),
 				ProviderRef: cb.ProviderRef, PaidAt: s.now()}
-			if lerr := s.oweLateCharge(ctx, *late, pay); lerr != nil {
+			if lerr := s.oweLateCharge(ctx, *late, pay); isOtherOrdersRef(lerr) {
+				return "", otherOrdersRef()
+			} else if lerr != nil {
 				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
 			}
 		}
@@ -130,6 +135,14 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 		return "", err
 	}
 	return outcome, nil
+}
+
+// isOtherOrdersRef tells a payment refused because its provider_ref is already another order's
+// (payments.provider_ref is unique): a provider's error or a replay, never a new charge to record.
+func isOtherOrdersRef(err error) bool { return apperr.PgConstraint(err) == "payments_provider_ref_key" }
+
+func otherOrdersRef() error {
+	return apperr.ConflictField("provider_ref", "already pays another order: a provider reference pays one order")
 }
 
 // recordRefused keeps a refused callback for the operators (best effort: the log has it too).

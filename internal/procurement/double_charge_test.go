@@ -25,8 +25,9 @@ func TestDoubleCharge(t *testing.T) {
 		return anon.Do("POST", "/api/v1/payments/callback", body, procurement.SignatureHeader, procurement.Sign(secret, []byte(body)))
 	}
 	o, _ := w.placedByBuyer1(t, "dc-1")
+	run := fixture.RandDigits(8) // provider references are unique for good: a rerun on this database needs its own
 	callback := func(ref string, fen int64, status string) string {
-		return fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":%d,"status":%q}`, o.ID, ref, fen, status)
+		return fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":%d,"status":%q}`, o.ID, ref+"-"+run, fen, status)
 	}
 	signed(callback("WX-A", 20000, "succeeded")).Want(200)
 	charges := func() (n int64) {
@@ -52,7 +53,7 @@ func TestDoubleCharge(t *testing.T) {
 
 	// The provider cannot return money: the second charge is recorded and owed.
 	down := procurement.NewOrders(w.a.DB, procurement.LedgerOf(w.a.Ledger), w.a.Trace, downProvider{}, w.a.Log)
-	cb := procurement.Callback{OrderID: fixture.MustUUID(t, o.ID), ProviderRef: "WX-B", AmountFen: 15000, Status: "succeeded"}
+	cb := procurement.Callback{OrderID: fixture.MustUUID(t, o.ID), ProviderRef: "WX-B-" + run, AmountFen: 15000, Status: "succeeded"}
 	for i := 0; i < 2; i++ { // the provider repeats its callback: one record
 		if _, err := down.PaymentCallback(ctx, cb); err == nil || !strings.Contains(err.Error(), "paid") {
 			t.Fatalf("second charge, attempt %d: %v; want refused, the order is paid", i, err)
@@ -91,7 +92,7 @@ func TestDoubleCharge(t *testing.T) {
 		} `json:"double_charges"`
 	}
 	w.Buyer1.Do("GET", "/api/v1/orders/"+o.ID+"/payment", nil).Want(200).JSON(&pay)
-	if len(pay.DoubleCharges) != 1 || pay.DoubleCharges[0].AmountFen != 15000 || pay.DoubleCharges[0].ProviderRef != "WX-B" ||
+	if len(pay.DoubleCharges) != 1 || pay.DoubleCharges[0].AmountFen != 15000 || pay.DoubleCharges[0].ProviderRef != "WX-B-"+run ||
 		pay.DoubleCharges[0].ReturnedAt != nil {
 		t.Fatalf("payment shows %+v; want WX-B, 15000 fen, owed", pay.DoubleCharges)
 	}
@@ -113,7 +114,7 @@ func TestDoubleCharge(t *testing.T) {
 		N        int64
 		Returned int64
 	}
-	w.a.DB.Raw("SELECT count(*) AS n, count(returned_at) AS returned FROM double_charges WHERE provider_ref = 'WX-C'").Scan(&c)
+	w.a.DB.Raw("SELECT count(*) AS n, count(returned_at) AS returned FROM double_charges WHERE provider_ref = ?", "WX-C-"+run).Scan(&c)
 	if c.N != 1 || c.Returned != 1 || bank() != 20000 {
 		t.Fatalf("WX-C: %+v, bank %d; want one charge, returned, bank 20000", c, bank())
 	}

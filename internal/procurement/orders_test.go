@@ -406,15 +406,17 @@ func TestPaymentCallback(t *testing.T) {
 	var o fixture.FullOrder
 	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
 		"Idempotency-Key", "cb-1").Want(201).JSON(&o)
-	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":20000,"status":"succeeded"}`, o.ID)
+	ref := "WX-" + fixture.RandDigits(10) // references are unique for good: a rerun on this database needs its own
+	body := fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":20000,"status":"succeeded"}`, o.ID, ref)
 
 	call(body, "sha256=00").Problem(422, procurement.SignatureHeader)
 	call(body, procurement.Sign([]byte("another-secret-another-secret-xx"), []byte(body))).Problem(422, procurement.SignatureHeader)
 	call(body, "").Problem(422, procurement.SignatureHeader)
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":19999,"status":"succeeded"}`, o.ID)).Problem(409, "amount_fen")
-	signed(`{"order_id":"0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f","provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(404, "")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":19999,"status":"succeeded"}`, o.ID, ref)).Problem(409, "amount_fen")
+	unknown := uuid.Must(uuid.NewV7()).String()
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`, unknown)).Problem(404, "")
 	signed(`{"provider_ref":"WX-9","amount_fen":1,"status":"succeeded"}`).Problem(422, "order_id")
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0001","amount_fen":"20000","status":"succeeded"}`, o.ID)).Problem(422, "amount_fen")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":"20000","status":"succeeded"}`, o.ID, ref)).Problem(422, "amount_fen")
 	signed(`[1]`).Problem(422, "body")
 	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-\u0000","amount_fen":20000,"status":"succeeded"}`, o.ID)).Problem(422, "provider_ref")
 
@@ -422,6 +424,16 @@ func TestPaymentCallback(t *testing.T) {
 	signed(body).Want(200).JSON(&out)
 	if out.Outcome != "paid" {
 		t.Fatalf("outcome %q", out.Outcome)
+	}
+	// The same reference for another order is refused on provider_ref (it was a 500), and that
+	// order stays unpaid.
+	var o2 fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 2}}},
+		"Idempotency-Key", "cb-other-ref").Want(201).JSON(&o2)
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":%q,"amount_fen":20000,"status":"succeeded"}`, o2.ID, ref)).Problem(409, "provider_ref")
+	w.Buyer1.Do("GET", "/api/v1/orders/"+o2.ID, nil).Want(200).JSON(&o2)
+	if o2.Status != "placed" {
+		t.Errorf("order paid by another's reference: %s", o2.Status)
 	}
 	var entries, payments int64
 	count := func() {
@@ -442,20 +454,20 @@ func TestPaymentCallback(t *testing.T) {
 	if entries != 1 || payments != 1 {
 		t.Fatalf("after duplicates: %d entries, %d payments", entries, payments)
 	}
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0002","amount_fen":20000,"status":"succeeded"}`, o.ID)).State("paid")
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0002-%s","amount_fen":20000,"status":"succeeded"}`, o.ID, ref)).State("paid")
 
 	var c fixture.FullOrder
 	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"product_id": w.Product, "quantity": 1}}},
 		"Idempotency-Key", "cb-2").Want(201).JSON(&c)
 	w.Buyer1.Do("POST", "/api/v1/orders/"+c.ID+"/cancel", nil).Want(200)
-	late := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003","amount_fen":10000,"status":"succeeded"}`, c.ID)
+	late := fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0003-%s","amount_fen":10000,"status":"succeeded"}`, c.ID, ref)
 	signed(late).State("cancelled")
 	// Refused, but the unit's money was taken: it is recorded and returned at once.
 	var pay struct {
 		AmountFen int64
 		ReturnRef *string
 	}
-	w.a.DB.Raw("SELECT amount_fen, return_ref FROM payments WHERE order_id = ? AND provider_ref = 'WX-0003'", c.ID).Scan(&pay)
+	w.a.DB.Raw("SELECT amount_fen, return_ref FROM payments WHERE order_id = ? AND provider_ref = ?", c.ID, "WX-0003-"+ref).Scan(&pay)
 	if pay.AmountFen != 10000 || pay.ReturnRef == nil || *pay.ReturnRef != "SIM-RETURN-"+c.ID {
 		t.Fatalf("the late callback's money: %+v; want 10000 fen recorded and returned", pay)
 	}
@@ -463,12 +475,12 @@ func TestPaymentCallback(t *testing.T) {
 	if out.Outcome != "duplicate" {
 		t.Fatalf("repeat of the late callback: outcome %q", out.Outcome)
 	}
-	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004","status":"failed"}`, c.ID)).Want(200).JSON(&out)
+	signed(fmt.Sprintf(`{"order_id":%q,"provider_ref":"WX-0004-%s","status":"failed"}`, c.ID, ref)).Want(200).JSON(&out)
 	if out.Outcome != "ignored" {
 		t.Fatalf("failed callback outcome %q", out.Outcome)
 	}
 	var refused int64
-	w.a.DB.Raw("SELECT count(*) FROM payment_callbacks WHERE order_id IN (?, ?, '0190f3b2-7c1e-7d2a-9f00-1a2b3c4d5e6f')", o.ID, c.ID).Scan(&refused)
+	w.a.DB.Raw("SELECT count(*) FROM payment_callbacks WHERE order_id IN (?, ?, ?)", o.ID, c.ID, unknown).Scan(&refused)
 	if refused != 4 { // wrong amount, unknown order, other reference, cancelled order
 		t.Fatalf("%d refused callbacks recorded, want 4", refused)
 	}
