@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 )
 
@@ -49,13 +50,15 @@ func Query(ctx context.Context, db *gorm.DB, query string, args ...any) (*sql.Ro
 	return db.Statement.ConnPool.QueryContext(ctx, query, args...)
 }
 
-// UUID passes id to pgx as its 16 bytes, which pgx encodes as a binary uuid directly.
-func UUID(id uuid.UUID) [16]byte { return id }
+// UUID passes id to pgx as its own uuid type, which pgx encodes directly: binary for a prepared
+// statement, text under the simple protocol a transaction pooler needs (PgBouncer; bare [16]byte
+// has no text encoding there: "cannot find encode plan", caught by TestThroughTransactionPooler).
+func UUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
 
-// NullUUID is UUID for an optional id: nil (NULL) when id is nil.
-func NullUUID(id *uuid.UUID) any {
+// NullUUID is UUID for an optional id: NULL when id is nil.
+func NullUUID(id *uuid.UUID) pgtype.UUID {
 	if id == nil {
-		return nil
+		return pgtype.UUID{}
 	}
-	return [16]byte(*id)
+	return UUID(*id)
 }
