@@ -2,33 +2,17 @@ package app
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/fupinmarket/fupin/internal/platform/cache"
-	"github.com/fupinmarket/fupin/internal/platform/config"
-	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // HEAD is served wherever GET is (RFC 9110 §9.3.2), through a real listener so that net/http
 // itself drops the body: the GET's status and headers, no body, one log line as HEAD. Other
 // methods a path does not serve stay 405 problems with an Allow header.
 func TestHeadServedAsGet(t *testing.T) {
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BcryptCost = 4
-	var logs lockedBuffer
-	rdb, prefix := dbtest.Redis(t)
-	a, err := New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewJSONHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, logs := testAppLogged(t)
 	srv := httptest.NewServer(a.Router)
 	defer srv.Close()
 

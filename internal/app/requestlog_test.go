@@ -29,6 +29,23 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// testAppLogged is testApp whose log lines (JSON) are kept in the returned buffer.
+func testAppLogged(t *testing.T) (*App, *lockedBuffer) {
+	t.Helper()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BcryptCost = 4
+	logs := &lockedBuffer{}
+	rdb, prefix := dbtest.Redis(t)
+	a, err := New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, logs
+}
+
 func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,17 +55,7 @@ func (l *lockedBuffer) String() string {
 // The request log line of a signed-in call names the caller by user id and role, never by a
 // name (neither the username nor a household head's name it sent), with took_ms in milliseconds.
 func TestRequestLogNamesCallerByIDAndRole(t *testing.T) {
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BcryptCost = 4
-	var logs lockedBuffer
-	rdb, prefix := dbtest.Redis(t)
-	a, err := New(cfg, dbtest.DB(t), cache.New(rdb, prefix, 50*time.Millisecond), slog.New(slog.NewJSONHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, logs := testAppLogged(t)
 	if _, err := region.LoadSeed(context.Background(), a.DB); err != nil {
 		t.Fatal(err)
 	}
