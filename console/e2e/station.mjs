@@ -8,6 +8,7 @@
 // way a phone's camera would; decoded by jsQR, as Chromium on Linux has no BarcodeDetector), one
 // pasted → delist → its households with this month's income. Screenshots: station-*-{phone,desktop}.png.
 import { readFileSync } from 'node:fs'
+import { until } from './buyer.mjs'
 
 export async function stationJourney(browser, base, viewport, tag, h) {
   const { newPage, login, shot, expect } = h
@@ -66,10 +67,9 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await file.setInputFiles({ name: 'larou.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') })
   const img = card.locator('img.thumb')
   await img.waitFor()
-  await page.waitForFunction((id) => {
-    const i = document.querySelector(`[data-product="${id}"] img.thumb`)
-    return i && i.complete && i.naturalWidth > 0
-  }, productId)
+  // Polled from here: page.waitForFunction polls by evaluating strings in the page, which its CSP
+  // forbids (it failed whenever the thumbnail was not there on the first look, on a busy machine).
+  await until(() => img.evaluate((i) => i.complete && i.naturalWidth > 0), `${tag}: the photo's thumbnail loads`)
   const size = await img.evaluate((i) => [i.naturalWidth, i.naturalHeight])
   expect(size[0] === 360 && size[1] === 270, `${tag}: the photo is shown from its 360×270 thumbnail (${size.join('×')})`)
 

@@ -147,7 +147,7 @@ func TraceSettings(cfg config.Config) trace.Settings {
 	return trace.Settings{IssueSyncMax: cfg.IssueSyncMax, IssuePoll: cfg.IssuePoll, ScanFlushInterval: cfg.ScanFlushInterval,
 		SuspiciousScans: cfg.SuspiciousScans, SuspiciousClients: cfg.SuspiciousClients, ScanRate: cfg.ScanRate,
 		ScanBurst: cfg.ScanBurst, ScanAddressRate: cfg.ScanAddressRate, ScanAddressBurst: cfg.ScanAddressBurst,
-		LabelFont: cfg.LabelFont}
+		ScanMemoBytes: cfg.ScanMemoBytes, LabelFont: cfg.LabelFont}
 }
 
 // Close releases the database pool and the Redis client.

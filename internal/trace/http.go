@@ -39,7 +39,7 @@ type ScanCounter interface{ Inc(verdict string) }
 // NewHandler builds the trace handler; baseURL is PUBLIC_BASE_URL, printed into QR codes.
 func NewHandler(svc *Service, pages *web.Pages, baseURL string, scans ScanCounter) *Handler {
 	return &Handler{svc: svc, pages: pages, baseURL: baseURL, scans: scans,
-		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), memo: newMemo[memoKey, splitBody](memoBudget)}
+		limit: newLimiter(svc.cfg.Settings), unknowns: newLogSampler(svc.log), memo: newMemo[memoKey, splitBody](svc.cfg.ScanMemoBytes)}
 }
 
 // ScanURL is what a code's QR symbol holds: an ASCII URL only, so that it stays at a low QR

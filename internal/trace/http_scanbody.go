@@ -32,10 +32,6 @@ type memoKey struct {
 // (the page of a suspicious code shows its scan line twice, the page of an unknown code none).
 type splitBody [][]byte
 
-// memoBudget bounds the remembered bodies: a sold code's JSON is about 2 KB and its page about
-// 3 KB, so this holds both for 5,000–11,000 codes (memo).
-const memoBudget = 64 << 20
-
 func (h *Handler) remembered(k memoKey) (splitBody, bool) {
 	if k.rev == "" { // not from the cache: nothing identifies it
 		return nil, false

@@ -98,7 +98,7 @@ func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Househo
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
 		attribution: attribution, cfg: cfg, log: cfg.Log,
-		bg: bg, stop: stop, decoded: newMemo[string, decodedView](decodedBudget)}
+		bg: bg, stop: stop, decoded: newMemo[string, decodedView](cfg.ScanMemoBytes)}
 }
 
 // NewBatch records a production or harvest lot.
@@ -309,10 +309,6 @@ func (s *Service) fresh(cv cachedView, ok bool, epoch int64) (View, bool) {
 	v.rev = cv.rev
 	return v, true
 }
-
-// decodedBudget bounds the in-process memo of decoded views: a sold code's cached value is about
-// 2 KB, its decoding about twice that, so this holds 7,000–15,000 codes (memo).
-const decodedBudget = 64 << 20
 
 // recentMax bounds the views kept while Redis is away (recentView).
 const recentMax = 2048

@@ -16,10 +16,16 @@ type Settings struct {
 	ScanAddressRate   float64       // scans of all codes per client address per second (0: no such budget)
 	ScanAddressBurst  int           // scans of all codes one client address may make at once
 	LabelFont         string        // TrueType font (.ttf, or the first of a .ttc) with Chinese glyphs
+	ScanMemoBytes     int           // bytes each in-process scan memo (decoded views, rendered bodies) may hold
 }
 
 // withDefaults fills zero values (a Settings built in code rather than from the configuration).
 func (s Settings) withDefaults() Settings {
+	if s.ScanMemoBytes <= 0 {
+		// The rendered bodies of a sold code are about 2 KB (JSON) and 3 KB (page), its decoded
+		// view about 4 KB: 64 MiB each holds some 5,000–15,000 codes (memo).
+		s.ScanMemoBytes = 64 << 20
+	}
 	if s.IssueSyncMax <= 0 {
 		s.IssueSyncMax = 10_000
 	}

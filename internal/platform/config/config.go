@@ -76,6 +76,7 @@ type Config struct {
 	ScanBurst         int           `env:"SCAN_BURST" envDefault:"10" desc:"scans and lookups of one code one client address may make at once before its rate applies"`
 	ScanAddressRate   float64       `env:"SCAN_ADDRESS_RATE_PER_SECOND" envDefault:"20" desc:"scans and code lookups of all codes one client address may make per second on average: phones behind one carrier NAT or office gateway share it (0 turns this budget off)"`
 	ScanAddressBurst  int           `env:"SCAN_ADDRESS_BURST" envDefault:"200" desc:"scans and code lookups of all codes one client address may make at once before its rate applies"`
+	ScanMemoBytes     int           `env:"SCAN_MEMO_BYTES" envDefault:"67108864" desc:"bytes each of the scan path's two in-process memos (decoded views, rendered bodies) may hold; about 2-3 KB a code each, so 64 MiB each keeps some 5,000-15,000 codes from being decoded and rendered again on every scan (0: the default)"`
 	LabelFont         string        `env:"LABEL_FONT" envDefault:"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" desc:"TrueType font (.ttf, or the first font of a .ttc) with Chinese glyphs for PDF labels"`
 }
 
