@@ -283,15 +283,20 @@ JOIN postings p ON p.account_id = a.id
 WHERE a.kind = 'household_income' AND a.owner_id = ?`
 
 // statementLinesSQL reads the newest postings of a household's income account, all its slots,
-// with what they sold. Quantity is the order line's (the household's part of it is the amount,
-// not a count).
+// with what they sold. Quantity is the order line's, or for a refund the items that refund took
+// back of the line (its entry's key is refund:{refund id}, as procurement posts it); the
+// household's part of either is the amount, not a count.
 const statementLinesSQL = `
 SELECT p.entry_id, e.kind, e.occurred_at, e.order_id, p.order_line_id, ol.product_id,
-       coalesce(pr.name, '') AS product_name, coalesce(ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
+       coalesce(pr.name, '') AS product_name, coalesce(rl.quantity, ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
 FROM postings p
 JOIN journal_entries e ON e.id = p.entry_id
 LEFT JOIN order_lines_view ol ON ol.id = p.order_line_id
 LEFT JOIN products_view pr ON pr.id = ol.product_id
+LEFT JOIN LATERAL (
+    SELECT r.quantity FROM refund_lines_view r
+    WHERE e.kind = 'refund' AND r.order_line_id = p.order_line_id AND e.idempotency_key = 'refund:' || r.refund_id
+) rl ON true
 WHERE p.account_id IN (SELECT id FROM ledger_accounts WHERE kind = 'household_income' AND owner_id = ?)
 ORDER BY e.occurred_at DESC, p.entry_id DESC, p.id
 LIMIT ?`
