@@ -116,7 +116,7 @@ func guardedEntrySQLFrom(n int) string {
 }
 
 // guardArgs returns g's arguments as the statement's first parameters, with room for more after
-// them: each one parameter, uuids as their bytes (database.UUID). It refuses an argument that gorm
+// them: each one parameter, uuids as pgx's own uuid type (database.UUID). It refuses an argument that gorm
 // would have expanded into a list of parameters (a slice other than []byte), and a count that is
 // not g's number of placeholders: the statement runs without gorm (pass an array as its text
 // literal, as trace.LineEvents does).
