@@ -5,6 +5,7 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value', '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
   ['already pays another order: a provider reference pays one order', '已是另一笔订单的支付流水号：一个流水号只能支付一笔订单'],
   ["brings this product's line to 200000 items, more than the 100000 one line holds: order the rest separately", '同一商品合计 200000 件，超过一行最多的 100000 件：其余请另下一单'],

@@ -20,7 +20,7 @@ import (
 
 // Bind decodes the JSON body into dst strictly: unknown fields, names in the wrong case, a field
 // twice in one object, wrong types, trailing data and an empty body are Invalid errors naming the
-// field. A body over the limit is a 413.
+// field. A PATCH member sent as null is Invalid too (patchNulls). A body over the limit is a 413.
 func Bind(c *gin.Context, dst any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -38,7 +38,10 @@ func Bind(c *gin.Context, dst any) error {
 		if dec.More() {
 			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
 		}
-		return strictKeys(body, reflect.TypeOf(dst)).Err()
+		if found := strictKeys(body, reflect.TypeOf(dst)); len(found) > 0 || c.Request.Method != http.MethodPatch {
+			return found.Err()
+		}
+		return patchNulls(body).Err()
 	}
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
