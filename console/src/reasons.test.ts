@@ -5,6 +5,7 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['is in the future: the latest month with figures is 2026-12 (so far)', '是将来的月份：有数据的最近月份是 2026-12（截至目前）'],
   ['must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value', '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
   ['already pays another order: a provider reference pays one order', '已是另一笔订单的支付流水号：一个流水号只能支付一笔订单'],

@@ -21,6 +21,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^must not be before from$/, '不能早于起始日期'],
   [/^must be a month YYYY-MM or a year YYYY.*$/, '须为月份 YYYY-MM 或年份 YYYY（中国标准时间），如 2026-03'],
   [/^must be a month YYYY-MM from 2010-01 to 2100-12$/, '须为 2010-01 到 2100-12 之间的月份 YYYY-MM'],
+  [/^is in the future: the latest month with figures is (\d{4}-\d{2}) \(so far\)$/, '是将来的月份：有数据的最近月份是 $1（截至目前）'],
   [/^must be in the years (\d+) to (\d+)$/, '须在 $1 年到 $2 年之间'],
   [/^has month (\d+): months are 01 to 12$/, '月份 $1 不存在：月份为 01 到 12'],
   [/^must be (from )?(\d+) to (\d+)( \(or give rolling_to=YYYY-MM\))?$/, '须在 $2 到 $3 之间'],
