@@ -5,6 +5,8 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['is not UTF-8 text (GBK?): send JSON in UTF-8', '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
+  ['holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which is no character: escape characters outside the BMP as a pair, or send them as UTF-8', '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
   ['is in the future: the latest month with figures is 2026-12 (so far)', '是将来的月份：有数据的最近月份是 2026-12（截至目前）'],
   ['must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value', '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],

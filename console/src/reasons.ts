@@ -9,6 +9,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^is required: say what happened$/, '必填：请说明发生了什么'],
   [/^is required: a county \(6 digits\), township \(9\) or village \(12\) code$/, '必填：县（6 位）、乡镇（9 位）或村（12 位）代码'],
   [/^is not a known field; remove it$/, '不是可识别的字段，请删除'],
+  [/^is not UTF-8 text \(GBK\?\): send JSON in UTF-8$/, '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
+  [/^holds half of a UTF-16 surrogate pair .*$/, '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
   [/^must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value$/, '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   [/^is listed twice$/, '重复列出'],
   [/^is listed twice; give each supplier one share$/, '重复列出：每个供货户只能有一个份额'],
