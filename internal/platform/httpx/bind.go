@@ -148,4 +148,3 @@ func QueryInt(c *gin.Context, name string, min, max int) (int, bool) {
 	}
 	return n, true
 }
-
