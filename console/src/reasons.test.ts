@@ -5,6 +5,9 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['is the Excel error #N/A: the formula that fills it found nothing; fix it or type the value', '是 Excel 错误值 #N/A：填它的公式没有找到结果，请修正公式或直接填写'],
+  ['was stored by Excel as a number (4.33124197501011E+17), which loses its last digits: format the column as text and type the numbers again', 'Excel 把它存成了数字（4.33124197501011E+17），丢失了末几位：请把该列设为文本格式后重新输入'],
+  ['must be one of 贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户', '须为以下之一：贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户'],
   ['is not UTF-8 text (GBK?): send JSON in UTF-8', '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
   ['holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which is no character: escape characters outside the BMP as a pair, or send them as UTF-8', '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
   ['is in the future: the latest month with figures is 2026-12 (so far)', '是将来的月份：有数据的最近月份是 2026-12（截至目前）'],
