@@ -10,6 +10,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^is required: a county \(6 digits\), township \(9\) or village \(12\) code$/, '必填：县（6 位）、乡镇（9 位）或村（12 位）代码'],
   [/^is not a known field; remove it$/, '不是可识别的字段，请删除'],
   [/^is not UTF-8 text \(GBK\?\): send JSON in UTF-8$/, '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
+  [/^holds the (control|format) character (U\+[0-9A-F]{4,6})( \([^)]*\))?, which a page does not show as typed: remove it$/, '含有看不见的字符 $2$3（如换行或文字方向控制符），页面上显示不出来：请删除'],
+  [/^has the offset ([+-]\d{2}:\d{2}): offsets run from -23:59 to \+23:59, such as \+08:00$/, '时区偏移 $1 不存在：偏移须在 -23:59 到 +23:59 之间，如 +08:00'],
   [/^holds half of a UTF-16 surrogate pair .*$/, '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
   [/^must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value$/, '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   [/^is listed twice$/, '重复列出'],

@@ -104,7 +104,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	var ok bool
 	if prod.Name, ok = text.Name(req.Name, MaxNameLen); !ok {
-		f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+		f.Add("name", "%s", text.NameReason(req.Name, MaxNameLen))
 	}
 	if prod.Category, ok = text.Name(req.Category, 30); !ok {
 		f.Add("category", "must be 1 to 30 characters, such as 水果, 腊肉, 茶叶, 手工艺品")
@@ -281,7 +281,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if patch.Name != nil {
 		name, ok := text.Name(*patch.Name, MaxNameLen)
 		if !ok {
-			f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+			f.Add("name", "%s", text.NameReason(*patch.Name, MaxNameLen))
 		}
 		cols["name"] = name
 	}

@@ -97,7 +97,7 @@ func (req NewStation) parse() (name, region string, villages []string, err error
 	var f apperr.Fields
 	name, ok := text.Name(req.Name, 60)
 	if !ok {
-		f.Add("name", "must be 1 to 60 characters after trimming blanks")
+		f.Add("name", "%s", text.NameReason(req.Name, 60))
 	}
 	if req.Level != LevelCounty && req.Level != LevelTownship && req.Level != LevelVillage {
 		f.Add("level", "must be county, township or village")
