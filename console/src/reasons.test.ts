@@ -5,6 +5,8 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['from 2026-11-01 00:10 (China time) on, the household was owed as little as ¥0.00, less than this payout of ¥0.10: a payout pays what was owed when the bank made the transfer; give that time', '从 2026-11-01 00:10（北京时间）起，该户最少只应得 ¥0.00，少于本次付款 ¥0.10：付款只能付转账时已应得的钱，请填写银行实际转账的时间'],
+  ['the batch has 8 codes issued or being issued and would have 1 items delivered: codes never exceed what was delivered, and a batch with deliveries is attributed by them; record at least 8 items', '该批次已发放（或正在发放）8 个码，交售后只有 1 件：码数不能超过交售数，有交售记录的批次按交售记录分配收益；请至少登记 8 件'],
   ['is the Excel error #N/A: the formula that fills it found nothing; fix it or type the value', '是 Excel 错误值 #N/A：填它的公式没有找到结果，请修正公式或直接填写'],
   ['was stored by Excel as a number (4.33124197501011E+17), which loses its last digits: format the column as text and type the numbers again', 'Excel 把它存成了数字（4.33124197501011E+17），丢失了末几位：请把该列设为文本格式后重新输入'],
   ['must be one of 贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户', '须为以下之一：贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户'],

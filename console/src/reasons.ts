@@ -117,6 +117,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^is UTF-16 text: save it as CSV UTF-8 or XLSX$/, '文件是 UTF-16 编码：请另存为“CSV UTF-8”或 XLSX'],
   [/^row (\d+), column (\d+) holds a line break: a quote \("\) opened there is not closed, and the rows after it were read into that cell; close or remove the quote$/, '第 $1 行第 $2 列有换行：那里的引号（"）没有闭合，其后各行都被读进了这一格；请补上或删去引号'],
   [/^holds a line break: names and addresses are one line$/, '有换行：姓名、地址等须写在一行内'],
+  [/^the batch has (\d+) codes issued or being issued and would have (\d+) items delivered: codes never exceed what was delivered, and a batch with deliveries is attributed by them; record at least (\d+) items$/, '该批次已发放（或正在发放）$1 个码，交售后只有 $2 件：码数不能超过交售数，有交售记录的批次按交售记录分配收益；请至少登记 $3 件'],
+  [/^from (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) \(China time\) on, the household was owed as little as (¥[\d,.]+), less than this payout of (¥[\d,.]+): a payout pays what was owed when the bank made the transfer; give that time$/, '从 $1（北京时间）起，该户最少只应得 $2，少于本次付款 $3：付款只能付转账时已应得的钱，请填写银行实际转账的时间'],
   [/^is the Excel error (#[A-Z0-9\/!?_]+): the formula that fills it found nothing; fix it or type the value$/, '是 Excel 错误值 $1：填它的公式没有找到结果，请修正公式或直接填写'],
   [/^was stored by Excel as a number \(([^)]*)\), which loses its last digits: format the column as text and type the numbers again$/, 'Excel 把它存成了数字（$1），丢失了末几位：请把该列设为文本格式后重新输入'],
   [/^part (.+) of the workbook is damaged: (.*)$/, '工作簿已损坏（$1：$2），请用 Excel 或 WPS 重新保存后再导入'],
