@@ -86,6 +86,7 @@ const fromTheAPI: [string, string][] = [
   ['holds the format character U+202E (right-to-left override), which a page does not show as typed: remove it', '含有看不见的字符 U+202E (right-to-left override)（如换行或文字方向控制符），页面上显示不出来：请删除'],
   ['has the offset +24:00: offsets run from -23:59 to +23:59, such as +08:00', '时区偏移 +24:00 不存在：偏移须在 -23:59 到 +23:59 之间，如 +08:00'],
   ['433124110299 exists from 2026-12-06 (a merge created it), after 2026-11: ask for a month from 2026-12 on, or for the villages merged into it', '433124110299 自 2026-12-06 起才设立（由合并新设），2026-11 还没有这个村：请查 2026-12 及以后的月份，或查并入它的各村'],
+  ['433124110226 was merged into 433124110299 on 2026-12-06: use 433124110299', '433124110226 已于 2026-12-06 并入 433124110299：请改用 433124110299'],
 ]
 
 describe('zhReason', () => {

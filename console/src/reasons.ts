@@ -167,6 +167,7 @@ export const zhReasons: [RegExp, string][] = [
   [/^(\d{12}) was merged into (\S+) on (\S+), before starts_on (\S+): pair the unit with (\S+)$/, '$1 已于 $3 并入 $2（早于开始日期 $4）：请与 $5 结对'],
   [/^(\d{12}) exists from (\S+) \(a merge created it\), after starts_on (\S+): start the pairing on or after (\S+)$/, '$1 自 $2 起才设立（由合并新设），晚于开始日期 $3：请从 $4 或之后开始结对'],
   [/^(\d{12}) exists from (\S+) \(a merge created it\), after (\S+): ask for a month from (\S+) on, or for the villages merged into it$/, '$1 自 $2 起才设立（由合并新设），$3 还没有这个村：请查 $4 及以后的月份，或查并入它的各村'],
+  [/^(\d{12}) was merged into (\S+) on (\S+): use (\S+)$/, '$1 已于 $3 并入 $2：请改用 $4'],
   [/^the unit is already paired with this (village|household) from (\S+) (open-ended|to \S+) \(pairing (\S+)\): end that pairing first, or start this one after it$/, '该单位在重叠的日期已有这一结对（结对 $4，自 $2 起）：请先结束那次结对，或在其结束后开始'],
 ]
 

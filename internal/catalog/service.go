@@ -30,6 +30,9 @@ type Regions interface {
 	// Exist reports whether every one of codes names a region of level, or of any level when
 	// level is 0.
 	Exist(ctx context.Context, codes []string, level int) (bool, error)
+	// NotMerged is Invalid naming field when one of codes names a village merged away: which
+	// one, the village it went into and the day.
+	NotMerged(ctx context.Context, field string, codes []string) error
 }
 
 // Service lists and updates products.
@@ -137,6 +140,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	if !known {
 		return Product{}, apperr.Invalid(apperr.Field("origin_code", "names no region; import regions or check the code"))
+	}
+	if err := s.regions.NotMerged(ctx, "origin_code", []string{prod.OriginCode}); err != nil {
+		return Product{}, err
 	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Omit("Suppliers").Create(&prod).Error; err != nil {
