@@ -5,6 +5,15 @@ import { fieldErrors } from './problem'
 // Reasons as the API writes them (copied from its answers and its Go sources, values filled in).
 const fromTheAPI: [string, string][] = [
   ['is required', '必填'],
+  ['from 2026-11-01 00:10 (China time) on, the household was owed as little as ¥0.00, less than this payout of ¥0.10: a payout pays what was owed when the bank made the transfer; give that time', '从 2026-11-01 00:10（北京时间）起，该户最少只应得 ¥0.00，少于本次付款 ¥0.10：付款只能付转账时已应得的钱，请填写银行实际转账的时间'],
+  ['the batch has 8 codes issued or being issued and would have 1 items delivered: codes never exceed what was delivered, and a batch with deliveries is attributed by them; record at least 8 items', '该批次已发放（或正在发放）8 个码，交售后只有 1 件：码数不能超过交售数，有交售记录的批次按交售记录分配收益；请至少登记 8 件'],
+  ['is the Excel error #N/A: the formula that fills it found nothing; fix it or type the value', '是 Excel 错误值 #N/A：填它的公式没有找到结果，请修正公式或直接填写'],
+  ['was stored by Excel as a number (4.33124197501011E+17), which loses its last digits: format the column as text and type the numbers again', 'Excel 把它存成了数字（4.33124197501011E+17），丢失了末几位：请把该列设为文本格式后重新输入'],
+  ['must be one of 贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户', '须为以下之一：贫困户, 脱贫户, 脱贫不稳定户, 边缘易致贫户, 突发严重困难户'],
+  ['is not UTF-8 text (GBK?): send JSON in UTF-8', '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
+  ['holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which is no character: escape characters outside the BMP as a pair, or send them as UTF-8', '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
+  ['is in the future: the latest month with figures is 2026-12 (so far)', '是将来的月份：有数据的最近月份是 2026-12（截至目前）'],
+  ['must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value', '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   ['must be from 15 to 210 mm', '须在 15 到 210 毫米之间'],
   ['already pays another order: a provider reference pays one order', '已是另一笔订单的支付流水号：一个流水号只能支付一笔订单'],
   ["brings this product's line to 200000 items, more than the 100000 one line holds: order the rest separately", '同一商品合计 200000 件，超过一行最多的 100000 件：其余请另下一单'],

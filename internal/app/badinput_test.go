@@ -123,6 +123,12 @@ func TestBadInputs(t *testing.T) {
 		{"NUL in a nested body string", func() fixture.Resp {
 			return w.Buyer1.Do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.Product+`","quantity":1,"note":"a\u0000"}]}`, "Idempotency-Key", "nul-1")
 		}, 422, "items[0].note"},
+		{"a GBK body", func() fixture.Resp {
+			return w.OpA.Do("POST", "/api/v1/households", "{\"archive_no\":\"HY-9\",\"head_name\":\"\xca\xa9\xb3\xc9\xb8\xbb\"}")
+		}, 422, "head_name"},
+		{"half a surrogate pair in a nested string", func() fixture.Resp {
+			return w.Buyer1.Do("POST", "/api/v1/orders", `{"items":[{"product_id":"`+w.Product+`","quantity":1,"note":"kiwi \ud83e"}]}`, "Idempotency-Key", "sur-1")
+		}, 422, "items[0].note"},
 		{"NUL in a query parameter", func() fixture.Resp { return w.Buyer1.Do("GET", "/api/v1/products?q=a%00b", nil) }, 422, "q"},
 		{"login without a password", func() fixture.Resp {
 			return fixture.Client{T: t, H: w.a.Router}.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin"})

@@ -126,6 +126,21 @@ func TestDeliveriesBoundCodes(t *testing.T) {
 		t.Fatalf("supply = %+v", s)
 	}
 	w.OpB.Do("GET", path, nil).Problem(404, "")
+
+	// Codes issued before any delivery (by the product's supplier shares): the batch's first
+	// delivery must cover them, or its few items would carry the income of every code (a reviewer's
+	// household credited ¥640 for 1 item delivered); none of the refused is written.
+	early := w.batch(t, w.Product, 10)
+	w.codesOf(t, early, 8)
+	earlyPath := "/api/v1/batches/" + early + "/deliveries"
+	w.OpA.Do("POST", earlyPath, delivery(w.Households[0], 1), "Idempotency-Key", "early-1").Problem(409, "quantity")
+	w.OpA.Do("POST", earlyPath, delivery(w.Households[0], 7), "Idempotency-Key", "early-7").Problem(409, "quantity")
+	w.a.DB.Raw(`SELECT count(*) FROM batch_deliveries WHERE batch_id = ?`, early).Scan(&n)
+	if n != 0 {
+		t.Fatalf("refused deliveries into a batch with codes left %d rows", n)
+	}
+	w.deliver(t, early, delivery(w.Households[0], 8))
+	w.deliver(t, early, delivery(w.Households[1], 1)) // beyond the codes: as any delivery
 }
 
 // Items sold from a batch with deliveries are attributed by them, as fixed when their codes were

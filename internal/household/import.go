@@ -593,22 +593,23 @@ func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok b
 	if byName {
 		row.req.VillageCode = "000000000000"
 	}
-	// A cell on two lines (a quoted line break in CSV, Alt+Enter in XLSX) gets its own reason, not
-	// the length or format one validate would give it.
-	// A break at a cell's end is a blank that validate trims.
+	// A cell on two lines (a quoted line break in CSV, Alt+Enter in XLSX) or holding an Excel error
+	// value gets its own reason, not the length or format one validate would give it.
 	var broken map[string]bool
 	for _, k := range importColumns {
-		if i, ok := rd.cols[k]; ok && i < len(cells) && strings.ContainsAny(cells[i], "\r\n") && strings.ContainsAny(text.Clean(cells[i]), "\r\n") {
-			rd.fail(line, columnNames[k], "holds a line break: names and addresses are one line")
-			if broken == nil {
-				broken = map[string]bool{}
+		if i, ok := rd.cols[k]; ok && i < len(cells) {
+			if why := cellProblem(cells[i]); why != "" {
+				rd.fail(line, columnNames[k], "%s", why)
+				if broken == nil {
+					broken = map[string]bool{}
+				}
+				broken[columnNames[k]], bad = true, true
 			}
-			broken[columnNames[k]], bad = true, true
 		}
 	}
 	for _, fe := range row.req.validate(rd.now) {
 		if c := columnNames[importColumn(fe.Field)]; !broken[c] {
-			rd.fail(line, c, "%s", fe.Reason)
+			rd.fail(line, c, "%s", rosterReason(importColumn(fe.Field), fe.Reason, cell(importColumn(fe.Field))))
 			bad = true
 		}
 	}

@@ -147,6 +147,15 @@ func (s *Service) payOut(ctx context.Context, tx *gorm.DB, req PayoutRequest, ow
 		return "", apperr.ConflictField("amount_fen", "the household is owed %s; a payout of %s would exceed it", owedNow, req.Amount).
 			With("owed_fen", int64(owedNow))
 	}
+	least, err := owedSince(ctx, tx, req.HouseholdID, req.PaidAt)
+	if err != nil {
+		return "", apperr.DB(err, "ledger account")
+	}
+	if req.Amount > least {
+		return "", apperr.ConflictField("paid_at", "from %s (China time) on, the household was owed as little as %s, less than this payout of %s: "+
+			"a payout pays what was owed when the bank made the transfer; give that time", req.PaidAt.In(civil.China).Format("2006-01-02 15:04"), least, req.Amount).
+			With("owed_fen", int64(least))
+	}
 	e := PayoutEntry(req.HouseholdID, req.Amount, req.Reference, req.PaidAt)
 	if err := e.validate(false); err != nil {
 		return "", err
@@ -167,6 +176,25 @@ func (s *Service) payOut(ctx context.Context, tx *gorm.DB, req PayoutRequest, ow
 		return "", apperr.Invalid(apperr.Field("household_id", "names no household"))
 	}
 	return out.ID.String(), apperr.DB(err, "payout")
+}
+
+// owedSince is the least the household was owed (its payables, by their entries' occurred_at) at
+// any moment from at on: what a payout dated at may take without the household having been paid
+// money it had not yet earned, or paid twice over by a later debit (a refund, a later payout).
+// A payout dated before the sale that earned the money made the delay report read -35 days.
+func owedSince(ctx context.Context, tx *gorm.DB, householdID uuid.UUID, at time.Time) (money.Money, error) {
+	var least int64
+	err := tx.WithContext(ctx).Raw(`WITH p AS (
+		    SELECT e.occurred_at AS at, -p.amount_fen AS owed
+		    FROM ledger_accounts a
+		    JOIN postings p ON p.account_id = a.id
+		    JOIN journal_entries e ON e.id = p.entry_id
+		    WHERE a.kind = 'household_payable' AND a.owner_id = ?
+		), upto AS (SELECT coalesce(sum(owed), 0) AS owed FROM p WHERE at <= ?),
+		later AS (SELECT sum(owed) OVER (ORDER BY at) AS run FROM p WHERE at > ?) -- peers summed together
+		SELECT least(upto.owed, upto.owed + coalesce((SELECT min(run) FROM later), 0)) FROM upto`,
+		householdID, at, at).Row().Scan(&least)
+	return money.Money(least), err
 }
 
 // payoutHash is what a payout request means: the household and the amount (the paid_at of a

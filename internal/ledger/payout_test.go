@@ -42,6 +42,12 @@ func TestPayoutsReduceWhatIsOwedNotIncome(t *testing.T) {
 		}
 	}
 
+	// Dated before the sale that earned it (received at t0+72h): the household was owed nothing then.
+	_, err = svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 1000, Reference: ref, PaidAt: t0.Add(71 * time.Hour)})
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || len(e.Fields) != 1 || e.Fields[0].Field != "paid_at" {
+		t.Fatalf("payout dated before the sale: %v, want Conflict naming paid_at", err)
+	}
+
 	p, err := svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: 1000, Reference: ref, PaidAt: paidAt})
 	if err != nil || p.Replayed || p.OwedAfter != owed-1000 {
 		t.Fatalf("payout: %+v, %v", p, err)

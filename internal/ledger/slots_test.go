@@ -123,8 +123,8 @@ func TestHouseholdSlots(t *testing.T) {
 	}
 
 	// The payout's bound is the sum of the slots: one fen more is refused, all of it is paid,
-	// and the debit lands in slot 0.
-	paidAt := t0.Add(10 * 24 * time.Hour)
+	// and the debit lands in slot 0. Dated after the wage of 31 May, the last of what it pays.
+	paidAt := t0.Add(12 * 24 * time.Hour)
 	_, err = svc.PayOut(ctx, PayoutRequest{HouseholdID: h, Amount: owed + 1, Reference: "B-" + randHex(6), PaidAt: paidAt})
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || e.Fields[0].Field != "amount_fen" {
 		t.Fatalf("payout of owed + 1: %v, want a Conflict on amount_fen", err)

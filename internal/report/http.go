@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -148,6 +149,10 @@ func (h *Handler) monthIncomes(c *gin.Context) {
 			httpx.Fail(c, httpx.BadParam("month", "a month YYYY-MM"))
 			return
 		}
+		if err := notFuture(m, h.svc.now()).Err(); err != nil {
+			httpx.Fail(c, err)
+			return
+		}
 		month = m
 	}
 	limit, ok := httpx.QueryInt(c, "limit", 1, 5000)
@@ -179,6 +184,8 @@ func (h *Handler) monthly(c *gin.Context) {
 		m, ok := ParseMonth(v)
 		if !ok {
 			f.Add("month", "must be a month YYYY-MM from 2010-01 to 2100-12")
+		} else {
+			f = append(f, notFuture(m, h.svc.now())...)
 		}
 		month = m
 	}
@@ -226,4 +233,14 @@ func (h *Handler) monthly(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, format, buf.Bytes())
+}
+
+// notFuture refuses a month after the current one (China time), whose report would be all zeros
+// that read as "nothing was sold": nil for the current month (its figures so far) and before.
+func notFuture(m Month, now time.Time) apperr.Fields {
+	cur := MonthOf(now)
+	if !m.Start().After(cur.Start()) {
+		return nil
+	}
+	return apperr.Fields{apperr.Field("month", "is in the future: the latest month with figures is %s (so far)", cur)}
 }

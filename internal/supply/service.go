@@ -151,8 +151,9 @@ func (r NewDelivery) requestHash() []byte {
 // request again replays the first delivery (replayed true).
 // Errors: Invalid naming the field (household outside the station's villages, quantity, dates,
 // certificate, purchase_price_fen missing for a purchase-model product or given for consignment);
-// NotFound (batch out of scope); Conflict (quantity beyond the batch's, another model than the
-// batch's deliveries, Idempotency-Key reused for another delivery).
+// NotFound (batch out of scope); Conflict (quantity beyond the batch's, or below its codes issued
+// before any delivery; another model than the batch's deliveries; Idempotency-Key reused for
+// another delivery).
 func (s *Service) Record(ctx context.Context, p auth.Principal, batchID uuid.UUID, req NewDelivery, key string) (d Delivery, replayed bool, err error) {
 	today := civil.Today(s.now())
 	if err := req.validate(today); err != nil {
@@ -249,6 +250,15 @@ func (s *Service) insert(ctx context.Context, tx *gorm.DB, b trace.BatchUse, d *
 	if sum.Delivered+d.Quantity > locked.Quantity {
 		return apperr.ConflictField("quantity", "the batch declares %d items and %d were delivered into it: at most %d more",
 			locked.Quantity, sum.Delivered, locked.Quantity-sum.Delivered).With("delivered", sum.Delivered).With("batch_quantity", locked.Quantity)
+	}
+	// Codes never exceed what was delivered (IssueCheck, Reverse). A batch whose codes were issued
+	// before any delivery (by the product's supplier shares) is attributed by its deliveries from
+	// the first one on, so that first one must cover its codes: else the few items delivered would
+	// carry the income of every code (one household paid for the whole batch).
+	if used := locked.CodesIssued + locked.Reserved; sum.Delivered+d.Quantity < used {
+		return apperr.ConflictField("quantity", "the batch has %d codes issued or being issued and would have %d items delivered: "+
+			"codes never exceed what was delivered, and a batch with deliveries is attributed by them; record at least %d items",
+			used, sum.Delivered+d.Quantity, used-sum.Delivered).With("codes_issued", locked.CodesIssued).With("delivered", sum.Delivered)
 	}
 	if d.UnitCostFen != nil {
 		at := d.DeliveredOn.Start()

@@ -20,16 +20,15 @@ import (
 
 // Bind decodes the JSON body into dst strictly: unknown fields, names in the wrong case, a field
 // twice in one object, wrong types, trailing data and an empty body are Invalid errors naming the
-// field. A body over the limit is a 413.
+// field. A PATCH member sent as null is Invalid too (patchNulls). A body over the limit is a 413.
 func Bind(c *gin.Context, dst any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		return err // over the limit: a 413
 	}
-	// PostgreSQL text cannot hold NUL; refuse it here, where the request is still the caller's.
-	if holdsNUL(body) {
-		field, _ := nulAt(json.NewDecoder(bytes.NewReader(body)), "")
-		return apperr.Invalid(apperr.Field(nameOf(field), "must not contain NUL characters (\\u0000)"))
+	if at, reason := badText(body); at >= 0 {
+		field, _ := pathAt(json.NewDecoder(bytes.NewReader(body)), "", int64(at))
+		return apperr.Invalid(apperr.Field(nameOf(field), "%s", reason))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -38,7 +37,10 @@ func Bind(c *gin.Context, dst any) error {
 		if dec.More() {
 			return apperr.Invalid(apperr.Field("body", "must hold exactly one JSON object"))
 		}
-		return strictKeys(body, reflect.TypeOf(dst)).Err()
+		if found := strictKeys(body, reflect.TypeOf(dst)); len(found) > 0 || c.Request.Method != http.MethodPatch {
+			return found.Err()
+		}
+		return patchNulls(body).Err()
 	}
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
@@ -145,53 +147,4 @@ func QueryInt(c *gin.Context, name string, min, max int) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// holdsNUL reports whether a JSON text escapes a NUL character: a \u0000 whose backslash is not
-// itself escaped (the text "C:\\u0000" holds a backslash and "u0000").
-func holdsNUL(body []byte) bool {
-	for i := 0; ; {
-		j := bytes.Index(body[i:], []byte(`\u0000`))
-		if j < 0 {
-			return false
-		}
-		at := i + j
-		slashes := 0
-		for k := at - 1; k >= 0 && body[k] == '\\'; k-- {
-			slashes++
-		}
-		if slashes%2 == 0 {
-			return true
-		}
-		i = at + 1
-	}
-}
-
-// nulAt reads one value from dec and returns the path of the first string (a member's key or a
-// value) in it that holds a NUL, and whether there is one: the field to name rather than "body".
-func nulAt(dec *json.Decoder, path string) (string, bool) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", false
-	}
-	switch v := tok.(type) {
-	case string:
-		return path, strings.ContainsRune(v, 0)
-	case json.Delim:
-		for i := 0; dec.More(); i++ {
-			at := fmt.Sprintf("%s[%d]", path, i)
-			if v == '{' {
-				tok, err := dec.Token()
-				key, _ := tok.(string)
-				if at = join(path, key); err != nil || strings.ContainsRune(key, 0) {
-					return at, err == nil
-				}
-			}
-			if p, ok := nulAt(dec, at); ok {
-				return p, true
-			}
-		}
-		dec.Token() // the closing delimiter
-	}
-	return "", false
 }

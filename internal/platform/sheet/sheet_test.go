@@ -172,3 +172,42 @@ func TestCalcOpensExactly(t *testing.T) {
 		check(5, 6, "864.15", true)
 	}
 }
+
+// Numbers beyond the 15 digits a spreadsheet keeps are written as text, every fen kept; those
+// within stay numbers. LibreOffice reads both as written.
+func TestXLSXKeepsEveryFen(t *testing.T) {
+	table := Table{Name: "大额", Header: []string{"金额(元)", "数量"}, Rows: [][]Cell{
+		{Money(999_999_999_999_999), Int(999_999_999_999_999)},
+		{Money(1_000_000_000_520_633), Int(1_000_000_000_000_001)},
+		{Money(-1_000_000_000_520_633), Int(-9_223_372_036_854_775_808)},
+	}}
+	var x bytes.Buffer
+	if err := WriteXLSX(&x, table); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(x.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for ref, want := range map[string]struct {
+		v      string
+		number bool
+	}{"A2": {"9999999999999.99", true}, "B2": {"999999999999999", true},
+		"A3": {"10000000005206.33", false}, "B3": {"1000000000000001", false},
+		"A4": {"-10000000005206.33", false}, "B4": {"-9223372036854775808", false}} {
+		v, _ := f.GetCellValue("大额", ref, excelize.Options{RawCellValue: true})
+		typ, _ := f.GetCellType("大额", ref)
+		isNumber := typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString
+		if v != want.v || isNumber != want.number {
+			t.Errorf("%s: %q (type %v); want %q, number %v", ref, v, typ, want.v, want.number)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	rows := sheettest.Calc(t, x.Bytes(), "xlsx")
+	if len(rows) < 4 || rows[2][0].Text != "10000000005206.33" || rows[1][0].Text != "9999999999999.99" || !rows[1][0].Number {
+		t.Errorf("LibreOffice reads %+v", rows)
+	}
+}

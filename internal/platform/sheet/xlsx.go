@@ -18,7 +18,10 @@ const (
 
 // WriteXLSX writes tables as the sheets of one workbook, in order: the lines above in bold, the
 // header row in bold, the rows; money as numbers in #,##0.00, text as string cells in @, times
-// as CST text (exact in every viewer, and sortable in that layout), columns sized to fit.
+// as CST text (exact in every viewer, and sortable in that layout), columns sized to fit. A number
+// of more than 15 digits (money from ¥10 trillion, counted in fen) is written as right-aligned
+// text: spreadsheets keep numbers as doubles to 15 significant digits, and would drop its last
+// fen (a reviewer's ¥10,000,000,005,206.33 read back as …206.30).
 func WriteXLSX(w io.Writer, tables ...Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -47,7 +50,7 @@ func WriteXLSX(w io.Writer, tables ...Table) error {
 	return err
 }
 
-type styles struct{ text, money, bold int }
+type styles struct{ text, money, bold, wide int }
 
 func newStyles(f *excelize.File) (styles, error) {
 	var s styles
@@ -56,6 +59,9 @@ func newStyles(f *excelize.File) (styles, error) {
 		return s, err
 	}
 	if s.money, err = f.NewStyle(&excelize.Style{NumFmt: 4}); err != nil { // #,##0.00
+		return s, err
+	}
+	if s.wide, err = f.NewStyle(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "right"}}); err != nil {
 		return s, err
 	}
 	s.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 49})
@@ -108,8 +114,14 @@ func xlsxCell(c Cell, st styles, textStyle int) any {
 	case kindText:
 		return excelize.Cell{StyleID: textStyle, Value: c.text}
 	case kindInt:
+		if !exactInSheets(c.n) {
+			return excelize.Cell{StyleID: st.wide, Value: strconv.FormatInt(c.n, 10)}
+		}
 		return c.n
 	case kindMoney:
+		if !exactInSheets(c.n) {
+			return excelize.Cell{StyleID: st.wide, Value: Yuan(c.n)}
+		}
 		// The double nearest the exact decimal; excelize writes it back in its shortest form.
 		v, _ := strconv.ParseFloat(Yuan(c.n), 64)
 		return excelize.Cell{StyleID: st.money, Value: v}
@@ -165,3 +177,7 @@ func textWidth(s string) int {
 	}
 	return n
 }
+
+// exactInSheets reports whether n's digits (fen, or a count) fit the 15 significant digits to
+// which spreadsheets keep a number (Excel's limit; LibreOffice shows the same).
+func exactInSheets(n int64) bool { return n > -1e15 && n < 1e15 }
