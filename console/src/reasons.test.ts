@@ -82,6 +82,11 @@ const fromTheAPI: [string, string][] = [
   ['must not be in the future: 2026-12-07 is after today (2026-12-05, China time); give the day it happened', '不能是将来的日期：2026-12-07 晚于今天（2026-12-05，中国时间）；请填写实际发生的那一天'],
   ['must not be in the future: 2026-12-12 is after today (2026-12-05, China time); record the change on the day it takes effect', '不能是将来的日期：2026-12-12 晚于今天（2026-12-05，中国时间）；请在变更生效当天再登记'],
   ['must not be in the future: 2027-12-05T10:00:00Z is after now (2026-12-05T22:20:00Z); give the time the bank made the transfer', '不能是将来的时间：2027-12-05T10:00:00Z 晚于现在（2026-12-05T22:20:00Z）；请填写银行实际转账的时间'],
+  ['holds the control character U+000A (line feed), which a page does not show as typed: remove it', '含有看不见的字符 U+000A (line feed)（如换行或文字方向控制符），页面上显示不出来：请删除'],
+  ['holds the format character U+202E (right-to-left override), which a page does not show as typed: remove it', '含有看不见的字符 U+202E (right-to-left override)（如换行或文字方向控制符），页面上显示不出来：请删除'],
+  ['has the offset +24:00: offsets run from -23:59 to +23:59, such as +08:00', '时区偏移 +24:00 不存在：偏移须在 -23:59 到 +23:59 之间，如 +08:00'],
+  ['433124110299 exists from 2026-12-06 (a merge created it), after 2026-11: ask for a month from 2026-12 on, or for the villages merged into it', '433124110299 自 2026-12-06 起才设立（由合并新设），2026-11 还没有这个村：请查 2026-12 及以后的月份，或查并入它的各村'],
+  ['433124110226 was merged into 433124110299 on 2026-12-06: use 433124110299', '433124110226 已于 2026-12-06 并入 433124110299：请改用 433124110299'],
 ]
 
 describe('zhReason', () => {

@@ -10,6 +10,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^is required: a county \(6 digits\), township \(9\) or village \(12\) code$/, '必填：县（6 位）、乡镇（9 位）或村（12 位）代码'],
   [/^is not a known field; remove it$/, '不是可识别的字段，请删除'],
   [/^is not UTF-8 text \(GBK\?\): send JSON in UTF-8$/, '不是 UTF-8 文本（可能是 GBK）：请以 UTF-8 发送'],
+  [/^holds the (control|format) character (U\+[0-9A-F]{4,6})( \([^)]*\))?, which a page does not show as typed: remove it$/, '含有看不见的字符 $2$3（如换行或文字方向控制符），页面上显示不出来：请删除'],
+  [/^has the offset ([+-]\d{2}:\d{2}): offsets run from -23:59 to \+23:59, such as \+08:00$/, '时区偏移 $1 不存在：偏移须在 -23:59 到 +23:59 之间，如 +08:00'],
   [/^holds half of a UTF-16 surrogate pair .*$/, '含有不完整的字符（半个 UTF-16 代理对）：请检查输入'],
   [/^must not be null: a PATCH changes only the fields it holds; leave the field out to keep its value$/, '不能为 null：修改只改动所填字段，不改的字段请不要填写'],
   [/^is listed twice$/, '重复列出'],
@@ -164,6 +166,8 @@ export const zhReasons: [RegExp, string][] = [
   [/^must not be before starts_on$/, '不能早于开始日期'],
   [/^(\d{12}) was merged into (\S+) on (\S+), before starts_on (\S+): pair the unit with (\S+)$/, '$1 已于 $3 并入 $2（早于开始日期 $4）：请与 $5 结对'],
   [/^(\d{12}) exists from (\S+) \(a merge created it\), after starts_on (\S+): start the pairing on or after (\S+)$/, '$1 自 $2 起才设立（由合并新设），晚于开始日期 $3：请从 $4 或之后开始结对'],
+  [/^(\d{12}) exists from (\S+) \(a merge created it\), after (\S+): ask for a month from (\S+) on, or for the villages merged into it$/, '$1 自 $2 起才设立（由合并新设），$3 还没有这个村：请查 $4 及以后的月份，或查并入它的各村'],
+  [/^(\d{12}) was merged into (\S+) on (\S+): use (\S+)$/, '$1 已于 $3 并入 $2：请改用 $4'],
   [/^the unit is already paired with this (village|household) from (\S+) (open-ended|to \S+) \(pairing (\S+)\): end that pairing first, or start this one after it$/, '该单位在重叠的日期已有这一结对（结对 $4，自 $2 起）：请先结束那次结对，或在其结束后开始'],
 ]
 

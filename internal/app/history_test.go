@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 // What a sale is attributed to is fixed when the order is placed: the station moves the whole
@@ -354,4 +356,41 @@ func TestRefundCountsForTheVillageOfTheSale(t *testing.T) {
 	if r.Mismatches != 0 {
 		t.Errorf("verify --full: %v", r.Lines)
 	}
+}
+
+// A merged village is refused where a station or a product names it, as households, cooperatives
+// and pairings refuse it: 422 naming the field, the village it went into and the day.
+func TestMergedVillageRefusedForStationsAndProducts(t *testing.T) {
+	w := newWorld(t)
+	gone, succ := "433124110991", "433124110992"
+	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '并前村', 5, '433124110')`, gone).Error; err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ ID string }
+	w.Admin.Do("POST", "/api/v1/stations", map[string]any{"name": "并前服务点", "level": "village",
+		"region_code": gone, "village_codes": []string{gone}}).Want(201).JSON(&st)
+	op := fixture.Login(t, w.a.Router, w.a.Users, auth.RoleStation, &st.ID, nil)
+	h := w.RegisterHousehold(t, op, gone)
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{gone}, "successor_code": succ,
+		"successor_name": "并后村"}).Want(201)
+
+	today := civil.Today(time.Now()).String()
+	want := fmt.Sprintf("%s was merged into %s on %s: use %s", gone, succ, today, succ)
+	for field, body := range map[string]map[string]any{
+		"region_code":   {"name": "并后服务点甲", "level": "village", "region_code": gone, "village_codes": []string{succ}},
+		"village_codes": {"name": "并后服务点乙", "level": "village", "region_code": succ, "village_codes": []string{succ, gone}},
+	} {
+		r := w.Admin.Do("POST", "/api/v1/stations", body)
+		if r.Problem(422, field); !strings.Contains(r.Body.String(), want) {
+			t.Errorf("station naming %s in %s: %s, want %q", gone, field, r.Body, want)
+		}
+	}
+	product := map[string]any{"name": "并前村腊肉", "category": "腊肉", "unit": "斤", "price_fen": 5000, "stock": 10,
+		"origin_code": gone, "suppliers": []map[string]any{{"household_id": h, "share_bp": 10000}}}
+	r := op.Do("POST", "/api/v1/products", product)
+	if r.Problem(422, "origin_code"); !strings.Contains(r.Body.String(), want) {
+		t.Errorf("product from %s: %s, want %q", gone, r.Body, want)
+	}
+	product["origin_code"] = succ
+	op.Do("POST", "/api/v1/products", product).Want(201)
 }

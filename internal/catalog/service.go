@@ -30,6 +30,9 @@ type Regions interface {
 	// Exist reports whether every one of codes names a region of level, or of any level when
 	// level is 0.
 	Exist(ctx context.Context, codes []string, level int) (bool, error)
+	// NotMerged is Invalid naming field when one of codes names a village merged away: which
+	// one, the village it went into and the day.
+	NotMerged(ctx context.Context, field string, codes []string) error
 }
 
 // Service lists and updates products.
@@ -104,7 +107,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	var ok bool
 	if prod.Name, ok = text.Name(req.Name, MaxNameLen); !ok {
-		f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+		f.Add("name", "%s", text.NameReason(req.Name, MaxNameLen))
 	}
 	if prod.Category, ok = text.Name(req.Category, 30); !ok {
 		f.Add("category", "must be 1 to 30 characters, such as 水果, 腊肉, 茶叶, 手工艺品")
@@ -137,6 +140,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 	}
 	if !known {
 		return Product{}, apperr.Invalid(apperr.Field("origin_code", "names no region; import regions or check the code"))
+	}
+	if err := s.regions.NotMerged(ctx, "origin_code", []string{prod.OriginCode}); err != nil {
+		return Product{}, err
 	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Omit("Suppliers").Create(&prod).Error; err != nil {
@@ -281,7 +287,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if patch.Name != nil {
 		name, ok := text.Name(*patch.Name, MaxNameLen)
 		if !ok {
-			f.Add("name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+			f.Add("name", "%s", text.NameReason(*patch.Name, MaxNameLen))
 		}
 		cols["name"] = name
 	}

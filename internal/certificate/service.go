@@ -2,7 +2,6 @@ package certificate
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -60,7 +59,7 @@ func NewService(db *gorm.DB, batches Batches, regions Regions, views Views, font
 // IssueRequest is a station's certificate for a batch. The product's name, the origin and the
 // issuer (the station) are taken from the batch; the rest is the station's to state.
 type IssueRequest struct {
-	Quantity     json.Number  `json:"quantity"`      // how much the batch holds, up to 3 decimals: 500, 1250.5
+	Quantity     Quantity     `json:"quantity"`      // how much the batch holds, up to 3 decimals: 500, 1250.5, "0050"
 	QuantityUnit string       `json:"quantity_unit"` // kg, 箱, 只 …
 	ContactName  string       `json:"contact_name"`
 	ContactPhone string       `json:"contact_phone"`
@@ -80,12 +79,11 @@ var (
 // validate checks a request field by field; it returns the cleaned request.
 func (r IssueRequest) validate() (IssueRequest, error) {
 	var f apperr.Fields
-	q := strings.TrimSpace(r.Quantity.String())
-	if !quantityRe.MatchString(q) || strings.Trim(q, "0.") == "" {
+	q, ok := r.Quantity.decimal()
+	if !ok {
 		f.Add("quantity", "must be a number above 0 and below 10000000000 (10 digits) with at most 3 decimals, such as 500 or 1250.5")
 	}
-	r.Quantity = json.Number(q)
-	var ok bool
+	r.Quantity = Quantity(q)
 	if r.QuantityUnit, ok = text.Name(r.QuantityUnit, 10); !ok {
 		f.Add("quantity_unit", "must be 1 to 10 characters, such as kg, 箱, 只")
 	}

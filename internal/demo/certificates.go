@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -25,7 +24,7 @@ func certify(ctx context.Context, a *app.App, admin auth.Principal, b trace.Batc
 		return err
 	}
 	_, err = a.Certificates.Issue(ctx, admin, b.ID, certificate.IssueRequest{
-		Quantity: json.Number(strconv.Itoa(b.Quantity)), QuantityUnit: p.Unit, ContactName: "石站长", ContactPhone: "0743-7221234",
+		Quantity: certificate.Quantity(strconv.Itoa(b.Quantity)), QuantityUnit: p.Unit, ContactName: "石站长", ContactPhone: "0743-7221234",
 		Commitments: []certificate.Commitment{certificate.NoBannedInputs, certificate.ResiduesWithinLimits, certificate.Truthful},
 		Basis:       []certificate.Basis{certificate.SelfTest, certificate.InternalControl}})
 	if err != nil {

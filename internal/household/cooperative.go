@@ -46,7 +46,7 @@ func (req *NewCooperative) validate() apperr.Fields {
 	var f apperr.Fields
 	var ok bool
 	if req.Name, ok = text.Name(req.Name, 60); !ok {
-		f.Add("name", "must be 1 to 60 characters after trimming blanks")
+		f.Add("name", "%s", text.NameReason(req.Name, 60))
 	}
 	req.VillageCode = text.ASCII(req.VillageCode)
 	if len(req.VillageCode) != 12 || !allDigits(req.VillageCode) {

@@ -52,7 +52,7 @@ func (req *NewHousehold) validate(now time.Time) apperr.Fields {
 	}
 	var ok bool
 	if req.HeadName, ok = text.Name(req.HeadName, MaxNameLen); !ok {
-		f.Add("head_name", "must be 1 to %d characters after trimming blanks", MaxNameLen)
+		f.Add("head_name", "%s", text.NameReason(req.HeadName, MaxNameLen))
 	} else if !strings.ContainsFunc(req.HeadName, unicode.IsLetter) {
 		// Combining marks alone print as marks over nothing ("́*́" masked): a name has a letter.
 		f.Add("head_name", "must hold a letter: a name is not only marks, digits or symbols")

@@ -83,9 +83,31 @@ func checkWorkbook(zr *zip.Reader) error {
 	return nil
 }
 
-// checkXMLPart tokenises one part, matching each end element to its start (RawToken does not,
-// and is several times cheaper than Token, which does). It reads at most limit bytes of it.
+// checkXMLPart checks one part, reading at most limit bytes of it: first with scanXML, which reads
+// a plain part without tokenising it (a roster's sheet is nearly all of a workbook's bytes); only
+// when that reports false (damage, or XML outside its subset) is the part tokenised again from its
+// start, which gives the answer and its message, as before the fast path.
 func checkXMLPart(zf *zip.File, limit int64) error {
+	rc, err := zf.Open()
+	if err != nil {
+		return fmt.Errorf("part %s of the workbook is damaged: %w", zf.Name, err)
+	}
+	lr := &io.LimitedReader{R: rc, N: limit + 1}
+	plain := scanXML(lr)
+	rc.Close()
+	switch {
+	case lr.N == 0:
+		// Read past the limit: the cut end is no damage of the file's.
+		return errPartTooBig(zf.Name, limit)
+	case plain:
+		return nil
+	}
+	return tokenisePart(zf, limit)
+}
+
+// tokenisePart tokenises one part, matching each end element to its start (RawToken does not,
+// and is several times cheaper than Token, which does). It reads at most limit bytes of it.
+func tokenisePart(zf *zip.File, limit int64) error {
 	rc, err := zf.Open()
 	if err != nil {
 		return fmt.Errorf("part %s of the workbook is damaged: %w", zf.Name, err)

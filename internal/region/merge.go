@@ -130,7 +130,7 @@ func (req MergeRequest) parse() (codes []string, succ, name string, err error) {
 	if req.SuccessorName != "" {
 		var ok bool
 		if name, ok = text.Name(req.SuccessorName, 60); !ok {
-			f.Add("successor_name", "must be 1 to 60 characters after trimming blanks")
+			f.Add("successor_name", "%s", text.NameReason(req.SuccessorName, 60))
 		}
 	}
 	codes = make([]string, len(req.Villages))

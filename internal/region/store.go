@@ -2,10 +2,12 @@ package region
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 // Store reads regions.
@@ -35,6 +37,25 @@ func (s *Store) Exist(ctx context.Context, codes []string, level int) (bool, err
 		return false, apperr.DB(err, "region")
 	}
 	return int(n) == len(codes), nil
+}
+
+// NotMerged checks that none of codes names a region merged away (valid_to today or before,
+// China's calendar): a station's villages and a product's origin are current villages, as a
+// household's and a pairing's are. Errors: Invalid naming field, with the first merged code, the
+// village it went into and the day, so that the caller can send the successor; Unavailable.
+func (s *Store) NotMerged(ctx context.Context, field string, codes []string) error {
+	var merged []Region
+	err := s.db.WithContext(ctx).Where("code IN ? AND valid_to <= ?", codes, civil.Today(time.Now())).
+		Order("code").Find(&merged).Error
+	if err != nil || len(merged) == 0 {
+		return apperr.DB(err, "region")
+	}
+	m := merged[0]
+	succ := "no successor"
+	if m.SuccessorCode != nil {
+		succ = *m.SuccessorCode
+	}
+	return apperr.Invalid(apperr.Field(field, "%s was merged into %s on %s: use %s", m.Code, succ, m.ValidTo, succ))
 }
 
 // pathSQL walks up parent_code from the region. The length guard stops the walk should a row ever

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/ledger"
+	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 	"github.com/fupinmarket/fupin/internal/region"
@@ -190,5 +191,14 @@ func TestClosedMonthIsReproducible(t *testing.T) {
 	// This month lists the merged villages (they existed until today), the new one and the new name.
 	if names[newVillage] != "新合村" || names[c.villages[2]] != "合并村" || names[c.villages[0]] != "村1" {
 		t.Errorf("this month's villages: %v", names)
+	}
+	// The new village has no report of a month before it existed (all zeros would read as nothing
+	// sold): the refusal names region_code and its first day.
+	today := civil.Today(time.Now()).String()
+	_, err = svc.MonthlyReport(ctx, c.admin, newVillage, october)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "region_code" ||
+		e.Fields[0].Reason != fmt.Sprintf("%s exists from %s (a merge created it), after %s: ask for a month from %s on, or for the villages merged into it",
+			newVillage, today, october, today[:7]) {
+		t.Errorf("report of %s for %s, before it existed: %v", newVillage, october, err)
 	}
 }

@@ -102,14 +102,23 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 		GeneratedAt: s.now().UTC(), Townships: []Area{}, Villages: []Area{}, TopProducts: []ProductSales{}, Products: []ProductSales{}, Units: []UnitSales{}}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var reg []struct {
-			Name  string
-			Level int
+			Name      string
+			Level     int
+			ValidFrom *time.Time
 		}
-		if err := tx.Raw(`SELECT region_name_at(code, ?) AS name, level FROM regions WHERE code = ?`, lastDay(month), region).Scan(&reg).Error; err != nil {
+		if err := tx.Raw(`SELECT region_name_at(code, ?) AS name, level, valid_from FROM regions WHERE code = ?`, lastDay(month), region).Scan(&reg).Error; err != nil {
 			return apperr.DB(err, "region")
 		}
 		if len(reg) == 0 || reg[0].Level < 3 {
 			return apperr.Invalid(apperr.Field("region_code", "names no county, township or village"))
+		}
+		// A village a merge created has no figures before its first day: its report of an earlier
+		// month would be all zeros that read as "nothing was sold" (its households' income of that
+		// month stays with the villages merged into it, History never moves).
+		if from := reg[0].ValidFrom; from != nil && from.Format(time.DateOnly) > lastDay(month) {
+			day := from.Format(time.DateOnly)
+			return apperr.Invalid(apperr.Field("region_code", "%s exists from %s (a merge created it), after %s: ask for a month from %s on, or for the villages merged into it",
+				region, day, month, day[:7]))
 		}
 		out.RegionName, out.Level = reg[0].Name, reg[0].Level
 		if err := s.monthlyIncome(tx, p, region, month, &out); err != nil {

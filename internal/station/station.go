@@ -51,6 +51,9 @@ type Regions interface {
 	// Exist reports whether every one of codes names a region of level (5: village), or of any
 	// level when level is 0.
 	Exist(ctx context.Context, codes []string, level int) (bool, error)
+	// NotMerged is Invalid naming field when one of codes names a village merged away: which
+	// one, the village it went into and the day.
+	NotMerged(ctx context.Context, field string, codes []string) error
 }
 
 // NewService builds the station service; log records the county office's changes of commission.
@@ -97,7 +100,7 @@ func (req NewStation) parse() (name, region string, villages []string, err error
 	var f apperr.Fields
 	name, ok := text.Name(req.Name, 60)
 	if !ok {
-		f.Add("name", "must be 1 to 60 characters after trimming blanks")
+		f.Add("name", "%s", text.NameReason(req.Name, 60))
 	}
 	if req.Level != LevelCounty && req.Level != LevelTownship && req.Level != LevelVillage {
 		f.Add("level", "must be county, township or village")
@@ -138,7 +141,10 @@ func (s *Service) regionsExist(ctx context.Context, region string, villages []st
 	if !ok {
 		return apperr.Invalid(apperr.Field("village_codes", "names a village that does not exist; import regions or check the codes"))
 	}
-	return nil
+	if err := s.regions.NotMerged(ctx, "region_code", []string{region}); err != nil {
+		return err
+	}
+	return s.regions.NotMerged(ctx, "village_codes", villages)
 }
 
 // Get returns a station with its villages. Errors: NotFound.

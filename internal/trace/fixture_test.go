@@ -3,7 +3,6 @@ package trace_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,7 +180,7 @@ func (fx stationFx) batch(t testing.TB, a *app.App, productID uuid.UUID, quantit
 		t.Fatalf("create batch: %v", err)
 	}
 	// The product is fruit (水果): its codes need the batch's 承诺达标合格证 first (internal/certificate).
-	if _, err := a.Certificates.Issue(context.Background(), fx.Operator, b.ID, certificate.IssueRequest{Quantity: json.Number(strconv.Itoa(quantity)),
+	if _, err := a.Certificates.Issue(context.Background(), fx.Operator, b.ID, certificate.IssueRequest{Quantity: certificate.Quantity(strconv.Itoa(quantity)),
 		QuantityUnit: "箱", ContactName: "石站长", ContactPhone: "0743-7221234", Basis: []certificate.Basis{certificate.SelfTest},
 		Commitments: []certificate.Commitment{certificate.NoBannedInputs, certificate.ResiduesWithinLimits, certificate.Truthful}}); err != nil {
 		t.Fatalf("certificate of the batch: %v", err)

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
@@ -200,7 +201,8 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 // countInRedis counts the scan in a round of the code's scans (redisScans) and returns the round,
 // run, and the scan's place in it. withKnown tells Redis which cached value this process has
 // decoded (so that it answers "unchanged" rather than the value); the round keeps what it told.
-// The script runs without the leader's cancellation: the round is every member's.
+// The script goes to Redis with the scripts of other codes (scanBatches), without the leader's
+// cancellation: the round is every member's, the batch every round's.
 func (s *Service) countInRedis(ctx context.Context, code, client string, keys []string, withKnown bool) (*scanRound, int64) {
 	return s.redisScans.add(code, client, func(r *scanRound) {
 		if withKnown {
@@ -212,7 +214,8 @@ func (s *Service) countInRedis(ctx context.Context, code, client string, keys []
 		for _, c := range r.clients {
 			args = append(args, c)
 		}
-		r.res, r.err = s.cache.Eval(context.WithoutCancel(ctx), scanScript, keys, args...)
+		r.res, r.err = s.scanBatches.do(s.cache.Node(ctx, keys[0]), cache.ScriptCall{Keys: keys, Args: args},
+			func(calls []cache.ScriptCall) { s.cache.EvalEach(context.WithoutCancel(ctx), scanScript, calls) })
 	})
 }
 

@@ -66,8 +66,9 @@ type Service struct {
 	cfg         Config
 	log         *slog.Logger
 	flight      singleflight.Group
-	pgScans     pgScans    // scans counted in PostgreSQL while Redis is away
-	redisScans  redisScans // scans counted in Redis, in rounds per code
+	pgScans     pgScans     // scans counted in PostgreSQL while Redis is away
+	redisScans  redisScans  // scans counted in Redis, in rounds per code
+	scanBatches scanBatches // the rounds' scripts, sent to Redis in batches across codes
 	recentMu    sync.Mutex
 	recent      map[string]recentView // views loaded while Redis is away (see recentView)
 	epoch       atomic.Int64          // cache epoch known to this process (0: not read yet)

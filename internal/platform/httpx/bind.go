@@ -26,11 +26,14 @@ func Bind(c *gin.Context, dst any) error {
 	if err != nil {
 		return err // over the limit: a 413
 	}
+	// Notepad and some HTTP tools write a UTF-8 byte order mark first; RFC 8259 §8.1 lets a
+	// parser ignore it, and the roster CSV import already does.
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	if at, reason := badText(body); at >= 0 {
 		field, _ := pathAt(json.NewDecoder(bytes.NewReader(body)), "", int64(at))
 		return apperr.Invalid(apperr.Field(nameOf(field), "%s", reason))
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(upcaseTimes(body, reflect.TypeOf(dst))))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(dst)
 	if err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // locate finds where a JSON body that encoding/json refused goes wrong for the Go type t: each
@@ -89,8 +90,11 @@ func selfDecodeProblem(v any, t reflect.Type) string {
 			return UUIDProblem
 		}
 	case t == timeType:
-		if _, err := time.Parse(time.RFC3339, s); !isString || err != nil {
+		if !isString {
 			return timeProblem
+		}
+		if _, err := text.DateTime(s); err != nil {
+			return dateTimeProblem(err)
 		}
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerT):
 		raw, _ := json.Marshal(v)

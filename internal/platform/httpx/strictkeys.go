@@ -17,7 +17,7 @@ import (
 // twice in one object (encoding/json keeps the last, so {"items":[a],"items":[b]} would quietly
 // order b), and a UUID in another spelling than the canonical 36 characters. Each comes as the
 // field's path and what to fix, in the body's order; none when every key is exact and once and
-// every UUID canonical. Inside values of types that decode themselves (UUIDs, dates,
+// every UUID canonical, and a date-time with an offset out of range (text.DateTime). Inside values of types that decode themselves (UUIDs, dates,
 // json.RawMessage) only duplicate keys are looked for.
 func strictKeys(body []byte, t reflect.Type) apperr.Fields {
 	var found apperr.Fields
@@ -37,8 +37,14 @@ func keysOf(dec *json.Decoder, t reflect.Type, path string, found *apperr.Fields
 	}
 	delim, isDelim := tok.(json.Delim)
 	if !isDelim {
-		if s, isString := tok.(string); isString && t == uuidType && !text.CanonicalUUID(s) {
+		s, isString := tok.(string)
+		switch {
+		case isString && t == uuidType && !text.CanonicalUUID(s):
 			found.Add(nameOf(path), "%s", UUIDProblem)
+		case isString && t == timeType:
+			if _, err := text.DateTime(s); err != nil { // time.Time took +24:00 as an offset
+				found.Add(nameOf(path), "%s", dateTimeProblem(err))
+			}
 		}
 		return nil // a scalar
 	}

@@ -75,3 +75,54 @@ func UUID(s string) (uuid.UUID, error) {
 	}
 	return uuid.Parse(s)
 }
+
+// charNames names the control and format characters people paste most, for a reason a person
+// can act on; others are named by code point alone.
+var charNames = map[rune]string{
+	0x00: "NUL", 0x09: "tab", 0x0A: "line feed", 0x0D: "carriage return", 0x1B: "escape",
+	0x7F: "delete", 0x85: "next line", 0xAD: "soft hyphen", 0x061C: "Arabic letter mark",
+	0x200E: "left-to-right mark", 0x200F: "right-to-left mark",
+	0x202A: "left-to-right embedding", 0x202B: "right-to-left embedding", 0x202C: "pop directional formatting",
+	0x202D: "left-to-right override", 0x202E: "right-to-left override",
+	0x2066: "left-to-right isolate", 0x2067: "right-to-left isolate", 0x2068: "first strong isolate",
+	0x2069: "pop directional isolate",
+}
+
+// Hidden returns the first control (Cc) or format (Cf) character that Name and Optional refuse in
+// s once cleaned (a line break inside a name, a bidirectional override), and false if there is none.
+func Hidden(s string) (rune, bool) {
+	for _, r := range Clean(s) {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// NameReason says why Name(s, max) refused s: the control or format character it holds (which
+// one, as "U+000A (line feed)"), or else that it must be 1 to max characters after trimming blanks.
+// The length alone would mislead for "张\n三", which is 3 characters.
+func NameReason(s string, max int) string {
+	if reason := HiddenReason(s); reason != "" {
+		return reason
+	}
+	return fmt.Sprintf("must be 1 to %d characters after trimming blanks", max)
+}
+
+// HiddenReason is the reason for a text that holds a control or format character (Hidden), or ""
+// when it holds none: "holds the control character U+000A (line feed): remove it".
+func HiddenReason(s string) string {
+	r, found := Hidden(s)
+	if !found || !utf8.ValidString(s) {
+		return ""
+	}
+	kind := "control"
+	if unicode.Is(unicode.Cf, r) {
+		kind = "format"
+	}
+	name := fmt.Sprintf("U+%04X", r)
+	if n, ok := charNames[r]; ok {
+		name += " (" + n + ")"
+	}
+	return fmt.Sprintf("holds the %s character %s, which a page does not show as typed: remove it", kind, name)
+}

@@ -1,0 +1,21 @@
+package text
+
+import "testing"
+
+// A name refused for a hidden character says which one, not that its length is wrong.
+func TestNameReasonNamesHiddenCharacter(t *testing.T) {
+	for in, want := range map[string]string{
+		"张\n三":     "holds the control character U+000A (line feed), which a page does not show as typed: remove it",
+		"张\u202e三": "holds the format character U+202E (right-to-left override), which a page does not show as typed: remove it",
+		"张\u0001三": "holds the control character U+0001, which a page does not show as typed: remove it",
+		" \n ":     "must be 1 to 60 characters after trimming blanks",
+		"":         "must be 1 to 60 characters after trimming blanks",
+	} {
+		if _, ok := Name(in, 60); ok {
+			t.Errorf("Name(%q) accepted", in)
+		}
+		if got := NameReason(in, 60); got != want {
+			t.Errorf("NameReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
