@@ -54,4 +54,7 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   incomeWage: 'Wage income',
   incomeProperty: 'Property income',
   belowLine: 'Below the poverty line',
+  orderNo: 'Order',
+  stationPart: 'This station',
+  stationPartHint: "Amount of this station's lines in the order (other stations' lines left out)",
 }

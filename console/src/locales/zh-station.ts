@@ -53,4 +53,7 @@ export const zhStation = {
   incomeWage: '工资性收入',
   incomeProperty: '财产性收入',
   belowLine: '低于贫困线',
+  orderNo: '订单号',
+  stationPart: '本站',
+  stationPartHint: '本站在这个订单中商品的金额（不含其他站的商品）',
 }
