@@ -402,10 +402,3 @@ func (s *Orders) List(ctx context.Context, p auth.Principal, before uuid.UUID, l
 	err := q.Order("orders.id DESC").Limit(limit).Find(&list).Error
 	return list, apperr.DB(err, "order")
 }
-
-// lockOrder reads an order FOR UPDATE within tx, scoped to p.
-func lockOrder(ctx context.Context, tx *gorm.DB, p auth.Principal, id uuid.UUID) (Order, error) {
-	var o Order
-	err := scoped(tx.WithContext(ctx), p).Clauses(forUpdate).Take(&o, "orders.id = ?", id).Error
-	return o, apperr.DB(err, "order")
-}

@@ -84,10 +84,7 @@ func (s *Orders) update(ctx context.Context, p auth.Principal, id uuid.UUID, dec
 			if err != nil {
 				return err
 			}
-			if o.Lines, err = s.lines(ctx, tx, id); err != nil {
-				return err
-			}
-			if o.Shipments, err = s.shipments(ctx, tx, id); err != nil {
+			if o.Lines, o.Shipments, err = orderParts(ctx, tx, id); err != nil {
 				return err
 			}
 			before := o.clone()

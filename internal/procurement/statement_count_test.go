@@ -14,8 +14,10 @@ import (
 // statement and no transaction since issue 15 (placeStmt; it was two between BEGIN and COMMIT,
 // which this count does not see: docs/performance.md, "Place + pay regression"), and an event's
 // writes to the order, its lines and shipments one statement (persist): ship 9; a receipt's
-// writes go with its sale entry (postReceipt): receive 6. Counted at the connection pool, so the
-// statements that skip gorm (the sale facts, the entry: database.Query) count too.
+// writes go with its sale entry (postReceipt): receive 6. Since 2026-12-06 the repository reads
+// an order's lines and shipments in one statement (orderParts): ship 8, receive 5. Counted at the
+// connection pool, so the statements that skip gorm (the sale facts, the entry: database.Query)
+// count too.
 func TestStatementsPerOrder(t *testing.T) {
 	w := newWorld(t)
 	codes := w.Issue(t, w.Product, 2)
@@ -37,9 +39,9 @@ func TestStatementsPerOrder(t *testing.T) {
 	count("pay", 2, func() {
 		w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/payment", nil, "Idempotency-Key", "count-pay").Want(201)
 	})
-	count("ship", 9, func() {
+	count("ship", 8, func() {
 		w.OpA.Do("POST", "/api/v1/orders/"+o.ID+"/shipments", map[string]any{"lines": []map[string]any{
 			{"line_id": o.Lines[0].ID, "codes": codes}}}).Want(200)
 	})
-	count("receive", 6, func() { w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200) })
+	count("receive", 5, func() { w.Buyer1.Do("POST", "/api/v1/orders/"+o.ID+"/receipt", nil).Want(200) })
 }

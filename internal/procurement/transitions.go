@@ -12,6 +12,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
@@ -296,11 +297,24 @@ func (s *Orders) cancel(ctx context.Context, u *orderTx, o *Order, a Action) err
 }
 
 // forgetLines drops the cached scan views of every code of an order, after its state changed.
+// It runs after every ship and receipt, so without gorm (database.Query).
 func (s *Orders) forgetLines(ctx context.Context, orderID uuid.UUID) {
+	rows, err := database.Query(ctx, s.db, forgetLinesSQL, database.UUID(orderID))
+	if err != nil {
+		return
+	}
+	defer rows.Close()
 	var codes []string
-	err := s.db.WithContext(ctx).Table("trace_codes_view").
-		Where("order_line_id IN (SELECT id FROM order_lines WHERE order_id = ?)", orderID).Pluck("code", &codes).Error
-	if err == nil {
+	for rows.Next() {
+		var c string
+		if rows.Scan(&c) != nil {
+			return
+		}
+		codes = append(codes, c)
+	}
+	if rows.Err() == nil {
 		s.views.Forget(ctx, codes)
 	}
 }
+
+const forgetLinesSQL = `SELECT code FROM trace_codes_view WHERE order_line_id IN (SELECT id FROM order_lines WHERE order_id = $1)`
