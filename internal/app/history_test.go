@@ -11,6 +11,8 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
+	"github.com/fupinmarket/fupin/internal/trace"
+	"github.com/google/uuid"
 )
 
 // What a sale is attributed to is fixed when the order is placed: the station moves the whole
@@ -291,6 +293,21 @@ func TestScanPageHistory(t *testing.T) {
 	}
 	if v := scan(unsold); v.Households[0].VillageName != "新合村乙" || v.Origin.Code != v3 {
 		t.Errorf("unsold item after the merge shows village %q, origin %s; want 新合村乙, %s", v.Households[0].VillageName, v.Origin.Code, v3)
+	}
+	// A reprinted label says what the page of its code says: the sold item's village of the sale.
+	labels := map[string]string{}
+	batchID := uuid.MustParse(b.ID)
+	err := w.a.Trace.LabelItems(ctx, auth.Principal{Role: auth.RoleAdmin}, batchID, nil, func(next func() (trace.LabelItem, bool, error)) error {
+		for {
+			it, ok, err := next()
+			if err != nil || !ok {
+				return err
+			}
+			labels[it.Code] = it.Origin
+		}
+	})
+	if err != nil || !strings.HasSuffix(labels[sold], "旧村甲") || !strings.HasSuffix(labels[unsold], "新合村乙") {
+		t.Errorf("labels after the merge: %v %v; want the sold item's 产地 旧村甲 (as its page), the unsold one's 新合村乙", labels, err)
 	}
 
 	// A roster row naming another head under the household's archive number is refused (a head

@@ -388,26 +388,44 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 	if err := s.db.WithContext(ctx).Raw(`SELECT name, origin_code FROM products_view WHERE id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
 		return apperr.DB(err, "product")
 	}
-	path, err := s.regions.Path(ctx, prod.OriginCode)
-	if err != nil {
-		return err
-	}
-	origin := ""
-	for _, r := range path {
-		if r.Level >= 3 { // county and below: what fits on a label and still places it
-			origin += r.Name
+	// A label's origin is the scan page's (viewRow): a sold item's as its order froze it, else the
+	// product's. A merge moves the product's origin to the successor, but an item sold before it
+	// keeps its village, and a reprinted label must not say otherwise than the page of its code.
+	origins := map[string]string{}
+	originOf := func(code string) (string, error) {
+		if name, ok := origins[code]; ok {
+			return name, nil
 		}
+		path, err := s.regions.Path(ctx, code)
+		if err != nil {
+			return "", err
+		}
+		name := ""
+		for _, r := range path {
+			if r.Level >= 3 { // county and below: what fits on a label and still places it
+				name += r.Name
+			}
+		}
+		origins[code] = name
+		return name, nil
+	}
+	if _, err := originOf(prod.OriginCode); err != nil {
+		return err // before anything is written: a problem response
 	}
 	if issuance != nil {
 		if err := s.printableIssuance(ctx, batchID, *issuance); err != nil {
 			return err
 		}
 	}
-	q := s.db.WithContext(ctx).Table("trace_codes").Select("code").Where("batch_id = ? AND status <> 'void'", batchID)
+	// A scalar subquery, not a join: an unsold code (most of a sheet) costs no lookup, and the
+	// planner is never tempted to hash all order lines for a big batch.
+	q := s.db.WithContext(ctx).Table("trace_codes c").
+		Select(`c.code, coalesce((SELECT l.origin_code FROM order_lines_view l WHERE l.id = c.order_line_id), ?) AS origin_code`, prod.OriginCode).
+		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
 	if issuance != nil {
-		q = q.Where("issuance_id = ?", *issuance)
+		q = q.Where("c.issuance_id = ?", *issuance)
 	}
-	rows, err := q.Order("code").Rows()
+	rows, err := q.Order("c.code").Rows()
 	if err != nil {
 		return apperr.DB(err, "code")
 	}
@@ -427,8 +445,12 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 			return LabelItem{}, false, apperr.DB(rows.Err(), "code")
 		}
 		peeked = false
-		var code string
-		if err := rows.Scan(&code); err != nil {
+		var code, originCode string
+		if err := rows.Scan(&code, &originCode); err != nil {
+			return LabelItem{}, false, err
+		}
+		origin, err := originOf(originCode)
+		if err != nil {
 			return LabelItem{}, false, err
 		}
 		return LabelItem{Code: code, ProductName: prod.Name, BatchNo: b.BatchNo, Origin: origin}, true, nil
