@@ -186,8 +186,12 @@ func TestVillageMerge(t *testing.T) {
 		t.Fatalf("%d audit entries of the move, want 1", audited)
 	}
 	w.Admin.Do("POST", path, map[string]any{"villages": []string{v1}, "successor_code": "433124110226"}).Problem(409, "villages[0]")
-	op.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "龙金花",
-		"id_number": fixture.IDNumber(), "village_code": v1, "members": 2, "status": "lifted"}).Problem(422, "village_code")
+	refused := op.Do("POST", "/api/v1/households", map[string]any{"archive_no": "T" + fixture.RandDigits(10), "head_name": "龙金花",
+		"id_number": fixture.IDNumber(), "village_code": v1, "members": 2, "status": "lifted"})
+	refused.Problem(422, "village_code")
+	if !strings.Contains(refused.Body.String(), v1+" was merged into "+v3) { // as stations and products say it
+		t.Errorf("a merged village's household: %s; want its successor named", refused.Body)
+	}
 
 	// An existing successor keeps its code; a new name is a new version, the old one kept.
 	w.Admin.Do("POST", path, map[string]any{"villages": []string{v3}, "successor_code": v2}).Problem(422, "successor_code") // merged away

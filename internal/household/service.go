@@ -110,11 +110,13 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req NewHouseho
 }
 
 func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village string) error {
-	ok, err := s.st.villageExists(ctx, village)
-	if err != nil {
+	ok, merged, err := s.st.village(ctx, village)
+	switch {
+	case err != nil:
 		return apperr.DB(err, "region")
-	}
-	if !ok {
+	case merged != nil: // the words of region.Store.NotMerged, which stations and products answer
+		return apperr.Invalid(apperr.Field("village_code", "%s was merged into %s on %s: use %s", village, merged.successor, merged.on, merged.successor))
+	case !ok:
 		return apperr.Invalid(apperr.Field("village_code", "names no current village; import regions or check the code (a merged village's households go to its successor)"))
 	}
 	if p.Role == auth.RoleStation {
