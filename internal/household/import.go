@@ -378,6 +378,12 @@ func (im *importer) write(ctx context.Context, r io.Reader) error {
 		for _, e := range b.errs {
 			im.errs.add(e.Row, e.Column, "%s", e.Reason)
 		}
+		if len(b.villages) > 0 { // so that one round of fixes fixes a bad row's village too
+			if err = im.resolveVillages(ctx, b.villages); err != nil {
+				close(rd.stop)
+				continue
+			}
+		}
 		if len(b.rows) > 0 {
 			if err = im.flush(ctx, b.rows); err != nil {
 				close(rd.stop)
@@ -438,8 +444,9 @@ func (im *importer) report() ImportReport {
 // writer records the errors first, so errors are recorded in the order they were before the
 // reader had a goroutine of its own (which decides which MaxReportedErrors are reported).
 type batch struct {
-	errs []RowError
-	rows []rosterRow
+	errs     []RowError
+	rows     []rosterRow
+	villages []rosterRow // bad rows whose village is still to be looked up (only line and village set)
 }
 
 // rosterReader is the reading side of an import: the header's columns, what the whole file's
@@ -455,6 +462,7 @@ type rosterReader struct {
 	byHMAC    map[[sha256.Size]byte]int32 // line of each ID number (its blind index)
 	chunk     []rosterRow
 	errs      []RowError
+	villages  []rosterRow // bad rows' villages not yet handed over (batch.villages)
 	count     int
 
 	out  chan batch       // closed when the reader returns
@@ -471,7 +479,7 @@ func (rd *rosterReader) run(r io.Reader) {
 	rd.err = readRoster(r, rd.line)
 	switch {
 	case rd.err == nil:
-		rd.send(batch{errs: rd.errs, rows: rd.chunk})
+		rd.send(batch{errs: rd.errs, rows: rd.chunk, villages: rd.villages})
 	case !errors.Is(rd.err, errStopped):
 		rd.send(batch{errs: rd.errs}) // the header's errors, for the report; nothing will be written
 	}
@@ -479,7 +487,7 @@ func (rd *rosterReader) run(r io.Reader) {
 
 // send hands b to the writer; errStopped when the writer has stopped.
 func (rd *rosterReader) send(b batch) error {
-	if len(b.errs) == 0 && len(b.rows) == 0 {
+	if len(b.errs) == 0 && len(b.rows) == 0 && len(b.villages) == 0 {
 		return nil
 	}
 	select {
@@ -515,7 +523,8 @@ func (rd *rosterReader) line(line int, cells []string) error {
 		rd.chunk = append(rd.chunk, row)
 	}
 	if len(rd.chunk) >= importChunk || len(rd.errs) >= maxPendingErrors {
-		b := batch{errs: rd.errs}
+		b := batch{errs: rd.errs, villages: rd.villages}
+		rd.villages = nil
 		if len(rd.chunk) >= importChunk {
 			b.rows = rd.chunk
 			select { // b.rows is the writer's now
@@ -607,15 +616,18 @@ func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok b
 			}
 		}
 	}
+	villageBlamed := broken[columnNames["village"]]
 	for _, fe := range row.req.validate(rd.now) {
 		if c := columnNames[importColumn(fe.Field)]; !broken[c] {
 			rd.fail(line, c, "%s", rosterReason(importColumn(fe.Field), fe.Reason, cell(importColumn(fe.Field))))
 			bad = true
+			villageBlamed = villageBlamed || importColumn(fe.Field) == "village"
 		}
 	}
 	if byName {
 		row.req.VillageCode = village
 	}
+
 	if prev, dup := rd.byArchive[row.req.ArchiveNo]; dup && row.req.ArchiveNo != "" {
 		rd.fail(line, columnNames["archive_no"], "repeats the archive number of row %d", prev)
 		bad = true
@@ -623,15 +635,26 @@ func (rd *rosterReader) household(line int, cells []string) (row rosterRow, ok b
 		rd.byArchive[strings.Clone(row.req.ArchiveNo)] = int32(line)
 	}
 	if bad {
+		rd.lookUpVillage(line, village, villageBlamed)
 		return row, false
 	}
 	copy(row.hmac[:], rd.vault.BlindIndex(row.req.IDNumber))
 	if prev, dup := rd.byHMAC[row.hmac]; dup {
 		rd.fail(line, columnNames["id_number"], "repeats the resident ID number of row %d", prev)
+		rd.lookUpVillage(line, village, villageBlamed)
 		return row, false
 	}
 	rd.byHMAC[row.hmac] = int32(line)
 	return row, true
+}
+
+// lookUpVillage keeps a bad row's village to be looked up with the writer's next batch, so that
+// its village error comes in the same report as its other errors (one round of fixes, not two);
+// not when the village cell was blamed already.
+func (rd *rosterReader) lookUpVillage(line int, village string, blamed bool) {
+	if !blamed && village != "" && len(rd.villages) < maxPendingErrors {
+		rd.villages = append(rd.villages, rosterRow{line: line, req: NewHousehold{VillageCode: strings.Clone(village)}})
+	}
 }
 
 func refused(rep ImportReport) error {

@@ -72,3 +72,27 @@ func TestImportNamesExcelsOwnMistakes(t *testing.T) {
 		}
 	}
 }
+
+// A bad row's unknown village is reported with its other errors, so that one round of fixes
+// fixes it too (a reviewer saw it only on the next try); a good village adds nothing, and a
+// malformed one is blamed once.
+func TestImportReportsBadRowsVillagesToo(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	csv := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\r\n" +
+		archive() + ",龙先生,12345,,3,433124999999,低保户\r\n" + // bad ID, bad 户类型, no such village
+		archive() + ",石女士,12345,,3," + shibadong + ",贫困户\r\n" + // bad ID, good village
+		archive() + ",麻先生,12345,,3,4331,贫困户\r\n" // bad ID, malformed village
+	rep, err := f.svc.Import(ctx, f.admin, strings.NewReader(csv), ImportOptions{})
+	if err == nil || rep.Applied {
+		t.Fatalf("%+v %v; want refused", rep, err)
+	}
+	var got []string
+	for _, e := range rep.Errors {
+		got = append(got, fmt.Sprintf("%d %s", e.Row, e.Column))
+	}
+	want := "2 身份证号,2 户类型,2 所在村,3 身份证号,4 身份证号,4 所在村"
+	if strings.Join(got, ",") != want {
+		t.Errorf("errors %s; want %s (%+v)", strings.Join(got, ","), want, rep.Errors)
+	}
+}
