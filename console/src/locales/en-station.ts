@@ -57,4 +57,5 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   orderNo: 'Order',
   stationPart: 'This station',
   stationPartHint: "Amount of this station's lines in the order (other stations' lines left out)",
+  chooseHousehold: 'Choose a household',
 }

@@ -56,4 +56,5 @@ export const zhStation = {
   orderNo: '订单号',
   stationPart: '本站',
   stationPartHint: '本站在这个订单中商品的金额（不含其他站的商品）',
+  chooseHousehold: '请选择农户',
 }
