@@ -151,4 +151,5 @@ export const enCounty: Record<keyof typeof zhCounty, string> = {
   goBack: 'Back',
   confirmDelist: 'Buyers can no longer order “{name}”; it can be listed again later. Delist it?',
   confirmDisable: 'Account {name} can no longer log in, and its sessions end. Disable it?',
+  maxBelowMin: 'Must not be below the lowest price',
 }

@@ -151,4 +151,5 @@ export const zhCounty = {
   goBack: '返回',
   confirmDelist: '下架后买方不能再订购“{name}”，以后可以重新上架。确定下架吗？',
   confirmDisable: '停用后账号 {name} 不能再登录，已登录的也会退出。确定停用吗？',
+  maxBelowMin: '不能低于最低单价',
 }
