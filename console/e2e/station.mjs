@@ -203,6 +203,8 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   await page.click('a[href="/console/station/products"]')
   const again = page.locator('.item', { hasText: name })
   await again.getByRole('button', { name: '下架' }).click()
+  // Asked first: the box's own 下架 button takes it off sale.
+  await page.locator('.el-message-box').getByRole('button', { name: '下架' }).click()
   await again.locator('.el-tag', { hasText: '已下架' }).waitFor()
   expect(true, `${tag}: the product is delisted`)
   await shot(page, `station-products-${tag}`)

@@ -145,4 +145,10 @@ export const enCounty: Record<keyof typeof zhCounty, string> = {
   actor_admin: 'County office',
   actor_station: 'Station',
   actor_command: 'Command line',
+  confirmCancelPaid: 'The {amount} paid goes back to the unit and the order cannot be restored. Cancel this order?',
+  confirmCancelPlaced: 'The order cannot be restored. Cancel this order?',
+  keepOrder: 'Keep the order',
+  goBack: 'Back',
+  confirmDelist: 'Buyers can no longer order “{name}”; it can be listed again later. Delist it?',
+  confirmDisable: 'Account {name} can no longer log in, and its sessions end. Disable it?',
 }

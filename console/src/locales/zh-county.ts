@@ -145,4 +145,10 @@ export const zhCounty = {
   actor_admin: '县乡村振兴局',
   actor_station: '服务站',
   actor_command: '命令行',
+  confirmCancelPaid: '取消后，已付的 {amount} 退回本单位，订单不能恢复。确定取消这个订单吗？',
+  confirmCancelPlaced: '取消后订单不能恢复。确定取消这个订单吗？',
+  keepOrder: '不取消',
+  goBack: '返回',
+  confirmDelist: '下架后买方不能再订购“{name}”，以后可以重新上架。确定下架吗？',
+  confirmDisable: '停用后账号 {name} 不能再登录，已登录的也会退出。确定停用吗？',
 }
