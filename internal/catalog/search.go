@@ -332,7 +332,7 @@ func (s *Service) Certify(ctx context.Context, p auth.Principal, productID uuid.
 	}
 	office, ok := text.Name(req.IssuingOffice, 100)
 	if !ok {
-		f.Add("issuing_office", "must be 1 to 100 characters")
+		f.Add("issuing_office", "%s", text.HiddenOr(req.IssuingOffice, "must be 1 to 100 characters"))
 	}
 	from, err := civil.ParseDate(req.ValidFrom)
 	if err != nil {

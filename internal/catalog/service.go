@@ -110,10 +110,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 		f.Add("name", "%s", text.NameReason(req.Name, MaxNameLen))
 	}
 	if prod.Category, ok = text.Name(req.Category, 30); !ok {
-		f.Add("category", "must be 1 to 30 characters, such as 水果, 腊肉, 茶叶, 手工艺品")
+		f.Add("category", "%s", text.HiddenOr(req.Category, "must be 1 to 30 characters, such as 水果, 腊肉, 茶叶, 手工艺品"))
 	}
 	if prod.Unit, ok = text.Name(req.Unit, 10); !ok {
-		f.Add("unit", "must be 1 to 10 characters, such as 箱, 斤, 件")
+		f.Add("unit", "%s", text.HiddenOr(req.Unit, "must be 1 to 10 characters, such as 箱, 斤, 件"))
 	}
 	if prod.Spec, ok = text.Optional(req.Spec, 60); !ok {
 		f.Add("spec", "must be at most 60 characters of visible text, such as 5kg/箱")

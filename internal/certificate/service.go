@@ -85,10 +85,10 @@ func (r IssueRequest) validate() (IssueRequest, error) {
 	}
 	r.Quantity = Quantity(q)
 	if r.QuantityUnit, ok = text.Name(r.QuantityUnit, 10); !ok {
-		f.Add("quantity_unit", "must be 1 to 10 characters, such as kg, 箱, 只")
+		f.Add("quantity_unit", "%s", text.HiddenOr(r.QuantityUnit, "must be 1 to 10 characters, such as kg, 箱, 只"))
 	}
 	if r.ContactName, ok = text.Name(r.ContactName, 20); !ok {
-		f.Add("contact_name", "must be 1 to 20 characters: who answers for the certificate")
+		f.Add("contact_name", "%s", text.HiddenOr(r.ContactName, "must be 1 to 20 characters: who answers for the certificate"))
 	}
 	r.ContactPhone = strings.ReplaceAll(text.ASCII(r.ContactPhone), " ", "")
 	if !phoneRe.MatchString(r.ContactPhone) {
@@ -282,7 +282,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, category string,
 	var f apperr.Fields
 	cat, ok := text.Name(category, 30)
 	if !ok {
-		f.Add("category", "must be 1 to 30 characters, as products name it")
+		f.Add("category", "%s", text.HiddenOr(category, "must be 1 to 30 characters, as products name it"))
 	}
 	if d.Class != nil {
 		if _, known := ClassNames[*d.Class]; !known {

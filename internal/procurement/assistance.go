@@ -98,7 +98,7 @@ func (s *Assistance) AddContact(ctx context.Context, p auth.Principal, unitID uu
 	var f apperr.Fields
 	name, ok := text.Name(req.Name, 50)
 	if !ok {
-		f.Add("name", "must be 1 to 50 characters")
+		f.Add("name", "%s", text.HiddenOr(req.Name, "must be 1 to 50 characters"))
 	}
 	phone := strings.ReplaceAll(text.ASCII(req.Phone), " ", "")
 	if !contactPhoneRe.MatchString(phone) {

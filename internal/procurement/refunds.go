@@ -36,7 +36,7 @@ func (req RefundRequest) validate() (string, apperr.Fields) {
 	var f apperr.Fields
 	reason, ok := text.Name(req.Reason, 200)
 	if !ok && req.Reason != "" {
-		f.Add("reason", "must be at most 200 characters")
+		f.Add("reason", "%s", text.HiddenOr(req.Reason, "must be at most 200 characters"))
 	}
 	if req.Lines != nil && len(req.Lines) == 0 {
 		// "lines": [] is most likely a selection that came out empty, not a wish to refund the

@@ -30,7 +30,7 @@ func (s *Units) Create(ctx context.Context, req NewUnit) (Unit, error) {
 	var f apperr.Fields
 	name, ok := text.Name(req.Name, 100)
 	if !ok {
-		f.Add("name", "must be 1 to 100 characters after trimming blanks")
+		f.Add("name", "%s", text.NameReason(req.Name, 100))
 	}
 	code := NormalizeCreditCode(req.CreditCode)
 	if why := CheckCreditCode(code); why != "" {

@@ -81,7 +81,7 @@ func (req FilingRequest) validate(unitID uuid.UUID) (FilingRequest, error) {
 		}
 		r, ok := text.Name(req.ZeroReason, 200)
 		if !ok {
-			f.Add("zero_reason", "must say why the unit has no canteen, 1 to 200 characters")
+			f.Add("zero_reason", "%s", text.HiddenOr(req.ZeroReason, "must say why the unit has no canteen, 1 to 200 characters"))
 		}
 		req.ZeroReason = r
 	default:
@@ -90,7 +90,7 @@ func (req FilingRequest) validate(unitID uuid.UUID) (FilingRequest, error) {
 	if req.Canteen == CanteenOutsourced {
 		c, ok := text.Name(req.Contractor, 100)
 		if !ok {
-			f.Add("contractor", "must name the canteen's contractor, 1 to 100 characters")
+			f.Add("contractor", "%s", text.HiddenOr(req.Contractor, "must name the canteen's contractor, 1 to 100 characters"))
 		}
 		req.Contractor = c
 	} else if strings.TrimSpace(req.Contractor) != "" {
@@ -112,7 +112,7 @@ func (req FilingRequest) validate(unitID uuid.UUID) (FilingRequest, error) {
 	}
 	name, ok := text.Name(req.ContactName, 50)
 	if !ok {
-		f.Add("contact_name", "must be 1 to 50 characters")
+		f.Add("contact_name", "%s", text.HiddenOr(req.ContactName, "must be 1 to 50 characters"))
 	}
 	req.ContactName = name
 	req.ContactPhone = strings.ReplaceAll(text.ASCII(req.ContactPhone), " ", "")

@@ -57,7 +57,7 @@ func (s *Service) SetMinRatio(ctx context.Context, p auth.Principal, code string
 	}
 	src, ok := text.Name(source, 200)
 	if !ok {
-		f.Add("source", "must name the document that sets the ratio, 1 to 200 characters")
+		f.Add("source", "%s", text.HiddenOr(source, "must name the document that sets the ratio, 1 to 200 characters"))
 	}
 	if err := f.Err(); err != nil {
 		return MinRatio{}, err

@@ -25,7 +25,7 @@ func (s *Service) Approve(ctx context.Context, p auth.Principal, id uuid.UUID) (
 func (s *Service) Return(ctx context.Context, p auth.Principal, id uuid.UUID, reason string) (Filing, error) {
 	r, ok := text.Name(reason, 500)
 	if !ok {
-		return Filing{}, apperr.Invalid(apperr.Field("reason", "must say what the unit should correct, 1 to 500 characters"))
+		return Filing{}, apperr.Invalid(apperr.Field("reason", "%s", text.HiddenOr(reason, "must say what the unit should correct, 1 to 500 characters")))
 	}
 	return s.decide(ctx, p, id, StatusReturned, r)
 }

@@ -297,7 +297,7 @@ func totals(ctx context.Context, db *gorm.DB, batchID uuid.UUID) (batchTotals, e
 func (s *Service) Reverse(ctx context.Context, p auth.Principal, batchID, deliveryID uuid.UUID, req Reversal) (Delivery, error) {
 	reason, ok := text.Name(req.Reason, maxReason)
 	if !ok {
-		return Delivery{}, apperr.Invalid(apperr.Field("reason", "must say why, 1 to %d characters", maxReason))
+		return Delivery{}, apperr.Invalid(apperr.Field("reason", "%s", text.HiddenOr(req.Reason, fmt.Sprintf("must say why, 1 to %d characters", maxReason))))
 	}
 	b, err := s.batches.BatchOf(ctx, p, batchID)
 	if err != nil {

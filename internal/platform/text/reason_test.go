@@ -1,6 +1,9 @@
 package text
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A name refused for a hidden character says which one, not that its length is wrong.
 func TestNameReasonNamesHiddenCharacter(t *testing.T) {
@@ -17,5 +20,18 @@ func TestNameReasonNamesHiddenCharacter(t *testing.T) {
 		if got := NameReason(in, 60); got != want {
 			t.Errorf("NameReason(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// HiddenOr keeps a field's own reason unless the text holds a hidden character, which it names.
+func TestHiddenOrKeepsTheFieldsReason(t *testing.T) {
+	if got := HiddenOr("箱\u202e", "must be 1 to 10 characters"); !strings.Contains(got, "U+202E (right-to-left override)") {
+		t.Errorf("hidden: %q", got)
+	}
+	if got := HiddenOr(strings.Repeat("箱", 11), "must be 1 to 10 characters"); got != "must be 1 to 10 characters" {
+		t.Errorf("too long: %q", got)
+	}
+	if got, ok := Name("箱\u202e", 10); ok || HiddenOr(got, "x") == "x" {
+		t.Errorf("what Name gives back on refusal (%q) must still show the character to HiddenOr", got)
 	}
 }

@@ -109,6 +109,15 @@ func NameReason(s string, max int) string {
 	return fmt.Sprintf("must be 1 to %d characters after trimming blanks", max)
 }
 
+// HiddenOr is HiddenReason(s) when s holds a control or format character, else reason: what a
+// field that Name refused says, so that "张\n三" is not told its length is wrong.
+func HiddenOr(s, reason string) string {
+	if r := HiddenReason(s); r != "" {
+		return r
+	}
+	return reason
+}
+
 // HiddenReason is the reason for a text that holds a control or format character (Hidden), or ""
 // when it holds none: "holds the control character U+000A (line feed): remove it".
 func HiddenReason(s string) string {
