@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCodes, percent, previousMonth, yuan, chinaTime, thousands } from './format'
+import { axisYuan, parseCodes, percent, previousMonth, yuan, chinaTime, thousands } from './format'
 
 describe('format', () => {
   it('writes fen as yuan', () => {
@@ -33,5 +33,11 @@ describe('percent', () => {
     expect(percent(1234)).toBe('12.34%')
     expect(percent(1205)).toBe('12.05%')
     expect(percent(0)).toBe('0%')
+  })
+  it('writes a chart axis in 万 on a narrow screen only', () => {
+    expect(axisYuan(12000, false)).toBe('¥12,000')
+    expect(axisYuan(12000, true)).toBe('1.2万')
+    expect(axisYuan(20000, true)).toBe('2万')
+    expect(axisYuan(5000, true)).toBe('¥5,000')
   })
 })

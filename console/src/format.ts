@@ -48,3 +48,12 @@ export function parseCodes(text: string): string[] {
 export function percent(bp: number): string {
   return `${(bp / 100).toFixed(bp % 100 ? 2 : 0)}%`
 }
+
+/**
+ * axisYuan labels a value axis counted in yuan: "¥12,000"; when `short` (a phone's narrow chart)
+ * amounts from 10,000 yuan are written in 万 ("1.2万"), so neighbouring labels do not collide.
+ */
+export function axisYuan(v: number, short: boolean): string {
+  if (short && Math.abs(v) >= 10000) return `${Number((v / 10000).toFixed(1))}万`
+  return `¥${v.toLocaleString('en-US')}`
+}
