@@ -46,10 +46,17 @@ func TestScanBatchesGatherScriptsWhileSlotsAreTaken(t *testing.T) {
 	for i := range n {
 		wg.Go(func() { do(i) })
 	}
-	for { // every script has joined a waiting batch
+	// Every script has joined a waiting batch: the first one full (its leader waiting for a
+	// slot) and a second one, after it, of the rest. (The first alone passes through
+	// n-batchMax calls on its way to batchMax.)
+	var first *scanBatch
+	for {
 		b.mu.Lock()
 		p := b.groups[""].pending
-		waiting := p != nil && len(p.calls) == n-batchMax
+		if first == nil {
+			first = p
+		}
+		waiting := first != nil && p != first && len(first.calls) == batchMax && len(p.calls) == n-batchMax
 		b.mu.Unlock()
 		if waiting {
 			break

@@ -53,18 +53,23 @@ func (c *Cache) EvalEach(ctx context.Context, s *redis.Script, calls []ScriptCal
 	err := c.call(ctx, key, func(ctx context.Context) error {
 		cmds := make([]*redis.Cmd, len(calls))
 		send := func(noScript bool) error {
-			p := c.rdb.Pipeline()
+			// The commands are built on scratch (never executed) and queued on p marked
+			// noRetry, so that go-redis never sends them again itself.
+			p, scratch := c.rdb.Pipeline(), c.rdb.Pipeline()
+			defer scratch.Discard()
 			n := 0
 			for i := range calls {
 				switch {
 				case calls[i].Err != nil && !noScript: // cross-slot: never sent
 				case !noScript:
-					cmds[i] = s.EvalSha(ctx, p, full[i], calls[i].Args...)
-					n++
+					cmds[i] = s.EvalSha(ctx, scratch, full[i], calls[i].Args...)
 				case cmds[i] != nil && isNoScript(cmds[i].Err()):
-					cmds[i] = s.Eval(ctx, p, full[i], calls[i].Args...)
-					n++
+					cmds[i] = s.Eval(ctx, scratch, full[i], calls[i].Args...)
+				default:
+					continue
 				}
+				_ = p.Process(ctx, noRetry{cmds[i]}) // only queues
+				n++
 			}
 			if n == 0 {
 				return nil
@@ -101,6 +106,16 @@ func (c *Cache) EvalEach(ctx context.Context, s *redis.Script, calls []ScriptCal
 		}
 	}
 }
+
+// noRetry is a script command that go-redis must not send again after a failure: a cluster
+// client's pipeline re-queues the whole batch on a read timeout (the MaxRedirects budget), but
+// Redis has usually run the scripts already, so each scan of the batch would count twice. A
+// batch that times out fails, and its scans fall to PostgreSQL. (Redirects, MOVED and ASK, are
+// still followed: Redis ran nothing then.)
+type noRetry struct{ *redis.Cmd }
+
+// NoRetry tells go-redis (cmdsContainNoRetry) not to send the pipeline again.
+func (noRetry) NoRetry() bool { return true }
 
 // isConnErr says err (a pipeline's first error) is not a script's answer: no command has a
 // reply that Redis sent (every one failed with it), as when the connection failed or timed out.

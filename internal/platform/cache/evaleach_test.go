@@ -74,3 +74,40 @@ func TestEvalEachRedisHung(t *testing.T) {
 		}
 	}
 }
+
+// Every script command EvalEach sends (EVALSHA, and EVAL after NOSCRIPT) is marked not to be
+// sent again by go-redis: a cluster client's pipeline re-queues a batch that timed out, which
+// Redis had usually run already (each scan of it counted twice).
+func TestEvalEachCommandsAreNotRetried(t *testing.T) {
+	rdb, prefix := dbtest.Redis(t)
+	var sent []redis.Cmder
+	rdb.AddHook(pipelineHook(func(cmds []redis.Cmder) {
+		for _, cmd := range cmds {
+			if name := cmd.Name(); name == "evalsha" || name == "eval" { // not a new connection's own
+				sent = append(sent, cmd)
+			}
+		}
+	}))
+	c := cache.New(rdb, prefix, time.Second)
+	s := redis.NewScript("-- " + prefix + "\nreturn 1") // new to Redis: NOSCRIPT, then EVAL
+	c.EvalEach(context.Background(), s, []cache.ScriptCall{{Keys: []string{"{a}:n"}}, {Keys: []string{"{b}:n"}}})
+	if len(sent) != 4 {
+		t.Fatalf("%d commands sent (%v), want 4 (2 EVALSHA, 2 EVAL)", len(sent), sent)
+	}
+	for _, cmd := range sent {
+		if !cmd.NoRetry() {
+			t.Errorf("%s may be sent again by go-redis", cmd.Name())
+		}
+	}
+}
+
+type pipelineHook func(cmds []redis.Cmder)
+
+func (pipelineHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (pipelineHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h pipelineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h(cmds)
+		return next(ctx, cmds)
+	}
+}
