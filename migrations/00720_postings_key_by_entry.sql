@@ -12,12 +12,34 @@
 -- postings' own foreign keys (postings_references, 00450) and the append-only triggers are
 -- untouched.
 
+-- Online: the new key's index is built CONCURRENTLY, so receipts, payouts and reports of the
+-- running binaries (a rolling deploy) keep writing postings meanwhile; only the swap of the key
+-- onto the built index takes the table's lock, for a moment. Each step can run again after a
+-- failure (goose records the version only once all have run).
+-- +goose NO TRANSACTION
+
 -- +goose Up
-ALTER TABLE postings DROP CONSTRAINT postings_pkey;
-ALTER TABLE postings ADD CONSTRAINT postings_pkey PRIMARY KEY (entry_id, id);
-DROP INDEX postings_entry;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS postings_entry_id_key ON postings (entry_id, id);
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF to_regclass('postings_entry_id_key') IS NOT NULL THEN
+        ALTER TABLE postings DROP CONSTRAINT postings_pkey,
+            ADD CONSTRAINT postings_pkey PRIMARY KEY USING INDEX postings_entry_id_key;
+    END IF;
+END $$;
+-- +goose StatementEnd
+DROP INDEX CONCURRENTLY IF EXISTS postings_entry;
 
 -- +goose Down
-CREATE INDEX postings_entry ON postings (entry_id);
-ALTER TABLE postings DROP CONSTRAINT postings_pkey;
-ALTER TABLE postings ADD CONSTRAINT postings_pkey PRIMARY KEY (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS postings_entry ON postings (entry_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS postings_id_key ON postings (id);
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF to_regclass('postings_id_key') IS NOT NULL THEN
+        ALTER TABLE postings DROP CONSTRAINT postings_pkey,
+            ADD CONSTRAINT postings_pkey PRIMARY KEY USING INDEX postings_id_key;
+    END IF;
+END $$;
+-- +goose StatementEnd

@@ -3,8 +3,11 @@
 -- held, so every statement read all refunds ever made. With order_id beside it the lookup
 -- answers from the index alone.
 
+-- Built CONCURRENTLY, so refunds keep being written meanwhile.
+-- +goose NO TRANSACTION
+
 -- +goose Up
-CREATE INDEX refunds_created_at ON refunds (created_at, order_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS refunds_created_at ON refunds (created_at, order_id);
 
 -- +goose Down
-DROP INDEX refunds_created_at;
+DROP INDEX CONCURRENTLY IF EXISTS refunds_created_at;

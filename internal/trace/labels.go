@@ -417,6 +417,24 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 			return err
 		}
 	}
+	// The sold items' origins are named before the codes' cursor opens: naming one reads the
+	// regions on another pooled connection, and with the cursor holding one, as many concurrent
+	// sheets as the pool has connections would each wait for a second one for ever.
+	sold := s.db.WithContext(ctx).Table("trace_codes c").Distinct("l.origin_code").
+		Joins("JOIN order_lines_view l ON l.id = c.order_line_id").
+		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
+	if issuance != nil {
+		sold = sold.Where("c.issuance_id = ?", *issuance)
+	}
+	var soldOrigins []string
+	if err := sold.Pluck("l.origin_code", &soldOrigins).Error; err != nil {
+		return apperr.DB(err, "code")
+	}
+	for _, code := range soldOrigins {
+		if _, err := originOf(code); err != nil {
+			return err
+		}
+	}
 	// A scalar subquery, not a join: an unsold code (most of a sheet) costs no lookup, and the
 	// planner is never tempted to hash all order lines for a big batch.
 	q := s.db.WithContext(ctx).Table("trace_codes c").
@@ -449,9 +467,9 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		if err := rows.Scan(&code, &originCode); err != nil {
 			return LabelItem{}, false, err
 		}
-		origin, err := originOf(originCode)
-		if err != nil {
-			return LabelItem{}, false, err
+		origin, ok := origins[originCode]
+		if !ok { // sold, from another village, between the two reads: the product's, not a second connection
+			origin = origins[prod.OriginCode]
 		}
 		return LabelItem{Code: code, ProductName: prod.Name, BatchNo: b.BatchNo, Origin: origin}, true, nil
 	}
