@@ -43,25 +43,28 @@ func TestScanBatchesGatherScriptsWhileSlotsAreTaken(t *testing.T) {
 		<-started // each went at once, alone
 	}
 	const n = 100
-	for i := range n {
+	// Every script joins a waiting batch: the first batchMax fill the first one (its leader
+	// waiting for a slot), the rest a second one after it. They go in two steps so that the wait
+	// below knows the second: the first alone passes through n-batchMax calls on its way.
+	waitPending := func(want int, not *scanBatch) *scanBatch {
+		for {
+			b.mu.Lock()
+			p := b.groups[""].pending
+			ok := p != nil && p != not && len(p.calls) == want
+			b.mu.Unlock()
+			if ok {
+				return p
+			}
+		}
+	}
+	for i := range batchMax {
 		wg.Go(func() { do(i) })
 	}
-	// Every script has joined a waiting batch: the first one full (its leader waiting for a
-	// slot) and a second one, after it, of the rest. (The first alone passes through
-	// n-batchMax calls on its way to batchMax.)
-	var first *scanBatch
-	for {
-		b.mu.Lock()
-		p := b.groups[""].pending
-		if first == nil {
-			first = p
-		}
-		waiting := first != nil && p != first && len(first.calls) == batchMax && len(p.calls) == n-batchMax
-		b.mu.Unlock()
-		if waiting {
-			break
-		}
+	first := waitPending(batchMax, nil)
+	for i := batchMax; i < n; i++ {
+		wg.Go(func() { do(i) })
 	}
+	waitPending(n-batchMax, first)
 	close(release)
 	wg.Wait()
 	if len(batches) != batchesInFlight+2 {
