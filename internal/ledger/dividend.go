@@ -107,7 +107,7 @@ func DividendEntry(r DividendRequest) Entry {
 // RecordDividend stores a dividend and posts it in one transaction. A station records dividends
 // for households of its villages only; the county office (StationID nil) for any household.
 // Errors: Invalid naming fields (household_id when the household is unknown or not the station's,
-// paid_on in a closed month or the future); Conflict naming Idempotency-Key when the key was used
+// paid_on in a closed month, the future or before the household was registered); Conflict naming Idempotency-Key when the key was used
 // for a different dividend by the same recorder (idempotency.Do, scope dividend).
 func (s *Service) RecordDividend(ctx context.Context, r DividendRequest) (Dividend, error) {
 	if err := r.validate(s.now()); err != nil {
@@ -116,14 +116,17 @@ func (s *Service) RecordDividend(ctx context.Context, r DividendRequest) (Divide
 	out := Dividend{HouseholdID: r.HouseholdID, PayerKind: r.PayerKind, PayerName: r.PayerName, PaidOn: r.PaidOn, Amount: r.Amount}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
-		var n int64
-		if err := tx.Raw(`SELECT count(*) FROM households_view h WHERE h.id = ?
+		var found []struct{ RegisteredOn *civil.Date }
+		if err := tx.Raw(`SELECT `+registeredOnSQL+` AS registered_on FROM households_view h WHERE h.id = ?
 			AND (?::uuid IS NULL OR h.village_code IN (SELECT village_code FROM station_villages_view WHERE station_id = ?))`,
-			r.HouseholdID, nilIfZero(r.StationID), r.StationID).Scan(&n).Error; err != nil {
+			r.HouseholdID, nilIfZero(r.StationID), r.StationID).Scan(&found).Error; err != nil {
 			return apperr.DB(err, "household")
 		}
-		if n == 0 {
+		if len(found) == 0 {
 			return apperr.Invalid(apperr.Field("household_id", "names no household you record dividends for"))
+		}
+		if err := checkRegistered("paid_on", r.PaidOn, found[0].RegisteredOn, "a dividend"); err != nil {
+			return err
 		}
 		e := DividendEntry(r)
 		if err := e.validate(false); err != nil {

@@ -95,8 +95,10 @@ func WageEntry(r WorkRequest) Entry {
 }
 
 // RecordWork stores a work record and posts its wage in one transaction. The household must live
-// in one of the station's villages (checked in the query). Errors: Invalid naming fields (station_id
-// when no station has the id, household_id when the household is not one the station serves); Conflict naming Idempotency-Key
+// in one of the station's villages (checked in the query), and the work be dated on or after the day
+// it was registered. Errors: Invalid naming fields (station_id when no station has the id,
+// household_id when the household is not one the station serves, work_date before the household
+// was registered, or as validate); Conflict naming Idempotency-Key
 // when the key was used for different work at the station (idempotency.Do, scope work_record).
 func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, error) {
 	if err := r.validate(s.now()); err != nil {
@@ -106,11 +108,15 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		Minutes: r.Minutes, Pay: r.Pay}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
-		var found struct{ Station, Household bool }
-		if err := tx.Raw(`SELECT EXISTS (SELECT FROM stations_view WHERE id = ?) AS station,
-			EXISTS (SELECT FROM households_view h
-				JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?
-				WHERE h.id = ?) AS household`, r.StationID, r.StationID, r.HouseholdID).Scan(&found).Error; err != nil {
+		var found struct {
+			Station, Household bool
+			RegisteredOn       *civil.Date
+		}
+		if err := tx.Raw(`SELECT EXISTS (SELECT FROM stations_view WHERE id = ?) AS station, h.id IS NOT NULL AS household,
+			`+registeredOnSQL+` AS registered_on
+			FROM (SELECT) one LEFT JOIN (households_view h
+				JOIN station_villages_view sv ON sv.village_code = h.village_code AND sv.station_id = ?) ON h.id = ?`,
+			r.StationID, r.StationID, r.HouseholdID).Scan(&found).Error; err != nil {
 			return apperr.DB(err, "household")
 		}
 		switch {
@@ -118,6 +124,9 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 			return apperr.Invalid(apperr.Field("station_id", "names no station"))
 		case !found.Household:
 			return apperr.Invalid(apperr.Field("household_id", "names no household of the station's villages"))
+		}
+		if err := checkRegistered("work_date", r.WorkDate, found.RegisteredOn, "work"); err != nil {
+			return err
 		}
 		e := WageEntry(r)
 		if err := e.validate(false); err != nil {
@@ -163,4 +172,20 @@ func checkIncomeDay(f *apperr.Fields, field string, d civil.Date, now time.Time,
 			"(their reports were filed by the %dth of the next month and never change), so date %s %s",
 			open, today, d, civil.ReportDueDay, late, open)
 	}
+}
+
+// registeredOnSQL is the day household h was registered (China's calendar): its first status and
+// size (household_history_view, written by registration and by roster imports), NULL if it has
+// none. Per-capita income of a month counts a household from that day, so income dated before it
+// would be counted for a household the register did not hold yet.
+const registeredOnSQL = `(SELECT min(valid_from) FROM household_history_view WHERE household_id = h.id)`
+
+// checkRegistered refuses income dated day (field) before the household's registration day
+// (nil: not known, no check). what names the income in the message ("work", "a dividend").
+func checkRegistered(field string, day civil.Date, registered *civil.Date, what string) error {
+	if registered == nil || !day.Before(registered.Time) {
+		return nil
+	}
+	return apperr.Invalid(apperr.Field(field, "must be on or after %s, the day the household was registered: "+
+		"%s dated %s would be income of a household the register did not hold yet", *registered, what, day))
 }

@@ -130,6 +130,13 @@ type stationFx struct {
 func newStation(t testing.TB, a *app.App, name string) stationFx {
 	t.Helper()
 	loadDemo(t, a) // regions
+	return stationIn(t, a, name)
+}
+
+// stationIn is newStation on an application whose database has the regions already (a fresh one
+// given fixture.LoadRegions, say).
+func stationIn(t testing.TB, a *app.App, name string) stationFx {
+	t.Helper()
 	ctx := context.Background()
 	if name == "" {
 		name = "测试服务点-" + randHex(4)

@@ -381,16 +381,15 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 	if err != nil {
 		return err
 	}
-	var prod struct {
-		Name       string
-		OriginCode string
-	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT name, origin_code FROM products_view WHERE id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
+	var prodName string
+	if err := s.db.WithContext(ctx).Raw(`SELECT name FROM products_view WHERE id = ?`, b.ProductID).Scan(&prodName).Error; err != nil {
 		return apperr.DB(err, "product")
 	}
 	// A label's origin is the scan page's (viewRow): a sold item's as its order froze it, else the
-	// product's. A merge moves the product's origin to the successor, but an item sold before it
-	// keeps its village, and a reprinted label must not say otherwise than the page of its code.
+	// batch's as it was fixed when the batch was made. A merge moves the product's origin to the
+	// successor, but neither a batch made before it nor an item sold before it moves with it, and
+	// a reprinted label must not say otherwise than the page of its code.
+	batchOrigin := b.OriginPath.LabelName()
 	origins := map[string]string{}
 	originOf := func(code string) (string, error) {
 		if name, ok := origins[code]; ok {
@@ -400,17 +399,13 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		if err != nil {
 			return "", err
 		}
-		name := ""
-		for _, r := range path {
-			if r.Level >= 3 { // county and below: what fits on a label and still places it
-				name += r.Name
-			}
+		op := make(OriginPath, len(path))
+		for i, r := range path {
+			op[i] = RegionName{Code: r.Code, Name: r.Name, Level: r.Level}
 		}
+		name := op.LabelName()
 		origins[code] = name
 		return name, nil
-	}
-	if _, err := originOf(prod.OriginCode); err != nil {
-		return err // before anything is written: a problem response
 	}
 	if issuance != nil {
 		if err := s.printableIssuance(ctx, batchID, *issuance); err != nil {
@@ -438,7 +433,7 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 	// A scalar subquery, not a join: an unsold code (most of a sheet) costs no lookup, and the
 	// planner is never tempted to hash all order lines for a big batch.
 	q := s.db.WithContext(ctx).Table("trace_codes c").
-		Select(`c.code, coalesce((SELECT l.origin_code FROM order_lines_view l WHERE l.id = c.order_line_id), ?) AS origin_code`, prod.OriginCode).
+		Select(`c.code, (SELECT l.origin_code FROM order_lines_view l WHERE l.id = c.order_line_id) AS origin_code`).
 		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
 	if issuance != nil {
 		q = q.Where("c.issuance_id = ?", *issuance)
@@ -463,15 +458,18 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 			return LabelItem{}, false, apperr.DB(rows.Err(), "code")
 		}
 		peeked = false
-		var code, originCode string
+		var code string
+		var originCode *string
 		if err := rows.Scan(&code, &originCode); err != nil {
 			return LabelItem{}, false, err
 		}
-		origin, ok := origins[originCode]
-		if !ok { // sold, from another village, between the two reads: the product's, not a second connection
-			origin = origins[prod.OriginCode]
+		origin := batchOrigin
+		if originCode != nil {
+			if name, ok := origins[*originCode]; ok { // else sold between the two reads: not a second connection
+				origin = name
+			}
 		}
-		return LabelItem{Code: code, ProductName: prod.Name, BatchNo: b.BatchNo, Origin: origin}, true, nil
+		return LabelItem{Code: code, ProductName: prodName, BatchNo: b.BatchNo, Origin: origin}, true, nil
 	}
 	return fn(next)
 }

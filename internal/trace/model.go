@@ -1,16 +1,22 @@
 package trace
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/region"
 )
 
 // Batch is a production or harvest lot (批次) of one product. Quantity bounds the codes issued
-// for it: a product cannot carry more labels than was harvested.
+// for it: a product cannot carry more labels than was harvested. OriginCode and OriginPath are
+// the product's origin when the batch was made, with the names of that day (migration 00820):
+// what an unsold item's page and label say, whatever a later merge or rename does.
 type Batch struct {
 	ID          uuid.UUID  `gorm:"primaryKey" json:"id"`
 	ProductID   uuid.UUID  `json:"product_id"`
@@ -19,6 +25,8 @@ type Batch struct {
 	Quantity    int        `json:"quantity"`
 	CodesIssued int        `json:"codes_issued"`
 	CreatedAt   time.Time  `json:"created_at"`
+	OriginCode  string     `json:"-"`
+	OriginPath  OriginPath `gorm:"->;type:jsonb" json:"-"` // written by the database (trigger of 00820)
 }
 
 // CodeStatus is where a code is in its life: issued → activated → sold, or void.
@@ -98,6 +106,55 @@ type RegionName struct {
 	Code  string `json:"code"`
 	Name  string `json:"name"`
 	Level int    `json:"level"`
+}
+
+// OriginPath is a region path, province first, as a batch fixed it (batches.origin_path, jsonb).
+type OriginPath []RegionName
+
+// Scan reads the jsonb column.
+func (p *OriginPath) Scan(v any) error {
+	switch b := v.(type) {
+	case nil:
+		*p = nil
+		return nil
+	case []byte:
+		return json.Unmarshal(b, p)
+	case string:
+		return json.Unmarshal([]byte(b), p)
+	}
+	return fmt.Errorf("origin path: cannot scan %T", v)
+}
+
+// Value writes the jsonb column.
+func (p OriginPath) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return json.Marshal(p)
+}
+
+// View is the origin as the scan page shows it.
+func (p OriginPath) View() OriginView {
+	regs := make([]region.Region, len(p))
+	for i, r := range p {
+		regs[i] = region.Region{Code: r.Code, Name: r.Name, Level: r.Level}
+	}
+	v := OriginView{FullName: region.FullName(regs), Path: p}
+	if len(p) > 0 {
+		v.Code = p[len(p)-1].Code
+	}
+	return v
+}
+
+// LabelName is the origin as a label prints it: county and below, what fits and still places it.
+func (p OriginPath) LabelName() string {
+	name := ""
+	for _, r := range p {
+		if r.Level >= region.County {
+			name += r.Name
+		}
+	}
+	return name
 }
 
 // OriginView is the origin (产地) with its full path, province first.

@@ -143,7 +143,8 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		return Batch{}, err
 	}
 	now := time.Now().UTC()
-	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: civil.Date{Time: day}, Quantity: req.Quantity, CreatedAt: now}
+	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: civil.Date{Time: day}, Quantity: req.Quantity,
+		CreatedAt: now, OriginCode: prod.OriginCode} // its path, named as today, the insert trigger of 00820 adds
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&b).Error; err != nil {
 			return err
@@ -442,13 +443,17 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 			return View{}, err
 		}
 	}
-	path, err := s.regions.Path(ctx, r.OriginCode)
-	if err != nil {
-		return View{}, err
-	}
-	v.Origin = OriginView{Code: r.OriginCode, FullName: region.FullName(path)}
-	for _, reg := range path {
-		v.Origin.Path = append(v.Origin.Path, RegionName{Code: reg.Code, Name: reg.Name, Level: reg.Level})
+	if r.LineOriginCode == nil { // unsold: the batch's origin, named as the day it was made
+		v.Origin = r.BatchOriginPath.View()
+	} else { // sold: the origin its order line froze
+		path, err := s.regions.Path(ctx, *r.LineOriginCode)
+		if err != nil {
+			return View{}, err
+		}
+		v.Origin = OriginView{Code: *r.LineOriginCode, FullName: region.FullName(path)}
+		for _, reg := range path {
+			v.Origin.Path = append(v.Origin.Path, RegionName{Code: reg.Code, Name: reg.Name, Level: reg.Level})
+		}
 	}
 	if r.UnitName != nil {
 		v.Sale = &SaleView{UnitName: *r.UnitName, OrderedAt: *r.PlacedAt, ShippedAt: r.ShippedAt, ReceivedAt: r.ReceivedAt,

@@ -48,35 +48,36 @@ func (s store) batch(ctx context.Context, p auth.Principal, id uuid.UUID) (Batch
 
 // viewRow is the flat result of the scan query.
 type viewRow struct {
-	Code           string
-	Status         CodeStatus
-	IssuedAt       time.Time
-	ScanCount      int64
-	FirstScannedAt *time.Time
-	VoidReason     *string
-	VoidedAt       *time.Time
-	BatchID        uuid.UUID
-	BatchNo        string
-	ProducedOn     civil.Date
-	ProductID      uuid.UUID
-	ProductName    string
-	Category       string
-	Unit           string
-	Spec           string
-	OriginCode     string
-	StationID      uuid.UUID
-	StationName    string
-	OrderLineID    *uuid.UUID
-	UnitPriceFen   *money.Money
-	ShippedAt      *time.Time
-	PlacedAt       *time.Time
-	ReceivedAt     *time.Time // the receipt of the line's own station shipment
-	LineQuantity   int
-	LineRefunded   int // items of the line refunded so far
-	UnitName       *string
-	CertSerial     *string
-	CertIssuer     *string
-	CertIssuedAt   *time.Time
+	Code            string
+	Status          CodeStatus
+	IssuedAt        time.Time
+	ScanCount       int64
+	FirstScannedAt  *time.Time
+	VoidReason      *string
+	VoidedAt        *time.Time
+	BatchID         uuid.UUID
+	BatchNo         string
+	ProducedOn      civil.Date
+	ProductID       uuid.UUID
+	ProductName     string
+	Category        string
+	Unit            string
+	Spec            string
+	LineOriginCode  *string    // the order line's frozen origin; nil while unsold
+	BatchOriginPath OriginPath `gorm:"type:jsonb"` // the batch's origin, named as the day it was made
+	StationID       uuid.UUID
+	StationName     string
+	OrderLineID     *uuid.UUID
+	UnitPriceFen    *money.Money
+	ShippedAt       *time.Time
+	PlacedAt        *time.Time
+	ReceivedAt      *time.Time // the receipt of the line's own station shipment
+	LineQuantity    int
+	LineRefunded    int // items of the line refunded so far
+	UnitName        *string
+	CertSerial      *string
+	CertIssuer      *string
+	CertIssuedAt    *time.Time
 }
 
 // refunded says whether every item of the code's order line was refunded: only then is this code
@@ -89,7 +90,8 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at, c.void_reason, c.voided_at,
 		       b.id AS batch_id, b.batch_no, b.produced_on,
 		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
-		       coalesce(l.origin_code, p.origin_code) AS origin_code, -- a sold item's origin as its order froze it
+		       l.origin_code AS line_origin_code, -- a sold item's origin as its order froze it
+		       b.origin_path AS batch_origin_path, -- an unsold one's as its batch fixed it
 		       s.id AS station_id, s.name AS station_name,
 		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, u.name AS unit_name,
 		       -- this line's station shipment: an order of two stations is received one at a time. A
