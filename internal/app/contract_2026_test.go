@@ -58,6 +58,13 @@ func TestContractTour2026(t *testing.T) {
 	paid := time.Date(now.Year(), now.Month()-13, 15, 12, 0, 0, 0, civil.China)
 	day, _ := civil.ParseDate(paid.Format(time.DateOnly))
 	household := uuid.MustParse(w.Households[0])
+	// Registered before it (income is not dated before the household's registration): its first
+	// status and size from the first of the month before.
+	if err := w.a.DB.Exec(`INSERT INTO household_history (household_id, valid_from, status, members)
+		SELECT household_id, ?, status, members FROM household_history WHERE household_id = ? ORDER BY valid_from LIMIT 1`,
+		time.Date(paid.Year(), paid.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), household).Error; err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.a.Ledger.WithClock(func() time.Time { return paid }).RecordDividend(t.Context(), ledger.DividendRequest{
 		HouseholdID: household, PayerKind: ledger.PayerCollective, PayerName: "十八洞村股份经济合作社", PaidOn: day,
 		Amount: money.Yuan(3000), Key: "contract-" + fixture.RandDigits(8)}); err != nil {

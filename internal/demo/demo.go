@@ -196,6 +196,9 @@ func load(ctx context.Context, a *app.App) error {
 	admin := adminUser.Principal()
 	n := 0
 	products := map[string]uuid.UUID{}
+	t := time.Now().In(civil.China)
+	registered := time.Date(t.Year(), t.Month()-14, 1, 9, 0, 0, 0, civil.China)
+	registrar := a.Households.WithClock(func() time.Time { return registered.UTC() })
 	for si, ss := range stations {
 		st, err := a.Stations.Create(ctx, ss.req)
 		if err != nil {
@@ -204,6 +207,8 @@ func load(ctx context.Context, a *app.App) error {
 		if _, err := a.Users.Create(ctx, auth.NewUser{Username: ss.user, Password: Password, Role: auth.RoleStation, StationID: &st.ID}); err != nil {
 			return err
 		}
+		// Registered on the first of the month fourteen months back: income is not dated before a
+		// household's registration, and the demo records a dividend thirteen months back (atRisk).
 		// 20 households in 十八洞村, 15 spread over each other station's villages: 50 in all.
 		count := 15
 		if si == 0 {
@@ -212,7 +217,7 @@ func load(ctx context.Context, a *app.App) error {
 		var hh []uuid.UUID
 		for i := 0; i < count; i++ {
 			village := ss.req.VillageCodes[i%len(ss.req.VillageCodes)]
-			h, err := a.Households.Register(ctx, admin, newHousehold(n, village))
+			h, err := registrar.Register(ctx, admin, newHousehold(n, village))
 			if err != nil {
 				return fmt.Errorf("household %d: %w", n, err)
 			}

@@ -32,6 +32,14 @@ func NewService(db *gorm.DB, vault *pii.Vault) *Service {
 	return &Service{db: db, st: store{db}, vault: vault, now: func() time.Time { return time.Now().UTC() }}
 }
 
+// WithClock returns the service on another clock: what it registers or changes is dated by now
+// (the demo registers its households before the income it back-dates; see ledger.WithClock).
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
+}
+
 // NewHousehold is a registration request as typed by a person.
 type NewHousehold struct {
 	ArchiveNo   string `json:"archive_no"`
