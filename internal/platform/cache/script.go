@@ -13,7 +13,8 @@ import (
 var ErrCrossSlot = errors.New("cache: a script's keys must share a hash tag (one cluster slot)")
 
 // Eval runs a Lua script (EVALSHA, loading it on first use) on keys, each under the cache's
-// prefix, within the call budget. Errors are Redis's (or ErrSkipped while Redis is considered
+// prefix, within the call budget, once at most: go-redis does not send it again after a timeout
+// (run), so a script need not be idempotent. Errors are Redis's (or ErrSkipped while Redis is considered
 // down); redis.Nil when the script returns nil.
 //
 // The keys must share one slot (Slot), on one Redis as on a cluster, so that a script that works
@@ -38,10 +39,28 @@ func (c *Cache) Eval(ctx context.Context, s *redis.Script, keys []string, args .
 	}
 	var res any
 	err := c.call(ctx, key, func(ctx context.Context) (err error) {
-		res, err = s.Run(ctx, c.rdb, full, args...).Result()
+		res, err = c.run(ctx, s.EvalSha, full, args)
+		if isNoScript(err) { // Redis restarted or flushed its scripts: send the script itself once
+			res, err = c.run(ctx, s.Eval, full, args)
+		}
 		return err
 	})
 	return res, err
+}
+
+// run sends one script command, built by build on a scratch pipeline (never executed) and marked
+// noRetry, so that go-redis does not send it again itself: a cluster client retries a command
+// whose reply timed out (once, on the same node, within MaxRedirects), but Redis has usually run
+// the script by then, and the scan scripts are not idempotent (a flush taken twice, a count
+// initialised over scans already counted). A call that times out fails and its caller falls to
+// PostgreSQL. MOVED and ASK are still followed: Redis ran nothing then.
+func (c *Cache) run(ctx context.Context, build func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd,
+	keys []string, args []any) (any, error) {
+	scratch := c.rdb.Pipeline()
+	defer scratch.Discard()
+	cmd := build(ctx, scratch, keys, args...)
+	_ = c.rdb.Process(ctx, noRetry{cmd})
+	return cmd.Result()
 }
 
 // Key is key under the cache's prefix, as Redis knows it (for scripts that build keys from data).
