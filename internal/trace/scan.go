@@ -146,7 +146,10 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 	keys := []string{viewKey(code), statsKey(code), dirtyKey(shardOf(code)), clientsKey(code)}
 	r, idx := s.countInRedis(ctx, code, client, keys, true)
 	if r.err != nil {
-		return s.scanInPostgres(ctx, code, epoch)
+		// A reply lost after the script was sent (cache.MaybeRan) may be a scan Redis counted,
+		// which the flusher will write: counting it in PostgreSQL too would count it twice. At
+		// most once: such a scan is served uncounted (docs/traceability.md, "Counting").
+		return s.scanInPostgres(ctx, code, epoch, !cache.MaybeRan(r.err))
 	}
 	out, _ := r.res.([]any)
 	var v View
@@ -179,6 +182,9 @@ func (s *Service) ScanFrom(ctx context.Context, code, client string) (View, erro
 			return View{}, apperr.DB(err, "code")
 		}
 		if r, idx = s.countInRedis(ctx, code, client, keys, false); r.err != nil {
+			if cache.MaybeRan(r.err) { // counted in Redis, perhaps: not again here
+				return s.judge(v), nil
+			}
 			return s.countInPostgres(ctx, v, code)
 		}
 		out, _ = r.res.([]any)
@@ -272,8 +278,9 @@ func (s *Service) initCounters(ctx context.Context, code string) (redisFailed bo
 var existsScript = redis.NewScript(`return redis.call('EXISTS', KEYS[1])`)
 
 // scanInPostgres serves a scan with Redis unavailable: the view from PostgreSQL (loaded once for
-// concurrent scans), the count written there directly.
-func (s *Service) scanInPostgres(ctx context.Context, code string, epoch int64) (View, error) {
+// concurrent scans), the count written there directly when count is set (else the view shows
+// PostgreSQL's count as it is).
+func (s *Service) scanInPostgres(ctx context.Context, code string, epoch int64, count bool) (View, error) {
 	v, ok := s.recentView(code, epoch)
 	if !ok {
 		var err error
@@ -281,6 +288,9 @@ func (s *Service) scanInPostgres(ctx context.Context, code string, epoch int64) 
 			return v, err
 		}
 		s.keepRecent(code, epoch, v)
+	}
+	if !count {
+		return s.judge(v), nil
 	}
 	return s.countInPostgres(ctx, v, code)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -84,4 +85,26 @@ func (c *Cache) HGetAll(ctx context.Context, key string) (map[string]string, err
 		return err
 	})
 	return out, err
+}
+
+// MaybeRan says a failed call's command may have reached Redis and run though no reply came back:
+// a read that timed out or broke after the write (or a write that broke part-way, possibly after
+// whole commands of a pipeline). A count such a script made may stand (it is flushed with the
+// others), so the caller must not count again elsewhere. Not so for errors from before anything
+// was sent (ErrSkipped, ErrCrossSlot, the wait for a pooled connection or the dial past the
+// budget, a refused connection) nor for Redis' own error replies.
+func MaybeRan(err error) bool {
+	var rerr redis.Error
+	var op *net.OpError
+	switch {
+	case err == nil, errors.Is(err, ErrSkipped), errors.Is(err, ErrCrossSlot), errors.As(err, &rerr):
+		return false
+	case errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// The context bounds only the wait for a connection and the dial (NewClient: go-redis'
+		// ContextTimeoutEnabled is off); reads and writes are bounded by the client's timeouts.
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
 }

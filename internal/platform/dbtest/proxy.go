@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -14,7 +15,12 @@ type Proxy struct {
 	ln    net.Listener
 	mu    sync.Mutex
 	conns []net.Conn
+	muted atomic.Bool
 }
+
+// Mute drops (on) or passes again (off) what the target sends back: requests still reach it and
+// run, their replies are lost, as when a reply times out after the command was written.
+func (px *Proxy) Mute(on bool) { px.muted.Store(on) }
 
 // StartProxy starts a Proxy to target (host:port), stopped when t ends.
 func StartProxy(t testing.TB, target string) *Proxy {
@@ -40,7 +46,7 @@ func StartProxy(t testing.TB, target string) *Proxy {
 			px.conns = append(px.conns, c, s)
 			px.mu.Unlock()
 			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
+			go func() { _, _ = io.Copy(c, muting{s, &px.muted}); c.Close() }()
 		}
 	}()
 	return px
@@ -55,4 +61,22 @@ func (px *Proxy) Stop() {
 		c.Close()
 	}
 	px.conns = nil
+}
+
+// muting reads from r and drops what it reads while muted is set.
+type muting struct {
+	r     io.Reader
+	muted *atomic.Bool
+}
+
+func (m muting) Read(p []byte) (int, error) {
+	for {
+		n, err := m.r.Read(p)
+		if m.muted.Load() {
+			n = 0
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
 }
