@@ -379,8 +379,8 @@ func TestRefundCountsForTheVillageOfTheSale(t *testing.T) {
 	}
 }
 
-// A merged village is refused where a station or a product names it, as households, cooperatives
-// and pairings refuse it: 422 naming the field, the village it went into and the day.
+// A merged village is refused where a station, a product, a household or a cooperative names it,
+// in one wording: 422 naming the field, the village it went into and the day.
 func TestMergedVillageRefusedForStationsAndProducts(t *testing.T) {
 	w := newWorld(t)
 	gone, succ := "433124110991", "433124110992"
@@ -414,4 +414,17 @@ func TestMergedVillageRefusedForStationsAndProducts(t *testing.T) {
 	}
 	product["origin_code"] = succ
 	op.Do("POST", "/api/v1/products", product).Want(201)
+	// A household and a cooperative in the merged village: the same words, from the same place
+	// (region.Store.NotMerged), the field theirs.
+	for path, body := range map[string]map[string]any{
+		"/api/v1/households": {"archive_no": "T" + fixture.RandDigits(10), "head_name": "龙金花", "id_number": fixture.IDNumber(),
+			"village_code": gone, "members": 2, "status": "lifted"},
+		"/api/v1/cooperatives": {"name": "并前村合作社", "village_code": gone,
+			"members": []map[string]any{{"household_id": h, "share_bp": 10000}}},
+	} {
+		r := w.Admin.Do("POST", path, body)
+		if r.Problem(422, "village_code"); !strings.Contains(r.Body.String(), `"reason":"`+want+`"`) {
+			t.Errorf("%s in %s: %s, want the reason %q", path, gone, r.Body, want)
+		}
+	}
 }

@@ -25,7 +25,7 @@ func TestCooperativeSupplier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := NewService(db, household.NewService(db, vault), tableRegions{db})
+	svc := NewService(db, household.NewService(db, vault, tableRegions{db}), tableRegions{db})
 	stationA, member := stationWorld(t, db)
 	_, other := stationWorld(t, db)
 	stationB := uuid.Must(uuid.NewV7())

@@ -21,15 +21,23 @@ import (
 
 // Service registers, reads and updates households within the caller's scope.
 type Service struct {
-	db    *gorm.DB
-	st    store
-	vault *pii.Vault
-	now   func() time.Time
+	db      *gorm.DB
+	st      store
+	vault   *pii.Vault
+	regions Regions
+	now     func() time.Time
+}
+
+// Regions is what household needs from the region register (region.Store): the one refusal of
+// a village merged away, worded as stations and products get it.
+type Regions interface {
+	// NotMerged: Invalid naming field, with the merged code, its successor and the day; Unavailable.
+	NotMerged(ctx context.Context, field string, codes []string) error
 }
 
 // NewService builds the household service; vault seals personal data.
-func NewService(db *gorm.DB, vault *pii.Vault) *Service {
-	return &Service{db: db, st: store{db}, vault: vault, now: func() time.Time { return time.Now().UTC() }}
+func NewService(db *gorm.DB, vault *pii.Vault, regions Regions) *Service {
+	return &Service{db: db, st: store{db}, vault: vault, regions: regions, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // WithClock returns the service on another clock: what it registers or changes is dated by now
@@ -118,12 +126,13 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req NewHouseho
 }
 
 func (s *Service) checkVillage(ctx context.Context, p auth.Principal, village string) error {
-	ok, merged, err := s.st.village(ctx, village)
+	if err := s.regions.NotMerged(ctx, "village_code", []string{village}); err != nil {
+		return err
+	}
+	ok, err := s.st.village(ctx, village)
 	switch {
 	case err != nil:
 		return apperr.DB(err, "region")
-	case merged != nil: // the words of region.Store.NotMerged, which stations and products answer
-		return apperr.Invalid(apperr.Field("village_code", "%s was merged into %s on %s: use %s", village, merged.successor, merged.on, merged.successor))
 	case !ok:
 		return apperr.Invalid(apperr.Field("village_code", "names no current village; import regions or check the code (a merged village's households go to its successor)"))
 	}

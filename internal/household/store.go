@@ -2,7 +2,6 @@ package household
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -63,25 +62,10 @@ func (s store) villageServed(ctx context.Context, stationID uuid.UUID, village s
 	return n > 0, err
 }
 
-// village tells whether code is a current village, and for a village merged away (valid_to set:
-// it keeps its code for history but takes no new households) its successor and the day it went.
-func (s store) village(ctx context.Context, code string) (current bool, merged *mergedVillage, err error) {
-	var r struct {
-		Found         bool
-		ValidTo       *time.Time
-		SuccessorCode *string
-	}
-	err = s.db.WithContext(ctx).Raw(`SELECT true AS found, valid_to, successor_code FROM regions_view WHERE code = ? AND level = 5`, code).Scan(&r).Error
-	switch {
-	case err != nil || !r.Found:
-		return false, nil, err
-	case r.ValidTo == nil:
-		return true, nil, nil
-	case r.SuccessorCode != nil:
-		return false, &mergedVillage{successor: *r.SuccessorCode, on: r.ValidTo.Format(time.DateOnly)}, nil
-	}
-	return false, nil, nil
+// village tells whether code is a current village (one merged away keeps its code for history
+// but takes no new households: Regions.NotMerged says where they go).
+func (s store) village(ctx context.Context, code string) (current bool, err error) {
+	var n int64
+	err = s.db.WithContext(ctx).Table("regions_view").Where("code = ? AND level = 5 AND valid_to IS NULL", code).Count(&n).Error
+	return n > 0, err
 }
-
-// mergedVillage is where a merged village's households go, and from when.
-type mergedVillage struct{ successor, on string }
