@@ -127,7 +127,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
 	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
 	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch
-	a.Certificates = certificate.NewService(db, a.Trace, a.Regions, a.Trace, cfg.LabelFont, log)
+	a.Certificates = certificate.NewService(db, a.Trace, a.Trace, cfg.LabelFont, log)
 	a.Trace.AddIssueCheck(a.Certificates.IssueCheck)
 	a.Units = procurement.NewUnits(db)
 	a.Orders = procurement.NewOrders(db, procurement.LedgerOf(a.Ledger), a.Trace, procurement.SimulatedProvider{}, a.Log)

@@ -16,18 +16,12 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/text"
-	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
 // Batches is what certificate needs from trace: a batch the caller may see.
 type Batches interface {
 	Batch(ctx context.Context, p auth.Principal, id uuid.UUID) (trace.Batch, error)
-}
-
-// Regions is what certificate needs from the region register: an origin's path, province first.
-type Regions interface {
-	Path(ctx context.Context, code string) ([]region.Region, error)
 }
 
 // Views is what certificate needs from trace's scan cache: to read the cache epoch that the
@@ -45,15 +39,14 @@ type Service struct {
 	db       *gorm.DB
 	st       store
 	batches  Batches
-	regions  Regions
 	views    Views
 	fontPath string
 	log      *slog.Logger
 }
 
 // NewService builds the service. fontPath is the PDF font (LABEL_FONT).
-func NewService(db *gorm.DB, batches Batches, regions Regions, views Views, fontPath string, log *slog.Logger) *Service {
-	return &Service{db: db, st: store{db}, batches: batches, regions: regions, views: views, fontPath: fontPath, log: log}
+func NewService(db *gorm.DB, batches Batches, views Views, fontPath string, log *slog.Logger) *Service {
+	return &Service{db: db, st: store{db}, batches: batches, views: views, fontPath: fontPath, log: log}
 }
 
 // IssueRequest is a station's certificate for a batch. The product's name, the origin and the
@@ -142,21 +135,20 @@ func (s *Service) Issue(ctx context.Context, p auth.Principal, batchID uuid.UUID
 		return Certificate{}, err
 	}
 	var prod struct {
-		Name, OriginCode, StationName string
-		StationID                     uuid.UUID
+		Name, StationName string
+		StationID         uuid.UUID
 	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT p.name, p.origin_code, p.station_id, s.name AS station_name
+	if err := s.db.WithContext(ctx).Raw(`SELECT p.name, p.station_id, s.name AS station_name
 		FROM products_view p JOIN stations_view s ON s.id = p.station_id WHERE p.id = ?`, b.ProductID).Scan(&prod).Error; err != nil {
 		return Certificate{}, apperr.DB(err, "product")
 	}
-	path, err := s.regions.Path(ctx, prod.OriginCode)
-	if err != nil {
-		return Certificate{}, err
-	}
+	// The origin is the batch's, as fixed when it was made (a later merge moves the product's):
+	// a correction after a merge names the village the batch was grown in, as the first did.
+	origin := b.OriginPath.View()
 	now := time.Now().UTC()
 	c := Certificate{ID: uuid.Must(uuid.NewV7()), BatchID: b.ID, ProductID: b.ProductID, StationID: prod.StationID,
-		ProductName: prod.Name, Quantity: req.Quantity.String(), QuantityUnit: req.QuantityUnit, OriginCode: prod.OriginCode,
-		OriginName: region.FullName(path), IssuerName: prod.StationName, ContactName: req.ContactName,
+		ProductName: prod.Name, Quantity: req.Quantity.String(), QuantityUnit: req.QuantityUnit, OriginCode: b.OriginCode,
+		OriginName: origin.FullName, IssuerName: prod.StationName, ContactName: req.ContactName,
 		ContactPhone: req.ContactPhone, Commitments: req.Commitments, Basis: req.Basis, IssuedAt: now,
 		IssuedBy: nullID(p.UserID), RetainUntil: now.AddDate(0, Retention, 0), Reason: req.Reason}
 	current, err := s.st.list(ctx, "c.batch_id = ? AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.supersedes = c.id)", b.ID)
@@ -178,7 +170,7 @@ func (s *Service) Issue(ctx context.Context, p auth.Principal, batchID uuid.UUID
 		}
 		c.Supersedes = &prior.ID
 	}
-	prefix := fmt.Sprintf("%s-%s-", prod.OriginCode[:min(6, len(prod.OriginCode))], now.In(civil.China).Format("20060102"))
+	prefix := fmt.Sprintf("%s-%s-", b.OriginCode[:min(6, len(b.OriginCode))], now.In(civil.China).Format("20060102"))
 	if err := s.st.insert(ctx, &c, prefix); err != nil {
 		if apperr.PgCode(err) == apperr.PgUniqueViolation {
 			// Another certificate for the batch (or of the same one) was issued at the same moment.

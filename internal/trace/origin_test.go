@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fupinmarket/fupin/internal/certificate"
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
@@ -57,6 +58,20 @@ func TestUnsoldItemKeepsItsBatchsOrigin(t *testing.T) {
 	}
 	if got := labelOrigins(t, a.Trace, fx.Operator, old); len(got) != 2 || got[0] != "花垣县双龙镇十八洞村" || got[1] != got[0] {
 		t.Errorf("labels of the batch made before the merge say %q, want 花垣县双龙镇十八洞村", got)
+	}
+
+	// A certificate correcting the batch's, issued after the merge, names the batch's village too.
+	var serial string
+	if err := a.DB.Raw(`SELECT serial FROM certificates WHERE batch_id = ?`, old.ID).Scan(&serial).Error; err != nil || serial == "" {
+		t.Fatalf("the batch's certificate: %q %v", serial, err)
+	}
+	fixed, err := a.Certificates.Issue(ctx, fx.Operator, old.ID, certificate.IssueRequest{Quantity: "10", QuantityUnit: "箱",
+		ContactName: "石站长", ContactPhone: "0743-7221234", Basis: []certificate.Basis{certificate.SelfTest},
+		Commitments: []certificate.Commitment{certificate.NoBannedInputs, certificate.ResiduesWithinLimits, certificate.Truthful},
+		Supersedes: serial, Reason: "更正联系人"})
+	if err != nil || fixed.OriginCode != village || fixed.OriginName != wantOld.FullName {
+		t.Errorf("certificate issued after the merge: origin %s %s (%v), want %s %s", fixed.OriginCode, fixed.OriginName, err,
+			village, wantOld.FullName)
 	}
 
 	later := fx.batch(t, a, p.ID, 5)
