@@ -43,7 +43,7 @@ func (c *county) register(t *testing.T, villages ...string) registered {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := registered{svc: household.NewService(c.db, vault)}
+	r := registered{svc: household.NewService(c.db, vault, region.NewStore(c.db))}
 	exec(t, c.db, `INSERT INTO users (id, username, password_hash, role) VALUES (?, ?, 'x', 'admin') ON CONFLICT (id) DO NOTHING`,
 		c.admin.UserID, "a-"+randHex(5))
 	for i, v := range villages {

@@ -68,7 +68,7 @@ func TestUnsoldItemKeepsItsBatchsOrigin(t *testing.T) {
 	fixed, err := a.Certificates.Issue(ctx, fx.Operator, old.ID, certificate.IssueRequest{Quantity: "10", QuantityUnit: "箱",
 		ContactName: "石站长", ContactPhone: "0743-7221234", Basis: []certificate.Basis{certificate.SelfTest},
 		Commitments: []certificate.Commitment{certificate.NoBannedInputs, certificate.ResiduesWithinLimits, certificate.Truthful},
-		Supersedes: serial, Reason: "更正联系人"})
+		Supersedes:  serial, Reason: "更正联系人"})
 	if err != nil || fixed.OriginCode != village || fixed.OriginName != wantOld.FullName {
 		t.Errorf("certificate issued after the merge: origin %s %s (%v), want %s %s", fixed.OriginCode, fixed.OriginName, err,
 			village, wantOld.FullName)
