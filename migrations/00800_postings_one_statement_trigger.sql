@@ -3,8 +3,8 @@
 -- fired per INSERT statement on postings, each a plpgsql call whose queries probed the same
 -- parents of the statement's new postings (its entry, accounts and order lines) and started their
 -- own plans: three queries per sale entry (the references, the roll-up's "anything to roll up?"
--- test, the roll-up insert). Executor start-up of those plans and the firings were about a third
--- of the server's CPU per posted entry (docs/performance.md, "Receive and posting").
+-- test, the roll-up insert). The two firings were about 30 % of the server's CPU per posted entry,
+-- much of it the executor start-up of those plans (docs/performance.md, "Receive and posting").
 --
 -- postings_checked_rollups is one firing and one query: each new posting's entry, account and
 -- order line are probed once by key (LATERAL … LIMIT 1, as 00452 and 00540 do: never a scan of a
