@@ -16,10 +16,10 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/fupinmarket/fupin/internal/household"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
-	"github.com/fupinmarket/fupin/internal/region"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -337,18 +337,18 @@ func TestScanWithDatabaseDown(t *testing.T) {
 	}
 }
 
-// gatedRegions is the real region store, held at a gate and counted: it shows how many times
-// views are loaded from PostgreSQL while many scans wait.
-type gatedRegions struct {
-	inner *region.Store
+// gatedHouseholds is the real household register, held at a gate and counted: it shows how many
+// times a view was loaded (each load of an unsold item's view names its households once).
+type gatedHouseholds struct {
+	inner *household.Service
 	gate  chan struct{}
 	calls atomic.Int64
 }
 
-func (g *gatedRegions) Path(ctx context.Context, code string) ([]region.Region, error) {
+func (g *gatedHouseholds) MaskedHeads(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
 	g.calls.Add(1)
 	<-g.gate
-	return g.inner.Path(ctx, code)
+	return g.inner.MaskedHeads(ctx, ids)
 }
 
 // goroutinesIn counts goroutines whose stack holds all of the given function names.
@@ -400,8 +400,8 @@ func TestResolveSingleflight(t *testing.T) {
 
 	// With the load held at a gate until all 50 are inside the flight: exactly one load.
 	_, code := issuedCode(t, e.a, "并发测试猕猴桃")
-	regions := &gatedRegions{inner: e.a.Regions, gate: make(chan struct{})}
-	svc := trace.NewService(e.a.DB, e.a.Cache, regions, e.a.Households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
+	households := &gatedHouseholds{inner: e.a.Households, gate: make(chan struct{})}
+	svc := trace.NewService(e.a.DB, e.a.Cache, e.a.Regions, households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -412,10 +412,10 @@ func TestResolveSingleflight(t *testing.T) {
 	for goroutinesIn("singleflight.(*Group).Do(", "trace.(*Service).Resolve(") < n {
 		runtime.Gosched()
 	}
-	close(regions.gate)
+	close(households.gate)
 	wg.Wait()
 	assertSameViews(t, views, errs, code)
-	if c := regions.calls.Load(); c != 1 {
+	if c := households.calls.Load(); c != 1 {
 		t.Errorf("%d loads for %d concurrent scans of one uncached code, want 1", c, n)
 	}
 	if e.rdb.Exists(context.Background(), viewKey(e, code)).Val() != 1 {
