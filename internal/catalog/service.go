@@ -116,7 +116,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 		f.Add("unit", "%s", text.HiddenOr(req.Unit, "must be 1 to 10 characters, such as 箱, 斤, 件"))
 	}
 	if prod.Spec, ok = text.Optional(req.Spec, 60); !ok {
-		f.Add("spec", "must be at most 60 characters of visible text, such as 5kg/箱")
+		f.Add("spec", "%s", text.HiddenOr(req.Spec, "must be at most 60 characters of visible text, such as 5kg/箱"))
 	}
 	checkPrice(&f, "price_fen", req.PriceFen)
 	checkStock(&f, "stock", req.Stock)

@@ -104,9 +104,9 @@ func (s *Assistance) AddContact(ctx context.Context, p auth.Principal, unitID uu
 	if !contactPhoneRe.MatchString(phone) {
 		f.Add("phone", "must be an 11-digit mobile number or a landline such as 0743-1234567")
 	}
-	title := text.Clean(req.Title)
-	if len([]rune(title)) > 50 {
-		f.Add("title", "must be at most 50 characters")
+	title, ok := text.Optional(req.Title, 50)
+	if !ok {
+		f.Add("title", "%s", text.HiddenOr(req.Title, "must be at most 50 characters"))
 	}
 	if err := f.Err(); err != nil {
 		return Contact{}, err
