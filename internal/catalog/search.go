@@ -336,12 +336,12 @@ func (s *Service) Certify(ctx context.Context, p auth.Principal, productID uuid.
 	}
 	from, err := civil.ParseDate(req.ValidFrom)
 	if err != nil {
-		f.Add("valid_from", "must be a date YYYY-MM-DD")
+		f.Add("valid_from", "%s", err)
 	}
 	until, err2 := civil.ParseDate(req.ValidUntil)
 	switch {
 	case err2 != nil:
-		f.Add("valid_until", "must be a date YYYY-MM-DD")
+		f.Add("valid_until", "%s", err2)
 	case err == nil && until.Before(from.Time):
 		f.Add("valid_until", "must not be before valid_from")
 	}

@@ -195,14 +195,14 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 	}
 	start, err := civil.ParseDate(req.StartsOn)
 	if err != nil {
-		f.Add("starts_on", "must be a date YYYY-MM-DD")
+		f.Add("starts_on", "%s", err)
 	}
 	pr.StartsOn = start
 	if req.EndsOn != "" {
 		end, err := civil.ParseDate(req.EndsOn)
 		switch {
 		case err != nil:
-			f.Add("ends_on", "must be a date YYYY-MM-DD, or empty for an open-ended pairing")
+			f.Add("ends_on", "%s, or empty for an open-ended pairing", err)
 		case end.Before(start.Time):
 			f.Add("ends_on", "must not be before starts_on")
 		}
