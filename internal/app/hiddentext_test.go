@@ -15,7 +15,9 @@ func reasonOf(t *testing.T, r fixture.Resp, field string) string {
 	t.Helper()
 	r.T = t
 	r.Problem(422, field)
-	var p struct{ Errors []struct{ Field, Reason string } }
+	var p struct {
+		Errors []struct{ Field, Reason string }
+	}
 	r.JSON(&p)
 	for _, e := range p.Errors {
 		if e.Field == field {
