@@ -116,7 +116,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req NewProduct) 
 		f.Add("unit", "%s", text.HiddenOr(req.Unit, "must be 1 to 10 characters, such as 箱, 斤, 件"))
 	}
 	if prod.Spec, ok = text.Optional(req.Spec, 60); !ok {
-		f.Add("spec", "must be at most 60 characters of visible text, such as 5kg/箱")
+		f.Add("spec", "%s", text.HiddenOr(req.Spec, "must be at most 60 characters of visible text, such as 5kg/箱"))
 	}
 	checkPrice(&f, "price_fen", req.PriceFen)
 	checkStock(&f, "stock", req.Stock)
@@ -283,7 +283,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 		return Product{}, apperr.Forbidden("buyers cannot change products")
 	}
 	var f apperr.Fields
-	cols := map[string]any{"updated_at": time.Now().UTC()}
+	cols := map[string]any{}
 	if patch.Name != nil {
 		name, ok := text.Name(*patch.Name, MaxNameLen)
 		if !ok {
@@ -325,16 +325,27 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var cur Product
 		if err := scoped(tx.Model(&Product{}), p).Clauses(clause.Locking{Strength: "UPDATE"}).
-			Select("id", "station_id", "settlement").Where("id = ?", id).Take(&cur).Error; err != nil {
+			Select("id", "station_id", "name", "price_fen", "stock", "listed", "settlement", "rebate_bp").
+			Where("id = ?", id).Take(&cur).Error; err != nil {
 			return err
 		}
 		if model, _ := cols["settlement"].(string); patch.RebateBP != nil && *patch.RebateBP > 0 && (model == Consignment || model == "" && cur.Settlement != Purchase) {
 			return apperr.Invalid(apperr.Field("rebate_bp", "a rebate (二次返利) is shared from the margin of bought produce: the product is settled by consignment; give settlement purchase with it"))
 		}
+		dropUnchanged(cols, cur)
 		if patch.Suppliers != nil {
 			if err := s.checkSupplierScope(ctx, cur.StationID, sups); err != nil {
 				return err
 			}
+			var old []Supplier
+			if err := tx.Where("product_id = ?", id).Find(&old).Error; err != nil {
+				return err
+			}
+			if sameSuppliers(old, sups) {
+				sups = nil
+			}
+		}
+		if len(sups) > 0 {
 			for i := range sups {
 				sups[i].ProductID = id
 			}
@@ -345,12 +356,59 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 				return err
 			}
 		}
+		if len(cols) == 0 && len(sups) == 0 {
+			return nil // a patch that changes nothing leaves updated_at alone, as households do
+		}
+		cols["updated_at"] = time.Now().UTC()
 		return tx.Model(&Product{}).Where("id = ?", id).Updates(cols).Error
 	})
 	if err != nil {
 		return Product{}, apperr.DB(err, "product")
 	}
 	return s.Get(ctx, p, id)
+}
+
+// dropUnchanged removes from cols (column → new value) the columns whose value cur already has.
+func dropUnchanged(cols map[string]any, cur Product) {
+	has := map[string]any{"name": cur.Name, "price_fen": int64(cur.PriceFen), "stock": cur.Stock, "listed": cur.Listed,
+		"settlement": cur.Settlement, "rebate_bp": int64(cur.RebateBP)}
+	for k, v := range cols {
+		switch n := v.(type) { // rebate_bp arrives as int32, or 0 for consignment
+		case int32:
+			v = int64(n)
+		case int:
+			if k == "rebate_bp" {
+				v = int64(n)
+			}
+		}
+		if old, ok := has[k]; ok && old == v {
+			delete(cols, k)
+		}
+	}
+}
+
+// sameSuppliers reports whether a and b list the same suppliers with the same shares, in any order.
+func sameSuppliers(a, b []Supplier) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	shares := make(map[string]money.BasisPoints, len(a))
+	key := func(s Supplier) string {
+		if s.HouseholdID != nil {
+			return "h" + s.HouseholdID.String()
+		}
+		return "c" + s.id().String()
+	}
+	for _, s := range a {
+		shares[key(s)] = s.ShareBP
+	}
+	for _, s := range b {
+		if bp, ok := shares[key(s)]; !ok || bp != s.ShareBP {
+			return false
+		}
+		delete(shares, key(s))
+	}
+	return len(shares) == 0
 }
 
 // checkSupplierScope refuses suppliers that are not households or cooperatives of the station's

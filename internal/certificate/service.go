@@ -116,8 +116,13 @@ func (r IssueRequest) validate() (IssueRequest, error) {
 	r.Basis = bases
 	r.Commitments = []Commitment{NoBannedInputs, ResiduesWithinLimits, Truthful}
 	r.Supersedes = strings.TrimSpace(r.Supersedes)
-	r.Reason = text.Clean(r.Reason)
+	reason, reasonOK := text.Optional(r.Reason, 200)
+	if !reasonOK {
+		f.Add("reason", "%s", text.HiddenOr(r.Reason, "must say in 1 to 200 characters why the certificate is corrected"))
+	}
+	r.Reason = reason
 	switch {
+	case !reasonOK:
 	case r.Supersedes != "" && !serialRe.MatchString(r.Supersedes):
 		f.Add("supersedes", "must be the serial of the certificate it corrects, such as 433124-20261203-000001")
 	case r.Supersedes != "" && (r.Reason == "" || len([]rune(r.Reason)) > 200):

@@ -424,6 +424,7 @@ type importer struct {
 	importID     uuid.UUID           // the import's row of household_imports, named by the households it registers
 	villageKnown map[string]bool     // 12-digit codes looked up: a current village in scope or not
 	villageNamed map[string][]string // names looked up: the codes of the villages so called in scope
+	villageWhy   map[string]string   // codes looked up and not in scope: why (whyNotVillages)
 
 	count, inserted, updated, unchanged int
 	unchecked                           int // chunks written by insertUnchecked (or maxUncheckedChunks: check first)

@@ -98,23 +98,72 @@ func (im *importer) resolveVillages(ctx context.Context, rows []rosterRow) error
 			return err
 		}
 	}
+	if err := im.whyNotVillages(ctx, askedCode); err != nil {
+		return err
+	}
 	for i := range rows {
 		r := &rows[i]
 		v := r.req.VillageCode
 		switch {
 		case allDigits(v) && im.villageKnown[v]:
 		case allDigits(v):
-			if im.p.Role == auth.RoleStation {
-				im.errs.add(r.line, columnNames["village"], "%s is not a village your station serves", v)
-			} else {
-				im.errs.add(r.line, columnNames["village"], "%s names no current village; import regions or check the code (a merged village's households go to its successor)", v)
-			}
+			im.errs.add(r.line, columnNames["village"], "%s", im.villageWhy[v])
 		case len(im.villageNamed[v]) == 1:
 			r.req.VillageCode = im.villageNamed[v][0]
 		case len(im.villageNamed[v]) > 1:
 			im.errs.add(r.line, columnNames["village"], "%d villages are called %s; give the 12-digit code", len(im.villageNamed[v]), v)
 		default:
 			im.errs.add(r.line, columnNames["village"], "no village called %s in your scope; give the 12-digit code", v)
+		}
+	}
+	return nil
+}
+
+// whyNotVillages records in villageWhy, for each code of asked that is not a current village in
+// scope (villageKnown false), why, in the words a registration through the API gets (checkVillage), so
+// that a roster and the API agree: merged away (its successor and the day), a village the
+// station does not serve, outside the import's county, or no current village at all.
+func (im *importer) whyNotVillages(ctx context.Context, asked map[string]bool) error {
+	var missing []string
+	for code := range asked {
+		if !im.villageKnown[code] {
+			missing = append(missing, code)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if im.villageWhy == nil {
+		im.villageWhy = map[string]string{}
+	}
+	why := im.villageWhy
+	rows, err := im.tx.Query(ctx, `SELECT code, valid_to::text, coalesce(successor_code, 'no successor') FROM regions_view
+		WHERE level = 5 AND code = ANY($1::text[])`, missing)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, successor string
+		var validTo *string
+		if err := rows.Scan(&code, &validTo, &successor); err != nil {
+			return err
+		}
+		switch {
+		case validTo != nil: // the words of region.Store.NotMerged, which the API answers
+			why[code] = fmt.Sprintf("%s was merged into %s on %s: use %s", code, successor, *validTo, successor)
+		case im.p.Role == auth.RoleStation:
+			why[code] = code + " is not a village your station serves"
+		default:
+			why[code] = fmt.Sprintf("%s is not in county %s, which this import is for", code, im.opts.County)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, code := range missing {
+		if _, ok := why[code]; !ok {
+			why[code] = code + " names no current village; import regions or check the code (a merged village's households go to its successor)"
 		}
 	}
 	return nil

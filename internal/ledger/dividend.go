@@ -2,9 +2,7 @@ package ledger
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -14,6 +12,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Property income (财产性收入): the account a dividend credits and the entry kind that posts it.
@@ -68,16 +67,17 @@ type Dividend struct {
 // may not be dated into a month whose report is filed (civil.FirstOpenDay).
 func (r *DividendRequest) validate(now time.Time) error {
 	var f apperr.Fields
-	r.PayerName = strings.TrimSpace(r.PayerName)
+	name, ok := text.Name(r.PayerName, 200)
 	if r.HouseholdID == uuid.Nil {
 		f.Add("household_id", "is required")
 	}
 	if r.PayerKind != PayerCooperative && r.PayerKind != PayerCollective {
 		f.Add("payer_kind", "must be cooperative (合作社) or collective (村集体经济组织), not %q", r.PayerKind)
 	}
-	if n := utf8.RuneCountInString(r.PayerName); n < 1 || n > 200 {
-		f.Add("payer_name", "must name the cooperative or collective that paid (1 to 200 characters)")
+	if !ok {
+		f.Add("payer_name", "%s", text.HiddenOr(r.PayerName, "must name the cooperative or collective that paid (1 to 200 characters)"))
 	}
+	r.PayerName = name
 	checkIncomeDay(&f, "paid_on", r.PaidOn, now, "a late dividend")
 	if r.Amount <= 0 || r.Amount > MaxDividendFen {
 		f.Add("amount_fen", "must be a positive number of fen, at most %d (¥%d) for one dividend", int64(MaxDividendFen), int64(MaxDividendFen)/100)

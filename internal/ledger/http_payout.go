@@ -147,7 +147,7 @@ func (h *Handler) delays(c *gin.Context) {
 		if v := c.Query(name); v != "" {
 			d, err := civil.ParseDate(v)
 			if err != nil {
-				f.Add(name, "must be a date YYYY-MM-DD")
+				f.Add(name, "%s", err)
 				continue
 			}
 			*dst = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, civil.China)

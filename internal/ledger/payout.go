@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -16,6 +14,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // PayoutRequest is a transfer to a household's bank account: Amount in fen (> 0), Reference the
@@ -46,16 +45,17 @@ type Payout struct {
 // report.
 func (r *PayoutRequest) validate(now time.Time) error {
 	var f apperr.Fields
-	r.Reference = strings.TrimSpace(r.Reference)
+	ref, ok := text.Name(r.Reference, 64)
 	if r.HouseholdID == uuid.Nil {
 		f.Add("household_id", "is required")
 	}
 	if r.Amount <= 0 {
 		f.Add("amount_fen", "must be a positive number of fen")
 	}
-	if r.Reference == "" || utf8.RuneCountInString(r.Reference) > 64 {
-		f.Add("reference", "must be the bank's transfer reference, 1 to 64 characters")
+	if !ok {
+		f.Add("reference", "%s", text.HiddenOr(r.Reference, "must be the bank's transfer reference, 1 to 64 characters"))
 	}
+	r.Reference = ref
 	if r.PaidAt.IsZero() {
 		f.Add("paid_at", "is required")
 	} else if r.PaidAt.After(now.Add(5 * time.Minute)) {

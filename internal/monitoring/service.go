@@ -3,9 +3,7 @@ package monitoring
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -14,6 +12,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Lines gives the monitoring line (防止返贫监测标准) of a year in a province; the report package
@@ -53,7 +52,7 @@ func (s *Service) WithClock(now func() time.Time) *Service {
 
 func (r *NewRegistration) validate(today civil.Date) error {
 	var f apperr.Fields
-	r.Reason = strings.TrimSpace(r.Reason)
+	reason, ok := text.Optional(r.Reason, 500)
 	if r.HouseholdID == uuid.Nil {
 		f.Add("household_id", "is required")
 	}
@@ -64,9 +63,10 @@ func (r *NewRegistration) validate(today civil.Date) error {
 		f.Add("risk_type", "must be one of illness, disability, education, disaster, accident, industry_failure, "+
 			"unstable_employment, income_drop, expense_surge, other, not %q", r.RiskType)
 	}
-	if utf8.RuneCountInString(r.Reason) > 500 {
-		f.Add("reason", "must be at most 500 characters")
+	if !ok {
+		f.Add("reason", "%s", text.HiddenOr(r.Reason, "must be at most 500 characters"))
 	}
+	r.Reason = reason
 	if r.EnteredOn.IsZero() {
 		f.Add("entered_on", "is required (YYYY-MM-DD)")
 	} else if r.EnteredOn.After(today.Time) {
@@ -142,10 +142,11 @@ func openConflict(open uuid.UUID) error {
 // entry, or in the future) or reason; Conflict when it is closed already.
 func (s *Service) ExitRegistration(ctx context.Context, id uuid.UUID, e Exit) (Registration, error) {
 	var f apperr.Fields
-	e.Reason = strings.TrimSpace(e.Reason)
-	if n := utf8.RuneCountInString(e.Reason); n < 1 || n > 500 {
-		f.Add("reason", "must say why the risk is removed (1 to 500 characters)")
+	reason, ok := text.Name(e.Reason, 500)
+	if !ok {
+		f.Add("reason", "%s", text.HiddenOr(e.Reason, "must say why the risk is removed (1 to 500 characters)"))
 	}
+	e.Reason = reason
 	today := civil.Today(s.now())
 	if e.On.IsZero() {
 		f.Add("exited_on", "is required (YYYY-MM-DD)")

@@ -203,7 +203,7 @@ func (s *Service) RegisterWarning(ctx context.Context, id, riskType, reason stri
 	if riskType == "" {
 		riskType = RiskIncomeDrop
 	}
-	if strings.TrimSpace(reason) == "" {
+	if text.Clean(reason) == "" {
 		reason = describe(wn)
 	}
 	figures, err := json.Marshal(struct {

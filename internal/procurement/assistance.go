@@ -104,9 +104,9 @@ func (s *Assistance) AddContact(ctx context.Context, p auth.Principal, unitID uu
 	if !contactPhoneRe.MatchString(phone) {
 		f.Add("phone", "must be an 11-digit mobile number or a landline such as 0743-1234567")
 	}
-	title := text.Clean(req.Title)
-	if len([]rune(title)) > 50 {
-		f.Add("title", "must be at most 50 characters")
+	title, ok := text.Optional(req.Title, 50)
+	if !ok {
+		f.Add("title", "%s", text.HiddenOr(req.Title, "must be at most 50 characters"))
 	}
 	if err := f.Err(); err != nil {
 		return Contact{}, err
@@ -195,14 +195,14 @@ func (s *Assistance) AddPairing(ctx context.Context, p auth.Principal, unitID uu
 	}
 	start, err := civil.ParseDate(req.StartsOn)
 	if err != nil {
-		f.Add("starts_on", "must be a date YYYY-MM-DD")
+		f.Add("starts_on", "%s", err)
 	}
 	pr.StartsOn = start
 	if req.EndsOn != "" {
 		end, err := civil.ParseDate(req.EndsOn)
 		switch {
 		case err != nil:
-			f.Add("ends_on", "must be a date YYYY-MM-DD, or empty for an open-ended pairing")
+			f.Add("ends_on", "%s, or empty for an open-ended pairing", err)
 		case end.Before(start.Time):
 			f.Add("ends_on", "must not be before starts_on")
 		}

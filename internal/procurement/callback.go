@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -15,6 +14,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // SignatureHeader carries the provider's signature of a callback: "sha256=" followed by the hex
@@ -49,10 +49,10 @@ func (cb Callback) validate() error {
 	if cb.OrderID == uuid.Nil {
 		f.Add("order_id", "is required")
 	}
-	if cb.ProviderRef == "" || len(cb.ProviderRef) > 200 {
-		f.Add("provider_ref", "must be 1 to 200 characters")
-	} else if !utf8.ValidString(cb.ProviderRef) || strings.ContainsRune(cb.ProviderRef, 0) {
-		f.Add("provider_ref", "must be valid UTF-8 text without NUL characters")
+	// Compared and shown as sent (the payment view): refused, never cleaned, when it holds a
+	// hidden character or blanks around it.
+	if reason := text.VerbatimReason(cb.ProviderRef, 200); reason != "" {
+		f.Add("provider_ref", "%s", reason)
 	}
 	if cb.Status == "succeeded" && cb.AmountFen <= 0 {
 		f.Add("amount_fen", "must be a positive amount in fen")

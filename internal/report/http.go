@@ -193,9 +193,15 @@ func (h *Handler) monthly(c *gin.Context) {
 	if format != "json" && format != "csv" && format != "xlsx" && format != "html" {
 		f.Add("format", "must be json, csv, xlsx or html")
 	}
-	table := c.DefaultQuery("table", "areas")
-	if table != "areas" && table != "products" && table != "units" {
+	table, given := c.GetQuery("table")
+	switch {
+	case !given:
+		table = "areas"
+	case table != "areas" && table != "products" && table != "units":
 		f.Add("table", "must be areas, products or units")
+	case format != "csv":
+		// Silently ignored, it would look obeyed: JSON, XLSX and HTML hold every table.
+		f.Add("table", "chooses the table of a CSV export only (format=csv): a %s report holds every table; remove table or ask for format=csv", format)
 	}
 	region := c.Query("region_code")
 	if region == "" {

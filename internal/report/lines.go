@@ -6,6 +6,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/money"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Line kinds: the national poverty line (贫困标准) and a province's monitoring line (防止返贫监测标准).
@@ -26,7 +27,7 @@ type Line struct {
 
 func (l *Line) validate() error {
 	var f apperr.Fields
-	l.Source = strings.TrimSpace(l.Source)
+	source, sourceOK := text.Name(l.Source, 500)
 	if l.Year < 2010 || l.Year > 2100 {
 		f.Add("year", "must be 2010 to 2100")
 	}
@@ -39,9 +40,10 @@ func (l *Line) validate() error {
 	if l.AmountFen <= 0 {
 		f.Add("amount_fen", "must be a positive amount in fen per person per year")
 	}
-	if l.Source == "" || len(l.Source) > 500 {
-		f.Add("source", "must name the policy that sets the line (1 to 500 bytes)")
+	if !sourceOK {
+		f.Add("source", "%s", text.HiddenOr(l.Source, "must name the policy that sets the line (1 to 500 characters)"))
 	}
+	l.Source = source
 	return f.Err()
 }
 

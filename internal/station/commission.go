@@ -3,7 +3,6 @@ package station
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -54,9 +53,9 @@ func (s *Service) SetCommission(ctx context.Context, p auth.Principal, id uuid.U
 	} else if *req.CommissionBP < 0 || *req.CommissionBP > MaxCommissionBP {
 		f.Add("commission_bp", "must be 0 to %d basis points (100 = 1 %%), is %d", MaxCommissionBP, *req.CommissionBP)
 	}
-	reason := text.Clean(req.Reason)
-	if utf8.RuneCountInString(reason) > 200 {
-		f.Add("reason", "must be at most 200 characters")
+	reason, ok := text.Optional(req.Reason, 200)
+	if !ok {
+		f.Add("reason", "%s", text.HiddenOr(req.Reason, "must be at most 200 characters"))
 	}
 	if err := f.Err(); err != nil {
 		return Commission{}, err

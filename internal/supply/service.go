@@ -105,10 +105,10 @@ func (r *NewDelivery) validate(today civil.Date) error {
 		var ok bool
 		c.Number, ok = text.Optional(c.Number, maxCertNo)
 		if !ok {
-			f.Add("certificate.number", "must be at most %d characters of visible text", maxCertNo)
+			f.Add("certificate.number", "%s", text.HiddenOr(c.Number, fmt.Sprintf("must be at most %d characters of visible text", maxCertNo)))
 		}
 		if c.PhotoRef, ok = text.Optional(c.PhotoRef, maxPhotoRef); !ok {
-			f.Add("certificate.photo_ref", "must be at most %d characters of visible text", maxPhotoRef)
+			f.Add("certificate.photo_ref", "%s", text.HiddenOr(c.PhotoRef, fmt.Sprintf("must be at most %d characters of visible text", maxPhotoRef)))
 		}
 		switch {
 		case c.Number == "" && c.PhotoRef == "":

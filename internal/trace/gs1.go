@@ -9,6 +9,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/catalog"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // GS1 Digital Link (GS1 Digital Link Standard: URI Syntax, 1.x). A product with a GTIN can be
@@ -47,14 +48,19 @@ func NormalizeGTIN(s string) (string, bool) {
 	return strings.Repeat("0", 14-len(s)) + s, true
 }
 
-// SetGTIN records the GTIN of a product of the caller's station ("" clears it).
-// Errors: Invalid (gtin), NotFound, Conflict (another product has it).
+// SetGTIN records the GTIN of a product of the caller's station ("" clears it). The GTIN is read
+// as typed, like other codes: full-width digits folded, blanks dropped ("4006 3813 3393 1").
+// Errors: Invalid (gtin: not a GTIN, or all zeros, which GS1 never allocates and whose check
+// digit is valid), NotFound, Conflict (another product has it).
 func (s *Service) SetGTIN(ctx context.Context, p auth.Principal, productID uuid.UUID, gtin string) (string, error) {
 	var val *string
-	if gtin != "" {
+	if gtin = strings.ReplaceAll(text.ASCII(gtin), " ", ""); gtin != "" {
 		g, ok := NormalizeGTIN(gtin)
-		if !ok {
+		switch {
+		case !ok:
 			return "", apperr.Invalid(apperr.Field("gtin", "must be a GTIN-8, -12, -13 or -14 of digits with a valid GS1 check digit"))
+		case strings.Trim(g, "0") == "":
+			return "", apperr.Invalid(apperr.Field("gtin", "is all zeros, which GS1 never allocates: give the GTIN printed under the product's barcode"))
 		}
 		val = &g
 	}

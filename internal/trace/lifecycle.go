@@ -14,6 +14,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // The lifecycle of a code (一物一码):
@@ -95,14 +96,14 @@ func invalidTransition(code string, from CodeStatus, to string) error {
 }
 
 func cleanNote(f *apperr.Fields, field, note string, required bool) string {
-	note = strings.TrimSpace(note)
+	clean, ok := text.Optional(note, 500)
 	switch {
-	case required && note == "":
+	case !ok:
+		f.Add(field, "%s", text.HiddenOr(note, "must be at most 500 characters"))
+	case required && clean == "":
 		f.Add(field, "is required: say what happened")
-	case len([]rune(note)) > 500:
-		f.Add(field, "must be at most 500 characters")
 	}
-	return note
+	return clean
 }
 
 // Activate marks an issued code as packed (EPCIS packing, in_progress): the label is on an item.

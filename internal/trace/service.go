@@ -122,11 +122,11 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 	if !batchNoRe.MatchString(no) {
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
-	day, err := time.Parse(time.DateOnly, text.ASCII(req.ProducedOn))
+	day, err := civil.ParseDate(req.ProducedOn)
 	today := time.Now().In(civil.China).Format(time.DateOnly) // production days are China's calendar days
 	switch {
 	case err != nil:
-		f.Add("produced_on", "must be a date as YYYY-MM-DD")
+		f.Add("produced_on", "%s", err)
 	case day.Format(time.DateOnly) > today:
 		f.Add("produced_on", "cannot be after today (%s, China Standard Time)", today)
 	case day.Year() < 2000:
@@ -143,7 +143,7 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		return Batch{}, err
 	}
 	now := time.Now().UTC()
-	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: civil.Date{Time: day}, Quantity: req.Quantity, CreatedAt: now}
+	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: day, Quantity: req.Quantity, CreatedAt: now}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&b).Error; err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,8 +28,11 @@ type Throttle struct {
 // DefaultThrottle: five tries per account and twenty per address, then 30 s, 1 min, 2 min … 15 min.
 var DefaultThrottle = Throttle{AccountFree: 5, AddressFree: 20, Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour}
 
+// accountKey counts failures per account as Login finds it (canonicalUsername); a name no account
+// can have is counted as typed, never folded onto an account by strings.ToLower's Unicode rules.
 func accountKey(username string) string {
-	return "account:" + strings.ToLower(strings.TrimSpace(username))
+	name, _ := canonicalUsername(username)
+	return "account:" + name
 }
 func addressKey(addr string) string { return "address:" + addr }
 

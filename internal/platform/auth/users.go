@@ -3,9 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -62,6 +64,20 @@ func (s *Users) SetThrottle(t Throttle) { s.throttle = t }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
 
+// canonicalUsername is s as accounts are named, blanks around it dropped and ASCII capitals
+// lower-cased ("Admin" is admin), and whether that is a username: 3 to 64 characters of a-z, 0-9,
+// '.', '_', '-'. Only ASCII is folded, before the check: strings.ToLower maps the Kelvin sign
+// U+212A to k and U+0130 (İ) to i, which silently made "\u212aelvin" the account kelvin.
+func canonicalUsername(s string) (string, bool) {
+	b := []byte(strings.TrimSpace(s))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b), usernameRe.MatchString(string(b))
+}
+
 // NewUser is a request to create an account. Exactly one of StationID (role station) or UnitID
 // (role buyer) is set; admins have neither.
 type NewUser struct {
@@ -76,10 +92,11 @@ type NewUser struct {
 // Errors: Invalid (fields), Conflict (username taken), NotFound (station or unit).
 func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	var f apperr.Fields
-	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
-	if !usernameRe.MatchString(req.Username) {
-		f.Add("username", "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'")
+	name, ok := canonicalUsername(req.Username)
+	if !ok {
+		f.Add("username", "%s", usernameReason(req.Username))
 	}
+	req.Username = name
 	checkPassword(&f, "password", req.Password)
 	if !req.Role.Valid() {
 		f.Add("role", "must be admin, station or buyer")
@@ -115,12 +132,31 @@ func (s *Users) Create(ctx context.Context, req NewUser) (User, error) {
 	return u, err
 }
 
+// usernameReason says why canonicalUsername refused s, naming the first character that is not
+// allowed (U+212A, the Kelvin sign, looks like K).
+func usernameReason(s string) string {
+	const rule = "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'"
+	for _, r := range strings.TrimSpace(s) {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			continue
+		}
+		if r > unicode.MaxASCII {
+			return fmt.Sprintf("%s: U+%04X is not one of them, though it may look like one; type the name in ASCII", rule, r)
+		}
+		return fmt.Sprintf("%s: %q is not one of them", rule, r)
+	}
+	return rule
+}
+
 // Login checks a username and password, starts a session and returns its bearer token.
 // Errors: Unauthorized (wrong username or password; the two are not told apart), Forbidden (the
 // account is disabled; said only to whoever knows its password).
 func (s *Users) Login(ctx context.Context, username, password string) (string, time.Time, User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Where("username = ?", strings.ToLower(strings.TrimSpace(username))).Take(&u).Error
+	err := gorm.ErrRecordNotFound // a name no account can have (canonicalUsername) is unknown
+	if name, ok := canonicalUsername(username); ok {
+		err = s.db.WithContext(ctx).Where("username = ?", name).Take(&u).Error
+	}
 	notFound := errors.Is(err, gorm.ErrRecordNotFound)
 	if err != nil && !notFound {
 		return "", time.Time{}, User{}, apperr.DB(err, "user")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -99,16 +100,26 @@ func selfDecodeProblem(v any, t reflect.Type) string {
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerT):
 		raw, _ := json.Marshal(v)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
-			return fmt.Sprintf("is not valid: %v", err)
+			return decodeReason(err)
 		}
 	case !isString:
 		return "must be a JSON string, not " + kindOf(v)
 	default:
 		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			return fmt.Sprintf("is not valid: %v", err)
+			return decodeReason(err)
 		}
 	}
 	return ""
+}
+
+// decodeReason is a type's own decoder's error as a field's reason: as it is when the error is
+// worded as one (a FieldReason method, as civil.DateError has), else "is not valid: <err>".
+func decodeReason(err error) string {
+	var r interface{ FieldReason() string }
+	if errors.As(err, &r) {
+		return r.FieldReason()
+	}
+	return fmt.Sprintf("is not valid: %v", err)
 }
 
 // walkObject walks a JSON object into struct or map type t: a key that names no field of a

@@ -81,7 +81,8 @@ func UUID(s string) (uuid.UUID, error) {
 var charNames = map[rune]string{
 	0x00: "NUL", 0x09: "tab", 0x0A: "line feed", 0x0D: "carriage return", 0x1B: "escape",
 	0x7F: "delete", 0x85: "next line", 0xAD: "soft hyphen", 0x061C: "Arabic letter mark",
-	0x200E: "left-to-right mark", 0x200F: "right-to-left mark",
+	0x200B: "zero width space", 0x200C: "zero width non-joiner", 0x200D: "zero width joiner", 0x2060: "word joiner",
+	0xFEFF: "zero width no-break space", 0x200E: "left-to-right mark", 0x200F: "right-to-left mark",
 	0x202A: "left-to-right embedding", 0x202B: "right-to-left embedding", 0x202C: "pop directional formatting",
 	0x202D: "left-to-right override", 0x202E: "right-to-left override",
 	0x2066: "left-to-right isolate", 0x2067: "right-to-left isolate", 0x2068: "first strong isolate",
@@ -125,6 +126,32 @@ func HiddenReason(s string) string {
 	if !found || !utf8.ValidString(s) {
 		return ""
 	}
+	return hiddenReason(r)
+}
+
+// VerbatimReason is why s cannot be a reference kept and compared exactly as sent (a payment
+// provider's reference): "" when it is valid UTF-8 of 1 to max characters with no control or
+// format character anywhere, zero-width ones included, and no blank around it; otherwise the
+// reason, naming the hidden character as HiddenReason does. Nothing is cleaned: a reference
+// changed on the way in would no longer match the provider's.
+func VerbatimReason(s string, max int) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8 text"
+	}
+	n := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return hiddenReason(r)
+		}
+		n++
+	}
+	if n == 0 || n > max || strings.TrimFunc(s, unicode.IsSpace) != s {
+		return fmt.Sprintf("must be 1 to %d characters without blanks around them", max)
+	}
+	return ""
+}
+
+func hiddenReason(r rune) string {
 	kind := "control"
 	if unicode.Is(unicode.Cf, r) {
 		kind = "format"
