@@ -122,8 +122,7 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 	if !batchNoRe.MatchString(no) {
 		f.Add("batch_no", "must be 1 to 20 letters, digits or '-'")
 	}
-	produced, err := civil.ParseDate(req.ProducedOn)
-	day := produced.Time
+	day, err := civil.ParseDate(req.ProducedOn)
 	today := time.Now().In(civil.China).Format(time.DateOnly) // production days are China's calendar days
 	switch {
 	case err != nil:
@@ -144,7 +143,7 @@ func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, productID u
 		return Batch{}, err
 	}
 	now := time.Now().UTC()
-	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: civil.Date{Time: day}, Quantity: req.Quantity, CreatedAt: now}
+	b := Batch{ID: uuid.Must(uuid.NewV7()), ProductID: prod.ID, BatchNo: no, ProducedOn: day, Quantity: req.Quantity, CreatedAt: now}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&b).Error; err != nil {
 			return err
