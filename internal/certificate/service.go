@@ -288,7 +288,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, category string,
 	}
 	note, ok := text.Optional(d.Note, 200)
 	if !ok {
-		f.Add("note", "must be at most 200 characters")
+		f.Add("note", "%s", text.HiddenOr(d.Note, "must be at most 200 characters"))
 	}
 	if err := f.Err(); err != nil {
 		return Coverage{}, err

@@ -39,7 +39,9 @@ const (
 	flushBatch = 1000
 )
 
-var statsTTLSeconds = strconv.Itoa(int(statsTTL.Seconds()))
+// statsTTLArg is the script's ttl_s argument, boxed once: an interface holding a string
+// allocates on each conversion, and a scan's arguments are converted on every scan.
+var statsTTLArg any = strconv.Itoa(int(statsTTL.Seconds()))
 
 // scanScript: KEYS view, stats, dirty, clients; ARGV now_ms, code, ttl_s, known (how the cached
 // value this process decoded last starts, idPrefix; empty: none), n (the scans counted: a round of
@@ -215,8 +217,9 @@ func (s *Service) countInRedis(ctx context.Context, code, client string, keys []
 			r.known, _ = s.known(code)
 		}
 		args := make([]any, 0, 5+len(r.clients))
-		args = append(args, strconv.FormatInt(time.Now().UnixMilli(), 10), code, statsTTLSeconds, r.known.prefix,
-			strconv.FormatInt(r.n, 10))
+		// now_ms and n as int64 (go-redis writes them in decimal, as Redis reads them): no string
+		// formatted for either, and n (below 256 but for a full round) boxes without an allocation.
+		args = append(args, time.Now().UnixMilli(), code, statsTTLArg, r.known.prefix, r.n)
 		for _, c := range r.clients {
 			args = append(args, c)
 		}

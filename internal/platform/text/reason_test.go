@@ -35,3 +35,22 @@ func TestHiddenOrKeepsTheFieldsReason(t *testing.T) {
 		t.Errorf("what Name gives back on refusal (%q) must still show the character to HiddenOr", got)
 	}
 }
+
+// A reference kept as sent is refused, never cleaned, for anything hidden in it or around it.
+func TestVerbatimReason(t *testing.T) {
+	for in, want := range map[string]string{
+		"REF-1":      "",
+		"REF\u202e1": "U+202E (right-to-left override)",
+		"REF\u200b1": "U+200B (zero width space)",
+		"\u200b":     "U+200B (zero width space)",
+		"REF\n1":     "U+000A (line feed)",
+		" REF1":      "without blanks around them",
+		"":           "must be 1 to 200 characters",
+		"\xff":       "valid UTF-8",
+	} {
+		got := VerbatimReason(in, 200)
+		if want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("VerbatimReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
