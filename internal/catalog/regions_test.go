@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"gorm.io/gorm"
 )
 
@@ -22,3 +23,6 @@ func (r tableRegions) Exist(ctx context.Context, codes []string, level int) (boo
 
 // NotMerged: merges are region's to test (internal/app runs the real check).
 func (r tableRegions) NotMerged(context.Context, string, []string) error { return nil }
+func (r tableRegions) MergedReason(code string, successor *string, validTo civil.Date) string {
+	return code + " was merged into " + *successor + " on " + validTo.String()
+}

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 )
 
 // flush checks a chunk's rows against the register and writes those to write (unless the import
@@ -137,22 +139,25 @@ func (im *importer) whyNotVillages(ctx context.Context, asked map[string]bool) e
 		im.villageWhy = map[string]string{}
 	}
 	why := im.villageWhy
-	rows, err := im.tx.Query(ctx, `SELECT code, valid_to IS NOT NULL FROM regions_view
+	// Read on the import's own connection: a lookup through the pool while the import holds one
+	// waits forever once as many imports as the pool has connections do it at once.
+	rows, err := im.tx.Query(ctx, `SELECT code, valid_to, successor_code FROM regions_view
 		WHERE level = 5 AND code = ANY($1::text[])`, missing)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var merged []string
+	today := civil.Today(time.Now())
 	for rows.Next() {
 		var code string
-		var gone bool
-		if err := rows.Scan(&code, &gone); err != nil {
+		var validTo *time.Time
+		var successor *string
+		if err := rows.Scan(&code, &validTo, &successor); err != nil {
 			return err
 		}
 		switch {
-		case gone: // worded below, once the rows are read
-			merged = append(merged, code)
+		case validTo != nil && !validTo.After(today.Time): // region.Store.NotMerged's words, which the API answers
+			why[code] = im.s.regions.MergedReason(code, successor, civil.Date{Time: *validTo})
 		case im.p.Role == auth.RoleStation:
 			why[code] = code + " is not a village your station serves"
 		default:
@@ -163,15 +168,6 @@ func (im *importer) whyNotVillages(ctx context.Context, asked map[string]bool) e
 		return err
 	}
 	rows.Close()
-	for _, code := range merged { // region.Store.NotMerged's words, which the API answers
-		if err := im.s.regions.NotMerged(ctx, "village_code", []string{code}); err != nil {
-			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 {
-				return err
-			}
-			why[code] = e.Fields[0].Reason
-		}
-	}
 	for _, code := range missing {
 		if _, ok := why[code]; !ok {
 			why[code] = code + " names no current village; import regions or check the code (a merged village's households go to its successor)"

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/civil"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/pii"
 )
@@ -87,3 +88,6 @@ func (f *fixture) register(t *testing.T, p auth.Principal, village string) House
 type noMerges struct{}
 
 func (noMerges) NotMerged(context.Context, string, []string) error { return nil }
+func (noMerges) MergedReason(code string, successor *string, validTo civil.Date) string {
+	return code + " was merged into " + *successor + " on " + validTo.String()
+}

@@ -33,6 +33,8 @@ type Service struct {
 type Regions interface {
 	// NotMerged: Invalid naming field, with the merged code, its successor and the day; Unavailable.
 	NotMerged(ctx context.Context, field string, codes []string) error
+	// MergedReason: NotMerged's reason for code, merged away on validTo into successor (nil: none).
+	MergedReason(code string, successor *string, validTo civil.Date) string
 }
 
 // NewService builds the household service; vault seals personal data.

@@ -2,6 +2,7 @@ package region
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,11 +52,18 @@ func (s *Store) NotMerged(ctx context.Context, field string, codes []string) err
 		return apperr.DB(err, "region")
 	}
 	m := merged[0]
+	return apperr.Invalid(apperr.Field(field, "%s", s.MergedReason(m.Code, m.SuccessorCode, *m.ValidTo)))
+}
+
+// MergedReason is what a request naming region code, merged away on validTo into successor (nil:
+// none), is told: NotMerged's reason, for callers that read the region on a connection of their own
+// (the roster import, inside its transaction).
+func (*Store) MergedReason(code string, successor *string, validTo civil.Date) string {
 	succ := "no successor"
-	if m.SuccessorCode != nil {
-		succ = *m.SuccessorCode
+	if successor != nil {
+		succ = *successor
 	}
-	return apperr.Invalid(apperr.Field(field, "%s was merged into %s on %s: use %s", m.Code, succ, m.ValidTo, succ))
+	return fmt.Sprintf("%s was merged into %s on %s: use %s", code, succ, validTo, succ)
 }
 
 // pathSQL walks up parent_code from the region. The length guard stops the walk should a row ever

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
+)
+
+// A roster naming a merged village is worded on the import's own connection: a lookup through the
+// pool while the import holds a connection (database.PgxTx) waited for ever once the imports had
+// taken every connection of the pool — here, a pool of one (found by a reviewer, 6 December).
+func TestImportOfMergedVillageNeedsNoSecondConnection(t *testing.T) {
+	w := newWorld(t)
+	v1, v2 := "433124110871", "433124110872"
+	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '池村一', 5, '433124110'), (?, '池村二', 5, '433124110')`, v1, v2).Error; err != nil {
+		t.Fatal(err)
+	}
+	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v2}).Want(201)
+	sqlDB, err := w.a.DB.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	roster := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\n" +
+		"M" + fixture.RandDigits(8) + ",龙金花," + fixture.IDNumber() + ",,3," + v1 + ",脱贫户\n"
+	done := make(chan fixture.Resp, 1)
+	go func() { done <- upload(w.Admin, "/api/v1/households/import", "roster.csv", roster) }()
+	select {
+	case r := <-done:
+		if got := reasonOf(t, r, "rows[2].所在村"); !strings.HasPrefix(got, v1+" was merged into "+v2+" on ") {
+			t.Fatalf("the merged village's reason is %q; want it to name the successor %s", got, v2)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an import naming a merged village still waits after 30 s with a pool of one connection")
+	}
+}
