@@ -1,28 +1,41 @@
 package app
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // A roster naming a merged village is worded on the import's own connection: a lookup through the
 // pool while the import holds a connection (database.PgxTx) waited for ever once the imports had
 // taken every connection of the pool — here, a pool of one (found by a reviewer, 6 December).
 func TestImportOfMergedVillageNeedsNoSecondConnection(t *testing.T) {
-	w := newWorld(t)
+	// An application of its own on a pool of one connection (the package's shared pool is left alone).
+	db, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 1, MaxIdle: 1,
+		Pooler: database.Pooler(os.Getenv("TEST_DB_POOLER"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close(db) })
+	rdb, prefix := dbtest.Redis(t)
+	a, err := New(fixture.Config(t), db, cache.New(rdb, prefix, 50*time.Millisecond), fixture.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture.LoadRegions(t, a.DB)
+	w := world{fixture.NewWorld(t, a.Router, a.Users), a}
 	v1, v2 := "433124110871", "433124110872"
 	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '池村一', 5, '433124110'), (?, '池村二', 5, '433124110')`, v1, v2).Error; err != nil {
 		t.Fatal(err)
 	}
 	w.Admin.Do("POST", "/api/v1/regions/merges", map[string]any{"villages": []string{v1}, "successor_code": v2}).Want(201)
-	sqlDB, err := w.a.DB.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB.SetMaxOpenConns(1)
 	roster := "户编号,户主姓名,身份证号,联系电话,家庭人口,所在村,户类型\n" +
 		"M" + fixture.RandDigits(8) + ",龙金花," + fixture.IDNumber() + ",,3," + v1 + ",脱贫户\n"
 	done := make(chan fixture.Resp, 1)

@@ -385,55 +385,16 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 	if err := s.db.WithContext(ctx).Raw(`SELECT name FROM products_view WHERE id = ?`, b.ProductID).Scan(&prodName).Error; err != nil {
 		return apperr.DB(err, "product")
 	}
-	// A label's origin is the scan page's (viewRow): a sold item's as its order froze it, else the
-	// batch's as it was fixed when the batch was made. A merge moves the product's origin to the
-	// successor, but neither a batch made before it nor an item sold before it moves with it, and
-	// a reprinted label must not say otherwise than the page of its code.
-	batchOrigin := b.OriginPath.LabelName()
-	origins := map[string]string{}
-	originOf := func(code string) (string, error) {
-		if name, ok := origins[code]; ok {
-			return name, nil
-		}
-		path, err := s.regions.Path(ctx, code)
-		if err != nil {
-			return "", err
-		}
-		op := make(OriginPath, len(path))
-		for i, r := range path {
-			op[i] = RegionName{Code: r.Code, Name: r.Name, Level: r.Level}
-		}
-		name := op.LabelName()
-		origins[code] = name
-		return name, nil
-	}
+	// A label's origin is the scan page's (viewRow): the batch's, as it was fixed when the batch
+	// was made. A merge moves the product's origin to the successor, but not a batch made before
+	// it, and a reprinted label must not say otherwise than the page of its code.
+	origin := b.OriginPath.LabelName()
 	if issuance != nil {
 		if err := s.printableIssuance(ctx, batchID, *issuance); err != nil {
 			return err
 		}
 	}
-	// The sold items' origins are named before the codes' cursor opens: naming one reads the
-	// regions on another pooled connection, and with the cursor holding one, as many concurrent
-	// sheets as the pool has connections would each wait for a second one for ever.
-	sold := s.db.WithContext(ctx).Table("trace_codes c").Distinct("l.origin_code").
-		Joins("JOIN order_lines_view l ON l.id = c.order_line_id").
-		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
-	if issuance != nil {
-		sold = sold.Where("c.issuance_id = ?", *issuance)
-	}
-	var soldOrigins []string
-	if err := sold.Pluck("l.origin_code", &soldOrigins).Error; err != nil {
-		return apperr.DB(err, "code")
-	}
-	for _, code := range soldOrigins {
-		if _, err := originOf(code); err != nil {
-			return err
-		}
-	}
-	// A scalar subquery, not a join: an unsold code (most of a sheet) costs no lookup, and the
-	// planner is never tempted to hash all order lines for a big batch.
-	q := s.db.WithContext(ctx).Table("trace_codes c").
-		Select(`c.code, (SELECT l.origin_code FROM order_lines_view l WHERE l.id = c.order_line_id) AS origin_code`).
+	q := s.db.WithContext(ctx).Table("trace_codes c").Select("c.code").
 		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
 	if issuance != nil {
 		q = q.Where("c.issuance_id = ?", *issuance)
@@ -459,15 +420,8 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		}
 		peeked = false
 		var code string
-		var originCode *string
-		if err := rows.Scan(&code, &originCode); err != nil {
+		if err := rows.Scan(&code); err != nil {
 			return LabelItem{}, false, err
-		}
-		origin := batchOrigin
-		if originCode != nil {
-			if name, ok := origins[*originCode]; ok { // else sold between the two reads: not a second connection
-				origin = name
-			}
 		}
 		return LabelItem{Code: code, ProductName: prodName, BatchNo: b.BatchNo, Origin: origin}, true, nil
 	}

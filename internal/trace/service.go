@@ -443,18 +443,10 @@ func (s *Service) load(ctx context.Context, code string) (View, error) {
 			return View{}, err
 		}
 	}
-	if r.LineOriginCode == nil { // unsold: the batch's origin, named as the day it was made
-		v.Origin = r.BatchOriginPath.View()
-	} else { // sold: the origin its order line froze
-		path, err := s.regions.Path(ctx, *r.LineOriginCode)
-		if err != nil {
-			return View{}, err
-		}
-		v.Origin = OriginView{Code: *r.LineOriginCode, FullName: region.FullName(path)}
-		for _, reg := range path {
-			v.Origin.Path = append(v.Origin.Path, RegionName{Code: reg.Code, Name: reg.Name, Level: reg.Level})
-		}
-	}
+	// The item's origin is its batch's, named as the day the batch was made, sold or not: the
+	// order line's frozen origin is the product's at the order, which a merge between the batch and
+	// the order had already moved to the successor, while the item was grown where its batch was.
+	v.Origin = r.BatchOriginPath.View()
 	if r.UnitName != nil {
 		v.Sale = &SaleView{UnitName: *r.UnitName, OrderedAt: *r.PlacedAt, ShippedAt: r.ShippedAt, ReceivedAt: r.ReceivedAt,
 			PriceFen: *r.UnitPriceFen, PriceYuan: r.UnitPriceFen.String(), LineQuantity: r.LineQuantity, LineRefunded: r.LineRefunded}

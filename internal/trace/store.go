@@ -63,7 +63,6 @@ type viewRow struct {
 	Category        string
 	Unit            string
 	Spec            string
-	LineOriginCode  *string    // the order line's frozen origin; nil while unsold
 	BatchOriginPath OriginPath `gorm:"type:jsonb"` // the batch's origin, named as the day it was made
 	StationID       uuid.UUID
 	StationName     string
@@ -90,8 +89,7 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at, c.void_reason, c.voided_at,
 		       b.id AS batch_id, b.batch_no, b.produced_on,
 		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
-		       l.origin_code AS line_origin_code, -- a sold item's origin as its order froze it
-		       b.origin_path AS batch_origin_path, -- an unsold one's as its batch fixed it
+		       b.origin_path AS batch_origin_path, -- the item's origin, as its batch fixed it
 		       s.id AS station_id, s.name AS station_name,
 		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, u.name AS unit_name,
 		       -- this line's station shipment: an order of two stations is received one at a time. A
