@@ -123,7 +123,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Catalog = catalog.NewService(db, a.Households, a.Regions)
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
-	a.Trace = trace.NewService(db, c, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
+	a.Trace = trace.NewService(db, c, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
 		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg)})
 	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
 	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch

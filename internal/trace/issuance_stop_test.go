@@ -78,7 +78,7 @@ func TestStopReleasesIssuanceJob(t *testing.T) {
 	const n = 200_000
 	b := fx.batch(t, e.a, p.ID, n)
 	cfg := trace.Config{CacheTTL: time.Minute, MaxIssue: n, Settings: trace.Settings{IssuePoll: time.Hour}}
-	before := trace.NewService(e.a.DB, e.a.Cache, e.a.Regions, e.a.Households, e.a.ItemShares, cfg)
+	before := trace.NewService(e.a.DB, e.a.Cache, e.a.Households, e.a.ItemShares, cfg)
 	job, _, err := before.RequestIssue(ctx, fx.Operator, b.ID, n, "stop-1")
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestStopReleasesIssuanceJob(t *testing.T) {
 		t.Fatalf("after the stop: %d codes, codes_issued %d, want none", cnt, issued)
 	}
 	// The next start (its issuer looks at once, then hourly) finishes it well within the lease.
-	after := trace.NewService(e.a.DB, e.a.Cache, e.a.Regions, e.a.Households, e.a.ItemShares, cfg)
+	after := trace.NewService(e.a.DB, e.a.Cache, e.a.Households, e.a.ItemShares, cfg)
 	after.Start()
 	t.Cleanup(func() { _ = after.Stop(context.Background()) })
 	deadline := time.Now().Add(90 * time.Second)

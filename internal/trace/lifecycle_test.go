@@ -154,7 +154,7 @@ func TestRecallBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second replica on the same Redis, with views cached before the recall.
-	replica := trace.NewService(e.a.DB, e.a.Cache, e.a.Regions, e.a.Households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
+	replica := trace.NewService(e.a.DB, e.a.Cache, e.a.Households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
 	for _, c := range codes {
 		if _, err := replica.Resolve(ctx, c); err != nil {
 			t.Fatal(err)

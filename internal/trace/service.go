@@ -25,13 +25,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/replica"
 	"github.com/fupinmarket/fupin/internal/platform/text"
-	"github.com/fupinmarket/fupin/internal/region"
 )
-
-// Regions is what trace needs from the region register.
-type Regions interface {
-	Path(ctx context.Context, code string) ([]region.Region, error)
-}
 
 // Households is what trace needs from the household register.
 type Households interface {
@@ -59,7 +53,6 @@ type Service struct {
 	st          store
 	cache       *cache.Cache
 	ttl         time.Duration
-	regions     Regions
 	households  Households
 	attribution Attribution
 	issueChecks []IssueCheck // other features' rules on issuance (AddIssueCheck)
@@ -91,13 +84,13 @@ type Config struct {
 }
 
 // NewService builds the trace service.
-func NewService(db *gorm.DB, c *cache.Cache, regions Regions, households Households, attribution Attribution, cfg Config) *Service {
+func NewService(db *gorm.DB, c *cache.Cache, households Households, attribution Attribution, cfg Config) *Service {
 	cfg.Settings = cfg.Settings.withDefaults()
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, regions: regions, households: households,
+	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, households: households,
 		attribution: attribution, cfg: cfg, log: cfg.Log,
 		bg: bg, stop: stop, decoded: newMemo[string, decodedView](cfg.ScanMemoBytes)}
 }

@@ -401,7 +401,7 @@ func TestResolveSingleflight(t *testing.T) {
 	// With the load held at a gate until all 50 are inside the flight: exactly one load.
 	_, code := issuedCode(t, e.a, "并发测试猕猴桃")
 	households := &gatedHouseholds{inner: e.a.Households, gate: make(chan struct{})}
-	svc := trace.NewService(e.a.DB, e.a.Cache, e.a.Regions, households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
+	svc := trace.NewService(e.a.DB, e.a.Cache, households, e.a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
 	for i := range n {
 		wg.Add(1)
 		go func() {

@@ -27,7 +27,7 @@ func TestUnknownCodeRememberedUntilIssuance(t *testing.T) {
 	a := newAppOn(t, db, cache.New(rdb, prefix, time.Second))
 	ctx := context.Background()
 	fx, known := issuedCode(t, a, "未知码测试猕猴桃")
-	replica := trace.NewService(a.DB, a.Cache, a.Regions, a.Households, a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
+	replica := trace.NewService(a.DB, a.Cache, a.Households, a.ItemShares, trace.Config{CacheTTL: time.Minute, MaxIssue: 10})
 	ghost := trace.NewCode()
 	for _, svc := range []*trace.Service{a.Trace, replica} {
 		if _, err := svc.ScanFrom(ctx, ghost, "c1"); !apperr.Is(err, apperr.KindNotFound) {
