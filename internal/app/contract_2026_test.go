@@ -16,8 +16,11 @@ import (
 // TestContractTour2026 calls the routes of the 2026 rules (reserved shares, monitoring,
 // dividends) with success, so that their answers are checked against api/openapi.yaml like every
 // other route's (the reserve and monitoring packages test their rules and refusals).
-func TestContractTour2026(t *testing.T) {
-	w := newWorld(t)
+func TestContractTour2026(t *testing.T) { contractTour2026(t, newWorld(t)) }
+
+// contractTour2026 is TestContractTour2026's walk on w (TestNoRequestNeedsASecondConnection walks
+// it too).
+func contractTour2026(t *testing.T, w world) {
 	unitOf := func(c fixture.Client) string {
 		var me struct {
 			UnitID string `json:"unit_id"`

@@ -18,17 +18,22 @@ func TestGTINAsTyped(t *testing.T) {
 			t.Errorf("gtin %s: reason %q", zeros, got)
 		}
 	}
-	// A GTIN-13 of its own (other tests set others): 12 random digits and the check digit.
-	gtin := "2" + fixture.RandDigits(11)
-	sum := 0
-	for i, c := range gtin {
-		sum += int(c-'0') * (1 + 2*(i%2)) // weights 1, 3, 1, … from the left of a GTIN-13's data
-	}
-	gtin += strconv.Itoa((10 - sum%10) % 10)
+	gtin := newGTIN13()
 	typed := strings.Map(func(r rune) rune { return r + 0xFEE0 }, gtin[:7]) + " " + gtin[7:]
 	var got struct{ GTIN string }
 	w.OpA.Do("PUT", path, map[string]any{"gtin": typed}).Want(200).JSON(&got)
 	if got.GTIN != "0"+gtin {
 		t.Errorf("GTIN typed %q stored as %q, want 0%s", typed, got.GTIN, gtin)
 	}
+}
+
+// newGTIN13 is a GTIN-13 of the caller's own (a GTIN names one product; other tests set others):
+// 12 random digits and the check digit.
+func newGTIN13() string {
+	gtin := "2" + fixture.RandDigits(11)
+	sum := 0
+	for i, c := range gtin {
+		sum += int(c-'0') * (1 + 2*(i%2)) // weights 1, 3, 1, … from the left of a GTIN-13's data
+	}
+	return gtin + strconv.Itoa((10-sum%10)%10)
 }

@@ -322,6 +322,18 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 	if err := f.Err(); err != nil {
 		return Product{}, err
 	}
+	if patch.Suppliers != nil {
+		// Checked before the transaction, on the product's station (which never changes): the
+		// households are household's to read, through its own pool, and a read through the pool
+		// inside the transaction waits for ever once such PATCHes hold every connection.
+		var at Product
+		if err := scoped(s.db.WithContext(ctx).Model(&Product{}), p).Select("id", "station_id").Where("id = ?", id).Take(&at).Error; err != nil {
+			return Product{}, apperr.DB(err, "product")
+		}
+		if err := s.checkSupplierScope(ctx, at.StationID, sups); err != nil {
+			return Product{}, err
+		}
+	}
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var cur Product
 		if err := scoped(tx.Model(&Product{}), p).Clauses(clause.Locking{Strength: "UPDATE"}).
@@ -334,9 +346,6 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, pa
 		}
 		dropUnchanged(cols, cur)
 		if patch.Suppliers != nil {
-			if err := s.checkSupplierScope(ctx, cur.StationID, sups); err != nil {
-				return err
-			}
 			var old []Supplier
 			if err := tx.Where("product_id = ?", id).Find(&old).Error; err != nil {
 				return err

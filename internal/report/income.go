@@ -156,7 +156,7 @@ func (s *Service) HouseholdIncomeOf(ctx context.Context, p auth.Principal, id uu
 			in.Members = n
 			in.PerCapitaFen = perCapita(in.TotalFen, n)
 		}
-		lines, err := s.Lines(ctx)
+		lines, err := linesOn(tx) // the transaction's connection: s.Lines would ask the pool for a second
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/platform/text"
@@ -49,8 +51,15 @@ func (l *Line) validate() error {
 
 // Lines lists every configured line, by year, province and kind.
 func (s *Service) Lines(ctx context.Context) ([]Line, error) {
+	return linesOn(s.db.WithContext(ctx))
+}
+
+// linesOn is Lines read through db: a transaction's own connection when called inside one (a
+// read through the pool there waits for ever once as many requests as the pool has connections
+// hold one each).
+func linesOn(db *gorm.DB) ([]Line, error) {
 	out := []Line{}
-	err := s.db.WithContext(ctx).Raw(`SELECT year, province_code, kind, amount_fen, source FROM poverty_lines
+	err := db.Raw(`SELECT year, province_code, kind, amount_fen, source FROM poverty_lines
 		ORDER BY year, province_code, kind`).Scan(&out).Error
 	return out, apperr.DB(err, "poverty lines")
 }

@@ -71,18 +71,17 @@ type CodeState struct {
 
 // codeRef is a code with what its transitions need to know.
 type codeRef struct {
-	Code       string
-	Status     CodeStatus
-	BatchID    uuid.UUID
-	StationID  uuid.UUID
-	OriginCode string
+	Code      string
+	Status    CodeStatus
+	BatchID   uuid.UUID
+	StationID uuid.UUID
 }
 
 // lockCode reads a code of the caller's scope FOR UPDATE inside tx. Errors: NotFound.
 func lockCode(ctx context.Context, tx *gorm.DB, p auth.Principal, code string) (codeRef, error) {
 	var r codeRef
 	err := productScope(tx.WithContext(ctx).Table("trace_codes c").
-		Select("c.code, c.status, c.batch_id, products.station_id, products.origin_code").
+		Select("c.code, c.status, c.batch_id, products.station_id").
 		Joins("JOIN batches b ON b.id = c.batch_id JOIN products_view products ON products.id = b.product_id"), p).
 		Where("c.code = ?", code).Clauses(forUpdateOf("c")).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -198,7 +197,7 @@ func (s *Service) RecallBatch(ctx context.Context, p auth.Principal, batchID uui
 	var epoch int64
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		var prod productRef
-		if err := tx.Raw(`SELECT p.id, p.station_id, p.origin_code FROM batches b JOIN products_view p ON p.id = b.product_id
+		if err := tx.Raw(`SELECT p.id, p.station_id FROM batches b JOIN products_view p ON p.id = b.product_id
 			WHERE b.id = ? FOR UPDATE OF b`, b.ID).Scan(&prod).Error; err != nil {
 			return err
 		}
