@@ -47,15 +47,16 @@ func (s *Users) List(ctx context.Context, role Role) ([]User, error) {
 
 // ChangePassword sets the caller's password after checking the current one, and ends the
 // caller's other sessions (a stolen token stops working once its owner changes the password).
-// A wrong current password counts as a failed login of the account.
+// A wrong current password counts as a failed login of the account from clientIP (a stolen token
+// is no way around the login throttle).
 // Errors: Invalid (current_password wrong, new_password too short or long or unchanged).
-func (s *Users) ChangePassword(ctx context.Context, p Principal, current, next string) error {
+func (s *Users) ChangePassword(ctx context.Context, p Principal, clientIP, current, next string) error {
 	u, err := s.Get(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil {
-		if err := s.failed(ctx, accountKey(u.Username), s.throttle.AccountFree); err != nil {
+		if err := s.failed(ctx, throttleOf(u.Username, clientIP)); err != nil {
 			return err
 		}
 		return apperr.Invalid(apperr.Field("current_password", "is not the account's password"))
@@ -121,7 +122,7 @@ func (s *Users) ResetPassword(ctx context.Context, id uuid.UUID, password string
 	if err := s.setPassword(ctx, u.ID, password, uuid.Nil); err != nil {
 		return err
 	}
-	return s.forgetFailures(ctx, accountKey(u.Username))
+	return s.forgetAccount(ctx, u.Username)
 }
 
 // SetDisabled disables (ending its sessions) or re-enables a station operator's or buyer's

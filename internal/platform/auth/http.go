@@ -74,7 +74,22 @@ func (s *Users) Register(public, api gin.IRoutes) {
 			httpx.Fail(c, err)
 			return
 		}
-		if err := s.ChangePassword(c.Request.Context(), MustFrom(c), req.CurrentPassword, req.NewPassword); err != nil {
+		// Blocked as a login of the account from here would be: the current password is a
+		// password guess too, made with a session (perhaps a stolen token's).
+		u, err := s.Get(c.Request.Context(), MustFrom(c).UserID)
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		if wait, err := s.blockedFor(c.Request.Context(), throttleOf(u.Username, c.ClientIP())); err != nil || wait > 0 {
+			if err != nil {
+				httpx.Fail(c, err)
+			} else {
+				tooMany(c, wait)
+			}
+			return
+		}
+		if err := s.ChangePassword(c.Request.Context(), MustFrom(c), c.ClientIP(), req.CurrentPassword, req.NewPassword); err != nil {
 			httpx.Fail(c, err)
 			return
 		}
@@ -142,8 +157,9 @@ func (s *Users) Register(public, api gin.IRoutes) {
 	})
 }
 
-// login checks the backoff of the account and of the client's address first (a blocked login is
-// a 429 whatever its password), then the password; a failure counts against both.
+// login checks the backoff of the account from the client's address first (a blocked login is a
+// 429 whatever its password; Throttle), then the password; a failure is counted, a success
+// forgets its pair's failures.
 func (s *Users) login(c *gin.Context) {
 	var req loginRequest
 	if err := httpx.Bind(c, &req); err != nil {
@@ -162,8 +178,8 @@ func (s *Users) login(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	account, address := accountKey(req.Username), addressKey(c.ClientIP())
-	wait, err := s.blockedFor(ctx, account, address)
+	k := throttleOf(req.Username, c.ClientIP())
+	wait, err := s.blockedFor(ctx, k)
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -174,9 +190,7 @@ func (s *Users) login(c *gin.Context) {
 	}
 	token, exp, u, err := s.Login(ctx, req.Username, req.Password)
 	if apperr.Is(err, apperr.KindUnauthorized) {
-		if ferr := s.failed(ctx, account, s.throttle.AccountFree); ferr != nil {
-			err = ferr
-		} else if ferr := s.failed(ctx, address, s.throttle.AddressFree); ferr != nil {
+		if ferr := s.failed(ctx, k); ferr != nil {
 			err = ferr
 		}
 	}
@@ -184,7 +198,7 @@ func (s *Users) login(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if err := s.forgetFailures(ctx, account); err != nil {
+	if err := s.succeeded(ctx, k); err != nil {
 		httpx.Fail(c, err)
 		return
 	}

@@ -5,36 +5,82 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/httpx"
 )
 
-// Throttle is the login backoff: after Free failed logins in a row (a success of the account
-// forgets its count; a count starts over once its last failure is older than Window), each further
-// failure blocks logins for Base, doubled at each failure, up to Cap. While blocked, a login is
-// answered 429 with Retry-After and its password is not even checked, so guessing stops. Counted
-// per account (by username, existing or not, so that the answer tells nothing about which exist)
-// and per client address (many accounts tried from one place).
+// Throttle is the login backoff, built so that nobody can lock an account's owner out from
+// elsewhere and colleagues behind one address (a village station's or a unit's NAT) do not block
+// one another. Three counts, each blocking logins for Base once it reaches its limit, doubled at
+// each further failure up to Cap; while blocked, a login is answered 429 with Retry-After and its
+// password is not even checked, so guessing stops:
+//
+//   - Pair, the tight limit: failures of one account (by username, existing or not, so that the
+//     answer tells nothing about which exist) from one client address. A success of the pair
+//     forgets its count; a count starts over once its last failure is older than Window.
+//   - Account, the loose limit: failures of one account from every address within Window, which
+//     slows a guess spread over many addresses (OWASP Authentication Cheat Sheet, "Account
+//     Lockout": count against the account, not only the source address). It does not apply to a
+//     pair that logged in within Known: the owner's own address (a known device or address, as the
+//     OWASP Credential Stuffing Prevention Cheat Sheet's "Device Fingerprinting" and "IP Mitigation
+//     and Intelligence" advise) is held to its pair's limit alone, so a stranger elsewhere cannot
+//     block it; lockouts usable as a denial of service are what that cheat sheet warns against. A
+//     success does not forget this count: the owner logging in would otherwise reset an attack.
+//   - Address: the distinct usernames that failed from one address within Window (spraying one
+//     password over many accounts), not its failures, so a few colleagues mistyping behind one
+//     NAT are not blocked; it does not apply to a known pair either. Shared addresses are why
+//     OWASP warns against blocking by address alone.
+//
+// The address is gin's ClientIP (the TCP peer, or what a proxy in TRUSTED_PROXIES forwards; an
+// X-Forwarded-For from anyone else is ignored), an IPv6 address taken as its /64 (one subscriber's
+// network, whose privacy addresses change by the day).
 type Throttle struct {
-	AccountFree, AddressFree int
-	Base, Cap, Window        time.Duration
+	PairFree, AccountFree, AddressFree int
+	Base, Cap, Window, Known           time.Duration
 }
 
-// DefaultThrottle: five tries per account and twenty per address, then 30 s, 1 min, 2 min … 15 min.
-var DefaultThrottle = Throttle{AccountFree: 5, AddressFree: 20, Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour}
+// DefaultThrottle: five tries per account and address, fifty per account from everywhere and twenty
+// usernames per address within the hour, then 30 s, 1 min, 2 min … 15 min; an address that logged
+// in within 30 days is the owner's.
+var DefaultThrottle = Throttle{PairFree: 5, AccountFree: 50, AddressFree: 20,
+	Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour, Known: 30 * 24 * time.Hour}
 
-// accountKey counts failures per account as Login finds it (canonicalUsername); a name no account
-// can have is counted as typed, never folded onto an account by strings.ToLower's Unicode rules.
-func accountKey(username string) string {
+// throttled is what a login is counted under: the account as Login finds it (canonicalUsername; a
+// name no account can have is counted as typed, never folded onto an account by strings.ToLower's
+// Unicode rules) and the client's address.
+type throttled struct{ account, address string }
+
+func throttleOf(username, clientIP string) throttled {
 	name, _ := canonicalUsername(username)
-	return "account:" + name
+	return throttled{account: name, address: throttleAddress(clientIP)}
 }
-func addressKey(addr string) string { return "address:" + addr }
+
+// throttleAddress is ip as counted: IPv4 (an IPv4-mapped IPv6 address too) as is, IPv6 as its /64.
+func throttleAddress(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+func (k throttled) pairKey() string    { return "pair:" + k.address + " " + k.account }
+func (k throttled) accountKey() string { return accountKey(k.account) }
+func (k throttled) addressKey() string { return "address:" + k.address }
+
+func accountKey(name string) string { return "account:" + name }
 
 // block is how long the n-th failure in a row blocks logins, given free tries.
 func (t Throttle) block(n, free int) time.Duration {
@@ -45,12 +91,14 @@ func (t Throttle) block(n, free int) time.Duration {
 	return time.Duration(min(d, float64(t.Cap)))
 }
 
-// blockedFor returns how long logins stay blocked under keys (0 when they are not), in whole
-// seconds rounded up.
-func (s *Users) blockedFor(ctx context.Context, keys ...string) (time.Duration, error) {
+// blockedFor returns how long logins of k stay blocked (0 when they are not), in whole seconds
+// rounded up: its pair's block, and unless the pair is known, its account's and address's.
+func (s *Users) blockedFor(ctx context.Context, k throttled) (time.Duration, error) {
 	var secs *float64
 	err := s.db.WithContext(ctx).Raw(`SELECT ceil(extract(epoch FROM max(blocked_until) - now()))
-		FROM login_throttle WHERE key IN ? AND blocked_until > now()`, keys).Scan(&secs).Error
+		FROM login_throttle WHERE blocked_until > now() AND (key = ? OR key IN (?, ?) AND NOT EXISTS (
+			SELECT 1 FROM login_throttle WHERE key = ? AND last_success_at > now() - make_interval(secs => ?)))`,
+		k.pairKey(), k.accountKey(), k.addressKey(), k.pairKey(), s.throttle.Known.Seconds()).Scan(&secs).Error
 	if err != nil {
 		return 0, apperr.DB(err, "login throttle")
 	}
@@ -60,31 +108,85 @@ func (s *Users) blockedFor(ctx context.Context, keys ...string) (time.Duration, 
 	return time.Duration(*secs) * time.Second, nil
 }
 
-// failed counts a failed login under key and blocks the key once it is past free tries.
-func (s *Users) failed(ctx context.Context, key string, free int) error {
-	var n int
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, now())
-		ON CONFLICT (key) DO UPDATE SET
-			failures = CASE WHEN login_throttle.last_failure_at < now() - make_interval(secs => ?) THEN 1
-				ELSE login_throttle.failures + 1 END,
-			last_failure_at = now()
-		RETURNING failures`, key, s.throttle.Window.Seconds()).Scan(&n).Error
+// failed counts a failed login (or a wrong current password) of k, in one transaction: against
+// its pair and its account, and the address's distinct usernames counted afresh from its pairs.
+func (s *Users) failed(ctx context.Context, k throttled) error {
+	t := s.throttle
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int
+		err := tx.Raw(`INSERT INTO login_throttle (key, account, address, failures, last_failure_at) VALUES (?, ?, ?, 1, now())
+			ON CONFLICT (key) DO UPDATE SET
+				failures = CASE WHEN login_throttle.failures = 0 OR login_throttle.last_failure_at < now() - make_interval(secs => ?) THEN 1
+					ELSE login_throttle.failures + 1 END,
+				last_failure_at = now()
+			RETURNING failures`, k.pairKey(), k.account, k.address, t.Window.Seconds()).Scan(&n).Error
+		if err != nil {
+			return err
+		}
+		if err := blockKey(tx, k.pairKey(), t.block(n, t.PairFree)); err != nil {
+			return err
+		}
+
+		err = tx.Raw(`INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, now())
+			ON CONFLICT (key) DO UPDATE SET
+				failures = CASE WHEN login_throttle.last_failure_at < now() - make_interval(secs => ?) THEN 1
+					ELSE login_throttle.failures + 1 END,
+				last_failure_at = now()
+			RETURNING failures`, k.accountKey(), t.Window.Seconds()).Scan(&n).Error
+		if err != nil {
+			return err
+		}
+		if err := blockKey(tx, k.accountKey(), t.block(n, t.AccountFree)); err != nil {
+			return err
+		}
+
+		// The pair rows just written include this one, so n is at least 1.
+		err = tx.Raw(`INSERT INTO login_throttle (key, failures, last_failure_at)
+			SELECT ?, count(*), now() FROM login_throttle
+			WHERE address = ? AND failures > 0 AND last_failure_at > now() - make_interval(secs => ?)
+			ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures, last_failure_at = now()
+			RETURNING failures`, k.addressKey(), k.address, t.Window.Seconds()).Scan(&n).Error
+		if err != nil {
+			return err
+		}
+		return blockKey(tx, k.addressKey(), t.block(n, t.AddressFree))
+	})
 	if err != nil {
 		return apperr.DB(err, "login throttle")
-	}
-	if d := s.throttle.block(n, free); d > 0 {
-		err = s.db.WithContext(ctx).Exec("UPDATE login_throttle SET blocked_until = now() + make_interval(secs => ?) WHERE key = ?",
-			d.Seconds(), key).Error
-		if err != nil {
-			return apperr.DB(err, "login throttle")
-		}
 	}
 	return nil
 }
 
-// forgetFailures clears the count of key (a successful login, a password reset).
-func (s *Users) forgetFailures(ctx context.Context, key string) error {
-	if err := s.db.WithContext(ctx).Exec("DELETE FROM login_throttle WHERE key = ?", key).Error; err != nil {
+// blockKey blocks logins under key for d from now (nothing when d is 0).
+func blockKey(tx *gorm.DB, key string, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	return tx.Exec("UPDATE login_throttle SET blocked_until = now() + make_interval(secs => ?) WHERE key = ?", d.Seconds(), key).Error
+}
+
+// succeeded forgets the failures of k's pair and remembers that it logged in, which makes it the
+// owner's known address for Known. The account's count stays (see Throttle).
+func (s *Users) succeeded(ctx context.Context, k throttled) error {
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO login_throttle (key, account, address, failures, last_success_at) VALUES (?, ?, ?, 0, now())
+		ON CONFLICT (key) DO UPDATE SET failures = 0, blocked_until = NULL, last_success_at = now()`,
+		k.pairKey(), k.account, k.address).Error
+	if err != nil {
+		return apperr.DB(err, "login throttle")
+	}
+	return nil
+}
+
+// forgetAccount clears the failures of the account name from everywhere (the county office's
+// password reset), keeping which of its pairs logged in before.
+func (s *Users) forgetAccount(ctx context.Context, name string) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM login_throttle WHERE key = ? OR account = ? AND last_success_at IS NULL", accountKey(name), name).Error; err != nil {
+			return err
+		}
+		return tx.Exec("UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE account = ? AND failures > 0", name).Error
+	})
+	if err != nil {
 		return apperr.DB(err, "login throttle")
 	}
 	return nil

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fupinmarket/fupin/internal/fixture"
+	"github.com/fupinmarket/fupin/internal/platform/auth"
+)
+
+// Addresses of these tests (the throttle's rows live in the database the package's tests share):
+// 198.51.100.20 to .59 and 2001:db8:f00d::/48.
+
+// account makes an admin account (no station or unit needed) and returns its username.
+func account(t *testing.T, a *App, prefix string) string {
+	t.Helper()
+	name := prefix + "-" + fixture.RandDigits(8)
+	if _, err := a.Users.Create(t.Context(), auth.NewUser{Username: name, Password: fixture.Password, Role: auth.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// unblock ends every block of the account name's counts (not its address counts), as if the wait
+// had passed, touching no other test's rows.
+func unblock(t *testing.T, a *App, name string) {
+	t.Helper()
+	err := a.DB.Exec("UPDATE login_throttle SET blocked_until = now() - interval '1 second' WHERE account = ? OR key = ?",
+		name, "account:"+name).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantBlocked checks a 429 problem whose Retry-After and retry_after say secs, and whose detail
+// says so in Chinese (wait, as people say it) first.
+func wantBlocked(t *testing.T, r fixture.Resp, secs, wait string) {
+	t.Helper()
+	r.Problem(429, "")
+	var p struct {
+		Detail     string
+		RetryAfter int `json:"retry_after"`
+	}
+	r.JSON(&p)
+	if ra := r.Header().Get("Retry-After"); ra != secs || strconv.Itoa(p.RetryAfter) != secs ||
+		!strings.HasPrefix(p.Detail, "登录失败次数过多，请 "+wait+"后再试。") {
+		t.Fatalf("Retry-After %q, problem %+v, want %s seconds", ra, p, secs)
+	}
+}
+
+// Five failures of an account from one address block it there for 30 s (the right password
+// included, whatever its case), then 60 s after one more failure; the same account from another
+// address is not blocked, and a success forgets the address's count.
+func TestLoginThrottleBacksOffPerAddress(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "backoff")
+	const home, elsewhere = "198.51.100.23", "198.51.100.24"
+	for range 5 {
+		loginFrom(t, a, home, name, "wrong password").Problem(401, "")
+	}
+	wantBlocked(t, loginFrom(t, a, home, strings.ToUpper(name), fixture.Password), "30", "30 秒")
+	loginFrom(t, a, elsewhere, name, fixture.Password).Want(200)
+
+	unblock(t, a, name)
+	loginFrom(t, a, home, name, "wrong again").Problem(401, "")
+	wantBlocked(t, loginFrom(t, a, home, name, fixture.Password), "60", "1 分钟")
+	unblock(t, a, name)
+	loginFrom(t, a, home, name, fixture.Password).Want(200)
+	for range 4 { // the count started over: four more are free
+		loginFrom(t, a, home, name, "wrong").Problem(401, "")
+	}
+	loginFrom(t, a, home, name, fixture.Password).Want(200)
+	for range 4 { // and again after that success
+		loginFrom(t, a, home, name, "wrong").Problem(401, "")
+	}
+	loginFrom(t, a, home, name, fixture.Password).Want(200)
+}
+
+// A stranger cannot lock the owner out: failures from address B, even claiming the owner's
+// address A in an X-Forwarded-For that no trusted proxy sent, block B only; and a guess spread over
+// many addresses, once past the account's limit of 50 an hour, blocks the account at addresses
+// where it never logged in, but not at A, where its owner did.
+func TestLoginThrottleStrangerCannotLockOutOwner(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "owner")
+	const ownerAt, strangerAt, newAt = "198.51.100.20", "198.51.100.21", "198.51.100.22"
+	for range 10 {
+		body := []byte(`{"username":"` + name + `","password":"a guess"}`)
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", ownerAt)
+		req.Header.Set("X-Real-IP", ownerAt)
+		req.RemoteAddr = strangerAt + ":40000"
+		r := serveChecked(t, a.Router, req, body)
+		if r.Code != 401 && r.Code != 429 {
+			t.Fatalf("a guess from B got %d %s", r.Code, r.Body)
+		}
+	}
+	wantBlocked(t, loginFrom(t, a, strangerAt, name, fixture.Password), "30", "30 秒")
+	loginFrom(t, a, ownerAt, name, fixture.Password).Want(200) // A never logged in before: still free
+
+	// 9 more addresses, 5 guesses each: the 50th failure of the account within the hour.
+	for i := range 9 {
+		for range 5 {
+			loginFrom(t, a, "198.51.100."+strconv.Itoa(30+i), name, "a guess").Problem(401, "")
+		}
+	}
+	loginFrom(t, a, newAt, name, fixture.Password).Problem(429, "") // the loose limit, at an address never used
+	loginFrom(t, a, ownerAt, name, fixture.Password).Want(200)      // not where the owner logs in
+	for range 4 {                                                   // who still has the pair's own tries
+		loginFrom(t, a, ownerAt, name, "typo").Problem(401, "")
+	}
+	loginFrom(t, a, ownerAt, name, fixture.Password).Want(200)
+}
+
+// One address trying many usernames (spraying a password) is blocked at the 20th distinct one,
+// whatever the next username, except for an account that logged in from there before.
+func TestLoginThrottleBlocksSpraying(t *testing.T) {
+	a := testApp(t)
+	const sprayer = "198.51.100.41"
+	regular, other := account(t, a, "regular"), account(t, a, "other")
+	loginFrom(t, a, sprayer, regular, fixture.Password).Want(200)
+	for i := range 20 {
+		loginFrom(t, a, sprayer, "sprayed-"+strconv.Itoa(i)+"-"+fixture.RandDigits(6), "Password1!").Problem(401, "")
+	}
+	wantBlocked(t, loginFrom(t, a, sprayer, other, fixture.Password), "30", "30 秒")
+	loginFrom(t, a, sprayer, "sprayed-new-"+fixture.RandDigits(6), "Password1!").Problem(429, "")
+	loginFrom(t, a, sprayer, regular, fixture.Password).Want(200)
+	loginFrom(t, a, "198.51.100.43", other, fixture.Password).Want(200) // the address is blocked, not the account
+}
+
+// Colleagues behind one NAT, more than twenty failures between them but a few each, are not
+// blocked; nor by one of them blocked for five mistakes.
+func TestLoginThrottleColleaguesBehindOneAddress(t *testing.T) {
+	a := testApp(t)
+	const office = "198.51.100.42"
+	colleagues := make([]string, 8)
+	for i := range colleagues {
+		colleagues[i] = account(t, a, "colleague")
+		for range 3 {
+			loginFrom(t, a, office, colleagues[i], "mistyped").Problem(401, "")
+		}
+	}
+	for range 2 {
+		loginFrom(t, a, office, colleagues[0], "mistyped").Problem(401, "")
+	}
+	loginFrom(t, a, office, colleagues[0], fixture.Password).Problem(429, "")
+	for _, c := range colleagues[1:] {
+		loginFrom(t, a, office, c, fixture.Password).Want(200)
+	}
+}
+
+// An IPv6 client is counted by its /64: a new privacy address does not give five more guesses.
+func TestLoginThrottleIPv6ByPrefix(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "six")
+	for i := range 5 {
+		loginFrom(t, a, "[2001:db8:f00d:1::"+strconv.Itoa(i+1)+"]", name, "wrong").Problem(401, "")
+	}
+	loginFrom(t, a, "[2001:db8:f00d:1:abcd::9]", name, fixture.Password).Problem(429, "")
+	loginFrom(t, a, "[2001:db8:f00d:2::1]", name, fixture.Password).Want(200)
+}
+
+// A wrong current password in a password change counts as a failed login of the account from the
+// caller's address, and the change is blocked as that login would be: a session (perhaps a stolen
+// token's) gives no more guesses than a login.
+func TestPasswordChangeThrottled(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "changer")
+	const at = "198.51.100.44"
+	phone := tokenOf(t, a, loginFrom(t, a, at, name, fixture.Password))
+	change := func(current string) fixture.Resp {
+		body, _ := json.Marshal(map[string]string{"current_password": current, "new_password": "new secret 2026"})
+		req := httptest.NewRequest("PUT", "/api/v1/auth/password", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+phone.Token)
+		req.RemoteAddr = at + ":40000"
+		return fixture.Resp{ResponseRecorder: serveChecked(t, a.Router, req, body), T: t}
+	}
+	for range 5 {
+		change("not the password").Problem(422, "current_password")
+	}
+	wantBlocked(t, change(fixture.Password), "30", "30 秒")
+	wantBlocked(t, loginFrom(t, a, at, name, fixture.Password), "30", "30 秒")
+	unblock(t, a, name)
+	change(fixture.Password).Want(204)
+}
