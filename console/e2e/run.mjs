@@ -3,7 +3,7 @@
 // and passes FUPIN_BIN and DATABASE_URL), driven by playwright-core through Debian's Chromium.
 // Screenshots at phone (390×844) and desktop (1366×900) sizes go to artifacts/console/.
 //
-// E2E_ONLY=name,… runs only the named journeys (throttle, buyer, ship, station, look, county,
+// E2E_ONLY=name,… runs only the named journeys (throttle, buyer, ship, station, look, county, links,
 // rules2026, or one role's part of it: rules2026-station, -buyer, -county), for a quick run while working on one; CI runs them all.
 //
 // Journeys: the buyer's (search → cart → one order → pay → the order shows paid), with a double
@@ -19,6 +19,7 @@ import { chromium } from 'playwright-core'
 import { buyerJourney as buyerFullJourney, until } from './buyer.mjs'
 import { countyJourney } from './county.mjs'
 import { stationJourney } from './station.mjs'
+import { linksJourney } from './links.mjs'
 import { buyerSteps2026, countySteps2026, stationSteps2026 } from './rules2026.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -146,7 +147,15 @@ async function shipAndReceive(browser, base, orderId, viewport, tag) {
     })).json()
     return issued.codes.map((c) => c.url)
   }, orderId)
+  // The station sees whom it ships to: the name of the unit that ordered (buyer-agency's).
+  const unit = ((await page.locator(`[data-order="${orderId}"] .unit-name`).textContent()) ?? '').trim()
+  expect(unit.includes('湖南省示例机关事务管理局'), `${tag}: the station's order names the unit that ordered (${unit})`)
   await page.locator(`[data-order="${orderId}"] .order-head`).click()
+  // The order open is in the URL: a link to it (after a reload, too) opens it again.
+  await page.waitForURL(`**/console/station/orders?open=${orderId}`)
+  await page.reload()
+  await page.locator(`[data-order="${orderId}"] .order-body`).waitFor()
+  expect(true, `${tag}: the open order is in the URL and a reload opens it again`)
   const box = page.locator(`[data-order="${orderId}"] textarea`).first()
   await box.fill(['NOT-A-CODE', ...urls].join('\n'))
   await page.locator(`[data-order="${orderId}"]`).getByRole('button', { name: '添加' }).first().click()
@@ -287,6 +296,10 @@ try {
   for (const [viewport, tag] of [[phone, 'phone'], [desktop, 'desktop']]) {
     if (want('station')) await stationJourney(browser, base, viewport, tag, helpers)
     if (want('rules2026-station')) await stationSteps2026({ browser, base, viewport, tag, ...helpers })
+  }
+  if (want('links')) {
+    await linksJourney({ browser, base, viewport: phone, tag: 'phone', ...helpers })
+    await linksJourney({ browser, base, viewport: desktop, tag: 'desktop', ...helpers })
   }
   if (want('look')) {
     await lookAround(browser, base, phone, 'phone')

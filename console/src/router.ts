@@ -1,5 +1,6 @@
-import { createRouter, createWebHistory } from 'vue-router'
+import { createRouter, createWebHistory, type LocationQueryValue, type RouteLocationNormalized } from 'vue-router'
 import { home, session, whenExpired, type Role } from './session'
+import { safeRedirect } from './urlquery'
 
 // Every page is a chunk of its own, loaded when first opened, with the components it shows (see
 // elements.ts): the first script holds Vue, the router and the app's frame only, so that neither
@@ -38,12 +39,25 @@ export const router = createRouter({
   ],
 })
 
+/** signInFirst is the login page, remembering where the user was going (a deep link opened signed
+ * out, or a page whose session ended): the login goes there afterwards (afterLogin). */
+function signInFirst(to: RouteLocationNormalized) {
+  return to.path === '/' || to.path === '/login' ? { path: '/login' } : { path: '/login', query: { redirect: to.fullPath } }
+}
+
+/** afterLogin is where a signed-in user goes from the login page: where the link was going, if it
+ * is a page of the console (safeRedirect: never another site), else the role's first page. A page
+ * of another role is then refused by the guard below, which sends the user to their own. */
+export function afterLogin(redirect: LocationQueryValue | LocationQueryValue[] | undefined, role: Role): string {
+  return safeRedirect(redirect) ?? home(role)
+}
+
 router.beforeEach((to) => {
-  if (to.meta.public) return session.value && to.path === '/login' ? home(session.value.role) : true
-  if (!session.value) return { path: '/login' }
+  if (to.meta.public) return session.value && to.path === '/login' ? afterLogin(to.query.redirect, session.value.role) : true
+  if (!session.value) return signInFirst(to)
   const role = to.meta.role as Role | undefined
   if (role && role !== session.value.role) return home(session.value.role)
   return true
 })
 
-whenExpired(() => void router.push('/login'))
+whenExpired(() => void router.push(signInFirst(router.currentRoute.value)))

@@ -60,8 +60,11 @@ type Order struct {
 	ShippedAt   *time.Time  `json:"shipped_at"`
 	CompletedAt *time.Time  `json:"completed_at"`
 	CancelledAt *time.Time  `json:"cancelled_at"`
-	Lines       []Line      `gorm:"-" json:"lines,omitempty"`
-	Shipments   []Shipment  `gorm:"-" json:"shipments,omitempty"`
+	// UnitName is the ordering unit's current name, read (never written: "->") by Get and List
+	// only, so that a station operator knows whom it ships to; the transitions' answers leave it out.
+	UnitName  string     `gorm:"->;column:unit_name" json:"unit_name,omitempty"`
+	Lines     []Line     `gorm:"-" json:"lines,omitempty"`
+	Shipments []Shipment `gorm:"-" json:"shipments,omitempty"`
 }
 
 // Line is one product of an order, its unit price fixed when the order was placed.

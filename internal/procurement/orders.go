@@ -373,10 +373,17 @@ func scoped(q *gorm.DB, p auth.Principal) *gorm.DB {
 	return q.Where("false")
 }
 
-// Get returns an order with its lines. Errors: NotFound (also out of scope).
+// withUnitName selects an order's columns and its unit's current name (Order.UnitName): a read
+// of the unit's row by its key, for the orders p may see only (scoped), so a station learns the
+// name of a unit that ordered from it and of no other.
+func withUnitName(q *gorm.DB) *gorm.DB {
+	return q.Select("orders.*, (SELECT u.name FROM assisting_units u WHERE u.id = orders.unit_id) AS unit_name")
+}
+
+// Get returns an order with its lines and its unit's name. Errors: NotFound (also out of scope).
 func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
 	var o Order
-	if err := scoped(s.db.WithContext(ctx), p).Take(&o, "orders.id = ?", id).Error; err != nil {
+	if err := withUnitName(scoped(s.db.WithContext(ctx), p)).Take(&o, "orders.id = ?", id).Error; err != nil {
 		return o, apperr.DB(err, "order")
 	}
 	var err error
@@ -388,13 +395,13 @@ func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order
 	return o.seenBy(p), err
 }
 
-// List returns the caller's orders, newest first, at most limit (1..200, default 50), placed
-// before `before` when set (keyset paging by id).
+// List returns the caller's orders with their units' names, newest first, at most limit (1..200,
+// default 50), placed before `before` when set (keyset paging by id).
 func (s *Orders) List(ctx context.Context, p auth.Principal, before uuid.UUID, limit int) ([]Order, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	q := scoped(s.db.WithContext(ctx), p)
+	q := withUnitName(scoped(s.db.WithContext(ctx), p))
 	if before != uuid.Nil {
 		q = q.Where("orders.id < ?", before)
 	}

@@ -55,6 +55,7 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   incomeProperty: 'Property income',
   belowLine: 'Below the poverty line',
   orderNo: 'Order',
+  orderedBy: 'Ordered by',
   stationPart: 'This station',
   stationPartHint: "Amount of this station's lines in the order (other stations' lines left out)",
   chooseHousehold: 'Choose a household',

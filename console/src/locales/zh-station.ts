@@ -54,6 +54,7 @@ export const zhStation = {
   incomeProperty: '财产性收入',
   belowLine: '低于贫困线',
   orderNo: '订单号',
+  orderedBy: '订货单位',
   stationPart: '本站',
   stationPartHint: '本站在这个订单中商品的金额（不含其他站的商品）',
   chooseHousehold: '请选择农户',
