@@ -385,6 +385,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	go a.Orders.RunExpiry(ctx, cfg.OrderPayTimeout, min(max(cfg.OrderPayTimeout/10, time.Second), time.Minute), log)
 	// So is money owed back to units that the payment provider could not return at once.
 	go a.Orders.RunReturns(ctx, cfg.ReturnInterval, log)
+	// And failed-login counts that no longer count (platform/auth throttle.go).
+	go a.Users.RunPrune(ctx, time.Hour, log)
 	log.Info("serving", "addr", ln.Addr().String(), "public_base_url", cfg.PublicBaseURL)
 	fmt.Fprintf(out, "listening on %s\n", bound)
 	select {

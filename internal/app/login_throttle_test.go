@@ -189,3 +189,39 @@ func TestPasswordChangeThrottled(t *testing.T) {
 	unblock(t, a, name)
 	change(fixture.Password).Want(204)
 }
+
+// Pruning deletes the counts that no longer count (last failure over an hour ago, not blocked, not
+// a pair that logged in within 30 days) and keeps the others.
+func TestLoginThrottlePrune(t *testing.T) {
+	a := testApp(t)
+	n := fixture.RandDigits(8)
+	rows := []struct {
+		name, sql string
+		kept      bool
+	}{
+		{"stale", "('pair:198.51.100.50 p-" + n + "', 'p-" + n + "', '198.51.100.50', 3, now() - interval '2 hours', NULL, NULL)", false},
+		{"still blocked", "('pair:198.51.100.51 p-" + n + "', 'p-" + n + "', '198.51.100.51', 9, now() - interval '2 hours', now() + interval '1 minute', NULL)", true},
+		{"recent", "('account:p-" + n + "', NULL, NULL, 2, now() - interval '10 minutes', NULL, NULL)", true},
+		{"known", "('pair:198.51.100.52 p-" + n + "', 'p-" + n + "', '198.51.100.52', 0, now() - interval '2 days', NULL, now() - interval '1 day')", true},
+		{"known long ago", "('pair:198.51.100.53 p-" + n + "', 'p-" + n + "', '198.51.100.53', 0, NULL, NULL, now() - interval '40 days')", false},
+	}
+	for _, r := range rows {
+		if err := a.DB.Exec("INSERT INTO login_throttle (key, account, address, failures, last_failure_at, blocked_until, last_success_at) VALUES " + r.sql).Error; err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+	}
+	deleted, err := a.Users.PruneThrottle(t.Context())
+	if err != nil || deleted < 2 {
+		t.Fatalf("deleted %d, %v", deleted, err)
+	}
+	for _, r := range rows {
+		var left int
+		key := r.sql[2:strings.Index(r.sql, "',")]
+		if err := a.DB.Raw("SELECT count(*) FROM login_throttle WHERE key = ?", key).Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if (left == 1) != r.kept {
+			t.Errorf("%s (%s): %d left, kept %v", r.name, key, left, r.kept)
+		}
+	}
+}
