@@ -70,6 +70,11 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
     `${tag}: a link with month=2026-13 shows the default month ${previousMonth()} and drops the bad one (${page.url()})`)
 
   // 4. A household's page: the drawer's household is in the URL; a reload reopens it, back closes it.
+  await page.goto(`${base}/console/admin/households?status=bogus&household=nope`)
+  await page.locator('.el-table__row').first().waitFor()
+  await page.waitForURL((u) => !u.searchParams.has('status') && !u.searchParams.has('household'))
+  expect((await page.locator('.household-drawer').count()) === 0 || !(await page.locator('.household-drawer').isVisible()),
+    `${tag}: a households link with a bad status and household shows the list unfiltered and drops both (${page.url()})`)
   await page.goto(`${base}/console/admin/households?status=poor`)
   await page.locator('.el-table__row').first().waitFor()
   await page.locator('.el-table__row').first().click()

@@ -7,6 +7,8 @@ import { read, write, type Field } from './urlquery'
 
 type Fields<S> = { [K in keyof S]: Field<S[K]> }
 
+let tidying: Promise<void> = Promise.resolve()
+
 export function useQueryState<S extends Record<string, string | number | boolean>>(fields: Fields<S>, apply: () => unknown) {
   const route = useRoute()
   const router = useRouter()
@@ -61,9 +63,13 @@ export function useQueryState<S extends Record<string, string | number | boolean
   }
 
   // A URL with a bad or needless value is put right in place (no new entry): the address says
-  // what the page shows.
-  const normal = router.resolve({ query: query(state) })
-  if (normal.fullPath !== route.fullPath) void router.replace(normal)
+  // what the page shows. One after the other, each from the URL the last left: a page with two
+  // sets of choices (AdminHouseholds) would otherwise put back the other's bad value.
+  tidying = tidying.then(() => {
+    if (route.path !== path) return // left the page meanwhile
+    const normal = router.resolve({ query: query(state) })
+    if (normal.fullPath !== route.fullPath) return router.replace(normal).then(() => undefined)
+  })
 
   return { state, commit }
 }
