@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
@@ -223,5 +225,20 @@ func TestLoginThrottlePrune(t *testing.T) {
 		if (left == 1) != r.kept {
 			t.Errorf("%s (%s): %d left, kept %v", r.name, key, left, r.kept)
 		}
+	}
+}
+
+// A name no account can have, of any length, is counted (as its digest) like any other.
+func TestLoginThrottleOddNames(t *testing.T) {
+	a := testApp(t)
+	long := make([]byte, 5000) // random, so that PostgreSQL cannot compress it into an index row
+	if _, err := rand.Read(long); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{hex.EncodeToString(long), "\u212aelvin-" + fixture.RandDigits(6)} {
+		for range 5 {
+			loginFrom(t, a, "198.51.100.56", name, "guess").Problem(401, "")
+		}
+		loginFrom(t, a, "198.51.100.56", name, "guess").Problem(429, "")
 	}
 }

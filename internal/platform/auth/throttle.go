@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
@@ -53,13 +55,19 @@ type Throttle struct {
 var DefaultThrottle = Throttle{PairFree: 5, AccountFree: 50, AddressFree: 20,
 	Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour, Known: 30 * 24 * time.Hour}
 
-// throttled is what a login is counted under: the account as Login finds it (canonicalUsername; a
-// name no account can have is counted as typed, never folded onto an account by strings.ToLower's
-// Unicode rules) and the client's address.
+// throttled is what a login is counted under: the account as Login finds it (canonicalUsername)
+// and the client's address.
 type throttled struct{ account, address string }
 
+// throttleOf counts a name no account can have by '~' and its SHA-256 (no username has a '~'):
+// never folded onto an account by strings.ToLower's Unicode rules, still one count per name typed
+// (spraying), and of a size to fit a key (a 10,000-character name was a 500: index row too large).
 func throttleOf(username, clientIP string) throttled {
-	name, _ := canonicalUsername(username)
+	name, ok := canonicalUsername(username)
+	if !ok {
+		sum := sha256.Sum256([]byte(name))
+		name = "~" + hex.EncodeToString(sum[:])
+	}
 	return throttled{account: name, address: throttleAddress(clientIP)}
 }
 
