@@ -191,6 +191,9 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 		codes, issued, err = s.st.issueJob(ctx, job, collect, report)
 	}
 	stopReports()
+	if errors.Is(err, ErrJobBusy) {
+		return nil, err // another run has it, or finished it
+	}
 	noteMax(&s.issued, issued)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted (a graceful stop, a client gone): the COPY rolled back; hand the job back at
@@ -350,6 +353,20 @@ func (st store) issueJob(ctx context.Context, job Issuance, collect bool, progre
 		if err := tx.QueryRow(ctx, `SELECT quantity, codes_issued FROM batches WHERE id = $1 FOR UPDATE`, job.BatchID).
 			Scan(&qty, &issued); err != nil {
 			return err
+		}
+		// The job must still be this run's: its lease may have lapsed while it waited for the batch
+		// (another transaction held it) or while its progress, written on a second connection,
+		// could not be (every connection of the pool taken), and another runner may have claimed
+		// it since (attempts moved) or finished it. Without this both runs issue its codes. Read
+		// without a lock: the progress writer updates the row while the COPY runs, and a claim
+		// after this read waits for the batch and then finds the job done.
+		var status IssuanceStatus
+		var attempts int
+		if err := tx.QueryRow(ctx, `SELECT status, attempts FROM code_issuances WHERE id = $1`, job.ID).Scan(&status, &attempts); err != nil {
+			return err
+		}
+		if status != IssuanceRunning || attempts != job.Attempts {
+			return ErrJobBusy
 		}
 		if issued+job.Count > qty {
 			return apperr.ConflictField("count", "the batch declares %d items and already has %d codes: at most %d more can be issued",

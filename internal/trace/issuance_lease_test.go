@@ -1,0 +1,73 @@
+package trace_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fupinmarket/fupin/internal/trace"
+)
+
+// A run whose lease lapsed while it waited (for the batch, or for a connection to write its
+// progress on, the pool taken) and a run that took the job over meanwhile issue its codes once,
+// not twice: whichever gets the batch second finds the job finished or no longer its own.
+func TestIssueJobTakenOverWhileWaitingIssuesOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fx := newStation(t, e.a, "")
+	p := fx.product(t, e.a, "租约测试椪柑")
+	const n = 10
+	b := fx.batch(t, e.a, p.ID, 2*n) // room for the job twice: a second run would not be refused
+	job, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, b.ID, n, "lease-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := e.a.DB.Begin() // the batch, held as another transaction (a COPY of another job) would
+	if err := hold.Exec(`SELECT 1 FROM batches WHERE id = ? FOR UPDATE`, b.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	claimed := func(attempts int) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			var got int
+			e.a.DB.Raw(`SELECT attempts FROM code_issuances WHERE id = ? AND status = 'running'`, job.ID).Scan(&got)
+			if got == attempts {
+				return
+			}
+			if time.Now().After(deadline) {
+				hold.Rollback()
+				t.Fatalf("the job was not claimed a %dth time", attempts)
+			}
+		}
+	}
+	errs := make(chan error, 2)
+	run := func() { _, err := e.a.Trace.RunIssue(ctx, job.ID, false); errs <- err }
+	go run()
+	claimed(1) // the first run waits for the batch; its lease lapses
+	e.a.DB.Exec(`UPDATE code_issuances SET lease_until = now() - interval '1 second' WHERE id = ?`, job.ID)
+	go run()
+	claimed(2) // taken over; the second run waits for the batch too
+	if err := hold.Rollback().Error; err != nil {
+		t.Fatal(err)
+	}
+	var ok, busy int
+	for range 2 {
+		switch err := <-errs; err {
+		case nil:
+			ok++
+		case trace.ErrJobBusy:
+			busy++
+		default:
+			t.Errorf("a run ended with %v", err)
+		}
+	}
+	if ok != 1 || busy != 1 {
+		t.Errorf("%d runs issued the job and %d found it not theirs; want 1 and 1", ok, busy)
+	}
+	if cnt, issued := codeRows(t, e.a.DB, b.ID); cnt != n || issued != n {
+		t.Fatalf("%d codes, codes_issued %d, want the job's %d once", cnt, issued, n)
+	}
+	if got := waitIssuance(t, e.a, fx.Operator, job.ID); got.Status != trace.IssuanceDone {
+		t.Fatalf("job %+v, want done", got)
+	}
+}
