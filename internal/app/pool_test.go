@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -149,7 +150,7 @@ func poolTourRest(t *testing.T, w world) {
 		anon.Do("GET", path, nil).Want(200)
 	}
 	req := httptest.NewRequest("GET", "/metrics", nil) // from a private address, as Prometheus scrapes
-	req.RemoteAddr = "127.0.0.1:40000"
+	req.RemoteAddr = net.JoinHostPort("127.0.0.1", "40000")
 	if rec := fixture.Serve(t, w.Admin.H, req, nil); rec.Code != http.StatusOK {
 		t.Errorf("GET /metrics: %d", rec.Code)
 	}
