@@ -426,10 +426,21 @@ ensure_test_tools() {
 	apt_install "${pkgs[@]}" || warn "could not install ${pkgs[*]}: tests that need them will fail"
 }
 
-# ensure_node: makes node and npm callable, installing Debian's nodejs and npm when either is missing.
+# node_recent: whether the node on PATH is 18.18 or later, which the console's build (Vite), its
+# tests and the OpenAPI validators need (README); older ones fail later with obscure syntax errors.
+node_recent() {
+	have node && node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 18) ? 0 : 1)' 2>/dev/null
+}
+
+# ensure_node: makes node (18.18 or later) and npm callable, installing Debian's nodejs and npm
+# (18.19 on Debian 12) when either is missing or node is too old.
 ensure_node() {
-	have node && have npm && return 0
+	have npm && node_recent && return 0
+	have node && ! node_recent && info "Node.js $(node --version 2>/dev/null) is older than 18.18; installing Debian's nodejs"
 	apt_install nodejs npm || die "could not install Node.js (Debian: apt-get install nodejs npm)"
+	hash -r
+	node_recent || die "Node.js $(node --version 2>/dev/null) at $(command -v node) is older than 18.18, which the console and the OpenAPI validators need: install a newer one (Debian 12's nodejs, or nodejs.org) and put it first on PATH"
+	have npm || die "npm is missing (Debian: apt-get install npm)"
 }
 
 # openapi_check: holds api/openapi.yaml to two independent validators, at the versions that

@@ -89,6 +89,15 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   await page.waitForURL((u) => !u.searchParams.has('household'))
   await page.locator('.household-drawer').waitFor({ state: 'hidden' })
   expect(true, `${tag}: back closes the household's page`)
+
+  // A unit's page: the unit chosen is in the URL, and a reload shows it again.
+  await page.goto(`${base}/console/admin/units`)
+  await page.locator('.units-table .el-table__row').first().click()
+  await page.waitForURL((u) => /^[0-9a-f-]{36}$/.test(u.searchParams.get('unit') ?? ''))
+  const unitTitle = ((await page.locator('.unit-card h3').first().textContent()) ?? '').trim()
+  await page.reload()
+  await page.locator('.unit-card h3', { hasText: unitTitle }).first().waitFor()
+  expect(unitTitle !== '', `${tag}: a unit's link reopens its page after a reload (${unitTitle})`)
   await context.close()
 
   // 5. Never to another site: a redirect that is not a console path is ignored.

@@ -69,7 +69,7 @@ export function useQueryState<S extends Record<string, string | number | boolean
     if (route.path !== path) return // left the page meanwhile
     const normal = router.resolve({ query: query(state) })
     if (normal.fullPath !== route.fullPath) return router.replace(normal).then(() => undefined)
-  })
+  }).catch(() => undefined) // a failed navigation must not stop the next page's tidying
 
   return { state, commit }
 }

@@ -158,6 +158,12 @@ func TestHouseholdsLedgerReportsOverHTTP(t *testing.T) {
 	w.Admin.Do("PUT", "/api/v1/poverty-lines", map[string]any{"year": year, "province_code": "43", "kind": "monitoring",
 		"amount_fen": 800000, "source": "test"}).Want(200)
 	w.OpA.Do("PUT", "/api/v1/poverty-lines", map[string]any{}).Problem(403, "")
+	// Two digits that name no province are refused, and nothing is stored under them.
+	w.Admin.Do("PUT", "/api/v1/poverty-lines", map[string]any{"year": year, "province_code": "99", "kind": "monitoring",
+		"amount_fen": 800000, "source": "test"}).Problem(422, "province_code")
+	if body := w.Admin.Do("GET", "/api/v1/poverty-lines", nil).Want(200).Body.String(); strings.Contains(body, `"province_code":"99"`) {
+		t.Errorf("a line for province 99 was stored: %s", body)
+	}
 
 	// The monthly report of 花垣县 this month, in each format.
 	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")

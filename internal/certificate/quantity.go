@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/fupinmarket/fupin/internal/platform/text"
 )
 
 // Quantity is how much a certificate's batch holds, as the request sent it: the JSON value itself,
@@ -45,7 +43,8 @@ func (q Quantity) decimal() (string, bool) {
 		if json.Unmarshal([]byte(s), &str) != nil {
 			return "", false
 		}
-		if s = text.ASCII(str); !quantityRe.MatchString(s) {
+		// The string as sent, like produced_on: " 50" or full-width "５０" is not the schema's pattern.
+		if s = str; !quantityRe.MatchString(s) {
 			return "", false
 		}
 	} else if !jsonNumberRe.MatchString(s) {

@@ -22,7 +22,9 @@ func TestCertificateQuantityAsTheSchemaSays(t *testing.T) {
 		}
 	}
 	url := "/api/v1/batches/" + w.batch(t, product, 10).String() + "/certificates"
-	for _, sent := range []string{`"00"`, `0`, `"1e3"`, `-5`, `"-5"`, `1e-4`, `0.0001`, `1e10`, `1e99`, `true`, `[1]`, `"12,5"`} {
+	for _, sent := range []string{`"00"`, `0`, `"1e3"`, `-5`, `"-5"`, `1e-4`, `0.0001`, `1e10`, `1e99`, `true`, `[1]`, `"12,5"`,
+		// The pattern holds for the string as sent: no blanks, full-width digits or invisible marks.
+		`" 50"`, `"50 "`, `"５０"`, `"50\u200b"`, `"\u300050"`} {
 		body := certificateBody()
 		body["quantity"] = json.RawMessage(sent)
 		_, fields := w.op.do("POST", url, body).problem(422)
@@ -30,4 +32,6 @@ func TestCertificateQuantityAsTheSchemaSays(t *testing.T) {
 			t.Errorf("quantity %s: %v, want the rule named on quantity", sent, fields)
 		}
 	}
+	// Nothing was written: the batch's first certificate is still to be issued.
+	w.op.do("POST", url, certificateBody()).want(201)
 }

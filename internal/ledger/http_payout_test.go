@@ -46,6 +46,12 @@ func TestPayoutAndWorkHTTP(t *testing.T) {
 		w.Header().Get("Idempotency-Replayed") != "true" {
 		t.Errorf("payout replay: %d %s", w.Code, w.Body)
 	}
+	// The same reference typed with a Chinese input method (full-width forms) is the same transfer.
+	wide := strings.Map(func(r rune) rune { return r + 0xFEE0 }, ref)
+	if w := do(admin, "POST", path, "", `{"amount_fen":1000,"reference":"`+wide+`","paid_at":"2024-06-01T02:00:00Z"}`); w.Code != http.StatusOK ||
+		w.Header().Get("Idempotency-Replayed") != "true" || !strings.Contains(w.Body.String(), `"owed_after_fen":5549`) {
+		t.Errorf("full-width payout reference %q is not a replay of %q: %d %s", wide, ref, w.Code, w.Body)
+	}
 	if w := do(admin, "POST", path, "", `{"amount_fen":999999,"reference":"X`+ref+`","paid_at":"2024-06-01T02:00:00Z"}`); w.Code != http.StatusConflict ||
 		field(w) != "amount_fen" || !strings.Contains(w.Body.String(), `"owed_fen":5549`) {
 		t.Errorf("payout above owed: %d %s", w.Code, w.Body)

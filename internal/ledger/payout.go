@@ -55,6 +55,11 @@ func (r *PayoutRequest) validate(now time.Time) error {
 	if !ok {
 		f.Add("reference", "%s", text.HiddenOr(r.Reference, "must be the bank's transfer reference, 1 to 64 characters"))
 	}
+	if ok {
+		// Full-width forms fold as in the other identifiers (archive_no, batch_no): "Ｒ1" is the
+		// bank's R1, and the reference is the payout's idempotency key.
+		ref = text.ASCII(ref)
+	}
 	r.Reference = ref
 	if r.PaidAt.IsZero() {
 		f.Add("paid_at", "is required")

@@ -69,6 +69,19 @@ func (s *Service) SetLine(ctx context.Context, l Line) (Line, error) {
 	if err := l.validate(); err != nil {
 		return Line{}, err
 	}
+	if l.ProvinceCode != "" {
+		// A line for a code that is no province ("99") would never apply to any household.
+		var ok bool
+		if err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM regions WHERE code = ? AND level = 1)`,
+			l.ProvinceCode).Scan(&ok).Error; err != nil {
+			return Line{}, apperr.DB(err, "regions")
+		}
+		if !ok {
+			var f apperr.Fields
+			f.Add("province_code", "names no province: give a 2-digit province code from the regions (43 for 湖南省), or empty for the national line")
+			return Line{}, f.Err()
+		}
+	}
 	err := s.db.WithContext(ctx).Exec(`INSERT INTO poverty_lines (year, province_code, kind, amount_fen, source)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (year, province_code, kind) DO UPDATE
 		SET amount_fen = excluded.amount_fen, source = excluded.source`,

@@ -28,7 +28,7 @@ const (
 type Config struct {
 	Env             string        `env:"ENV" envDefault:"development" desc:"development or production (production refuses the built-in dev secrets)"`
 	Addr            string        `env:"ADDR" envDefault:":8080" desc:"listen address of the HTTP server"`
-	PublicBaseURL   string        `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080" desc:"scheme://host[:port] printed in QR codes as {PUBLIC_BASE_URL}/t/{code}; ASCII only"`
+	PublicBaseURL   string        `env:"PUBLIC_BASE_URL" envDefault:"" desc:"scheme://host[:port] printed in QR codes as {PUBLIC_BASE_URL}/t/{code}; ASCII only; unset: http://localhost and ADDR's port (http://localhost:8080), or ADDR's host when it names one"`
 	DatabaseURL     string        `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/fupin?sslmode=disable" desc:"PostgreSQL connection URL"`
 	DBMaxOpenConns  int           `env:"DB_MAX_OPEN_CONNS" envDefault:"16" desc:"database pool size; gorm's default of 2 idle connections serves ~10x fewer requests/s under load"`
 	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
@@ -88,8 +88,26 @@ func Load() (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, fmt.Errorf("config: %w", readable(err))
 	}
+	if c.PublicBaseURL == "" {
+		c.PublicBaseURL = localBaseURL(c.Addr)
+	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, c.Validate()
+}
+
+// localBaseURL is the base URL of a server listening on addr, for a development machine: with
+// ADDR=:18181 and no PUBLIC_BASE_URL, the demo's links and QR codes must reach port 18181, not
+// 8080. A wildcard or missing host is localhost; an address that does not parse keeps :8080, the
+// listener refuses it anyway.
+func localBaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return "http://localhost:8080"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // readable names the variable in env's parse errors, which name the Go field (RedisPoolWait)
