@@ -374,7 +374,8 @@ func WriteLabelsZIP(w io.Writer, size int, ec ECLevel, url func(code string) str
 // not void, or only those of one issuance. fn is called once per item; the rows are read as they
 // come. fn is called only when there is at least one label: a sheet with none (a blank page, an
 // empty ZIP) looked like a printing fault, not like "issue codes first". Errors: NotFound (batch
-// out of scope), Invalid (issuance not of this batch), Conflict (nothing to print), Unavailable.
+// out of scope), Invalid (issuance not of this batch), Conflict (nothing to print), Unavailable (the
+// database, or no download slot free within Config.DownloadWait).
 func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid.UUID, issuance *uuid.UUID,
 	fn func(next func() (LabelItem, bool, error)) error) error {
 	b, err := s.st.batch(ctx, p, batchID)
@@ -394,6 +395,11 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 			return err
 		}
 	}
+	release, err := s.downloads.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	q := s.db.WithContext(ctx).Table("trace_codes c").Select("c.code").
 		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
 	if issuance != nil {

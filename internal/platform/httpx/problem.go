@@ -3,6 +3,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,9 +46,22 @@ var kinds = map[apperr.Kind]struct {
 		"Unsupported media type"},
 }
 
+// StatusClientClosed is nginx's 499 "client closed request": the client went away (a reload, a
+// closed tab, a phone out of signal) and its request was cancelled on the way. Nobody reads the
+// answer, and it is no failure of the server: counted as a 5xx, every reload in the middle of a
+// slow page would page whoever watches the error rate.
+const StatusClientClosed = 499
+
 // WriteProblem renders err as problem+json. Untyped errors become a bare 500, so that internals
-// never leak to clients; they and 503s are logged on the logger Errors was given.
+// never leak to clients; they and 503s are logged on the logger Errors was given. An error that
+// is only the cancellation of a request whose client went away is StatusClientClosed, logged at
+// Info, with no body.
 func WriteProblem(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		logger(c).InfoContext(c, "client closed the request", "request_id", RequestID(c), "err", err)
+		c.AbortWithStatus(StatusClientClosed)
+		return
+	}
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		err = (&apperr.Error{Kind: apperr.KindTooLarge, Msg: fmt.Sprintf("the request body is larger than the limit of %s; send a smaller body", bytesIEC(maxErr.Limit))}).

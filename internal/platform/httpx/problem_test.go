@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,5 +64,35 @@ func TestProblemLostDatabaseIs503(t *testing.T) {
 		if !strings.Contains(logs.String(), `"msg":"internal error"`) {
 			t.Errorf("%s: logged %q", name, logs.String())
 		}
+	}
+}
+
+// A request whose client went away fails with the cancellation on the way (a database call under
+// the request's context): 499, logged at Info, not a 500 or a 503 logged as an error. The same
+// cancellation while the client is still there (a timeout of the service's own) stays a 503.
+func TestProblemClientClosedIs499(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	for name, wrap := range map[string]func(error) error{
+		"untyped": func(err error) error { return fmt.Errorf("orders: %w", err) },
+		"as DB":   func(err error) error { return apperr.DB(err, "order") },
+	} {
+		var logs bytes.Buffer
+		r := gin.New()
+		r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
+		r.GET("/x", func(c *gin.Context) { Fail(c, wrap(c.Request.Context().Err())) })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/x", nil).WithContext(ctx))
+		if w.Code != StatusClientClosed || w.Body.Len() != 0 {
+			t.Errorf("%s: %d %q", name, w.Code, w.Body.String())
+		}
+		if !strings.Contains(logs.String(), `"level":"INFO","msg":"client closed the request"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+			t.Errorf("%s: logged %q", name, logs.String())
+		}
+	}
+	w, _ := failWith(apperr.DB(context.Canceled, "order"))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("a cancellation while the client waits: %d, want 503", w.Code)
 	}
 }
