@@ -134,6 +134,9 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		}
 		scope := idempotency.Scope{Name: "work_record", Within: r.StationID}
 		ref, replayed, err := idempotency.Do(ctx, tx, scope, r.Key, requestHash(e, nil), func() (string, error) {
+			if err := checkDayMinutes(tx, r); err != nil {
+				return "", err
+			}
 			id, _, err := post(ctx, tx, e, nil)
 			if err != nil {
 				return "", err
@@ -154,6 +157,33 @@ func (s *Service) RecordWork(ctx context.Context, r WorkRequest) (WorkRecord, er
 		return tx.Raw(`SELECT id, entry_id FROM work_records WHERE id = ?`, ref).Row().Scan(&out.ID, &out.EntryID)
 	})
 	return out, apperr.DB(err, "work record")
+}
+
+// checkDayMinutes refuses work that would take the household's recorded minutes on its work day
+// above members × 1440: nobody works more than a whole day, and a station posting 73 hours for
+// three people puts wages into the report that were never earned. Members are those recorded for
+// that day (the latest household_history row from on or before it; registration and imports write
+// the first, so a household without one is counted as one person, the least it can be). The
+// household's day is locked (a transaction-scoped advisory lock, fine behind a pooler) so that two
+// records at once, at any stations, cannot both fit in what is left.
+func checkDayMinutes(tx *gorm.DB, r WorkRequest) error {
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
+		"work_day:"+r.HouseholdID.String()+":"+r.WorkDate.String()).Error; err != nil {
+		return err
+	}
+	var day struct{ Members, Minutes int }
+	if err := tx.Raw(`SELECT coalesce((SELECT members FROM household_history_view WHERE household_id = @h AND valid_from <= @d
+			ORDER BY valid_from DESC LIMIT 1), 1) AS members,
+		coalesce((SELECT sum(minutes) FROM work_records WHERE household_id = @h AND work_date = @d), 0) AS minutes`,
+		map[string]any{"h": r.HouseholdID, "d": r.WorkDate}).Scan(&day).Error; err != nil {
+		return err
+	}
+	if most := day.Members * 1440; day.Minutes+r.Minutes > most {
+		return apperr.Invalid(apperr.Field("minutes", "would take the household's work on %s to %d minutes, above %d "+
+			"(%d members × 1440): %d minutes are left that day", r.WorkDate, day.Minutes+r.Minutes, most, day.Members,
+			max(most-day.Minutes, 0)))
+	}
+	return nil
 }
 
 // checkIncomeDay adds a problem on field unless day d (China) is from the first open day to today

@@ -221,10 +221,12 @@ func TestRegistrationsKeepHistory(t *testing.T) {
 		t.Errorf("second open registration: %d %s", w.Code, w.Body)
 	}
 	for name, c := range map[string]struct{ body, field string }{
-		"unknown channel": {strings.Replace(body, "local_check", "rumour", 1), "channel"},
-		"unknown risk":    {strings.Replace(body, "illness", "luck", 1), "risk_type"},
-		"future":          {strings.Replace(body, "2026-05-06", "2026-12-04", 1), "entered_on"},
-		"no household":    {strings.Replace(body, h.String(), uuid.NewString(), 1), "household_id"},
+		"unknown channel":                      {strings.Replace(body, "local_check", "rumour", 1), "channel"},
+		"unknown risk":                         {strings.Replace(body, "illness", "luck", 1), "risk_type"},
+		"future":                               {strings.Replace(body, "2026-05-06", "2026-12-04", 1), "entered_on"},
+		"1999":                                 {strings.Replace(body, "2026-05-06", "1999-01-01", 1), "entered_on"},
+		"before its registration (2024-01-01)": {strings.Replace(body, "2026-05-06", "2023-12-31", 1), "entered_on"},
+		"no household":                         {strings.Replace(body, h.String(), uuid.NewString(), 1), "household_id"},
 	} {
 		if w := f.do(t, f.admin, "POST", "/api/v1/monitoring/registrations", c.body); w.Code != 422 || field(w) != c.field {
 			t.Errorf("%s: %d %s, want 422 naming %s", name, w.Code, w.Body, c.field)

@@ -96,12 +96,19 @@ func (s *Service) insert(ctx context.Context, r NewRegistration, warning json.Ra
 	id := uuid.Must(uuid.NewV7())
 	err := database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
-		var n int64
-		if err := tx.Raw(`SELECT count(*) FROM households_view WHERE id = ?`, r.HouseholdID).Scan(&n).Error; err != nil {
+		// The registration day is the household's first status (household_history), as for wages:
+		// a household cannot have entered monitoring before the register held it.
+		var found []struct{ RegisteredOn *civil.Date }
+		if err := tx.Raw(`SELECT (SELECT min(valid_from) FROM household_history_view WHERE household_id = h.id) AS registered_on
+			FROM households_view h WHERE h.id = ?`, r.HouseholdID).Scan(&found).Error; err != nil {
 			return err
 		}
-		if n == 0 {
+		if len(found) == 0 {
 			return apperr.Invalid(apperr.Field("household_id", "names no registered household"))
+		}
+		if reg := found[0].RegisteredOn; reg != nil && r.EnteredOn.Before(reg.Time) {
+			return apperr.Invalid(apperr.Field("entered_on", "must be on or after %s, the day the household was registered, not %s",
+				*reg, r.EnteredOn))
 		}
 		var open []uuid.UUID
 		if err := tx.Raw(`SELECT id FROM monitoring_registrations WHERE household_id = ? AND exited_on IS NULL`, r.HouseholdID).
