@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
 )
@@ -240,5 +242,45 @@ func TestLoginThrottleOddNames(t *testing.T) {
 			loginFrom(t, a, "198.51.100.56", name, "guess").Problem(401, "")
 		}
 		loginFrom(t, a, "198.51.100.56", name, "guess").Problem(429, "")
+	}
+}
+
+// Sessions that ended (expired or revoked) more than 90 days ago are deleted; the others stay.
+func TestPruneSessions(t *testing.T) {
+	a := testApp(t)
+	var user string
+	if err := a.DB.Raw("SELECT id FROM users WHERE username = ?", account(t, a, "sessions")).Scan(&user).Error; err != nil || user == "" {
+		t.Fatalf("the account: %q %v", user, err)
+	}
+	rows := []struct {
+		name, expires, revoked string
+		kept                   bool
+	}{
+		{"expired long ago", "now() - interval '100 days'", "NULL", false},
+		{"revoked long ago", "now() + interval '1 day'", "now() - interval '91 days'", false},
+		{"expired lately", "now() - interval '10 days'", "NULL", true},
+		{"revoked, then expired, long ago", "now() - interval '100 days'", "now() - interval '120 days'", false},
+		{"live", "now() + interval '1 hour'", "NULL", true},
+		{"revoked yesterday", "now() + interval '1 hour'", "now() - interval '1 day'", true},
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = uuid.Must(uuid.NewV7())
+		if err := a.DB.Exec("INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at) VALUES (?, ?, now() - interval '200 days', "+
+			r.expires+", "+r.revoked+")", ids[i], user).Error; err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+	}
+	if n, err := a.Users.PruneSessions(t.Context()); err != nil || n < 3 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	for i, r := range rows {
+		var left int
+		if err := a.DB.Raw("SELECT count(*) FROM sessions WHERE id = ?", ids[i]).Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if (left == 1) != r.kept {
+			t.Errorf("%s: %d left, want kept %v", r.name, left, r.kept)
+		}
 	}
 }

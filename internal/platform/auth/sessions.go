@@ -147,3 +147,26 @@ func (s *Users) authenticate(ctx context.Context, header string) (Principal, err
 	}
 	return p, nil
 }
+
+// SessionRetention is how long a session that ended (expired or revoked) is kept before
+// PruneSessions deletes it: long enough to answer "who was signed in then" in a quarter's review;
+// without it every login of every account stayed a row for ever.
+const SessionRetention = 90 * 24 * time.Hour
+
+// PruneSessions deletes the sessions that ended more than SessionRetention ago, 1,000 a
+// statement, and returns how many.
+func (s *Users) PruneSessions(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(`DELETE FROM sessions WHERE id IN (
+			SELECT id FROM sessions WHERE least(expires_at, coalesce(revoked_at, expires_at)) < now() - make_interval(secs => ?)
+			LIMIT 1000)`, SessionRetention.Seconds())
+		if res.Error != nil {
+			return total, apperr.DB(res.Error, "session")
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < 1000 {
+			return total, nil
+		}
+	}
+}

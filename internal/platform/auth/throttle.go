@@ -224,18 +224,21 @@ func (s *Users) PruneThrottle(ctx context.Context) (int64, error) {
 	}
 }
 
-// RunPrune runs PruneThrottle now and then every interval until ctx ends; it holds no state, so a
-// restart loses nothing.
+// RunPrune runs PruneThrottle and PruneSessions now and then every interval until ctx ends; it
+// holds no state, so a restart loses nothing.
 func (s *Users) RunPrune(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := s.PruneThrottle(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("pruning the login throttle failed; retried at the next pass", "deleted", n, "err", err)
-		case n > 0:
-			log.Info("pruned the login throttle", "deleted", n)
+		for what, prune := range map[string]func(context.Context) (int64, error){
+			"the login throttle": s.PruneThrottle, "ended sessions": s.PruneSessions} {
+			n, err := prune(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("pruning "+what+" failed; retried at the next pass", "deleted", n, "err", err)
+			case n > 0:
+				log.Info("pruned "+what, "deleted", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
