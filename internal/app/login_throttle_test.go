@@ -233,6 +233,54 @@ func TestPasswordChangeThrottled(t *testing.T) {
 	change(fixture.Password).Want(204)
 }
 
+// failEverywhere fails 50 logins of the account name from 198.51.100.30 to .39: its account-wide
+// limit.
+func failEverywhere(t *testing.T, a *App, name string) {
+	t.Helper()
+	for i := range 10 {
+		for range 5 {
+			loginFrom(t, a, "198.51.100."+strconv.Itoa(30+i), name, "a guess").Problem(401, "")
+		}
+	}
+}
+
+// The county office's reset forgets the addresses where the account logged in (perhaps whoever
+// guessed the old password): they are no longer exempt from the account-wide limit.
+func TestPasswordResetForgetsKnownAddresses(t *testing.T) {
+	w := newWorld(t)
+	a := w.a
+	name := "reset-" + fixture.RandDigits(8)
+	st := fixture.MustUUID(t, w.StationA)
+	u, err := a.Users.Create(t.Context(), auth.NewUser{Username: name, Password: fixture.Password, Role: auth.RoleStation, StationID: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const guesserAt = "198.51.100.45"
+	loginFrom(t, a, guesserAt, name, fixture.Password).Want(200)
+	w.Admin.Do("PUT", "/api/v1/users/"+u.ID.String()+"/password", map[string]string{"password": "handed over 2026"}).Want(204)
+	failEverywhere(t, a, name)
+	loginFrom(t, a, guesserAt, name, "handed over 2026").Problem(429, "")
+}
+
+// The owner's password change keeps only the caller's address known: another one that logged in
+// before is held to the account-wide limit again, the caller's is not.
+func TestPasswordChangeKeepsOnlyCallersAddress(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "rekeyed")
+	const otherAt, ownerAt = "198.51.100.46", "198.51.100.47"
+	loginFrom(t, a, otherAt, name, fixture.Password).Want(200)
+	phone := tokenOf(t, a, loginFrom(t, a, ownerAt, name, fixture.Password))
+	body, _ := json.Marshal(map[string]string{"current_password": fixture.Password, "new_password": "new secret 2026"})
+	req := httptest.NewRequest("PUT", "/api/v1/auth/password", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+phone.Token)
+	req.RemoteAddr = ownerAt + ":40000"
+	fixture.Resp{ResponseRecorder: serveChecked(t, a.Router, req, body), T: t}.Want(204)
+	failEverywhere(t, a, name)
+	loginFrom(t, a, otherAt, name, "new secret 2026").Problem(429, "")
+	loginFrom(t, a, ownerAt, name, "new secret 2026").Want(200)
+}
+
 // Pruning deletes the counts that no longer count (last failure over an hour ago, not blocked, not
 // a pair that logged in within 30 days) and keeps the others.
 func TestLoginThrottlePrune(t *testing.T) {

@@ -69,11 +69,13 @@ func (s *Users) ChangePassword(ctx context.Context, p Principal, clientIP, curre
 	if err := f.Err(); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, u.ID, next, p.SessionID)
+	k := throttleOf(u.Username, clientIP)
+	return s.setPassword(ctx, u.ID, next, p.SessionID, func(tx *gorm.DB) error { return keepOnlyPair(tx, k) })
 }
 
-// setPassword stores a new hash and ends the account's sessions but keep, in one transaction.
-func (s *Users) setPassword(ctx context.Context, id uuid.UUID, password string, keep uuid.UUID) error {
+// setPassword stores a new hash, ends the account's sessions but keep and updates its login
+// throttle with forget, in one transaction.
+func (s *Users) setPassword(ctx context.Context, id uuid.UUID, password string, keep uuid.UUID, forget func(*gorm.DB) error) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return err
@@ -84,7 +86,10 @@ func (s *Users) setPassword(ctx context.Context, id uuid.UUID, password string, 
 			return apperr.DB(err, "user")
 		}
 		ended, err = revokeSessions(ctx, tx, id, keep)
-		return err
+		if err != nil {
+			return err
+		}
+		return apperr.DB(forget(tx), "login throttle")
 	})
 	if err != nil {
 		return err
@@ -107,7 +112,7 @@ func (s *Users) managed(ctx context.Context, id uuid.UUID) (User, error) {
 }
 
 // ResetPassword sets a new password on a station operator's or buyer's account (the county
-// office hands it over), ends its sessions and clears its failed logins.
+// office hands it over), ends its sessions and forgets its failed logins and known addresses.
 // Errors: NotFound, Forbidden (an admin account), Invalid (password).
 func (s *Users) ResetPassword(ctx context.Context, id uuid.UUID, password string) error {
 	var f apperr.Fields
@@ -119,10 +124,8 @@ func (s *Users) ResetPassword(ctx context.Context, id uuid.UUID, password string
 	if err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, u.ID, password, uuid.Nil); err != nil {
-		return err
-	}
-	return s.forgetAccount(ctx, u.Username)
+	name := throttleOf(u.Username, "").account
+	return s.setPassword(ctx, u.ID, password, uuid.Nil, func(tx *gorm.DB) error { return forgetAccount(tx, name) })
 }
 
 // SetDisabled disables (ending its sessions) or re-enables a station operator's or buyer's

@@ -245,19 +245,22 @@ func (s *Users) succeeded(ctx context.Context, k throttled) error {
 	return nil
 }
 
-// forgetAccount clears the failures of the account name from everywhere (the county office's
-// password reset), keeping which of its pairs logged in before.
-func (s *Users) forgetAccount(ctx context.Context, name string) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("DELETE FROM login_throttle WHERE key = ? OR account = ? AND last_success_at IS NULL", accountKey(name), name).Error; err != nil {
-			return err
-		}
-		return tx.Exec("UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE account = ? AND failures > 0", name).Error
-	})
-	if err != nil {
-		return apperr.DB(err, "login throttle")
+// forgetAccount forgets the account name everywhere (the county office's password reset): its
+// counts, and which of its pairs logged in before, since whoever logged in with the old password
+// (perhaps who guessed it) must not stay exempt from the account-wide limit for Known.
+func forgetAccount(tx *gorm.DB, name string) error {
+	return tx.Exec("DELETE FROM login_throttle WHERE key = ? OR account = ?", accountKey(name), name).Error
+}
+
+// keepOnlyPair forgets which pairs of k's account logged in before, but k's own (the owner changing
+// the password from there): the others' failures stay counted. Each statement rechecks failures
+// on the row it changes, so a concurrent login cannot make it break login_throttle_counted.
+func keepOnlyPair(tx *gorm.DB, k throttled) error {
+	if err := tx.Exec("DELETE FROM login_throttle WHERE account = ? AND key <> ? AND failures = 0", k.account, k.pairKey()).Error; err != nil {
+		return err
 	}
-	return nil
+	return tx.Exec("UPDATE login_throttle SET last_success_at = NULL WHERE account = ? AND key <> ? AND failures > 0 AND last_success_at IS NOT NULL",
+		k.account, k.pairKey()).Error
 }
 
 // PruneThrottle deletes the rows of login_throttle that no longer count: last failed more than
