@@ -161,6 +161,8 @@ func TestHouseholdsLedgerReportsOverHTTP(t *testing.T) {
 	// Two digits that name no province are refused, and nothing is stored under them.
 	w.Admin.Do("PUT", "/api/v1/poverty-lines", map[string]any{"year": year, "province_code": "99", "kind": "monitoring",
 		"amount_fen": 800000, "source": "test"}).Problem(422, "province_code")
+	w.Admin.Do("PUT", "/api/v1/poverty-lines", map[string]any{"year": year, "province_code": "43", "kind": "monitoring",
+		"amount_fen": 1, "source": "test"}).Problem(422, "amount_fen")
 	if body := w.Admin.Do("GET", "/api/v1/poverty-lines", nil).Want(200).Body.String(); strings.Contains(body, `"province_code":"99"`) {
 		t.Errorf("a line for province 99 was stored: %s", body)
 	}

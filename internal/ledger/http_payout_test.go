@@ -91,6 +91,13 @@ func TestPayoutAndWorkHTTP(t *testing.T) {
 	if w := do(station, "POST", "/api/v1/work-records", "w-"+ref, work); w.Code != http.StatusOK {
 		t.Errorf("work replay: %d %s", w.Code, w.Body)
 	}
+	// A household of one recorded member (no household_history here: counted as one) has 1140 of its
+	// day's 1440 minutes left after that record.
+	if w := do(station, "POST", "/api/v1/work-records", "w4-"+ref, strings.Replace(work, `"minutes":300`, `"minutes":1200`, 1)); w.Code != http.StatusUnprocessableEntity ||
+		field(w) != "minutes" || !strings.Contains(w.Body.String(), "1140 minutes are left") ||
+		!strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
+		t.Errorf("work beyond the household's day: %d %s", w.Code, w.Body)
+	}
 	if w := do(station, "POST", "/api/v1/work-records", "", work); w.Code != http.StatusUnprocessableEntity || field(w) != "Idempotency-Key" {
 		t.Errorf("work without key: %d %s", w.Code, w.Body)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
+	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
 func TestHouseholdIncomeAgainstTheLine(t *testing.T) {
@@ -67,9 +68,8 @@ func TestHouseholdIncomeAgainstTheLine(t *testing.T) {
 	}
 
 	// A line raised by the county for 2024 replaces the 2020 one; a line of ¥100 puts b above it.
-	if _, err := svc.SetLine(ctx, Line{Year: 2024, Kind: LinePoverty, AmountFen: 10000, Source: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	// Inserted directly: SetLine refuses lines below ¥2,300 (MinLineFen); this one only moves the bar.
+	exec(t, c.db, `INSERT INTO poverty_lines (year, province_code, kind, amount_fen, source) VALUES (2024, '', 'poverty', 10000, 'test')`)
 	defer exec(t, c.db, `DELETE FROM poverty_lines WHERE year = 2024 AND province_code = '' AND kind = 'poverty'`)
 	rep, err := svc.BelowLine(ctx, c.admin, BelowLineQuery{Year: 2024, Kind: LinePoverty, VillagePrefix: c.code})
 	if err != nil {
@@ -93,5 +93,16 @@ func TestHouseholdIncomeAgainstTheLine(t *testing.T) {
 	}
 	if _, err := svc.SetLine(ctx, Line{Year: 2024, ProvinceCode: "4", Kind: "x", AmountFen: 0}); !apperr.Is(err, apperr.KindInvalid) {
 		t.Errorf("bad line: %v", err)
+	}
+	// A 1-fen line, or one just below ¥2,300, is refused on amount_fen and stored nowhere.
+	for _, fen := range []money.Money{1, MinLineFen - 1} {
+		_, err := svc.SetLine(ctx, Line{Year: 2031, Kind: LineMonitoring, AmountFen: fen, Source: "test"})
+		if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "amount_fen" {
+			t.Errorf("line of %d fen: %v, want a refusal naming amount_fen", fen, err)
+		}
+	}
+	var n int64
+	if err := c.db.Raw(`SELECT count(*) FROM poverty_lines WHERE year = 2031`).Scan(&n).Error; err != nil || n != 0 {
+		t.Errorf("%d lines of 2031 stored (%v), want none", n, err)
 	}
 }

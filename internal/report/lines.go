@@ -17,6 +17,11 @@ const (
 	LineMonitoring = "monitoring"
 )
 
+// MinLineFen is the lowest plausible line: the national poverty standard of 2010, ¥2,300 per person
+// per year (GLOSSARY), which every line since, national or provincial, is above. Lines start in
+// 2010, so a smaller amount (a 1-fen line) is a typing error that would put every household above it.
+const MinLineFen money.Money = 230000
+
 // Line is a poverty or monitoring line: Amount per person per year in fen, for Year, for a
 // province (two digits) or the whole country (""), with its Source (the policy that sets it).
 type Line struct {
@@ -39,8 +44,9 @@ func (l *Line) validate() error {
 	if l.Kind != LinePoverty && l.Kind != LineMonitoring {
 		f.Add("kind", "must be poverty or monitoring")
 	}
-	if l.AmountFen <= 0 {
-		f.Add("amount_fen", "must be a positive amount in fen per person per year")
+	if l.AmountFen < MinLineFen {
+		f.Add("amount_fen", "must be at least %d fen (¥%d per person per year, the 2010 national poverty line; "+
+			"no poverty or monitoring line since is lower), not %d", int64(MinLineFen), int64(MinLineFen)/100, int64(l.AmountFen))
 	}
 	if !sourceOK {
 		f.Add("source", "%s", text.HiddenOr(l.Source, "must name the policy that sets the line (1 to 500 characters)"))
