@@ -2,7 +2,8 @@
 // a link opened signed out goes to the login and, after it, to where it was going (never to
 // another site); a page's choices (the report's region and month, the catalogue's search and
 // filters, the households' filters and the household open) are in the URL, so a reload keeps
-// them and back/forward brings the earlier ones back; a bad month in a link shows the default.
+// them and back/forward brings the earlier ones back; a bad month in a link shows the default;
+// a default month is named in the URL all the same (it moves with the date, a link must not).
 import { until } from './buyer.mjs'
 
 const chinaMonth = (d = new Date()) => new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 7)
@@ -42,7 +43,8 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   // 2. Choices go into the URL; back and forward bring them back; a reload keeps them.
   await page.fill('input[name=month]', previousMonth())
   await page.getByRole('button', { name: '查看' }).click()
-  await page.waitForURL((u) => u.searchParams.get('month') === null) // the default month is left out
+  // The default month is named too: it moves with the date, and the link must not.
+  await page.waitForURL((u) => u.searchParams.get('month') === previousMonth())
   await page.locator('section h3', { hasText: previousMonth() }).first().waitFor()
   await page.fill('input[name=region_code]', '433124110226')
   await page.fill('input[name=month]', month)
@@ -65,9 +67,19 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   // 3. A bad month in a link: the default month, the address put right, no error.
   await page.goto(`${base}/console/admin/report?month=2026-13&region=${region}`)
   await page.locator('section h3', { hasText: previousMonth() }).first().waitFor()
-  await page.waitForURL((u) => !u.searchParams.has('month'))
+  await page.waitForURL((u) => u.searchParams.get('month') === previousMonth())
   expect((await page.inputValue('input[name=month]')) === previousMonth(),
-    `${tag}: a link with month=2026-13 shows the default month ${previousMonth()} and drops the bad one (${page.url()})`)
+    `${tag}: a link with month=2026-13 shows the default month ${previousMonth()} and names it instead (${page.url()})`)
+  // The report opened by the nav (no month) names the month it shows, in place of the nav's entry.
+  await page.goto(`${base}/console/admin/report?month=${month}`)
+  await page.locator('section h3', { hasText: month }).first().waitFor()
+  await page.locator('nav a[href="/console/admin/report"]').click()
+  await page.waitForURL((u) => u.pathname === '/console/admin/report' && u.search === `?month=${previousMonth()}`)
+  await page.locator('section h3', { hasText: previousMonth() }).first().waitFor()
+  await page.goBack()
+  await page.waitForURL((u) => u.searchParams.get('month') === month)
+  await page.locator('section h3', { hasText: month }).first().waitFor()
+  expect(true, `${tag}: the report opened by the nav names ${previousMonth()} in its URL, and back is ${month} again`)
 
   // 4. A household's page: the drawer's household is in the URL; a reload reopens it, back closes it.
   await page.goto(`${base}/console/admin/households?status=bogus&household=nope`)

@@ -1,6 +1,8 @@
 // useQueryState keeps a page's choices in its URL's query string (urlquery.ts reads each one):
 // the page opens on the choices of its URL (a reload, a shared link), a choice applied is pushed
 // as a new history entry, and back/forward brings the earlier choices back and shows them again.
+// A default is left out of the URL, except a dated one (a month, a year: urlquery's Field.dated),
+// which a page opened without it writes in place, so that the link names the month it shows.
 import { reactive, watch } from 'vue'
 import { useRoute, useRouter, type LocationQuery, type LocationQueryRaw } from 'vue-router'
 import { read, write, type Field } from './urlquery'
@@ -26,6 +28,7 @@ export function useQueryState<S extends Record<string, string | number | boolean
     () => route.query,
     (q) => {
       if (route.path !== path) return // leaving the page
+      tidy() // a nav link to this page has no month: it shows the default and names it
       const s = parse(q)
       if (key(s) === shown) return
       Object.assign(state, s)
@@ -34,12 +37,13 @@ export function useQueryState<S extends Record<string, string | number | boolean
     },
   )
 
-  /** query is the URL's query for the values given: a default is left out, other keys are kept. */
+  /** query is the URL's query for the values given: a default is left out unless it is dated,
+   * other keys are kept. */
   function query(s: S): LocationQueryRaw {
     const q: LocationQueryRaw = { ...route.query }
     for (const k of keys) {
       const text = write(fields[k], s[k])
-      if (text === write(fields[k], fields[k].def)) delete q[k]
+      if (!fields[k].dated && text === write(fields[k], fields[k].def)) delete q[k]
       else q[k] = text
     }
     return q
@@ -62,14 +66,18 @@ export function useQueryState<S extends Record<string, string | number | boolean
     void apply()
   }
 
-  // A URL with a bad or needless value is put right in place (no new entry): the address says
-  // what the page shows. One after the other, each from the URL the last left: a page with two
-  // sets of choices (AdminHouseholds) would otherwise put back the other's bad value.
-  tidying = tidying.then(() => {
-    if (route.path !== path) return // left the page meanwhile
-    const normal = router.resolve({ query: query(state) })
-    if (normal.fullPath !== route.fullPath) return router.replace(normal).then(() => undefined)
-  }).catch(() => undefined) // a failed navigation must not stop the next page's tidying
+  // A URL with a bad or needless value, or without a dated one, is put right in place (no new
+  // entry): the address says what the page shows. Normalised is what the URL says, never the form,
+  // which may hold an edit not applied. One after the other, each from the URL the last left: a
+  // page with two sets of choices (AdminHouseholds) would otherwise put back the other's bad value.
+  function tidy() {
+    tidying = tidying.then(() => {
+      if (route.path !== path) return // left the page meanwhile
+      const normal = router.resolve({ query: query(parse(route.query)) })
+      if (normal.fullPath !== route.fullPath) return router.replace(normal).then(() => undefined)
+    }).catch(() => undefined) // a failed navigation must not stop the next page's tidying
+  }
+  tidy()
 
   return { state, commit }
 }

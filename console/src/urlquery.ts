@@ -14,6 +14,9 @@ export interface Field<T> {
   def: T
   parse: (text: string) => T | undefined
   write?: (v: T) => string
+  /** dated: the default depends on the day (last month, this year), so the URL always names the
+   * value, the default too: a link saved in December must not open January's report later. */
+  dated?: boolean
 }
 
 /** first is a query value's text: the first of a repeated key, trimmed; undefined when absent. */
@@ -36,15 +39,17 @@ export function write<T>(f: Field<T>, v: T): string {
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
 
-/** A month YYYY-MM of the years 2000–2100 (the API's reports take no other). */
+/** A month YYYY-MM of the years 2000–2100 (the API's reports take no other). Dated: its default
+ * is a month relative to today on every page that has one. */
 export function month(def: string): Field<string> {
-  return { def, parse: (s) => (MONTH.test(s) && inYears(Number(s.slice(0, 4))) ? s : undefined) }
+  return { def, dated: true, parse: (s) => (MONTH.test(s) && inYears(Number(s.slice(0, 4))) ? s : undefined) }
 }
 
-/** A year (a whole number between min and max). */
+/** A year (a whole number between min and max). Dated, as month. */
 export function year(def: number, min = 2000, max = 2100): Field<number> {
   return {
     def,
+    dated: true,
     parse: (s) => {
       if (!/^\d{4}$/.test(s)) return undefined
       const y = Number(s)
@@ -53,9 +58,9 @@ export function year(def: number, min = 2000, max = 2100): Field<number> {
   }
 }
 
-/** A statement's period: a month YYYY-MM or a year YYYY. */
+/** A statement's period: a month YYYY-MM or a year YYYY. Dated, as month. */
 export function period(def: string): Field<string> {
-  return { def, parse: (s) => (MONTH.test(s) || /^\d{4}$/.test(s)) && inYears(Number(s.slice(0, 4))) ? s : undefined }
+  return { def, dated: true, parse: (s) => (MONTH.test(s) || /^\d{4}$/.test(s)) && inYears(Number(s.slice(0, 4))) ? s : undefined }
 }
 
 function inYears(y: number) {

@@ -121,6 +121,27 @@ func TestLoginThrottleStrangerCannotLockOutOwner(t *testing.T) {
 	loginFrom(t, a, ownerAt, name, fixture.Password).Want(200)
 }
 
+// Past the account's limit, a stranger keeping up failures from ever new addresses (one each time
+// the block ends) blocks the owner at an address never used for 30 s at a time, never longer: the
+// owner waits, then logs in.
+func TestLoginThrottleAccountLimitOnlyDelaysOwner(t *testing.T) {
+	a := testApp(t)
+	name := account(t, a, "delayed")
+	for i := range 10 { // the 50 free failures of the account, 5 from each of 10 addresses
+		for range 5 {
+			loginFrom(t, a, "198.51.100."+strconv.Itoa(30+i), name, "a guess").Problem(401, "")
+		}
+	}
+	const ownerNewAt = "198.51.100.57"
+	for i := range 10 { // each block ended, the stranger fails once more from another address
+		unblock(t, a, name)
+		loginFrom(t, a, "198.51.100."+strconv.Itoa(30+i), name, "a guess").Problem(401, "")
+		wantBlocked(t, loginFrom(t, a, ownerNewAt, name, fixture.Password), "30", "30 秒")
+	}
+	unblock(t, a, name) // the owner's 30 s have passed
+	loginFrom(t, a, ownerNewAt, name, fixture.Password).Want(200)
+}
+
 // One address trying many usernames (spraying a password) is blocked at the 20th distinct one,
 // whatever the next username, except for an account that logged in from there before.
 func TestLoginThrottleBlocksSpraying(t *testing.T) {

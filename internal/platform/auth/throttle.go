@@ -21,9 +21,9 @@ import (
 
 // Throttle is the login backoff, built so that nobody can lock an account's owner out from
 // elsewhere and colleagues behind one address (a village station's or a unit's NAT) do not block
-// one another. Three counts, each blocking logins for Base once it reaches its limit, doubled at
-// each further failure up to Cap; while blocked, a login is answered 429 with Retry-After and its
-// password is not even checked, so guessing stops:
+// one another. Three counts, each blocking logins for Base once it reaches its limit (the pair's and
+// the address's doubled at each further failure up to Cap); while blocked, a login is answered 429
+// with Retry-After and its password is not even checked, so guessing stops:
 //
 //   - Pair, the tight limit: failures of one account (by username, existing or not, so that the
 //     answer tells nothing about which exist) from one client address. A success of the pair
@@ -36,6 +36,10 @@ import (
 //     and Intelligence" advise) is held to its pair's limit alone, so a stranger elsewhere cannot
 //     block it; lockouts usable as a denial of service are what that cheat sheet warns against. A
 //     success does not forget this count: the owner logging in would otherwise reset an attack.
+//     Its block is Base at every failure past the limit, never doubled: a stranger keeping up one
+//     failure now and then must not keep the owner out at an address not yet known (a new phone
+//     network, a monthly buyer) for longer than Base at a time, while a guess spread over many
+//     addresses is still held to about AccountFree + Window/Base tries a Window.
 //   - Address: the distinct usernames that failed from one address within Window (spraying one
 //     password over many accounts), not its failures, so a few colleagues mistyping behind one
 //     NAT are not blocked; it does not apply to a known pair either. Shared addresses are why
@@ -49,9 +53,9 @@ type Throttle struct {
 	Base, Cap, Window, Known           time.Duration
 }
 
-// DefaultThrottle: five tries per account and address, fifty per account from everywhere and twenty
-// usernames per address within the hour, then 30 s, 1 min, 2 min … 15 min; an address that logged
-// in within 30 days is the owner's.
+// DefaultThrottle: five tries per account and address and twenty usernames per address within the
+// hour, then 30 s, 1 min, 2 min … 15 min; fifty per account from everywhere, then 30 s each time
+// (about 170 guesses an hour at most); an address that logged in within 30 days is the owner's.
 var DefaultThrottle = Throttle{PairFree: 5, AccountFree: 50, AddressFree: 20,
 	Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour, Known: 30 * 24 * time.Hour}
 
@@ -100,6 +104,15 @@ func (t Throttle) block(n, free int) time.Duration {
 	return time.Duration(min(d, float64(t.Cap)))
 }
 
+// accountBlock is how long the n-th failure of an account from everywhere blocks it: Base past
+// its free tries, never more (see Throttle).
+func (t Throttle) accountBlock(n int) time.Duration {
+	if n < t.AccountFree {
+		return 0
+	}
+	return t.Base
+}
+
 // blockedFor returns how long logins of k stay blocked (0 when they are not), in whole seconds
 // rounded up: its pair's block, and unless the pair is known, its account's and address's.
 func (s *Users) blockedFor(ctx context.Context, k throttled) (time.Duration, error) {
@@ -145,7 +158,7 @@ func (s *Users) failed(ctx context.Context, k throttled) error {
 		if err != nil {
 			return err
 		}
-		if err := blockKey(tx, k.accountKey(), t.block(n, t.AccountFree)); err != nil {
+		if err := blockKey(tx, k.accountKey(), t.accountBlock(n)); err != nil {
 			return err
 		}
 

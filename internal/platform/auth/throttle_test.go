@@ -32,3 +32,13 @@ func TestThrottleBlock(t *testing.T) {
 		}
 	}
 }
+
+// The account-wide limit blocks for Base at every failure past it, never longer, however many.
+func TestThrottleAccountBlock(t *testing.T) {
+	th := DefaultThrottle
+	for n, want := range map[int]time.Duration{49: 0, 50: 30 * time.Second, 51: 30 * time.Second, 500: 30 * time.Second} {
+		if got := th.accountBlock(n); got != want {
+			t.Errorf("accountBlock(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
