@@ -128,13 +128,12 @@ func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error)
 			// References were stored as typed until 6 December 2026: a payout recorded then under
 			// full-width forms keeps that key (its entry's key cannot change), and the same
 			// transfer typed the same way must replay it, never pay a second time.
-			var legacy bool
-			if err := tx.Raw(`SELECT EXISTS (SELECT FROM idempotency_keys WHERE scope = ? AND key = ?)`,
-				scope.String(), req.typed).Scan(&legacy).Error; err != nil {
-				return apperr.DB(err, "payout")
-			}
-			if legacy {
+			_, found, err := idempotency.Lookup(ctx, tx, scope, req.typed, payoutHash(req))
+			switch {
+			case found, apperr.Is(err, apperr.KindConflict): // another payout's: Do says so below
 				req.Reference = req.typed
+			case err != nil:
+				return apperr.DB(err, "payout")
 			}
 		}
 		ref, replayed, err := idempotency.Do(ctx, tx, scope, req.Reference, payoutHash(req), func() (string, error) {
