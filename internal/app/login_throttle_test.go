@@ -17,7 +17,7 @@ import (
 )
 
 // Addresses of these tests (the throttle's rows live in the database the package's tests share):
-// 198.51.100.20 to .59 and 2001:db8:f00d::/48.
+// 198.51.100.20 to .59 and 2001:db8:f00d::/48 to 2001:db8:f00f::/48.
 
 // account makes an admin account (no station or unit needed) and returns its username.
 func account(t *testing.T, a *App, prefix string) string {
@@ -188,6 +188,24 @@ func TestLoginThrottleIPv6ByPrefix(t *testing.T) {
 	}
 	loginFrom(t, a, "[2001:db8:f00d:1:abcd::9]", name, fixture.Password).Problem(429, "")
 	loginFrom(t, a, "[2001:db8:f00d:2::1]", name, fixture.Password).Want(200)
+}
+
+// Spraying from a routed IPv6 /48, ten usernames from each of twenty /64s (under each /64's limit),
+// is blocked at the 200th distinct username in the /48, at a /64 never used, except for an account
+// that logged in from its /64 before; another /48 is not blocked.
+func TestLoginThrottleIPv6SprayingBy48(t *testing.T) {
+	a := testApp(t)
+	regular, other := account(t, a, "regular48"), account(t, a, "other48")
+	loginFrom(t, a, "[2001:db8:f00e:ffff::1]", regular, fixture.Password).Want(200)
+	run := fixture.RandDigits(6)
+	for i := range 20 {
+		for j := range 10 {
+			loginFrom(t, a, "[2001:db8:f00e:"+strconv.Itoa(i+1)+"::1]", "sprayed48-"+strconv.Itoa(i*10+j)+"-"+run, "Password1!").Problem(401, "")
+		}
+	}
+	wantBlocked(t, loginFrom(t, a, "[2001:db8:f00e:100::1]", other, fixture.Password), "30", "30 秒")
+	loginFrom(t, a, "[2001:db8:f00e:ffff::2]", regular, fixture.Password).Want(200)
+	loginFrom(t, a, "[2001:db8:f00f:1::1]", other, fixture.Password).Want(200)
 }
 
 // A wrong current password in a password change counts as a failed login of the account from the

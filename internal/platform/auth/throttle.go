@@ -43,25 +43,28 @@ import (
 //   - Address: the distinct usernames that failed from one address within Window (spraying one
 //     password over many accounts), not its failures, so a few colleagues mistyping behind one
 //     NAT are not blocked; it does not apply to a known pair either. Shared addresses are why
-//     OWASP warns against blocking by address alone.
+//     OWASP warns against blocking by address alone. An IPv6 address is also counted by its /48
+//     against NetworkFree: a routed /48 is 65,536 /64s, each of them AddressFree usernames an hour.
+//     Its usernames are read off pair rows of the account and the /48, counted like the /64's.
 //
 // The address is gin's ClientIP (the TCP peer, or what a proxy in TRUSTED_PROXIES forwards; an
 // X-Forwarded-For from anyone else is ignored), an IPv6 address taken as its /64 (one subscriber's
 // network, whose privacy addresses change by the day).
 type Throttle struct {
-	PairFree, AccountFree, AddressFree int
-	Base, Cap, Window, Known           time.Duration
+	PairFree, AccountFree, AddressFree, NetworkFree int
+	Base, Cap, Window, Known                        time.Duration
 }
 
-// DefaultThrottle: five tries per account and address and twenty usernames per address within the
-// hour, then 30 s, 1 min, 2 min … 15 min; fifty per account from everywhere, then 30 s each time
-// (about 170 guesses an hour at most); an address that logged in within 30 days is the owner's.
-var DefaultThrottle = Throttle{PairFree: 5, AccountFree: 50, AddressFree: 20,
+// DefaultThrottle: five tries per account and address and twenty usernames per address (two
+// hundred per IPv6 /48) within the hour, then 30 s, 1 min, 2 min … 15 min; fifty per account from
+// everywhere, then 30 s each time (about 170 guesses an hour at most); an address that logged in
+// within 30 days is the owner's.
+var DefaultThrottle = Throttle{PairFree: 5, AccountFree: 50, AddressFree: 20, NetworkFree: 200,
 	Base: 30 * time.Second, Cap: 15 * time.Minute, Window: time.Hour, Known: 30 * 24 * time.Hour}
 
-// throttled is what a login is counted under: the account as Login finds it (canonicalUsername)
-// and the client's address.
-type throttled struct{ account, address string }
+// throttled is what a login is counted under: the account as Login finds it (canonicalUsername),
+// the client's address, and for IPv6 its /48 (network; "" for IPv4).
+type throttled struct{ account, address, network string }
 
 // throttleOf counts a name no account can have by '~' and its SHA-256 (no username has a '~'):
 // never folded onto an account by strings.ToLower's Unicode rules, still one count per name typed
@@ -72,7 +75,17 @@ func throttleOf(username, clientIP string) throttled {
 		sum := sha256.Sum256([]byte(name))
 		name = "~" + hex.EncodeToString(sum[:])
 	}
-	return throttled{account: name, address: throttleAddress(clientIP)}
+	return throttled{account: name, address: throttleAddress(clientIP), network: throttleNetwork(clientIP)}
+}
+
+// throttleNetwork is an IPv6 address's /48 (a site's routed prefix), "" for anything else.
+func throttleNetwork(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ""
+	}
+	p, _ := a.WithZone("").Prefix(48)
+	return p.String()
 }
 
 // throttleAddress is ip as counted: IPv4 (an IPv4-mapped IPv6 address too) as is, IPv6 as its /64.
@@ -92,6 +105,15 @@ func throttleAddress(ip string) string {
 func (k throttled) pairKey() string    { return "pair:" + k.address + " " + k.account }
 func (k throttled) accountKey() string { return accountKey(k.account) }
 func (k throttled) addressKey() string { return "address:" + k.address }
+
+// networkPairKey and networkKey are the /48's rows (networkKey "" for IPv4, which has none).
+func (k throttled) networkPairKey() string { return "pair:" + k.network + " " + k.account }
+func (k throttled) networkKey() string {
+	if k.network == "" {
+		return ""
+	}
+	return "address:" + k.network
+}
 
 func accountKey(name string) string { return "account:" + name }
 
@@ -114,13 +136,13 @@ func (t Throttle) accountBlock(n int) time.Duration {
 }
 
 // blockedFor returns how long logins of k stay blocked (0 when they are not), in whole seconds
-// rounded up: its pair's block, and unless the pair is known, its account's and address's.
+// rounded up: its pair's block, and unless the pair is known, its account's, address's and /48's.
 func (s *Users) blockedFor(ctx context.Context, k throttled) (time.Duration, error) {
 	var secs *float64
 	err := s.db.WithContext(ctx).Raw(`SELECT ceil(extract(epoch FROM max(blocked_until) - now()))
-		FROM login_throttle WHERE blocked_until > now() AND (key = ? OR key IN (?, ?) AND NOT EXISTS (
+		FROM login_throttle WHERE blocked_until > now() AND (key = ? OR key IN (?, ?, ?) AND NOT EXISTS (
 			SELECT 1 FROM login_throttle WHERE key = ? AND last_success_at > now() - make_interval(secs => ?)))`,
-		k.pairKey(), k.accountKey(), k.addressKey(), k.pairKey(), s.throttle.Known.Seconds()).Scan(&secs).Error
+		k.pairKey(), k.accountKey(), k.addressKey(), k.networkKey(), k.pairKey(), s.throttle.Known.Seconds()).Scan(&secs).Error
 	if err != nil {
 		return 0, apperr.DB(err, "login throttle")
 	}
@@ -131,22 +153,22 @@ func (s *Users) blockedFor(ctx context.Context, k throttled) (time.Duration, err
 }
 
 // failed counts a failed login (or a wrong current password) of k, in one transaction: against
-// its pair and its account, and the address's distinct usernames counted afresh from its pairs.
+// its pair and its account, and the distinct usernames of its address (and /48) counted afresh
+// from their pairs.
 func (s *Users) failed(ctx context.Context, k throttled) error {
 	t := s.throttle
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var n int
-		err := tx.Raw(`INSERT INTO login_throttle (key, account, address, failures, last_failure_at) VALUES (?, ?, ?, 1, now())
-			ON CONFLICT (key) DO UPDATE SET
-				failures = CASE WHEN login_throttle.failures = 0 OR login_throttle.last_failure_at < now() - make_interval(secs => ?) THEN 1
-					ELSE login_throttle.failures + 1 END,
-				last_failure_at = now()
-			RETURNING failures`, k.pairKey(), k.account, k.address, t.Window.Seconds()).Scan(&n).Error
+		n, err := failPair(tx, k.pairKey(), k.account, k.address, t.Window)
 		if err != nil {
 			return err
 		}
 		if err := blockKey(tx, k.pairKey(), t.block(n, t.PairFree)); err != nil {
 			return err
+		}
+		if k.network != "" { // only counted, for the /48's usernames below; never blocked itself
+			if _, err := failPair(tx, k.networkPairKey(), k.account, k.network, t.Window); err != nil {
+				return err
+			}
 		}
 
 		err = tx.Raw(`INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, now())
@@ -162,21 +184,45 @@ func (s *Users) failed(ctx context.Context, k throttled) error {
 			return err
 		}
 
-		// The pair rows just written include this one, so n is at least 1.
-		err = tx.Raw(`INSERT INTO login_throttle (key, failures, last_failure_at)
-			SELECT ?, count(*), now() FROM login_throttle
-			WHERE address = ? AND failures > 0 AND last_failure_at > now() - make_interval(secs => ?)
-			ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures, last_failure_at = now()
-			RETURNING failures`, k.addressKey(), k.address, t.Window.Seconds()).Scan(&n).Error
-		if err != nil {
+		if err := countNames(tx, k.addressKey(), k.address, t.AddressFree, t); err != nil {
 			return err
 		}
-		return blockKey(tx, k.addressKey(), t.block(n, t.AddressFree))
+		if k.network == "" {
+			return nil
+		}
+		return countNames(tx, k.networkKey(), k.network, t.NetworkFree, t)
 	})
 	if err != nil {
 		return apperr.DB(err, "login throttle")
 	}
 	return nil
+}
+
+// failPair counts a failure of the pair row key (account from address) and returns its count.
+func failPair(tx *gorm.DB, key, account, address string, window time.Duration) (int, error) {
+	var n int
+	err := tx.Raw(`INSERT INTO login_throttle (key, account, address, failures, last_failure_at) VALUES (?, ?, ?, 1, now())
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN login_throttle.failures = 0 OR login_throttle.last_failure_at < now() - make_interval(secs => ?) THEN 1
+				ELSE login_throttle.failures + 1 END,
+			last_failure_at = now()
+		RETURNING failures`, key, account, address, window.Seconds()).Scan(&n).Error
+	return n, err
+}
+
+// countNames counts afresh the distinct usernames that failed from address (its pair rows) into
+// key, and blocks it past free. The pair rows just written include this one, so it is at least 1.
+func countNames(tx *gorm.DB, key, address string, free int, t Throttle) error {
+	var n int
+	err := tx.Raw(`INSERT INTO login_throttle (key, failures, last_failure_at)
+		SELECT ?, count(*), now() FROM login_throttle
+		WHERE address = ? AND failures > 0 AND last_failure_at > now() - make_interval(secs => ?)
+		ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures, last_failure_at = now()
+		RETURNING failures`, key, address, t.Window.Seconds()).Scan(&n).Error
+	if err != nil {
+		return err
+	}
+	return blockKey(tx, key, t.block(n, free))
 }
 
 // blockKey blocks logins under key for d from now (nothing when d is 0).

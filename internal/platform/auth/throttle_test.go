@@ -42,3 +42,19 @@ func TestThrottleAccountBlock(t *testing.T) {
 		}
 	}
 }
+
+// An IPv6 address (zone dropped) is also counted by its /48; IPv4, mapped or not, has none.
+func TestThrottleNetwork(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":                 "",
+		"::ffff:192.0.2.7":          "",
+		"2001:db8:1:2:aaaa:bbbb::1": "2001:db8:1::/48",
+		"2001:db8:1:ffff::9":        "2001:db8:1::/48",
+		"fe80::1%eth0":              "fe80::/48",
+		"not an address":            "",
+	} {
+		if got := throttleNetwork(in); got != want {
+			t.Errorf("throttleNetwork(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
