@@ -26,6 +26,7 @@ type PayoutRequest struct {
 	Reference   string
 	PaidAt      time.Time
 	CreatedBy   uuid.UUID // the user recording it; uuid.Nil for commands and tests
+	typed       string    // Reference as typed (cleaned, not folded), set by validate
 }
 
 // Payout is a recorded payout. OwedAfter is what is still owed to the household after it.
@@ -55,6 +56,7 @@ func (r *PayoutRequest) validate(now time.Time) error {
 	if !ok {
 		f.Add("reference", "%s", text.HiddenOr(r.Reference, "must be the bank's transfer reference, 1 to 64 characters"))
 	}
+	r.typed = ref
 	if ok {
 		// Full-width forms fold as in the other identifiers (archive_no, batch_no): "Ｒ1" is the
 		// bank's R1, and the reference is the payout's idempotency key.
@@ -122,6 +124,18 @@ func (s *Service) PayOut(ctx context.Context, req PayoutRequest) (Payout, error)
 		}
 		owedNow := money.Money(owed)
 		scope := idempotency.Scope{Name: "payout", Field: "reference"}
+		if req.typed != req.Reference {
+			// References were stored as typed until 6 December 2026: a payout recorded then under
+			// full-width forms keeps that key (its entry's key cannot change), and the same
+			// transfer typed the same way must replay it, never pay a second time.
+			_, found, err := idempotency.Lookup(ctx, tx, scope, req.typed, payoutHash(req))
+			switch {
+			case found, apperr.Is(err, apperr.KindConflict): // another payout's: Do says so below
+				req.Reference = req.typed
+			case err != nil:
+				return apperr.DB(err, "payout")
+			}
+		}
 		ref, replayed, err := idempotency.Do(ctx, tx, scope, req.Reference, payoutHash(req), func() (string, error) {
 			return s.payOut(ctx, tx, req, owedNow, &out)
 		})

@@ -253,3 +253,36 @@ func TestClosedMonthsRefuseWagesAndPayouts(t *testing.T) {
 	}
 	mustVerify(t, w.db)
 }
+
+// A payout recorded before references were folded (its key full-width, as typed) replays when the
+// same transfer is typed the same way again: never a second payout.
+func TestPayoutUnderAFullWidthReferenceOfBeforeFoldingReplays(t *testing.T) {
+	ctx := context.Background()
+	svc := NewService(newWorld(t, 0).db).WithClock(worldNow)
+	s := sellOrder(t, svc)
+	h := s.w.households[0]
+	ref := "OLD-" + randHex(6)
+	wide := strings.Map(func(r rune) rune { return r + 0xFEE0 }, ref) // "ＯＬＤ－…", as a Chinese input method types it
+	req := PayoutRequest{HouseholdID: h, Amount: 500, Reference: ref, PaidAt: t0.Add(10 * 24 * time.Hour)}
+	first, err := svc.PayOut(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the code before folding stored it: the key and the payout under the typed form.
+	for _, q := range []string{`UPDATE idempotency_keys SET key = ? WHERE scope = 'payout' AND key = ?`,
+		`UPDATE payouts SET reference = ? WHERE reference = ?`} {
+		if err := s.w.db.Exec(q, wide, ref).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	req.Reference = wide
+	again, err := svc.PayOut(ctx, req)
+	if err != nil || !again.Replayed || again.ID != first.ID {
+		t.Fatalf("the same transfer typed again: %+v, %v; want the first payout replayed", again, err)
+	}
+	var payouts int
+	s.w.db.Raw(`SELECT count(*) FROM payouts WHERE household_id = ?`, h).Scan(&payouts)
+	if owed := -balance(t, s.w.db, AccountRef{HouseholdPayable, h}); payouts != 1 || owed != first.OwedAfter {
+		t.Errorf("%d payouts, owed %d; want 1 and %d", payouts, owed, first.OwedAfter)
+	}
+}

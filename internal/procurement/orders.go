@@ -77,6 +77,8 @@ type Orders struct {
 	payments PaymentProvider
 	log      *slog.Logger
 	now      func() time.Time
+	// returning bounds the returns waiting on the payment provider at once (giveBack).
+	returning chan struct{}
 }
 
 // NewOrders builds the order service; log takes what the operators must act on (a charge that
@@ -85,7 +87,19 @@ func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider,
 	// Microseconds, as PostgreSQL keeps them: an order answered from memory (update) shows the
 	// times a later read of it shows.
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: now}
+	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: now,
+		returning: make(chan struct{}, returnSlots(db))}
+}
+
+// returnSlots is a quarter of db's pool (at least 1; 4 when the pool is unbounded): each return
+// holds a pooled connection while it waits on the payment provider, up to providerTimeout, so a
+// provider that hangs must not get every connection of the process.
+func returnSlots(db *gorm.DB) int {
+	sqlDB, err := db.DB()
+	if err != nil || sqlDB.Stats().MaxOpenConnections <= 0 {
+		return 4
+	}
+	return max(sqlDB.Stats().MaxOpenConnections/4, 1)
 }
 
 // ItemRequest is one requested product and quantity.

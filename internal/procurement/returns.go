@@ -161,9 +161,20 @@ func moneyBackOf(kind string) moneyBack {
 // row records when and under which reference (returned_at, return_ref), and k's ledger step is
 // posted. It returns the money as it now stands and whether this call returned it; a row another
 // transaction holds (returning it) is left to that one, as is a row that does not exist. A failed
-// attempt is counted on the row (return_attempts, return_error).
+// attempt is counted on the row (return_attempts, return_error). At most returnSlots returns
+// wait on the provider at once; one more is not tried (the zero owedMoney, not returned, no
+// error) and stays owed for the background pass.
 // Errors: Unavailable when the provider fails (the money stays owed).
 func (s *Orders) giveBack(ctx context.Context, k moneyBack, id uuid.UUID) (m owedMoney, returned bool, err error) {
+	select {
+	case s.returning <- struct{}{}:
+		defer func() { <-s.returning }()
+	default:
+		// Every slot is waiting on the provider (slow, or down): the money stays owed, untried
+		// and not counted as a failure, for the background pass (ReturnOwed), rather than one
+		// more connection taken from the rest of the API.
+		return owedMoney{}, false, nil
+	}
 	err = retry(ctx, func() error {
 		return database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 			m, returned = owedMoney{}, false // a retried attempt must not see what a rolled-back one set

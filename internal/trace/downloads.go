@@ -2,7 +2,6 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
@@ -26,7 +25,7 @@ func newDownloads(n int, wait time.Duration) downloads {
 }
 
 // acquire takes a slot, waiting up to d.wait; release gives it back.
-// Errors: Unavailable (503 with Retry-After) when every slot stays taken; ctx's error.
+// Errors: Busy (503 with Retry-After) when every slot stays taken; ctx's error.
 func (d downloads) acquire(ctx context.Context) (release func(), err error) {
 	t := time.NewTimer(d.wait)
 	defer t.Stop()
@@ -36,6 +35,6 @@ func (d downloads) acquire(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-t.C:
-		return nil, apperr.Unavailable(fmt.Sprintf("a download slot (all %d are sending label sheets or code lists; DOWNLOAD_SLOTS)", cap(d.slots)), nil)
+		return nil, apperr.Busy("every download slot (%d, DOWNLOAD_SLOTS) is sending a label sheet or code list: retry shortly", cap(d.slots))
 	}
 }

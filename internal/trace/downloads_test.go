@@ -6,9 +6,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/fupinmarket/fupin/internal/platform/cache"
+	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -16,9 +20,21 @@ import (
 // slot taken, the next label sheet is a 503 problem with Retry-After after DOWNLOAD_WAIT, other
 // requests are served meanwhile, and the slot is free again once the slow one ends.
 func TestSlowDownloadsLeaveThePoolToOtherRequests(t *testing.T) {
-	t.Setenv("DOWNLOAD_SLOTS", "1")
+	// A pool of 2 (one download slot, a quarter of it rounded up to 1): the download held takes
+	// one connection, the other requests need the other.
+	t.Setenv("DB_MAX_OPEN_CONNS", "2")
 	t.Setenv("DOWNLOAD_WAIT", "200ms")
-	e := newEnv(t)
+	db, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	rdb, prefix := dbtest.Redis(t)
+	e := env{a: newAppOn(t, db, cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}
 	fx, batchID, _ := labelBatch(t, e, "慢下载十八洞猕猴桃", 3)
 	authz := bearer(t, e.a, fx.Operator)
 	id := uuid.MustParse(batchID)

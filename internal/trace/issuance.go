@@ -280,7 +280,8 @@ func (s *Service) JobCodes(ctx context.Context, job Issuance) ([]string, error) 
 
 // StreamJobCodes calls fn for each code of a done job, in code order, reading rows as they come
 // (a million codes never sit in memory), in one of the download slots (Config.Downloads).
-// Errors: Conflict (job not done), Unavailable (the database, or no download slot free within Config.DownloadWait).
+// Errors: Conflict (job not done), Unavailable (the database), Busy (no download slot free within
+// Config.DownloadWait).
 func (s *Service) StreamJobCodes(ctx context.Context, job Issuance, fn func(code string) error) error {
 	if job.Status != IssuanceDone {
 		return apperr.Conflict("the issuance is %s: its codes can be fetched once it is done", job.Status).With("current_status", job.Status)

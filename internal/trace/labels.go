@@ -375,7 +375,7 @@ func WriteLabelsZIP(w io.Writer, size int, ec ECLevel, url func(code string) str
 // come. fn is called only when there is at least one label: a sheet with none (a blank page, an
 // empty ZIP) looked like a printing fault, not like "issue codes first". Errors: NotFound (batch
 // out of scope), Invalid (issuance not of this batch), Conflict (nothing to print), Unavailable (the
-// database, or no download slot free within Config.DownloadWait).
+// database), Busy (no download slot free within Config.DownloadWait).
 func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid.UUID, issuance *uuid.UUID,
 	fn func(next func() (LabelItem, bool, error)) error) error {
 	b, err := s.st.batch(ctx, p, batchID)

@@ -20,6 +20,7 @@ const (
 	KindUnavailable                     // 503: a dependency (PostgreSQL, Redis) is down
 	KindTooLarge                        // 413: the body exceeds the configured limit
 	KindUnsupportedType                 // 415: the body's Content-Type is not one the operation takes
+	KindBusy                            // 503: a bounded resource of this process is all in use; retry shortly
 )
 
 // FieldError names one field of a request and what to do about it.
@@ -83,6 +84,12 @@ func Unauthorized(msg string) *Error { return &Error{Kind: KindUnauthorized, Msg
 // Unavailable wraps a failure of a dependency, such as a lost database connection.
 func Unavailable(what string, err error) *Error {
 	return &Error{Kind: KindUnavailable, Msg: what + " is unavailable", Err: err}
+}
+
+// Busy says a bounded resource of this process (download slots) is all in use: a 503 with
+// Retry-After like Unavailable, but nothing is down, so it is logged as a warning, not an error.
+func Busy(msg string, args ...any) *Error {
+	return &Error{Kind: KindBusy, Msg: fmt.Sprintf(msg, args...)}
 }
 
 // ErrOutcomeUnknown is inside the error of a change whose connection was lost while it was being

@@ -41,6 +41,7 @@ var kinds = map[apperr.Kind]struct {
 	apperr.KindForbidden:    {http.StatusForbidden, "forbidden", "Forbidden"},
 	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized", "Authentication required"},
 	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
+	apperr.KindBusy:         {http.StatusServiceUnavailable, "busy", "Service busy"},
 	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too-large", "Request body too large"},
 	apperr.KindUnsupportedType: {http.StatusUnsupportedMediaType, "unsupported-media-type",
 		"Unsupported media type"},
@@ -55,9 +56,10 @@ const StatusClientClosed = 499
 // WriteProblem renders err as problem+json. Untyped errors become a bare 500, so that internals
 // never leak to clients; they and 503s are logged on the logger Errors was given. An error that
 // is only the cancellation of a request whose client went away is StatusClientClosed, logged at
-// Info, with no body.
+// Info, with no body (unless it cut off a commit: OutcomeUnknown stays a 503 logged as an error).
 func WriteProblem(c *gin.Context, err error) {
-	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+	// Not a commit cut off with its client: its outcome is unknown, which the operators must see.
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil && !errors.Is(err, apperr.ErrOutcomeUnknown) {
 		logger(c).InfoContext(c, "client closed the request", "request_id", RequestID(c), "err", err)
 		c.AbortWithStatus(StatusClientClosed)
 		return
@@ -77,8 +79,12 @@ func WriteProblem(c *gin.Context, err error) {
 		k := kinds[e.Kind]
 		p.Type, p.Title, p.Status, p.Detail, p.Errors = ProblemBase+k.slug, k.title, k.status, e.Msg, e.Fields
 		extra = e.Extra
-		if e.Kind == apperr.KindUnavailable {
+		switch e.Kind {
+		case apperr.KindUnavailable:
 			logger(c).ErrorContext(c, "dependency unavailable", "request_id", p.RequestID, "err", err)
+			c.Header("Retry-After", "5")
+		case apperr.KindBusy:
+			logger(c).WarnContext(c, "at capacity", "request_id", p.RequestID, "err", err)
 			c.Header("Retry-After", "5")
 		}
 	} else {

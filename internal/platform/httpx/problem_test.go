@@ -95,4 +95,30 @@ func TestProblemClientClosedIs499(t *testing.T) {
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("a cancellation while the client waits: %d, want 503", w.Code)
 	}
+	// A commit cut off with its client: its outcome is unknown, a 503 logged as an error.
+	var logs bytes.Buffer
+	r := gin.New()
+	r.Use(RequestIDs(), Errors(slog.New(slog.NewJSONHandler(&logs, nil))))
+	r.GET("/x", func(c *gin.Context) {
+		Fail(c, apperr.OutcomeUnknown(fmt.Errorf("commit: %w", c.Request.Context().Err())))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w = httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/x", nil).WithContext(ctx))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("a commit cut off with its client: %d, logged %q; want 503 and an error", w.Code, logs.String())
+	}
+}
+
+// A bounded resource all in use is a 503 with Retry-After, logged as a warning: nothing is down.
+func TestProblemBusyIs503Warned(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	w, logs := failWith(apperr.Busy("every download slot (%d) is taken", 4))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "every download slot (4)") {
+		t.Errorf("busy: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"at capacity"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("busy logged %q", logs.String())
+	}
 }
