@@ -24,3 +24,6 @@ var (
 	StatsKey   = statsKey
 	ClientsKey = clientsKey
 )
+
+// AfterSyncRun is Service.afterSyncRun: the job a synchronous issue answers after its run.
+var AfterSyncRun = (*Service).afterSyncRun

@@ -171,9 +171,7 @@ func (h *Handler) issue(c *gin.Context) {
 		codes, err = h.svc.JobCodes(ctx, job)
 	case !replayed && sync:
 		codes, err = h.svc.RunIssue(ctx, job.ID, true)
-		if err == nil {
-			job, err = h.svc.Issuance(ctx, p, job.ID)
-		}
+		job, codes, err = h.svc.afterSyncRun(ctx, p, job, codes, err)
 	case !replayed:
 		h.svc.StartIssue(job.ID)
 	}

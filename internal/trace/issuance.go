@@ -491,3 +491,23 @@ func (s *Service) Stop(ctx context.Context) error {
 		}
 	}
 }
+
+// afterSyncRun is the job as a synchronous issue answers it, after its run returned codes and
+// err. A run taken over by another runner (ErrJobBusy: its lease lapsed while it waited) is no
+// failure: that one issues the codes, and the job is answered as it stands (with its codes once
+// done), since a 500 would have the client issue again under a new key.
+func (s *Service) afterSyncRun(ctx context.Context, p auth.Principal, job Issuance, codes []string, err error) (Issuance, []string, error) {
+	if errors.Is(err, ErrJobBusy) {
+		codes, err = nil, nil
+	}
+	if err != nil {
+		return job, nil, err
+	}
+	if job, err = s.Issuance(ctx, p, job.ID); err != nil {
+		return job, nil, err
+	}
+	if codes == nil && job.Status == IssuanceDone {
+		codes, err = s.JobCodes(ctx, job)
+	}
+	return job, codes, err
+}

@@ -71,3 +71,31 @@ func TestIssueJobTakenOverWhileWaitingIssuesOnce(t *testing.T) {
 		t.Fatalf("job %+v, want done", got)
 	}
 }
+
+// A synchronous issue (POST …/codes) whose run was taken over by another runner (ErrJobBusy)
+// answers the job as it stands: with its codes once the other run is done, never an error (a 500
+// would have the client issue again under a new key).
+func TestSyncIssueTakenOverAnswersTheJob(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fx := newStation(t, e.a, "")
+	p := fx.product(t, e.a, "租约同步测试椪柑")
+	b := fx.batch(t, e.a, p.ID, 10)
+	job, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, b.ID, 10, "sync-lease-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not yet run: the job is answered as pending, no codes, no error.
+	got, codes, err := trace.AfterSyncRun(e.a.Trace, ctx, fx.Operator, job, nil, trace.ErrJobBusy)
+	if err != nil || got.Status == trace.IssuanceDone || codes != nil {
+		t.Fatalf("taken over, not done yet: %+v %d codes, %v; want the job as it stands", got, len(codes), err)
+	}
+	// The other run issued them: the job is done, with its codes.
+	if _, err := e.a.Trace.RunIssue(ctx, job.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	got, codes, err = trace.AfterSyncRun(e.a.Trace, ctx, fx.Operator, job, nil, trace.ErrJobBusy)
+	if err != nil || got.Status != trace.IssuanceDone || len(codes) != 10 {
+		t.Fatalf("taken over and done: %+v %d codes, %v; want done with its 10 codes", got, len(codes), err)
+	}
+}
