@@ -2,12 +2,15 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -260,6 +263,48 @@ func TestPasswordResetForgetsKnownAddresses(t *testing.T) {
 	w.Admin.Do("PUT", "/api/v1/users/"+u.ID.String()+"/password", map[string]string{"password": "handed over 2026"}).Want(204)
 	failEverywhere(t, a, name)
 	loginFrom(t, a, guesserAt, name, "handed over 2026").Problem(429, "")
+}
+
+// Resets of an account while failed logins of it from many addresses are counted all succeed:
+// neither deadlocks with the other, nor leaves a row the table's checks refuse.
+func TestPasswordResetDuringFailedLogins(t *testing.T) {
+	w := newWorld(t)
+	a := w.a
+	name := "racing-" + fixture.RandDigits(8)
+	st := fixture.MustUUID(t, w.StationA)
+	u, err := a.Users.Create(t.Context(), auth.NewUser{Username: name, Password: fixture.Password, Role: auth.RoleStation, StationID: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 5 {
+				body, _ := json.Marshal(map[string]string{"username": name, "password": "a guess"})
+				req := httptest.NewRequest("POST", "/api/v1/auth/login", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.RemoteAddr = "[2001:db8:f00d:" + strconv.Itoa(100+i) + "::" + strconv.Itoa(j+1) + "]:40000"
+				rec := httptest.NewRecorder()
+				a.Router.ServeHTTP(rec, req)
+				if rec.Code != 401 && rec.Code != 429 {
+					errs <- fmt.Errorf("a failed login got %d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			if err := a.Users.ResetPassword(context.Background(), u.ID, "handed over 2026"); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 // The owner's password change keeps only the caller's address known: another one that logged in

@@ -158,6 +158,9 @@ func (s *Users) blockedFor(ctx context.Context, k throttled) (time.Duration, err
 func (s *Users) failed(ctx context.Context, k throttled) error {
 	t := s.throttle
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockAccount(tx, k.account); err != nil {
+			return err
+		}
 		n, err := failPair(tx, k.pairKey(), k.account, k.address, t.Window)
 		if err != nil {
 			return err
@@ -225,6 +228,13 @@ func countNames(tx *gorm.DB, key, address string, free int, t Throttle) error {
 	return blockKey(tx, key, t.block(n, free))
 }
 
+// lockAccount serializes, until tx ends, the transactions that write several rows of the account
+// name (failed, forgetAccount, keepOnlyPair): each locks its rows in an order of its own (a
+// DELETE in whatever order it scans them), and two of them could otherwise deadlock.
+func lockAccount(tx *gorm.DB, name string) error {
+	return tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "login_throttle "+name).Error
+}
+
 // blockKey blocks logins under key for d from now (nothing when d is 0).
 func blockKey(tx *gorm.DB, key string, d time.Duration) error {
 	if d <= 0 {
@@ -249,6 +259,9 @@ func (s *Users) succeeded(ctx context.Context, k throttled) error {
 // counts, and which of its pairs logged in before, since whoever logged in with the old password
 // (perhaps who guessed it) must not stay exempt from the account-wide limit for Known.
 func forgetAccount(tx *gorm.DB, name string) error {
+	if err := lockAccount(tx, name); err != nil {
+		return err
+	}
 	return tx.Exec("DELETE FROM login_throttle WHERE key = ? OR account = ?", accountKey(name), name).Error
 }
 
@@ -256,6 +269,9 @@ func forgetAccount(tx *gorm.DB, name string) error {
 // the password from there): the others' failures stay counted. Each statement rechecks failures
 // on the row it changes, so a concurrent login cannot make it break login_throttle_counted.
 func keepOnlyPair(tx *gorm.DB, k throttled) error {
+	if err := lockAccount(tx, k.account); err != nil {
+		return err
+	}
 	if err := tx.Exec("DELETE FROM login_throttle WHERE account = ? AND key <> ? AND failures = 0", k.account, k.pairKey()).Error; err != nil {
 		return err
 	}
