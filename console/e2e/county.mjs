@@ -24,7 +24,9 @@ export async function countyJourney({ browser, base, viewport, tag, newPage, log
   await page.locator('.roster-import').waitFor()
 
   const run = `${Date.now() % 1e6}`.padStart(6, '0')
-  const seq = Number(run.slice(-3))
+  // Identity numbers of disjoint ranges for the two runs (phone 0–498, desktop 500–998): the
+  // database is the same, and a number the other run registered makes an import an update.
+  const seq = (Number(run.slice(-3)) % 497) + (tag === 'desktop' ? 500 : 0)
   const good = [`E2E-${tag}-${run}-1`, '石金花', idNumber(seq), '13800001234', '4', '433124110226', '脱贫户']
   const second = [`E2E-${tag}-${run}-2`, '龙老四', idNumber((seq + 1) % 1000), '', '3', '433124110226', '边缘易致贫户']
   const spoilt = [...second]
