@@ -1,15 +1,12 @@
 package app
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/cache"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
@@ -17,19 +14,7 @@ import (
 // pool while the import holds a connection (database.PgxTx) waited for ever once the imports had
 // taken every connection of the pool — here, a pool of one (found by a reviewer, 6 December).
 func TestImportOfMergedVillageNeedsNoSecondConnection(t *testing.T) {
-	// An application of its own on a pool of one connection (the package's shared pool is left alone).
-	db, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 1, MaxIdle: 1,
-		Pooler: database.Pooler(os.Getenv("TEST_DB_POOLER"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { database.Close(db) })
-	rdb, prefix := dbtest.Redis(t)
-	a, err := New(fixture.Config(t), db, cache.New(rdb, prefix, 50*time.Millisecond), fixture.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixture.LoadRegions(t, a.DB)
+	a := appOnPool(t, 1) // the package's shared pool is left alone
 	w := world{fixture.NewWorld(t, a.Router, a.Users), a}
 	v1, v2 := "433124110871", "433124110872"
 	if err := w.a.DB.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES (?, '池村一', 5, '433124110'), (?, '池村二', 5, '433124110')`, v1, v2).Error; err != nil {
@@ -48,4 +33,17 @@ func TestImportOfMergedVillageNeedsNoSecondConnection(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("an import naming a merged village still waits after 30 s with a pool of one connection")
 	}
+}
+
+// appOnPool is an application of its own over the package's database on a pool of maxOpen
+// connections, with the regions loaded.
+func appOnPool(t *testing.T, maxOpen int) *App {
+	t.Helper()
+	rdb, prefix := dbtest.Redis(t)
+	a, err := New(fixture.Config(t), dbtest.Pool(t, maxOpen), cache.New(rdb, prefix, 50*time.Millisecond), fixture.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture.LoadRegions(t, a.DB)
+	return a
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,10 +17,7 @@ import (
 	"time"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
-	"github.com/fupinmarket/fupin/internal/platform/cache"
 	"github.com/fupinmarket/fupin/internal/platform/civil"
-	"github.com/fupinmarket/fupin/internal/platform/database"
-	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // No request may hold a pooled connection (a transaction, an open cursor) and wait for another:
@@ -31,18 +27,7 @@ import (
 // a request it answers with success, on an application of its own (the package's shared pool is
 // left alone), each request under a stall guard that fails the test naming it.
 func TestNoRequestNeedsASecondConnection(t *testing.T) {
-	db, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 1, MaxIdle: 1,
-		Pooler: database.Pooler(os.Getenv("TEST_DB_POOLER"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { database.Close(db) }) // also fails a request still waiting for the connection
-	rdb, prefix := dbtest.Redis(t)
-	a, err := New(fixture.Config(t), db, cache.New(rdb, prefix, 50*time.Millisecond), fixture.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixture.LoadRegions(t, a.DB)
+	a := appOnPool(t, 1) // closed at the end, which also fails a request still waiting for the connection
 	g := &stallGuard{t: t, h: a.Router, limit: 30 * time.Second, answered: map[string]bool{}}
 	w := world{fixture.NewWorld(t, g, a.Users), a}
 	contractTour(t, w)

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 	"github.com/fupinmarket/fupin/internal/procurement"
@@ -43,17 +42,8 @@ func (p hangingProvider) Return(ctx context.Context, id uuid.UUID, ref string, a
 func TestReturnsWaitingOnTheProviderAreBounded(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.URL(t), database.Pool{MaxOpen: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
 	p := hangingProvider{entered: make(chan uuid.UUID, 4), release: make(chan struct{}), waiting: new(atomic.Int32)}
-	hanging := procurement.NewOrders(db, procurement.LedgerOf(w.a.Ledger), w.a.Trace, p, w.a.Log)
+	hanging := procurement.NewOrders(dbtest.Pool(t, 4), procurement.LedgerOf(w.a.Ledger), w.a.Trace, p, w.a.Log)
 	// Two orders (of two worlds: one received order each): a return holds its order's key-share
 	// lock, which a refund of the same order waits for.
 	o, admin := w.ReceivedOrder(t)

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fupinmarket/fupin/internal/platform/cache"
-	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
@@ -24,17 +23,8 @@ func TestSlowDownloadsLeaveThePoolToOtherRequests(t *testing.T) {
 	// one connection, the other requests need the other.
 	t.Setenv("DB_MAX_OPEN_CONNS", "2")
 	t.Setenv("DOWNLOAD_WAIT", "200ms")
-	db, err := database.Open(context.Background(), dbtest.URL(t), database.Pool{MaxOpen: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
 	rdb, prefix := dbtest.Redis(t)
-	e := env{a: newAppOn(t, db, cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}
+	e := env{a: newAppOn(t, dbtest.Pool(t, 2), cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}
 	fx, batchID, _ := labelBatch(t, e, "慢下载十八洞猕猴桃", 3)
 	authz := bearer(t, e.a, fx.Operator)
 	id := uuid.MustParse(batchID)

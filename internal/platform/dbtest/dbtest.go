@@ -175,6 +175,19 @@ func URL(t testing.TB) string {
 	return sharedURL
 }
 
+// Pool opens this package's database on a pool of its own of maxOpen connections, closed when
+// the test ends: for tests of what a small pool does (the shared pool of DB is never resized, as
+// the package's other tests share it).
+func Pool(t testing.TB, maxOpen int) *gorm.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), URL(t), database.Pool{MaxOpen: maxOpen, MaxIdle: maxOpen, Pooler: pooler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close(db) })
+	return db
+}
+
 // Redis returns a client and a key prefix of this test's own; keys under it are deleted at the end.
 // RedisURL may name a Redis Cluster (redis+cluster://…, see cache.Open).
 func Redis(t testing.TB) (redis.UniversalClient, string) {
