@@ -124,7 +124,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	a.Ledger = ledger.NewService(db)
 	a.ItemShares = itemAttribution{db}
 	a.Trace = trace.NewService(db, c, a.Households, a.ItemShares, trace.Config{CacheTTL: cfg.CacheTTL, MaxIssue: cfg.MaxCodesPerCall,
-		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg), Downloads: downloadSlots(cfg), DownloadWait: cfg.DownloadWait})
+		Log: log, Photos: a.Catalog, Settings: TraceSettings(cfg), Downloads: downloadSlots(cfg, db), DownloadWait: cfg.DownloadWait})
 	a.Supply = supply.NewService(db, a.Trace, a.Households, a.Ledger, a.Trace)
 	a.Trace.AddIssueCheck(supply.IssueCheck) // codes never exceed what was delivered into the batch
 	a.Certificates = certificate.NewService(db, a.Trace, a.Trace, cfg.LabelFont, log)
@@ -344,11 +344,11 @@ func (a *App) ready(c *gin.Context) {
 	c.JSON(status, gin.H{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
 }
 
-// downloadSlots is DOWNLOAD_SLOTS, or a quarter of the pool: streamed downloads never hold every
+// downloadSlots is DOWNLOAD_SLOTS, or a quarter of db's pool: streamed downloads never hold every
 // connection, however slowly their clients read.
-func downloadSlots(cfg config.Config) int {
+func downloadSlots(cfg config.Config, db *gorm.DB) int {
 	if cfg.DownloadSlots > 0 {
 		return cfg.DownloadSlots
 	}
-	return max(cfg.DBMaxOpenConns/4, 1)
+	return database.QuarterOfPool(db)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/ledger"
 	"github.com/fupinmarket/fupin/internal/platform/apperr"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/database"
 	"github.com/fupinmarket/fupin/internal/platform/idempotency"
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
@@ -77,7 +78,8 @@ type Orders struct {
 	payments PaymentProvider
 	log      *slog.Logger
 	now      func() time.Time
-	// returning bounds the returns waiting on the payment provider at once (giveBack).
+	// returning bounds the returns waiting on the payment provider at once (giveBack): each holds
+	// a pooled connection up to providerTimeout, so a hanging provider must not get them all.
 	returning chan struct{}
 }
 
@@ -88,18 +90,7 @@ func NewOrders(db *gorm.DB, l Ledger, views ViewCache, payments PaymentProvider,
 	// times a later read of it shows.
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	return &Orders{db: db, ledger: l, views: views, payments: payments, log: log, now: now,
-		returning: make(chan struct{}, returnSlots(db))}
-}
-
-// returnSlots is a quarter of db's pool (at least 1; 4 when the pool is unbounded): each return
-// holds a pooled connection while it waits on the payment provider, up to providerTimeout, so a
-// provider that hangs must not get every connection of the process.
-func returnSlots(db *gorm.DB) int {
-	sqlDB, err := db.DB()
-	if err != nil || sqlDB.Stats().MaxOpenConnections <= 0 {
-		return 4
-	}
-	return max(sqlDB.Stats().MaxOpenConnections/4, 1)
+		returning: make(chan struct{}, database.QuarterOfPool(db))}
 }
 
 // ItemRequest is one requested product and quantity.

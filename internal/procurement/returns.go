@@ -161,9 +161,9 @@ func moneyBackOf(kind string) moneyBack {
 // row records when and under which reference (returned_at, return_ref), and k's ledger step is
 // posted. It returns the money as it now stands and whether this call returned it; a row another
 // transaction holds (returning it) is left to that one, as is a row that does not exist. A failed
-// attempt is counted on the row (return_attempts, return_error). At most returnSlots returns
-// wait on the provider at once; one more is not tried (the zero owedMoney, not returned, no
-// error) and stays owed for the background pass.
+// attempt is counted on the row (return_attempts, return_error). At most a quarter of the pool
+// (database.QuarterOfPool) waits on the provider at once; one more is not tried (the zero
+// owedMoney, not returned, no error) and stays owed for the background pass.
 // Errors: Unavailable when the provider fails (the money stays owed).
 func (s *Orders) giveBack(ctx context.Context, k moneyBack, id uuid.UUID) (m owedMoney, returned bool, err error) {
 	select {

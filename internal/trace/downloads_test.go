@@ -21,7 +21,6 @@ import (
 func TestSlowDownloadsLeaveThePoolToOtherRequests(t *testing.T) {
 	// A pool of 2 (one download slot, a quarter of it rounded up to 1): the download held takes
 	// one connection, the other requests need the other.
-	t.Setenv("DB_MAX_OPEN_CONNS", "2")
 	t.Setenv("DOWNLOAD_WAIT", "200ms")
 	rdb, prefix := dbtest.Redis(t)
 	e := env{a: newAppOn(t, dbtest.Pool(t, 2), cache.New(rdb, prefix, 50*time.Millisecond)), rdb: rdb, prefix: prefix}

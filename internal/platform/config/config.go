@@ -32,7 +32,7 @@ type Config struct {
 	DatabaseURL     string        `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/fupin?sslmode=disable" desc:"PostgreSQL connection URL"`
 	DBMaxOpenConns  int           `env:"DB_MAX_OPEN_CONNS" envDefault:"16" desc:"database pool size; gorm's default of 2 idle connections serves ~10x fewer requests/s under load"`
 	DBMaxIdleConns  int           `env:"DB_MAX_IDLE_CONNS" envDefault:"16" desc:"idle connections kept in the pool"`
-	DownloadSlots   int           `env:"DOWNLOAD_SLOTS" envDefault:"0" desc:"label sheets and code lists streamed at once, each holding a database connection while its client reads; 0: a quarter of DB_MAX_OPEN_CONNS (at least 1); more wait DOWNLOAD_WAIT, then 503"`
+	DownloadSlots   int           `env:"DOWNLOAD_SLOTS" envDefault:"0" desc:"label sheets and code lists streamed at once, each holding a database connection while its client reads; 0: a quarter of the pool (DB_MAX_OPEN_CONNS; at least 1); more wait DOWNLOAD_WAIT, then 503"`
 	DownloadWait    time.Duration `env:"DOWNLOAD_WAIT" envDefault:"10s" desc:"how long a label sheet or code list waits for a download slot before it is answered 503 with Retry-After"`
 	DBConnLifetime  time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m" desc:"recycle pooled connections after this long"`
 	DBPooler        string        `env:"DB_POOLER" envDefault:"none" desc:"none, session or transaction: set transaction when DATABASE_URL is a pooler in transaction mode (PgBouncer pool_mode=transaction): no prepared statements or session locks (docs/operations.md)"`

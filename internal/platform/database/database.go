@@ -94,6 +94,17 @@ func Close(db *gorm.DB) {
 	}
 }
 
+// QuarterOfPool is a quarter of db's pool, at least 1 (4 when the pool is unbounded): how many
+// connections one kind of slow work (a download streamed to a slow client, a call to the payment
+// provider) may hold at once, so that it never takes every connection from the other requests.
+func QuarterOfPool(db *gorm.DB) int {
+	sqlDB, err := db.DB()
+	if err != nil || sqlDB.Stats().MaxOpenConnections <= 0 {
+		return 4
+	}
+	return max(sqlDB.Stats().MaxOpenConnections/4, 1)
+}
+
 func provider(db *gorm.DB) (*goose.Provider, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
