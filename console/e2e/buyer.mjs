@@ -76,6 +76,7 @@ export async function buyerJourney({ browser, base, viewport, tag, newPage, logi
       const c = await (await fetch(`/api/v1/batches/${b.id}/codes`, {
         method: 'POST', headers: { ...h, 'Idempotency-Key': crypto.randomUUID() }, body: JSON.stringify({ count: l.quantity }),
       })).json()
+      if (!c.codes) throw new Error(`issue ${l.quantity} codes: ${JSON.stringify(c)}`)
       lines.push({ line_id: l.id, codes: c.codes.map((x) => x.code) })
     }
     const r = await fetch(`/api/v1/orders/${orderId}/shipments`, { method: 'POST', headers: h, body: JSON.stringify({ lines }) })

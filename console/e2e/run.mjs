@@ -145,6 +145,7 @@ async function shipAndReceive(browser, base, orderId, viewport, tag) {
       method: 'POST', headers: { ...h, 'Idempotency-Key': crypto.randomUUID() },
       body: JSON.stringify({ count: line.quantity }),
     })).json()
+    if (!issued.codes) throw new Error(`issue ${line.quantity} codes: ${JSON.stringify(issued)}`)
     return issued.codes.map((c) => c.url)
   }, orderId)
   // The station sees whom it ships to: the name of the unit that ordered (buyer-agency's).

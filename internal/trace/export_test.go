@@ -27,3 +27,6 @@ var (
 
 // AfterSyncRun is Service.afterSyncRun: the job a synchronous issue answers after its run.
 var AfterSyncRun = (*Service).afterSyncRun
+
+// RunClaimed is Service.runClaimed: the run of a job RequestIssue recorded claimed (running).
+var RunClaimed = (*Service).runClaimed

@@ -169,8 +169,8 @@ func (h *Handler) issue(c *gin.Context) {
 	switch {
 	case replayed && job.Status == IssuanceDone && sync:
 		codes, err = h.svc.JobCodes(ctx, job)
-	case !replayed && sync:
-		codes, err = h.svc.RunIssue(ctx, job.ID, true)
+	case !replayed && job.Status == IssuanceRunning: // claimed for this request: see RequestIssue
+		codes, err = h.svc.runClaimed(ctx, job, true)
 		job, codes, err = h.svc.afterSyncRun(ctx, p, job, codes, err)
 	case !replayed:
 		h.svc.StartIssue(job.ID)

@@ -69,6 +69,10 @@ func (Issuance) TableName() string { return "code_issuances" }
 // and its transaction has been rolled back by PostgreSQL, so the job restarts from nothing.
 const issueLease = 2 * time.Minute
 
+// leaseInterval is issueLease as a PostgreSQL interval: leases are set and compared on the
+// database's clock, never the app's.
+var leaseInterval = fmt.Sprintf("%d seconds", int(issueLease.Seconds()))
+
 // progressEvery is how many rows pass between progress reports.
 const progressEvery = 50_000
 
@@ -76,9 +80,19 @@ const progressEvery = 50_000
 // reserves them against the batch's quantity. key is the Idempotency-Key (may be empty): the same
 // key with the same count returns the first job (replayed = true); with another count it is a
 // Conflict naming Idempotency-Key.
+// A new job of at most ISSUE_SYNC_MAX codes is for the caller to run at once (runClaimed): it is
+// recorded already claimed (running, attempts 1, leased), so that the background issuer, which
+// takes pending jobs, cannot take it from under the request (it did, between the two
+// transactions: a request for one code was answered 202 without its codes). A larger one is
+// recorded pending, for the background.
 // Errors: Invalid (count, key), NotFound (batch out of scope), Conflict (beyond the quantity, key reuse),
 // and whatever a registered IssueCheck returns.
 func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int, key string) (job Issuance, replayed bool, err error) {
+	return s.requestIssue(ctx, p, batchID, count, key, count <= s.cfg.IssueSyncMax)
+}
+
+// requestIssue is RequestIssue; claim records the new job claimed by the caller.
+func (s *Service) requestIssue(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int, key string, claim bool) (job Issuance, replayed bool, err error) {
 	var f apperr.Fields
 	if count < 1 || count > s.cfg.MaxIssue {
 		f.Add("count", "must be from 1 to %d per request", s.cfg.MaxIssue)
@@ -129,7 +143,13 @@ func (s *Service) RequestIssue(ctx context.Context, p auth.Principal, batchID uu
 				return err
 			}
 		}
-		return tx.Create(&job).Error
+		if claim {
+			job.Status, job.Attempts = IssuanceRunning, 1
+		}
+		if err := tx.Create(&job).Error; err != nil || !claim {
+			return err
+		}
+		return tx.Exec(`UPDATE code_issuances SET lease_until = now() + ?::interval WHERE id = ?`, leaseInterval, job.ID).Error
 	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
@@ -177,13 +197,19 @@ func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]s
 	res := s.db.WithContext(ctx).Raw(`UPDATE code_issuances
 		SET status = 'running', attempts = attempts + 1, lease_until = now() + ?::interval, progress = 0
 		WHERE id = ? AND (status = 'pending' OR (status = 'running' AND lease_until < now()))
-		RETURNING *`, fmt.Sprintf("%d seconds", int(issueLease.Seconds())), id).Scan(&job)
+		RETURNING *`, leaseInterval, id).Scan(&job)
 	if res.Error != nil {
 		return nil, apperr.DB(res.Error, "issuance")
 	}
 	if job.ID == uuid.Nil {
 		return nil, ErrJobBusy
 	}
+	return s.runClaimed(ctx, job, collect)
+}
+
+// runClaimed runs a job this caller claimed (RunIssue's claim, or RequestIssue's for a job run at
+// once), as RunIssue says.
+func (s *Service) runClaimed(ctx context.Context, job Issuance, collect bool) ([]string, error) {
 	report, stopReports := s.progressReporter(ctx, job.ID)
 	codes, issued, err := s.st.issueJob(ctx, job, collect, report)
 	if apperr.PgCode(err) == apperr.PgUniqueViolation {
@@ -253,7 +279,7 @@ func (s *Service) progressReporter(ctx context.Context, id uuid.UUID) (report fu
 // COPY runs) and extends the lease. Failures only cost the progress display.
 func (s *Service) reportProgress(ctx context.Context, id uuid.UUID, n int) {
 	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET progress = ?, lease_until = now() + ?::interval
-		WHERE id = ? AND status = 'running'`, n, fmt.Sprintf("%d seconds", int(issueLease.Seconds())), id).Error
+		WHERE id = ? AND status = 'running'`, n, leaseInterval, id).Error
 	if err != nil {
 		s.log.Warn("issuance progress not recorded", "issuance", id, "err", err)
 	}
@@ -263,11 +289,11 @@ func (s *Service) reportProgress(ctx context.Context, id uuid.UUID, n int) {
 // returns them (sorted). It is RequestIssue and RunIssue in one call, for small counts.
 // Errors: Invalid (count), NotFound (batch out of scope), Conflict (beyond the batch quantity).
 func (s *Service) IssueCodes(ctx context.Context, p auth.Principal, batchID uuid.UUID, count int) ([]string, error) {
-	job, _, err := s.RequestIssue(ctx, p, batchID, count, "")
+	job, _, err := s.requestIssue(ctx, p, batchID, count, "", true)
 	if err != nil {
 		return nil, err
 	}
-	return s.RunIssue(ctx, job.ID, true)
+	return s.runClaimed(ctx, job, true)
 }
 
 // JobCodes lists the codes a done job wrote, in code order. Errors: NotFound, Conflict (not done).

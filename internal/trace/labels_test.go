@@ -216,7 +216,7 @@ func TestLabelsBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := e.a.Trace.RunIssue(ctx, doneJob.ID, true)
+	codes, err := trace.RunClaimed(e.a.Trace, ctx, doneJob, true)
 	if err != nil || len(codes) != 1 {
 		t.Fatalf("run issue: %v %v", codes, err)
 	}
@@ -248,7 +248,7 @@ func TestLabelsBadOptions(t *testing.T) {
 		{batchURL(uuid.MustParse(batchID)), "?issuance=" + pendingJob.ID.String(), 422, "issuance", "is not an issuance of this batch"},
 		{batchURL(uuid.MustParse(batchID)), "?issuance=" + uuid.NewString(), 422, "issuance", "is not an issuance of this batch"},
 		{batchURL(pending.ID), "", 409, "id", "the batch has no codes yet: issue codes first"},
-		{batchURL(pending.ID), "?issuance=" + pendingJob.ID.String(), 409, "issuance", "the issuance is pending: print its labels once it is done"},
+		{batchURL(pending.ID), "?issuance=" + pendingJob.ID.String(), 409, "issuance", "the issuance is running: print its labels once it is done"},
 	})
 	// A job that failed (here marked so; its batch filled meanwhile, in life) never gets codes.
 	if err := e.a.DB.Exec(`UPDATE code_issuances SET status = 'failed', error = 'test', finished_at = now(), lease_until = NULL WHERE id = ?`,
