@@ -225,7 +225,7 @@ func (s *Service) runClaimed(ctx context.Context, job Issuance, collect bool) ([
 		// Interrupted (a graceful stop, a client gone): the COPY rolled back; hand the job back at
 		// once rather than leave it to the lease, so that the next start (or another replica) runs
 		// it now, not two minutes later.
-		s.releaseJob(job.ID)
+		s.releaseJob(job)
 		return nil, apperr.DB(err, "issuance")
 	}
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindConflict {
@@ -237,14 +237,17 @@ func (s *Service) runClaimed(ctx context.Context, job Issuance, collect bool) ([
 	return codes, apperr.DB(err, "issuance")
 }
 
-// releaseJob makes a running job pending again, lease released (its run was interrupted and rolled back).
-func (s *Service) releaseJob(id uuid.UUID) {
+// releaseJob makes a running job pending again, lease released (its run was interrupted and rolled
+// back), but only while the claim is still this run's (attempts as claimed): a run that waited
+// past its lease may have been taken over meanwhile, and releasing that other runner's claim
+// would let a third take the job while the second still runs it.
+func (s *Service) releaseJob(job Issuance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET status = 'pending', lease_until = NULL, progress = 0
-		WHERE id = ? AND status = 'running'`, id).Error
+		WHERE id = ? AND status = 'running' AND attempts = ?`, job.ID, job.Attempts).Error
 	if err != nil {
-		s.log.Warn("interrupted issuance not released; it resumes when its lease lapses", "issuance", id, "err", err)
+		s.log.Warn("interrupted issuance not released; it resumes when its lease lapses", "issuance", job.ID, "err", err)
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 	"github.com/fupinmarket/fupin/internal/trace"
 )
 
@@ -142,5 +145,62 @@ func TestSmallIssueIsNeverTakenByTheIssuer(t *testing.T) {
 	}
 	if cnt, issued := codeRows(t, e.a.DB, b.ID); cnt != 81 || issued != 81 {
 		t.Fatalf("%d codes, codes_issued %d, want 81", cnt, issued)
+	}
+}
+
+// A run interrupted (a graceful stop, its client gone) after another runner took its job over
+// leaves the job to that runner: it hands back only its own claim. It handed back any, so the
+// job went pending while the second run still held it, for a third runner to take.
+func TestInterruptedRunKeepsTheTakeover(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fx := newStation(t, e.a, "")
+	b := fx.batch(t, e.a, fx.product(t, e.a, "中断测试椪柑").ID, 10)
+	job, _, err := e.a.Trace.RequestIssue(ctx, fx.Operator, b.ID, 10, "interrupted-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := e.a.DB.Begin() // the batch, held as another job's COPY would: the run waits for it
+	defer hold.Rollback()
+	if err := hold.Exec(`SELECT 1 FROM batches WHERE id = ? FOR UPDATE`, b.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	runCtx, interrupt := context.WithCancel(ctx)
+	errs := make(chan error, 1)
+	go func() { _, err := trace.RunClaimed(e.a.Trace, runCtx, job, false); errs <- err }()
+	waitBlocked(t, e.a.DB)
+	// Its lease lapsed while it waited, and another runner claimed the job (RunIssue's claim).
+	dbtest.Exec(t, e.a.DB, `UPDATE code_issuances SET attempts = attempts + 1, lease_until = now() + interval '2 minutes'
+		WHERE id = ? AND attempts = 1`, job.ID)
+	interrupt()
+	if err := <-errs; err == nil {
+		t.Fatal("the interrupted run succeeded")
+	}
+	var j struct {
+		Status     string
+		Attempts   int
+		LeaseUntil *time.Time
+	}
+	e.a.DB.Raw(`SELECT status, attempts, lease_until FROM code_issuances WHERE id = ?`, job.ID).Scan(&j)
+	if j.Status != string(trace.IssuanceRunning) || j.Attempts != 2 || j.LeaseUntil == nil {
+		t.Errorf("after the first run's interruption the job is %s, attempts %d, lease %v; want the second run's: running, 2, leased",
+			j.Status, j.Attempts, j.LeaseUntil)
+	}
+}
+
+// waitBlocked waits until a session of this database waits for a batch's lock (a run's
+// SELECT … FOR UPDATE behind another transaction's).
+func waitBlocked(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND query LIKE '%FROM batches%FOR UPDATE%'`).Scan(&n)
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no run waited for a batch within 30 s")
+		}
 	}
 }
