@@ -14,9 +14,11 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/fixture"
 	"github.com/fupinmarket/fupin/internal/platform/auth"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // Addresses of these tests (the throttle's rows live in the database the package's tests share):
@@ -414,5 +416,51 @@ func TestPruneSessions(t *testing.T) {
 		if (left == 1) != r.kept {
 			t.Errorf("%s: %d left, want kept %v", r.name, left, r.kept)
 		}
+	}
+}
+
+// The prune finds the sessions that ended long ago through the index on when a session ended
+// (00950), not by reading every session ever opened: its own statement, as sent, is explained with
+// sequential scans priced out, which leaves a sequential scan only where no index matches.
+func TestPruneSessionsUsesTheEndIndex(t *testing.T) {
+	db := dbtest.DB(t).Session(&gorm.Session{}) // counted on its own: the package's pool stays as it is
+	sent := dbtest.CountStatements(t, db)
+	users := auth.NewUsers(db, nil, nil, 4)
+	if _, err := users.PruneSessions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var prune string
+	for _, q := range sent.SQL() {
+		if strings.HasPrefix(strings.TrimSpace(q), "DELETE FROM sessions") {
+			prune = q
+		}
+	}
+	if prune == "" {
+		t.Fatalf("no DELETE FROM sessions among %q", sent.SQL())
+	}
+	var plan []string
+	err := dbtest.DB(t).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+			return err
+		}
+		rows, err := tx.Statement.ConnPool.QueryContext(t.Context(), "EXPLAIN "+prune, auth.SessionRetention.Seconds())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan = append(plan, line)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(plan, "\n"); !strings.Contains(text, "sessions_ended") {
+		t.Errorf("the prune does not use sessions_ended:\n%s\n%s", prune, text)
 	}
 }
