@@ -118,13 +118,37 @@ func provider(db *gorm.DB) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, locker)
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. An index that a pending migration builds with CREATE
+// INDEX CONCURRENTLY IF NOT EXISTS and that an earlier, failed run of it left INVALID is dropped
+// first (dropIfInvalid), so that the migration builds it again rather than skip it.
 func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	return migrateUpTo(ctx, db, log, goose.MaxVersion)
+}
+
+// migrateUpTo is Migrate up to version, included.
+func migrateUpTo(ctx context.Context, db *gorm.DB, log *slog.Logger, version int64) error {
 	p, err := provider(db)
 	if err != nil {
 		return err
 	}
-	results, err := p.Up(ctx)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	names, err := pendingConcurrentIndexes(ctx, p, migrations.FS, version)
+	if err != nil {
+		return fmt.Errorf("database: migrate up: %w", err)
+	}
+	for _, name := range names {
+		dropped, err := dropIfInvalid(ctx, sqlDB, name)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			log.Warn("invalid index dropped, left by a failed run of the migration that builds it again now", "index", name)
+		}
+	}
+	results, err := p.UpTo(ctx, version)
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}

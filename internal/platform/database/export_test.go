@@ -1,0 +1,4 @@
+package database
+
+// MigrateUpTo is Migrate up to version, included.
+var MigrateUpTo = migrateUpTo
