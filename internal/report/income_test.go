@@ -67,25 +67,29 @@ func TestHouseholdIncomeAgainstTheLine(t *testing.T) {
 		t.Errorf("bad year and line: %v", err)
 	}
 
-	// A line raised by the county for 2024 replaces the 2020 one; a line of ¥100 puts b above it.
-	// Inserted directly: SetLine refuses lines below ¥2,300 (MinLineFen); this one only moves the bar.
-	exec(t, c.db, `INSERT INTO poverty_lines (year, province_code, kind, amount_fen, source) VALUES (2024, '', 'poverty', 10000, 'test')`)
+	// A line set by the county for 2024 replaces the 2020 one: the lowest a line can be, ¥2,300
+	// (MinLineFen, also the database's CHECK since 00951). A June sale of 1,250,000 fen each puts a
+	// and b above it.
+	c.sell(t, kiwi, 250, 10000, time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC))
+	if _, err := svc.SetLine(ctx, Line{Year: 2024, Kind: LinePoverty, AmountFen: MinLineFen, Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	defer exec(t, c.db, `DELETE FROM poverty_lines WHERE year = 2024 AND province_code = '' AND kind = 'poverty'`)
 	rep, err := svc.BelowLine(ctx, c.admin, BelowLineQuery{Year: 2024, Kind: LinePoverty, VillagePrefix: c.code})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// a: 22,000 per head (above ¥100 = 10,000); b: 80,000 / 2 = 40,000 (above); far: 0 (below).
+	// a: 1,360,000 / 5 = 272,000 per head; b: 1,330,000 / 2 = 665,000 (both above 230,000); far: 0 (below).
 	if rep.Counted != 3 || rep.Below != 1 || len(rep.Villages) != 1 || rep.Villages[0].VillageCode != c.villages[2] ||
-		rep.Villages[0].Households[0].HouseholdID != far || rep.Villages[0].Households[0].GapFen != 10000 {
+		rep.Villages[0].Households[0].HouseholdID != far || rep.Villages[0].Households[0].GapFen != 230000 {
 		t.Errorf("below line %+v", rep)
 	}
-	// The station sees only its village, where nobody is below ¥100.
+	// The station sees only its village, where nobody is below ¥2,300.
 	rep, err = svc.BelowLine(ctx, c.operator, BelowLineQuery{Year: 2024, Kind: LinePoverty, VillagePrefix: c.code})
 	if err != nil || rep.Counted != 2 || rep.Below != 0 {
 		t.Errorf("station's list %+v %v", rep, err)
 	}
-	// Rolling 12 months to 2024-06: a had 60,000 fen over 4 people = 15,000 per head.
+	// Rolling 12 months to 2024-06: a had 1,310,000 fen over 4 people = 327,500 per head.
 	to := Month{2024, time.June}
 	rep, err = svc.BelowLine(ctx, c.admin, BelowLineQuery{RollingTo: &to, Kind: LinePoverty, VillagePrefix: c.villages[0]})
 	if err != nil || rep.Period != "2023-07..2024-06" || rep.Counted != 2 || rep.Below != 0 {

@@ -155,6 +155,21 @@ func migrateUpTo(ctx context.Context, db *gorm.DB, log *slog.Logger, version int
 	if err != nil {
 		return fmt.Errorf("database: migrate up: %w", err)
 	}
+	return warnUnvalidated(ctx, db, log)
+}
+
+// warnUnvalidated logs each constraint left NOT VALID: a migration that adds one validates it
+// unless rows from before it break it, and leaves those rows for people to correct (00951).
+func warnUnvalidated(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	var open []struct{ Tbl, Name string }
+	if err := db.WithContext(ctx).Raw(`SELECT conrelid::regclass::text AS tbl, conname AS name FROM pg_constraint
+		WHERE NOT convalidated AND connamespace = current_schema()::regnamespace ORDER BY 1, 2`).Scan(&open).Error; err != nil {
+		return fmt.Errorf("database: constraints not validated: %w", err)
+	}
+	for _, c := range open {
+		log.Warn("constraint not validated: rows written before it break it; correct them (see its migration), then run "+
+			"ALTER TABLE "+c.Tbl+" VALIDATE CONSTRAINT "+c.Name, "table", c.Tbl, "constraint", c.Name)
+	}
 	return nil
 }
 
