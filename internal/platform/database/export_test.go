@@ -2,3 +2,6 @@ package database
 
 // MigrateUpTo is Migrate up to version, included.
 var MigrateUpTo = migrateUpTo
+
+// DropIfInvalid is dropIfInvalid.
+var DropIfInvalid = dropIfInvalid

@@ -3,10 +3,12 @@ package database_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/fupinmarket/fupin/internal/platform/database"
+	"github.com/fupinmarket/fupin/internal/platform/dbtest"
 )
 
 // The next run of a migration that a failed run left with an INVALID index (a CREATE INDEX
@@ -101,4 +103,73 @@ func (m migrationRun) oid(index string) uint32 {
 		m.t.Fatal(err)
 	}
 	return oid
+}
+
+// An index that is INVALID because its build is still under way (another replica migrating) is
+// left to that build: the drop waits for the build's lock on the table, looks again, and finds it
+// valid. Looked at once, without the lock, it dropped the index that the build had just finished.
+func TestInvalidIndexUnderConstructionIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Fresh(t)
+	dbtest.Exec(t, db, `CREATE INDEX refunds_under_way ON refunds (created_at)`)
+	dbtest.Exec(t, db, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'refunds_under_way'::regclass`)
+	var oid uint32
+	db.Raw(`SELECT 'refunds_under_way'::regclass::oid`).Scan(&oid)
+	build := db.Begin() // holds what CREATE INDEX CONCURRENTLY holds from start to end
+	defer build.Rollback()
+	if err := build.Exec(`LOCK TABLE refunds IN SHARE UPDATE EXCLUSIVE MODE`).Error; err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		dropped bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := database.DropIfInvalid(ctx, sqlDB, "refunds_under_way"); done <- result{d, err} }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var waiting int
+		db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND query LIKE 'LOCK TABLE%'`).Scan(&waiting)
+		if waiting > 0 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the drop did not wait for the build: dropped %v, %v", r.dropped, r.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the drop did not wait for the table's lock within 30 s")
+		}
+	}
+	// The build ends: the index is valid.
+	if err := build.Exec(`UPDATE pg_index SET indisvalid = true WHERE indexrelid = ?`, oid).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := build.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.dropped || r.err != nil {
+		t.Fatalf("dropped %v, %v; want the finished index left alone", r.dropped, r.err)
+	}
+	var now uint32
+	db.Raw(`SELECT to_regclass('refunds_under_way')::oid`).Scan(&now)
+	if now != oid {
+		t.Errorf("refunds_under_way is oid %d, was %d", now, oid)
+	}
+	// Left over for good (no build holds the table), it is dropped.
+	dbtest.Exec(t, db, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = ?`, oid)
+	if dropped, err := database.DropIfInvalid(ctx, sqlDB, "refunds_under_way"); !dropped || err != nil {
+		t.Fatalf("a leftover invalid index: dropped %v, %v", dropped, err)
+	}
+	var left int
+	db.Raw(`SELECT count(*) FROM pg_class WHERE oid = ?`, oid).Scan(&left)
+	if left != 0 {
+		t.Error("the leftover index is still there")
+	}
 }
