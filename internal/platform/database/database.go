@@ -139,6 +139,9 @@ func migrateUpTo(ctx context.Context, db *gorm.DB, log *slog.Logger, version int
 	if err != nil {
 		return fmt.Errorf("database: migrate up: %w", err)
 	}
+	if err := dropSetAside(ctx, sqlDB); err != nil {
+		return err
+	}
 	for _, name := range names {
 		dropped, err := dropIfInvalid(ctx, sqlDB, name)
 		if err != nil {

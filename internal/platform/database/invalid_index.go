@@ -50,8 +50,8 @@ func pendingConcurrentIndexes(ctx context.Context, p *goose.Provider, fsys fs.FS
 // which waits for the build. It is then renamed aside (a moment's lock on the index alone) and
 // dropped CONCURRENTLY under that name, so that the drop can never hit an index of the original
 // name that another run has begun to build meanwhile. It says whether it dropped one. A drop
-// that fails leaves the index aside, still INVALID and not in the migration's way. Errors: the
-// database's.
+// that fails leaves the index aside, still INVALID and not in the migration's way, for
+// dropSetAside. Errors: the database's.
 func dropIfInvalid(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	aside, err := setAsideIfInvalid(ctx, db, name)
 	if err != nil || aside == "" {
@@ -66,7 +66,8 @@ func dropIfInvalid(ctx context.Context, db *sql.DB, name string) (bool, error) {
 // setAsideIfInvalid renames index name to invalid_index_<oid> when it is INVALID once its table's
 // builds are over, and returns that name ("" when name is missing or valid).
 func setAsideIfInvalid(ctx context.Context, db *sql.DB, name string) (string, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	// Read committed, whatever the server's default: the look under the lock must see the build's end.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return "", err
 	}
@@ -95,4 +96,33 @@ func setAsideIfInvalid(ctx context.Context, db *sql.DB, name string) (string, er
 		return "", err
 	}
 	return aside, tx.Commit()
+}
+
+// dropSetAside drops the indexes that dropIfInvalid set aside and could not drop (the drop
+// failed or was cut off), CONCURRENTLY. Errors: the database's.
+func dropSetAside(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relname ~ '^invalid_index_[0-9]+$' AND NOT i.indisvalid`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if _, err := db.ExecContext(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+name); err != nil {
+			return fmt.Errorf("database: drop the invalid index set aside as %s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -34,6 +34,8 @@ func TestMigrationRerunRebuildsInvalidIndexes(t *testing.T) {
 		t.Parallel()
 		m := failedAt(t, 779)
 		m.failedBuild(`CREATE INDEX CONCURRENTLY refunds_created_at ON refunds (created_at, order_id)`, "refunds_created_at")
+		// And one that an earlier rerun set aside but could not drop.
+		m.failedBuild(`CREATE INDEX CONCURRENTLY invalid_index_1 ON refunds (order_id)`, "invalid_index_1")
 		m.rerun(780)
 		m.exists("refunds_created_at")
 	})
