@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp, effectScope, type EffectScope } from 'vue'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
-import { useQueryState } from './querystate'
-import { month, region, year } from './urlquery'
+import { MAX_PAGES, useQueryState } from './querystate'
+import { month, region, text, year } from './urlquery'
 
 // useQueryState on a router of its own (memory history), run in the app's context as a page's
 // setup would be: no DOM needed, the router and the watchers are the real ones.
@@ -105,5 +105,59 @@ describe('a page choice whose default is fixed', () => {
   it('is left out of the URL', async () => {
     const { router } = await open('/report?region=433124&month=2026-05')
     expect(at(router).query).toEqual({ month: '2026-05' })
+  })
+})
+
+describe('a "load more" list (paged)', () => {
+  async function openList(url: string) {
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/start', component: blank }, { path: '/list', component: blank }] })
+    await router.push('/start')
+    await router.push(url)
+    const apply = vi.fn()
+    const app = createApp(blank)
+    app.use(router)
+    const scope = effectScope()
+    scopes.push(scope)
+    const page = app.runWithContext(() => scope.run(() => useQueryState({ q: text() }, apply, { paged: true })))!
+    await settle()
+    return { router, page, apply }
+  }
+
+  it('opens on the pages of its URL, and counts one more in place of the entry', async () => {
+    const { router, page, apply } = await openList('/list?q=honey&pages=3')
+    expect(page.pages.value).toBe(3)
+    page.more()
+    await settle()
+    expect(at(router).query).toEqual({ q: 'honey', pages: '4' })
+    expect(apply).not.toHaveBeenCalled() // the page loaded the page itself
+    router.back() // replaced, not pushed: back leaves the list
+    await settle()
+    expect(at(router).path).toBe('/start')
+  })
+
+  it('shows the first page of new choices, and back shows the pages of before again', async () => {
+    const { router, page, apply } = await openList('/list?q=honey')
+    page.more()
+    await settle()
+    expect(at(router).query).toEqual({ q: 'honey', pages: '2' })
+    page.state.q = 'rice'
+    page.commit()
+    await settle()
+    expect(at(router).query).toEqual({ q: 'rice' })
+    expect(page.pages.value).toBe(1)
+    router.back()
+    await settle()
+    expect(at(router).query).toEqual({ q: 'honey', pages: '2' })
+    expect(page.pages.value).toBe(2)
+    expect(apply).toHaveBeenCalledTimes(2) // the commit, then back
+  })
+
+  it('puts a bad or needless count right in place, and caps a large one', async () => {
+    expect(at((await openList('/list?pages=0')).router).query).toEqual({})
+    expect(at((await openList('/list?pages=1')).router).query).toEqual({})
+    expect(at((await openList('/list?pages=abc&q=x')).router).query).toEqual({ q: 'x' })
+    const big = await openList('/list?pages=9999')
+    expect(big.page.pages.value).toBe(MAX_PAGES)
+    expect(at(big.router).query).toEqual({ pages: String(MAX_PAGES) })
   })
 })

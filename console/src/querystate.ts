@@ -3,21 +3,35 @@
 // as a new history entry, and back/forward brings the earlier choices back and shows them again.
 // A default is left out of the URL, except a dated one (a month, a year: urlquery's Field.dated),
 // which a page opened without it writes in place, so that the link names the month it shows.
-import { reactive, watch } from 'vue'
+// A "load more" list (paged: true) also keeps how many pages it shows (?pages=N, left out for 1):
+// loading one more replaces the entry (back leaves the page, as before), new choices show page 1.
+import { reactive, ref, watch } from 'vue'
 import { useRoute, useRouter, type LocationQuery, type LocationQueryRaw } from 'vue-router'
-import { read, write, type Field } from './urlquery'
+import { pages as pagesField, read, write, type Field } from './urlquery'
 
 type Fields<S> = { [K in keyof S]: Field<S[K]> }
 
 let tidying: Promise<void> = Promise.resolve()
 
-export function useQueryState<S extends Record<string, string | number | boolean>>(fields: Fields<S>, apply: () => unknown) {
+/** The most pages a link may ask a list for (pages=N); a list shown longer is linked at this many. */
+export const MAX_PAGES = 20
+
+export interface Options {
+  /** paged: the page is a "load more" list; `pages` is how many it shows, `more` counts one more. */
+  paged?: boolean
+}
+
+export function useQueryState<S extends Record<string, string | number | boolean>>(fields: Fields<S>, apply: () => unknown, options: Options = {}) {
   const route = useRoute()
   const router = useRouter()
   const path = route.path
   const keys = Object.keys(fields) as (keyof S & string)[]
   const parse = (q: LocationQuery) => Object.fromEntries(keys.map((k) => [k, read(fields[k], q[k])])) as unknown as S
   const key = (s: S) => JSON.stringify(keys.map((k) => s[k]))
+  const paging = options.paged ? pagesField(MAX_PAGES) : null
+  const readPages = (q: LocationQuery) => (paging ? read(paging, q.pages) : 1)
+  /** How many pages the list shows (1 unless paged): what apply must load. */
+  const pages = ref(readPages(route.query))
 
   // The form's values: what the URL says, edited by the page's inputs until applied.
   const state = reactive(parse(route.query)) as S
@@ -30,21 +44,27 @@ export function useQueryState<S extends Record<string, string | number | boolean
       if (route.path !== path) return // leaving the page
       tidy() // a nav link to this page has no month: it shows the default and names it
       const s = parse(q)
-      if (key(s) === shown) return
+      const p = readPages(q)
+      if (key(s) === shown && p === pages.value) return
       Object.assign(state, s)
       shown = key(s)
+      pages.value = p
       void apply()
     },
   )
 
   /** query is the URL's query for the values given: a default is left out unless it is dated,
    * other keys are kept. */
-  function query(s: S): LocationQueryRaw {
+  function query(s: S, p = pages.value): LocationQueryRaw {
     const q: LocationQueryRaw = { ...route.query }
     for (const k of keys) {
       const text = write(fields[k], s[k])
       if (!fields[k].dated && text === write(fields[k], fields[k].def)) delete q[k]
       else q[k] = text
+    }
+    if (paging) {
+      if (p > 1) q.pages = String(p)
+      else delete q.pages
     }
     return q
   }
@@ -61,6 +81,7 @@ export function useQueryState<S extends Record<string, string | number | boolean
     }
     Object.assign(state, checked)
     shown = key(checked)
+    pages.value = 1 // new choices (or the same asked again) show their first page
     const to = router.resolve({ query: query(checked) })
     if (to.fullPath !== route.fullPath) void router.push(to)
     void apply()
@@ -73,11 +94,20 @@ export function useQueryState<S extends Record<string, string | number | boolean
   function tidy() {
     tidying = tidying.then(() => {
       if (route.path !== path) return // left the page meanwhile
-      const normal = router.resolve({ query: query(parse(route.query)) })
+      const normal = router.resolve({ query: query(parse(route.query), readPages(route.query)) })
       if (normal.fullPath !== route.fullPath) return router.replace(normal).then(() => undefined)
     }).catch(() => undefined) // a failed navigation must not stop the next page's tidying
   }
   tidy()
 
-  return { state, commit }
+  /** more counts the page the list has just loaded after its others: the URL says how many it
+   * shows, in place of its entry (no new one per page). */
+  function more() {
+    if (!paging || pages.value >= MAX_PAGES) return
+    pages.value++
+    const to = router.resolve({ query: query(parse(route.query)) })
+    if (to.fullPath !== route.fullPath) void router.replace(to)
+  }
+
+  return { state, commit, pages, more }
 }

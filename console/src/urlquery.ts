@@ -83,6 +83,12 @@ export function choice<T extends string>(allowed: readonly T[], def: T): Field<T
   return { def, parse: (s) => (allowed as readonly string[]).includes(s) ? (s as T) : undefined }
 }
 
+/** How many pages of a "load more" list are shown: 1 (the default) to max. A link asking for more
+ * than max shows max, so a typed pages=9999 cannot make the page read the whole register. */
+export function pages(max = 20): Field<number> {
+  return { def: 1, parse: (s) => (/^[1-9]\d{0,5}$/.test(s) ? Math.min(Number(s), max) : undefined) }
+}
+
 /** A yes/no, written 1 or 0. */
 export function flag(def: boolean): Field<boolean> {
   return { def, parse: (s) => (s === '1' ? true : s === '0' ? false : undefined), write: (v) => (v ? '1' : '0') }
