@@ -134,7 +134,7 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 // the village it was in when the entry happened, from the ledger's monthly roll-ups (00311: kept
 // as entries are posted, re-derived by verify --full; the postings themselves were read four
 // times per report), with the households benefited, their members and what they gained: one row
-// per village, per township (its 9 digits) and for the whole area (area ''). A household counts
+// per village, per township (its 9 digits) and for the whole area (the empty code). A household counts
 // once in each: one that moved in the month (a village merge) counts in both villages, but once in
 // a township or county that holds both (带贫户数 counts distinct households, GLOSSARY; the parents
 // summed their villages' counts, 20 where 17 had benefited), and its members once in the
