@@ -41,10 +41,11 @@ var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
 // entry's foreign key, first, as every order transition takes its order's lock first: a return
 // must not hold account rows while it waits for an order that a refund or a receipt holds on its
 // way to those same accounts. It returns what a return needs of the order: its unit and its
-// charge's provider reference. Errors: gorm.ErrRecordNotFound when the order has no payment.
+// payment's provider reference ("" when it has none: a charge of another amount than a placed
+// order's total is owed back from its own reference). Errors: gorm.ErrRecordNotFound (no order).
 func lockOrderKeyShare(tx *gorm.DB, orderID uuid.UUID) (charged orderCharge, err error) {
-	err = tx.Raw(`SELECT o.unit_id, p.provider_ref FROM orders o JOIN payments p ON p.order_id = o.id
-		WHERE o.id = ? FOR KEY SHARE OF o`, orderID).Take(&charged).Error
+	err = tx.Raw(`SELECT o.unit_id, coalesce(p.provider_ref, '') AS provider_ref FROM orders o
+		LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ? FOR KEY SHARE OF o`, orderID).Take(&charged).Error
 	return charged, err
 }
 
@@ -243,11 +244,13 @@ func (s *Orders) returnFailed(ctx context.Context, k moneyBack, id uuid.UUID, wh
 // that the money is not left at the provider unrecorded: the payment row (claiming no key, so it
 // never replays as the client's payment) and its ledger entry are written, owed back at once, in
 // one statement guarded by "o is cancelled and has no payment"; then the return is tried (giveBack,
-// paymentBack), and if that fails the background pass returns it. Nothing is written when o
-// already has a payment: the provider's charge is idempotent per order, so that is this charge.
+// paymentBack), and if that fails the background pass returns it. When o already has a payment,
+// under this reference nothing more is written (a repeated report of the same charge); under
+// another reference the unit was charged twice (the buyer's Pay and a callback of another charge
+// raced a cancel), and this charge is a double charge owed back (oweDoubleCharge).
 // The writes do not stop when the client goes: the money has moved. An error means the charge
-// could not be recorded (the database failed); it is logged at ERROR with what the operators need
-// to return it by hand.
+// could not be recorded (the database failed, or its reference already pays another order); it is
+// logged at ERROR with what the operators need to return it by hand.
 func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error {
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
@@ -259,15 +262,25 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 		    SELECT ?, guard.id, ?, ?, ?, ?, ? FROM guard
 		)`, Args: []any{o.ID, StatusCancelled, o.ID,
 		pay.ID, pay.AmountFen, pay.Provider, pay.ProviderRef, pay.PaidAt, now}}
-	_, err := s.ledger.WithTx(s.db).PostPayment(ctx, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
-	if err != nil {
-		// A concurrent late charge of the same order (the same charge) may have been recorded first.
-		var n int64
-		if cerr := s.db.WithContext(ctx).Model(&Payment{}).Where("order_id = ?", o.ID).Count(&n).Error; cerr != nil || n == 0 {
-			s.log.Error("a charge for a cancelled order could not be recorded: return it by hand",
-				"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", pay.ProviderRef, "amount_fen", int64(pay.AmountFen), "err", err)
-			return apperr.DB(err, "payment")
+	posted, err := s.ledger.WithTx(s.db).PostPayment(ctx, guard, o.ID, o.UnitID, pay.AmountFen, pay.ProviderRef, pay.PaidAt)
+	if !posted && !isOtherOrdersRef(err) {
+		// Another report recorded a payment first (the guard found one, or payments' one per order
+		// refused this one): the same charge, or another one.
+		var prior Payment
+		perr := s.db.WithContext(ctx).Take(&prior, "order_id = ?", o.ID).Error
+		switch {
+		case perr == nil && prior.ProviderRef == pay.ProviderRef:
+			err = nil
+		case perr == nil:
+			return s.oweDoubleCharge(ctx, o, pay.ProviderRef, pay.AmountFen, "")
+		case err == nil:
+			err = perr
 		}
+	}
+	if err != nil {
+		s.log.Error("a charge for a cancelled order could not be recorded: return it by hand",
+			"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", pay.ProviderRef, "amount_fen", int64(pay.AmountFen), "err", err)
+		return apperr.DB(err, "payment")
 	}
 	_, _, _ = s.giveBack(ctx, paymentBack, o.ID) // on failure the money stays owed, for the background pass
 	return nil

@@ -21,6 +21,8 @@ import (
 // transaction), records the payment, marks the order paid and posts the payment entry (debit
 // bank, credit the unit's receivable). A retry with the same key returns the first payment
 // (replayed=true).
+// A charge that then finds the order cancelled, or paid by another charge, is owed back to the
+// unit (oweLateCharge, oweDoubleCharge) and answered with a Conflict saying so.
 // Errors: NotFound, Forbidden (not a buyer), Conflict (wrong state, with current_status).
 func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key string) (Payment, bool, error) {
 	if p.Role != auth.RoleBuyer {
@@ -55,6 +57,19 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 				return Payment{}, false, err
 			}
 			return Payment{}, false, apperr.Conflict("the order was cancelled while it was being paid: the charge of %s goes back to the unit",
+				pay.AmountFen).With("current_status", o.Status)
+		}
+		// Paid meanwhile: by this charge (a replay of key, or the provider's callback of it), or
+		// by another one (a callback of another charge came first): then this one is owed back.
+		var prior Payment
+		if err := s.db.WithContext(ctx).Take(&prior, "order_id = ?", o.ID).Error; err != nil {
+			return Payment{}, false, apperr.DB(err, "payment")
+		}
+		if prior.ProviderRef != ref {
+			if err := s.oweDoubleCharge(ctx, o, ref, pay.AmountFen, ""); err != nil {
+				return Payment{}, false, err
+			}
+			return Payment{}, false, apperr.Conflict("the order was paid by another charge while it was being paid: the charge of %s goes back to the unit",
 				pay.AmountFen).With("current_status", o.Status)
 		}
 		return s.paymentReplay(ctx, o, key)

@@ -195,3 +195,32 @@ func (c *county) refund(t testing.TB, order uuid.UUID, quantity int, at time.Tim
 		t.Fatal(err)
 	}
 }
+
+// A closed month's workbook regenerates byte for byte from the database (README): three sheets,
+// read again for every download, give the same bytes each time.
+func TestMonthlyXLSXSameBytes(t *testing.T) {
+	c := newCounty(t)
+	a := c.household(t, c.villages[0], 2)
+	kiwi := c.product(t, "猕猴桃", 1250, ledger.Supplier{HouseholdID: a, ShareBP: 10000})
+	c.sell(t, kiwi, 3, 1250, time.Date(2024, 5, 10, 4, 0, 0, 0, time.UTC))
+	svc := NewService(c.db)
+	var first []byte
+	for i := range 12 {
+		rep, err := svc.MonthlyReport(context.Background(), c.admin, c.code, Month{2024, time.May})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteXLSX(&buf, rep); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = buf.Bytes()
+			if len(rep.Products) != 1 || len(rep.Units) != 1 {
+				t.Fatalf("products %+v units %+v", rep.Products, rep.Units)
+			}
+		} else if !bytes.Equal(buf.Bytes(), first) {
+			t.Fatalf("download %d differs from the first", i+1)
+		}
+	}
+}

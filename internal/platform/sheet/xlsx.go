@@ -1,7 +1,10 @@
 package sheet
 
 import (
+	"archive/zip"
+	"bytes"
 	"io"
+	"sort"
 	"strconv"
 	"unicode"
 
@@ -22,6 +25,9 @@ const (
 // of more than 15 digits (money from ¥10 trillion, counted in fen) is written as right-aligned
 // text: spreadsheets keep numbers as doubles to 15 significant digits, and would drop its last
 // fen (a reviewer's ¥10,000,000,005,206.33 read back as …206.30).
+//
+// The same tables give the same bytes, always (the README: a closed month's report regenerates
+// byte for byte): see reproducible.
 func WriteXLSX(w io.Writer, tables ...Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -46,8 +52,11 @@ func WriteXLSX(w io.Writer, tables ...Table) error {
 			return err
 		}
 	}
-	_, err = f.WriteTo(w)
-	return err
+	zipped, err := f.WriteToBuffer()
+	if err != nil {
+		return err
+	}
+	return reproducible(w, zipped.Bytes())
 }
 
 type styles struct{ text, money, bold, wide int }
@@ -181,3 +190,47 @@ func textWidth(s string) int {
 // exactInSheets reports whether n's digits (fen, or a count) fit the 15 significant digits to
 // which spreadsheets keep a number (Excel's limit; LibreOffice shows the same).
 func exactInSheets(n int64) bool { return n > -1e15 && n < 1e15 }
+
+// Every part's modification time is 1980-01-01 00:00:00, the earliest an MS-DOS (ZIP) date can
+// say, so that no part carries the moment it was written. zip.Writer.CreateRaw writes the MS-DOS
+// fields as given (it converts FileHeader.Modified only in CreateHeader), hence them encoded:
+// date = (year-1980)<<9 | month<<5 | day, time = hour<<11 | minute<<5 | second/2.
+const zipEpochDate, zipEpochTime = 1<<5 | 1, 0
+
+// reproducible writes the workbook zipped as its parts in a fixed order — [Content_Types].xml
+// first (the order Excel writes, which some readers expect), then by name — each stamped
+// 1980-01-01. excelize writes the parts of stream-written sheets in the order of ranging over a
+// map (v2.11.1, file.go writeToZip), so a workbook of several sheets came out in one of several
+// byte orders: a reviewer got two MD5s in six downloads of one closed month's report. The parts
+// are copied still compressed (deflate of the same bytes gives the same bytes).
+func reproducible(w io.Writer, zipped []byte) error {
+	r, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	if err != nil {
+		return err
+	}
+	parts := append([]*zip.File(nil), r.File...)
+	const first = "[Content_Types].xml"
+	sort.Slice(parts, func(i, j int) bool {
+		if (parts[i].Name == first) != (parts[j].Name == first) {
+			return parts[i].Name == first
+		}
+		return parts[i].Name < parts[j].Name
+	})
+	zw := zip.NewWriter(w)
+	for _, p := range parts {
+		h := zip.FileHeader{Name: p.Name, Method: p.Method, CRC32: p.CRC32,
+			CompressedSize64: p.CompressedSize64, UncompressedSize64: p.UncompressedSize64, ModifiedDate: zipEpochDate, ModifiedTime: zipEpochTime}
+		raw, err := p.OpenRaw()
+		if err != nil {
+			return err
+		}
+		out, err := zw.CreateRaw(&h)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, raw); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
