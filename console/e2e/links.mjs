@@ -271,6 +271,8 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   // The catalogue's pages: more than 20 products with the uncertified; a reload shows both pages.
   await page.goto(`${base}/console/buyer/catalog?certifiedOnly=0`)
   await until(async () => (await page.locator('.product').count()) === 20, `${tag}: the first 20 products`)
+  // A search typed, not applied: the next page is still of the search shown (the reload says so).
+  await page.fill('input[name=q]', '蜂蜜')
   await page.getByRole('button', { name: '加载更多' }).click()
   await page.waitForURL((u) => u.searchParams.get('pages') === '2' && u.searchParams.get('certifiedOnly') === '0')
   const products = await page.locator('.product').count()
