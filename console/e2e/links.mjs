@@ -209,6 +209,18 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   await until(async () => (await unitMark.count()) === 1, `${tag}: the linked unit's row marked`)
   expect(unitTitle.startsWith(((await unitMark.locator('td').first().textContent()) ?? '').trim()) && (await inView(page, unitMark)),
     `${tag}: the linked unit's row is marked and in view (${await unitMark.locator('td').first().textContent()})`)
+  // The year of its target is named in the URL (a link must not move to next year in January);
+  // another year chosen is a new entry, kept by a reload.
+  const thisYear = Number(chinaMonth().slice(0, 4))
+  expect(query(page).get('year') === String(thisYear), `${tag}: the unit's page names the year it shows (${page.url()})`)
+  await page.locator('.unit-card .year-select').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: String(thisYear - 1) }).click()
+  await page.waitForURL((u) => u.searchParams.get('year') === String(thisYear - 1))
+  await page.reload()
+  await page.locator('.unit-card h3', { hasText: String(thisYear - 1) }).first().waitFor()
+  expect(true, `${tag}: the unit's year ${thisYear - 1} chosen is in the URL and a reload keeps it`)
+  await page.goBack()
+  await page.locator('.unit-card h3', { hasText: unitTitle }).first().waitFor()
   const units = page.locator('.units-table .el-table__row')
   if ((await units.count()) > 1) {
     await units.nth(1).click()
@@ -259,6 +271,8 @@ export async function linksJourney({ browser, base, viewport, tag, newPage, shot
   // The catalogue's pages: more than 20 products with the uncertified; a reload shows both pages.
   await page.goto(`${base}/console/buyer/catalog?certifiedOnly=0`)
   await until(async () => (await page.locator('.product').count()) === 20, `${tag}: the first 20 products`)
+  // A search typed, not applied: the next page is still of the search shown (the reload says so).
+  await page.fill('input[name=q]', '蜂蜜')
   await page.getByRole('button', { name: '加载更多' }).click()
   await page.waitForURL((u) => u.searchParams.get('pages') === '2' && u.searchParams.get('certifiedOnly') === '0')
   const products = await page.locator('.product').count()

@@ -113,6 +113,29 @@ export async function stationJourney(browser, base, viewport, tag, h) {
   // A batch, 60 codes issued as a job with a progress bar, the labels as PDF.
   await card.locator('.batches-link').click()
   await page.waitForURL(`**/console/station/batches?product=${productId}`)
+  // The product chosen is the URL's: another chosen is a new entry, and back shows this one again;
+  // the nav's link (no product) shows the first product and names it in the URL.
+  const picked = page.locator('.pick .el-select')
+  const selected = async () => ((await picked.textContent()) ?? '').trim()
+  await until(async () => !['', '请选择'].includes(await selected()) && !/^[0-9a-f-]{36}$/.test(await selected()), `${tag}: the batches' product named`)
+  const productName = await selected()
+  await picked.click()
+  // Not the first product either, which the nav's link shows.
+  const options = page.locator('.el-select-dropdown__item:visible')
+  await options.first().waitFor()
+  const names = (await options.allTextContents()).map((x) => x.trim())
+  const choice = names.findLastIndex((x, i) => i > 0 && x !== productName)
+  await options.nth(choice).click()
+  await page.waitForURL((u) => u.pathname.endsWith('/station/batches') && u.searchParams.get('product') !== productId)
+  const other = new URL(page.url()).searchParams.get('product')
+  await page.locator('a[href="/console/station/batches"]').click()
+  await page.waitForURL((u) => u.search !== `?product=${other}` && /^[0-9a-f-]{36}$/.test(u.searchParams.get('product') ?? ''))
+  await page.goBack() // the nav's entry, named in place, then the product chosen, then ours
+  await page.waitForURL((u) => u.searchParams.get('product') === other)
+  await page.goBack()
+  await page.waitForURL((u) => u.searchParams.get('product') === productId)
+  await page.locator('.pick .el-select', { hasText: productName }).waitFor()
+  expect(true, `${tag}: the batches' product is in the URL: the nav names the first, back shows ${productName} again`)
   const batchNo = `E2E-${tag.toUpperCase().slice(0, 3)}${Date.now() % 1000000}`
   await page.fill('input[name=batch_no]', batchNo)
   await page.locator('.batch-form .el-input-number input').fill('60')

@@ -152,6 +152,12 @@ describe('a "load more" list (paged)', () => {
     expect(apply).toHaveBeenCalledTimes(2) // the commit, then back
   })
 
+  it('answers the choices shown, not an edit of the form not applied', async () => {
+    const { page } = await openList('/list?q=honey&pages=2')
+    page.state.q = 'rice' // typed, not applied
+    expect(page.applied()).toEqual({ q: 'honey' })
+  })
+
   it('puts a bad or needless count right in place, and caps a large one', async () => {
     expect(at((await openList('/list?pages=0')).router).query).toEqual({})
     expect(at((await openList('/list?pages=1')).router).query).toEqual({})

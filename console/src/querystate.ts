@@ -109,5 +109,9 @@ export function useQueryState<S extends Record<string, string | number | boolean
     if (to.fullPath !== route.fullPath) void router.replace(to)
   }
 
-  return { state, commit, pages, more }
+  /** applied is the choices the URL holds, what the list shows: "load more" asks for the page after
+   * those, whatever the form holds meanwhile (a search typed, not applied). */
+  const applied = () => parse(route.query)
+
+  return { state, commit, pages, more, applied }
 }
