@@ -236,7 +236,7 @@ func (s *Users) login(c *gin.Context) {
 // refuse a Secure cookie over plain HTTP).
 func setDeviceCookie(c *gin.Context, value string, until time.Time) {
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: DeviceCookie, Value: value, Path: DevicePath, Expires: until, MaxAge: int(time.Until(until).Seconds()),
+		Name: DeviceCookie, Value: value, Path: DevicePath, Expires: until, MaxAge: int(time.Until(until).Round(time.Second).Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https"),
 	})
