@@ -283,12 +283,13 @@ JOIN postings p ON p.account_id = a.id
 WHERE a.kind = 'household_income' AND a.owner_id = ?`
 
 // statementLinesSQL reads the newest postings of a household's income account, all its slots,
-// with what they sold. Quantity is the order line's, or for a refund the items that refund took
-// back of the line (its entry's key is refund:{refund id}, as procurement posts it); the
-// household's part of either is the amount, not a count.
+// with what they sold, each product named as sold (the order line's name, 00960). Quantity is the
+// order line's, or for a refund the items that refund took back of the line (its entry's key is
+// refund:{refund id}, as procurement posts it); the household's part of either is the amount, not
+// a count.
 const statementLinesSQL = `
 SELECT p.entry_id, e.kind, e.occurred_at, e.order_id, p.order_line_id, ol.product_id,
-       coalesce(pr.name, '') AS product_name, coalesce(rl.quantity, ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
+       coalesce(ol.product_name, pr.name, '') AS product_name, coalesce(rl.quantity, ol.quantity, 0) AS quantity, -p.amount_fen AS amount_fen
 FROM postings p
 JOIN journal_entries e ON e.id = p.entry_id
 LEFT JOIN order_lines_view ol ON ol.id = p.order_line_id

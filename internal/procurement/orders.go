@@ -378,17 +378,26 @@ func scoped(q *gorm.DB, p auth.Principal) *gorm.DB {
 	return q.Where("false")
 }
 
-// withUnitName selects an order's columns and its unit's current name (Order.UnitName): a read
-// of the unit's row by its key, for the orders p may see only (scoped), so a station learns the
-// name of a unit that ordered from it and of no other.
-func withUnitName(q *gorm.DB) *gorm.DB {
-	return q.Select("orders.*, (SELECT u.name FROM assisting_units u WHERE u.id = orders.unit_id) AS unit_name")
+// withUnitName selects an order's columns as p sees them and its unit's current name
+// (Order.UnitName): a read of the unit's row by its key, for the orders p may see only (scoped),
+// so a station learns the name of a unit that ordered from it and of no other. A station's
+// total_fen is that of its own lines, as Order.seenBy gives it for one order: the order's total
+// would tell it what the unit bought of other stations (a reviewer read it off GET /orders).
+func withUnitName(q *gorm.DB, p auth.Principal) *gorm.DB {
+	const unitName = "(SELECT u.name FROM assisting_units u WHERE u.id = orders.unit_id) AS unit_name"
+	if p.Role == auth.RoleStation {
+		return q.Select(`orders.id, orders.unit_id, orders.placed_by, orders.status, orders.placed_at, orders.paid_at,
+			orders.shipped_at, orders.completed_at, orders.cancelled_at,
+			(SELECT coalesce(sum(ol.amount_fen), 0) FROM order_lines ol WHERE ol.order_id = orders.id AND ol.station_id = ?) AS total_fen, `+unitName,
+			p.StationID)
+	}
+	return q.Select("orders.*, " + unitName)
 }
 
 // Get returns an order with its lines and its unit's name. Errors: NotFound (also out of scope).
 func (s *Orders) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Order, error) {
 	var o Order
-	if err := withUnitName(scoped(s.db.WithContext(ctx), p)).Take(&o, "orders.id = ?", id).Error; err != nil {
+	if err := withUnitName(scoped(s.db.WithContext(ctx), p), p).Take(&o, "orders.id = ?", id).Error; err != nil {
 		return o, apperr.DB(err, "order")
 	}
 	var err error
@@ -406,7 +415,7 @@ func (s *Orders) List(ctx context.Context, p auth.Principal, before uuid.UUID, l
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	q := withUnitName(scoped(s.db.WithContext(ctx), p))
+	q := withUnitName(scoped(s.db.WithContext(ctx), p), p)
 	if before != uuid.Nil {
 		q = q.Where("orders.id < ?", before)
 	}

@@ -1029,3 +1029,37 @@ func TestLineStationIsProductStation(t *testing.T) {
 		t.Fatalf("moving a line to another station: %v, want order_lines_product_station_fkey refused", err)
 	}
 }
+
+// A station's list of orders shows the total of its own lines, as the order itself does for it:
+// the order's total would tell it what the unit bought of other stations. The buyer and the
+// county office see the whole order.
+func TestStationListShowsItsOwnTotal(t *testing.T) {
+	w := newWorld(t)
+	pb := w.productB(t, 2550, 10)
+	var o fixture.FullOrder
+	w.Buyer1.Do("POST", "/api/v1/orders", map[string]any{"items": []map[string]any{
+		{"product_id": w.Product, "quantity": 3}, {"product_id": pb, "quantity": 2}}}, "Idempotency-Key", "own-total-"+fixture.RandDigits(6)).
+		Want(201).JSON(&o)
+	for _, c := range []struct {
+		name   string
+		client fixture.Client
+		want   int64
+	}{{"station A", w.OpA, 3 * 10000}, {"station B", w.OpB, 2 * 2550}, {"buyer", w.Buyer1, 3*10000 + 2*2550}, {"admin", w.Admin, 3*10000 + 2*2550}} {
+		var list struct{ Orders []fixture.FullOrder }
+		c.client.Do("GET", "/api/v1/orders?limit=200", nil).Want(200).JSON(&list)
+		var one fixture.FullOrder
+		c.client.Do("GET", "/api/v1/orders/"+o.ID, nil).Want(200).JSON(&one)
+		found := false
+		for _, l := range list.Orders {
+			if l.ID == o.ID {
+				found = true
+				if l.TotalFen != c.want || one.TotalFen != c.want {
+					t.Errorf("%s: list total %d, order total %d, want %d", c.name, l.TotalFen, one.TotalFen, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s does not list the order", c.name)
+		}
+	}
+}

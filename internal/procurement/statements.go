@@ -57,8 +57,9 @@ func ParsePeriod(s string) (Period, error) {
 // end. Amounts in fen. Quantity and AmountFen are what was bought in the period: the line's, when
 // its order was paid in the period, else 0 (a line paid earlier is listed for a return in the
 // period only). RefundedQuantity and RefundedFen are what went back in the period: refunds made
-// in it, and the whole line when its paid order was cancelled in it (CancelledAt). Names are as
-// they were on the day of payment, so a later rename never changes a closed period.
+// in it, and the whole line when its paid order was cancelled in it (CancelledAt). The product is
+// named as sold (fixed when the order was placed), the station as on the day of payment, so a
+// later rename never changes a line.
 type StatementLine struct {
 	OrderID          uuid.UUID   `json:"order_id"`
 	PaidAt           time.Time   `json:"paid_at"`
@@ -105,14 +106,15 @@ type Statements struct {
 // NewStatements builds the statement service.
 func NewStatements(db *gorm.DB) *Statements { return &Statements{db: db, now: time.Now} }
 
-// statementSQL reads a statement's lines (see Statement) with the names of their day of payment
-// (product_name_at, station_name_at: catalog's and station's name histories). The bounds are
+// statementSQL reads a statement's lines (see Statement): each product named as sold (the order
+// line's product_name, fixed at placement, migration 00960), its station as on the day of
+// payment (station_name_at, the station's name history). The bounds are
 // instants computed in Asia/Shanghai, so neither the server's nor the session's zone matters;
 // days for the names are cut in Asia/Shanghai too.
 const statementSQL = `
 	WITH l AS (
 		SELECT o.id AS order_id, o.paid_at, o.cancelled_at, l.id, l.line_no, l.product_id, l.station_id,
-		       l.quantity, l.unit_price_fen, l.amount_fen,
+		       l.quantity, l.unit_price_fen, l.amount_fen, l.product_name,
 		       o.paid_at >= @from AS bought,
 		       coalesce(o.cancelled_at >= @from AND o.cancelled_at < @to, false) AS cancelled_in
 		FROM orders o
@@ -128,7 +130,7 @@ const statementSQL = `
 		GROUP BY rl.order_line_id
 	)
 	SELECT l.order_id, l.paid_at, CASE WHEN l.cancelled_in THEN l.cancelled_at END AS cancelled_at, l.line_no, l.product_id,
-	       product_name_at(l.product_id, (l.paid_at AT TIME ZONE 'Asia/Shanghai')::date) AS product_name,
+	       l.product_name,
 	       station_name_at(l.station_id, (l.paid_at AT TIME ZONE 'Asia/Shanghai')::date) AS station_name,
 	       CASE WHEN l.bought THEN l.quantity ELSE 0 END AS quantity, l.unit_price_fen,
 	       CASE WHEN l.bought THEN l.amount_fen ELSE 0 END AS amount_fen,

@@ -25,7 +25,8 @@ import (
 //     (household_village_at, kept with the ledger's monthly roll-ups), not the one it belongs to now;
 //     a refund (or reversal) of a sold line counts for the village of the line's sale, which it
 //     takes back from (00700), in the month it happened;
-//   - households benefited (带贫户数): the area's households whose income rose in the month;
+//   - households benefited (带贫户数): the area's households whose income rose in the month, each
+//     once (one that moved villages in the month counts in each village, once in their parents);
 //   - per-capita income added: income added ÷ the members of the households benefited (sizes at
 //     the month's end), rounded to the fen.
 
@@ -129,11 +130,16 @@ func (s *Service) MonthlyReport(ctx context.Context, p auth.Principal, region st
 	return out, err
 }
 
-// monthlyIncomeSQL sums each household's income in the month and the area's households benefited
-// by village, each household's income in the village it was in when the entry happened, from the
-// ledger's monthly roll-ups (00311: kept as entries are posted, re-derived by verify --full; the
-// postings themselves were read four times per report). Arguments: month (its first day), region
-// prefix, month end (date), then the scope's.
+// monthlyIncomeSQL sums the month's income of the area's households, each household's income in
+// the village it was in when the entry happened, from the ledger's monthly roll-ups (00311: kept
+// as entries are posted, re-derived by verify --full; the postings themselves were read four
+// times per report), with the households benefited, their members and what they gained: one row
+// per village, per township (its 9 digits) and for the whole area (the empty code). A household counts
+// once in each: one that moved in the month (a village merge) counts in both villages, but once in
+// a township or county that holds both (带贫户数 counts distinct households, GLOSSARY; the parents
+// summed their villages' counts, 20 where 17 had benefited), and its members once in the
+// per-capita figure. Arguments: month (its first day), region prefix, month end (date), then the
+// scope's.
 const monthlyIncomeSQL = `
 WITH inc AS (
     SELECT r.household_id, r.village_code,
@@ -144,29 +150,35 @@ WITH inc AS (
     WHERE r.month = CAST(? AS date) AND r.village_code LIKE ?
       AND r.account_kind IN ('household_income', 'household_wage_income', 'household_property_income')
     GROUP BY 1, 2
+), hv AS (
+    SELECT h.id, h.village_code, inc.business, inc.wage, inc.property, ` + membersExpr + ` AS members
+    FROM inc
+    JOIN households reg ON reg.id = inc.household_id
+    CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
+    WHERE %s
+), per AS ( -- each household once per area it had income in
+    SELECT a.area, hv.id, sum(hv.business) AS business, sum(hv.wage) AS wage, sum(hv.property) AS property,
+           max(hv.members) AS members
+    FROM hv CROSS JOIN LATERAL (VALUES (hv.village_code), (left(hv.village_code, 9)), ('')) a(area)
+    GROUP BY 1, 2
 )
-SELECT h.village_code,
-       coalesce(sum(inc.business), 0) AS business, coalesce(sum(inc.wage), 0) AS wage,
-       coalesce(sum(inc.property), 0) AS property,
-       count(*) FILTER (WHERE inc.business + inc.wage + inc.property > 0) AS benefited,
-       coalesce(sum(` + membersExpr + `) FILTER (WHERE inc.business + inc.wage + inc.property > 0), 0) AS members,
-       coalesce(sum(inc.business + inc.wage + inc.property) FILTER (WHERE inc.business + inc.wage + inc.property > 0), 0) AS gained
-FROM inc
-JOIN households reg ON reg.id = inc.household_id
-CROSS JOIN LATERAL (SELECT reg.id, reg.members, inc.village_code) h -- h: the household as it was then
-WHERE %s
-GROUP BY h.village_code`
+SELECT area, coalesce(sum(business), 0) AS business, coalesce(sum(wage), 0) AS wage, coalesce(sum(property), 0) AS property,
+       count(*) FILTER (WHERE business + wage + property > 0) AS benefited,
+       coalesce(sum(members) FILTER (WHERE business + wage + property > 0), 0) AS members,
+       coalesce(sum(business + wage + property) FILTER (WHERE business + wage + property > 0), 0) AS gained
+FROM per
+GROUP BY area`
 
 func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, month Month, out *Monthly) error {
 	scope, args := scopeSQL(p)
 	var rows []struct {
-		VillageCode string
-		Business    int64
-		Wage        int64
-		Property    int64
-		Benefited   int
-		Members     int
-		Gained      int64
+		Area      string
+		Business  int64
+		Wage      int64
+		Property  int64
+		Benefited int
+		Members   int
+		Gained    int64
 	}
 	q := sprintf(monthlyIncomeSQL, scope)
 	a := append([]any{firstDay(month), region + "%", month.Next().Start().Format(time.DateOnly)}, args...)
@@ -175,39 +187,27 @@ func (s *Service) monthlyIncome(tx *gorm.DB, p auth.Principal, region string, mo
 	}
 	villages := map[string]*Area{}
 	townships := map[string]*Area{}
-	gained := map[string]int64{}
 	for _, r := range rows {
-		v := &Area{Code: r.VillageCode, Level: 5}
-		v.BusinessFen, v.WageFen, v.PropertyFen, v.IncomeFen = r.Business, r.Wage, r.Property, r.Business+r.Wage+r.Property
-		v.HouseholdsBenefited, v.Members = r.Benefited, r.Members
-		v.PerCapitaAddedFen = perCapita(r.Gained, r.Members)
-		villages[r.VillageCode] = v
-		gained[r.VillageCode] = r.Gained
-		t := townships[r.VillageCode[:9]]
-		if t == nil {
-			t = &Area{Code: r.VillageCode[:9], Level: 4}
-			townships[t.Code] = t
+		var sum Summary
+		sum.BusinessFen, sum.WageFen, sum.PropertyFen, sum.IncomeFen = r.Business, r.Wage, r.Property, r.Business+r.Wage+r.Property
+		sum.HouseholdsBenefited, sum.Members = r.Benefited, r.Members
+		sum.PerCapitaAddedFen = perCapita(r.Gained, r.Members)
+		switch len(r.Area) {
+		case 12:
+			villages[r.Area] = &Area{Code: r.Area, Level: 5, Summary: sum}
+		case 9:
+			townships[r.Area] = &Area{Code: r.Area, Level: 4, Summary: sum}
+		case 0:
+			setIncome(&out.Totals, sum)
 		}
-		addIncome(&t.Summary, v.Summary)
-		gained[t.Code] += r.Gained
-		addIncome(&out.Totals, v.Summary)
 	}
-	var totalGained int64
-	for _, t := range townships {
-		t.PerCapitaAddedFen = perCapita(gained[t.Code], t.Members)
-		totalGained += gained[t.Code]
-	}
-	out.Totals.PerCapitaAddedFen = perCapita(totalGained, out.Totals.Members)
 	return s.areas(tx, villages, townships, out)
 }
 
-func addIncome(dst *Summary, v Summary) {
-	dst.BusinessFen += v.BusinessFen
-	dst.WageFen += v.WageFen
-	dst.PropertyFen += v.PropertyFen
-	dst.IncomeFen += v.IncomeFen
-	dst.HouseholdsBenefited += v.HouseholdsBenefited
-	dst.Members += v.Members
+// setIncome sets the income figures of dst (its sales and orders are monthlySales').
+func setIncome(dst *Summary, v Summary) {
+	dst.BusinessFen, dst.WageFen, dst.PropertyFen, dst.IncomeFen = v.BusinessFen, v.WageFen, v.PropertyFen, v.IncomeFen
+	dst.HouseholdsBenefited, dst.Members, dst.PerCapitaAddedFen = v.HouseholdsBenefited, v.Members, v.PerCapitaAddedFen
 }
 
 // monthlySalesSQL is the month's sales of the area's products, by product and unit, from the

@@ -224,3 +224,36 @@ func TestMonthlyXLSXSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// A household that moved villages in the month (a village merge moves them all) counts as
+// benefited in each village its income rose in, but once in their township and county, its
+// members once in their per-capita figure (a reviewer's county counted 20 where 17 had benefited).
+func TestMonthlyMovedHouseholdCountsOnce(t *testing.T) {
+	c := newCounty(t)
+	a := c.household(t, c.villages[0], 4)
+	b := c.household(t, c.villages[1], 2)
+	kiwi := c.product(t, "猕猴桃", 1000, ledger.Supplier{HouseholdID: a, ShareBP: 5000}, ledger.Supplier{HouseholdID: b, ShareBP: 5000})
+	c.sell(t, kiwi, 1, 1000, time.Now())
+	exec(t, c.db, `UPDATE households SET village_code = ? WHERE id = ?`, c.villages[1], a)
+	c.sell(t, kiwi, 1, 1000, time.Now())
+	rep, err := NewService(c.db).MonthlyReport(context.Background(), c.admin, c.code, MonthOf(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v0, v1, t1 := findArea(rep.Villages, c.villages[0]), findArea(rep.Villages, c.villages[1]), findArea(rep.Townships, c.code+"101")
+	if v0 == nil || v1 == nil || t1 == nil {
+		t.Fatalf("areas %+v %+v", rep.Villages, rep.Townships)
+	}
+	if v0.HouseholdsBenefited != 1 || v0.IncomeFen != 500 || v1.HouseholdsBenefited != 2 || v1.IncomeFen != 1500 || v1.Members != 6 {
+		t.Errorf("villages: %+v, %+v", v0.Summary, v1.Summary)
+	}
+	for name, s := range map[string]Summary{"township": t1.Summary, "county": rep.Totals} {
+		// ¥20.00 over the 6 members of the 2 households: ¥3.33 each.
+		if s.HouseholdsBenefited != 2 || s.Members != 6 || s.IncomeFen != 2000 || s.PerCapitaAddedFen != 333 {
+			t.Errorf("%s: %+v; want 2 households, 6 members, ¥20.00, ¥3.33 per capita", name, s)
+		}
+	}
+	if recs := csvRows(t, rep, "areas"); recs[1][6] != "2" {
+		t.Errorf("areas CSV county row %q", recs[1])
+	}
+}

@@ -388,7 +388,8 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 	}
 	// A label's origin is the scan page's (viewRow): the batch's, as it was fixed when the batch
 	// was made. A merge moves the product's origin to the successor, but not a batch made before
-	// it, and a reprinted label must not say otherwise than the page of its code.
+	// it, and a reprinted label must not say otherwise than the page of its code. So with the
+	// name: a sold item's is its order line's, as sold (00960); an unsold one's the product's now.
 	origin := b.OriginPath.LabelName()
 	if issuance != nil {
 		if err := s.printableIssuance(ctx, batchID, *issuance); err != nil {
@@ -400,7 +401,8 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		return err
 	}
 	defer release()
-	q := s.db.WithContext(ctx).Table("trace_codes c").Select("c.code").
+	q := s.db.WithContext(ctx).Table("trace_codes c").Select("c.code, l.product_name").
+		Joins("LEFT JOIN order_lines_view l ON l.id = c.order_line_id").
 		Where("c.batch_id = ? AND c.status <> 'void'", batchID)
 	if issuance != nil {
 		q = q.Where("c.issuance_id = ?", *issuance)
@@ -426,10 +428,15 @@ func (s *Service) LabelItems(ctx context.Context, p auth.Principal, batchID uuid
 		}
 		peeked = false
 		var code string
-		if err := rows.Scan(&code); err != nil {
+		var soldAs *string
+		if err := rows.Scan(&code, &soldAs); err != nil {
 			return LabelItem{}, false, err
 		}
-		return LabelItem{Code: code, ProductName: prodName, BatchNo: b.BatchNo, Origin: origin}, true, nil
+		name := prodName
+		if soldAs != nil {
+			name = *soldAs
+		}
+		return LabelItem{Code: code, ProductName: name, BatchNo: b.BatchNo, Origin: origin}, true, nil
 	}
 	return fn(next)
 }

@@ -93,12 +93,14 @@ type View struct {
 
 // ProductView describes the product.
 type ProductView struct {
-	ID       uuid.UUID `json:"id"`
-	Name     string    `json:"name"`
-	Category string    `json:"category"`
-	Unit     string    `json:"unit"`
-	Spec     string    `json:"spec"`
-	PhotoURL string    `json:"photo_url,omitempty"` // a path on this server; absent without a photo
+	ID uuid.UUID `json:"id"`
+	// Name is the product's name as the item was sold (its order line's, fixed when the order was
+	// placed, migration 00960), and for an item not sold yet the product's current name.
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Unit     string `json:"unit"`
+	Spec     string `json:"spec"`
+	PhotoURL string `json:"photo_url,omitempty"` // a path on this server; absent without a photo
 }
 
 // RegionName is one level of a region path.

@@ -88,7 +88,7 @@ func (s store) viewRow(ctx context.Context, code string) (viewRow, error) {
 	err := s.db.WithContext(ctx).Raw(`
 		SELECT c.code, c.status, c.issued_at, c.scan_count, c.first_scanned_at, c.void_reason, c.voided_at,
 		       b.id AS batch_id, b.batch_no, b.produced_on,
-		       p.id AS product_id, p.name AS product_name, p.category, p.unit, p.spec,
+		       p.id AS product_id, coalesce(l.product_name, p.name) AS product_name, p.category, p.unit, p.spec,
 		       b.origin_path AS batch_origin_path, -- the item's origin, as its batch fixed it
 		       s.id AS station_id, s.name AS station_name,
 		       l.id AS order_line_id, l.unit_price_fen, l.shipped_at, o.placed_at, u.name AS unit_name,
