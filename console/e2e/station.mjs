@@ -254,6 +254,21 @@ export async function stationJourney(browser, base, viewport, tag, h) {
     expect(wrap <= 0, `${tag}: the households table fits the screen (${wrap} px to scroll sideways)`)
   }
   await shot(page, `station-households-${tag}`)
+  // The month is named in the URL (a link must not move to the next month); another month is a
+  // new entry, kept by a reload, and back shows this month again.
+  const thisMonth = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7)
+  const [y, m] = thisMonth.split('-').map(Number)
+  const lastMonth = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
+  await page.waitForURL((u) => u.searchParams.get('month') === thisMonth)
+  await page.fill('input[name=month]', lastMonth)
+  await page.getByRole('button', { name: '查看' }).click()
+  await page.waitForURL((u) => u.searchParams.get('month') === lastMonth)
+  await page.locator('.month-shown', { hasText: `当月收入 ${lastMonth}` }).waitFor()
+  await page.reload()
+  await page.locator('.month-shown', { hasText: `当月收入 ${lastMonth}` }).waitFor()
+  await page.goBack()
+  await page.locator('.month-shown', { hasText: `本月收入 ${thisMonth}` }).waitFor()
+  expect(true, `${tag}: the households' month is named in the URL (${thisMonth}); ${lastMonth} chosen is kept by a reload, back shows ${thisMonth}`)
   await context.close()
 }
 

@@ -117,6 +117,7 @@ func New(cfg config.Config, db *gorm.DB, c *cache.Cache, log *slog.Logger) (*App
 	}
 	a.tokens = auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL)
 	a.Users = auth.NewUsers(db, c, a.tokens, cfg.BcryptCost)
+	a.Users.SetDeviceKey(cfg.DeviceSecret)
 	a.Regions = region.NewStore(db)
 	a.Households = household.NewService(db, vault, a.Regions)
 	a.Stations = station.NewService(db, a.Regions, log)

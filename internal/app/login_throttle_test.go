@@ -22,7 +22,7 @@ import (
 )
 
 // Addresses of these tests (the throttle's rows live in the database the package's tests share):
-// 198.51.100.20 to .59 and 2001:db8:f00d::/48 to 2001:db8:f00f::/48.
+// 198.51.100.20 to .59 (.60 to .79: login_devices_test.go) and 2001:db8:f00d::/48 to 2001:db8:f00f::/48.
 
 // account makes an admin account (no station or unit needed) and returns its username.
 func account(t *testing.T, a *App, prefix string) string {

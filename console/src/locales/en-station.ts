@@ -50,6 +50,7 @@ export const enStation: Record<keyof typeof zhStation, string> = {
   scannedOk: 'Added {code}',
   navHouseholdsIncome: 'Households',
   incomeThisMonth: 'Income this month',
+  incomeOfMonth: 'Income in the month',
   incomeBusiness: 'Business income',
   incomeWage: 'Wage income',
   incomeProperty: 'Property income',

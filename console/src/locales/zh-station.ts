@@ -49,6 +49,7 @@ export const zhStation = {
   scannedOk: '已添加 {code}',
   navHouseholdsIncome: '本站农户',
   incomeThisMonth: '本月收入',
+  incomeOfMonth: '当月收入',
   incomeBusiness: '经营性收入',
   incomeWage: '工资性收入',
   incomeProperty: '财产性收入',

@@ -46,7 +46,8 @@ func (s *Users) List(ctx context.Context, role Role) ([]User, error) {
 }
 
 // ChangePassword sets the caller's password after checking the current one, and ends the
-// caller's other sessions (a stolen token stops working once its owner changes the password).
+// caller's other sessions (a stolen token stops working once its owner changes the password) and
+// every device cookie of the account.
 // A wrong current password counts as a failed login of the account from clientIP (a stolen token
 // is no way around the login throttle).
 // Errors: Invalid (current_password wrong, new_password too short or long or unchanged).
@@ -73,8 +74,9 @@ func (s *Users) ChangePassword(ctx context.Context, p Principal, clientIP, curre
 	return s.setPassword(ctx, u.ID, next, p.SessionID, func(tx *gorm.DB) error { return keepOnlyPair(tx, k) })
 }
 
-// setPassword stores a new hash, ends the account's sessions but keep and updates its login
-// throttle with forget, in one transaction.
+// setPassword stores a new hash, ends the account's sessions but keep, revokes its device cookies
+// (the caller's too: the cookie is sent to the login only, so it cannot be told apart here; the
+// next login gives a new one) and updates its login throttle with forget, in one transaction.
 func (s *Users) setPassword(ctx context.Context, id uuid.UUID, password string, keep uuid.UUID, forget func(*gorm.DB) error) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
@@ -88,6 +90,9 @@ func (s *Users) setPassword(ctx context.Context, id uuid.UUID, password string, 
 		ended, err = revokeSessions(ctx, tx, id, keep)
 		if err != nil {
 			return err
+		}
+		if err := revokeDevices(tx, id); err != nil {
+			return apperr.DB(err, "login device")
 		}
 		return apperr.DB(forget(tx), "login throttle")
 	})
@@ -112,7 +117,8 @@ func (s *Users) managed(ctx context.Context, id uuid.UUID) (User, error) {
 }
 
 // ResetPassword sets a new password on a station operator's or buyer's account (the county
-// office hands it over), ends its sessions and forgets its failed logins and known addresses.
+// office hands it over), ends its sessions, revokes its device cookies and forgets its failed
+// logins and known addresses.
 // Errors: NotFound, Forbidden (an admin account), Invalid (password).
 func (s *Users) ResetPassword(ctx context.Context, id uuid.UUID, password string) error {
 	var f apperr.Fields

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -157,9 +158,10 @@ func (s *Users) Register(public, api gin.IRoutes) {
 	})
 }
 
-// login checks the backoff of the account from the client's address first (a blocked login is a
-// 429 whatever its password; Throttle), then the password; a failure is counted, a success
-// forgets its pair's failures.
+// login checks the backoff first (a blocked login is a 429 whatever its password; Throttle): the
+// device's own when the client presents a device cookie of the account (devices.go), else the
+// account's from the client's address. Then the password: a failure is counted where the backoff
+// was checked; a success forgets its pair's failures and gives the client a new device cookie.
 func (s *Users) login(c *gin.Context) {
 	var req loginRequest
 	if err := httpx.Bind(c, &req); err != nil {
@@ -179,7 +181,12 @@ func (s *Users) login(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	k := throttleOf(req.Username, c.ClientIP())
-	wait, err := s.blockedFor(ctx, k)
+	cookie, _ := c.Cookie(DeviceCookie) // none: ""
+	dev, trusted, err := s.presentedDevice(ctx, cookie, k.account)
+	wait := dev.wait
+	if err == nil && !trusted {
+		wait, err = s.blockedFor(ctx, k)
+	}
 	if err != nil {
 		httpx.Fail(c, err)
 		return
@@ -190,7 +197,15 @@ func (s *Users) login(c *gin.Context) {
 	}
 	token, exp, u, err := s.Login(ctx, req.Username, req.Password)
 	if apperr.Is(err, apperr.KindUnauthorized) {
-		if ferr := s.failed(ctx, k); ferr != nil {
+		counted := false
+		var ferr error
+		if trusted {
+			counted, ferr = s.deviceFailed(ctx, dev.id)
+		}
+		if ferr == nil && !counted {
+			ferr = s.failed(ctx, k)
+		}
+		if ferr != nil {
 			err = ferr
 		}
 	}
@@ -202,6 +217,27 @@ func (s *Users) login(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
+	value, until, err := s.newDevice(ctx, u.ID, dev.id)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if value != "" {
+		setDeviceCookie(c, value, until)
+	}
 	c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: exp, Role: u.Role,
 		StationID: u.StationID, UnitID: u.UnitID})
+}
+
+// setDeviceCookie gives the client its device cookie (OWASP's attributes): sent back only to the
+// login (DevicePath), never readable by scripts (HttpOnly), never on a request another site
+// starts (SameSite=Strict), and only over TLS when served over it, here or at a proxy in front
+// that says so (X-Forwarded-Proto; anyone else saying it only spoils his own cookie: browsers
+// refuse a Secure cookie over plain HTTP).
+func setDeviceCookie(c *gin.Context, value string, until time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: DeviceCookie, Value: value, Path: DevicePath, Expires: until, MaxAge: int(time.Until(until).Round(time.Second).Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https"),
+	})
 }

@@ -302,14 +302,14 @@ func (s *Users) PruneThrottle(ctx context.Context) (int64, error) {
 	}
 }
 
-// RunPrune runs PruneThrottle and PruneSessions now and then every interval until ctx ends; it
+// RunPrune runs PruneThrottle, PruneSessions and PruneDevices now and then every interval until ctx ends; it
 // holds no state, so a restart loses nothing.
 func (s *Users) RunPrune(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		for what, prune := range map[string]func(context.Context) (int64, error){
-			"the login throttle": s.PruneThrottle, "ended sessions": s.PruneSessions} {
+			"the login throttle": s.PruneThrottle, "ended sessions": s.PruneSessions, "expired login devices": s.PruneDevices} {
 			n, err := prune(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:

@@ -48,6 +48,8 @@ type Users struct {
 	tokens   *Tokens
 	throttle Throttle
 	cost     int
+	// deviceKey signs device cookies (devices.go).
+	deviceKey []byte
 	// dummy keeps login time the same whether or not the username exists.
 	dummy []byte
 }

@@ -22,6 +22,7 @@ const (
 	devJWTSecret = "dev-only-jwt-secret-change-me-in-production"
 	devPaySecret = "dev-only-payment-callback-secret-change-me"
 	devDataKey   = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" // "dev-only-data-key-32-bytes-long!"
+	devDevSecret = "dev-only-device-cookie-secret-change-me"
 )
 
 // Config is the whole configuration. Durations are Go durations ("50ms", "15s").
@@ -47,6 +48,7 @@ type Config struct {
 	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"fupin:" desc:"prefix of every Redis key"`
 	CacheTTL        time.Duration `env:"CACHE_TTL" envDefault:"10m" desc:"lifetime of a cached scan view"`
 	JWTSecret       string        `env:"JWT_SECRET" envDefault:"dev-only-jwt-secret-change-me-in-production" desc:"HMAC key for bearer tokens (at least 32 bytes)"`
+	DeviceSecret    string        `env:"DEVICE_COOKIE_SECRET" envDefault:"dev-only-device-cookie-secret-change-me" desc:"HMAC key for login device cookies (at least 32 bytes; not JWT_SECRET's, so that neither kind of token can pass for the other)"`
 	BcryptCost      int           `env:"BCRYPT_COST" envDefault:"10" desc:"bcrypt cost of password hashes (4 to 31)"`
 	TokenTTL        time.Duration `env:"TOKEN_TTL" envDefault:"12h" desc:"lifetime of a bearer token"`
 	DataKey         string        `env:"DATA_KEY" envDefault:"ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE=" desc:"base64 of 32 bytes: AES-256-GCM key for personal data at rest"`
@@ -184,8 +186,15 @@ func (c Config) secretErrors() []error {
 	if len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
 	}
-	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret) {
-		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY and PAYMENT_CALLBACK_SECRET of its own"))
+	if len(c.DeviceSecret) < 32 {
+		errs = append(errs, errors.New("DEVICE_COOKIE_SECRET must be at least 32 bytes"))
+	}
+	if c.DeviceSecret == c.JWTSecret {
+		errs = append(errs, errors.New("DEVICE_COOKIE_SECRET must differ from JWT_SECRET"))
+	}
+	if c.Env == "production" && (c.JWTSecret == devJWTSecret || c.DataKey == devDataKey || c.PaymentSecret == devPaySecret ||
+		c.DeviceSecret == devDevSecret) {
+		errs = append(errs, errors.New("ENV=production needs JWT_SECRET, DATA_KEY, PAYMENT_CALLBACK_SECRET and DEVICE_COOKIE_SECRET of its own"))
 	}
 	if len(c.PaymentSecret) < 32 {
 		errs = append(errs, errors.New("PAYMENT_CALLBACK_SECRET must be at least 32 bytes"))
