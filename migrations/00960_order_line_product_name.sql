@@ -7,16 +7,19 @@
 --
 -- A trigger takes the name from the product at insert, whatever inserts (a binary of before this
 -- migration too, during a rolling deploy), and refuses to change it once set. The back-fill gives
--- each line the name its product had when its order was placed, as far as product_names (00055)
--- still tells: the version recorded last at or before the placement, else the name before the
--- first rename, else the current name (of two renames on one day only the last is kept, so a line
--- sold between them gets the earlier day's name).
+-- a line of a paid order the name its statement printed until now, product_name_at(day of payment
+-- in Asia/Shanghai), so a closed statement reads the same after it (history never moves). A line
+-- of an order never paid, printed nowhere yet, gets the name its product had when its order was
+-- placed, as far as product_names (00055) still tells: the version recorded last at or before the
+-- placement, else the name before the first rename, else the current name (of two renames on one
+-- day only the last is kept, so a line sold between them gets the earlier day's name).
 --
 -- Online (order_lines is written by every order): each statement commits on its own, the column
--- comes nullable with the trigger first, the back-fill goes 1,000 lines a transaction, and NOT
--- NULL is a CHECK added NOT VALID (a moment's lock), validated (a scan that stops neither reads
--- nor writes), then SET NOT NULL, which the validated CHECK spares its scan. Every step can run
--- again.
+-- comes nullable with the trigger first, the back-fill goes 1,000 lines a transaction, walking the
+-- primary key (a pass picking "1,000 lines without a name" would rescan the lines named before
+-- it, each pass longer than the last), and NOT NULL is a CHECK added NOT VALID (a moment's
+-- lock), validated (a scan that stops neither reads nor writes), then SET NOT NULL, which the
+-- validated CHECK spares its scan. Every step can run again.
 -- +goose NO TRANSACTION
 
 -- +goose Up
@@ -44,24 +47,26 @@ CREATE TRIGGER order_lines_name_fixed BEFORE UPDATE ON order_lines FOR EACH ROW
 -- +goose StatementBegin
 DO $$
 DECLARE
-    n int;
+    -- Line ids are generated (uuid v7), never the nil uuid; one that were would stay unnamed and
+    -- fail the VALIDATE below, not pass silently.
+    last uuid := '00000000-0000-0000-0000-000000000000';
+    ids uuid[];
 BEGIN
     LOOP
-        UPDATE order_lines l SET product_name = b.name
-        FROM (
-            SELECT l2.id, coalesce(
+        SELECT array_agg(id ORDER BY id) INTO ids
+        FROM (SELECT l2.id FROM order_lines l2 WHERE l2.id > last ORDER BY l2.id LIMIT 1000) b;
+        EXIT WHEN ids IS NULL;
+        last := ids[cardinality(ids)];
+        UPDATE order_lines l SET product_name = CASE
+            WHEN o.paid_at IS NOT NULL THEN product_name_at(l.product_id, (o.paid_at AT TIME ZONE 'Asia/Shanghai')::date)
+            ELSE coalesce(
                 (SELECT pn.name FROM product_names pn
-                 WHERE pn.product_id = l2.product_id AND pn.valid_from > '-infinity' AND pn.recorded_at <= o.placed_at
+                 WHERE pn.product_id = l.product_id AND pn.valid_from > '-infinity' AND pn.recorded_at <= o.placed_at
                  ORDER BY pn.recorded_at DESC LIMIT 1),
-                (SELECT pn.name FROM product_names pn WHERE pn.product_id = l2.product_id AND pn.valid_from = '-infinity'),
-                p.name) AS name
-            FROM order_lines l2 JOIN orders o ON o.id = l2.order_id JOIN products p ON p.id = l2.product_id
-            WHERE l2.product_name IS NULL
-            LIMIT 1000
-        ) b
-        WHERE l.id = b.id;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        EXIT WHEN n = 0;
+                (SELECT pn.name FROM product_names pn WHERE pn.product_id = l.product_id AND pn.valid_from = '-infinity'),
+                p.name) END
+        FROM orders o, products p
+        WHERE l.id = ANY (ids) AND l.product_name IS NULL AND o.id = l.order_id AND p.id = l.product_id;
         COMMIT;
     END LOOP;
 END $$;
