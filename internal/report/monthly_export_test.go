@@ -233,10 +233,15 @@ func TestMonthlyMovedHouseholdCountsOnce(t *testing.T) {
 	a := c.household(t, c.villages[0], 4)
 	b := c.household(t, c.villages[1], 2)
 	kiwi := c.product(t, "猕猴桃", 1000, ledger.Supplier{HouseholdID: a, ShareBP: 5000}, ledger.Supplier{HouseholdID: b, ShareBP: 5000})
-	c.sell(t, kiwi, 1, 1000, time.Now())
+	// Both sales in one past month (China time): two calls of time.Now() could straddle a month's end.
+	may := time.Date(2024, 5, 10, 4, 0, 0, 0, time.UTC)
+	c.sell(t, kiwi, 1, 1000, may)
+	// The move as the village history records it, dated between the sales (the UPDATE records
+	// one more, now, after the month).
+	exec(t, c.db, `INSERT INTO household_villages (household_id, valid_from, village_code) VALUES (?, ?, ?)`, a, may.AddDate(0, 0, 5), c.villages[1])
 	exec(t, c.db, `UPDATE households SET village_code = ? WHERE id = ?`, c.villages[1], a)
-	c.sell(t, kiwi, 1, 1000, time.Now())
-	rep, err := NewService(c.db).MonthlyReport(context.Background(), c.admin, c.code, MonthOf(time.Now()))
+	c.sell(t, kiwi, 1, 1000, may.AddDate(0, 0, 10))
+	rep, err := NewService(c.db).MonthlyReport(context.Background(), c.admin, c.code, MonthOf(may))
 	if err != nil {
 		t.Fatal(err)
 	}
