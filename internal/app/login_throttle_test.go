@@ -420,7 +420,7 @@ func TestPruneSessions(t *testing.T) {
 }
 
 // The prune finds the sessions that ended long ago through the index on when a session ended
-// (00950), not by reading every session ever opened: its own statement, as sent, is explained with
+// (00980), not by reading every session ever opened: its own statement, as sent, is explained with
 // sequential scans priced out, which leaves a sequential scan only where no index matches.
 func TestPruneSessionsUsesTheEndIndex(t *testing.T) {
 	db := dbtest.DB(t).Session(&gorm.Session{}) // counted on its own: the package's pool stays as it is

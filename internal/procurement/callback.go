@@ -68,8 +68,10 @@ func (cb Callback) validate() error {
 // another provider_ref for an order that already has a payment (paid, shipped, completed or
 // cancelled) is refused too, but the unit was charged twice: the second charge is recorded as a
 // double charge owed back to the unit and returned (oweDoubleCharge; the same reference again
-// records nothing more), and so is one for a placed order whose amount is not the order's total
-// (the order stays placed, to be paid), its return held for the county office (wrongAmountHeld).
+// records nothing more). One of another amount than a placed order's total is refused and kept in
+// payment_callbacks for the operators, nothing owed: its reference may be the very charge that
+// later pays the order (a corrected callback, or Pay's own charge), and one reference must never be
+// both a payment and a charge owed back.
 // Errors: Invalid (order_id, provider_ref, amount_fen); NotFound (unknown order); Conflict
 // (cancelled order, amount not the order total, or paid under another reference, with
 // current_status; provider_ref already the reference of another order's payment).
@@ -82,10 +84,9 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	}
 	outcome := CallbackPaid
 	var late *Order   // cancelled before the callback came, and no payment recorded
-	var second *Order // already has a payment under another reference, or another amount: a charge that pays nothing
-	var held string   // why second's return waits for the county office
+	var second *Order // already has a payment under another reference: charged twice
 	_, err := s.update(ctx, auth.Principal{Role: auth.RoleAdmin}, cb.OrderID, func(u *orderTx, o *Order) error {
-		outcome, late, second, held = CallbackPaid, nil, nil, "" // a retried attempt starts again
+		outcome, late, second = CallbackPaid, nil, nil // a retried attempt starts again
 		if o.May(ActRecordPayment) != nil {
 			var pay Payment
 			err := u.tx.Where("order_id = ?", o.ID).Take(&pay).Error
@@ -104,9 +105,7 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 			}
 			return o.refuse(ActRecordPayment)
 		}
-		if cb.AmountFen != o.TotalFen { // taken from the unit all the same: owed back, once checked
-			charged := *o
-			second, held = &charged, wrongAmountHeld
+		if cb.AmountFen != o.TotalFen {
 			return apperr.ConflictField("amount_fen", "the order total is %d fen, the callback says %d fen", int64(o.TotalFen), int64(cb.AmountFen)).
 				With("current_status", o.Status)
 		}
@@ -131,8 +130,8 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 				return "", lerr // not recorded: a 5xx, so that the provider sends the callback again
 			}
 		}
-		if second != nil { // refused, but the unit was charged: a charge that pays nothing is owed back
-			if derr := s.oweDoubleCharge(ctx, *second, cb.ProviderRef, cb.AmountFen, held); derr != nil {
+		if second != nil { // refused, but the unit was charged twice: the second charge is owed back
+			if derr := s.oweDoubleCharge(ctx, *second, cb.ProviderRef, cb.AmountFen); derr != nil {
 				return "", derr // not recorded: a 5xx, so that the provider sends the callback again
 			}
 		}
@@ -140,12 +139,6 @@ func (s *Orders) PaymentCallback(ctx context.Context, cb Callback) (string, erro
 	}
 	return outcome, nil
 }
-
-// wrongAmountHeld is why the return of a charge of another amount than its order's total waits for
-// the county office: a provider reporting an amount the platform never asked for is as likely a
-// fault in its report as a charge, and a return in either case moves money; someone checks the
-// charge with the provider first, then clears return_held (docs/operations.md).
-const wrongAmountHeld = "the provider's callback reported an amount other than the order's total: check the charge with the provider, then clear return_held to return it"
 
 // isOtherOrdersRef tells a payment refused because its provider_ref is already another order's
 // (payments.provider_ref is unique): a provider's error or a replay, never a new charge to record.

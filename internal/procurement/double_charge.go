@@ -11,11 +11,11 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/money"
 )
 
-// DoubleCharge is a charge of one order that does not pay it: the provider reported a succeeded
-// payment under another reference for an order that already had its payment, or one of another
-// amount than the order's total. The order is paid once (or not at all); this money is owed back to
-// the unit from CreatedAt until the provider has returned it (ReturnedAt, ReturnRef), like a
-// cancelled order's payment. One per provider reference.
+// DoubleCharge is a second charge of one order: a succeeded charge under another reference than
+// the order's payment (a callback, or the buyer's own charge that found the order paid meanwhile).
+// The order is paid once; this money is owed back to the unit from CreatedAt until the provider
+// has returned it (ReturnedAt, ReturnRef), like a cancelled order's payment. One per provider
+// reference.
 type DoubleCharge struct {
 	ID          uuid.UUID   `gorm:"primaryKey" json:"id"`
 	OrderID     uuid.UUID   `json:"-"`
@@ -29,36 +29,29 @@ type DoubleCharge struct {
 	ReturnHeld  *string     `json:"-"` // why the county office holds the return back (the pass skips it)
 }
 
-// oweDoubleCharge records the charge of amount fen under provider reference ref for order o, a
-// charge that does not pay o (o has a payment under another reference, or amount is not its
-// total), as a double charge owed back to o's unit: the row and its ledger entry
+// oweDoubleCharge records the charge of amount fen under provider reference ref for order o, which
+// has its payment under another reference, as a double charge owed back to o's unit: the row and its ledger entry
 // (DoubleChargeEntry) in one statement, nothing when a double charge with this reference is
 // already recorded (the provider repeating its callback); then the return is tried (giveBack,
-// doubleChargeBack), and if that fails the background pass returns it. held, when not empty, is
-// recorded as why the return is held for the county office instead (return_held): the charge is
-// owed, shown and verified, but returned only once someone has checked it with the provider. The
-// writes do not stop when the client goes: the money has moved. An error means the charge could
-// not be recorded (the database failed); it is logged at ERROR with what the operators need to
-// return it by hand.
-func (s *Orders) oweDoubleCharge(ctx context.Context, o Order, ref string, amount money.Money, held string) error {
+// doubleChargeBack), and if that fails the background pass returns it. The writes do not stop when
+// the client goes: the money has moved. An error means the charge could not be recorded (the
+// database failed); it is logged at ERROR with what the operators need to return it by hand.
+func (s *Orders) oweDoubleCharge(ctx context.Context, o Order, ref string, amount money.Money) error {
 	ctx = context.WithoutCancel(ctx)
 	dc := DoubleCharge{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AmountFen: amount, Provider: s.payments.Name(),
 		ProviderRef: ref, ChargedAt: s.now()}
-	if held != "" {
-		dc.ReturnHeld = &held
-	}
 	guard := ledger.Guard{SQL: `
 		guard AS (
-		    INSERT INTO double_charges (id, order_id, amount_fen, provider, provider_ref, charged_at, return_held)
-		    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_ref) DO NOTHING RETURNING id
-		)`, Args: []any{dc.ID, dc.OrderID, dc.AmountFen, dc.Provider, dc.ProviderRef, dc.ChargedAt, dc.ReturnHeld}}
+		    INSERT INTO double_charges (id, order_id, amount_fen, provider, provider_ref, charged_at)
+		    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_ref) DO NOTHING RETURNING id
+		)`, Args: []any{dc.ID, dc.OrderID, dc.AmountFen, dc.Provider, dc.ProviderRef, dc.ChargedAt}}
 	posted, err := s.ledger.WithTx(s.db).PostDoubleCharge(ctx, guard, dc.ID, o.ID, o.UnitID, dc.AmountFen, dc.ProviderRef, dc.ChargedAt)
 	if err != nil {
 		s.log.Error("a charge that does not pay its order could not be recorded: return it by hand",
 			"order_id", o.ID, "unit_id", o.UnitID, "provider_ref", ref, "amount_fen", int64(amount), "err", err)
 		return apperr.DB(err, "double charge")
 	}
-	if posted && held == "" {
+	if posted {
 		_, _, _ = s.giveBack(ctx, doubleChargeBack, dc.ID) // on failure the money stays owed, for the background pass
 	}
 	return nil

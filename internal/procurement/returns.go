@@ -41,11 +41,10 @@ var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
 // entry's foreign key, first, as every order transition takes its order's lock first: a return
 // must not hold account rows while it waits for an order that a refund or a receipt holds on its
 // way to those same accounts. It returns what a return needs of the order: its unit and its
-// payment's provider reference ("" when it has none: a charge of another amount than a placed
-// order's total is owed back from its own reference). Errors: gorm.ErrRecordNotFound (no order).
+// charge's provider reference. Errors: gorm.ErrRecordNotFound when the order has no payment.
 func lockOrderKeyShare(tx *gorm.DB, orderID uuid.UUID) (charged orderCharge, err error) {
-	err = tx.Raw(`SELECT o.unit_id, coalesce(p.provider_ref, '') AS provider_ref FROM orders o
-		LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ? FOR KEY SHARE OF o`, orderID).Take(&charged).Error
+	err = tx.Raw(`SELECT o.unit_id, p.provider_ref FROM orders o JOIN payments p ON p.order_id = o.id
+		WHERE o.id = ? FOR KEY SHARE OF o`, orderID).Take(&charged).Error
 	return charged, err
 }
 
@@ -272,7 +271,7 @@ func (s *Orders) oweLateCharge(ctx context.Context, o Order, pay Payment) error 
 		case perr == nil && prior.ProviderRef == pay.ProviderRef:
 			err = nil
 		case perr == nil:
-			return s.oweDoubleCharge(ctx, o, pay.ProviderRef, pay.AmountFen, "")
+			return s.oweDoubleCharge(ctx, o, pay.ProviderRef, pay.AmountFen)
 		case err == nil:
 			err = perr
 		}

@@ -66,7 +66,7 @@ func (s *Orders) Pay(ctx context.Context, p auth.Principal, id uuid.UUID, key st
 			return Payment{}, false, apperr.DB(err, "payment")
 		}
 		if prior.ProviderRef != ref {
-			if err := s.oweDoubleCharge(ctx, o, ref, pay.AmountFen, ""); err != nil {
+			if err := s.oweDoubleCharge(ctx, o, ref, pay.AmountFen); err != nil {
 				return Payment{}, false, err
 			}
 			return Payment{}, false, apperr.Conflict("the order was paid by another charge while it was being paid: the charge of %s goes back to the unit",

@@ -68,7 +68,7 @@ func TestHouseholdIncomeAgainstTheLine(t *testing.T) {
 	}
 
 	// A line set by the county for 2024 replaces the 2020 one: the lowest a line can be, ¥2,300
-	// (MinLineFen, also the database's CHECK since 00951). A June sale of 1,250,000 fen each puts a
+	// (MinLineFen, also the database's CHECK since 00981). A June sale of 1,250,000 fen each puts a
 	// and b above it.
 	c.sell(t, kiwi, 250, 10000, time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC))
 	if _, err := svc.SetLine(ctx, Line{Year: 2024, Kind: LinePoverty, AmountFen: MinLineFen, Source: "test"}); err != nil {

@@ -70,7 +70,9 @@ func (Issuance) TableName() string { return "code_issuances" }
 const issueLease = 2 * time.Minute
 
 // leaseInterval is issueLease as a PostgreSQL interval: leases are set and compared on the
-// database's clock, never the app's.
+// database's clock, never the app's, and set from clock_timestamp(), not now(): now() is when the
+// transaction began, and a request's transaction may first wait minutes for a batch a large job's
+// COPY holds, then commit a lease already lapsed for the issuer to take.
 var leaseInterval = fmt.Sprintf("%d seconds", int(issueLease.Seconds()))
 
 // progressEvery is how many rows pass between progress reports.
@@ -149,7 +151,7 @@ func (s *Service) requestIssue(ctx context.Context, p auth.Principal, batchID uu
 		if err := tx.Create(&job).Error; err != nil || !claim {
 			return err
 		}
-		return tx.Exec(`UPDATE code_issuances SET lease_until = now() + ?::interval WHERE id = ?`, leaseInterval, job.ID).Error
+		return tx.Exec(`UPDATE code_issuances SET lease_until = clock_timestamp() + ?::interval WHERE id = ?`, leaseInterval, job.ID).Error
 	}
 	err = database.Tx(ctx, s.db, func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
@@ -195,7 +197,7 @@ func (s *Service) Issuance(ctx context.Context, p auth.Principal, id uuid.UUID) 
 func (s *Service) RunIssue(ctx context.Context, id uuid.UUID, collect bool) ([]string, error) {
 	var job Issuance
 	res := s.db.WithContext(ctx).Raw(`UPDATE code_issuances
-		SET status = 'running', attempts = attempts + 1, lease_until = now() + ?::interval, progress = 0
+		SET status = 'running', attempts = attempts + 1, lease_until = clock_timestamp() + ?::interval, progress = 0
 		WHERE id = ? AND (status = 'pending' OR (status = 'running' AND lease_until < now()))
 		RETURNING *`, leaseInterval, id).Scan(&job)
 	if res.Error != nil {
@@ -281,7 +283,7 @@ func (s *Service) progressReporter(ctx context.Context, id uuid.UUID) (report fu
 // reportProgress writes progress outside the COPY's transaction (so that it is visible while the
 // COPY runs) and extends the lease. Failures only cost the progress display.
 func (s *Service) reportProgress(ctx context.Context, id uuid.UUID, n int) {
-	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET progress = ?, lease_until = now() + ?::interval
+	err := s.db.WithContext(ctx).Exec(`UPDATE code_issuances SET progress = ?, lease_until = clock_timestamp() + ?::interval
 		WHERE id = ? AND status = 'running'`, n, leaseInterval, id).Error
 	if err != nil {
 		s.log.Warn("issuance progress not recorded", "issuance", id, "err", err)

@@ -155,7 +155,7 @@ const SessionRetention = 90 * 24 * time.Hour
 
 // PruneSessions deletes the sessions that ended more than SessionRetention ago, 1,000 a
 // statement, and returns how many. When a session ended is written as the index sessions_ended
-// (00950) has it, so that the lookup uses it.
+// (00980) has it, so that the lookup uses it.
 func (s *Users) PruneSessions(ctx context.Context) (int64, error) {
 	var total int64
 	for {

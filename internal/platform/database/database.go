@@ -162,7 +162,7 @@ func migrateUpTo(ctx context.Context, db *gorm.DB, log *slog.Logger, version int
 }
 
 // warnUnvalidated logs each constraint left NOT VALID: a migration that adds one validates it
-// unless rows from before it break it, and leaves those rows for people to correct (00951).
+// unless rows from before it break it, and leaves those rows for people to correct (00981).
 func warnUnvalidated(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	var open []struct{ Tbl, Name string }
 	if err := db.WithContext(ctx).Raw(`SELECT conrelid::regclass::text AS tbl, conname AS name FROM pg_constraint

@@ -10,7 +10,7 @@ import (
 	"github.com/fupinmarket/fupin/internal/platform/database"
 )
 
-// 00951: a poverty line below ¥2,300 (230000 fen) is refused by the database too. A database
+// 00981: a poverty line below ¥2,300 (230000 fen) is refused by the database too. A database
 // already holding one (written around the API) still migrates: that line stays as it is, the
 // CHECK holds every line written from then on, and the migration names the CHECK it could not
 // validate. A database without one has the CHECK validated.
@@ -24,13 +24,13 @@ func TestPovertyLineMinimumMigration(t *testing.T) {
 	}{{"clean", false}, {"with a line below ¥2,300", true}} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			db, exec := freshAt(t, 950)
+			db, exec := freshAt(t, 980)
 			if c.smallLine {
 				exec(small)
 			}
 			var logs bytes.Buffer
 			if err := database.Migrate(ctx, db, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
-				t.Fatalf("00951: %v", err)
+				t.Fatalf("00981: %v", err)
 			}
 			var valid bool
 			if err := db.Raw(`SELECT convalidated FROM pg_constraint WHERE conname = 'poverty_lines_amount_min'`).Scan(&valid).Error; err != nil {
